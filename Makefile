@@ -1,0 +1,33 @@
+# pvsite — two commands on a fresh machine:
+#   make run    set up .venv and run the default job (whole sample district)
+#   make test   set up .venv and run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.pvsite-installed
+
+.PHONY: run test setup sample weather clean
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/pvsite run --overwrite
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# Regenerate the embedded default inputs (deterministic; committed).
+sample: $(STAMP)
+	$(BIN)/python -m pvsite.sample
+
+weather: $(STAMP)
+	$(BIN)/python -m pvsite.weather_default
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,357 @@
+"""Run configuration: frozen dataclasses with cited defaults, one TOML override.
+
+A run is fully described by one :class:`Config`.  Defaults live here, in code,
+each with its source; a user overrides any of them from a single TOML file
+(``pvsite run --config my.toml``) whose sections mirror the dataclasses::
+
+    [input]
+    footprints = "survey/changning_2024.shp"
+    encoding = "gbk"
+    [input.fields]
+    name = "JZMC"
+
+    [mounting]
+    flat_tilt_deg = 15
+
+An unknown section or key is an error that names it and suggests the nearest
+valid one (a typo must never silently fall back to a default).  The resolved
+configuration is written into every output (``run_info``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import tomli_w
+
+from pvsite.errors import ConfigError
+
+# ---------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    """Where the footprints and streets come from and how to read them.
+
+    Attributes
+    ----------
+    footprints : str or None
+        Footprint file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, GeoParquet,
+        .osm.pbf).  ``None`` uses the embedded synthetic sample district
+        ``footprints/sample_district.gpkg``.
+    layer : str or None
+        Layer inside a multi-layer source.  ``None``: the only polygon layer,
+        or ``buildings`` when present.
+    encoding : str or None
+        Attribute encoding of a Shapefile without a ``.cpg`` (e.g. ``gbk``).
+    crs : str or None
+        CRS to assume when the source declares none (e.g. ``EPSG:4490``).
+    fields : dict
+        pvsite field → source column (``name``, ``use``, ``storeys``,
+        ``height_m``, ``year_built``, ``roof_type``, ``street``,
+        ``building_id``).  Unmapped fields are auto-detected from common
+        Chinese and English column names (``presets/fields.toml``).
+    streets : str or None
+        Street / town polygon file.  ``None``: the ``streets`` layer of the
+        footprint GeoPackage when it has one.
+    streets_layer : str or None
+        Layer in ``streets``.
+    street_name_field : str
+        Column of the street polygons holding the street name.
+    """
+
+    footprints: str | None = None
+    layer: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    fields: dict = field(default_factory=dict)
+    streets: str | None = None
+    streets_layer: str | None = None
+    street_name_field: str = "name"
+
+
+@dataclass(frozen=True)
+class ClassifyConfig:
+    """Building classification.
+
+    Attributes
+    ----------
+    preset : str
+        Classification rule preset name (``presets/classify/<name>.toml``) or path.
+    new_building_year : int
+        Buildings completed in this year or later are *new* (新建).  Source:
+        长府〔2023〕1号 — the rooftop PV requirement applies to new buildings
+        "from 2022".
+    """
+
+    preset: str = "cn-default"
+    new_building_year: int = 2022
+
+
+@dataclass(frozen=True)
+class RoofConfig:
+    """Usable roof area.
+
+    Attributes
+    ----------
+    setback_m : dict
+        Edge setback per roof type [m].  Flat concrete roofs keep 1.5 m clear
+        along parapets for access, maintenance and parapet shade; pitched and
+        metal roofs keep 0.5 m from eaves/ridge/verges for clamps and
+        wind-edge zones.  These are pvsite assumptions (no binding Shanghai
+        code prescribes them); they sit inside the 0.5–2 m range of fire-access
+        and wind-zone rules (e.g. IFC 2018 §1204 pathways of 0.9 m on
+        pitched roofs and 1.2 m perimeter on large flat roofs).  Configure them
+        to local practice.
+    min_usable_area_m2 : float
+        Roofs whose usable area after setbacks is below this carry no PV [m²].
+        20 m² holds ~8 modules (≈ 4 kW), the smallest system worth a grid
+        connection application on a public building (pvsite assumption).
+    pitched_tilt_deg : float
+        Slope of pitched roofs when no height raster gives it [°].  25° is
+        typical of Shanghai's 1980s–2000s "平改坡" and villa roofs (pvsite
+        assumption; override per survey).
+    metal_tilt_deg : float
+        Slope of metal (colour-steel) shed roofs [°]; typical light-steel
+        portal-frame roofs are laid at 1:20 (≈ 3°) to 1:10 (≈ 6°)
+        (GB 51022-2015 门式刚架轻型房屋钢结构技术规范 gives 1/8–1/20).
+    """
+
+    setback_m: dict = field(
+        default_factory=lambda: {"flat": 1.5, "pitched": 0.5, "metal": 0.5, "unknown": 1.5}
+    )
+    min_usable_area_m2: float = 20.0
+    pitched_tilt_deg: float = 25.0
+    metal_tilt_deg: float = 5.0
+
+
+@dataclass(frozen=True)
+class MountingConfig:
+    """How arrays sit on the roof.
+
+    Attributes
+    ----------
+    flat_tilt_deg : float
+        Tilt of rows on flat roofs [°].  20° is a common compromise for
+        Shanghai flat roofs: close to the annual optimum (≈ 22–25° on the
+        CSWD year, see README) with lower wind load and wider spacing
+        efficiency.  Configurable.
+    flat_azimuth_deg : float
+        Azimuth of rows on flat roofs [°, clockwise from north]; 180 = south.
+    no_shade_start_hour, no_shade_end_hour : float
+        Solar-time window on the winter solstice in which rows must not
+        shade each other.  09:00–15:00 (true solar time) is the array-spacing
+        rule of GB 50797-2012 光伏发电站设计规范 (方阵前后排在冬至日
+        9:00–15:00 互不遮挡).
+    module_gap_m : float
+        Gap between adjacent modules (clamps) [m]; 20 mm is the width of a
+        standard mid-clamp.
+    """
+
+    flat_tilt_deg: float = 20.0
+    flat_azimuth_deg: float = 180.0
+    no_shade_start_hour: float = 9.0
+    no_shade_end_hour: float = 15.0
+    module_gap_m: float = 0.02
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    """Module, losses and inverter.
+
+    Attributes
+    ----------
+    module : str
+        Module preset name (``presets/module/<name>.toml``) or path.
+    losses : str
+        Loss preset name (``presets/losses/<name>.toml``) or path; default
+        PVWatts v5 (14.08 % total).
+    inverter_efficiency_pct : float
+        Nominal inverter efficiency [%]; 96 % is the PVWatts v5 default
+        (Dobos 2014, NREL/TP-6A20-62641).
+    dc_ac_ratio : float
+        DC/AC ratio; 1.2 is the PVWatts v5 default (Dobos 2014).
+    temperature_model : str
+        ``faiman`` (default; IEC 61853-2 coefficients u0=25, u1=6.84) or
+        ``sapm`` (open-rack glass/polymer).
+    orientation_step_deg : float
+        Tilts and azimuths are rounded to this step before the energy model
+        runs, so each distinct orientation is simulated once [°].
+    """
+
+    module: str = "generic-550w"
+    losses: str = "pvwatts"
+    inverter_efficiency_pct: float = 96.0
+    dc_ac_ratio: float = 1.2
+    temperature_model: str = "faiman"
+    orientation_step_deg: float = 1.0
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Which policy rules and scenario size the roofs.
+
+    Attributes
+    ----------
+    preset : str
+        Policy preset (``presets/policy/<name>.toml``) or path.
+    scenario : str or None
+        Scenario name inside the preset; ``None`` uses the preset's default.
+    """
+
+    preset: str = "changning-2023"
+    scenario: str | None = None
+
+
+@dataclass(frozen=True)
+class WeatherConfig:
+    """Weather year.
+
+    Attributes
+    ----------
+    path : str or None
+        EPW, PVGIS (csv/json), TMY3 or canonical CSV.  ``None`` uses the
+        embedded synthetic Shanghai typical year
+        ``irradiance/shanghai_default_year.csv``.
+    """
+
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that defines a run."""
+
+    input: InputConfig = field(default_factory=InputConfig)
+    classify: ClassifyConfig = field(default_factory=ClassifyConfig)
+    roof: RoofConfig = field(default_factory=RoofConfig)
+    mounting: MountingConfig = field(default_factory=MountingConfig)
+    system: SystemConfig = field(default_factory=SystemConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    weather: WeatherConfig = field(default_factory=WeatherConfig)
+
+    def to_dict(self) -> dict:
+        """Plain nested dict (``None`` values dropped, as TOML has no null)."""
+        return _drop_none(dataclasses.asdict(self))
+
+    def to_toml(self) -> str:
+        """The resolved configuration as TOML text (written into run_info)."""
+        return tomli_w.dumps(self.to_dict())
+
+    def with_overrides(self, **sections: dict) -> "Config":
+        """Copy with some keys of some sections replaced.
+
+        ``cfg.with_overrides(policy={"scenario": "plan-2030"})``
+        """
+        return _merge(self, sections, source="options")
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read a TOML override file into a :class:`Config`.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        TOML file.  ``None`` returns the defaults.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, is not valid TOML, or has an unknown section or
+        key, or a value of the wrong type.
+    """
+    cfg = Config()
+    if path is None:
+        return cfg
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"Config file {path} does not exist.",
+            fix="Check the path given to --config.",
+        )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"Config file {path} is not valid UTF-8 TOML: {exc}.",
+            fix="Fix the syntax at the position given (TOML strings need quotes).",
+        ) from None
+    cfg = _merge(cfg, data, source=str(path))
+    # Relative paths inside the file are relative to the file.
+    base = path.parent
+    inp = cfg.input
+    resolved = {}
+    for key in ("footprints", "streets"):
+        value = getattr(inp, key)
+        if value and not Path(value).is_absolute():
+            resolved[key] = str((base / value))
+    if cfg.weather.path and not Path(cfg.weather.path).is_absolute():
+        cfg = replace(cfg, weather=replace(cfg.weather, path=str(base / cfg.weather.path)))
+    if resolved:
+        cfg = replace(cfg, input=replace(inp, **resolved))
+    return cfg
+
+
+def _merge(obj: Any, data: dict, source: str, prefix: str = "") -> Any:
+    """Return a copy of dataclass ``obj`` with ``data`` merged in, validated."""
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{source}: [{prefix.rstrip('.')}] must be a table, found {type(data).__name__}.",
+        )
+    known = {f.name: f for f in fields(obj)}
+    hints = get_type_hints(type(obj))
+    changes = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if key not in known:
+            near = difflib.get_close_matches(key, list(known), n=1)
+            hint = f"did you mean '{prefix}{near[0]}'?" if near else (
+                "valid keys here: " + ", ".join(sorted(known))
+            )
+            raise ConfigError(f"{source}: unknown config key '{dotted}'.", fix=hint)
+        current = getattr(obj, key)
+        if is_dataclass(current):
+            changes[key] = _merge(current, value, source, prefix=f"{dotted}.")
+        else:
+            changes[key] = _coerce(value, hints[key], dotted, source, current)
+    return replace(obj, **changes)
+
+
+def _coerce(value: Any, hint: Any, dotted: str, source: str, current: Any) -> Any:
+    text = str(hint)
+    if value is None:
+        return None
+    if isinstance(current, dict) or text.startswith("dict"):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: '{dotted}' must be a table, found {value!r}.")
+        merged = dict(current or {})
+        merged.update(value)
+        return merged
+    if "float" in text and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if "int" in text and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if "str" in text and isinstance(value, str):
+        return value
+    raise ConfigError(
+        f"{source}: '{dotted}' expects {text.replace('| None', '').strip()}, found {value!r}.",
+        fix=f"Give '{dotted}' a value of that type.",
+    )
+
+
+def _drop_none(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+    return obj

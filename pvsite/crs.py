@@ -1,0 +1,580 @@
+"""Coordinate reference systems: metric projection and Chinese web-map datums.
+
+Two concerns live here:
+
+1. **Metric projection** (:func:`to_metric`, :func:`metric_crs_for`).  Areas,
+   lengths and azimuths are computed in a projected CRS whose unit is the metre
+   and whose scale is close to 1 over the data.  Geographic data (EPSG:4326,
+   CGCS2000 EPSG:4490, ...) is projected to the UTM zone of the data
+   (``GeoDataFrame.estimate_utm_crs``; Changning/Shanghai → EPSG:32651,
+   WGS 84 / UTM zone 51N).  A projected CRS in metres is kept unless its areal
+   scale over the data differs from 1 by more than
+   :data:`MAX_AREAL_SCALE_ERROR` (Web Mercator EPSG:3857 inflates areas by
+   1/cos²φ ≈ 1.37 at 31° N); a projected CRS in other units (US feet, ...) is
+   reprojected as well.
+
+   CGCS2000 data is projected with the *WGS 84* UTM zone: the CGCS2000 and
+   WGS 84 reference frames are consistent at the centimetre level and their
+   ellipsoids differ only slightly in the flattening, a sub-millimetre effect
+   on coordinates (Yang Y. 2009,
+   "Chinese geodetic coordinate system 2000", *Chinese Science Bulletin*
+   54(15):2714–2721, doi:10.1007/s11434-009-0342-9).  PROJ likewise uses a
+   zero "ballpark" offset between EPSG:4490 and EPSG:4326.  Coordinates of the
+   same point observed at epochs years apart can differ by a few decimetres of
+   plate motion; this is irrelevant for roof areas.
+
+2. **Chinese web-map datums** GCJ-02 ("Mars coordinates": Amap/Gaode,
+   Tencent, Aliyun DataV) and BD-09 (Baidu).  These are obfuscated lon/lat
+   systems, offset from WGS 84 by ~500 m in Shanghai; mixing them with WGS 84
+   footprints puts every Changning roof in the wrong street.  The defining
+   standard is not public; the forward formula implemented here is the widely
+   published reconstruction, identical in
+
+   * eviltransform (github.com/googollee/eviltransform, ``transform.go`` /
+     ``python/eviltransform/__init__.py``: ``wgs2gcj``, ``gcj2wgs_exact``,
+     ``outOfChina``) and
+   * coordTransform_py (github.com/wandergis/coordTransform_py,
+     ``coordTransform_utils.py``: ``wgs84_to_gcj02``, ``gcj02_to_bd09``,
+     ``bd09_to_gcj02``),
+
+   on the Krasovsky 1940 ellipsoid (a = 6378245.0 m,
+   e² = 0.00669342162296594323).  The inverse GCJ-02 → WGS 84 has no closed
+   form; :func:`gcj02_to_wgs84` iterates the forward formula to
+   :data:`TOLERANCE_DEG` (≈ 1 mm) instead of the crude one-step subtraction
+   (which leaves errors up to ~2.2 m over Shanghai, measured).  Outside the rectangle
+   72.004–137.8347 °E, 0.8293–55.8271 °N (eviltransform's ``outOfChina``) the
+   offset is zero, i.e. GCJ-02 and BD-09 → GCJ-02 are the identity for the
+   GCJ-02 part there; note the rectangle is crude (it includes e.g. parts of
+   Japan, Korea and South-East Asia).  coordTransform_py's ``out_of_china``
+   uses a smaller box (73.66–135.05 °E, 3.86–53.55 °N); both contain all of
+   Shanghai, so the choice only matters near the borders of the boxes.
+
+All datum functions are vectorised over numpy arrays (any broadcastable
+shapes) and propagate NaN.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+
+from pvsite.errors import ConfigError, InputError
+
+logger = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------
+# Constants
+# ---------------------------------------------------------------------------
+
+#: Krasovsky 1940 semi-major axis used by the published GCJ-02 formula [m].
+KRASOVSKY_A_M = 6378245.0
+#: Krasovsky 1940 first eccentricity squared used by the GCJ-02 formula [-].
+KRASOVSKY_EE = 0.00669342162296594323
+#: BD-09 angle constant x_pi = π·3000/180 of the published BD-09 formula [rad/°].
+X_PI = math.pi * 3000.0 / 180.0
+#: Convergence tolerance of the iterative datum inverses [°] (1e-8° ≈ 1 mm).
+TOLERANCE_DEG = 1e-8
+#: Iteration cap of the inverses (convergence is linear with ratio ~1e-4,
+#: so 2–3 iterations reach :data:`TOLERANCE_DEG`) [-].
+MAX_ITERATIONS = 30
+#: Largest areal-scale error of a projected CRS that :func:`to_metric` keeps
+#: [-] (pvsite assumption: 1 % of area; UTM is within 0.2 % inside its zone).
+MAX_AREAL_SCALE_ERROR = 0.01
+#: Valid datum names of :func:`convert_datum`.
+DATUMS = ("wgs84", "gcj02", "bd09")
+#: CRS used when there is no geometry to locate a UTM zone: the zone of the
+#: default district (Changning, Shanghai: WGS 84 / UTM zone 51N).
+FALLBACK_METRIC_CRS = "EPSG:32651"
+
+# ---------------------------------------------------------------------------
+# Metric projection
+# ---------------------------------------------------------------------------
+
+
+def _areal_scale_error(crs: pyproj.CRS, bounds_lonlat: tuple) -> float | None:
+    """Largest |areal scale − 1| of ``crs`` at the corners and centre of a box.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        Projected CRS.
+    bounds_lonlat : tuple of float
+        (west, south, east, north) of the data [°].
+
+    Returns
+    -------
+    float or None
+        Relative areal-scale error [-]; None when PROJ cannot compute factors.
+    """
+    w, s, e, n = bounds_lonlat
+    lon = np.array([w, e, w, e, (w + e) / 2])
+    lat = np.array([s, s, n, n, (s + n) / 2])
+    try:
+        factors = pyproj.Proj(crs).get_factors(lon, lat)
+        scale = np.asarray(factors.areal_scale, dtype=float)
+    except Exception:  # noqa: BLE001 - engineering / exotic CRS
+        return None
+    if not np.all(np.isfinite(scale)):
+        return None
+    return float(np.max(np.abs(scale - 1.0)))
+
+
+def _is_metre_projected(crs: pyproj.CRS) -> bool:
+    """True when ``crs`` is projected and both horizontal axes are in metres."""
+    if not crs.is_projected:
+        return False
+    axes = crs.axis_info[:2]
+    return len(axes) == 2 and all(abs(a.unit_conversion_factor - 1.0) < 1e-12 for a in axes)
+
+
+def metric_crs_for(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None = None) -> pyproj.CRS:
+    """The metric CRS in which pvsite measures ``gdf``.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features with a declared CRS.
+    path : str or path-like, optional
+        Source file, named in error messages.
+
+    Returns
+    -------
+    pyproj.CRS
+        ``gdf.crs`` itself when it is projected in metres with an areal scale
+        within :data:`MAX_AREAL_SCALE_ERROR` of 1 over the data; otherwise the
+        WGS 84 UTM zone of the data (:data:`FALLBACK_METRIC_CRS` when there is
+        no non-empty geometry to locate).
+
+    Raises
+    ------
+    InputError
+        When ``gdf`` has no CRS.
+    """
+    src = path if path is not None else "the input"
+    if gdf.crs is None:
+        raise InputError(
+            f"{src}: the features declare no coordinate reference system, so pvsite cannot "
+            "measure areas in metres.",
+            fix="Give the CRS with --crs (e.g. --crs EPSG:4326 for lon/lat, --crs EPSG:4549 for "
+            "CGCS2000 3-degree Gauss-Kruger CM 120E), or add a .prj file beside the Shapefile.",
+        )
+    crs = pyproj.CRS(gdf.crs)
+    geoms = gdf.geometry.values
+    located = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not located.any():
+        if _is_metre_projected(crs):
+            return crs
+        logger.warning("%s: no non-empty geometry; using %s as the metric CRS", src, FALLBACK_METRIC_CRS)
+        return pyproj.CRS(FALLBACK_METRIC_CRS)
+    sub = gdf[located]
+    if _is_metre_projected(crs):
+        bounds_ll = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform_bounds(
+            *sub.total_bounds
+        )
+        err = _areal_scale_error(crs, bounds_ll)
+        if err is None or err <= MAX_AREAL_SCALE_ERROR:
+            return crs
+        logger.info(
+            "%s: %s distorts areas by %.1f %% here; reprojecting to UTM", src, crs.name, 100 * err
+        )
+    elif crs.is_projected:
+        logger.info("%s: %s is not in metres; reprojecting to UTM", src, crs.name)
+    utm = sub.estimate_utm_crs(datum_name="WGS 84")
+    return pyproj.CRS(utm)
+
+
+def to_metric(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None = None) -> gpd.GeoDataFrame:
+    """Return ``gdf`` in a metric CRS (see :func:`metric_crs_for`).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features with a declared CRS.  Null and empty geometries pass through
+        unchanged (row order and index preserved).
+    path : str or path-like, optional
+        Source file, named in error messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``gdf`` itself (same object) when already metric, otherwise a
+        reprojected copy; the metric CRS is ``result.crs``.
+    """
+    target = metric_crs_for(gdf, path)
+    if pyproj.CRS(gdf.crs) == target:
+        return gdf
+    return gdf.to_crs(target)
+
+
+# ---------------------------------------------------------------------------
+# Plausibility of declared lon/lat
+# ---------------------------------------------------------------------------
+
+
+def _crs_hint(x: float, y: float) -> str:
+    """Suggest EPSG codes for projected-looking Chinese coordinates.
+
+    Parameters
+    ----------
+    x, y : float
+        A typical easting / northing of the data [m].
+
+    Returns
+    -------
+    str
+        Human-readable suggestion.
+    """
+    zone = int(x // 1_000_000)
+    if 25 <= zone <= 45 and 0 < y < 6_500_000:
+        # Eastings with a 2-digit 3-degree zone prefix: CGCS2000 3-degree GK zone N
+        # = EPSG:4513 (zone 25) ... EPSG:4533 (zone 45).
+        return (
+            f"the eastings carry the zone prefix {zone}: CGCS2000 3-degree Gauss-Kruger zone {zone} "
+            f"is --crs EPSG:{4488 + zone}"
+        )
+    if 13 <= zone <= 23 and 0 < y < 6_500_000:
+        # CGCS2000 6-degree GK zone N = EPSG:4491 (zone 13) ... EPSG:4501 (zone 23).
+        return (
+            f"the eastings carry the zone prefix {zone}: CGCS2000 6-degree Gauss-Kruger zone {zone} "
+            f"is --crs EPSG:{4478 + zone}"
+        )
+    return (
+        "for Shanghai try --crs EPSG:4549 (CGCS2000 3-degree Gauss-Kruger CM 120E, west of "
+        "121.5°E, e.g. Changning), EPSG:4550 (CM 123E, east of 121.5°E, e.g. Pudong) or "
+        "EPSG:32651 (WGS 84 / UTM 51N); a Shanghai city local grid has no EPSG code and needs "
+        "its PROJ string or WKT from the data supplier"
+    )
+
+
+def check_lonlat_plausible(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None = None) -> None:
+    """Refuse geographic data whose coordinates cannot be longitude/latitude.
+
+    A Shapefile with a wrong ``.prj``, or a GeoJSON (always declared lon/lat)
+    written from a projected survey, carries metres under an EPSG:4326/4490
+    label; every area computed from it would be nonsense.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features; checked only when ``gdf.crs`` is geographic.
+    path : str or path-like, optional
+        Source file, named in the message.
+
+    Raises
+    ------
+    InputError
+        When some coordinate lies outside ±180° longitude or ±90° latitude;
+        the message names the file, the offending bounds and suggests a
+        ``--crs``.
+    """
+    if gdf.crs is None or not pyproj.CRS(gdf.crs).is_geographic:
+        return
+    geoms = gdf.geometry.values
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not ok.any():
+        return
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms[ok])
+    if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
+        return
+    bounds = shapely.bounds(geoms[ok])
+    bad = (bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
+    src = path if path is not None else "the input"
+    name = pyproj.CRS(gdf.crs).name
+    hint = _crs_hint(float(np.median(bounds[bad, 0])), float(np.median(bounds[bad, 1])))
+    raise InputError(
+        f"{src}: the file declares geographic coordinates ({name}) but {int(bad.sum())} of "
+        f"{int(ok.sum())} features lie outside ±180° / ±90° (bounds x {minx:.1f}…{maxx:.1f}, "
+        f"y {miny:.1f}…{maxy:.1f}); the coordinates look projected (metres).",
+        fix=f"Run again with the projected CRS of the data, e.g. --crs EPSG:xxxx; {hint}.",
+    )
+
+
+# ---------------------------------------------------------------------------
+# GCJ-02 / BD-09 (vectorised)
+# ---------------------------------------------------------------------------
+
+
+def out_of_china(lon, lat) -> np.ndarray:
+    """True where the published GCJ-02 formula applies no offset.
+
+    The rectangle 72.004–137.8347 °E, 0.8293–55.8271 °N of eviltransform's
+    ``outOfChina`` (coarse: it is not China's border).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        Longitude, latitude [°].
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    return (lon < 72.004) | (lon > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
+
+
+def _transform_lat(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Published GCJ-02 latitude polynomial (x = lon − 105, y = lat − 35) [-]."""
+    ret = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x))
+    ret += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    ret += (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+    ret += (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    return ret
+
+
+def _transform_lon(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Published GCJ-02 longitude polynomial (x = lon − 105, y = lat − 35) [-]."""
+    ret = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x))
+    ret += (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
+    ret += (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+    ret += (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    return ret
+
+
+def _gcj02_offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 − WGS 84 offset at WGS 84 position (lon, lat) [°], zero out of China."""
+    dlat = _transform_lat(lon - 105.0, lat - 35.0)
+    dlon = _transform_lon(lon - 105.0, lat - 35.0)
+    radlat = lat / 180.0 * np.pi
+    magic = 1.0 - KRASOVSKY_EE * np.sin(radlat) ** 2
+    sqrtmagic = np.sqrt(magic)
+    dlat = (dlat * 180.0) / ((KRASOVSKY_A_M * (1.0 - KRASOVSKY_EE)) / (magic * sqrtmagic) * np.pi)
+    dlon = (dlon * 180.0) / (KRASOVSKY_A_M / sqrtmagic * np.cos(radlat) * np.pi)
+    outside = out_of_china(lon, lat)
+    return np.where(outside, 0.0, dlon), np.where(outside, 0.0, dlat)
+
+
+def _as_float_arrays(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    lon, lat = np.broadcast_arrays(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return lon, lat
+
+
+def _invert(forward: Callable, lon, lat, first_guess: Callable | None = None):
+    """Invert a near-identity map ``forward`` by fixed-point iteration.
+
+    x ← x − (forward(x) − target); the Jacobian of the GCJ-02/BD-09 offsets is
+    ~1e-4 so the error shrinks ~10⁴× per step.
+
+    Parameters
+    ----------
+    forward : callable
+        (lon, lat) → (lon', lat') [°].
+    lon, lat : array_like
+        Target coordinates in the forward map's output datum [°].
+    first_guess : callable, optional
+        (lon, lat) → starting point [°]; default the one-step subtraction.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Coordinates in the forward map's input datum [°].
+    """
+    tlon, tlat = _as_float_arrays(lon, lat)
+    if first_guess is None:
+        flon, flat = forward(tlon, tlat)
+        x, y = 2.0 * tlon - flon, 2.0 * tlat - flat
+    else:
+        x, y = first_guess(tlon, tlat)
+    for _ in range(MAX_ITERATIONS):
+        flon, flat = forward(x, y)
+        dx, dy = flon - tlon, flat - tlat
+        x, y = x - dx, y - dy
+        step = np.fmax(np.abs(dx), np.abs(dy))
+        if not np.any(step > TOLERANCE_DEG):  # NaN compares False: NaN inputs stay NaN
+            break
+    else:
+        logger.warning("datum inverse did not converge to %g° for all points", TOLERANCE_DEG)
+    return x, y
+
+
+def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """WGS 84 → GCJ-02 (published forward formula; identity outside China).
+
+    Source: eviltransform ``wgs2gcj`` / coordTransform_py ``wgs84_to_gcj02``
+    (see module docstring).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        WGS 84 longitude, latitude [°].
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        GCJ-02 longitude, latitude [°].
+    """
+    lon, lat = _as_float_arrays(lon, lat)
+    dlon, dlat = _gcj02_offset(lon, lat)
+    return lon + dlon, lat + dlat
+
+
+def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 → WGS 84 by iterating the forward formula to :data:`TOLERANCE_DEG`.
+
+    The same approach as eviltransform ``gcj2wgs_exact``; residual
+    |wgs84_to_gcj02(result) − input| < 1e-8° (≈ 1 mm).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        GCJ-02 longitude, latitude [°].
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        WGS 84 longitude, latitude [°].
+    """
+    return _invert(wgs84_to_gcj02, lon, lat)
+
+
+def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """GCJ-02 → BD-09 (published formula, coordTransform_py ``gcj02_to_bd09``).
+
+    z = √(x²+y²) + 2e-5·sin(y·x_pi), θ = atan2(y, x) + 3e-6·cos(x·x_pi),
+    lon = z·cos θ + 0.0065, lat = z·sin θ + 0.006, x_pi = π·3000/180.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        GCJ-02 longitude, latitude [°].
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        BD-09 longitude, latitude [°].
+    """
+    x, y = _as_float_arrays(lon, lat)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def _bd09_to_gcj02_published(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """Published one-step BD-09 → GCJ-02 (coordTransform_py ``bd09_to_gcj02``), ~mm accurate."""
+    x, y = _as_float_arrays(lon, lat)
+    x = x - 0.0065
+    y = y - 0.006
+    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * X_PI)
+    return z * np.cos(theta), z * np.sin(theta)
+
+
+def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 → GCJ-02: the published approximate inverse, refined iteratively.
+
+    Starts from coordTransform_py ``bd09_to_gcj02`` (error ~1e-8°) and
+    iterates :func:`gcj02_to_bd09` to :data:`TOLERANCE_DEG`.
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        BD-09 longitude, latitude [°].
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        GCJ-02 longitude, latitude [°].
+    """
+    return _invert(gcj02_to_bd09, lon, lat, first_guess=_bd09_to_gcj02_published)
+
+
+def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """WGS 84 → BD-09 (via GCJ-02).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        WGS 84 longitude, latitude [°].
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        BD-09 longitude, latitude [°].
+    """
+    return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
+
+
+def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+    """BD-09 → WGS 84 (via GCJ-02, both inverses iterative).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        BD-09 longitude, latitude [°].
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        WGS 84 longitude, latitude [°].
+    """
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+_TO_WGS84: dict[str, Callable | None] = {
+    "wgs84": None,
+    "gcj02": gcj02_to_wgs84,
+    "bd09": bd09_to_wgs84,
+}
+
+
+def convert_datum(gdf: gpd.GeoDataFrame, datum: str) -> gpd.GeoDataFrame:
+    """Convert features whose lon/lat are in ``datum`` to true WGS 84.
+
+    Web-map data is usually *labelled* EPSG:4326 although it is GCJ-02 or
+    BD-09; the label cannot tell, so the user states the datum.  Every vertex
+    is transformed (``shapely.transform``, vectorised); Z values are kept.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features.  A projected CRS (e.g. EPSG:3857 tiles drawn on GCJ-02
+        imagery) is first reprojected to lon/lat EPSG:4326; no CRS is taken
+        to mean lon/lat.
+    datum : {'wgs84', 'gcj02', 'bd09'}
+        Datum of the coordinates (case-insensitive; '-' and '_' ignored, so
+        'GCJ-02', 'BD09' work).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Copy in EPSG:4326 (WGS 84); null/empty geometries pass through.
+
+    Raises
+    ------
+    ConfigError
+        When ``datum`` is unknown; the message lists the valid names.
+    """
+    key = str(datum).lower().replace("-", "").replace("_", "").replace(" ", "")
+    if key not in _TO_WGS84:
+        raise ConfigError(
+            f"Unknown coordinate datum {datum!r}; expected one of {', '.join(DATUMS)}.",
+            fix="Use wgs84 for GPS/OpenStreetMap data, gcj02 for Amap/Gaode, Tencent or Aliyun "
+            "DataV data, bd09 for Baidu data.",
+        )
+    if gdf.crs is None:
+        logger.info("no CRS declared; taking coordinates as lon/lat in datum %s", key)
+        out = gdf.set_crs("EPSG:4326")
+    elif pyproj.CRS(gdf.crs) != pyproj.CRS("EPSG:4326"):
+        out = gdf.to_crs("EPSG:4326")
+    else:
+        out = gdf.copy()
+    func = _TO_WGS84[key]
+    if func is None:
+        return out
+
+    def _xy(x, y, z=None):
+        lon, lat = func(x, y)
+        return (lon, lat) if z is None else (lon, lat, z)
+
+    geoms = out.geometry.values
+    new = shapely.transform(np.asarray(geoms), _xy, include_z=None, interleaved=False)
+    out[out.geometry.name] = gpd.GeoSeries(new, index=out.index, crs="EPSG:4326")
+    return out

@@ -1,0 +1,364 @@
+"""Mounting physics: sun position, row spacing, ground coverage, packing.
+
+Pure numpy, no geometry.  Every function broadcasts its array arguments
+against each other.  Angles are in degrees; azimuths clockwise from north
+(180 = south); hour angles negative in the morning, 15° per hour of true
+solar time from solar noon.
+
+The row-spacing rule
+--------------------
+Rows of modules of slant length ``L`` [m] tilted at ``β`` and facing the
+horizontal direction ``γr`` (the *row normal*) cast, from their top edge at
+height ``L·sinβ``, a shadow of horizontal length ``L·sinβ / tan αs`` pointing
+away from the sun (altitude ``αs``, azimuth ``γs``).  Its component along the
+row normal is ``L·sinβ·cos(γs − γr) / tan αs``, and the next row clears it
+when its front edge is at least
+
+    D = L·cosβ + L·sinβ·cos(γs − γr) / tan αs
+
+behind the front edge of the row in front.  For south-facing rows
+``γs − γr`` is the sun's azimuth measured from south, and ``D`` is the
+textbook formula.  :func:`row_pitch_m` evaluates it on a one-minute grid of
+the whole solar-time window (end points included) and keeps the largest
+value, so rows facing away from south, for which the worst instant need not
+be an end of the window, are handled as well.  A negative shadow component
+(sun behind the row normal) is clamped to zero: the row then needs only its
+own footprint ``L·cosβ``.
+
+For due-south rows on the winter solstice at 09:00 (``ω = −45°``,
+``δ = −23.45°``) the shadow term reduces to the closed form
+``(0.707·tanφ + 0.4338) / (0.707 − 0.4338·tanφ)`` quoted in Chinese design
+practice for the GB 50797-2012 spacing rule; the tests check it.
+
+Hemispheres: ``day='winter_solstice'`` means the solstice of the local
+winter — declination −23.44° north of the equator and +23.44° south of it —
+and the default row normal faces the equator (180° north of the equator,
+0° south of it), so a southern site is the exact mirror image of the
+northern site at the same absolute latitude.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import numpy as np
+
+from pvsite.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+#: Obliquity of the ecliptic, i.e. |declination| at the solstices [°]
+#: (23.436° for epoch J2000, IAU 2006; rounded).
+OBLIQUITY_DEG = 23.44
+
+_DAYS = ("winter_solstice", "summer_solstice", "equinox")
+
+#: Time step of the search for the worst instant in the no-shade window [h]
+#: (one minute).
+_STEP_H = 1.0 / 60.0
+
+
+def solar_altitude_azimuth(latitude_deg, declination_deg, hour_angle_deg):
+    """Sun altitude and azimuth from latitude, declination and hour angle.
+
+    Spherical astronomy, no refraction::
+
+        sin α = sin φ sin δ + cos φ cos δ cos ω
+        east  = −cos δ sin ω
+        north =  sin δ cos φ − cos δ sin φ cos ω
+        γs    = atan2(east, north)
+
+    Parameters
+    ----------
+    latitude_deg : float or array_like
+        Site latitude, north positive [°].
+    declination_deg : float or array_like
+        Solar declination [°].
+    hour_angle_deg : float or array_like
+        Hour angle, 15° per hour of true solar time from solar noon,
+        negative in the morning [°].
+
+    Returns
+    -------
+    altitude_deg : numpy.ndarray
+        Sun elevation above the horizon [°].
+    azimuth_deg : numpy.ndarray
+        Sun azimuth, clockwise from north in [0, 360) [°].
+    """
+    phi = np.radians(np.asarray(latitude_deg, dtype=float))
+    dec = np.radians(np.asarray(declination_deg, dtype=float))
+    omega = np.radians(np.asarray(hour_angle_deg, dtype=float))
+    sin_alt = np.sin(phi) * np.sin(dec) + np.cos(phi) * np.cos(dec) * np.cos(omega)
+    altitude = np.degrees(np.arcsin(np.clip(sin_alt, -1.0, 1.0)))
+    east = -np.cos(dec) * np.sin(omega)
+    north = np.sin(dec) * np.cos(phi) - np.cos(dec) * np.sin(phi) * np.cos(omega)
+    azimuth = np.degrees(np.arctan2(east, north)) % 360.0
+    return altitude, azimuth
+
+
+def design_declination_deg(latitude_deg, day: str = "winter_solstice"):
+    """Solar declination of a design day, per hemisphere.
+
+    Parameters
+    ----------
+    latitude_deg : float or array_like
+        Site latitude, north positive [°].
+    day : {'winter_solstice', 'summer_solstice', 'equinox'}
+        Design day in the *local* seasons: the winter solstice is in
+        December north of the equator and in June south of it.  The equator
+        counts as northern.
+
+    Returns
+    -------
+    numpy.ndarray
+        Declination [°].
+    """
+    if day not in _DAYS:
+        raise ConfigError(
+            f"Unknown design day {day!r} for the row-spacing rule.",
+            fix=f"Use one of: {', '.join(_DAYS)}.",
+        )
+    south = np.asarray(latitude_deg, dtype=float) < 0
+    local_winter = np.where(south, OBLIQUITY_DEG, -OBLIQUITY_DEG)
+    if day == "winter_solstice":
+        return local_winter
+    if day == "summer_solstice":
+        return -local_winter
+    return np.zeros_like(local_winter)
+
+
+def equator_facing_azimuth_deg(latitude_deg):
+    """Azimuth facing the equator: 180 north of it (and on it), 0 south [°]."""
+    return np.where(np.asarray(latitude_deg, dtype=float) < 0, 0.0, 180.0)
+
+
+def shadow_factor(
+    tilt_deg,
+    latitude_deg,
+    start_hour: float = 9.0,
+    end_hour: float = 15.0,
+    day: str = "winter_solstice",
+    row_azimuth_deg=None,
+):
+    """Row pitch per unit slant length, ``D / L`` (dimensionless).
+
+    ``D/L = cosβ + sinβ · max_t [ max(cos(γs − γr), 0) / tan αs ]`` over the
+    solar-time window; see the module docstring.
+
+    Parameters
+    ----------
+    tilt_deg : float or array_like
+        Module tilt from horizontal, 0 ≤ β < 90 [°].
+    latitude_deg : float or array_like
+        Site latitude, north positive [°].
+    start_hour, end_hour : float
+        No-shade window in true solar time [h], e.g. 9 and 15.
+    day : {'winter_solstice', 'summer_solstice', 'equinox'}
+        Design day in the local seasons (see :func:`design_declination_deg`).
+    row_azimuth_deg : float or array_like, optional
+        Direction the modules face, clockwise from north [°].  Default: the
+        equator (180 north of it, 0 south of it).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``D / L`` ≥ ``cosβ``.
+
+    Raises
+    ------
+    ConfigError
+        The window is empty, a tilt is outside [0, 90), or the sun is at or
+        below the horizon somewhere in the window (the no-shade rule then
+        asks for infinite spacing: shorten the window).
+    """
+    if not (end_hour > start_hour):
+        raise ConfigError(
+            f"No-shade window {start_hour}–{end_hour} h is empty.",
+            fix="Set mounting.no_shade_end_hour later than mounting.no_shade_start_hour.",
+        )
+    tilt = np.asarray(tilt_deg, dtype=float)
+    bad_tilt = ~((tilt >= 0) & (tilt < 90))  # NaN is bad too
+    if np.any(bad_tilt):
+        raise ConfigError(
+            f"Row tilt must be in [0, 90) degrees, found {np.unique(tilt[bad_tilt])}.",
+            fix="Check mounting.flat_tilt_deg.",
+        )
+    lat = np.asarray(latitude_deg, dtype=float)
+    if row_azimuth_deg is None:
+        row_azimuth_deg = equator_facing_azimuth_deg(lat)
+    tilt, lat, row_az = np.broadcast_arrays(tilt, lat, np.asarray(row_azimuth_deg, dtype=float))
+    dec = design_declination_deg(lat, day)
+
+    n_steps = int(np.ceil((end_hour - start_hour) / _STEP_H))
+    hours = np.linspace(start_hour, end_hour, n_steps + 1)  # end points included
+    omega = 15.0 * (hours - 12.0)
+    alt, az = solar_altitude_azimuth(lat[..., None], dec[..., None], omega)
+    if np.any(alt <= 0.0):
+        bad = np.unique(lat[np.any(alt <= 0.0, axis=-1)])
+        raise ConfigError(
+            f"The sun is at or below the horizon during the no-shade window "
+            f"{start_hour:g}–{end_hour:g} h (solar time) on the {day.replace('_', ' ')} "
+            f"at latitude {bad} degrees; no row spacing can keep rows unshaded.",
+            fix="Shorten the window (mounting.no_shade_start_hour / no_shade_end_hour).",
+        )
+    cos_rel = np.maximum(np.cos(np.radians(az - row_az[..., None])), 0.0)
+    worst = np.max(cos_rel / np.tan(np.radians(alt)), axis=-1)
+    beta = np.radians(tilt)
+    return np.cos(beta) + np.sin(beta) * worst
+
+
+def row_pitch_m(
+    slant_length_m,
+    tilt_deg,
+    latitude_deg,
+    start_hour: float = 9.0,
+    end_hour: float = 15.0,
+    day: str = "winter_solstice",
+    row_azimuth_deg=None,
+):
+    """Minimum front-edge-to-front-edge row pitch for no mutual shading.
+
+    ``D = L·cosβ + L·sinβ·cos(γs − γr)/tan αs`` at the worst instant of the
+    window (see the module docstring).  Default window: 09:00–15:00 true
+    solar time on the winter solstice (GB 50797-2012 光伏发电站设计规范:
+    方阵前后排在冬至日 9:00–15:00 互不遮挡).
+
+    Parameters
+    ----------
+    slant_length_m : float or array_like
+        Row depth measured along the module slope, ``L`` [m].
+    tilt_deg : float or array_like
+        Module tilt, 0 ≤ β < 90 [°].
+    latitude_deg : float or array_like
+        Site latitude, north positive [°].
+    start_hour, end_hour : float
+        No-shade window in true solar time [h].
+    day : {'winter_solstice', 'summer_solstice', 'equinox'}
+        Design day in the local seasons.
+    row_azimuth_deg : float or array_like, optional
+        Direction the modules face, clockwise from north [°]; default the
+        equator.
+
+    Returns
+    -------
+    numpy.ndarray
+        Row pitch ``D`` [m], measured horizontally along the row normal.
+    """
+    return np.asarray(slant_length_m, dtype=float) * shadow_factor(
+        tilt_deg, latitude_deg, start_hour, end_hour, day, row_azimuth_deg
+    )
+
+
+def ground_coverage_ratio(
+    tilt_deg,
+    latitude_deg,
+    start_hour: float = 9.0,
+    end_hour: float = 15.0,
+    day: str = "winter_solstice",
+    row_azimuth_deg=None,
+):
+    """Ground coverage ratio ``GCR = L / D`` of rows spaced by the no-shade rule.
+
+    Independent of the slant length ``L``.  It is the slant module length
+    per unit horizontal pitch, i.e. module area per horizontal ground area
+    for continuous rows; gaps between modules along a row are not included
+    (see :func:`pvsite.roofs.roof_planes`).
+
+    Parameters
+    ----------
+    tilt_deg : float or array_like
+        Module tilt [°].
+    latitude_deg : float or array_like
+        Site latitude, north positive [°].
+    start_hour, end_hour : float
+        No-shade window in true solar time [h].
+    day : {'winter_solstice', 'summer_solstice', 'equinox'}
+        Design day in the local seasons.
+    row_azimuth_deg : float or array_like, optional
+        Direction the modules face [°]; default the equator.
+
+    Returns
+    -------
+    numpy.ndarray
+        GCR in (0, 1].  E.g. 0.624 at 31.2° N, 20° tilt, 09:00–15:00.
+    """
+    return 1.0 / shadow_factor(tilt_deg, latitude_deg, start_hour, end_hour, day, row_azimuth_deg)
+
+
+def _module_dims(module: Mapping) -> tuple[float, float, float]:
+    try:
+        power = float(module["power_w"])
+        length = float(module["length_m"])
+        width = float(module["width_m"])
+    except (KeyError, TypeError, ValueError):
+        where = module.get("_path", "the module preset") if isinstance(module, Mapping) else "the module preset"
+        raise ConfigError(
+            f"{where}: a module needs numeric power_w [W], length_m [m] and width_m [m].",
+            fix="Copy presets/module/generic-550w.toml and edit its values.",
+        ) from None
+    if power <= 0 or length <= 0 or width <= 0:
+        raise ConfigError(
+            f"{module.get('_path', 'module preset')}: power_w, length_m and width_m must be positive, "
+            f"found {power}, {length}, {width}.",
+        )
+    return power, length, width
+
+
+def module_area_m2(module: Mapping) -> float:
+    """Module frame area ``length × width`` [m²].
+
+    Parameters
+    ----------
+    module : mapping
+        Module preset with ``length_m`` [m] and ``width_m`` [m].
+    """
+    _, length, width = _module_dims(module)
+    return length * width
+
+
+def flush_packing_factor(module: Mapping, gap_m: float) -> float:
+    """Share of a roof plane covered by modules laid in a grid with clamp gaps.
+
+    ``packing = l·w / ((l + g)(w + g))`` — each module occupies its frame
+    plus one gap in each direction.  0.974 for 2.279 × 1.134 m modules with
+    20 mm gaps.  Edge losses (partial modules at a plane's border) are not
+    included.
+
+    Parameters
+    ----------
+    module : mapping
+        Module preset with ``length_m`` [m] and ``width_m`` [m].
+    gap_m : float
+        Gap between adjacent modules [m].
+
+    Returns
+    -------
+    float
+        Module area per unit plane area (in-plane, not horizontal).
+    """
+    _, length, width = _module_dims(module)
+    if gap_m < 0:
+        raise ConfigError(f"mounting.module_gap_m must be ≥ 0, found {gap_m}.")
+    return length * width / ((length + gap_m) * (width + gap_m))
+
+
+def power_density_w_per_m2(module: Mapping, gcr):
+    """DC nameplate power per unit horizontal area given to the array.
+
+    ``power_w / (length_m · width_m) × gcr``.
+
+    Parameters
+    ----------
+    module : mapping
+        Module preset with ``power_w`` [W], ``length_m`` [m], ``width_m`` [m].
+    gcr : float or array_like
+        Module area per unit horizontal area [m²/m²].
+
+    Returns
+    -------
+    numpy.ndarray
+        [W/m²] of horizontal roof area.
+    """
+    power, length, width = _module_dims(module)
+    return power / (length * width) * np.asarray(gcr, dtype=float)

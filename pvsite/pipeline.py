@@ -1,0 +1,383 @@
+"""The pipeline: chains the stages, one module each.
+
+    read footprints → select street → metric CRS → classify → usable roof
+    → planes & mounting → policy coverage → capacity → energy (pvlib)
+    → rollup → (output)
+
+:func:`run` returns a :class:`RunResult`; :func:`pvsite.output.write_gpkg`
+writes it.  The CLI only parses options and calls these two.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import platform
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+import pvsite
+from pvsite import classify as classify_mod
+from pvsite import crs as crs_mod
+from pvsite import energy, footprints, roofs as roofs_mod, sizing, streets as streets_mod
+from pvsite import weather as weather_mod
+from pvsite.config import Config
+from pvsite.errors import InputError
+from pvsite.paths import SAMPLE_FOOTPRINTS
+from pvsite.presets import load_preset
+from pvsite.rollup import NO_STREET, summarise
+from pvsite.sample import is_synthetic_sample
+from pvsite.schema import MONTHS
+
+log = logging.getLogger(__name__)
+
+SYNTHETIC_WARNING = (
+    "合成示例数据，并非长宁区真实建筑，结果不得作为长宁区数据使用 / "
+    "SYNTHETIC sample data — not real Changning buildings; never report these figures as Changning's."
+)
+
+Stage = Callable[[str], None]
+
+
+@dataclass
+class RunResult:
+    """Everything a run produces (in memory)."""
+
+    roofs: gpd.GeoDataFrame
+    planes: pd.DataFrame
+    streets: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    rejected: gpd.GeoDataFrame
+    run_info: dict
+    scenario: str
+    scenario_description: str
+    target_kw: float
+    is_synthetic: bool
+    scope: str
+    classification_report: pd.DataFrame
+    weather_meta: dict
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def district(self) -> pd.Series:
+        """The district (or selected street) row of the summary."""
+        return self.summary[self.summary["level"] == "district"].iloc[0]
+
+
+def footprints_path(config: Config) -> Path:
+    """The footprint file of a run (the embedded sample when none is given)."""
+    if config.input.footprints:
+        return Path(config.input.footprints)
+    if not SAMPLE_FOOTPRINTS.is_file():
+        raise InputError(
+            f"The embedded sample district {SAMPLE_FOOTPRINTS} is missing.",
+            fix="Regenerate it with `python -m pvsite.sample`, or pass --footprints PATH.",
+        )
+    return SAMPLE_FOOTPRINTS
+
+
+def load_street_polygons(config: Config, fp_path: Path) -> tuple[gpd.GeoDataFrame | None, str]:
+    """Street/town polygons: ``[input] streets`` or the ``streets`` layer of the footprint GPKG."""
+    name_field = config.input.street_name_field
+    if config.input.streets:
+        path = Path(config.input.streets)
+        if not path.exists():
+            raise InputError(f"Streets file {path} does not exist.", fix="Check --streets / [input] streets.")
+        gdf = gpd.read_file(path, layer=config.input.streets_layer, engine="pyogrio")
+        source = str(path)
+    elif fp_path.suffix.lower() == ".gpkg" and "streets" in _layers(fp_path):
+        gdf = gpd.read_file(fp_path, layer="streets", engine="pyogrio")
+        source = f"{fp_path} (layer streets)"
+    else:
+        return None, "none"
+    if name_field not in gdf.columns:
+        raise InputError(
+            f"Streets layer {source} has no column '{name_field}' (columns: {', '.join(map(str, gdf.columns))}).",
+            fix="Set [input] street_name_field to the column that holds the street names.",
+        )
+    if gdf.crs is None:
+        raise InputError(f"Streets layer {source} has no CRS.", fix="Give the file a .prj / CRS.")
+    gdf = gdf.rename(columns={name_field: "street_name"})[["street_name", "geometry"]]
+    gdf["street_name"] = gdf["street_name"].astype(str)
+    return gdf, source
+
+
+def _layers(path: Path) -> list[str]:
+    import pyogrio
+
+    return [str(name) for name, _ in pyogrio.list_layers(path)]
+
+
+def list_streets(config: Config) -> list[str]:
+    """Names of the streets a run can select (polygons, else the street attribute)."""
+    fp = footprints_path(config)
+    polys, _ = load_street_polygons(config, fp)
+    if polys is not None:
+        return list(dict.fromkeys(polys["street_name"]))
+    gdf, _ = footprints.read_footprints(
+        fp, layer=config.input.layer, encoding=config.input.encoding,
+        crs=config.input.crs, fields=config.input.fields,
+    )
+    return sorted(gdf["street"].dropna().astype(str).unique())
+
+
+def run(config: Config, street: str | None = None, stage: Stage | None = None) -> RunResult:
+    """Run the whole pipeline.
+
+    Parameters
+    ----------
+    config : Config
+        Resolved configuration.
+    street : str, optional
+        Restrict the run to one street / town; ``None`` = the whole district.
+    stage : callable, optional
+        Called with a short label as each stage starts (progress display).
+
+    Returns
+    -------
+    RunResult
+    """
+    say = stage or (lambda label: None)
+    started = _dt.datetime.now(_dt.timezone.utc)
+
+    # --- read ---------------------------------------------------------------
+    say("读取建筑轮廓 reading footprints")
+    fp_path = footprints_path(config)
+    gdf, fp_meta = footprints.read_footprints(
+        fp_path, layer=config.input.layer, encoding=config.input.encoding,
+        crs=config.input.crs, fields=config.input.fields,
+    )
+    n_input = len(gdf)
+    synthetic = is_synthetic_sample(fp_path)
+    if synthetic:
+        log.warning(SYNTHETIC_WARNING)
+
+    # --- metric CRS and streets --------------------------------------------
+    say("投影 projecting to a metric CRS")
+    gdf = crs_mod.to_metric(gdf)
+    polys, streets_source = load_street_polygons(config, fp_path)
+    if polys is not None:
+        polys = polys.to_crs(gdf.crs)
+        gdf["street"] = streets_mod.assign_streets(gdf, polys.rename(columns={"street_name": "name"}), "name")
+        street_names = list(dict.fromkeys(polys["street_name"]))
+    else:
+        street_names = sorted(gdf["street"].dropna().astype(str).unique())
+
+    scope = "全区"
+    if street is not None:
+        mask = streets_mod.select(gdf, street=street, valid_streets=street_names)
+        canonical = gdf.loc[mask, "street"].iloc[0]
+        gdf = gdf[mask].copy()
+        scope = str(canonical)
+        street_names = [scope]
+    n_selected = len(gdf)
+
+    # --- classify -------------------------------------------------------------
+    say("分类 classifying buildings")
+    gdf = classify_mod.classify(
+        gdf, preset=config.classify.preset, new_building_year=config.classify.new_building_year
+    )
+    class_report = classify_mod.classification_report(gdf)
+
+    # --- usable roof, planes, mounting ---------------------------------------
+    say("屋顶可用面积 usable roof area")
+    module = load_preset("module", config.system.module)
+    losses = load_preset("losses", config.system.losses)
+    site_lon, site_lat = _site_lonlat(gdf)
+    gdf = roofs_mod.usable_roofs(gdf, config.roof)
+    planes = roofs_mod.roof_planes(gdf, config.roof, config.mounting, site_lat, module)
+
+    # --- policy coverage → capacity ------------------------------------------
+    say("政策覆盖率与装机 policy coverage and capacity")
+    policy = load_preset("policy", config.policy.preset)
+    scenario, rules = sizing.scenario_rules(policy, config.policy.scenario)
+    ratios = sizing.policy_ratios(gdf, rules)
+    # Rejected geometries carry nothing.
+    rejected_mask = gdf["reject_reason"].notna().to_numpy()
+    ratios.loc[rejected_mask, "policy_ratio"] = 0.0
+    gdf, planes = sizing.size_roofs(gdf, planes, ratios)
+
+    # --- energy ----------------------------------------------------------------
+    say("发电量 energy (pvlib)")
+    if config.weather.path:
+        weather, wmeta = weather_mod.read_weather(config.weather.path)
+    else:
+        weather, wmeta = weather_mod.default_weather()
+    gdf, planes = _energy(gdf, planes, weather, wmeta, site_lat, site_lon, module, losses, config)
+    ef = float(policy["emission_factor_kg_per_kwh"])
+    gdf["co2_t"] = gdf["annual_kwh"] * ef / 1000.0
+
+    # --- status and first-plane descriptors -----------------------------------
+    first = planes.sort_values(["roof_index", "plane"]).groupby("roof_index").first()
+    gdf["mounting"] = first["mounting"].reindex(gdf.index)
+    gdf["tilt_deg"] = first["tilt_deg"].reindex(gdf.index)
+    gdf["array_azimuth_deg"] = first["azimuth_deg"].reindex(gdf.index)
+    gdf["n_planes"] = planes.groupby("roof_index").size().reindex(gdf.index).fillna(0).astype(int)
+    gdf["status"] = np.select(
+        [rejected_mask, gdf["capacity_kw"].to_numpy() > 0, gdf["policy_ratio"].to_numpy() <= 0],
+        ["rejected", "sized", "not required"],
+        default="too small",
+    )
+
+    # --- rollup -----------------------------------------------------------------
+    say("汇总 rolling up")
+    target_kw = float(policy["target_kw"])
+    summary = summarise(gdf, target_kw, streets=street_names, scope_label=scope)
+    streets_gdf = _streets_layer(summary, polys, gdf)
+    rejected = gdf.loc[rejected_mask, ["building_id", "source_row", "name", "reject_reason", "geometry"]].copy()
+
+    desc = policy["scenarios"][scenario].get("description_zh", "") + " / " + policy["scenarios"][scenario].get("description", "")
+    run_info = _run_info(
+        config, fp_path, fp_meta, synthetic, scenario, desc, policy, wmeta, streets_source,
+        started, n_input, n_selected, int(rejected_mask.sum()), scope, class_report, gdf,
+        site_lat, site_lon,
+    )
+    return RunResult(
+        roofs=gdf, planes=planes, streets=streets_gdf, summary=summary, rejected=rejected,
+        run_info=run_info, scenario=scenario, scenario_description=desc, target_kw=target_kw,
+        is_synthetic=synthetic, scope=scope, classification_report=class_report, weather_meta=wmeta,
+        counts={"input": n_input, "selected": n_selected, "rejected": int(rejected_mask.sum())},
+    )
+
+
+def _site_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
+    """Centre of the buildings in lon/lat (for solar geometry and row pitch)."""
+    geoms = gdf.geometry[~gdf.geometry.isna() & ~gdf.geometry.is_empty]
+    if len(geoms) == 0:
+        raise InputError("No building in the selection has a usable geometry.",
+                         fix="Check the footprint file and the selection.")
+    xmin, ymin, xmax, ymax = geoms.total_bounds
+    centre = gpd.GeoSeries([shapely.Point((xmin + xmax) / 2, (ymin + ymax) / 2)], crs=gdf.crs).to_crs(4326)
+    return float(centre.x.iloc[0]), float(centre.y.iloc[0])
+
+
+def _energy(gdf, planes, weather, wmeta, lat, lon, module, losses, config):
+    """Simulate each distinct (rounded) orientation once; map kWh back to planes and roofs."""
+    step = config.system.orientation_step_deg
+    p = planes.copy()
+    p["tilt_r"] = (p["tilt_deg"] / step).round() * step
+    p["azim_r"] = ((p["azimuth_deg"] / step).round() * step) % 360.0
+    orient = (
+        p[["tilt_r", "azim_r", "mounting"]].drop_duplicates().reset_index(drop=True)
+        .rename(columns={"tilt_r": "tilt_deg", "azim_r": "azimuth_deg"})
+    )
+    sim = energy.simulate(
+        weather, latitude=lat, longitude=lon, altitude=float(wmeta.get("altitude") or 0.0),
+        orientations=orient, module=module, losses=losses,
+        inverter_efficiency_pct=config.system.inverter_efficiency_pct,
+        dc_ac_ratio=config.system.dc_ac_ratio, temperature_model=config.system.temperature_model,
+    )
+    sim = pd.concat([orient, sim.reset_index(drop=True)], axis=1)
+    p = p.merge(
+        sim.rename(columns={"tilt_deg": "tilt_r", "azimuth_deg": "azim_r"}),
+        on=["tilt_r", "azim_r", "mounting"], how="left", validate="many_to_one",
+    )
+    p.index = planes.index
+    cap = p["capacity_kw"].to_numpy()
+    p["annual_kwh"] = cap * p["specific_yield_kwh_per_kwp"].to_numpy()
+    p["poa_kwh_dc_ref"] = cap * p["poa_kwh_per_m2"].to_numpy()  # kWh at STC-normalised 1 kW/m²
+    for i, m in enumerate(MONTHS, start=1):
+        p[m] = cap * p[f"kwh_per_kwp_m{i:02d}"].to_numpy()
+    sums = p.groupby("roof_index")[["annual_kwh", "poa_kwh_dc_ref", *MONTHS]].sum()
+    gdf = gdf.copy()
+    for col in ["annual_kwh", *MONTHS]:
+        gdf[col] = sums[col].reindex(gdf.index).fillna(0.0)
+    capacity = gdf["capacity_kw"].to_numpy()
+    ref = sums["poa_kwh_dc_ref"].reindex(gdf.index).fillna(0.0).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gdf["specific_yield_kwh_per_kwp"] = np.where(capacity > 0, gdf["annual_kwh"] / capacity, np.nan)
+        gdf["performance_ratio"] = np.where(ref > 0, gdf["annual_kwh"] / ref, np.nan)
+    keep = [c for c in planes.columns] + ["annual_kwh", "specific_yield_kwh_per_kwp", "poa_kwh_per_m2"]
+    return gdf, p[keep]
+
+
+def _streets_layer(summary: pd.DataFrame, polys: gpd.GeoDataFrame | None, roofs: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Street rollup rows with geometry: the street polygon, else the hull of its roofs."""
+    rows = summary[summary["level"] == "street"].reset_index(drop=True)
+    geoms = []
+    street_col = roofs["street"].astype("string").fillna(NO_STREET)
+    for key in rows["key"]:
+        geom = None
+        if polys is not None:
+            hit = polys.loc[polys["street_name"] == key, "geometry"]
+            if len(hit):
+                geom = shapely.union_all(hit.to_numpy())
+        if geom is None:
+            members = roofs.geometry[(street_col == key).to_numpy()]
+            members = members[~members.isna()]
+            geom = shapely.convex_hull(shapely.union_all(members.to_numpy())) if len(members) else None
+        geoms.append(geom)
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=roofs.crs)
+
+
+def _versions() -> dict:
+    import geopandas
+    import pvlib
+    import pyogrio
+    import pyproj
+
+    return {
+        "pvsite": pvsite.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "shapely": shapely.__version__,
+        "geopandas": geopandas.__version__,
+        "pyogrio": pyogrio.__version__,
+        "gdal": pyogrio.__gdal_version_string__,
+        "pyproj": pyproj.__version__,
+        "proj": pyproj.proj_version_str,
+        "pvlib": pvlib.__version__,
+    }
+
+
+def _run_info(config, fp_path, fp_meta, synthetic, scenario, desc, policy, wmeta, streets_source,
+              started, n_input, n_selected, n_rejected, scope, class_report, roofs, lat, lon) -> dict:
+    info = {
+        "synthetic_sample": "true" if synthetic else "false",
+    }
+    if synthetic:
+        info["warning"] = SYNTHETIC_WARNING
+    info.update(
+        {
+            "created_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "scope": scope,
+            "scenario": scenario,
+            "scenario_description": desc,
+            "policy_preset": policy.get("_path", ""),
+            "policy_source": policy.get("source", ""),
+            "target_kw": f"{float(policy['target_kw']):g}",
+            "target_label": policy.get("target_label", ""),
+            "emission_factor_kg_per_kwh": f"{float(policy['emission_factor_kg_per_kwh']):g}",
+            "emission_factor_source": policy.get("emission_factor_source", ""),
+            "footprints_path": str(fp_path),
+            "footprints_sha256": fp_meta.get("sha256", ""),
+            "footprints_layer": str(fp_meta.get("layer", "")),
+            "footprints_crs": str(fp_meta.get("crs", "")),
+            "field_mapping": json.dumps(fp_meta.get("field_mapping", {}), ensure_ascii=False),
+            "streets_source": streets_source,
+            "n_input_features": str(n_input),
+            "n_selected": str(n_selected),
+            "n_rejected": str(n_rejected),
+            "output_crs": roofs.crs.to_string() if roofs.crs else "",
+            "site_latitude_deg": f"{lat:.4f}",
+            "site_longitude_deg": f"{lon:.4f}",
+            "weather_source": str(wmeta.get("source", "")),
+            "weather_description": str(wmeta.get("description", "")),
+            "weather_is_synthetic": "true" if wmeta.get("is_synthetic") else "false",
+            "weather_sha256": str(wmeta.get("sha256", "")),
+            "classification_report": class_report.to_json(orient="records", force_ascii=False),
+            "config_toml": config.to_toml(),
+        }
+    )
+    for k, v in _versions().items():
+        info[f"version_{k}"] = str(v)
+    return info

@@ -1,0 +1,93 @@
+"""Terminal output: stage progress and the closing summary table."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+N_STAGES = 8
+
+
+@contextlib.contextmanager
+def progress(quiet: bool = False):
+    """Yield a ``stage(label)`` callback that shows which stage runs and how long each took."""
+    if quiet:
+        yield lambda label: None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("pvsite", total=N_STAGES)
+        state = {"n": 0, "t": time.perf_counter(), "label": None}
+
+        def stage(label: str) -> None:
+            if state["label"] is not None:
+                err_console.log(f"{state['label']}  ({time.perf_counter() - state['t']:.1f} s)")
+                bar.advance(task)
+            state.update(label=label, t=time.perf_counter())
+            bar.update(task, description=label)
+
+        yield stage
+        if state["label"] is not None:
+            err_console.log(f"{state['label']}  ({time.perf_counter() - state['t']:.1f} s)")
+            bar.update(task, completed=N_STAGES)
+
+
+def _fmt(x: float, digits: int = 0) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def print_summary(result, out: Path | None = None) -> None:
+    """Print the assumption, the per-street table and the total toward the target."""
+    if result.is_synthetic:
+        console.print(f"[bold red]⚠ {result.run_info.get('warning', 'synthetic sample data')}[/]")
+    w = result.weather_meta
+    console.print(
+        f"[bold]情景 Scenario[/] {result.scenario}: {result.scenario_description}\n"
+        f"[bold]气象 Weather[/] {w.get('description', w.get('source', ''))}"
+        + (" [yellow](synthetic)[/]" if w.get("is_synthetic") else "")
+    )
+    c = result.counts
+    console.print(
+        f"[bold]建筑 Buildings[/] {c['input']:,} read, {c['selected']:,} in {result.scope}, "
+        f"{c['rejected']:,} with unusable geometry (kept, status=rejected)"
+    )
+    table = Table(title=f"pvsite — {result.scope} — {result.scenario}", show_lines=False)
+    for col, justify in [("街道 Street", "left"), ("建筑 Bldgs", "right"), ("安装 Sized", "right"),
+                         ("kW", "right"), ("MWh/yr", "right"), ("tCO2/yr", "right"), ("% target", "right")]:
+        table.add_column(col, justify=justify)
+    s = result.summary
+    for _, row in s[s["level"] == "street"].iterrows():
+        table.add_row(str(row["key"]), _fmt(row["n_buildings"]), _fmt(row["n_sized"]), _fmt(row["capacity_kw"]),
+                      _fmt(row["annual_mwh"]), _fmt(row["co2_t"]), _fmt(row["share_of_target_pct"], 1))
+    d = result.district
+    table.add_row(f"[bold]{d['key']}[/]", _fmt(d["n_buildings"]), _fmt(d["n_sized"]),
+                  f"[bold]{_fmt(d['capacity_kw'])}[/]", _fmt(d["annual_mwh"]), _fmt(d["co2_t"]),
+                  f"[bold]{_fmt(d['share_of_target_pct'], 1)}[/]", end_section=True)
+    for _, row in s[s["level"] == "class"].iterrows():
+        table.add_row(f"  {row['key_zh']}", _fmt(row["n_buildings"]), _fmt(row["n_sized"]),
+                      _fmt(row["capacity_kw"]), _fmt(row["annual_mwh"]), _fmt(row["co2_t"]),
+                      _fmt(row["share_of_target_pct"], 1))
+    console.print(table)
+    console.print(
+        f"目标 Target {result.target_kw:,.0f} kW: this scenario reaches "
+        f"[bold]{d['capacity_kw']:,.0f} kW ({d['share_of_target_pct']:.1f} %)[/], "
+        f"{d['annual_mwh']:,.0f} MWh/yr, {d['co2_t']:,.0f} tCO2/yr"
+        + (f"; specific yield {d['specific_yield_kwh_per_kwp']:,.0f} kWh/kWp" if d["capacity_kw"] > 0 else "")
+    )
+    if out is not None:
+        console.print(f"输出 Output: {out}")

@@ -1,0 +1,419 @@
+"""Usable roof area, roof orientation and PV planes per roof.
+
+Stage ``roofs`` of the pipeline (footprints → classify → **roofs** → shading
+→ energy → sizing).  Two steps:
+
+:func:`usable_roofs`
+    Per building: footprint area, the usable polygon left after the edge
+    setback of its roof type, and the bearing of its long axis.
+:func:`roof_planes`
+    Per building, one row per PV plane: mounting, tilt, azimuth, share of the
+    usable area, and the power density per m² of horizontal roof area.
+
+Every area is a horizontal (map) area in the square metres of the input's
+projected CRS; every azimuth is a *true* bearing, clockwise from true north
+(180 = south), corrected for the CRS's grid convergence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pvsite import mounting
+from pvsite.config import MountingConfig, RoofConfig
+from pvsite.errors import ConfigError, InputError
+
+logger = logging.getLogger(__name__)
+
+ROOF_TYPES = ("flat", "pitched", "metal", "unknown")
+#: Roof types carrying two flush-mounted planes split at a ridge.
+RIDGED_TYPES = ("pitched", "metal")
+
+#: Parts of a usable polygon smaller than this are dropped as slivers [m²].
+#: Just under the 2.58 m² frame of one 550 W-class module (2.279 × 1.134 m),
+#: i.e. a part that cannot hold a single module (pvsite assumption).
+MIN_PART_AREA_M2 = 2.5
+
+
+# ---------------------------------------------------------------------------
+# Usable area
+# ---------------------------------------------------------------------------
+
+
+def usable_roofs(
+    gdf: gpd.GeoDataFrame,
+    roof_cfg: RoofConfig | None = None,
+    *,
+    min_part_area_m2: float = MIN_PART_AREA_M2,
+    true_north: bool = True,
+) -> gpd.GeoDataFrame:
+    """Usable roof polygons, areas and long-axis bearing of every building.
+
+    The usable polygon is the footprint shrunk by the setback of its roof
+    type (``roof_cfg.setback_m``), a negative buffer with mitred joins, so a
+    40 × 25 m flat roof with a 1.5 m setback leaves exactly 37 × 22 = 814 m²
+    and a courtyard (hole) grows by the setback on every side.  Ridged roofs
+    (pitched, metal) also keep the setback on both sides of the ridge,
+    modelled as one ridge along the long axis of the footprint's minimum
+    rotated rectangle through its centre: a strip ``2 × setback`` wide is
+    removed along it (for an L-shaped or multi-part footprint a single
+    ridge is an approximation: real roofs have one ridge per wing).  Parts smaller than ``min_part_area_m2`` are dropped as
+    slivers; a roof whose remaining area is below
+    ``roof_cfg.min_usable_area_m2`` gets zero usable area and a note.
+
+    No row is ever dropped: a missing or empty geometry gives zero areas and
+    the note ``'no geometry'``.  Invalid geometries are repaired with
+    ``shapely.make_valid`` first (logged).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        One row per building in a projected CRS in metres, with a
+        ``roof_type`` column in {'flat', 'pitched', 'metal', 'unknown'}
+        (missing values count as 'unknown') and Polygon/MultiPolygon
+        geometries (holes allowed, None allowed).
+    roof_cfg : RoofConfig, optional
+        Setbacks [m] and minimum usable area [m²]; default ``RoofConfig()``.
+    min_part_area_m2 : float
+        Sliver threshold for parts of the usable polygon [m²].
+    true_north : bool
+        Correct ``axis_azimuth_deg`` from grid north to true north using
+        the CRS's meridian convergence at the centre of the data (one value
+        for the frame; about 0.8° for Changning in UTM 51N).  No correction
+        when the frame has no CRS.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``gdf`` (same index and order, same active geometry) with:
+
+        ``area_m2`` : footprint area [m²];
+        ``usable_area_m2`` : usable area after setbacks, 0 below the minimum [m²];
+        ``axis_azimuth_deg`` : true bearing of the long axis in [0, 180) [°],
+        NaN without geometry;
+        ``roof_note`` : missing, or why the usable area is zero;
+        ``usable_geometry`` : usable MultiPolygon (None when the usable area
+        is zero), a second, non-active geometry column in the same CRS.
+
+    Raises
+    ------
+    InputError
+        No ``roof_type`` column, an unknown roof type, or a geographic CRS.
+    ConfigError
+        A roof type without a setback in ``roof_cfg.setback_m``.
+    """
+    roof_cfg = roof_cfg or RoofConfig()
+    roof_type = _check_input(gdf)
+    setback = _setbacks(roof_type, roof_cfg)
+
+    geoms = np.asarray(gdf.geometry.array, dtype=object).copy()
+    no_geom = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    invalid = ~no_geom & ~shapely.is_valid(geoms)
+    if invalid.any():
+        logger.info("repairing %d invalid roof geometries with make_valid", int(invalid.sum()))
+        try:  # shapely ≥ 2.1: keep only polygonal output
+            fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+        except TypeError:  # shapely 2.0
+            fixed = shapely.make_valid(geoms[invalid])
+        geoms[invalid] = fixed
+    geoms[no_geom] = None
+    area = np.where(no_geom, 0.0, shapely.area(geoms))
+
+    # Long axis from the minimum rotated (minimum-area) rectangle.
+    mrr = shapely.minimum_rotated_rectangle(geoms)
+    centre, axis_unit, long_len = _rectangle_axis(mrr)
+    grid_bearing = np.degrees(np.arctan2(axis_unit[:, 0], axis_unit[:, 1]))
+    north = _grid_north_bearing_deg(gdf) if true_north else 0.0
+    axis_deg = (grid_bearing - north) % 180.0
+    axis_deg = np.where(axis_deg >= 180.0 - 1e-9, 0.0, axis_deg)  # fold float rounding of 180 to 0
+
+    # Setback: negative buffer, mitred so rectangular corners stay square.
+    shrunk = shapely.buffer(geoms, -setback, join_style="mitre")
+    ridged = roof_type.isin(RIDGED_TYPES).to_numpy() & ~no_geom & np.isfinite(long_len)
+    if ridged.any():
+        half = (long_len[ridged] / 2.0 + 1.0)[:, None]  # reach past both gables
+        ends = np.stack(
+            [centre[ridged] - axis_unit[ridged] * half, centre[ridged] + axis_unit[ridged] * half], axis=1
+        )
+        strip = shapely.buffer(shapely.linestrings(ends), setback[ridged], cap_style="flat")
+        shrunk[ridged] = shapely.difference(shrunk[ridged], strip)
+
+    # Drop slivers part by part, then regroup into one MultiPolygon per roof.
+    parts, owner = shapely.get_parts(shrunk, return_index=True)
+    polygonal = np.isin(shapely.get_type_id(parts), (3,))  # Polygon parts only
+    keep = polygonal & (shapely.area(parts) >= min_part_area_m2)
+    usable = np.full(len(geoms), None, dtype=object)
+    if keep.any():
+        shapely.multipolygons(parts[keep], indices=owner[keep], out=usable)
+    usable_area = np.where(shapely.is_missing(usable), 0.0, shapely.area(usable))
+
+    # Notes (Python loops only over the few rejected roofs).
+    min_area = roof_cfg.min_usable_area_m2
+    raw_area = np.where(shapely.is_missing(shrunk), 0.0, shapely.area(shrunk))  # before sliver removal
+    below = (usable_area > 0) & (usable_area < min_area)
+    nothing = ~no_geom & (raw_area == 0)
+    small = ~no_geom & (usable_area == 0) & (raw_area > 0) & (raw_area < min_area)
+    slivers = ~no_geom & (usable_area == 0) & (raw_area >= min_area)
+    note = np.full(len(geoms), None, dtype=object)
+    note[nothing] = [f"setback leaves nothing (setback {s:g} m)" for s in setback[nothing]]
+    note[slivers] = f"setback leaves only slivers (parts < {min_part_area_m2:g} m²)"
+    for mask, values in ((below, usable_area), (small, raw_area)):
+        note[mask] = [f"usable area {a:.1f} m² < minimum {min_area:g} m²" for a in values[mask]]
+    note[no_geom] = "no geometry"
+    usable[below] = None
+    usable_area[below] = 0.0
+
+    out = gdf.copy()
+    out["area_m2"] = area
+    out["usable_area_m2"] = usable_area
+    out["axis_azimuth_deg"] = axis_deg
+    out["roof_note"] = pd.Series(note, index=gdf.index, dtype=object)
+    out["usable_geometry"] = gpd.GeoSeries(usable, index=gdf.index, crs=gdf.crs)
+    logger.info(
+        "roofs: %d buildings, %.0f m² footprint, %.0f m² usable, %d with no usable area",
+        len(out), area.sum(), usable_area.sum(), int((usable_area == 0).sum()),
+    )
+    return out
+
+
+def _check_input(gdf: gpd.GeoDataFrame) -> pd.Series:
+    """Validate the frame; return roof types with missing → 'unknown'."""
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise TypeError(f"usable_roofs expects a GeoDataFrame, got {type(gdf).__name__}")
+    if "roof_type" not in gdf.columns:
+        raise InputError(
+            f"The buildings have no 'roof_type' column (columns: {', '.join(map(str, gdf.columns))}).",
+            fix="Run the classify stage first, or map a roof type field in [input.fields].",
+        )
+    if gdf.crs is not None and not gdf.crs.is_projected:
+        raise InputError(
+            f"The buildings are in a geographic CRS ({gdf.crs.name}); areas and setbacks need metres.",
+            fix="Reproject first, e.g. gdf.to_crs(gdf.estimate_utm_crs()).",
+        )
+    if gdf.crs is None:
+        logger.warning("buildings have no CRS: coordinates are taken as metres, axes as grid bearings")
+    roof_type = gdf["roof_type"].astype(object).where(gdf["roof_type"].notna(), "unknown")
+    bad = sorted(set(roof_type.unique()) - set(ROOF_TYPES), key=str)
+    if bad:
+        rows = gdf.index[roof_type.isin(bad)][:5].tolist()
+        raise InputError(
+            f"Unknown roof_type value(s) {bad} (e.g. rows {rows}); expected one of {list(ROOF_TYPES)}.",
+            fix="Fix the classification rules or the roof type field so every value is one of those.",
+        )
+    return roof_type
+
+
+def _setbacks(roof_type: pd.Series, roof_cfg: RoofConfig) -> np.ndarray:
+    missing = sorted(set(roof_type.unique()) - set(roof_cfg.setback_m))
+    if missing:
+        raise ConfigError(
+            f"roof.setback_m has no setback for roof type(s) {missing}.",
+            fix="Add them to [roof.setback_m], e.g. unknown = 1.5.",
+        )
+    setback = roof_type.map(roof_cfg.setback_m).to_numpy(dtype=float)
+    if np.any(setback < 0) or not np.all(np.isfinite(setback)):
+        raise ConfigError(f"roof.setback_m values must be ≥ 0 m, found {roof_cfg.setback_m}.")
+    return setback
+
+
+def _rectangle_axis(mrr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Centre [m], unit vector of the long side (grid x, y) and long side [m].
+
+    Degenerate rectangles (missing, or a line/point for a collapsed
+    footprint) give NaN.  A square takes its first side.
+    """
+    n = len(mrr)
+    centre = np.full((n, 2), np.nan)
+    unit = np.full((n, 2), np.nan)
+    long_len = np.full(n, np.nan)
+    ok = (shapely.get_type_id(mrr) == 3) & (shapely.get_num_coordinates(mrr) == 5)
+    if ok.any():
+        xy = shapely.get_coordinates(shapely.get_exterior_ring(mrr[ok])).reshape(-1, 5, 2)
+        e1 = xy[:, 1] - xy[:, 0]
+        e2 = xy[:, 2] - xy[:, 1]
+        l1 = np.hypot(*e1.T)
+        l2 = np.hypot(*e2.T)
+        first = l1 >= l2
+        edge = np.where(first[:, None], e1, e2)
+        length = np.where(first, l1, l2)
+        centre[ok] = xy[:, :4].mean(axis=1)
+        unit[ok] = edge / length[:, None]
+        long_len[ok] = length
+    return centre, unit, long_len
+
+
+def _grid_north_bearing_deg(gdf: gpd.GeoDataFrame) -> float:
+    """Grid bearing of true north at the centre of the data [°] (0 without CRS).
+
+    Found by projecting a 0.001° northward step from the centre of the
+    frame's bounds: meridian convergence, e.g. +0.82° at Changning
+    (121.42 E, 31.21 N) in UTM zone 51N whose central meridian is 123 E.
+    """
+    if gdf.crs is None or len(gdf) == 0:
+        return 0.0
+    from pyproj import Transformer
+
+    x0, y0, x1, y1 = gdf.total_bounds
+    if not np.all(np.isfinite([x0, y0, x1, y1])):
+        return 0.0
+    to_ll = Transformer.from_crs(gdf.crs, "EPSG:4326", always_xy=True)
+    to_xy = Transformer.from_crs("EPSG:4326", gdf.crs, always_xy=True)
+    lon, lat = to_ll.transform((x0 + x1) / 2.0, (y0 + y1) / 2.0)
+    xa, ya = to_xy.transform(lon, lat)
+    xb, yb = to_xy.transform(lon, lat + 1e-3)
+    bearing = float(np.degrees(np.arctan2(xb - xa, yb - ya)))
+    if not np.isfinite(bearing):
+        return 0.0
+    return bearing
+
+
+# ---------------------------------------------------------------------------
+# PV planes
+# ---------------------------------------------------------------------------
+
+
+def roof_planes(
+    roofs: gpd.GeoDataFrame,
+    roof_cfg: RoofConfig | None,
+    mounting_cfg: MountingConfig | None,
+    latitude_deg,
+    module: Mapping,
+) -> pd.DataFrame:
+    """PV planes of every roof with usable area: orientation and power density.
+
+    Flat and unknown roofs carry one plane of **tilted rows** facing
+    ``mounting_cfg.flat_azimuth_deg`` at ``flat_tilt_deg``, spaced so the
+    rows do not shade each other in the no-shade window
+    (:func:`pvsite.mounting.ground_coverage_ratio`).  Pitched and metal roofs
+    carry two **flush** planes split at the ridge (the long axis), facing
+    ``axis ± 90°``, each with half the usable area, at
+    ``roof_cfg.pitched_tilt_deg`` / ``metal_tilt_deg``.
+
+    ``ground_coverage_ratio`` is the module area per m² of *horizontal* roof
+    area given to the array — the quantity the sizing needs, because usable
+    areas are map (horizontal) areas:
+
+    * tilted rows: ``GCR_rows × w / (w + gap)`` — the classic ``L / pitch``
+      of portrait rows one module high (slant length ``L`` = module length),
+      times the fill along the row lost to the mid-clamp gaps;
+    * flush: ``packing / cos(tilt)`` — modules cover ``packing`` (clamp gaps,
+      :func:`pvsite.mounting.flush_packing_factor`) of the *sloped* plane,
+      and a horizontal m² of a plane of slope ``θ`` is ``1 / cos θ`` m² of
+      sloped surface; so a 25° roof holds 1.075 m² of module per m² of map
+      area.
+
+    ``power_density_w_per_m2 = power_w / (length_m · width_m) × GCR`` is then
+    W DC per m² of horizontal roof area given to PV.
+
+    Not modelled (the figures are per unit area of a large array): the last
+    row of a flat-roof array needs no shadow gap behind it (slightly
+    conservative), and rows or modules do not tile a roof edge exactly, most
+    of all when the building is not aligned with the rows (slightly
+    optimistic).  Horizontal setbacks on a pitched roof are ``1/cos θ``
+    longer along the slope at eaves and ridge (≈ 10 % at 25°).
+
+    Parameters
+    ----------
+    roofs : geopandas.GeoDataFrame or pandas.DataFrame
+        Output of :func:`usable_roofs` (``roof_type``, ``usable_area_m2``,
+        ``axis_azimuth_deg``).
+    roof_cfg : RoofConfig, optional
+        Pitched and metal roof tilts [°]; default ``RoofConfig()``.
+    mounting_cfg : MountingConfig, optional
+        Flat-roof tilt and azimuth [°], no-shade window [h], module gap [m];
+        default ``MountingConfig()``.
+    latitude_deg : float or array_like
+        Site latitude, north positive [°]; one value, or one per roof.
+    module : mapping
+        Module preset (``load_preset('module', name)``) with ``power_w``
+        [W], ``length_m`` [m] and ``width_m`` [m].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per plane, ordered by roof then plane, only for roofs with
+        ``usable_area_m2 > 0``: ``roof_index`` (label in ``roofs.index``),
+        ``plane`` (0/1), ``roof_type``, ``mounting`` ('tilted_rows' or
+        'flush'), ``tilt_deg`` [°], ``azimuth_deg`` [°, 0–360 clockwise from
+        north], ``area_share`` (of the roof's usable area),
+        ``plane_area_m2`` (horizontal usable area of the plane) [m²],
+        ``ground_coverage_ratio`` [m² module / m² horizontal], and
+        ``power_density_w_per_m2`` [W/m² horizontal].
+    """
+    roof_cfg = roof_cfg or RoofConfig()
+    mounting_cfg = mounting_cfg or MountingConfig()
+    missing = [c for c in ("roof_type", "usable_area_m2", "axis_azimuth_deg") if c not in roofs.columns]
+    if missing:
+        raise InputError(
+            f"roof_planes needs the columns {missing}, which the roofs table lacks.",
+            fix="Pass the output of pvsite.roofs.usable_roofs.",
+        )
+    mounting.power_density_w_per_m2(module, 1.0)  # validates the module preset
+    width_m = float(module["width_m"])
+    gap_m = float(mounting_cfg.module_gap_m)
+
+    n = len(roofs)
+    lat = np.broadcast_to(np.asarray(latitude_deg, dtype=float), (n,))
+    roof_type = roofs["roof_type"].astype(object).where(roofs["roof_type"].notna(), "unknown").to_numpy()
+    unknown = sorted(set(roof_type) - set(ROOF_TYPES), key=str)
+    if unknown:
+        raise InputError(f"Unknown roof_type value(s) {unknown}; expected one of {list(ROOF_TYPES)}.")
+    usable = roofs["usable_area_m2"].to_numpy(dtype=float)
+    axis = roofs["axis_azimuth_deg"].to_numpy(dtype=float)
+    has_pv = usable > 0
+    ridged = np.isin(roof_type, RIDGED_TYPES)
+    if np.any(has_pv & ridged & ~np.isfinite(axis)):
+        raise InputError("A pitched or metal roof with usable area has no axis_azimuth_deg.")
+
+    n_planes = np.where(has_pv, np.where(ridged, 2, 1), 0)
+    pos = np.repeat(np.arange(n), n_planes)
+    plane = np.arange(len(pos)) - np.repeat(np.cumsum(n_planes) - n_planes, n_planes)
+    p_ridged = ridged[pos]
+    p_type = roof_type[pos]
+
+    # Orientation.
+    ridge_tilt = np.where(p_type == "metal", roof_cfg.metal_tilt_deg, roof_cfg.pitched_tilt_deg)
+    tilt = np.where(p_ridged, ridge_tilt, mounting_cfg.flat_tilt_deg).astype(float)
+    facing = (axis[pos] + np.where(plane == 0, 90.0, 270.0)) % 360.0
+    azimuth = np.where(p_ridged, facing, float(mounting_cfg.flat_azimuth_deg) % 360.0)
+    share = np.where(p_ridged, 0.5, 1.0)
+
+    # Module area per horizontal m².
+    gcr = np.empty(len(pos))
+    if p_ridged.any():
+        packing = mounting.flush_packing_factor(module, gap_m)
+        gcr[p_ridged] = packing / np.cos(np.radians(tilt[p_ridged]))
+    rows = ~p_ridged
+    if rows.any():
+        # Rows share one tilt and azimuth; compute once per distinct latitude.
+        lats, inverse = np.unique(lat[pos][rows], return_inverse=True)
+        gcr_rows = mounting.ground_coverage_ratio(
+            mounting_cfg.flat_tilt_deg,
+            lats,
+            mounting_cfg.no_shade_start_hour,
+            mounting_cfg.no_shade_end_hour,
+            row_azimuth_deg=mounting_cfg.flat_azimuth_deg,
+        )
+        gcr[rows] = gcr_rows[inverse] * width_m / (width_m + gap_m)
+    density = mounting.power_density_w_per_m2(module, gcr)
+
+    return pd.DataFrame(
+        {
+            "roof_index": roofs.index.to_numpy()[pos],
+            "plane": plane.astype(np.int64),
+            "roof_type": p_type,
+            "mounting": np.where(p_ridged, "flush", "tilted_rows"),
+            "tilt_deg": tilt,
+            "azimuth_deg": azimuth,
+            "area_share": share,
+            "plane_area_m2": usable[pos] * share,
+            "ground_coverage_ratio": gcr,
+            "power_density_w_per_m2": density,
+        }
+    )

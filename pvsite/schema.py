@@ -1,0 +1,159 @@
+"""Output schema as data: every output column once, with dtype, unit, Chinese alias and meaning.
+
+This one table drives the GeoPackage writer (column order and dtypes), the
+Chinese field aliases shown in QGIS, and the column list in the README
+(``python -m pvsite.schema`` prints it as Markdown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column.
+
+    Attributes
+    ----------
+    name : str
+        Column name (ASCII, with unit suffix where it has a unit).
+    dtype : str
+        pandas dtype the writer casts to.
+    unit : str
+        Unit, ``""`` when dimensionless or text.
+    alias_zh : str
+        Chinese display name (QGIS field alias).
+    description : str
+        What it means, in one line.
+    """
+
+    name: str
+    dtype: str
+    unit: str
+    alias_zh: str
+    description: str
+
+
+MONTHS = [f"kwh_m{m:02d}" for m in range(1, 13)]
+
+_ROOFS = [
+    Column("building_id", "string", "", "建筑编号", "Unique building id (from the source id, or generated)"),
+    Column("source_row", "Int64", "", "源数据行号", "0-based row of the building in the input file"),
+    Column("name", "string", "", "名称", "Building name from the input"),
+    Column("use", "string", "", "用途", "Building use as written in the input"),
+    Column("storeys", "Int64", "", "层数", "Number of storeys"),
+    Column("height_m", "Float64", "m", "高度(米)", "Building height"),
+    Column("year_built", "Int64", "", "建成年份", "Year the building was completed"),
+    Column("roof_type", "string", "", "屋顶类型", "flat / pitched / metal / unknown"),
+    Column("street", "string", "", "街道(镇)", "Sub-district (街道) or town (镇) the roof belongs to"),
+    Column("building_type", "string", "", "建筑类型", "Fine type: government, school, hospital, public_service, factory, warehouse, office, commercial, hotel, transport, residential, other"),
+    Column("type_zh", "string", "", "建筑类型(中文)", "Fine type in Chinese"),
+    Column("building_class", "string", "", "政策类别", "Policy class: public_institution, factory, other_public, residential, other"),
+    Column("class_zh", "string", "", "政策类别(中文)", "公共机构 / 工业厂房 / 其他公共建筑 / 居住 / 其他"),
+    Column("class_rule", "string", "", "分类依据", "The classification rule that fired (the stated reason)"),
+    Column("responsible_department", "string", "", "责任部门", "Department responsible under the plan's task table"),
+    Column("is_new", "boolean", "", "是否新建", "Completed in or after the policy's new-building year (2022)"),
+    Column("is_new_basis", "string", "", "新建判定依据", "How is_new was decided"),
+    Column("area_m2", "Float64", "m²", "屋顶面积(㎡)", "Roof (footprint) area"),
+    Column("usable_area_m2", "Float64", "m²", "可用面积(㎡)", "Area left after edge setbacks, slivers and minimum size"),
+    Column("axis_azimuth_deg", "Float64", "°", "建筑主轴方位(°)", "Bearing of the building's long axis, 0–180 clockwise from north"),
+    Column("roof_note", "string", "", "屋顶说明", "Why usable area is reduced or zero"),
+    Column("mounting", "string", "", "安装方式", "tilted_rows (flat roofs) or flush (pitched/metal roofs)"),
+    Column("n_planes", "Int64", "", "阵列面数", "Number of PV planes on the roof"),
+    Column("tilt_deg", "Float64", "°", "倾角(°)", "Array tilt (first plane)"),
+    Column("array_azimuth_deg", "Float64", "°", "阵列方位角(°)", "Array azimuth, clockwise from north, 180 = south (first plane)"),
+    Column("ground_coverage_ratio", "Float64", "", "组件覆盖率", "Module area per m² of roof given to PV (area-weighted over planes)"),
+    Column("power_density_w_per_m2", "Float64", "W/m²", "功率密度(W/㎡)", "DC watts per m² of roof given to PV"),
+    Column("policy_ratio", "Float64", "", "政策覆盖率", "Share of roof area the scenario asks to give to PV"),
+    Column("policy_rule", "string", "", "政策条款", "Scenario rule that set policy_ratio"),
+    Column("required_pv_area_m2", "Float64", "m²", "政策要求面积(㎡)", "policy_ratio × area_m2"),
+    Column("pv_area_m2", "Float64", "m²", "光伏占用面积(㎡)", "Roof area given to PV: required area capped by usable area"),
+    Column("policy_exceeds_fit", "boolean", "", "要求超出可装", "The policy asks for more area than physically fits"),
+    Column("capacity_kw", "Float64", "kW", "装机容量(kW)", "DC capacity at the scenario's coverage"),
+    Column("annual_kwh", "Float64", "kWh", "年发电量(kWh)", "AC energy in the weather year"),
+    *[
+        Column(m, "Float64", "kWh", f"{int(m[-2:])}月发电量(kWh)", f"AC energy in month {int(m[-2:])}")
+        for m in MONTHS
+    ],
+    Column("specific_yield_kwh_per_kwp", "Float64", "kWh/kWp", "等效利用小时(kWh/kWp)", "annual_kwh / capacity_kw"),
+    Column("performance_ratio", "Float64", "", "系统效率PR", "Specific yield / plane-of-array insolation in kWh/m² per kW/m²"),
+    Column("co2_t", "Float64", "t/yr", "年减排CO2(吨)", "annual_kwh × grid emission factor"),
+    Column("status", "string", "", "状态", "sized / not required / too small / rejected"),
+    Column("reject_reason", "string", "", "剔除原因", "Why the input geometry could not be used"),
+    Column("geometry_note", "string", "", "几何说明", "Repairs made to the input geometry"),
+]
+
+_ROLLUP = [
+    Column("level", "string", "", "汇总层级", "district / street / class / department / street_class"),
+    Column("key", "string", "", "汇总对象", "Street name, class, department (or 全区 for the district)"),
+    Column("key_zh", "string", "", "名称", "Chinese display name of the key"),
+    Column("n_buildings", "Int64", "", "建筑数", "Buildings (input rows) in the group"),
+    Column("n_sized", "Int64", "", "安装建筑数", "Buildings with capacity > 0"),
+    Column("n_exceeds_fit", "Int64", "", "要求超出可装数", "Buildings where the policy asks for more than fits"),
+    Column("area_m2", "Float64", "m²", "屋顶面积(㎡)", "Total roof area"),
+    Column("usable_area_m2", "Float64", "m²", "可用面积(㎡)", "Total usable roof area"),
+    Column("pv_area_m2", "Float64", "m²", "光伏占用面积(㎡)", "Total roof area given to PV"),
+    Column("capacity_kw", "Float64", "kW", "装机容量(kW)", "Total DC capacity"),
+    Column("annual_mwh", "Float64", "MWh", "年发电量(MWh)", "Total AC energy per year"),
+    Column("co2_t", "Float64", "t/yr", "年减排CO2(吨)", "Total avoided CO2 per year"),
+    Column("specific_yield_kwh_per_kwp", "Float64", "kWh/kWp", "等效利用小时", "Capacity-weighted specific yield"),
+    Column("target_kw", "Float64", "kW", "目标容量(kW)", "The plan's capacity target (district rows only)"),
+    Column("share_of_target_pct", "Float64", "%", "占目标比例(%)", "capacity_kw / target_kw × 100"),
+]
+
+LAYERS: dict[str, list[Column]] = {
+    "roofs": _ROOFS,
+    "streets": _ROLLUP,
+    "summary": _ROLLUP,
+}
+
+
+def columns(layer: str) -> list[Column]:
+    """Columns of one output layer, in order."""
+    return LAYERS[layer]
+
+
+def column_names(layer: str) -> list[str]:
+    return [c.name for c in LAYERS[layer]]
+
+
+def aliases(layer: str) -> dict[str, str]:
+    """Column name → Chinese alias for one layer."""
+    return {c.name: c.alias_zh for c in LAYERS[layer]}
+
+
+def conform(df: pd.DataFrame, layer: str) -> pd.DataFrame:
+    """Order and cast ``df``'s columns to the layer's schema.
+
+    Columns of the schema missing from ``df`` raise ``KeyError`` (a bug, not
+    a user error); extra columns are dropped, except ``geometry``.
+    """
+    cols = LAYERS[layer]
+    missing = [c.name for c in cols if c.name not in df.columns]
+    if missing:
+        raise KeyError(f"layer {layer!r} is missing schema columns {missing}")
+    out = df[[c.name for c in cols] + (["geometry"] if "geometry" in df.columns else [])].copy()
+    for c in cols:
+        out[c.name] = out[c.name].astype(c.dtype)
+    return out
+
+
+def markdown(layer: str) -> str:
+    """The layer's columns as a Markdown table (for the README)."""
+    lines = ["| column | unit | 中文名 | meaning |", "|---|---|---|---|"]
+    for c in LAYERS[layer]:
+        if c.name.startswith("kwh_m") and c.name != "kwh_m01":
+            continue
+        name = "kwh_m01 … kwh_m12" if c.name == "kwh_m01" else c.name
+        desc = "AC energy per calendar month" if c.name == "kwh_m01" else c.description
+        alias = "1月…12月发电量(kWh)" if c.name == "kwh_m01" else c.alias_zh
+        lines.append(f"| `{name}` | {c.unit} | {alias} | {desc} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    for layer in ("roofs", "streets"):
+        print(f"### `{layer}`\n\n{markdown(layer)}\n")

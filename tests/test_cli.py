@@ -1,0 +1,128 @@
+"""End-to-end: the CLI on the embedded sample district and on the real Bund outlines."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyogrio
+import pytest
+from click.testing import CliRunner
+
+from pvsite.cli import main
+
+STREET = "新华路街道"
+
+
+@pytest.fixture(scope="module")
+def street_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "xinhua.gpkg"
+    result = CliRunner().invoke(main, ["run", "--street", STREET, "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def _read(path, layer):
+    return pyogrio.read_dataframe(path, layer=layer)
+
+
+def test_street_run_writes_only_that_street(street_run):
+    out, _ = street_run
+    layers = {name for name, _ in pyogrio.list_layers(out)}
+    assert {"roofs", "streets", "summary", "run_info"} <= layers
+    roofs = _read(out, "roofs")
+    assert len(roofs) > 50
+    assert set(roofs["street"]) == {STREET}
+    streets = _read(out, "streets")
+    assert streets["key"].tolist() == [STREET]
+
+
+def test_summary_equals_sum_of_roofs(street_run):
+    out, _ = street_run
+    roofs = _read(out, "roofs")
+    summary = _read(out, "summary")
+    d = summary[summary.level == "district"].iloc[0]
+    assert d.n_buildings == len(roofs)
+    assert d.capacity_kw == pytest.approx(roofs.capacity_kw.sum(), rel=1e-9)
+    assert d.annual_mwh == pytest.approx(roofs.annual_kwh.sum() / 1000, rel=1e-9)
+    assert d.co2_t == pytest.approx(roofs.co2_t.sum(), rel=1e-9)
+    months = roofs[[f"kwh_m{m:02d}" for m in range(1, 13)]].sum(axis=1)
+    assert months.to_numpy() == pytest.approx(roofs.annual_kwh.to_numpy(), rel=1e-9, abs=1e-6)
+    for level in ("class", "department", "street_class"):
+        assert summary[summary.level == level].capacity_kw.sum() == pytest.approx(d.capacity_kw)
+    assert d.share_of_target_pct == pytest.approx(d.capacity_kw / 16000 * 100)
+    # CO2 with Shanghai's 0.42 kg/kWh
+    assert d.co2_t == pytest.approx(d.annual_mwh * 0.42, rel=1e-9)
+
+
+def test_capacity_follows_policy_and_fit(street_run):
+    out, _ = street_run
+    roofs = _read(out, "roofs")
+    sized = roofs[roofs.capacity_kw > 0]
+    assert len(sized) > 0
+    # nothing exceeds what its usable area can hold; PV area = min(ratio × area, usable)
+    assert (roofs.pv_area_m2 <= roofs.usable_area_m2 + 1e-6).all()
+    expected = (roofs.policy_ratio * roofs.area_m2).clip(upper=roofs.usable_area_m2)
+    assert roofs.pv_area_m2.to_numpy() == pytest.approx(expected.to_numpy(), abs=1e-6)
+    # only classes the default scenario (plan-2025) names get PV
+    assert set(sized.building_class) <= {"public_institution", "factory", "other_public"}
+    assert (sized[sized.building_class == "other_public"].is_new).all()
+    # specific yields in a plausible band for Shanghai
+    assert sized.specific_yield_kwh_per_kwp.between(700, 1400).all()
+
+
+def test_run_info_flags_synthetic(street_run):
+    out, printed = street_run
+    info = _read(out, "run_info").set_index("key")["value"]
+    assert info["synthetic_sample"] == "true"
+    assert "SYNTHETIC" in info["warning"]
+    assert info["scenario"] == "plan-2025"
+    assert len(info["footprints_sha256"]) == 64
+    assert "[policy]" in info["config_toml"]
+    assert "SYNTHETIC" in printed  # the console says so too
+
+
+def test_unknown_street_lists_valid_names(tmp_path):
+    result = CliRunner().invoke(main, ["run", "--street", "新华街道X", "--out", str(tmp_path / "x.gpkg")])
+    assert result.exit_code == 5
+    assert "新华路街道" in result.output and "虹桥街道" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_refuses_to_overwrite(street_run):
+    out, _ = street_run
+    result = CliRunner().invoke(main, ["run", "--street", STREET, "--out", str(out)])
+    assert result.exit_code == 4
+    assert "--overwrite" in result.output
+
+
+def test_streets_command_lists_ten():
+    result = CliRunner().invoke(main, ["streets"])
+    assert result.exit_code == 0
+    names = result.output.split()
+    assert len(names) == 10 and "新泾镇" in names and STREET in names
+
+
+def test_scenarios_command():
+    result = CliRunner().invoke(main, ["scenarios"])
+    assert result.exit_code == 0
+    for name in ("new-2022", "existing-2025", "plan-2025", "existing-2030", "technical-max"):
+        assert name in result.output
+
+
+def test_bund_every_building_out(shared_data, tmp_path):
+    src = shared_data / "footprints" / "shanghai_bund_buildings.gpkg"
+    out = tmp_path / "bund.gpkg"
+    result = CliRunner().invoke(
+        main, ["run", "--footprints", str(src), "--scenario", "technical-max", "--out", str(out), "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    roofs = _read(out, "roofs")
+    assert len(roofs) == 10_613
+    assert roofs.building_id.is_unique
+    assert sorted(roofs.source_row) == list(range(10_613))
+    assert roofs.storeys.notna().all()  # Floor mapped to storeys
+    info = _read(out, "run_info").set_index("key")["value"]
+    assert info["synthetic_sample"] == "false" and info["n_input_features"] == "10613"
+    # technical-max: every usable roof carries PV; kW per m² of usable area bounded by the module density
+    sized = roofs[roofs.capacity_kw > 0]
+    assert len(sized) > 5000
+    assert (sized.capacity_kw * 1000 / sized.usable_area_m2 <= 550 / (2.279 * 1.134) + 1e-6).all()

@@ -1,0 +1,83 @@
+"""Rollup totals are sums over roofs; every level partitions the district."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from pvsite.rollup import NO_STREET, summarise
+
+CLASSES = ["public_institution", "factory", "other_public", "residential", "other"]
+
+
+def _roofs(n, seed=0):
+    rng = np.random.default_rng(seed)
+    cap = rng.uniform(0, 200, n) * (rng.random(n) > 0.3)
+    return pd.DataFrame(
+        {
+            "street": rng.choice(["新华路街道", "虹桥街道", None], n),
+            "building_class": rng.choice(CLASSES, n),
+            "responsible_department": rng.choice(["区教育局", "区机管局", ""], n),
+            "policy_exceeds_fit": rng.random(n) > 0.8,
+            "area_m2": rng.uniform(50, 5000, n),
+            "usable_area_m2": rng.uniform(0, 4000, n),
+            "pv_area_m2": cap * 7.5,
+            "capacity_kw": cap,
+            "annual_kwh": cap * 1100.0,
+            "co2_t": cap * 1100.0 * 0.42 / 1000,
+        }
+    )
+
+
+def test_hand_example():
+    roofs = pd.DataFrame(
+        {
+            "street": ["A", "A", "B"],
+            "building_class": ["factory", "public_institution", "factory"],
+            "responsible_department": ["区商务委", "区教育局", "区商务委"],
+            "policy_exceeds_fit": [False, True, False],
+            "area_m2": [1000.0, 500.0, 2000.0],
+            "usable_area_m2": [800.0, 300.0, 1800.0],
+            "pv_area_m2": [500.0, 250.0, 1000.0],
+            "capacity_kw": [100.0, 50.0, 200.0],
+            "annual_kwh": [110000.0, 50000.0, 230000.0],
+            "co2_t": [46.2, 21.0, 96.6],
+        }
+    )
+    s = summarise(roofs, target_kw=16000.0, streets=["A", "B", "C"])
+    d = s[s.level == "district"].iloc[0]
+    assert d.capacity_kw == 350.0 and d.annual_mwh == pytest.approx(390.0)
+    assert d.share_of_target_pct == pytest.approx(350 / 16000 * 100)
+    assert d.specific_yield_kwh_per_kwp == pytest.approx(390000 / 350)
+    st_rows = s[s.level == "street"].set_index("key")
+    assert st_rows.index.tolist() == ["A", "B", "C"]  # C listed though empty
+    assert st_rows.loc["A", "capacity_kw"] == 150.0 and st_rows.loc["C", "n_buildings"] == 0
+    assert st_rows.loc["A", "n_exceeds_fit"] == 1
+    cls = s[s.level == "class"].set_index("key")
+    assert cls.loc["factory", "capacity_kw"] == 300.0 and cls.loc["factory", "key_zh"] == "工业厂房"
+    dept = s[s.level == "department"].set_index("key")
+    assert dept.loc["区商务委", "capacity_kw"] == 300.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 60), seed=st.integers(0, 10_000))
+def test_every_level_sums_to_district(n, seed):
+    roofs = _roofs(n, seed)
+    s = summarise(roofs, target_kw=16000.0)
+    d = s[s.level == "district"].iloc[0]
+    assert d.capacity_kw == pytest.approx(roofs.capacity_kw.sum())
+    assert d.n_buildings == n
+    for level in ("street", "class", "department", "street_class"):
+        part = s[s.level == level]
+        assert part.capacity_kw.sum() == pytest.approx(d.capacity_kw)
+        assert part.annual_mwh.sum() == pytest.approx(d.annual_mwh)
+        assert part.n_buildings.sum() == n
+    if roofs.street.isna().any():
+        assert NO_STREET in set(s[s.level == "street"].key)
+
+
+def test_order_invariant():
+    roofs = _roofs(50, 3)
+    a = summarise(roofs, 16000.0).set_index(["level", "key"]).sort_index()
+    b = summarise(roofs.sample(frac=1, random_state=1), 16000.0).set_index(["level", "key"]).sort_index()
+    pd.testing.assert_frame_equal(a, b, check_exact=False)
