@@ -9,6 +9,10 @@ Layers
 ``run_info``  key/value table: resolved config, versions, inputs and their
               SHA-256, weather used, sample-data flag.
 
+Each layer carries default QGIS styles (``layer_styles``, with Chinese field
+aliases) and a QGIS project ``<name>.qgs`` is written beside the GeoPackage
+with relative paths (:mod:`pvsite.qgis_style`).
+
 The file is GeoPackage 1.2 (district offices run QGIS 3.22, which warns on
 1.4).  It is written to a temporary file beside the target and renamed over
 it only when complete, so an interrupted run never leaves a half-written
@@ -26,7 +30,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from pvsite import schema
+from pvsite import qgis_style, schema
 from pvsite.errors import OutputError
 
 log = logging.getLogger(__name__)
@@ -49,11 +53,12 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
             f"Output {path} must be a GeoPackage (.gpkg).",
             fix="Give --out a path ending in .gpkg.",
         )
-    if path.exists() and not overwrite:
-        raise OutputError(
-            f"Output {path} already exists.",
-            fix="Pass --overwrite to replace it, or choose another --out.",
-        )
+    for existing in (path, path.with_suffix(".qgs")):
+        if existing.exists() and not overwrite:
+            raise OutputError(
+                f"Output {existing} already exists.",
+                fix="Pass --overwrite to replace it, or choose another --out.",
+            )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -105,12 +110,14 @@ def write_gpkg(
         info = pd.DataFrame({"key": list(run_info), "value": [str(v) for v in run_info.values()]})
         _write(info, tmp, "run_info")
         _write_aliases(tmp)
+        qgis_style.add_styles(tmp)
         os.replace(tmp, path)
     except BaseException:
         if tmp.exists():
             tmp.unlink()
         raise
-    log.info("wrote %s", path)
+    project = qgis_style.write_project(path)
+    log.info("wrote %s and QGIS project %s", path, project)
     return path
 
 

@@ -180,6 +180,13 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
         street_names = [scope]
     n_selected = len(gdf)
 
+    # Rows whose geometry cannot be used stay in `roofs` (no geometry, status
+    # 'rejected') and go, with their original geometry, to the `rejected` layer.
+    rejected_mask = gdf["reject_reason"].notna().to_numpy()
+    rejected = gdf.loc[rejected_mask, ["building_id", "source_row", "name", "reject_reason", "geometry"]].copy()
+    if rejected_mask.any():
+        gdf.loc[rejected_mask, "geometry"] = None
+
     # --- classify -------------------------------------------------------------
     say("分类 classifying buildings")
     gdf = classify_mod.classify(
@@ -201,7 +208,6 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
     scenario, rules = sizing.scenario_rules(policy, config.policy.scenario)
     ratios = sizing.policy_ratios(gdf, rules)
     # Rejected geometries carry nothing.
-    rejected_mask = gdf["reject_reason"].notna().to_numpy()
     ratios.loc[rejected_mask, "policy_ratio"] = 0.0
     gdf, planes = sizing.size_roofs(gdf, planes, ratios)
 
@@ -232,7 +238,6 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
     target_kw = float(policy["target_kw"])
     summary = summarise(gdf, target_kw, streets=street_names, scope_label=scope)
     streets_gdf = _streets_layer(summary, polys, gdf)
-    rejected = gdf.loc[rejected_mask, ["building_id", "source_row", "name", "reject_reason", "geometry"]].copy()
 
     desc = policy["scenarios"][scenario].get("description_zh", "") + " / " + policy["scenarios"][scenario].get("description", "")
     run_info = _run_info(

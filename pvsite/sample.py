@@ -112,13 +112,13 @@ _LON0, _LAT0 = 121.40, 31.21
 _MIX = {
     "dense": {"old_res": 38, "new_res": 22, "office": 14, "mall": 6, "hotel": 3, "factory": 1,
               "school": 3, "hospital": 2, "culture": 3, "welfare": 3, "transport": 1, "other": 4},
-    "residential": {"old_res": 40, "new_res": 28, "office": 6, "mall": 5, "hotel": 1, "factory": 5,
-                    "warehouse": 2, "school": 3, "hospital": 1, "culture": 2, "welfare": 3,
+    "residential": {"old_res": 40, "new_res": 28, "office": 6, "mall": 5, "hotel": 1, "factory": 2,
+                    "warehouse": 1, "school": 3, "hospital": 1, "culture": 2, "welfare": 3,
                     "transport": 2, "other": 4},
     "hongqiao": {"old_res": 12, "new_res": 26, "office": 26, "mall": 11, "hotel": 12,
                  "school": 3, "hospital": 2, "culture": 3, "welfare": 2, "transport": 1, "other": 2},
     "industrial": {"old_res": 12, "new_res": 14, "office": 18, "mall": 2, "hotel": 2,
-                   "factory": 24, "warehouse": 12, "school": 2, "hospital": 1, "culture": 1,
+                   "factory": 8, "warehouse": 4, "school": 2, "hospital": 1, "culture": 1,
                    "welfare": 2, "transport": 4, "other": 3},
 }
 # Parcels every street gets, on full-size parcels: the 街道办事处 / 镇人民政府 and one
