@@ -138,8 +138,7 @@ def run(footprints, layer, encoding, crs, streets, config_path, street, scenario
     if out is None:
         out = OUTPUTS_DIR / f"pvsite_{result.scope}_{result.scenario}.gpkg"
         output.check_writable(out, overwrite)
-    output.write_gpkg(out, result.roofs, result.streets, result.summary, result.run_info,
-                      rejected=result.rejected, overwrite=overwrite)
+    output.write_result(out, result, overwrite=overwrite)
     report.print_summary(result, out)
 
 

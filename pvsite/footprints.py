@@ -213,6 +213,20 @@ def load_field_candidates() -> dict:
     return dict(_fields_preset()["candidates"])
 
 
+def load_registry_candidates() -> dict:
+    """Candidate column names of institution registries (``[registry]`` of ``presets/fields.toml``).
+
+    Returns
+    -------
+    dict
+        ``lonlat`` (list of [lon column, lat column] pairs), ``name`` and
+        ``type`` (lists of column names), in preference order.
+    """
+    reg = _fields_preset().get("registry", {})
+    return {"lonlat": [list(p) for p in reg.get("lonlat", [])],
+            "name": list(reg.get("name", [])), "type": list(reg.get("type", []))}
+
+
 # ---------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------

@@ -4,7 +4,9 @@ Layers
 ------
 ``roofs``     one row per input building (none dropped), the sized roof.
 ``streets``   the street rollup with street geometry.
+``district``  the district (or selected street) total with its outline.
 ``summary``   rollup table (district / street / class / department / street×class).
+``classification`` counts of buildings per class, type and rule that fired.
 ``rejected``  input rows whose geometry could not be used, with the reason.
 ``run_info``  key/value table: resolved config, versions, inputs and their
               SHA-256, weather used, sample-data flag.
@@ -78,6 +80,8 @@ def write_gpkg(
     run_info: dict[str, str],
     rejected: gpd.GeoDataFrame | None = None,
     overwrite: bool = False,
+    district: gpd.GeoDataFrame | None = None,
+    classification: pd.DataFrame | None = None,
 ) -> Path:
     """Write the run's layers to ``path`` atomically (temp file, then rename).
 
@@ -104,7 +108,11 @@ def write_gpkg(
         roofs_out = schema.conform(roofs, "roofs")
         _write(roofs_out, tmp, "roofs", first=True)
         _write(schema.conform(streets, "streets"), tmp, "streets")
+        if district is not None:
+            _write(schema.conform(district, "district"), tmp, "district")
         _write(schema.conform(summary, "summary"), tmp, "summary")
+        if classification is not None:
+            _write(schema.conform(classification, "classification"), tmp, "classification")
         if rejected is not None and len(rejected):
             _write(rejected, tmp, "rejected")
         info = pd.DataFrame({"key": list(run_info), "value": [str(v) for v in run_info.values()]})
@@ -119,6 +127,15 @@ def write_gpkg(
     project = qgis_style.write_project(path)
     log.info("wrote %s and QGIS project %s", path, project)
     return path
+
+
+def write_result(path: str | Path, result, overwrite: bool = False) -> Path:
+    """Write a :class:`pvsite.pipeline.RunResult` (all layers) to ``path``."""
+    return write_gpkg(
+        path, result.roofs, result.streets, result.summary, result.run_info,
+        rejected=result.rejected, overwrite=overwrite, district=result.district_layer,
+        classification=result.classification_report,
+    )
 
 
 def _write(df: pd.DataFrame, path: Path, layer: str, first: bool = False) -> None:
@@ -159,7 +176,7 @@ def _write_aliases(path: Path) -> None:
             ("gpkg_data_columns", None, "gpkg_schema",
              "http://www.geopackage.org/spec/#extension_schema", "read-write"),
         )
-        for layer in ("roofs", "streets", "summary"):
+        for layer in schema.LAYERS:
             rows = [(layer, c.name, c.name, c.alias_zh,
                      f"{c.description}" + (f" [{c.unit}]" if c.unit else ""))
                     for c in schema.columns(layer)]

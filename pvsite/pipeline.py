@@ -54,6 +54,7 @@ class RunResult:
     roofs: gpd.GeoDataFrame
     planes: pd.DataFrame
     streets: gpd.GeoDataFrame
+    district_layer: gpd.GeoDataFrame
     summary: pd.DataFrame
     rejected: gpd.GeoDataFrame
     run_info: dict
@@ -171,6 +172,10 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
     else:
         street_names = sorted(gdf["street"].dropna().astype(str).unique())
 
+    # Solar geometry and row pitch use the centre of ALL input buildings, so a
+    # street run gives exactly the same per-roof figures as the district run.
+    site_lon, site_lat = _site_lonlat(gdf)
+
     scope = "全区"
     if street is not None:
         mask = streets_mod.select(gdf, street=street, valid_streets=street_names)
@@ -192,13 +197,12 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
     gdf = classify_mod.classify(
         gdf, preset=config.classify.preset, new_building_year=config.classify.new_building_year
     )
-    class_report = classify_mod.classification_report(gdf)
+    class_report = _classification_table(gdf)
 
     # --- usable roof, planes, mounting ---------------------------------------
     say("屋顶可用面积 usable roof area")
     module = load_preset("module", config.system.module)
     losses = load_preset("losses", config.system.losses)
-    site_lon, site_lat = _site_lonlat(gdf)
     gdf = roofs_mod.usable_roofs(gdf, config.roof)
     planes = roofs_mod.roof_planes(gdf, config.roof, config.mounting, site_lat, module)
 
@@ -238,6 +242,7 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
     target_kw = float(policy["target_kw"])
     summary = summarise(gdf, target_kw, streets=street_names, scope_label=scope)
     streets_gdf = _streets_layer(summary, polys, gdf)
+    district_gdf = _district_layer(summary, streets_gdf)
 
     desc = policy["scenarios"][scenario].get("description_zh", "") + " / " + policy["scenarios"][scenario].get("description", "")
     run_info = _run_info(
@@ -246,7 +251,7 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
         site_lat, site_lon,
     )
     return RunResult(
-        roofs=gdf, planes=planes, streets=streets_gdf, summary=summary, rejected=rejected,
+        roofs=gdf, planes=planes, streets=streets_gdf, district_layer=district_gdf, summary=summary, rejected=rejected,
         run_info=run_info, scenario=scenario, scenario_description=desc, target_kw=target_kw,
         is_synthetic=synthetic, scope=scope, classification_report=class_report, weather_meta=wmeta,
         counts={"input": n_input, "selected": n_selected, "rejected": int(rejected_mask.sum())},
@@ -323,6 +328,33 @@ def _streets_layer(summary: pd.DataFrame, polys: gpd.GeoDataFrame | None, roofs:
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=roofs.crs)
 
 
+def _district_layer(summary: pd.DataFrame, streets_gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The district (or selected street) row with the union of the street outlines."""
+    row = summary[summary["level"] == "district"].reset_index(drop=True)
+    geoms = streets_gdf.geometry[~streets_gdf.geometry.isna()].to_numpy()
+    geom = shapely.union_all(geoms) if len(geoms) else None
+    return gpd.GeoDataFrame(row, geometry=[geom], crs=streets_gdf.crs)
+
+
+def _classification_table(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Buildings per (class, type, rule): the classification report stored in the output."""
+    df = pd.DataFrame({
+        "building_class": gdf["building_class"].astype("string"),
+        "class_zh": gdf["class_zh"].astype("string"),
+        "building_type": gdf["building_type"].astype("string"),
+        "type_zh": gdf["type_zh"].astype("string"),
+        "class_rule": gdf["class_rule"].astype("string"),
+        "usable": gdf["reject_reason"].isna().to_numpy(),
+    })
+    keys = ["building_class", "class_zh", "building_type", "type_zh", "class_rule"]
+    rep = (df.groupby(keys, dropna=False, sort=False)
+             .agg(n_buildings=("usable", "size"), n_usable=("usable", "sum")).reset_index())
+    order = {c: i for i, c in enumerate(("public_institution", "factory", "other_public", "residential", "other"))}
+    rep["_o"] = rep["building_class"].map(order).fillna(len(order))
+    return rep.sort_values(["_o", "n_buildings", "class_rule"], ascending=[True, False, True],
+                           kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
 def _versions() -> dict:
     import geopandas
     import pvlib
@@ -379,6 +411,7 @@ def _run_info(config, fp_path, fp_meta, synthetic, scenario, desc, policy, wmeta
             "weather_description": str(wmeta.get("description", "")),
             "weather_is_synthetic": "true" if wmeta.get("is_synthetic") else "false",
             "weather_sha256": str(wmeta.get("sha256", "")),
+            "weather_irradiance_noon_offset_min": str(wmeta.get("irradiance_noon_offset_min", "")),
             "classification_report": class_report.to_json(orient="records", force_ascii=False),
             "config_toml": config.to_toml(),
         }

@@ -78,11 +78,13 @@ LAYER_TITLES = {
     "roofs": "屋顶光伏 roofs",
     "rejected": "剔除要素 rejected",
     "streets": "街道汇总 streets",
+    "district": "全区 district",
     "summary": "汇总表 summary",
+    "classification": "分类统计 classification",
     "run_info": "运行信息 run_info",
 }
 #: Layer-panel order, top first: roofs draw above the labelled streets.
-LAYER_ORDER = ("roofs", "rejected", "streets", "summary", "run_info")
+LAYER_ORDER = ("roofs", "rejected", "streets", "district", "summary", "classification", "run_info")
 
 # Graduated measures: column → (style name ≤ 30 chars, unit, label for the no-value class).
 _ROOF_MEASURES = {
@@ -428,6 +430,12 @@ def build_styles(gpkg_path: str | Path, measure: str = "capacity_kw") -> list[St
                 styles.append(_style(st, name, r, _labeling(STREET_LABEL), j == 0,
                                      f"pvsite: streets by {m} [{unit}], labelled with name and kW"))
 
+        if "district" in layers and layers["district"].geom_column:
+            di = layers["district"]
+            renderer = _single(_fill_symbol("0", _rgba("#000000", 0), _rgba("#08306b"), 1.2))
+            styles.append(_style(di, "全区边界 district", renderer, None, True,
+                                 "pvsite: district (or selected street) outline with its totals"))
+
         if "rejected" in layers:
             rj = layers["rejected"]
             renderer = None
@@ -436,7 +444,7 @@ def build_styles(gpkg_path: str | Path, measure: str = "capacity_kw") -> list[St
                                                 fill_style="b_diagonal", outline_style="dash"))
             styles.append(_style(rj, "剔除要素 rejected", renderer, None, True,
                                  "pvsite: input features that could not be used"))
-        for table in ("summary", "run_info"):
+        for table in ("summary", "classification", "run_info"):
             if table in layers:
                 styles.append(_style(layers[table], LAYER_TITLES[table][:30], None, None, True,
                                      f"pvsite: Chinese field aliases of {table}"))

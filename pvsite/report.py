@@ -9,8 +9,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+def _console(stderr: bool) -> Console:
+    probe = Console(stderr=stderr)
+    # Off a terminal (pipes, logs, CI) rich defaults to 80 columns, which wraps the table.
+    return Console(stderr=stderr, highlight=False, width=None if probe.is_terminal else 110)
+
+
+console = _console(stderr=False)
+err_console = _console(stderr=True)
 
 N_STAGES = 8
 
@@ -71,15 +77,23 @@ def print_summary(result, out: Path | None = None) -> None:
                          ("kW", "right"), ("MWh/yr", "right"), ("tCO2/yr", "right"), ("% target", "right")]:
         table.add_column(col, justify=justify)
     s = result.summary
-    for _, row in s[s["level"] == "street"].iterrows():
-        table.add_row(str(row["key"]), _fmt(row["n_buildings"]), _fmt(row["n_sized"]), _fmt(row["capacity_kw"]),
-                      _fmt(row["annual_mwh"]), _fmt(row["co2_t"]), _fmt(row["share_of_target_pct"], 1))
+    street_rows = s[s["level"] == "street"]
+    if len(street_rows) > 1 or street_rows["key"].iloc[0] != result.scope:
+        for _, row in street_rows.iterrows():
+            table.add_row(str(row["key"]), _fmt(row["n_buildings"]), _fmt(row["n_sized"]),
+                          _fmt(row["capacity_kw"]), _fmt(row["annual_mwh"]), _fmt(row["co2_t"]),
+                          _fmt(row["share_of_target_pct"], 1))
     d = result.district
     table.add_row(f"[bold]{d['key']}[/]", _fmt(d["n_buildings"]), _fmt(d["n_sized"]),
                   f"[bold]{_fmt(d['capacity_kw'])}[/]", _fmt(d["annual_mwh"]), _fmt(d["co2_t"]),
                   f"[bold]{_fmt(d['share_of_target_pct'], 1)}[/]", end_section=True)
-    for _, row in s[s["level"] == "class"].iterrows():
+    classes = s[s["level"] == "class"]
+    for i, (_, row) in enumerate(classes.iterrows()):
         table.add_row(f"  {row['key_zh']}", _fmt(row["n_buildings"]), _fmt(row["n_sized"]),
+                      _fmt(row["capacity_kw"]), _fmt(row["annual_mwh"]), _fmt(row["co2_t"]),
+                      _fmt(row["share_of_target_pct"], 1), end_section=i == len(classes) - 1)
+    for _, row in s[(s["level"] == "department") & (s["capacity_kw"] > 0)].iterrows():
+        table.add_row(f"  [dim]{row['key_zh']}[/]", _fmt(row["n_buildings"]), _fmt(row["n_sized"]),
                       _fmt(row["capacity_kw"]), _fmt(row["annual_mwh"]), _fmt(row["co2_t"]),
                       _fmt(row["share_of_target_pct"], 1))
     console.print(table)

@@ -104,10 +104,22 @@ _ROLLUP = [
     Column("share_of_target_pct", "Float64", "%", "占目标比例(%)", "capacity_kw / target_kw × 100"),
 ]
 
+_CLASSIFICATION = [
+    Column("building_class", "string", "", "政策类别", "Policy class"),
+    Column("class_zh", "string", "", "政策类别(中文)", "Policy class in Chinese"),
+    Column("building_type", "string", "", "建筑类型", "Fine building type"),
+    Column("type_zh", "string", "", "建筑类型(中文)", "Fine building type in Chinese"),
+    Column("class_rule", "string", "", "分类依据", "Classification rule that fired"),
+    Column("n_buildings", "Int64", "", "建筑数", "Buildings classified by this rule"),
+    Column("n_usable", "Int64", "", "几何可用数", "Of those, buildings with a usable footprint"),
+]
+
 LAYERS: dict[str, list[Column]] = {
     "roofs": _ROOFS,
     "streets": _ROLLUP,
+    "district": _ROLLUP,
     "summary": _ROLLUP,
+    "classification": _CLASSIFICATION,
 }
 
 

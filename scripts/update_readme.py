@@ -1,0 +1,132 @@
+"""Regenerate the measured blocks of README.md from real pvsite runs.
+
+The README's figures are never typed by hand: each block between
+``<!-- pvsite:begin NAME -->`` and ``<!-- pvsite:end NAME -->`` is produced
+here from the embedded sample district, and ``tests/test_readme.py`` fails
+when a block is stale.  Run ``.venv/bin/python scripts/update_readme.py``
+after changing anything that moves a number.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+
+SCENARIOS = [("changning-2023", s) for s in
+             ("new-2022", "existing-2025", "plan-2025", "existing-2030", "plan-2030", "technical-max")]
+SCENARIOS.append(("nea-2021-county", "nea-2021"))
+
+
+@lru_cache(maxsize=None)
+def district_run(policy: str = "changning-2023", scenario: str = "plan-2025"):
+    from pvsite.config import Config
+    from pvsite.pipeline import run
+
+    cfg = Config().with_overrides(policy={"preset": policy, "scenario": scenario})
+    return run(cfg)
+
+
+def _n(x, digits=0):
+    return f"{x:,.{digits}f}"
+
+
+def block_district() -> str:
+    res = district_run()
+    s = res.summary
+    lines = ["| 街道 street | buildings | sized | PV area m² | kW | MWh/yr | tCO2/yr | kWh/kWp | % of 16,000 kW |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for _, r in s[s.level.isin(["street", "district"])].iterrows():
+        key = f"**{r.key}**" if r.level == "district" else r.key
+        lines.append(f"| {key} | {_n(r.n_buildings)} | {_n(r.n_sized)} | {_n(r.pv_area_m2)} | {_n(r.capacity_kw)} "
+                     f"| {_n(r.annual_mwh)} | {_n(r.co2_t)} | {_n(r.specific_yield_kwh_per_kwp)} "
+                     f"| {_n(r.share_of_target_pct, 1)} |")
+    lines += ["", "| 政策类别 class | buildings | sized | kW | MWh/yr | % of target |", "|---|---:|---:|---:|---:|---:|"]
+    for _, r in s[s.level == "class"].iterrows():
+        lines.append(f"| {r.key_zh} ({r.key}) | {_n(r.n_buildings)} | {_n(r.n_sized)} | {_n(r.capacity_kw)} "
+                     f"| {_n(r.annual_mwh)} | {_n(r.share_of_target_pct, 1)} |")
+    lines += ["", "| 责任部门 department | buildings | sized | kW | MWh/yr | % of target |", "|---|---:|---:|---:|---:|---:|"]
+    for _, r in s[s.level == "department"].iterrows():
+        lines.append(f"| {r.key_zh} | {_n(r.n_buildings)} | {_n(r.n_sized)} | {_n(r.capacity_kw)} "
+                     f"| {_n(r.annual_mwh)} | {_n(r.share_of_target_pct, 1)} |")
+    return "\n".join(lines)
+
+
+def block_streets() -> str:
+    """Per street: the largest sized roofs, so a planner can check one by hand."""
+    res = district_run()
+    roofs = res.roofs
+    out = []
+    for street in [k for k in res.summary.loc[res.summary.level == "street", "key"]]:
+        sel = roofs[(roofs.street == street) & (roofs.capacity_kw > 0)]
+        tot = res.summary[(res.summary.level == "street") & (res.summary.key == street)].iloc[0]
+        out.append(f"**{street}** — `pvsite run --street {street}` → {_n(tot.capacity_kw)} kW, "
+                   f"{_n(tot.annual_mwh)} MWh/yr, {_n(tot.co2_t)} tCO2/yr, "
+                   f"{_n(tot.share_of_target_pct, 1)} % of the district target; "
+                   f"{_n(tot.n_sized)} of {_n(tot.n_buildings)} roofs carry PV. Largest three:\n")
+        out.append("| building | class | rule | roof m² | usable m² | ratio | PV area m² | kW | kWh/yr | kWh/kWp |")
+        out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for _, r in sel.sort_values(["capacity_kw", "building_id"], ascending=[False, True]).head(3).iterrows():
+            name = r["name"] if isinstance(r["name"], str) and r["name"] else r.building_id
+            out.append(f"| {name} | {r.class_zh} | `{r.class_rule}` | {_n(r.area_m2)} | {_n(r.usable_area_m2)} "
+                       f"| {r.policy_ratio:.0%} | {_n(r.pv_area_m2)} | {_n(r.capacity_kw, 1)} "
+                       f"| {_n(r.annual_kwh)} | {_n(r.specific_yield_kwh_per_kwp)} |")
+        out.append("")
+    return "\n".join(out).rstrip()
+
+
+def block_scenarios() -> str:
+    lines = ["| policy preset | scenario | sized roofs | kW | MWh/yr | tCO2/yr | % of 16,000 kW |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for policy, scenario in SCENARIOS:
+        d = district_run(policy, scenario).district
+        lines.append(f"| {policy} | `{scenario}` | {_n(d.n_sized)} | {_n(d.capacity_kw)} | {_n(d.annual_mwh)} "
+                     f"| {_n(d.co2_t)} | {_n(d.share_of_target_pct, 1)} |")
+    return "\n".join(lines)
+
+
+def block_columns() -> str:
+    from pvsite import schema
+
+    return (f"#### `roofs` — one row per input building\n\n{schema.markdown('roofs')}\n\n"
+            f"#### `streets`, `district` and `summary` — rollups\n\n{schema.markdown('summary')}")
+
+
+BLOCKS = {
+    "district": block_district,
+    "streets": block_streets,
+    "scenarios": block_scenarios,
+    "columns": block_columns,
+}
+
+
+def render(text: str) -> str:
+    for name, fn in BLOCKS.items():
+        pattern = re.compile(rf"(<!-- pvsite:begin {name} -->\n).*?(<!-- pvsite:end {name} -->)", re.S)
+        if not pattern.search(text):
+            raise SystemExit(f"README has no block {name}")
+        body = fn()
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+    return text
+
+
+def main() -> int:
+    text = README.read_text(encoding="utf-8")
+    new = render(text)
+    if new != text:
+        README.write_text(new, encoding="utf-8")
+        print("README.md updated")
+    else:
+        print("README.md up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    pd.set_option("display.width", 200)
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The README's measured blocks are regenerated from real runs, never typed: fail when stale."""
+
+import importlib.util
+import re
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def updater(repo_root):
+    spec = importlib.util.spec_from_file_location("update_readme", repo_root / "scripts" / "update_readme.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_readme_opens_with_the_two_commands(repo_root):
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    first_block = re.search(r"```sh\n(.*?)```", text, re.S).group(1)
+    assert first_block.splitlines()[0].startswith("make run")
+    assert first_block.splitlines()[1].startswith("make test")
+    ci = (repo_root / ".ci" / "run").read_text()
+    assert "make test" in ci
+
+
+@pytest.mark.parametrize("block", ["district", "streets", "scenarios", "columns"])
+def test_measured_blocks_are_current(updater, repo_root, block):
+    text = (repo_root / "README.md").read_text(encoding="utf-8")
+    m = re.search(rf"<!-- pvsite:begin {block} -->\n(.*?)<!-- pvsite:end {block} -->", text, re.S)
+    assert m, f"README lacks the {block} block"
+    assert m.group(1) == updater.BLOCKS[block]() + "\n", (
+        f"README block '{block}' is stale: run .venv/bin/python scripts/update_readme.py"
+    )
+
+
+def test_street_run_matches_district_row(updater):
+    from pvsite.config import Config
+    from pvsite.pipeline import run
+
+    district = updater.district_run()
+    street = run(Config(), street="新华路街道")
+    row = district.summary[(district.summary.level == "street") & (district.summary.key == "新华路街道")].iloc[0]
+    assert street.district.capacity_kw == pytest.approx(row.capacity_kw, rel=1e-12)
+    assert street.district.annual_mwh == pytest.approx(row.annual_mwh, rel=1e-12)
+    assert street.district.n_buildings == row.n_buildings
