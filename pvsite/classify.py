@@ -1,12 +1,16 @@
 """Classify buildings: type, policy class and responsible department, with a stated reason.
 
 Rules are data (``pvsite/presets/classify/<name>.toml``).  Families are tried
-in a fixed priority order — override > use keywords > land-use codes > OSM
-tags > name keywords > default — and every building gets exactly one
-``building_type`` plus ``class_rule``, the id of the rule that decided it
-(``'use:行政办公'``, ``'use_code:A3'``, ``'osm:amenity=school'``,
-``'name:小学'``, ``'override:fixes.csv'`` or ``'default:no-rule-matched'``).
-Nothing is dropped.
+in a fixed priority order — override > institution registry > use keywords >
+land-use codes > OSM tags > name keywords > default — and every building gets
+exactly one ``building_type`` plus ``class_rule``, the id of the rule that
+decided it (``'override:fixes.csv'``, ``'registry:schools.csv:12'``,
+``'use:行政办公'``, ``'use_code:A3'``, ``'osm:amenity=school'``,
+``'name:小学'`` or ``'default:no-rule-matched'``).  Nothing is dropped.
+
+A registry (a planner's list of schools, canteens, ...) is matched to the
+footprints by :func:`pvsite.registry.match_registry`; its per-footprint frame
+is passed as ``registry=``.
 
 Each rule is evaluated as one vectorised string match over the column, on the
 rows still unclassified; there is no per-row Python loop.
@@ -71,7 +75,7 @@ class Rule:
 # ---------------------------------------------------------------------------
 
 
-def classify(gdf, preset="cn-default", new_building_year=2022, overrides=None):
+def classify(gdf, preset="cn-default", new_building_year=2022, overrides=None, registry=None):
     """Add building type, policy class, responsible department and new/existing flags.
 
     Parameters
@@ -91,6 +95,14 @@ def classify(gdf, preset="cn-default", new_building_year=2022, overrides=None):
         CSV (UTF-8, UTF-8 with BOM, or GBK) or table with columns
         ``building_id``, ``building_type`` and optionally ``reason``.
         Overrides beat every rule; rule id ``'override:<file name>'``.
+    registry : pandas.DataFrame, optional
+        Per-footprint registry matches, the first frame returned by
+        :func:`pvsite.registry.match_registry`: indexed like ``gdf`` (a subset
+        or superset of its index is aligned by label), columns
+        ``registry_type`` and ``registry_rule`` (optionally
+        ``registry_name``, ``registry_match``).  A row with a
+        ``registry_type`` beats every rule but the overrides; its rule id is
+        its ``registry_rule`` and ``class_note`` names the entry.
 
     Returns
     -------
@@ -98,7 +110,7 @@ def classify(gdf, preset="cn-default", new_building_year=2022, overrides=None):
         A copy with :data:`CLASS_COLUMNS` added: ``building_type``,
         ``type_zh``, ``building_class`` (public_institution | factory |
         other_public | residential | other), ``class_zh``, ``class_rule``,
-        ``class_note`` (override reason or NA), ``responsible_department``,
+        ``class_note`` (override reason, registry entry, or NA), ``responsible_department``,
         ``is_new`` (bool), ``is_new_basis`` ('year_built' or
         'unknown year, assumed existing').
     """
@@ -124,6 +136,14 @@ def classify(gdf, preset="cn-default", new_building_year=2022, overrides=None):
         if unused.size:
             log.warning("%d override(s) in %s name building_ids not in the footprints: %s",
                         unused.size, label, ", ".join(table["building_id"].iloc[unused[:10]]))
+
+    if registry is not None:
+        rtype, rrule, rnote = _align_registry(registry, out.index, p["types"])
+        hit = pd.isna(btype) & rtype.notna().to_numpy()
+        btype[hit] = rtype.to_numpy(dtype=object)[hit]
+        rule[hit] = rrule.to_numpy(dtype=object)[hit]
+        note[hit] = rnote.to_numpy(dtype=object)[hit]
+        log.info("registry decided %d building(s)", int(hit.sum()))
 
     cache: dict[str, pd.Series] = {}
     for r in p["rules"]:
@@ -348,3 +368,128 @@ def _read_overrides(overrides, types: dict):
         raise InputError(f"Overrides {label}: " + "; ".join(problems) + ".",
                          fix="Give each building_id once, with one of the valid building types.")
     return table.reset_index(drop=True), label
+
+
+def _align_registry(registry, index: pd.Index, types: dict):
+    """Registry type, rule and note aligned to ``index`` (NA where no entry)."""
+    if not isinstance(registry, pd.DataFrame):
+        raise InputError("registry= must be the per-footprint DataFrame returned by match_registry().",
+                         fix="Pass match_registry(...)[0].")
+    lacking = [c for c in ("registry_type", "registry_rule") if c not in registry.columns]
+    if lacking:
+        raise InputError(f"The registry frame lacks column(s) {', '.join(lacking)}. "
+                         f"Detected: {', '.join(map(str, registry.columns))}.",
+                         fix="Pass the first frame returned by pvsite.registry.match_registry().")
+    if not registry.index.equals(index):
+        if not (registry.index.is_unique and index.is_unique):
+            raise InputError("The registry frame is not indexed like the footprints (duplicate labels).",
+                             fix="Match the registry against the same frame you classify.")
+        extra = registry.index.difference(index)
+        if len(extra) and registry.loc[extra, "registry_type"].notna().any():
+            log.info("%d registry match(es) concern footprints outside this frame (not selected)",
+                     int(registry.loc[extra, "registry_type"].notna().sum()))
+        registry = registry.reindex(index)
+    rtype = _text(registry["registry_type"])
+    bad = rtype[rtype.notna() & ~rtype.isin(list(types))]
+    if len(bad):
+        raise InputError(f"Registry types not in the classification preset: {', '.join(sorted(set(bad))[:10])}.",
+                         fix=f"Use pvsite building types: {', '.join(types)}.")
+    rule = _text(registry["registry_rule"]).fillna("registry")
+    name = _text(registry["registry_name"]) if "registry_name" in registry.columns else None
+    match = _text(registry["registry_match"]) if "registry_match" in registry.columns else None
+    note = pd.Series(pd.NA, index=index, dtype="str")
+    if name is not None:
+        note = ("名录 registry: " + name).where(name.notna(), note)
+    if match is not None:
+        note = note.where(match.isna(), note.fillna("名录 registry") + ", " + match)
+    return rtype, rule, note
+
+
+# ---------------------------------------------------------------------------
+# Terminal report
+# ---------------------------------------------------------------------------
+
+_CLASS_ORDER = ("public_institution", "factory", "other_public", "residential", "other")
+
+
+def _width(text: str) -> int:
+    """Display width in terminal cells (CJK wide characters count 2)."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in str(text))
+
+
+def _pad(text, width: int, right: bool = False) -> str:
+    text = str(text)
+    fill = " " * max(width - _width(text), 0)
+    return fill + text if right else text + fill
+
+
+def _table(rows: list[list], right: set[int]) -> list[str]:
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(_pad(c, widths[i], i in right) for i, c in enumerate(r)).rstrip() for r in rows]
+
+
+def format_classification_report(report_df: pd.DataFrame, top: int = 10) -> str:
+    """Printable classification report: buildings per class, then the top rules.
+
+    Parameters
+    ----------
+    report_df : pandas.DataFrame
+        Output of :func:`classification_report` (default grouping, or any
+        grouping that includes ``building_class``).
+    top : int
+        Number of rules listed [-]; the rest are summed in one line.
+        Registry rules ``'registry:<file>:<row>'`` are counted per file
+        (``'registry:<file>:*'``).
+
+    Returns
+    -------
+    str
+        Lines with Chinese + English labels (no trailing newline).
+    """
+    df = pd.DataFrame(report_df)
+    if "building_class" not in df.columns or "n_buildings" not in df.columns:
+        raise InputError("The classification report lacks building_class / n_buildings.",
+                         fix="Pass the frame returned by classification_report().")
+    usable = "n_usable" in df.columns
+    total = int(df["n_buildings"].sum())
+    lines = [f"分类 Classification — {total} 建筑 buildings"]
+    agg = {"n_buildings": ("n_buildings", "sum")}
+    if usable:
+        agg["n_usable"] = ("n_usable", "sum")
+    per = df.groupby("building_class", sort=False, dropna=False).agg(**agg)
+    zh = df.drop_duplicates("building_class").set_index("building_class")["class_zh"] if "class_zh" in df else None
+    order = sorted(per.index, key=lambda c: (_CLASS_ORDER.index(c) if c in _CLASS_ORDER else len(_CLASS_ORDER),
+                                            -per.loc[c, "n_buildings"]))
+    rows = [["类别 class", "建筑 buildings"] + (["可用 usable"] if usable else []) + ["占比 share"]]
+    for c in order:
+        label = f"{zh[c]} {c}" if zh is not None and pd.notna(zh.get(c)) else str(c)
+        r = per.loc[c]
+        rows.append([label, int(r["n_buildings"])] + ([int(r["n_usable"])] if usable else [])
+                    + [f"{100 * r['n_buildings'] / total:.1f} %" if total else "—"])
+    rows.append(["合计 total", total] + ([int(per["n_usable"].sum())] if usable else []) + ["100.0 %" if total else "—"])
+    lines += _table(rows, right=set(range(1, len(rows[0]))))
+    if "class_rule" in df.columns:
+        keys = ["class_rule"] + [c for c in ("building_type", "type_zh") if c in df.columns]
+        rules = df.assign(class_rule=df["class_rule"].astype("str").str.replace(
+            r"^(registry:.*):\d+$", r"\1:*", regex=True))
+        rules = (rules.groupby(keys, sort=False, dropna=False)["n_buildings"].sum().reset_index()
+                 .sort_values(["n_buildings", "class_rule"], ascending=[False, True], kind="stable"))
+        shown = rules.head(max(int(top), 0))
+        lines.append(f"规则 Rules — top {len(shown)} of {len(rules)}")
+        head = [["规则 rule"] + (["类型 type"] if "building_type" in keys else []) + ["建筑 buildings"]]
+        body = []
+        for r in shown.itertuples(index=False):
+            d = r._asdict()
+            t = []
+            if "building_type" in keys:
+                t = [f"{d['building_type']} {d['type_zh']}" if "type_zh" in d and pd.notna(d["type_zh"])
+                     else str(d["building_type"])]
+            body.append([d["class_rule"]] + t + [int(d["n_buildings"])])
+        rest = rules.iloc[len(shown):]
+        if len(rest):
+            body.append([f"… {len(rest)} more rules 其余规则"] + ([""] if "building_type" in keys else [])
+                        + [int(rest["n_buildings"].sum())])
+        lines += _table(head + body, right={len(head[0]) - 1})
+    return "\n".join(lines)

@@ -4,6 +4,7 @@
                [--config TOML] [--out PATH] [--overwrite] [-v/-q]
     pvsite streets [--footprints PATH]
     pvsite scenarios [--policy NAME]
+    pvsite weather fetch --lat LAT --lon LON
 """
 
 from __future__ import annotations
@@ -154,6 +155,29 @@ def streets_cmd(footprints, layer, encoding, crs, streets, config_path, verbose,
     cfg = _config(config_path, footprints, layer, encoding, crs, streets)
     for name in pipeline.list_streets(cfg):
         click.echo(name)
+
+
+@main.group()
+def weather():
+    """Weather years: fetch a PVGIS TMY for a point."""
+
+
+@weather.command()
+@click.option("--lat", "lat", type=float, required=True, help="Latitude [°N].")
+@click.option("--lon", "lon", type=float, required=True, help="Longitude [°E].")
+@click.option("--dir", "dest_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder to store the file in (default irradiance/).")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="Network timeout [s].")
+@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+@verbosity
+@handle_errors
+def fetch(lat, lon, dest_dir, timeout, overwrite, verbose, quiet):
+    """Download a PVGIS typical year for LAT/LON (needs internet)."""
+    _setup_logging(verbose, quiet)
+    from pvsite import weather as weather_mod
+
+    path = weather_mod.fetch_pvgis_tmy(lat, lon, dest_dir=dest_dir, timeout=timeout, overwrite=overwrite)
+    click.echo(f"wrote {path}; use it with: pvsite run --weather {path}")
 
 
 @main.command()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import tomllib
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
@@ -65,6 +66,20 @@ class InputConfig:
         Layer in ``streets``.
     street_name_field : str
         Column of the street polygons holding the street name.
+    datum : str
+        Datum of lon/lat footprint coordinates: ``wgs84`` (also CGCS2000,
+        identical at cm level), ``gcj02`` (Amap/Gaode, Tencent, Aliyun DataV
+        exports) or ``bd09`` (Baidu).  Web-map data left unconverted lands
+        ~500 m off in Shanghai.
+    engine : str
+        ``pyogrio`` (default; Arrow, fastest) or ``fiona``.
+    overrides : str or None
+        CSV keyed by building id (``building_id, building_type, reason``)
+        whose classification beats every rule.
+    registries : list of tables
+        Institution registries: ``{path, datum, default_type, tolerance_m,
+        lon_col, lat_col, type_col, name_col}`` — points tag the footprint
+        that contains them (or the nearest within ``tolerance_m``).
     """
 
     footprints: str | None = None
@@ -75,6 +90,10 @@ class InputConfig:
     streets: str | None = None
     streets_layer: str | None = None
     street_name_field: str = "name"
+    datum: str = "wgs84"
+    engine: str = "pyogrio"
+    overrides: str | None = None
+    registries: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,26 @@ class RoofConfig:
         Slope of metal (colour-steel) shed roofs [°]; typical light-steel
         portal-frame roofs are laid at 1:20 (≈ 3°) to 1:10 (≈ 6°)
         (GB 51022-2015 门式刚架轻型房屋钢结构技术规范 gives 1/8–1/20).
+    obstruction_share : dict
+        Share of the usable area (after setbacks) lost to roof equipment,
+        per roof type [-]; footprints do not show where it stands, so it is
+        an area allowance (and the same share of the modules that fit).
+        Defaults are **pvsite assumptions**: flat/unknown 0.15 — a Shanghai
+        flat roof carries stair and lift housings (楼梯间、电梯机房, each
+        ≈ 20–40 m²), water tanks, HVAC condensers and vents, of the order of
+        100–150 m² on a 1,000 m² roof; with the 1.5 m setback this leaves
+        ≈ 0.81 × 0.85 ≈ 69 % of a 40 × 25 m footprint, in line with the
+        65 % of commercial roof area Navigant Consulting assumed usable
+        (shading, setbacks and obstructions together; report for the Energy
+        Foundation, 2004, as summarised by ILSR, 2005).  Pitched 0.05
+        (vents, dormers, chimneys are rare on Shanghai pitched roofs); metal
+        0.10 (daylight strips 采光带 and roof ventilators of factory sheds).
+        Replace with survey figures where known.
+    min_part_area_m2 : float
+        Parts of a usable polygon smaller than this are dropped as slivers
+        [m²].  2.5 m² is just under the 2.58 m² frame of one 550 W-class
+        module (2.279 × 1.134 m), i.e. a part that cannot hold a single
+        module (pvsite assumption).
     """
 
     setback_m: dict = field(
@@ -130,6 +169,10 @@ class RoofConfig:
     min_usable_area_m2: float = 20.0
     pitched_tilt_deg: float = 25.0
     metal_tilt_deg: float = 5.0
+    obstruction_share: dict = field(
+        default_factory=lambda: {"flat": 0.15, "pitched": 0.05, "metal": 0.10, "unknown": 0.15}
+    )
+    min_part_area_m2: float = 2.5
 
 
 @dataclass(frozen=True)
@@ -153,6 +196,28 @@ class MountingConfig:
     module_gap_m : float
         Gap between adjacent modules (clamps) [m]; 20 mm is the width of a
         standard mid-clamp.
+    align_tolerance_deg : float
+        Rows on flat roofs follow the building when one of its edge normals
+        (long-axis bearing + k·90°) is within this angle of
+        ``flat_azimuth_deg``; otherwise they face ``flat_azimuth_deg``
+        [°].  0 (default) keeps every row due south (``flat_azimuth_deg``).
+        Rows parallel to the parapets tile the roof without the saw-tooth
+        loss at the edges, for a small loss of specific yield: 0.8 % at 10°
+        and 1.4 % at 15° off south for 20° tilt (pvsite's energy model on
+        the CSWD Shanghai typical year, station 58362).  10–15° is a
+        reasonable setting when rows should follow the parapets.
+    modules_per_row_portrait : int
+        Modules stacked up the slope of one rack row on flat roofs, in
+        portrait (long side up the slope).  2 (a "2P" table, 4.58 m slant,
+        1.57 m high at 20°) is a common fixed-rack layout on Chinese
+        concrete flat roofs: one row of ballast per two modules and half the
+        number of shadow gaps of single-module rows.  pvsite assumption;
+        1 suits small roofs or high wind zones.
+    flush_orientation : str
+        Module orientation on flush planes (pitched and metal roofs):
+        ``portrait`` (long side up the slope), ``landscape``, or ``best``
+        (default: each plane gets whichever holds more modules — on a
+        narrow roof half, landscape fits more rows).
     """
 
     flat_tilt_deg: float = 20.0
@@ -160,6 +225,9 @@ class MountingConfig:
     no_shade_start_hour: float = 9.0
     no_shade_end_hour: float = 15.0
     module_gap_m: float = 0.02
+    align_tolerance_deg: float = 0.0
+    modules_per_row_portrait: int = 2
+    flush_orientation: str = "best"
 
 
 @dataclass(frozen=True)
@@ -220,9 +288,17 @@ class WeatherConfig:
         EPW, PVGIS (csv/json), TMY3 or canonical CSV.  ``None`` uses the
         embedded synthetic Shanghai typical year
         ``irradiance/shanghai_default_year.csv``.
+    time_shift_min : float
+        Opt-in correction of the weather file's time labels [min].  The
+        Chinese CSWD EPW files run late: irradiance peaks ~28 min (Shanghai
+        58362) and ~63 min (Hangzhou 58457) after solar noon as labelled;
+        −30 and −60 correct them (``pvsite.weather.CSWD_TIME_SHIFT_MIN``,
+        evidence in irradiance/README.md).  0 = use the labels as they are
+        (a warning reports a measured offset above 15 min).
     """
 
     path: str | None = None
+    time_shift_min: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -325,7 +401,7 @@ def _merge(obj: Any, data: dict, source: str, prefix: str = "") -> Any:
         if is_dataclass(current):
             changes[key] = _merge(current, value, source, prefix=f"{dotted}.")
         else:
-            changes[key] = _coerce(value, hints[key], dotted, source, current)
+            changes[key] = _check_value(_coerce(value, hints[key], dotted, source, current), dotted, source)
     return replace(obj, **changes)
 
 
@@ -333,6 +409,14 @@ def _coerce(value: Any, hint: Any, dotted: str, source: str, current: Any) -> An
     text = str(hint)
     if value is None:
         return None
+    if isinstance(current, list) or text.startswith("list"):
+        if not isinstance(value, list):
+            raise ConfigError(f"{source}: '{dotted}' must be a list, found {value!r}.")
+        return list(value)
+    if text == "bool" or isinstance(current, bool):
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{source}: '{dotted}' expects true or false, found {value!r}.")
     if isinstance(current, dict) or text.startswith("dict"):
         if not isinstance(value, dict):
             raise ConfigError(f"{source}: '{dotted}' must be a table, found {value!r}.")
@@ -349,6 +433,72 @@ def _coerce(value: Any, hint: Any, dotted: str, source: str, current: Any) -> An
         f"{source}: '{dotted}' expects {text.replace('| None', '').strip()}, found {value!r}.",
         fix=f"Give '{dotted}' a value of that type.",
     )
+
+
+#: Valid range of numeric settings: dotted key → (low, high, low included, high included).
+#: Physical limits (a tilt is 0–90°, an hour 0–24, a share 0–1), not preferences; a value
+#: outside them is a typo or a unit mix-up, caught here so the message names the file.
+_RANGES = {
+    "classify.new_building_year": (1900, 2100, True, True),
+    "roof.min_usable_area_m2": (0.0, math.inf, True, False),
+    "roof.pitched_tilt_deg": (0.0, 90.0, True, False),
+    "roof.metal_tilt_deg": (0.0, 90.0, True, False),
+    "roof.min_part_area_m2": (0.0, math.inf, True, False),
+    "mounting.flat_tilt_deg": (0.0, 90.0, True, False),
+    "mounting.flat_azimuth_deg": (0.0, 360.0, True, True),
+    "mounting.no_shade_start_hour": (0.0, 24.0, True, True),
+    "mounting.no_shade_end_hour": (0.0, 24.0, True, True),
+    "mounting.module_gap_m": (0.0, math.inf, True, False),
+    "mounting.align_tolerance_deg": (0.0, 45.0, True, True),
+    "mounting.modules_per_row_portrait": (1, math.inf, True, False),
+    "system.inverter_efficiency_pct": (0.0, 100.0, False, True),
+    "system.dc_ac_ratio": (0.0, math.inf, False, False),
+    "system.orientation_step_deg": (0.0, 90.0, False, True),
+}
+#: Ranges of the values of table settings (each value of the table).
+_TABLE_RANGES = {
+    "roof.setback_m": (0.0, math.inf, True, False),
+    "roof.obstruction_share": (0.0, 1.0, True, False),
+}
+#: Settings that take one of a few words.
+_CHOICES = {
+    "system.temperature_model": ("faiman", "sapm"),
+    "mounting.flush_orientation": ("portrait", "landscape", "best"),
+}
+
+
+def _range_text(lo, hi, lo_in, hi_in) -> str:
+    if hi == math.inf:
+        return f"{'≥' if lo_in else '>'} {lo:g}"
+    return f"in {'[' if lo_in else '('}{lo:g}, {hi:g}{']' if hi_in else ')'}"
+
+
+def _in_range(x: Any, lo, hi, lo_in, hi_in) -> bool:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or math.isnan(x):
+        return False
+    return (x >= lo if lo_in else x > lo) and (x <= hi if hi_in else x < hi)
+
+
+def _check_value(value: Any, dotted: str, source: str) -> Any:
+    """Refuse a value outside its physical range or choice list, naming the file and key."""
+    if value is None:
+        return value
+    if dotted in _RANGES and not _in_range(value, *_RANGES[dotted]):
+        allowed = _range_text(*_RANGES[dotted])
+        raise ConfigError(f"{source}: '{dotted}' must be {allowed}, found {value!r}.",
+                          fix=f"Give '{dotted}' a value {allowed} (check the unit and the sign).")
+    if dotted in _TABLE_RANGES and isinstance(value, dict):
+        bad = {k: v for k, v in value.items() if not _in_range(v, *_TABLE_RANGES[dotted])}
+        if bad:
+            allowed = _range_text(*_TABLE_RANGES[dotted])
+            raise ConfigError(f"{source}: '{dotted}' values must be {allowed}, found {bad}.",
+                              fix=f"Give every value of '{dotted}' a number {allowed}.")
+    if dotted in _CHOICES and value not in _CHOICES[dotted]:
+        near = difflib.get_close_matches(str(value), _CHOICES[dotted], n=1)
+        raise ConfigError(f"{source}: '{dotted}' is {value!r}, not one of {', '.join(_CHOICES[dotted])}.",
+                          fix=(f"did you mean '{near[0]}'? " if near else "")
+                          + f"Set '{dotted}' to one of {', '.join(_CHOICES[dotted])}.")
+    return value
 
 
 def _drop_none(obj: Any) -> Any:

@@ -19,12 +19,16 @@ The file is GeoPackage 1.2 (district offices run QGIS 3.22, which warns on
 1.4).  It is written to a temporary file beside the target and renamed over
 it only when complete, so an interrupted run never leaves a half-written
 output, and an existing output is replaced only with ``overwrite=True``.
+A killed run's temporary file is removed by the next write to the same
+output (:func:`remove_stale_temps`).
 """
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -54,6 +58,15 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
         raise OutputError(
             f"Output {path} must be a GeoPackage (.gpkg).",
             fix="Give --out a path ending in .gpkg.",
+        )
+    # pyogrio parses every path as a URI: ';' starts URI parameters and '!' separates an
+    # archive, so both cut the path short (pyogrio issue #632) and GDAL writes elsewhere.
+    bad = sorted({c for c in str(path) if c in ";!"})
+    if bad:
+        raise OutputError(
+            f"Output {path} contains {' and '.join(repr(c) for c in bad)}, which GDAL/pyogrio "
+            "cannot write (the path would be cut short there).",
+            fix="Choose an --out whose folder and file names have no ';' or '!'.",
         )
     for existing in (path, path.with_suffix(".qgs")):
         if existing.exists() and not overwrite:
@@ -101,6 +114,7 @@ def write_gpkg(
         Replace an existing file.
     """
     path = check_writable(path, overwrite)
+    remove_stale_temps(path)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.gpkg")
     if tmp.exists():
         tmp.unlink()
@@ -136,6 +150,53 @@ def write_result(path: str | Path, result, overwrite: bool = False) -> Path:
         rejected=result.rejected, overwrite=overwrite, district=result.district_layer,
         classification=result.classification_report,
     )
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (POSIX only: on Windows os.kill would terminate it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
+def remove_stale_temps(path: str | Path) -> list[Path]:
+    """Delete temporary files that killed runs left beside ``path``.
+
+    :func:`write_gpkg` writes ``.<stem>.<pid>.tmp.gpkg`` (SQLite may add
+    ``-journal``/``-wal``/``-shm`` beside it) and
+    :func:`pvsite.qgis_style.write_project` ``.<stem>.qgs.<pid>.tmp``; a run
+    killed with SIGKILL (or a power cut) cannot remove them.  A temp file
+    whose process no longer runs is removed; one of a live process (a
+    concurrent run) is left alone.  On Windows the deletion itself fails
+    while another process holds the file open, which serves the same end.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    path = Path(path)
+    stem = re.escape(path.stem)
+    pattern = re.compile(rf"\.{stem}\.(?:(\d+)\.tmp\.gpkg(?:-journal|-wal|-shm)?|qgs\.(\d+)\.tmp)")
+    removed = []
+    for tmp in sorted(path.parent.glob(f".{glob.escape(path.stem)}.*")):
+        m = pattern.fullmatch(tmp.name)
+        if m is None:
+            continue
+        pid = int(m.group(1) or m.group(2))
+        if pid == os.getpid() or (os.name != "nt" and _pid_alive(pid)):
+            continue
+        try:
+            tmp.unlink()
+        except OSError:
+            continue
+        log.warning("removed %s, left by an interrupted run (process %d)", tmp, pid)
+        removed.append(tmp)
+    return removed
 
 
 def _write(df: pd.DataFrame, path: Path, layer: str, first: bool = False) -> None:

@@ -30,7 +30,7 @@ from pvsite import crs as crs_mod
 from pvsite import energy, footprints, roofs as roofs_mod, sizing, streets as streets_mod
 from pvsite import weather as weather_mod
 from pvsite.config import Config
-from pvsite.errors import InputError
+from pvsite.errors import ConfigError, InputError
 from pvsite.paths import SAMPLE_FOOTPRINTS
 from pvsite.presets import load_preset
 from pvsite.rollup import NO_STREET, summarise
@@ -218,8 +218,14 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
     # --- energy ----------------------------------------------------------------
     say("发电量 energy (pvlib)")
     if config.weather.path:
-        weather, wmeta = weather_mod.read_weather(config.weather.path)
+        weather, wmeta = weather_mod.read_weather(config.weather.path,
+                                                  time_shift_min=config.weather.time_shift_min)
     else:
+        if config.weather.time_shift_min:
+            raise ConfigError(
+                "[weather] time_shift_min is set but no weather file is given.",
+                fix="The default year already follows the sun: drop time_shift_min, or pass --weather PATH.",
+            )
         weather, wmeta = weather_mod.default_weather()
     gdf, planes = _energy(gdf, planes, weather, wmeta, site_lat, site_lon, module, losses, config)
     ef = float(policy["emission_factor_kg_per_kwh"])
@@ -412,6 +418,7 @@ def _run_info(config, fp_path, fp_meta, synthetic, scenario, desc, policy, wmeta
             "weather_is_synthetic": "true" if wmeta.get("is_synthetic") else "false",
             "weather_sha256": str(wmeta.get("sha256", "")),
             "weather_irradiance_noon_offset_min": str(wmeta.get("irradiance_noon_offset_min", "")),
+            "weather_time_shift_min": str(wmeta.get("time_shift_min", 0.0)),
             "classification_report": class_report.to_json(orient="records", force_ascii=False),
             "config_toml": config.to_toml(),
         }

@@ -35,7 +35,7 @@ ROOF_TYPES = ("flat", "pitched", "metal", "unknown")
 #: Roof types carrying two flush-mounted planes split at a ridge.
 RIDGED_TYPES = ("pitched", "metal")
 
-#: Parts of a usable polygon smaller than this are dropped as slivers [m²].
+#: Default sliver threshold [m²]; the run's value is ``RoofConfig.min_part_area_m2``.
 #: Just under the 2.58 m² frame of one 550 W-class module (2.279 × 1.134 m),
 #: i.e. a part that cannot hold a single module (pvsite assumption).
 MIN_PART_AREA_M2 = 2.5
@@ -50,7 +50,7 @@ def usable_roofs(
     gdf: gpd.GeoDataFrame,
     roof_cfg: RoofConfig | None = None,
     *,
-    min_part_area_m2: float = MIN_PART_AREA_M2,
+    min_part_area_m2: float | None = None,
     true_north: bool = True,
 ) -> gpd.GeoDataFrame:
     """Usable roof polygons, areas and long-axis bearing of every building.
@@ -63,9 +63,17 @@ def usable_roofs(
     modelled as one ridge along the long axis of the footprint's minimum
     rotated rectangle through its centre: a strip ``2 × setback`` wide is
     removed along it (for an L-shaped or multi-part footprint a single
-    ridge is an approximation: real roofs have one ridge per wing).  Parts smaller than ``min_part_area_m2`` are dropped as
-    slivers; a roof whose remaining area is below
-    ``roof_cfg.min_usable_area_m2`` gets zero usable area and a note.
+    ridge is an approximation: real roofs have one ridge per wing).  Parts
+    smaller than ``roof_cfg.min_part_area_m2`` are dropped as slivers.
+
+    The obstruction allowance (``roof_cfg.obstruction_share`` of the roof
+    type: stair/lift housings, tanks, HVAC) is then taken off the *area*:
+    ``usable_area_m2 = setback area × (1 − share)``.  The usable polygon is
+    not cut (where the equipment stands is unknown), so its area is
+    ``usable_area_m2 + obstruction_area_m2``; :mod:`pvsite.layout` removes
+    the same share of the modules that fit.  A roof whose usable area after
+    the allowance is below ``roof_cfg.min_usable_area_m2`` gets zero usable
+    area and a note.
 
     No row is ever dropped: a missing or empty geometry gives zero areas and
     the note ``'no geometry'``.  Invalid geometries are repaired with
@@ -79,9 +87,11 @@ def usable_roofs(
         (missing values count as 'unknown') and Polygon/MultiPolygon
         geometries (holes allowed, None allowed).
     roof_cfg : RoofConfig, optional
-        Setbacks [m] and minimum usable area [m²]; default ``RoofConfig()``.
-    min_part_area_m2 : float
-        Sliver threshold for parts of the usable polygon [m²].
+        Setbacks [m], obstruction shares [-], sliver threshold [m²] and
+        minimum usable area [m²]; default ``RoofConfig()``.
+    min_part_area_m2 : float, optional
+        Overrides ``roof_cfg.min_part_area_m2``, the sliver threshold for
+        parts of the usable polygon [m²].
     true_north : bool
         Correct ``axis_azimuth_deg`` from grid north to true north using
         the CRS's meridian convergence at the centre of the data (one value
@@ -94,7 +104,10 @@ def usable_roofs(
         A copy of ``gdf`` (same index and order, same active geometry) with:
 
         ``area_m2`` : footprint area [m²];
-        ``usable_area_m2`` : usable area after setbacks, 0 below the minimum [m²];
+        ``usable_area_m2`` : usable area after setbacks and the obstruction
+        allowance, 0 below the minimum [m²];
+        ``obstruction_area_m2`` : area taken off by the obstruction
+        allowance (0 when the roof has no usable area) [m²];
         ``axis_azimuth_deg`` : true bearing of the long axis in [0, 180) [°],
         NaN without geometry;
         ``roof_note`` : missing, or why the usable area is zero;
@@ -106,11 +119,17 @@ def usable_roofs(
     InputError
         No ``roof_type`` column, an unknown roof type, or a geographic CRS.
     ConfigError
-        A roof type without a setback in ``roof_cfg.setback_m``.
+        A roof type without a setback or obstruction share in ``roof_cfg``,
+        or a value out of range.
     """
     roof_cfg = roof_cfg or RoofConfig()
+    if min_part_area_m2 is None:
+        min_part_area_m2 = float(roof_cfg.min_part_area_m2)
+    if not min_part_area_m2 >= 0:
+        raise ConfigError(f"roof.min_part_area_m2 must be ≥ 0 m², found {min_part_area_m2}.")
     roof_type = _check_input(gdf)
     setback = _setbacks(roof_type, roof_cfg)
+    obstruction = obstruction_shares(roof_type, roof_cfg)
 
     geoms = np.asarray(gdf.geometry.array, dtype=object).copy()
     no_geom = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -151,27 +170,35 @@ def usable_roofs(
     usable = np.full(len(geoms), None, dtype=object)
     if keep.any():
         shapely.multipolygons(parts[keep], indices=owner[keep], out=usable)
-    usable_area = np.where(shapely.is_missing(usable), 0.0, shapely.area(usable))
+    geom_area = np.where(shapely.is_missing(usable), 0.0, shapely.area(usable))
+    usable_area = geom_area * (1.0 - obstruction)
 
     # Notes (Python loops only over the few rejected roofs).
     min_area = roof_cfg.min_usable_area_m2
     raw_area = np.where(shapely.is_missing(shrunk), 0.0, shapely.area(shrunk))  # before sliver removal
+    net_raw = raw_area * (1.0 - obstruction)
     below = (usable_area > 0) & (usable_area < min_area)
     nothing = ~no_geom & (raw_area == 0)
-    small = ~no_geom & (usable_area == 0) & (raw_area > 0) & (raw_area < min_area)
-    slivers = ~no_geom & (usable_area == 0) & (raw_area >= min_area)
+    small = ~no_geom & (usable_area == 0) & (raw_area > 0) & (net_raw < min_area)
+    slivers = ~no_geom & (usable_area == 0) & (raw_area > 0) & (net_raw >= min_area)
     note = np.full(len(geoms), None, dtype=object)
     note[nothing] = [f"setback leaves nothing (setback {s:g} m)" for s in setback[nothing]]
     note[slivers] = f"setback leaves only slivers (parts < {min_part_area_m2:g} m²)"
-    for mask, values in ((below, usable_area), (small, raw_area)):
-        note[mask] = [f"usable area {a:.1f} m² < minimum {min_area:g} m²" for a in values[mask]]
+    for mask, values in ((below, usable_area), (small, net_raw)):
+        note[mask] = [
+            f"usable area {a:.1f} m² < minimum {min_area:g} m²"
+            + (f" (after {o * 100:g} % obstruction allowance)" if o > 0 else "")
+            for a, o in zip(values[mask], obstruction[mask])
+        ]
     note[no_geom] = "no geometry"
     usable[below] = None
     usable_area[below] = 0.0
+    obstruction_area = np.where(usable_area > 0, geom_area - usable_area, 0.0)
 
     out = gdf.copy()
     out["area_m2"] = area
     out["usable_area_m2"] = usable_area
+    out["obstruction_area_m2"] = obstruction_area
     out["axis_azimuth_deg"] = axis_deg
     out["roof_note"] = pd.Series(note, index=gdf.index, dtype=object)
     out["usable_geometry"] = gpd.GeoSeries(usable, index=gdf.index, crs=gdf.crs)
@@ -220,6 +247,93 @@ def _setbacks(roof_type: pd.Series, roof_cfg: RoofConfig) -> np.ndarray:
     if np.any(setback < 0) or not np.all(np.isfinite(setback)):
         raise ConfigError(f"roof.setback_m values must be ≥ 0 m, found {roof_cfg.setback_m}.")
     return setback
+
+
+def obstruction_shares(roof_type, roof_cfg: RoofConfig | None = None) -> np.ndarray:
+    """Obstruction share of every roof from its roof type [-].
+
+    Parameters
+    ----------
+    roof_type : array_like of str
+        Roof types in {'flat', 'pitched', 'metal', 'unknown'}.
+    roof_cfg : RoofConfig, optional
+        ``obstruction_share`` per roof type; default ``RoofConfig()``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Share in [0, 1) per roof.
+
+    Raises
+    ------
+    ConfigError
+        A roof type without a share, or a share outside [0, 1).
+    """
+    roof_cfg = roof_cfg or RoofConfig()
+    shares = roof_cfg.obstruction_share
+    types = pd.Series(np.asarray(roof_type, dtype=object))
+    missing = sorted(set(types.unique()) - set(shares), key=str)
+    if missing:
+        raise ConfigError(
+            f"roof.obstruction_share has no share for roof type(s) {missing}.",
+            fix="Add them to [roof.obstruction_share], e.g. unknown = 0.15 (0 = no allowance).",
+        )
+    bad = {k: v for k, v in shares.items()
+           if isinstance(v, bool) or not (isinstance(v, (int, float)) and 0 <= v < 1)}
+    if bad:
+        raise ConfigError(
+            f"roof.obstruction_share values must be shares in [0, 1), found {bad}.",
+            fix="Give the share of usable area lost to roof equipment, e.g. flat = 0.15.",
+        )
+    return types.map(shares).to_numpy(dtype=float)
+
+
+def row_azimuths_deg(axis_azimuth_deg, reference_deg: float = 180.0, tolerance_deg: float = 0.0) -> np.ndarray:
+    """Azimuth of tilted rows on flat roofs: follow the building or face the reference.
+
+    The building's edges run along its long axis and across it, so its edge
+    normals are ``axis + k·90°``.  The normal closest to ``reference_deg``
+    (default south) is taken when it is within ``tolerance_deg`` of it:
+    the rows then run parallel to the parapets.  Otherwise, and for roofs
+    without an axis (NaN), the rows face ``reference_deg``.
+
+    Parameters
+    ----------
+    axis_azimuth_deg : array_like
+        Long-axis bearing of each roof, clockwise from true north [°].
+    reference_deg : float
+        Row azimuth when not aligned (``MountingConfig.flat_azimuth_deg``) [°].
+    tolerance_deg : float
+        Largest angle between an edge normal and the reference for which the
+        rows follow the building (``MountingConfig.align_tolerance_deg``) [°];
+        0 never aligns (except to a building exactly on the reference).
+
+    Returns
+    -------
+    numpy.ndarray
+        Row azimuth in [0, 360) [°].
+    """
+    if not 0 <= tolerance_deg <= 45:
+        raise ConfigError(
+            f"mounting.align_tolerance_deg must be between 0 and 45 degrees, found {tolerance_deg}.",
+            fix="Use 0 for rows always facing flat_azimuth_deg, or e.g. 15 to follow buildings within 15°.",
+        )
+    axis = np.asarray(axis_azimuth_deg, dtype=float)
+    ref = float(reference_deg) % 360.0
+    # Offset of the nearest edge normal from the reference, in [-45, 45).
+    off = (axis - ref + 45.0) % 90.0 - 45.0
+    follow = np.isfinite(off) & (np.abs(off) <= tolerance_deg)
+    return np.where(follow, (ref + np.where(follow, off, 0.0)) % 360.0, ref)
+
+
+def _modules_per_row(mounting_cfg: MountingConfig) -> int:
+    n_up = mounting_cfg.modules_per_row_portrait
+    if isinstance(n_up, bool) or not isinstance(n_up, int) or n_up < 1:
+        raise ConfigError(
+            f"mounting.modules_per_row_portrait must be a whole number ≥ 1, found {n_up!r}.",
+            fix="Use 1 (one module per row) or 2 (a 2P table).",
+        )
+    return n_up
 
 
 def _rectangle_axis(mrr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -288,9 +402,12 @@ def roof_planes(
     """PV planes of every roof with usable area: orientation and power density.
 
     Flat and unknown roofs carry one plane of **tilted rows** facing
-    ``mounting_cfg.flat_azimuth_deg`` at ``flat_tilt_deg``, spaced so the
-    rows do not shade each other in the no-shade window
-    (:func:`pvsite.mounting.ground_coverage_ratio`).  Pitched and metal roofs
+    ``mounting_cfg.flat_azimuth_deg`` at ``flat_tilt_deg`` — or following
+    the building when one of its edge normals is within
+    ``mounting_cfg.align_tolerance_deg`` of that azimuth
+    (:func:`row_azimuths_deg`) — spaced so the rows do not shade each other
+    in the no-shade window (:func:`pvsite.mounting.ground_coverage_ratio`,
+    evaluated for the rows' own azimuth).  Pitched and metal roofs
     carry two **flush** planes split at the ridge (the long axis), facing
     ``axis ± 90°``, each with half the usable area, at
     ``roof_cfg.pitched_tilt_deg`` / ``metal_tilt_deg``.
@@ -299,9 +416,11 @@ def roof_planes(
     area given to the array — the quantity the sizing needs, because usable
     areas are map (horizontal) areas:
 
-    * tilted rows: ``GCR_rows × w / (w + gap)`` — the classic ``L / pitch``
-      of portrait rows one module high (slant length ``L`` = module length),
-      times the fill along the row lost to the mid-clamp gaps;
+    * tilted rows: ``GCR_rows × n·l / (n·l + (n − 1)·gap) × w / (w + gap)``
+      — the classic ``L / pitch`` of rows ``n`` modules high in portrait
+      (``mounting_cfg.modules_per_row_portrait``, slant length
+      ``L = n·l + (n − 1)·gap``), times the fill up the slope and along the
+      row lost to the clamp gaps.  ``GCR_rows`` is independent of ``n``;
     * flush: ``packing / cos(tilt)`` — modules cover ``packing`` (clamp gaps,
       :func:`pvsite.mounting.flush_packing_factor`) of the *sloped* plane,
       and a horizontal m² of a plane of slope ``θ`` is ``1 / cos θ`` m² of
@@ -316,7 +435,10 @@ def roof_planes(
     conservative), and rows or modules do not tile a roof edge exactly, most
     of all when the building is not aligned with the rows (slightly
     optimistic).  Horizontal setbacks on a pitched roof are ``1/cos θ``
-    longer along the slope at eaves and ridge (≈ 10 % at 25°).
+    longer along the slope at eaves and ridge (≈ 10 % at 25°).  The two
+    halves of a ridged roof get ``area_share`` 0.5 each, exact for a
+    rectangle only.  :func:`pvsite.layout.layout_roofs` places real modules
+    in the real halves and gives the count that fits (``modules_fit``).
 
     Parameters
     ----------
@@ -381,7 +503,8 @@ def roof_planes(
     ridge_tilt = np.where(p_type == "metal", roof_cfg.metal_tilt_deg, roof_cfg.pitched_tilt_deg)
     tilt = np.where(p_ridged, ridge_tilt, mounting_cfg.flat_tilt_deg).astype(float)
     facing = (axis[pos] + np.where(plane == 0, 90.0, 270.0)) % 360.0
-    azimuth = np.where(p_ridged, facing, float(mounting_cfg.flat_azimuth_deg) % 360.0)
+    rows_az = row_azimuths_deg(axis[pos], mounting_cfg.flat_azimuth_deg, mounting_cfg.align_tolerance_deg)
+    azimuth = np.where(p_ridged, facing, rows_az)
     share = np.where(p_ridged, 0.5, 1.0)
 
     # Module area per horizontal m².
@@ -391,16 +514,21 @@ def roof_planes(
         gcr[p_ridged] = packing / np.cos(np.radians(tilt[p_ridged]))
     rows = ~p_ridged
     if rows.any():
-        # Rows share one tilt and azimuth; compute once per distinct latitude.
-        lats, inverse = np.unique(lat[pos][rows], return_inverse=True)
+        # Rows share one tilt; compute once per distinct (latitude, azimuth).
+        n_up = _modules_per_row(mounting_cfg)
+        length_m = float(module["length_m"])
+        pairs, inverse = np.unique(
+            np.column_stack([lat[pos][rows], azimuth[rows]]), axis=0, return_inverse=True
+        )
         gcr_rows = mounting.ground_coverage_ratio(
             mounting_cfg.flat_tilt_deg,
-            lats,
+            pairs[:, 0],
             mounting_cfg.no_shade_start_hour,
             mounting_cfg.no_shade_end_hour,
-            row_azimuth_deg=mounting_cfg.flat_azimuth_deg,
+            row_azimuth_deg=pairs[:, 1],
         )
-        gcr[rows] = gcr_rows[inverse] * width_m / (width_m + gap_m)
+        fill_up = n_up * length_m / (n_up * length_m + (n_up - 1) * gap_m)
+        gcr[rows] = gcr_rows[inverse.ravel()] * fill_up * width_m / (width_m + gap_m)
     density = mounting.power_density_w_per_m2(module, gcr)
 
     return pd.DataFrame(

@@ -6,8 +6,11 @@ of the shared reference data).  Targets and reports roll up by them.
 
 * :func:`assign_streets` gives every roof the street polygon it overlaps most
   (area, in metres).
-* :func:`select` turns ``--street`` / ``--bbox`` / ``--within`` into a boolean
-  mask, refusing unknown streets and empty selections.
+* :func:`select` turns ``--street`` / ``--bbox`` / ``--within`` / ``--district``
+  into a boolean mask, refusing unknown streets and empty selections.
+* :func:`district_mask` keeps the roofs inside one district (区/县) of a
+  boundary file (e.g. the 16 Shanghai districts), converting GCJ-02 / BD-09
+  outlines to WGS 84 first.
 * :func:`streets_from_attribute` builds display outlines when the input has a
   street *attribute* but no street polygons.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 import difflib
 import logging
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -24,7 +28,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from pvsite.crs import to_metric
+from pvsite.crs import convert_datum, to_metric
 from pvsite.errors import InputError, SelectionError
 
 logger = logging.getLogger(__name__)
@@ -34,6 +38,9 @@ UNASSIGNED = "(未划分街道)"
 #: Administrative suffixes that may be omitted when naming a street:
 #: 街道 (sub-district), 镇 (town), 乡 (township).
 STREET_SUFFIXES = ("街道", "镇", "乡")
+#: Administrative suffixes that may be omitted when naming a district:
+#: 新区 (new area, 浦东新区), 区 (district), 县 (county), 市 (county-level city).
+DISTRICT_SUFFIXES = ("新区", "区", "县", "市")
 
 
 # ---------------------------------------------------------------------------
@@ -210,6 +217,10 @@ def select(
     valid_streets: Iterable[str] | None = None,
     street_field: str = "street",
     bbox_crs="EPSG:4326",
+    district=None,
+    district_boundaries=None,
+    district_field: str = "name",
+    district_datum: str = "wgs84",
 ) -> np.ndarray:
     """Boolean mask of the roofs in a selection (all criteria combined with AND).
 
@@ -236,6 +247,15 @@ def select(
         Column of ``roofs`` holding the street.
     bbox_crs : str or pyproj.CRS
         CRS of ``bbox`` and of a bare ``within`` geometry (default lon/lat).
+    district : str, optional
+        District name or code in ``district_boundaries`` (see
+        :func:`district_mask`).
+    district_boundaries : str or Path, optional
+        District polygon file; required with ``district``.
+    district_field : str
+        Column of ``district_boundaries`` holding the names.
+    district_datum : {'wgs84', 'gcj02', 'bd09'}
+        Datum of ``district_boundaries``.
 
     Returns
     -------
@@ -245,11 +265,20 @@ def select(
     Raises
     ------
     SelectionError
-        Unknown street (listing the valid names and the nearest suggestion),
-        or a selection that selects no roof (naming the selection).
+        Unknown street or district (listing the valid names and the nearest
+        suggestion), or a selection that selects no roof (naming the
+        selection).
     """
     mask = np.ones(len(roofs), dtype=bool)
     described = []
+    if district is not None:
+        if district_boundaries is None:
+            raise SelectionError(
+                f"Cannot select district {district!r}: no district boundary file given.",
+                fix="Give the boundaries, e.g. --district-boundaries shanghai_districts_wgs84.geojson.",
+            )
+        mask &= district_mask(roofs, district, district_boundaries, district_field, district_datum)
+        described.append(f"district {district}")
     if street is not None:
         wanted = [street] if isinstance(street, str) else list(street)
         if street_field not in roofs.columns:
@@ -280,6 +309,177 @@ def select(
             f"The selection {'; '.join(described)} contains none of the {len(roofs)} roofs.",
             fix="Check the street name / bbox coordinates (lon/lat order: xmin ymin xmax ymax) "
             "and the CRS of the region.",
+        )
+    return mask
+
+
+# ---------------------------------------------------------------------------
+# Districts
+# ---------------------------------------------------------------------------
+
+
+def _strip_suffix(name: str, suffixes) -> str:
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def read_districts(boundaries_path, name_field: str = "name", datum: str = "wgs84", layer=None) -> gpd.GeoDataFrame:
+    """District polygons of a boundary file, in WGS 84 (EPSG:4326).
+
+    Parameters
+    ----------
+    boundaries_path : str or Path
+        Polygon file GDAL reads (GeoJSON, GeoPackage, Shapefile, ...).
+    name_field : str
+        Column holding the district names.
+    datum : {'wgs84', 'gcj02', 'bd09'}
+        Datum of the outlines' lon/lat.  Web-map exports (Aliyun DataV, Amap)
+        are GCJ-02 although labelled EPSG:4326; they sit ~500 m off in
+        Shanghai unless converted (:func:`pvsite.crs.convert_datum`).
+    layer : str, optional
+        Layer of a multi-layer file.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``name`` (text), the other source columns, ``geometry``, in
+        EPSG:4326 (true WGS 84).
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, no ``name_field`` column.
+    ConfigError
+        Unknown datum.
+    """
+    import pyogrio
+
+    path = Path(boundaries_path)
+    if not path.exists():
+        raise InputError(f"District boundary file {path} does not exist.",
+                         fix="Check the path of the district boundaries (--district-boundaries).")
+    try:
+        gdf = pyogrio.read_dataframe(path, layer=layer)
+    except Exception as exc:
+        raise InputError(f"Cannot read district boundaries {path}: {exc}.",
+                         fix="Use a polygon file GDAL reads (GeoJSON, GeoPackage, Shapefile).") from None
+    if name_field not in gdf.columns:
+        raise InputError(
+            f"District boundaries {path} have no column {name_field!r}; columns: "
+            f"{', '.join(str(c) for c in gdf.columns if c != 'geometry')}.",
+            fix="Name the district-name column (e.g. district_name_field = \"name\").",
+        )
+    gdf = convert_datum(gdf, datum)
+    gdf = gdf[gdf[name_field].notna()].copy()
+    gdf[name_field] = gdf[name_field].astype(str).str.strip()
+    if name_field != "name":
+        gdf = gdf.drop(columns=["name"], errors="ignore").rename(columns={name_field: "name"})
+    return gdf
+
+
+def resolve_district(district, districts: gpd.GeoDataFrame) -> str:
+    """The district name meant by ``district``.
+
+    An exact name wins; then the name without a trailing 新区/区/县/市 ('长宁'
+    finds '长宁区'); then an exact administrative code when the layer has an
+    ``adcode`` column ('310105' finds 长宁区).
+
+    Parameters
+    ----------
+    district : str or int
+        Name (or code) given by the user.
+    districts : geopandas.GeoDataFrame
+        Output of :func:`read_districts`.
+
+    Returns
+    -------
+    str
+        The district's name in the layer.
+
+    Raises
+    ------
+    SelectionError
+        Unknown or ambiguous name; the message lists the valid names and the
+        nearest suggestions.
+    """
+    valid = list(dict.fromkeys(districts["name"]))
+    name = str(district).strip()
+    if name in valid:
+        return name
+    base = _strip_suffix(name, DISTRICT_SUFFIXES)
+    matches = [v for v in valid if _strip_suffix(v, DISTRICT_SUFFIXES) == base]
+    if len(matches) == 1:
+        return matches[0]
+    if "adcode" in districts.columns:
+        codes = districts["adcode"].astype(str).str.strip()
+        hit = districts.loc[codes == name, "name"].unique()
+        if len(hit) == 1:
+            return str(hit[0])
+    if len(matches) > 1:
+        raise SelectionError(f"District {name!r} is ambiguous: it matches {', '.join(matches)}.",
+                             fix="Give the full name, e.g. --district " + matches[0])
+    close = difflib.get_close_matches(name, valid, n=3, cutoff=0.4)
+    hint = f"Did you mean {' or '.join(close)}? " if close else ""
+    raise SelectionError(
+        f"Unknown district {name!r}. Valid districts ({len(valid)}): {', '.join(valid) or '(none)'}.",
+        fix=f"{hint}Use one of the valid names (the 区/县 suffix may be omitted).",
+    )
+
+
+def district_mask(
+    roofs: gpd.GeoDataFrame,
+    district,
+    boundaries_path,
+    name_field: str = "name",
+    datum: str = "wgs84",
+    layer=None,
+) -> np.ndarray:
+    """Boolean mask of the roofs inside one district of a boundary file.
+
+    A roof is inside when its point on surface (``shapely.point_on_surface``)
+    is covered by the district's polygon(s) (boundary included), as in
+    :func:`select`, so neighbouring districts never share a roof.
+
+    Parameters
+    ----------
+    roofs : geopandas.GeoDataFrame
+        Roofs with a CRS (any; the district is reprojected to it).
+    district : str or int
+        District name (suffix 区/县 optional) or administrative code.
+    boundaries_path : str or Path
+        District polygon file, e.g. ``shanghai_districts_wgs84.geojson``.
+    name_field : str
+        Column of the boundary file holding the district names.
+    datum : {'wgs84', 'gcj02', 'bd09'}
+        Datum of the boundary file's lon/lat (see :func:`read_districts`).
+    layer : str, optional
+        Layer of a multi-layer boundary file.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One value per roof, in row order; False for roofs without geometry.
+
+    Raises
+    ------
+    SelectionError
+        Unknown district (listing the valid names), or a district that holds
+        none of the roofs.
+    InputError
+        Unreadable boundary file or missing name column.
+    """
+    districts = read_districts(boundaries_path, name_field=name_field, datum=datum, layer=layer)
+    name = resolve_district(district, districts)
+    region = districts.loc[districts["name"] == name, ["geometry"]]
+    mask = _region_mask(roofs, region, "EPSG:4326")
+    logger.info("district %s holds %d of %d roofs", name, int(mask.sum()), len(roofs))
+    if len(roofs) and not mask.any():
+        raise SelectionError(
+            f"District {name} ({Path(boundaries_path).name}, datum {datum}) contains none of the {len(roofs)} roofs.",
+            fix="Check that the footprints lie in this district, and the boundary file's datum "
+                "(web-map outlines are GCJ-02: pass datum gcj02).",
         )
     return mask
 

@@ -1,14 +1,16 @@
 """Weather readers: every supported file becomes one canonical hourly frame.
 
 ``read_weather(path) -> (data, meta)`` and ``default_weather() -> (data, meta)``
-are the only entry points the rest of pvsite uses.
+are the only entry points the rest of pvsite uses; ``fetch_pvgis_tmy(lat, lon)``
+downloads a PVGIS typical year into ``irradiance/`` (needs internet).
 
 Canonical frame (``data``)
 --------------------------
 * hourly, 8760 or 8784 rows;
 * index: tz-aware :class:`pandas.DatetimeIndex` in ``Asia/Shanghai`` labelling
   the **start** of each hourly interval (row ``00:00`` holds the means over
-  00:00–01:00);
+  00:00–01:00); labels are on the full hour unless the caller asked for a
+  ``time_shift_min`` (then e.g. ``00:30``, still interval starts);
 * columns exactly ``ghi, dni, dhi, temp_air, wind_speed`` (float64) and,
   when the source has it, ``pressure``:
 
@@ -37,7 +39,16 @@ Time conventions of the sources
   line).  pvsite builds the index itself from the year/month/day/hour fields
   (hour − 1 → start of interval), so it does not depend on how a given pvlib
   version labels :func:`pvlib.iotools.read_epw` output (0.16.1 already
-  returns start labels; older versions differed).
+  returns start labels; older versions differed).  EPW radiation is the
+  total over the hour *ending* at the label (EnergyPlus Auxiliary Programs,
+  "Weather Converter"; the same convention as TMY3), so hour − 1 is right
+  for a file that follows the format.  The two CSWD files in the shared
+  data do not quite: their irradiance is centred 28 min (Shanghai 58362)
+  and 63 min (Hangzhou 58457) after solar noon, and on every day the hour
+  containing sunrise is dark (24–33 % of days in pvlib's TMY3 files).
+  pvsite keeps the labels by default and warns; ``read_weather(...,
+  time_shift_min=-30)`` (Shanghai) / ``-60`` (Hangzhou) is the opt-in fix
+  (:data:`CSWD_TIME_SHIFT_MIN`, irradiance/README.md).
 * **TMY3** (NSRDB): *Time (HH:MM)* 01:00…24:00 labels the end of the hour in
   local standard time (``TZ`` in the header); shifted back one hour.
 * **PVGIS TMY** (csv/json): ``time(UTC)`` ``YYYYMMDD:HH00`` in UTC.  pvsite
@@ -85,7 +96,7 @@ import numpy as np
 import pandas as pd
 
 from pvsite import paths
-from pvsite.errors import InputError
+from pvsite.errors import ConfigError, InputError
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +126,19 @@ TEMP_AIR_RANGE_C = (-60.0, 60.0)
 #: and +2.6 min; the CSWD EPWs give +28 (Shanghai) and +63 (Hangzhou).
 NOON_OFFSET_WARN_MIN = 15.0
 
+#: Largest accepted ``time_shift_min`` [min].  Label errors of hourly data are
+#: half or whole hours; beyond 3 h the file's time zone is wrong, which is a
+#: fix for the file, not for a shift.
+MAX_TIME_SHIFT_MIN = 180.0
+
+#: ``time_shift_min`` that centres the irradiance of the two CSWD EPWs on solar
+#: noon, measured by pvsite (not published by CSWD): GHI-weighted mean time
+#: +28.5 min (Shanghai 58362) and +63.5 min (Hangzhou 58457) after solar
+#: noon as labelled; clear-sky shape fit best at −30 and −65 min; sunrise
+#: hour dark on every day of both files (see irradiance/README.md, "Time
+#: labels of the CSWD files").  Opt-in only: pvsite never applies them itself.
+CSWD_TIME_SHIFT_MIN = {"58362": -30.0, "58457": -60.0}
+
 _HOURS_PER_YEAR = (8760, 8784)
 _SHOW = 5  # how many offending rows to list in a message
 
@@ -129,6 +153,7 @@ def read_weather(
     columns: Mapping[str, str] | None = None,
     format: str | None = None,
     time_label: str = "start",
+    time_shift_min: float = 0.0,
 ) -> tuple[pd.DataFrame, dict]:
     """Read a weather file into the canonical hourly frame.
 
@@ -147,6 +172,19 @@ def read_weather(
     time_label : {'start', 'end'}
         Plain CSV only: whether ``time`` labels the start (canonical) or the
         end of each hourly interval.
+    time_shift_min : float, optional
+        Opt-in correction of the file's time labels [min], added to every
+        label after the format's own convention has been applied (negative =
+        the data are moved earlier).  Default 0: pvsite uses the labels as
+        the format defines them.  Use it only for a file whose irradiance is
+        measurably off the sun (see ``meta['irradiance_noon_offset_min']``
+        and :data:`NOON_OFFSET_WARN_MIN`); measured values for the CSWD
+        files are in :data:`CSWD_TIME_SHIFT_MIN`.  The whole rows move (all
+        columns); rows pushed past either end of the year wrap round to the
+        other end, so the frame stays one regular year; labels then fall off
+        the full hour (e.g. ``00:30``) and still mark the start of each
+        hourly interval.  Applied shifts are logged (warning) and recorded
+        in ``meta['time_shift_min']`` and ``meta['description']``.
 
     Returns
     -------
@@ -155,15 +193,21 @@ def read_weather(
         temp_air [°C], wind_speed [m/s], optional pressure [Pa].
     meta : dict
         source, format, name, latitude [°], longitude [°], altitude [m],
-        is_synthetic, description, sha256, plus format-specific extras.
+        is_synthetic, description, sha256, time_shift_min [min],
+        irradiance_noon_offset_min [min] (after the shift; with a shift also
+        ``irradiance_noon_offset_min_as_labelled``), plus format-specific
+        extras.
 
     Raises
     ------
     InputError
         The file is missing, unreadable, or fails a check; the message names
         the file, the rows and the fix.
+    ConfigError
+        ``time_shift_min`` is not a number within ±:data:`MAX_TIME_SHIFT_MIN`.
     """
     path = Path(path)
+    shift_min = _check_time_shift(time_shift_min)
     if not path.is_file():
         raise InputError(
             f"Weather file {path} does not exist.",
@@ -207,15 +251,33 @@ def read_weather(
         "sha256": _sha256(path),
     }
     meta = _complete_meta(meta, path)
+    meta["time_shift_min"] = shift_min
+    as_labelled = None
+    if meta.get("longitude") is not None and shift_min:
+        as_labelled = irradiance_noon_offset_min(data, float(meta["longitude"]))
+        meta["irradiance_noon_offset_min_as_labelled"] = round(as_labelled, 1)
+    if shift_min:
+        data = shift_time_labels(data, shift_min)
+        logger.warning(
+            "%s: time labels shifted by %+g min as requested (time_shift_min); the data are "
+            "used %g min %s than the file labels them", path, shift_min, abs(shift_min),
+            "earlier" if shift_min < 0 else "later",
+        )
+        meta["description"] = (f"{meta['description'] or path.name}; time labels shifted by "
+                               f"{shift_min:+g} min (time_shift_min)")
     if meta.get("longitude") is not None:
         offset = irradiance_noon_offset_min(data, float(meta["longitude"]))
         meta["irradiance_noon_offset_min"] = round(offset, 1)
         if abs(offset) > NOON_OFFSET_WARN_MIN:
+            suggest = -30.0 * round(offset / 30.0) + shift_min  # label errors: half/whole hours
             logger.warning(
                 "%s: irradiance is centred %.0f min %s solar noon (expected within ±%g min "
                 "with start-of-hour labels): the file's time labels may be shifted; pvsite "
-                "uses them as labelled", path, abs(offset), "after" if offset > 0 else "before",
-                NOON_OFFSET_WARN_MIN,
+                "uses them %s. To follow the sun instead, read it with time_shift_min=%g "
+                "(an explicit choice; see irradiance/README.md)", path, abs(offset),
+                "after" if offset > 0 else "before", NOON_OFFSET_WARN_MIN,
+                "as labelled" if not shift_min else f"shifted by {shift_min:+g} min",
+                suggest,
             )
     logger.info(
         "weather %s (%s): %d h, GHI %.0f kWh/m²/yr — %s",
@@ -467,6 +529,242 @@ def irradiance_noon_offset_min(data: pd.DataFrame, longitude: float) -> float:
     ghi = np.nan_to_num(data["ghi"].to_numpy(dtype="float64"))
     total = ghi.sum()
     return float(60.0 * (ghi * diff_h).sum() / total) if total > 0 else 0.0
+
+
+def shift_time_labels(data: pd.DataFrame, shift_min: float) -> pd.DataFrame:
+    """Move every row's time label by ``shift_min``, wrapping round the year.
+
+    The rows keep their values and order; only the labels move.  Labels that
+    leave the span of the data (first label … first label + n hours) re-enter
+    at the other end, shifted by the span (8760 or 8784 h), as in pvlib's
+    "coerce and roll" of typical years, so the result is again one regular
+    hourly year.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Canonical hourly frame (index start of hour, tz-aware, regular).
+    shift_min : float
+        Shift added to every label [min]; negative moves the data earlier.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows, relabelled and sorted by time (Asia/Shanghai).
+    """
+    shift_min = _check_time_shift(shift_min)
+    if not shift_min:
+        return data
+    index = pd.DatetimeIndex(data.index).tz_convert(CANONICAL_TZ)
+    span = pd.Timedelta(hours=len(index))
+    start, end = index[0], index[0] + span
+    moved = index + pd.Timedelta(minutes=shift_min)
+    moved = moved.where(moved >= start, moved + span)
+    moved = moved.where(moved < end, moved - span)
+    out = data.copy()
+    out.index = pd.DatetimeIndex(moved).tz_convert(CANONICAL_TZ).as_unit("ns")
+    out.index.name = data.index.name
+    return out.sort_index(kind="stable")
+
+
+def _check_time_shift(value) -> float:
+    try:
+        shift = float(value)
+    except (TypeError, ValueError):
+        shift = float("nan")
+    if not np.isfinite(shift) or abs(shift) > MAX_TIME_SHIFT_MIN:
+        raise ConfigError(
+            f"Weather time_shift_min must be a number of minutes within "
+            f"±{MAX_TIME_SHIFT_MIN:g}, found {value!r}.",
+            fix="Use the measured offset of the file, e.g. time_shift_min = -30 for the "
+            "Shanghai CSWD EPW (see irradiance/README.md), or 0 to use the labels as they are.",
+        )
+    return shift + 0.0  # -0.0 → 0.0
+
+
+# ---------------------------------------------------------------------------
+# Download (PVGIS)
+# ---------------------------------------------------------------------------
+
+#: Seconds to wait for PVGIS (a TMY request usually answers in a few seconds).
+PVGIS_TIMEOUT_S = 60.0
+
+
+def pvgis_tmy_filename(latitude: float, longitude: float) -> str:
+    """File name under which :func:`fetch_pvgis_tmy` stores a point's TMY.
+
+    Parameters
+    ----------
+    latitude : float
+        Latitude [°, north positive].
+    longitude : float
+        Longitude [°, east positive].
+
+    Returns
+    -------
+    str
+        e.g. ``pvgis_tmy_31.220N_121.420E.json`` (3 decimals ≈ 100 m).
+    """
+    ns = "N" if latitude >= 0 else "S"
+    ew = "E" if longitude >= 0 else "W"
+    return f"pvgis_tmy_{abs(latitude):.3f}{ns}_{abs(longitude):.3f}{ew}.json"
+
+
+def fetch_pvgis_tmy(
+    latitude: float,
+    longitude: float,
+    dest_dir: str | os.PathLike | None = None,
+    timeout: float = PVGIS_TIMEOUT_S,
+    overwrite: bool = False,
+) -> Path:
+    """Download the PVGIS typical meteorological year of a point (needs internet).
+
+    Calls :func:`pvlib.iotools.get_pvgis_tmy` (JSON output, PVGIS's default
+    horizon and years) and stores the answer, unchanged (UTC labels, months
+    from their own years, PVGIS variable names), as a PVGIS TMY JSON file
+    that :func:`read_weather` reads back.  The file is checked with
+    :func:`read_weather` before it replaces anything, and written atomically.
+
+    Parameters
+    ----------
+    latitude : float
+        Latitude [°, north positive], −90…90.
+    longitude : float
+        Longitude [°, east positive], −180…180.
+    dest_dir : str or path-like, optional
+        Folder for the file; default :data:`pvsite.paths.IRRADIANCE_DIR`
+        (``irradiance/``).
+    timeout : float, optional
+        Seconds to wait for PVGIS [s].
+    overwrite : bool, optional
+        Replace an existing file of the same name.
+
+    Returns
+    -------
+    pathlib.Path
+        ``dest_dir / pvgis_tmy_filename(latitude, longitude)``.
+
+    Raises
+    ------
+    InputError
+        PVGIS cannot be reached (no network, timeout), refuses the point
+        (e.g. over the sea), or returns a year that fails pvsite's checks.
+    ConfigError
+        Latitude or longitude out of range.
+    OutputError
+        The file exists and ``overwrite`` is false.
+    """
+    import pvlib
+    import requests
+
+    from pvsite.errors import OutputError
+
+    lat, lon = float(latitude), float(longitude)
+    if not (np.isfinite(lat) and -90.0 <= lat <= 90.0 and np.isfinite(lon)
+            and -180.0 <= lon <= 180.0):
+        raise ConfigError(
+            f"PVGIS download: latitude {latitude!r} / longitude {longitude!r} out of range.",
+            fix="Give decimal degrees, latitude −90…90 and longitude −180…180 "
+            "(east positive), e.g. --lat 31.22 --lon 121.42 for Changning.",
+        )
+    folder = Path(paths.IRRADIANCE_DIR if dest_dir is None else dest_dir)
+    target = folder / pvgis_tmy_filename(lat, lon)
+    if target.exists() and not overwrite:
+        raise OutputError(
+            f"{target} exists already.",
+            fix=f"Use it as it is (--weather {target}), or download again with --overwrite.",
+        )
+    by_hand = ("Download a TMY from the PVGIS web site by hand (tool 'TMY', format csv or "
+               "json, at this latitude/longitude) or use an EPW, then pass --weather PATH.")
+    try:
+        result = pvlib.iotools.get_pvgis_tmy(
+            lat, lon, outputformat="json", map_variables=False, timeout=timeout,
+            roll_utc_offset=None, coerce_year=None,
+        )
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise InputError(
+            f"PVGIS could not be reached ({type(exc).__name__}: {_short(exc)}).",
+            fix=by_hand,
+        ) from exc
+    except requests.HTTPError as exc:  # PVGIS answered with an error message
+        raise InputError(
+            f"PVGIS refused the TMY request for {lat:.3f}, {lon:.3f}: {_short(exc)}.",
+            fix="Check the coordinates (PVGIS has no data over the sea); or " + by_hand,
+        ) from exc
+    except requests.RequestException as exc:
+        raise InputError(
+            f"PVGIS could not be reached ({type(exc).__name__}: {_short(exc)}).",
+            fix=by_hand,
+        ) from exc
+    if isinstance(result, tuple) and len(result) == 4:  # pvlib < 0.11
+        data, months, inputs, meta = result
+        meta = {**(meta or {}), "inputs": inputs, "months_selected": months}
+    else:
+        data, meta = result
+    document = _pvgis_json_document(data, meta, lat, lon)
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(document, f)
+        try:
+            checked, _ = read_weather(tmp, format="pvgis-json")
+        except InputError as exc:
+            raise InputError(
+                f"PVGIS answered for {lat:.3f}, {lon:.3f}, but its TMY cannot be used:\n"
+                f"{exc.message}",
+                fix=by_hand,
+            ) from exc
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    logger.info("PVGIS TMY for %.3f, %.3f written to %s (GHI %.0f kWh/m²/yr)",
+                lat, lon, target, checked["ghi"].sum() / 1000.0)
+    return target
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pvgis_json_document(data: pd.DataFrame, meta: Mapping, lat: float, lon: float) -> dict:
+    """The PVGIS TMY JSON layout (inputs / outputs / meta) of a get_pvgis_tmy answer."""
+    import pvlib
+    from pvlib.iotools.pvgis import VARIABLE_MAP
+
+    pvgis_name = {v: k for k, v in VARIABLE_MAP.items()}
+    frame = data.rename(columns=lambda c: pvgis_name.get(c, c))
+    frame = frame.drop(columns=[c for c in frame.columns if c == "time(UTC)"])
+    index = pd.DatetimeIndex(frame.index)
+    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+    records = frame.astype("float64").round(4)
+    records.insert(0, "time(UTC)", np.asarray(index.strftime("%Y%m%d:%H%M")))
+    inputs = dict(meta.get("inputs") or {})
+    descriptions = inputs.pop("descriptions", {})
+    location = dict(inputs.get("location") or {})
+    location.setdefault("latitude", lat)
+    location.setdefault("longitude", lon)
+    inputs["location"] = location
+    return {
+        "inputs": inputs,
+        "outputs": {
+            "months_selected": list(meta.get("months_selected") or []),
+            "tmy_hourly": records.to_dict(orient="records"),
+        },
+        "meta": {"inputs": descriptions, "outputs": meta.get("outputs") or {}},
+        "pvsite": {
+            "fetched_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "request": {"latitude": lat, "longitude": lon, "outputformat": "json",
+                        "usehorizon": True},
+            "via": f"pvlib {pvlib.__version__} iotools.get_pvgis_tmy",
+        },
+    }
 
 
 def write_weather_csv(

@@ -83,8 +83,12 @@ differ more (Shanghai west −3.7 %, east +2 %; Hangzhou west −10 %, east
 +5 %), because the real CSWD files hold more irradiance in the afternoon
 than the sun allows: their GHI-weighted mean time is 28 min (Shanghai) and
 63 min (Hangzhou) after solar noon, against ~0 for clear sky and for pvlib's
-bundled TMY3 files, which points to shifted time labels in the CSWD data.
-The synthetic year follows the sun.
+bundled TMY3 files, which points to shifted time labels in the CSWD data
+(pvsite keeps them by default; ``read_weather(..., time_shift_min=...)``
+with :data:`pvsite.weather.CSWD_TIME_SHIFT_MIN` is the opt-in correction).
+The synthetic year follows the sun.  Annual yields of the synthetic year
+against the real ones (pvsite engine): ``tests/test_validation.py`` and
+``irradiance/README.md``.
 
 What the synthetic year cannot do: reproduce hourly extremes, inverter
 clipping, cloudy streaks or anything that depends on the sequence of days;

@@ -296,3 +296,49 @@ def test_bund_all_unmatched(shared_data):
     assert rep[["building_class", "class_rule", "n_buildings"]].values.tolist() == [["other", DEFAULT_RULE, 10_613]]
     assert not out["is_new"].any() and (out["is_new_basis"] == UNKNOWN_YEAR).all()
     assert np.array_equal(out["building_id"].to_numpy(), gdf["building_id"].to_numpy())
+
+
+def test_overrides_utf8_bom_and_gbk_give_the_same_result(tmp_path):
+    text = "building_id,building_type,reason\nb1,hospital,区卫健委 2024 核实\nb0,factory,厂房改建\n"
+    gdf = frame(name=["长宁区实验小学", None])
+    results = []
+    for enc in ("utf-8-sig", "gbk", "utf-8"):
+        path = tmp_path / f"o_{enc}.csv"
+        path.write_bytes(text.encode(enc))
+        if enc == "utf-8-sig":
+            assert path.read_bytes()[:3] == b"\xef\xbb\xbf"  # the BOM is really there
+        out = classify(gdf, overrides=path)
+        assert out["building_type"].tolist() == ["factory", "hospital"], enc
+        assert out["class_rule"].tolist() == [f"override:{path.name}"] * 2
+        results.append(out["class_note"].tolist())
+    assert results[0] == results[1] == results[2] == ["厂房改建", "区卫健委 2024 核实"]
+
+
+def test_format_classification_report():
+    from pvsite.classify import format_classification_report
+
+    names = ["小学"] * 3 + ["中学"] * 2 + ["医院", "仓库", "商场", None, None]
+    out = classify(frame(name=names))
+    out["reject_reason"] = pd.Series([None] * 9 + ["no geometry"], dtype="str")
+    reg = pd.DataFrame({"registry_type": pd.Series([pd.NA] * 8 + ["school", "school"], dtype="str"),
+                        "registry_rule": pd.Series([pd.NA] * 8 + ["registry:s.csv:4", "registry:s.csv:9"],
+                                                   dtype="str")}, index=out.index)
+    out = classify(out, registry=reg)
+    # b0–b2 小学, b3–b4 中学, b5 医院, b6 仓库, b7 商场, b8–b9 school by the registry (b9 has no geometry)
+    text = format_classification_report(classification_report(out), top=3)
+    lines = text.splitlines()
+    assert lines[0] == "分类 Classification — 10 建筑 buildings"
+    body = {ln.split()[1]: ln.split()[2:] for ln in lines[2:6]}
+    assert body == {
+        "public_institution": ["8", "7", "80.0", "%"],
+        "factory": ["1", "1", "10.0", "%"],
+        "other_public": ["1", "1", "10.0", "%"],
+        "total": ["10", "9", "100.0", "%"],
+    }
+    assert lines[6] == "规则 Rules — top 3 of 6"
+    # registry rows are counted per file (registry:s.csv:*); ties sorted by rule id
+    top = [(ln.split()[0], ln.split()[-1]) for ln in lines[8:11]]
+    assert top == [("name:小学", "3"), ("name:中学", "2"), ("registry:s.csv:*", "2")]
+    assert lines[11].split()[:2] == ["…", "3"] and lines[11].split()[-1] == "3"
+    per_class = format_classification_report(classification_report(out, by=("building_class",)))
+    assert "规则" not in per_class and per_class.splitlines()[2].split()[1] == "public_institution"

@@ -15,7 +15,7 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, Polygon
 
 from pvsite.errors import ConfigError, InputError
-from pvsite.footprints import CANONICAL_COLUMNS, OSM_COLUMNS, read_footprints
+from pvsite.footprints import CANONICAL_COLUMNS, NOT_MAPPED, OSM_COLUMNS, format_field_report, read_footprints
 
 BUND = "footprints/shanghai_bund_buildings.gpkg"
 HELSINKI = "osm/helsinki_centre.osm.pbf"
@@ -258,6 +258,70 @@ def test_fiona_engine_gives_same_frame(tmp_path):
     assert_geodataframe_equal(a, b)
     assert ma["field_mapping"] == mb["field_mapping"]
     assert a["geometry_note"].iloc[1].startswith("repaired")
+
+
+# Expected dtypes of the canonical frame, whatever the format or engine.
+CANONICAL_DTYPES = {
+    "building_id": "str", "source_row": "int64", "name": "str", "use": "str", "storeys": "Int64",
+    "height_m": "Float64", "year_built": "Int64", "roof_type": "str", "street": "str",
+    "reject_reason": "str", "geometry_note": "str", "geometry": "geometry",
+}
+
+DRIVERS = [("GPKG", "gpkg"), ("ESRI Shapefile", "shp"), ("GeoJSON", "geojson"), ("FlatGeobuf", "fgb")]
+
+
+@pytest.mark.parametrize(("driver", "ext"), DRIVERS, ids=[d[1] for d in DRIVERS])
+@pytest.mark.parametrize("write_engine", ["pyogrio", "fiona"])
+@pytest.mark.parametrize("read_engine", ["pyogrio", "fiona"])
+def test_round_trip_driver_by_engine(tmp_path, driver, ext, write_engine, read_engine):
+    src = survey_frame()
+    path = tmp_path / f"rt.{ext}"
+    kw = {"encoding": "gbk"} if ext == "shp" else {}  # Chinese field names fit the DBF's 10 bytes in GBK
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        src.to_file(path, driver=driver, engine=write_engine, **kw)
+    gdf, meta = read_footprints(path, engine=read_engine)
+
+    assert len(gdf) == meta["n_features"] == 5
+    assert dict(gdf.dtypes.astype(str)) == CANONICAL_DTYPES
+    assert gdf.crs.to_epsg() == 4549 and meta["crs"] == "EPSG:4549"
+    assert meta["field_mapping"]["height_m"] == "建筑高度" and meta["unmapped_source_columns"] == ["备注"]
+    gdf = gdf.set_index("building_id").loc[src["编号"]]  # FlatGeobuf may reorder features
+    assert gdf["name"].tolist()[:3] == src["名称"].tolist()[:3] and pd.isna(gdf["name"].iloc[3])
+    assert gdf["storeys"].tolist()[:3] == [6, 12, 5]
+    np.testing.assert_allclose(gdf["height_m"].to_numpy(dtype=float, na_value=np.nan),
+                               [21.5, 45.0, 15.0, np.nan, 9.0])
+    assert gdf["roof_type"].tolist() == ["flat", "pitched", "metal", "unknown", "unknown"]
+    # box i is (20 + i) m × 30 m; vertex order may differ between drivers: compare areas and bounds
+    np.testing.assert_allclose(gdf.area.to_numpy(), [30.0 * (20 + i) for i in range(5)], rtol=1e-9)
+    np.testing.assert_allclose(gdf.total_bounds, src.total_bounds, atol=1e-6)
+
+
+def test_format_field_report(tmp_path):
+    path = write(survey_frame().drop(columns=["街道"]), tmp_path / "survey.gpkg")
+    _, meta = read_footprints(path)
+    text = format_field_report(meta)
+    lines = text.splitlines()
+    assert lines[0] == "字段映射 Field mapping — survey.gpkg (layer survey, GeoPackage, EPSG:4549)"
+    rows = {ln.split()[0]: ln.split()[-1] for ln in lines[2:10]}
+    assert rows == {"building_id": "编号", "name": "名称", "use": "用途", "storeys": "层数", "height_m": "建筑高度",
+                    "year_built": "建成年份", "roof_type": "屋顶类型", "street": NOT_MAPPED}
+    # the source column starts at the same terminal column on every row (CJK characters are 2 cells wide)
+    starts = {_cells(ln[: ln.rindex(" ") + 1]) for ln in lines[2:10]}
+    assert len(starts) == 1
+    assert "未映射源字段 Unmapped source columns: 备注" in lines
+    assert "要素 Features: 5 读入 read, 0 拒绝 rejected, 0 修复 repaired" in lines
+    assert "警告 Warnings: 1" in lines and any("其他" in ln for ln in lines)
+    compact = format_field_report(meta, compact=True)
+    assert "\n" not in compact
+    assert compact.startswith("字段映射 fields: building_id←编号, name←名称,")
+    assert f"street←{NOT_MAPPED}" in compact and "未映射 unmapped: 备注" in compact and "警告 warnings: 1" in compact
+
+
+def _cells(text):
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
 
 
 @pytest.mark.parametrize(

@@ -16,13 +16,17 @@ import pandas as pd
 import pytest
 
 from pvsite import paths
-from pvsite.errors import InputError
+from pvsite.errors import ConfigError, InputError, OutputError
 from pvsite.weather import (
     CANONICAL_TZ,
+    CSWD_TIME_SHIFT_MIN,
     REQUIRED_COLUMNS,
     default_weather,
     detect_format,
+    fetch_pvgis_tmy,
+    pvgis_tmy_filename,
     read_weather,
+    shift_time_labels,
     write_weather_csv,
 )
 from pvsite.weather_default import (
@@ -553,3 +557,191 @@ def test_epw_copy_has_different_source_same_data(tmp_path, shanghai_epw, shangha
     data, meta = read_weather(copy)
     assert meta["source"] == str(copy) and meta["sha256"] == shanghai[1]["sha256"]
     pd.testing.assert_frame_equal(data, shanghai[0])
+
+
+# ---------------------------------------------------------------------------
+# opt-in time shift (CSWD timing)
+# ---------------------------------------------------------------------------
+
+
+def test_no_shift_by_default(shanghai):
+    _, meta = shanghai
+    assert meta["time_shift_min"] == 0.0
+    assert "irradiance_noon_offset_min_as_labelled" not in meta
+    assert "shifted" not in meta["description"]
+
+
+def test_time_shift_shanghai_centres_on_noon(shanghai_epw, shanghai, caplog):
+    """Measured: +28.5 min as labelled, −1.5 min with the documented −30 min."""
+    shift = CSWD_TIME_SHIFT_MIN["58362"]
+    assert shift == -30.0
+    with caplog.at_level("WARNING", logger="pvsite.weather"):
+        data, meta = read_weather(shanghai_epw, time_shift_min=shift)
+    assert any("shifted by -30 min" in r.getMessage() for r in caplog.records)
+    raw, raw_meta = shanghai
+    assert meta["time_shift_min"] == -30.0
+    assert "time labels shifted by -30 min" in meta["description"]
+    assert meta["irradiance_noon_offset_min_as_labelled"] == raw_meta["irradiance_noon_offset_min"]
+    assert meta["irradiance_noon_offset_min"] == pytest.approx(
+        raw_meta["irradiance_noon_offset_min"] - 30.0, abs=0.5)
+    assert abs(meta["irradiance_noon_offset_min"]) < 5
+    assert meta["sha256"] == raw_meta["sha256"]  # same file, recorded shift
+    # one regular year, labels on the half hour; the first (night) row wrapped to the end
+    assert len(data) == 8760
+    assert data.index[0] == pd.Timestamp("2005-01-01 00:30", tz=CANONICAL_TZ)
+    assert data.index[-1] == pd.Timestamp("2005-12-31 23:30", tz=CANONICAL_TZ)
+    steps = np.diff(data.index.asi8)
+    assert (steps == 3_600_000_000_000).all()
+    np.testing.assert_array_equal(data.iloc[:-1].to_numpy(), raw.iloc[1:].to_numpy())
+    np.testing.assert_array_equal(data.iloc[-1].to_numpy(), raw.iloc[0].to_numpy())
+    # EPW "1/1 hour 13" (12:00–13:00 as labelled) is now 11:30–12:30
+    assert data.loc[pd.Timestamp("2005-01-01 11:30", tz=CANONICAL_TZ), "ghi"] == \
+        raw.loc[pd.Timestamp("2005-01-01 12:00", tz=CANONICAL_TZ), "ghi"]
+
+
+def test_time_shift_hangzhou_whole_hour(hangzhou_epw):
+    raw, raw_meta = read_weather(hangzhou_epw)
+    data, meta = read_weather(hangzhou_epw, time_shift_min=CSWD_TIME_SHIFT_MIN["58457"])
+    assert raw_meta["irradiance_noon_offset_min"] == pytest.approx(63.5, abs=0.5)
+    assert abs(meta["irradiance_noon_offset_min"]) < 5  # measured +3.5
+    assert (data.index.minute == 0).all()
+    assert data["ghi"].sum() == raw["ghi"].sum()
+
+
+def test_time_shift_wraps_round_the_year(default):
+    data, _ = default
+    out = shift_time_labels(data, 90)
+    start = data.index[0]
+    assert out.index[0] == start + pd.Timedelta(minutes=30)
+    assert out.index[-1] == start + pd.Timedelta(hours=8759, minutes=30)
+    # the last row (Dec 31 23:00 + 90 min) re-enters at the start of the year
+    pd.testing.assert_series_equal(out.iloc[0], data.iloc[-1], check_names=False)
+    pd.testing.assert_series_equal(out.iloc[1], data.iloc[0], check_names=False)
+    assert shift_time_labels(data, 0) is data
+
+
+@pytest.mark.parametrize("bad", [181, -500, float("nan"), "half an hour", None])
+def test_time_shift_bad_values(bad):
+    with pytest.raises(ConfigError, match="time_shift_min"):
+        read_weather(paths.DEFAULT_WEATHER, time_shift_min=bad)
+
+
+# ---------------------------------------------------------------------------
+# PVGIS download (network replaced by a fake; this machine has no internet)
+# ---------------------------------------------------------------------------
+
+
+def _fake_pvgis_answer(local, lat, lon, elev):
+    """What pvlib.iotools.get_pvgis_tmy(outputformat='json', map_variables=False,
+    roll_utc_offset=None, coerce_year=None) returns: PVGIS names, UTC index with
+    each month in its own year, meta with inputs/descriptions/months_selected."""
+    rows = _pvgis_rows(local)
+    frame = pd.DataFrame(rows)
+    frame.index = pd.to_datetime(frame.pop("time(UTC)"), format="%Y%m%d:%H%M", utc=True)
+    meta = {
+        "inputs": {"location": {"latitude": lat, "longitude": lon, "elevation": elev,
+                                "irradiance_time_offset": 0.1761},
+                   "meteo_data": {"radiation_db": "PVGIS-ERA5", "meteo_db": "ERA5",
+                                  "year_min": 2005, "year_max": 2023, "use_horizon": True,
+                                  "horizon_db": "DEM-calculated"},
+                   "descriptions": {"location": {"description": "Selected location"}}},
+        "outputs": {"tmy_hourly": {"description": "Typical Meteorological Year"}},
+        "months_selected": [{"month": m, "year": y} for m, y in enumerate(_MONTH_YEARS, 1)],
+    }
+    return frame, meta
+
+
+def test_fetch_pvgis_tmy_writes_a_file_read_weather_reads(tmp_path, default, monkeypatch):
+    local, _ = default
+    calls = []
+
+    def fake(latitude, longitude, **kwargs):
+        calls.append((latitude, longitude, kwargs))
+        return _fake_pvgis_answer(local, latitude, longitude, 4.0)
+
+    monkeypatch.setattr(pvlib.iotools, "get_pvgis_tmy", fake)
+    path = fetch_pvgis_tmy(31.22, 121.42, dest_dir=tmp_path, timeout=7)
+    assert path == tmp_path / "pvgis_tmy_31.220N_121.420E.json"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no temp file left
+    (lat, lon, kwargs), = calls
+    assert (lat, lon) == (31.22, 121.42)
+    assert kwargs["timeout"] == 7 and kwargs["outputformat"] == "json"
+    assert kwargs["map_variables"] is False and kwargs["coerce_year"] is None
+
+    data, meta = read_weather(path)
+    _assert_canonical(data)
+    assert meta["format"] == "pvgis-json"
+    assert meta["latitude"] == pytest.approx(31.22) and meta["longitude"] == pytest.approx(121.42)
+    assert meta["altitude"] == pytest.approx(4.0)
+    assert meta["radiation_db"] == "PVGIS-ERA5" and meta["year_min"] == 2005
+    assert meta["irradiance_time_offset_h"] == pytest.approx(0.1761)
+    assert meta["is_synthetic"] is False and "PVGIS" in meta["description"]
+    assert meta["months_selected"][0] == {"month": 1, "year": 2018}
+    # UTC rows from mixed years come back as the same local year
+    assert data.index.equals(local.index)
+    for col in REQUIRED_COLUMNS:
+        np.testing.assert_allclose(data[col].to_numpy(), local[col].to_numpy(), atol=0.006)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["outputs"]["tmy_hourly"][0]["time(UTC)"] == "20180101:0000"
+    assert doc["pvsite"]["request"] == {"latitude": 31.22, "longitude": 121.42,
+                                        "outputformat": "json", "usehorizon": True}
+
+    # a second download does not clobber the first without overwrite
+    with pytest.raises(OutputError, match="exists"):
+        fetch_pvgis_tmy(31.22, 121.42, dest_dir=tmp_path)
+    assert fetch_pvgis_tmy(31.22, 121.42, dest_dir=tmp_path, overwrite=True) == path
+    assert len(calls) == 2
+
+
+def test_fetch_pvgis_default_folder_and_names(monkeypatch, tmp_path):
+    monkeypatch.setattr(paths, "IRRADIANCE_DIR", tmp_path / "irr")
+
+    def offline(*args, **kwargs):
+        raise __import__("requests").ConnectionError("no route to host")
+
+    monkeypatch.setattr(pvlib.iotools, "get_pvgis_tmy", offline)
+    with pytest.raises(InputError):
+        fetch_pvgis_tmy(31.22, 121.42)
+    assert not (tmp_path / "irr").exists()  # nothing written on failure
+    assert pvgis_tmy_filename(-33.8688, -70.6693) == "pvgis_tmy_33.869S_70.669W.json"
+
+
+@pytest.mark.parametrize("error", ["ConnectionError", "Timeout", "ConnectTimeout"])
+def test_fetch_pvgis_network_failure_is_input_error(tmp_path, monkeypatch, error):
+    requests = pytest.importorskip("requests")
+
+    def offline(*args, **kwargs):
+        raise getattr(requests, error)("Max retries exceeded with url: /api/tmy " + "x" * 500)
+
+    monkeypatch.setattr(pvlib.iotools, "get_pvgis_tmy", offline)
+    with pytest.raises(InputError) as info:
+        fetch_pvgis_tmy(31.22, 121.42, dest_dir=tmp_path)
+    err = info.value
+    assert err.message.startswith("PVGIS could not be reached (")
+    assert error in err.message and len(err.message) < 300
+    assert "by hand" in err.fix and "--weather PATH" in err.fix and "EPW" in err.fix
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fetch_pvgis_refusal_and_bad_answer(tmp_path, monkeypatch, default):
+    requests = pytest.importorskip("requests")
+
+    def refuses(*args, **kwargs):
+        raise requests.HTTPError("Location over the sea. Please, select another location")
+
+    monkeypatch.setattr(pvlib.iotools, "get_pvgis_tmy", refuses)
+    with pytest.raises(InputError, match="over the sea"):
+        fetch_pvgis_tmy(31.0, 123.5, dest_dir=tmp_path)
+
+    local, _ = default
+
+    def truncated(latitude, longitude, **kwargs):
+        frame, meta = _fake_pvgis_answer(local, latitude, longitude, 4.0)
+        return frame.iloc[:8000], meta
+
+    monkeypatch.setattr(pvlib.iotools, "get_pvgis_tmy", truncated)
+    with pytest.raises(InputError, match="8000 rows"):
+        fetch_pvgis_tmy(31.22, 121.42, dest_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ConfigError, match="out of range"):
+        fetch_pvgis_tmy(121.42, 31.22, dest_dir=tmp_path)

@@ -1,0 +1,87 @@
+"""Benchmark of the panel layout (pvsite.layout) on real and sample roofs.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/layout.py
+
+Prints (asserts nothing), for the Shanghai Bund outlines (10,613 real roofs,
+``../shared/data/footprints``; roof types drawn at random 60/20/10/10 %
+flat/pitched/metal/unknown, seed 0, as they carry no roof attribute) and for
+the embedded synthetic sample district (classified by pvsite):
+
+* time of usable_roofs, roof_planes, layout_roofs (counts only, and with
+  the panels layer), best of two runs;
+* modules and MW that fit (technical maximum, after the obstruction
+  allowance);
+* percentiles of kW per m² of footprint, and of the layout's kW over the
+  area-based estimate (usable area × W/m² of an endless array).
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+
+import geopandas as gpd
+import numpy as np
+
+from pvsite import classify, crs, footprints
+from pvsite.layout import layout_roofs
+from pvsite.paths import REPO_ROOT, SAMPLE_FOOTPRINTS
+from pvsite.presets import load_preset
+from pvsite.roofs import roof_planes, usable_roofs
+
+BUND = REPO_ROOT.parent / "shared" / "data" / "footprints" / "shanghai_bund_buildings.gpkg"
+MODULE = load_preset("module", "generic-550w")
+LAT = 31.2
+
+
+def best_of(fn, n=2):
+    best, out = np.inf, None
+    for _ in range(n):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def report(label: str, gdf: gpd.GeoDataFrame) -> None:
+    t_use, roofs = best_of(lambda: usable_roofs(gdf))
+    t_pl, planes = best_of(lambda: roof_planes(roofs, None, None, LAT, MODULE))
+    t_count, (counted, _) = best_of(lambda: layout_roofs(roofs, planes, MODULE, None, LAT, panels=False))
+    t_full, (laid, panels) = best_of(lambda: layout_roofs(roofs, planes, MODULE, None, LAT))
+    assert (counted.modules_fit == laid.modules_fit).all()
+    kw = (laid.modules_fit * MODULE["power_w"] / 1000).groupby(laid.roof_index).sum()
+    area_kw = (laid.plane_area_m2 * laid.power_density_w_per_m2 / 1000).groupby(laid.roof_index).sum()
+    per_m2 = (kw.reindex(roofs.index).fillna(0) / roofs.area_m2.where(roofs.area_m2 > 0)).to_numpy()
+    vs = (kw / area_kw.reindex(kw.index)).to_numpy()
+    print(f"\n== {label}: {len(roofs):,} roofs, {len(laid):,} planes ==")
+    print(f"usable_roofs {t_use:.2f} s | roof_planes {t_pl:.3f} s | layout (count) {t_count:.2f} s | "
+          f"layout + panels layer {t_full:.2f} s")
+    print(f"modules {int(laid.modules_fit.sum()):,} = {kw.sum() / 1000:,.2f} MW; panels layer rows {len(panels):,}")
+    print("kW per m² footprint p5/p25/p50/p75/p95/max: "
+          + " / ".join(f"{v:.4f}" for v in np.nanpercentile(per_m2, [5, 25, 50, 75, 95, 100])))
+    print("layout kW / area-based kW p5/p25/p50/p75/p95: "
+          + " / ".join(f"{v:.3f}" for v in np.nanpercentile(vs, [5, 25, 50, 75, 95]))
+          + f"; all roofs {kw.sum() / area_kw.sum():.3f}")
+    by_type = laid.assign(kw=laid.modules_fit * MODULE["power_w"] / 1000).groupby("roof_type")
+    print("by roof type (MW): " + ", ".join(f"{k} {v / 1000:.2f}" for k, v in by_type.kw.sum().items()))
+
+
+def main() -> None:
+    print(f"python {platform.python_version()}, {platform.machine()}")
+    if BUND.is_file():
+        gdf = gpd.read_file(BUND, layer="buildings").to_crs("EPSG:32651")
+        rng = np.random.default_rng(0)
+        gdf["roof_type"] = rng.choice(["flat", "pitched", "metal", "unknown"], len(gdf), p=[0.6, 0.2, 0.1, 0.1])
+        report("Shanghai Bund outlines (real; random roof types)", gdf)
+    else:
+        print(f"(skipping the Bund: {BUND} is absent)")
+    gdf, _ = footprints.read_footprints(SAMPLE_FOOTPRINTS)
+    gdf = classify.classify(crs.to_metric(gdf))
+    gdf = gdf[gdf.geometry.notna()]
+    report("embedded SYNTHETIC sample district (not real Changning buildings)", gdf)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,635 @@
+"""Institution registries (机构名录): tag footprints with the type a planner's list states.
+
+Planners rarely hold classified footprints; they hold *lists*: the district's
+schools from the education bureau, elderly canteens from civil affairs,
+hospitals from the health commission.  Each entry has a name, often a type and
+a point taken from a web map — GCJ-02 (Amap/Gaode, Tencent) or BD-09 (Baidu),
+not WGS 84.  :func:`match_registry` converts the points to WGS 84
+(:mod:`pvsite.crs`), finds the footprint each entry denotes and returns, per
+footprint, the registry's type and a rule id ``'registry:<file>:<row>'`` that
+:func:`pvsite.classify.classify` applies (``registry=``) after the overrides
+CSV and before the use / land-use / OSM / name rules.
+
+Matching, per entry:
+
+* a **point** tags the usable footprint that contains it (boundary included;
+  of overlapping footprints the smallest);
+* a **polygon** (e.g. a campus outline) tags every usable footprint whose
+  point on surface it covers;
+* otherwise the **nearest** usable footprint within ``tolerance_m``;
+* otherwise nothing: the entry is listed ``'unmatched (nearest 340 m)'``.
+
+Default tolerance :data:`TOLERANCE_M` = 30 m, a pvsite assumption (no external
+source): a registry point is a geocoded *address* or a map pin, usually on the
+street frontage or the gate of the site, while the building can stand behind
+a yard; 30 m covers such a set-back plus the ≤ ±6 m of a coordinate given to
+4 decimals, and stays below the ~50 m half-step of a 3-decimal coordinate.
+The datum conversion adds no error worth counting (the iterative inverses of
+:mod:`pvsite.crs` reproduce the WGS 84 columns of both shared Changning
+registries within 0.13 m).  Every entry's distance is reported, so a planner
+can review the nearest matches.
+
+Entries whose coordinates are rounded to :data:`ROUNDED_DEG` (0.01°, ~950 m of
+longitude × 1,110 m of latitude at 31° N, i.e. up to ~±500 m from the true
+place) tag nothing: the footprint under such a point is a random neighbour.
+11 of the 34 rows of the shared Changning schools list are like that (the
+file's own ``coord_low_precision`` flag).  Rounding is recognised from the
+values (both coordinates within 1e-5° of a multiple of the step; float32
+storage leaves ~4e-6° of noise), so it works on any registry.
+
+Nothing is lost: every entry is returned with its status.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+
+from pvsite import crs as crs_mod
+from pvsite.errors import ConfigError, InputError
+from pvsite.footprints import load_registry_candidates
+
+log = logging.getLogger(__name__)
+
+#: Default matching tolerance [m] (pvsite assumption, see the module docstring).
+TOLERANCE_M = 30.0
+#: Coordinates rounded to this step or coarser tag nothing [°] (0.01° ≈ 1 km cell).
+ROUNDED_DEG = 0.01
+#: Largest distance of a value from a multiple of the step still taken as rounded [°].
+ROUNDING_SLACK_DEG = 1e-5
+#: Columns of the per-footprint frame returned by :func:`match_registry`.
+REGISTRY_COLUMNS = ("registry_type", "registry_name", "registry_rule", "registry_match")
+#: Columns of the per-entry frame returned by :func:`match_registry` (then ``geometry``).
+ENTRY_COLUMNS = (
+    "row", "name", "registry_type", "type_basis", "status", "distance_m", "building_id",
+    "n_footprints", "note", "source_lon", "source_lat", "datum",
+)
+
+_TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+_DATUM_SUFFIXES = ("bd09", "gcj02", "wgs84")
+
+
+@dataclass
+class _Registry:
+    """A registry read from disk: source attributes and WGS 84 geometry."""
+
+    table: pd.DataFrame  # source attributes as text, RangeIndex
+    geometry: np.ndarray  # shapely geometries in WGS 84 lon/lat (None = no coordinates)
+    source_lon: np.ndarray  # [°] in the registry's datum (NaN for polygons / projected)
+    source_lat: np.ndarray
+    rounded: np.ndarray  # bool: coordinates rounded to ROUNDED_DEG or coarser
+    datum: str
+    lonlat_columns: tuple | None
+    label: str
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+
+
+def match_registry(
+    roofs,
+    registry_path,
+    datum=None,
+    *,
+    lon_col=None,
+    lat_col=None,
+    type_col=None,
+    default_type=None,
+    name_col=None,
+    tolerance_m=TOLERANCE_M,
+    type_map=None,
+    preset="cn-default",
+    layer=None,
+    encoding=None,
+    rounded_deg=ROUNDED_DEG,
+):
+    """Match a registry of institutions to footprints.
+
+    Parameters
+    ----------
+    roofs : geopandas.GeoDataFrame
+        Footprints with a CRS (metric or not: distances are measured in
+        :func:`pvsite.crs.to_metric`'s CRS).  Rows with a ``reject_reason``
+        or without geometry are never tagged.  ``building_id`` is reported
+        when present.
+    registry_path : str or Path
+        CSV (UTF-8, UTF-8 with BOM or GBK), Excel ``.xlsx``, or any vector
+        file of points / polygons that GDAL reads (GeoPackage, GeoJSON,
+        Shapefile, ...).
+    datum : {'wgs84', 'gcj02', 'bd09'}, optional
+        Datum of the registry's coordinates.  May be omitted only when the
+        coordinate columns name it (``lon_bd09``/``lat_bd09``) or a vector
+        layer is in a projected CRS.
+    lon_col, lat_col : str, optional
+        Longitude / latitude columns [°].  Default: the first pair of
+        ``[registry] lonlat`` in ``presets/fields.toml`` found in the file
+        (lon/lat, lng/lat, longitude/latitude, x/y, 经度/纬度, lon_<datum>/
+        lat_<datum>), preferring a pair that names ``datum``.  Ignored for a
+        vector layer with geometry.
+    type_col : str, optional
+        Column holding each entry's type.  Default: the first of ``[registry]
+        type`` found.  A value is resolved through ``type_map``, else taken
+        when it is a pvsite building type (``school``) or its Chinese name
+        (``教育``); other values fall through (and are listed in the log).
+    default_type : str, optional
+        pvsite building type of entries the type column does not resolve,
+        e.g. ``'school'`` for a list of schools.
+    name_col : str, optional
+        Column holding the institution's name.  Default: the first of
+        ``[registry] name`` found.  Names of entries still untyped are
+        classified with the name rules of ``preset`` (``幼儿园`` → school).
+    tolerance_m : float
+        Largest distance from an entry to the nearest footprint still
+        matched [m].  Default :data:`TOLERANCE_M`.
+    type_map : dict, optional
+        Source type value → pvsite building type, e.g. ``{'1': 'school',
+        '2': 'school'}`` for the Changning schools list (1 = 幼儿园,
+        2 = 小学).
+    preset : str
+        Classification preset (types and name rules).
+    layer : str, optional
+        Layer of a multi-layer vector file, or sheet of an Excel file.
+    encoding : str, optional
+        Text encoding of a CSV; default UTF-8 (BOM allowed), then GBK.
+    rounded_deg : float or None
+        Entries whose lon and lat are both multiples of this step [°] (or of
+        a coarser power of ten) tag nothing.  None disables the check.
+
+    Returns
+    -------
+    per_roof : pandas.DataFrame
+        Index of ``roofs``; :data:`REGISTRY_COLUMNS` (text, NA where no entry
+        matched): ``registry_type`` (pvsite building type, NA when the entry
+        has no resolvable type), ``registry_name``, ``registry_rule``
+        (``'registry:<file name>:<row>'``, row = 1-based entry number, the
+        first data row being 1) and ``registry_match`` (the entry's status).
+        When several entries reach one footprint, a containing entry beats a
+        nearest one, then the closer, then a typed one, then the lower row.
+    entries : geopandas.GeoDataFrame
+        One row per registry entry, in file order: :data:`ENTRY_COLUMNS` and
+        the entry's geometry in the footprints' metric CRS.  ``status`` is
+        ``'contains'``, ``'nearest (12.3 m)'`` or ``'unmatched (...)'``
+        (``nearest 340 m``, ``coordinates rounded to 0.01°``, ``no
+        coordinates``, ``no usable footprint``, ``not a point or polygon``);
+        ``distance_m`` [m] to the matched (or nearest) footprint;
+        ``building_id`` of the matched footprint(s) (``;``-separated);
+        ``n_footprints`` matched before conflicts; ``note`` names footprints
+        taken by another entry.
+
+    Raises
+    ------
+    InputError
+        Missing / unreadable file, missing columns, coordinates that are not
+        lon/lat, footprints without CRS.
+    ConfigError
+        Datum missing or unknown, unknown building types in ``type_map`` /
+        ``default_type``, ``tolerance_m`` negative.
+    """
+    from pvsite.classify import load_rules
+
+    if tolerance_m is None or not np.isfinite(tolerance_m) or tolerance_m < 0:
+        raise ConfigError(f"Registry matching tolerance {tolerance_m!r} m is not a distance ≥ 0.",
+                          fix=f"Use a tolerance in metres, e.g. {TOLERANCE_M:g}.")
+    if getattr(roofs, "crs", None) is None:
+        raise InputError("The footprints have no CRS, so registry points cannot be placed on them.",
+                         fix="Match the frame returned by read_footprints() / to_metric().")
+    path = Path(registry_path)
+    types = load_rules(preset)["types"]
+    reg = _read_registry(path, datum, lon_col, lat_col, layer, encoding, rounded_deg)
+    n = len(reg.table)
+    names = _pick_text(reg.table, name_col, "name", path, exclude=reg.lonlat_columns)
+    tcol = _pick_column(reg.table, type_col, "type", path, exclude=(*(reg.lonlat_columns or ()), names.name))
+    rtype, basis = _resolve_types(reg.table, tcol, type_map, default_type, names, types, preset, path)
+
+    roofs_m = crs_mod.to_metric(roofs)
+    egeo = gpd.GeoSeries(reg.geometry, crs="EPSG:4326").to_crs(roofs_m.crs)
+    eg = np.asarray(egeo.values)
+
+    rg = np.asarray(roofs_m.geometry.values)
+    usable = ~(shapely.is_missing(rg) | shapely.is_empty(rg))
+    if "reject_reason" in roofs_m.columns:
+        usable &= roofs_m["reject_reason"].isna().to_numpy()
+    upos = np.flatnonzero(usable)
+    ug = rg[upos]
+    bids = (roofs_m["building_id"].astype("str").to_numpy(dtype=object) if "building_id" in roofs_m.columns
+            else np.array([f"#{i}" for i in range(len(roofs_m))], dtype=object))
+
+    missing = shapely.is_missing(eg) | shapely.is_empty(eg)
+    tid = np.where(missing, -1, shapely.get_type_id(eg))
+    is_poly = np.isin(tid, (3, 6))
+    is_point = np.isin(tid, (0, 4))
+    eg = np.where(tid == 4, shapely.centroid(eg), eg)
+    live = (is_poly | is_point) & ~reg.rounded
+
+    status = np.full(n, None, dtype=object)
+    dist = np.full(n, np.nan)
+    status[missing] = "unmatched (no coordinates)"
+    status[~missing & ~(is_poly | is_point)] = "unmatched (not a point or polygon)"
+    if rounded_deg is not None:
+        status[reg.rounded & ~missing] = f"unmatched (coordinates rounded to {rounded_deg:g}°)"
+
+    pairs = []  # frames of (entry, roof, rank, dist_m)
+    if ug.size == 0:
+        status[live] = "unmatched (no usable footprint)"
+    else:
+        tree = shapely.STRtree(ug)
+        pe = np.flatnonzero(live & is_point)
+        if pe.size:
+            ei, ri = tree.query(eg[pe], predicate="intersects")
+            hit = pd.DataFrame({"entry": pe[ei], "roof": upos[ri], "area": shapely.area(ug[ri])})
+            hit = hit.sort_values(["entry", "area", "roof"], kind="mergesort").drop_duplicates("entry")
+            pairs.append(hit.assign(rank=0, dist_m=0.0)[["entry", "roof", "rank", "dist_m"]])
+        pp = np.flatnonzero(live & is_poly)
+        if pp.size:
+            reps = shapely.point_on_surface(ug)
+            ei, ri = shapely.STRtree(reps).query(eg[pp], predicate="covers")
+            pairs.append(pd.DataFrame({"entry": pp[ei], "roof": upos[ri], "rank": 0, "dist_m": 0.0}))
+        contained = np.zeros(n, dtype=bool)
+        for p in pairs:
+            contained[p["entry"].to_numpy()] = True
+        status[contained] = "contains"
+        dist[contained] = 0.0
+        rest = np.flatnonzero(live & ~contained)
+        if rest.size:
+            (ei, ri), d = tree.query_nearest(eg[rest], return_distance=True, all_matches=True)
+            near = pd.DataFrame({"entry": rest[ei], "roof": upos[ri], "dist_m": d})
+            near = near.sort_values(["entry", "dist_m", "roof"], kind="mergesort").drop_duplicates("entry")
+            e, dd = near["entry"].to_numpy(), near["dist_m"].to_numpy()
+            dist[e] = dd
+            ok = dd <= tolerance_m
+            status[e[ok]] = [f"nearest ({x:.1f} m)" for x in dd[ok]]
+            status[e[~ok]] = [f"unmatched (nearest {x:.0f} m)" for x in dd[~ok]]
+            pairs.append(near[ok].assign(rank=1)[["entry", "roof", "rank", "dist_m"]])
+
+    pairs = (pd.concat(pairs, ignore_index=True) if pairs
+             else pd.DataFrame({"entry": [], "roof": [], "rank": [], "dist_m": []}).astype(
+                 {"entry": int, "roof": int, "rank": int, "dist_m": float}))
+    pairs["untyped"] = rtype.isna().to_numpy()[pairs["entry"].to_numpy()]
+    pairs = pairs.sort_values(["roof", "rank", "dist_m", "untyped", "entry"], kind="mergesort")
+    winner = pairs.drop_duplicates("roof")
+    pairs["winner"] = pairs["roof"].map(winner.set_index("roof")["entry"])
+
+    rows = np.arange(1, n + 1)
+    label = path.name
+    per_roof = pd.DataFrame(
+        {c: pd.Series(pd.NA, index=roofs.index, dtype="str") for c in REGISTRY_COLUMNS}
+    )
+    w_roof, w_entry = winner["roof"].to_numpy(), winner["entry"].to_numpy()
+    per_roof.iloc[w_roof, 0] = rtype.to_numpy(dtype=object)[w_entry]
+    per_roof.iloc[w_roof, 1] = names.to_numpy(dtype=object)[w_entry]
+    per_roof.iloc[w_roof, 2] = [f"registry:{label}:{r}" for r in rows[w_entry]]
+    per_roof.iloc[w_roof, 3] = status[w_entry]
+
+    pairs["bid"] = bids[pairs["roof"].to_numpy()]
+    ids = pairs.sort_values(["entry", "roof"]).groupby("entry")["bid"].agg(";".join)
+    lost = pairs[pairs["winner"] != pairs["entry"]]
+    lost_note = (("footprint " + lost["bid"] + " taken by row " + (lost["winner"] + 1).astype(str))
+                 .groupby(lost["entry"]).agg("; ".join))
+    entries = gpd.GeoDataFrame(
+        {
+            "row": rows,
+            "name": names.to_numpy(dtype=object),
+            "registry_type": rtype.to_numpy(dtype=object),
+            "type_basis": basis.to_numpy(dtype=object),
+            "status": status,
+            "distance_m": dist,
+            "building_id": pd.Series(ids).reindex(range(n)).to_numpy(dtype=object),
+            "n_footprints": pairs.groupby("entry").size().reindex(range(n), fill_value=0).to_numpy(),
+            "note": pd.Series(lost_note, dtype=object).reindex(range(n)).to_numpy(dtype=object),
+            "source_lon": reg.source_lon,
+            "source_lat": reg.source_lat,
+            "datum": reg.datum,
+        },
+        geometry=gpd.GeoSeries(eg, crs=roofs_m.crs),
+        crs=roofs_m.crs,
+    )
+    for c in ("name", "registry_type", "type_basis", "status", "building_id", "note", "datum"):
+        entries[c] = entries[c].astype("str")
+    entries["distance_m"] = entries["distance_m"].astype("Float64")
+    n_matched = int(entries["status"].str.startswith(("contains", "nearest")).sum())
+    log.info("registry %s: %d of %d entries matched %d footprints (tolerance %g m)",
+             label, n_matched, n, len(winner), tolerance_m)
+    if n_matched < n:
+        log.warning("registry %s: %d entries matched no footprint (see the entries table)", label, n - n_matched)
+    return per_roof, entries
+
+
+def combine_matches(frames) -> pd.DataFrame:
+    """Merge the per-footprint frames of several registries (first frame wins).
+
+    Parameters
+    ----------
+    frames : sequence of pandas.DataFrame
+        First values returned by :func:`match_registry` for the same
+        footprints (same index), in precedence order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index and :data:`REGISTRY_COLUMNS`.  Per footprint, the first
+        frame whose match carries a ``registry_type``; failing that, the
+        first frame with any match (untyped); else NA.
+    """
+    frames = list(frames)
+    if not frames:
+        raise ValueError("combine_matches() needs at least one frame")
+    out = frames[0][list(REGISTRY_COLUMNS)].copy()
+    for f in frames[1:]:
+        if not f.index.equals(out.index):
+            raise InputError("Registry matches to combine are not indexed alike.",
+                             fix="Match every registry against the same footprint frame.")
+        take = (out["registry_type"].isna() & f["registry_type"].notna()) | (
+            out["registry_rule"].isna() & f["registry_rule"].notna())
+        out.loc[take.to_numpy()] = f.loc[take.to_numpy(), list(REGISTRY_COLUMNS)].to_numpy()
+    return out
+
+
+def parse_registry_spec(spec: str) -> tuple[Path, str | None]:
+    """Split a ``--registry PATH[:datum]`` option value.
+
+    Parameters
+    ----------
+    spec : str
+        File path, optionally followed by ``:wgs84``, ``:gcj02`` or
+        ``:bd09`` (case-insensitive, ``-``/``_`` ignored: ``:GCJ-02``).  A
+        colon not followed by a datum name is part of the path
+        (``C:\\data\\schools.csv``).
+
+    Returns
+    -------
+    tuple
+        (path, datum or None).
+    """
+    head, sep, tail = str(spec).rpartition(":")
+    if sep and head:
+        key = tail.lower().replace("-", "").replace("_", "").replace(" ", "")
+        if key in crs_mod.DATUMS:
+            return Path(head), key
+    return Path(spec), None
+
+
+# ---------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------
+
+
+def _datum_key(datum) -> str | None:
+    if datum is None:
+        return None
+    key = str(datum).lower().replace("-", "").replace("_", "").replace(" ", "")
+    if key not in crs_mod.DATUMS:
+        raise ConfigError(
+            f"Unknown registry datum {datum!r}; expected one of {', '.join(crs_mod.DATUMS)}.",
+            fix="Use wgs84 for GPS/OpenStreetMap points, gcj02 for Amap/Gaode or Tencent, bd09 for Baidu.",
+        )
+    return key
+
+
+def _column_datum(name: str) -> str | None:
+    low = str(name).lower().replace("-", "").replace("_", "")
+    return next((d for d in _DATUM_SUFFIXES if low.endswith(d)), None)
+
+
+def _read_table(path: Path, encoding, layer) -> pd.DataFrame:
+    if path.suffix.lower() in _EXCEL_SUFFIXES:
+        try:
+            return pd.read_excel(path, sheet_name=layer or 0, dtype=str).fillna("")
+        except Exception as exc:
+            raise InputError(f"Cannot read registry {path}: {exc}.", fix="Save it as CSV (UTF-8).") from None
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    tries = [encoding] if encoding else ["utf-8-sig", "gbk"]
+    for i, enc in enumerate(tries):
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, sep=sep)
+        except UnicodeDecodeError:
+            if i == len(tries) - 1:
+                raise InputError(f"Registry {path} cannot be decoded as {' or '.join(tries)}.",
+                                 fix="Pass the encoding (e.g. gb18030) or save the file as UTF-8.") from None
+        except Exception as exc:
+            raise InputError(f"Cannot read registry {path} as CSV: {exc}.",
+                             fix="Use a comma-separated file with a header row.") from None
+    raise AssertionError("unreachable")
+
+
+def _pick_lonlat(columns, lon_col, lat_col, datum, path: Path):
+    """Return (lon column, lat column, datum the columns name or None)."""
+    lower = {}
+    for c in columns:
+        lower.setdefault(str(c).strip().lower(), c)
+    listing = ", ".join(map(str, columns))
+    if lon_col is not None or lat_col is not None:
+        if lon_col is None or lat_col is None:
+            raise ConfigError(f"Registry {path}: give both the longitude and the latitude column.",
+                              fix="Pass lon_col and lat_col together.")
+        got = [c if c in columns else lower.get(str(c).strip().lower()) for c in (lon_col, lat_col)]
+        if None in got:
+            raise InputError(f"Registry {path} has no column {lon_col if got[0] is None else lat_col!r}. "
+                             f"Columns: {listing}.", fix="Name the coordinate columns of the file.")
+        return got[0], got[1], _column_datum(got[0]) or _column_datum(got[1])
+    found = []
+    for lon, lat in load_registry_candidates()["lonlat"]:
+        a, b = lower.get(lon.lower()), lower.get(lat.lower())
+        if a is not None and b is not None and (a, b) not in [(f[0], f[1]) for f in found]:
+            found.append((a, b, _column_datum(a) or _column_datum(b)))
+    if not found:
+        raise InputError(
+            f"Registry {path} has no longitude/latitude columns pvsite recognises. Columns: {listing}.",
+            fix="Name them (--registry-lon / --registry-lat, or lon_col / lat_col), or add the pair to "
+                "[registry] lonlat in presets/fields.toml.",
+        )
+    if datum is not None:
+        same = [f for f in found if f[2] == datum]
+        generic = [f for f in found if f[2] is None]
+        if same or generic:
+            return (same or generic)[0]
+        names = "; ".join(f"{a}/{b} ({d})" for a, b, d in found)
+        raise ConfigError(
+            f"Registry {path}: datum {datum} declared, but its coordinate columns are {names}.",
+            fix="Declare the datum the columns hold, or name the columns with lon_col / lat_col.",
+        )
+    named = [f for f in found if f[2] is not None]
+    if len({f[2] for f in named}) == 1 and len(named) == len(found):
+        return named[0]
+    names = "; ".join(f"{a}/{b}" + (f" ({d})" if d else "") for a, b, d in found)
+    raise ConfigError(
+        f"Registry {path}: the datum of its coordinates ({names}) is not declared.",
+        fix="State it: wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu), e.g. "
+            "--registry PATH:gcj02.  Web-map points taken as WGS 84 land ~500 m off in Shanghai.",
+    )
+
+
+def _rounded(lon: np.ndarray, lat: np.ndarray, step) -> np.ndarray:
+    """True where both coordinates are multiples of ``step`` [°] (within ROUNDING_SLACK_DEG)."""
+    if step is None:
+        return np.zeros(len(lon), dtype=bool)
+    with np.errstate(invalid="ignore"):
+        off_lon = np.abs(lon / step - np.round(lon / step)) * step
+        off_lat = np.abs(lat / step - np.round(lat / step)) * step
+    return (off_lon <= ROUNDING_SLACK_DEG) & (off_lat <= ROUNDING_SLACK_DEG)
+
+
+def _read_registry(path: Path, datum, lon_col, lat_col, layer, encoding, rounded_deg) -> _Registry:
+    if not path.is_file():
+        raise InputError(f"Registry file {path} does not exist.", fix="Check the --registry path.")
+    datum = _datum_key(datum)
+    suffix = path.suffix.lower()
+    vector = None
+    if suffix not in _TABLE_SUFFIXES + _EXCEL_SUFFIXES:
+        try:
+            vector = pyogrio.read_dataframe(path, layer=layer)
+        except Exception as exc:
+            raise InputError(f"Cannot read registry {path}: {exc}.",
+                             fix="Use a CSV with lon/lat columns or a point/polygon layer GDAL reads.") from None
+        geom = getattr(vector, "geometry", None) if isinstance(vector, gpd.GeoDataFrame) else None
+        if geom is None or shapely.is_missing(np.asarray(geom.values)).all():
+            vector = pd.DataFrame(vector.drop(columns="geometry", errors="ignore"))  # attribute table
+    if vector is not None and isinstance(vector, gpd.GeoDataFrame) and lon_col is None and lat_col is None:
+        return _vector_registry(vector, path, datum, rounded_deg)
+    table = vector if vector is not None else _read_table(path, encoding, layer)
+    table = table.astype(object).where(table.notna(), "").astype(str)
+    table.columns = [str(c).strip() for c in table.columns]
+    table = table.reset_index(drop=True)
+    lon_name, lat_name, col_datum = _pick_lonlat(list(table.columns), lon_col, lat_col, datum, path)
+    if datum is not None and col_datum is not None and col_datum != datum:
+        raise ConfigError(f"Registry {path}: datum {datum} declared but columns {lon_name}/{lat_name} "
+                          f"say {col_datum}.", fix="Declare the datum the columns hold.")
+    datum = datum or col_datum
+    lon = pd.to_numeric(table[lon_name].str.strip(), errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(table[lat_name].str.strip(), errors="coerce").to_numpy(dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    if ok.any() and ((lat[ok] > 60) & (lat[ok] <= 180) & (np.abs(lon[ok]) < 60)).all():
+        raise InputError(f"Registry {path}: {lon_name} holds values like latitudes and {lat_name} like "
+                         f"longitudes ({lon[ok][0]:g}, {lat[ok][0]:g}).",
+                         fix="Swap the columns (lon_col / lat_col).")
+    bad = ok & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    if bad.any():
+        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:10])
+        raise InputError(
+            f"Registry {path}: columns {lon_name}/{lat_name} hold values that are not lon/lat degrees "
+            f"(rows {rows}).", fix="Give lon/lat columns in degrees (projected coordinates are not supported "
+                                   "in a table: convert them, or use a vector file with its CRS).")
+    rounded = ok & _rounded(lon, lat, rounded_deg)
+    conv = {"wgs84": None, "gcj02": crs_mod.gcj02_to_wgs84, "bd09": crs_mod.bd09_to_wgs84}[datum]
+    wlon, wlat = (lon, lat) if conv is None else conv(lon, lat)
+    geoms = np.full(len(table), None, dtype=object)
+    geoms[ok] = shapely.points(np.asarray(wlon)[ok], np.asarray(wlat)[ok])
+    return _Registry(table, geoms, lon, lat, rounded, datum, (lon_name, lat_name), path.name)
+
+
+def _vector_registry(gdf: gpd.GeoDataFrame, path: Path, datum, rounded_deg) -> _Registry:
+    if datum is None:
+        if gdf.crs is not None and gdf.crs.is_projected:
+            datum = "wgs84"
+            log.info("registry %s is in projected %s: no web-map datum applied", path, gdf.crs.to_string())
+        else:
+            raise ConfigError(
+                f"Registry {path}: the datum of its lon/lat coordinates is not declared.",
+                fix="State it: wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu), e.g. "
+                    "--registry PATH:gcj02.  The CRS label (often EPSG:4326) cannot tell.",
+            )
+    g = np.asarray(gdf.geometry.values)
+    n = len(g)
+    src_lon = np.full(n, np.nan)
+    src_lat = np.full(n, np.nan)
+    pts = ~shapely.is_missing(g) & (shapely.get_type_id(g) == 0)
+    if gdf.crs is None or gdf.crs.is_geographic:
+        src_lon[pts] = shapely.get_x(g[pts])
+        src_lat[pts] = shapely.get_y(g[pts])
+    rounded = np.isfinite(src_lon) & _rounded(src_lon, src_lat, rounded_deg)
+    conv = crs_mod.convert_datum(gdf, datum)
+    table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    table = table.astype(object).where(table.notna(), "").astype(str).reset_index(drop=True)
+    table.columns = [str(c).strip() for c in table.columns]
+    return _Registry(table, np.asarray(conv.geometry.values), src_lon, src_lat, rounded, datum, None, path.name)
+
+
+# ---------------------------------------------------------------------------
+# Names and types
+# ---------------------------------------------------------------------------
+
+
+def _pick_column(table, explicit, kind, path, exclude=()):
+    cols = list(table.columns)
+    if explicit is not None:
+        if explicit in cols:
+            return explicit
+        low = {c.lower(): c for c in cols}
+        if str(explicit).lower() in low:
+            return low[str(explicit).lower()]
+        raise InputError(f"Registry {path} has no {kind} column {explicit!r}. Columns: {', '.join(cols)}.",
+                         fix=f"Name the {kind} column of the file.")
+    low = {}
+    for c in cols:
+        if c not in (exclude or ()):
+            low.setdefault(c.lower(), c)
+    for cand in load_registry_candidates()[kind]:
+        if cand.lower() in low:
+            return low[cand.lower()]
+    return None
+
+
+def _pick_text(table, explicit, kind, path, exclude=()):
+    col = _pick_column(table, explicit, kind, path, exclude)
+    if col is None:
+        return pd.Series(pd.NA, index=table.index, dtype="str", name=None)
+    s = table[col].astype("str").str.strip()
+    return s.mask(s == "").rename(col)
+
+
+def _resolve_types(table, tcol, type_map, default_type, names, types, preset, path):
+    """Type and its basis per entry: type column > default_type > name rules."""
+    from pvsite.classify import DEFAULT_RULE, classify
+
+    valid = list(types)
+    problems = []
+    tmap = {str(k).strip(): str(v).strip() for k, v in (type_map or {}).items()}
+    bad = sorted({v for v in tmap.values() if v not in types})
+    if bad:
+        problems.append(f"type_map targets {', '.join(map(repr, bad))}")
+    if default_type is not None and default_type not in types:
+        problems.append(f"default_type {default_type!r}")
+    if problems:
+        raise ConfigError(f"Registry {path}: unknown building type(s): {'; '.join(problems)}.",
+                          fix=f"Use pvsite building types: {', '.join(valid)}.")
+    n = len(table)
+    rtype = pd.Series(pd.NA, index=table.index, dtype="str")
+    basis = pd.Series(pd.NA, index=table.index, dtype="str")
+    if tcol is not None:
+        raw = table[tcol].astype("str").str.strip()
+        raw = raw.mask(raw == "")
+        zh = {v["name_zh"]: k for k, v in types.items()}
+        got = raw.map(tmap) if tmap else pd.Series(pd.NA, index=raw.index, dtype="str")
+        got = got.fillna(raw.where(raw.isin(valid))).fillna(raw.str.lower().where(raw.str.lower().isin(valid)))
+        got = got.fillna(raw.map(zh)).astype("str")
+        rtype = rtype.fillna(got)
+        basis = basis.mask(got.notna(), f"type column {tcol}=" + raw)
+        unknown = raw.notna() & got.isna()
+        if unknown.any():
+            counts = ", ".join(f"{k!r} ×{v}" for k, v in raw[unknown].value_counts().head(10).items())
+            log.warning("registry %s: %d value(s) of column %r are not pvsite building types (%s); "
+                        "pass a type_map to use them", path.name, int(unknown.sum()), tcol, counts)
+    if default_type is not None:
+        fill = rtype.isna()
+        rtype[fill] = default_type
+        basis[fill] = "default_type"
+    todo = rtype.isna() & names.notna()
+    if todo.any():
+        cl = classify(pd.DataFrame({"name": names[todo].astype("str")}), preset=preset)
+        hit = (cl["class_rule"] != DEFAULT_RULE).to_numpy()
+        idx = names.index[todo.to_numpy()][hit]
+        rtype[idx] = cl["building_type"].to_numpy()[hit]
+        basis[idx] = cl["class_rule"].to_numpy()[hit]
+    if rtype.isna().any():
+        log.warning("registry %s: %d of %d entries have no resolvable type; they are matched but "
+                    "decide no building type", path.name, int(rtype.isna().sum()), n)
+    return rtype, basis

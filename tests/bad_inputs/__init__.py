@@ -1,0 +1,1 @@
+"""Bad-input catalogue (see :mod:`catalogue`); files are generated at test time."""
