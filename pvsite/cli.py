@@ -41,6 +41,10 @@ def input_options(f):
                      help="Street/town polygons (default: the footprint GPKG's 'streets' layer).")(f)
     f = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="TOML file overriding defaults (see README).")(f)
+    f = click.option("--datum", type=click.Choice(["wgs84", "gcj02", "bd09"]), default=None,
+                     help="Datum of lon/lat footprints: gcj02 (Amap/Tencent/DataV) or bd09 (Baidu) are converted to WGS84.")(f)
+    f = click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default=None,
+                     help="Vector I/O engine (default pyogrio).")(f)
     return f
 
 
@@ -85,12 +89,33 @@ def handle_errors(f):
 
 
 def _config(config_path, footprints=None, layer=None, encoding=None, crs=None, streets=None,
-            weather=None, scenario=None, policy=None) -> Config:
+            weather=None, scenario=None, policy=None, datum=None, engine=None, overrides_csv=None,
+            registries=(), excludes=(), exclude_datum=None, flag_exclusions=False, no_panels=False) -> Config:
+    from pvsite.registry import parse_registry_spec
+
     cfg = load_config(config_path)
     inp = {k: v for k, v in dict(footprints=str(footprints) if footprints else None, layer=layer,
-                                 encoding=encoding, crs=crs, streets=str(streets) if streets else None).items()
+                                 encoding=encoding, crs=crs, streets=str(streets) if streets else None,
+                                 datum=datum, engine=engine,
+                                 overrides=str(overrides_csv) if overrides_csv else None).items()
            if v is not None}
+    if registries:
+        specs = []
+        for spec in registries:
+            path, reg_datum = parse_registry_spec(spec)
+            specs.append({"path": str(path), **({"datum": reg_datum} if reg_datum else {})})
+        inp["registries"] = list(cfg.input.registries) + specs
     overrides = {}
+    excl = {}
+    if excludes:
+        excl["layers"] = list(cfg.exclusions.layers) + [
+            {"path": str(p), "datum": exclude_datum or "wgs84"} for p in excludes]
+    if flag_exclusions:
+        excl["flag_only"] = True
+    if excl:
+        overrides["exclusions"] = excl
+    if no_panels:
+        overrides["output"] = {"panels": False}
     if inp:
         overrides["input"] = inp
     if weather:
@@ -122,37 +147,58 @@ def main():
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Output GeoPackage (default outputs/pvsite_<scope>_<scenario>.gpkg).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.option("--district", default=None, help="Only this district (name or adcode) of --district-boundaries.")
+@click.option("--district-boundaries", default=None, metavar="PATH[:datum]",
+              help="District polygons for --district (e.g. shanghai_districts_gcj02.geojson:gcj02).")
+@click.option("--bbox", nargs=4, type=float, default=None, metavar="W S E N",
+              help="Only roofs inside this lon/lat box (WGS84 degrees).")
+@click.option("--within", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Only roofs inside the polygons of this file.")
+@click.option("--overrides", "overrides_csv", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="CSV building_id,building_type,reason whose classification beats every rule.")
+@click.option("--registry", "registries", multiple=True, metavar="PATH[:datum]",
+              help="Institution registry (CSV with lon/lat, or a layer); repeatable. Datum wgs84/gcj02/bd09.")
+@click.option("--exclude", "excludes", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="No-go polygons/points (e.g. heritage); every layer of the file is used; repeatable.")
+@click.option("--exclude-datum", type=click.Choice(["wgs84", "gcj02", "bd09"]), default=None,
+              help="Datum of lon/lat --exclude files (default wgs84).")
+@click.option("--flag-exclusions", is_flag=True, help="Only flag excluded roofs; they keep their PV.")
+@click.option("--no-panels", is_flag=True, help="Do not write the panels layer (very large runs).")
 @verbosity
 @handle_errors
-def run(footprints, layer, encoding, crs, streets, config_path, street, scenario, policy, weather, out,
-        overwrite, verbose, quiet):
+def run(footprints, layer, encoding, crs, streets, config_path, datum, engine, street, scenario, policy,
+        weather, out, overwrite, district, district_boundaries, bbox, within, overrides_csv, registries,
+        excludes, exclude_datum, flag_exclusions, no_panels, verbose, quiet):
     """Size every roof, simulate its yield and roll up toward the target; write a GeoPackage."""
     _setup_logging(verbose, quiet)
     from pvsite import output, pipeline, report
     from pvsite.paths import OUTPUTS_DIR
 
-    cfg = _config(config_path, footprints, layer, encoding, crs, streets, weather, scenario, policy)
+    cfg = _config(config_path, footprints, layer, encoding, crs, streets, weather, scenario, policy,
+                  datum, engine, overrides_csv, registries, excludes, exclude_datum, flag_exclusions, no_panels)
+    selection = pipeline.Selection(street=street, district=district, district_boundaries=district_boundaries,
+                                   bbox=tuple(bbox) if bbox else None, within=str(within) if within else None)
     if out is not None:
         output.check_writable(out, overwrite)  # fail before the work, not after
     with report.progress(quiet) as stage:
-        result = pipeline.run(cfg, street=street, stage=stage)
+        result = pipeline.run(cfg, stage=stage, selection=selection)
     if out is None:
-        out = OUTPUTS_DIR / f"pvsite_{result.scope}_{result.scenario}.gpkg"
+        out = OUTPUTS_DIR / f"pvsite_{report.safe_name(result.scope)}_{result.scenario}.gpkg"
         output.check_writable(out, overwrite)
     output.write_result(out, result, overwrite=overwrite)
-    report.print_summary(result, out)
+    report.print_summary(result, out, verbose=verbose, quiet=quiet)
 
 
 @main.command(name="streets")
 @input_options
 @verbosity
 @handle_errors
-def streets_cmd(footprints, layer, encoding, crs, streets, config_path, verbose, quiet):
+def streets_cmd(footprints, layer, encoding, crs, streets, config_path, datum, engine, verbose, quiet):
     """List the streets/towns a run can select with --street."""
     _setup_logging(verbose, quiet)
     from pvsite import pipeline
 
-    cfg = _config(config_path, footprints, layer, encoding, crs, streets)
+    cfg = _config(config_path, footprints, layer, encoding, crs, streets, datum=datum, engine=engine)
     for name in pipeline.list_streets(cfg):
         click.echo(name)
 

@@ -161,6 +161,12 @@ class RoofConfig:
         [m²].  2.5 m² is just under the 2.58 m² frame of one 550 W-class
         module (2.279 × 1.134 m), i.e. a part that cannot hold a single
         module (pvsite assumption).
+    max_footprint_area_m2 : float
+        Footprints larger than this are rejected as implausible for one
+        building [m²] (a unit or CRS error, or a district polygon in the
+        building layer).  1 km²: the largest single buildings in the world
+        are ≈ 0.5–1 km² (pvsite assumption; the largest outline in the Bund
+        data is 0.018 km²).
     """
 
     setback_m: dict = field(
@@ -173,6 +179,7 @@ class RoofConfig:
         default_factory=lambda: {"flat": 0.15, "pitched": 0.05, "metal": 0.10, "unknown": 0.15}
     )
     min_part_area_m2: float = 2.5
+    max_footprint_area_m2: float = 1.0e6
 
 
 @dataclass(frozen=True)
@@ -302,6 +309,45 @@ class WeatherConfig:
 
 
 @dataclass(frozen=True)
+class ExclusionsConfig:
+    """No-go roofs: protected buildings and other exclusion areas.
+
+    Attributes
+    ----------
+    layers : list of tables
+        ``{path, layer, datum, kind, name_field}`` per source (polygons or
+        points, any CRS; ``datum`` wgs84/gcj02/bd09 for lon/lat data).
+        Protected buildings (上海市优秀历史建筑, 文物保护单位) need approval for
+        any alteration, so by default their roofs carry no PV.
+    flag_only : bool
+        ``true``: only flag excluded roofs (they keep their PV).
+    min_overlap_share : float
+        A polygon excludes a roof it covers by at least this share of the
+        roof's area; ``0`` = any intersection.  5 % ignores the slivers a
+        misaligned outline leaves on a neighbour sharing a wall (pvsite
+        choice; see pvsite/exclusions.py).
+    """
+
+    layers: list = field(default_factory=list)
+    flag_only: bool = False
+    min_overlap_share: float = 0.05
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """What the GeoPackage holds.
+
+    Attributes
+    ----------
+    panels : bool
+        Write the ``panels`` layer (one rectangle per installed module).
+        Switch off for very large runs (``--no-panels``).
+    """
+
+    panels: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything that defines a run."""
 
@@ -312,6 +358,8 @@ class Config:
     system: SystemConfig = field(default_factory=SystemConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     weather: WeatherConfig = field(default_factory=WeatherConfig)
+    exclusions: ExclusionsConfig = field(default_factory=ExclusionsConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
 
     def to_dict(self) -> dict:
         """Plain nested dict (``None`` values dropped, as TOML has no null)."""
@@ -369,10 +417,24 @@ def load_config(path: str | Path | None = None) -> Config:
     base = path.parent
     inp = cfg.input
     resolved = {}
-    for key in ("footprints", "streets"):
+    for key in ("footprints", "streets", "overrides"):
         value = getattr(inp, key)
         if value and not Path(value).is_absolute():
             resolved[key] = str((base / value))
+
+    def _rel(tables):
+        out = []
+        for t in tables:
+            t = dict(t) if isinstance(t, dict) else {"path": str(t)}
+            if t.get("path") and not Path(t["path"]).is_absolute():
+                t["path"] = str(base / t["path"])
+            out.append(t)
+        return out
+
+    if inp.registries:
+        resolved["registries"] = _rel(inp.registries)
+    if cfg.exclusions.layers:
+        cfg = replace(cfg, exclusions=replace(cfg.exclusions, layers=_rel(cfg.exclusions.layers)))
     if cfg.weather.path and not Path(cfg.weather.path).is_absolute():
         cfg = replace(cfg, weather=replace(cfg.weather, path=str(base / cfg.weather.path)))
     if resolved:
@@ -444,6 +506,7 @@ _RANGES = {
     "roof.pitched_tilt_deg": (0.0, 90.0, True, False),
     "roof.metal_tilt_deg": (0.0, 90.0, True, False),
     "roof.min_part_area_m2": (0.0, math.inf, True, False),
+    "roof.max_footprint_area_m2": (0.0, math.inf, False, False),
     "mounting.flat_tilt_deg": (0.0, 90.0, True, False),
     "mounting.flat_azimuth_deg": (0.0, 360.0, True, True),
     "mounting.no_shade_start_hour": (0.0, 24.0, True, True),
@@ -454,6 +517,8 @@ _RANGES = {
     "system.inverter_efficiency_pct": (0.0, 100.0, False, True),
     "system.dc_ac_ratio": (0.0, math.inf, False, False),
     "system.orientation_step_deg": (0.0, 90.0, False, True),
+    "exclusions.min_overlap_share": (0.0, 1.0, True, True),
+    "weather.time_shift_min": (-180.0, 180.0, True, True),
 }
 #: Ranges of the values of table settings (each value of the table).
 _TABLE_RANGES = {
@@ -464,6 +529,8 @@ _TABLE_RANGES = {
 _CHOICES = {
     "system.temperature_model": ("faiman", "sapm"),
     "mounting.flush_orientation": ("portrait", "landscape", "best"),
+    "input.datum": ("wgs84", "gcj02", "bd09"),
+    "input.engine": ("pyogrio", "fiona"),
 }
 
 

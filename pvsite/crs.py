@@ -1,6 +1,6 @@
 """Coordinate reference systems: metric projection and Chinese web-map datums.
 
-Two concerns live here:
+Three concerns live here:
 
 1. **Metric projection** (:func:`to_metric`, :func:`metric_crs_for`).  Areas,
    lengths and azimuths are computed in a projected CRS whose unit is the metre
@@ -48,6 +48,11 @@ Two concerns live here:
    Japan, Korea and South-East Asia).  coordTransform_py's ``out_of_china``
    uses a smaller box (73.66–135.05 °E, 3.86–53.55 °N); both contain all of
    Shanghai, so the choice only matters near the borders of the boxes.
+
+3. **Plausibility of the declared CRS** (:func:`check_lonlat_plausible`,
+   :func:`check_projected_plausible`): metres labelled lon/lat, lat/lon with
+   swapped axes, and lon/lat degrees labelled with a projected CRS are
+   refused with a message that says which and how to fix it.
 
 All datum functions are vectorised over numpy arrays (any broadcastable
 shapes) and propagate NaN.
@@ -214,7 +219,7 @@ def to_metric(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None = None) -> g
 
 
 # ---------------------------------------------------------------------------
-# Plausibility of declared lon/lat
+# Plausibility of the declared CRS
 # ---------------------------------------------------------------------------
 
 
@@ -253,12 +258,52 @@ def _crs_hint(x: float, y: float) -> str:
     )
 
 
+def _located_bounds(gdf: gpd.GeoDataFrame) -> np.ndarray | None:
+    """Per-feature bounds (n × 4) of the non-null, non-empty geometries; None when there are none."""
+    geoms = np.asarray(gdf.geometry.values)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not ok.any():
+        return None
+    b = shapely.bounds(geoms[ok])
+    b = b[np.all(np.isfinite(b), axis=1)]
+    return b if len(b) else None
+
+
+def within_lonlat(bounds) -> bool:
+    """True when (minx, miny, maxx, maxy) fit longitude ±180° and latitude ±90° [°]."""
+    minx, miny, maxx, maxy = bounds
+    return bool(-180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90)
+
+
+def lonlat_swapped(bounds) -> bool:
+    """True when (x, y) bounds are not lon/lat but would be with the axes swapped.
+
+    Latitude stored as x and longitude as y (a CSV's ``lat, lon`` columns
+    read as x, y; EPSG:4326's authority axis order lat/lon written by some
+    tools): x fits ±90°, y fits ±180° and |y| > 90° somewhere, which no
+    latitude can be.  Data at |longitude| ≤ 90° cannot be told apart this way.
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        (minx, miny, maxx, maxy) [°].
+
+    Returns
+    -------
+    bool
+    """
+    minx, miny, maxx, maxy = bounds
+    return bool(-90 <= minx and maxx <= 90 and -180 <= miny and maxy <= 180 and max(abs(miny), abs(maxy)) > 90)
+
+
 def check_lonlat_plausible(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None = None) -> None:
     """Refuse geographic data whose coordinates cannot be longitude/latitude.
 
     A Shapefile with a wrong ``.prj``, or a GeoJSON (always declared lon/lat)
     written from a projected survey, carries metres under an EPSG:4326/4490
-    label; every area computed from it would be nonsense.
+    label; every area computed from it would be nonsense.  Latitude/longitude
+    written in the wrong order (x = latitude) is recognised when the
+    longitude exceeds 90° (all of China) and reported as swapped axes.
 
     Parameters
     ----------
@@ -271,28 +316,157 @@ def check_lonlat_plausible(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None
     ------
     InputError
         When some coordinate lies outside ±180° longitude or ±90° latitude;
-        the message names the file, the offending bounds and suggests a
-        ``--crs``.
+        the message names the file and the offending bounds, and says the
+        axes look swapped or suggests a projected ``--crs``.
     """
     if gdf.crs is None or not pyproj.CRS(gdf.crs).is_geographic:
         return
-    geoms = gdf.geometry.values
-    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if not ok.any():
+    bounds = _located_bounds(gdf)
+    if bounds is None:
         return
-    minx, miny, maxx, maxy = shapely.total_bounds(geoms[ok])
-    if minx >= -180 and maxx <= 180 and miny >= -90 and maxy <= 90:
+    total = (bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max())
+    if within_lonlat(total):
         return
-    bounds = shapely.bounds(geoms[ok])
-    bad = (bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
+    minx, miny, maxx, maxy = total
     src = path if path is not None else "the input"
     name = pyproj.CRS(gdf.crs).name
+    where = f"x {minx:.6g}…{maxx:.6g}, y {miny:.6g}…{maxy:.6g}"
+    if lonlat_swapped(total):
+        raise InputError(
+            f"{src}: the coordinates are not lon/lat as {name} requires ({where}): y reaches "
+            f"{max(abs(miny), abs(maxy)):.6g}°, which no latitude can, while x fits a latitude; the axes "
+            "look swapped (x = latitude, y = longitude).",
+            fix="Re-export the file with longitude first (x = longitude, y = latitude): when the points or "
+                "polygons were built from a table, give the longitude column as X (geopandas: "
+                "points_from_xy(df.lon, df.lat); QGIS 'Add Delimited Text Layer': X field = longitude), "
+                "or swap the axes with shapely.transform(geoms, lambda xy: xy[:, ::-1]).",
+        )
+    bad = (bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
     hint = _crs_hint(float(np.median(bounds[bad, 0])), float(np.median(bounds[bad, 1])))
     raise InputError(
         f"{src}: the file declares geographic coordinates ({name}) but {int(bad.sum())} of "
-        f"{int(ok.sum())} features lie outside ±180° / ±90° (bounds x {minx:.1f}…{maxx:.1f}, "
-        f"y {miny:.1f}…{maxy:.1f}); the coordinates look projected (metres).",
-        fix=f"Run again with the projected CRS of the data, e.g. --crs EPSG:xxxx; {hint}.",
+        f"{len(bounds)} features lie outside ±180° / ±90° ({where}), which are not lon/lat; "
+        "the coordinates look projected (metres).",
+        fix=f"Run again with the projected CRS of the data, e.g. --crs EPSG:xxxx; {hint}; "
+            "and correct the CRS stored in the file (.prj; QGIS: Layer ▸ Set CRS of Layer).",
+    )
+
+
+#: How far outside a projected CRS's EPSG area of use data may lie before
+#: :func:`check_projected_plausible` refuses it [°] (pvsite assumption: a
+#: 3-degree Gauss-Kruger zone is routinely used ~0.5° beyond its edge, e.g.
+#: EPSG:4549 (to 121.5°E) for all of Shanghai (to ~122.2°E); 2° tolerates that
+#: and still catches coordinates thousands of km off).
+AREA_OF_USE_MARGIN_DEG = 2.0
+#: Largest feature extent (bounding-box diagonal) below which lon/lat-sized
+#: coordinates under a metre CRS are taken to be degrees [m] (pvsite
+#: assumption: no building footprint is smaller than 1 m across).
+MIN_FEATURE_EXTENT_M = 1.0
+
+
+def _outside_area_of_use(crs: pyproj.CRS, total: tuple) -> tuple[float, tuple | None]:
+    """Degrees by which data bounds lie outside ``crs``'s area of use, and the bounds in lon/lat.
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        Projected CRS with an area of use.
+    total : tuple of float
+        (minx, miny, maxx, maxy) of the data in ``crs`` units.
+
+    Returns
+    -------
+    tuple
+        (distance [°], (west, south, east, north) [°] or None); the distance is
+        ``inf`` when PROJ cannot place the data at all, 0 inside.
+    """
+    aou = crs.area_of_use
+    try:
+        ll = pyproj.Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True).transform_bounds(
+            *total, densify_pts=21
+        )
+    except Exception:  # noqa: BLE001 - PROJ refuses points far outside the projection's domain
+        return math.inf, None
+    if not np.all(np.isfinite(ll)):
+        return math.inf, None
+    w, s, e, n = ll
+    dy = max(aou.south - n, s - aou.north, 0.0)
+    dx = 0.0 if aou.west > aou.east else max(aou.west - e, w - aou.east, 0.0)  # antimeridian: lat only
+    return float(max(dx, dy)), (w, s, e, n)
+
+
+def check_projected_plausible(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None = None) -> None:
+    """Refuse projected data whose coordinates cannot be in the declared CRS.
+
+    Companion of :func:`check_lonlat_plausible`.  Lon/lat degrees saved under
+    a metre CRS label (e.g. EPSG:4549) make every Changning building
+    ~0.0003 m wide and every roof "too small": the run would succeed with
+    0 kW.  Two tests, either refuses:
+
+    * the data's bounds, transformed to the CRS's geographic datum, lie more
+      than :data:`AREA_OF_USE_MARGIN_DEG` outside the CRS's EPSG area of use
+      (``pyproj.CRS.area_of_use``; skipped when the CRS has none);
+    * the CRS is in metres, every coordinate fits ±180° / ±90° and no
+      feature is :data:`MIN_FEATURE_EXTENT_M` across (catches world-wide CRSs
+      such as EPSG:3857, and UTM zones whose area reaches the equator).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features; checked only when ``gdf.crs`` is projected.
+    path : str or path-like, optional
+        Source file, named in the message.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the CRS and the bounds; when the coordinates look
+        like lon/lat degrees the fix suggests ``--crs EPSG:4490`` (CGCS2000)
+        or ``EPSG:4326`` (WGS 84).
+    """
+    if gdf.crs is None:
+        return
+    crs = pyproj.CRS(gdf.crs)
+    if not crs.is_projected:
+        return
+    bounds = _located_bounds(gdf)
+    if bounds is None:
+        return
+    total = (float(bounds[:, 0].min()), float(bounds[:, 1].min()), float(bounds[:, 2].max()),
+             float(bounds[:, 3].max()))
+    looks_lonlat = within_lonlat(total)
+    problem = None
+    if crs.area_of_use is not None:
+        dist, ll = _outside_area_of_use(crs, total)
+        if dist > AREA_OF_USE_MARGIN_DEG:
+            aou = crs.area_of_use
+            at = ("PROJ cannot place them anywhere on Earth" if ll is None else
+                  f"they would lie at {ll[0]:.2f}…{ll[2]:.2f}°E, {ll[1]:.2f}…{ll[3]:.2f}°N")
+            problem = (f"{at}, {dist:.0f}° outside the area where {crs.to_string()} is used "
+                       f"({aou.name.rstrip('.')}: {aou.west:g}…{aou.east:g}°E, {aou.south:g}…{aou.north:g}°N)"
+                       if ll is not None else f"{at} (area of use of {crs.to_string()}: {aou.name.rstrip('.')})")
+    if problem is None and looks_lonlat and _is_metre_projected(crs):
+        extent_m = float(np.hypot(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]).max())
+        if extent_m < MIN_FEATURE_EXTENT_M:
+            problem = (f"the largest feature is {extent_m:.2g} m across, smaller than any building "
+                       f"({MIN_FEATURE_EXTENT_M:g} m)")
+    if problem is None:
+        return
+    src = path if path is not None else "the input"
+    where = f"x {total[0]:.6g}…{total[2]:.6g}, y {total[1]:.6g}…{total[3]:.6g}"
+    if looks_lonlat:
+        raise InputError(
+            f"{src}: the file declares the projected CRS {crs.to_string()} ({crs.name}) but its coordinates "
+            f"({where}) look like lon/lat degrees: {problem}.",
+            fix="The coordinates are longitude/latitude: run again with --crs EPSG:4490 (CGCS2000 lon/lat) "
+                "or --crs EPSG:4326 (WGS 84), and correct the CRS stored in the file (.prj; QGIS: "
+                "Layer ▸ Set CRS of Layer — set, do not reproject).",
+        )
+    raise InputError(
+        f"{src}: the coordinates ({where}) do not fit the declared CRS {crs.to_string()} ({crs.name}): "
+        f"{problem}.",
+        fix=f"Run again with the CRS the coordinates really are in, e.g. --crs EPSG:xxxx; "
+            f"{_crs_hint(float(np.median(bounds[:, 0])), float(np.median(bounds[:, 1])))}.",
     )
 
 

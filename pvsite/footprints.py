@@ -18,6 +18,7 @@ Missing values are pandas NA (``str`` / ``Int64`` / ``Float64`` dtypes).
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import hashlib
 import logging
@@ -35,6 +36,7 @@ import pyogrio
 import pyproj
 import shapely
 
+from pvsite import crs as crs_mod
 from pvsite.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
@@ -94,15 +96,22 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         Footprint file: ``.gpkg``, ``.shp``, ``.geojson``/``.json``, ``.fgb``,
         ``.parquet`` (GeoParquet) or ``.osm.pbf``/``.osm``.
     layer : str, optional
-        Layer of a multi-layer source.  Default: the only polygon layer, else
-        ``buildings``, else the only layer; otherwise an error lists the layers.
+        Layer of a multi-layer source (must have geometry).  Default: the
+        only layer with geometry, else ``buildings``, else the only polygon
+        or generic-typed (mixed types: 'Unknown') layer not named as a
+        non-building layer (:data:`NON_BUILDING_LAYERS`: streets, district,
+        sample_info, roofs, ...); otherwise an error lists the layers.
     encoding : str, optional
-        Attribute encoding of a Shapefile without ``.cpg`` (e.g. ``'gbk'``).
-        Without either, UTF-8 is tried and GBK used when UTF-8 fails to decode.
+        Attribute encoding of a Shapefile (e.g. ``'gbk'``); overrides its
+        ``.cpg`` (with a warning).  Without either, UTF-8 is tried and GBK
+        used when UTF-8 fails to decode.  Text is decoded strictly: a byte
+        sequence invalid in the encoding is an error, never dropped.
     crs : str, optional
         CRS to assume when the source declares none, e.g. ``'EPSG:4490'``
         (CGCS2000 lon/lat [°]) or ``'EPSG:4549'`` (CGCS2000 / 3-degree
-        Gauss-Kruger CM 120E [m]).  A CRS declared by the file wins.
+        Gauss-Kruger CM 120E [m]).  A CRS declared by the file wins, unless
+        the coordinates do not fit it (:func:`pvsite.crs.check_lonlat_plausible`,
+        :func:`pvsite.crs.check_projected_plausible`) but fit ``crs``.
     fields : dict, optional
         pvsite field → source column, for any of :data:`PVSITE_FIELDS`.
         A field mapped to ``''`` or ``None`` is left empty (no auto-detection).
@@ -132,10 +141,14 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
     Raises
     ------
     InputError
-        Missing/unknown file, unknown layer, no CRS, coordinates not lon/lat
-        under a geographic CRS, mapped column missing, undecodable text.
+        Missing/unknown file, unknown layer or a layer without geometry, no
+        CRS, coordinates that do not fit the CRS (not lon/lat, swapped
+        lat/lon, degrees under a projected CRS, outside its area of use),
+        mapped column missing, undecodable text (names field and row),
+        truncated ``.shp``.
     ConfigError
-        Unknown pvsite field in ``fields``, unknown ``engine`` or bad ``crs``.
+        Unknown pvsite field in ``fields``, unknown ``engine``, bad ``crs``
+        or unknown ``encoding``.
     """
     path = Path(path)
     if engine not in ("pyogrio", "fiona"):
@@ -143,6 +156,8 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
     if not path.exists():
         raise InputError(f"Footprint file {path} does not exist.", fix="Check the path (--footprints).")
     suffix, driver, fmt = _detect_format(path)
+    if encoding is not None:
+        _check_codec(encoding)
     warn: list[str] = []
     meta = {
         "path": str(path), "layer": None, "driver": driver, "format": fmt, "crs": None,
@@ -169,13 +184,15 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         meta["n_source_features"] = n_src
     else:
         meta["layer"] = _pick_layer(path, layer)
-        enc = None
+        tries = basis = cpg = None
         if driver == "ESRI Shapefile":
-            enc, meta["encoding"], meta["encoding_basis"] = _shapefile_encoding(path, encoding, warn)
+            tries, meta["encoding"], basis, cpg = _shapefile_encoding(path, encoding, warn)
+            meta["encoding_basis"] = basis
+            _check_shapefile_index(path)
         elif encoding is not None:
             warn.append(f"encoding={encoding!r} ignored: {fmt} text is always UTF-8")
-        raw, used = _read_ogr(path, meta["layer"], enc, engine, warn)
-        if driver == "ESRI Shapefile" and enc == "auto":
+        raw, used = _read_ogr(path, meta["layer"], engine, warn, tries, basis, cpg)
+        if driver == "ESRI Shapefile" and basis is None:
             meta["encoding"] = used
             meta["encoding_basis"] = "UTF-8 decoded" if used == "UTF-8" else "UTF-8 failed to decode; fell back to GBK"
             if used != "UTF-8":
@@ -353,61 +370,293 @@ def _sha256(files) -> str:
     return h.hexdigest()
 
 
+#: Layer names that never hold the buildings: pvsite's own street/district/sample layers, QGIS styles, and
+#: the layers of a pvsite output GeoPackage (``roofs`` holds results, not source footprints).  Never picked
+#: automatically; ``--layer`` still reads them.
+NON_BUILDING_LAYERS = frozenset({
+    "streets", "street", "district", "districts", "boundary", "boundaries", "sample_info", "layer_styles",
+    "roofs", "rejected", "run_info", "街道", "行政区", "边界",
+})
+
+#: OGR geometry types of layers that may hold footprints: polygons, and generic types (a layer with mixed
+#: Polygon/MultiPolygon features, or written without a declared type, reports 'Unknown'/'Geometry').
+_CANDIDATE_TYPES = ("POLYGON", "UNKNOWN", "GEOMETRY")
+
+
 def _pick_layer(path: Path, layer):
+    """The layer to read: ``layer`` when given, else ``buildings``, else the only candidate.
+
+    Candidates are layers with geometry whose type is polygonal or generic
+    (:data:`_CANDIDATE_TYPES`) and whose name is not in :data:`NON_BUILDING_LAYERS`.
+    A file with a single geometry layer uses it whatever its name or type.
+    """
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:
         raise InputError(f"Cannot open {path}: {exc}.", fix="Check that the file is a valid vector dataset.") from None
     names = [str(n) for n, _ in layers]
-    listing = ", ".join(f"{n} ({t})" for n, t in layers)
+    listing = ", ".join(f"{n} ({t if t is not None else 'table, no geometry'})" for n, t in layers)
+    spatial = [(str(n), str(t)) for n, t in layers if t is not None]
+    spatial_listing = ", ".join(f"{n} ({t})" for n, t in spatial) or "(none)"
     if layer is not None:
         if layer not in names:
             raise InputError(f"{path} has no layer {layer!r}. Layers: {listing}.", fix="Pass --layer with one of these.")
+        if layer not in dict(spatial):
+            raise InputError(
+                f"{path}: layer {layer!r} is an attribute table without geometry, so it holds no footprints. "
+                f"Layers with geometry: {spatial_listing}.",
+                fix="Pass --layer with one of the layers with geometry (or [input] layer = \"NAME\").",
+            )
         return layer
-    polygon = [str(n) for n, t in layers if t is not None and "POLYGON" in str(t).upper()]
-    if len(polygon) == 1:
-        return polygon[0]
-    if "buildings" in names:
-        return "buildings"
-    if len(names) == 1:
-        return names[0]
+    if not spatial:
+        raise InputError(f"{path} has no layer with geometry. Layers: {listing or '(none)'}.",
+                         fix="Give a footprint file with building polygons (--footprints).")
+    if len(spatial) == 1:
+        return spatial[0][0]
+    by_name = [n for n, _ in spatial if n.lower() == "buildings"]
+    if by_name:
+        return "buildings" if "buildings" in by_name else by_name[0]
+    candidates = [n for n, t in spatial if n.lower() not in NON_BUILDING_LAYERS
+                  and any(k in t.upper() for k in _CANDIDATE_TYPES)]
+    if len(candidates) == 1:
+        return candidates[0]
     raise InputError(
-        f"{path} has several layers and pvsite cannot tell which holds the buildings. Layers: {listing}.",
+        f"{path} has several layers and pvsite cannot tell which holds the buildings. "
+        f"Layers with geometry: {spatial_listing}.",
         fix="Pass --layer NAME (or [input] layer = \"NAME\").",
     )
 
 
+#: Encodings tried, in order, for a Shapefile with neither ``.cpg`` nor ``encoding=`` (GBK: the Windows
+#: code page 936 of Chinese GIS software).
+AUTO_ENCODINGS = ("UTF-8", "GBK")
+
+#: Codec the Shapefile text is read with: every byte maps to one code point, so the bytes come back intact
+#: and are decoded (strictly) by :func:`_decode_text`; GDAL's own recoding drops undecodable bytes with only
+#: a warning.
+_RAW_CODEC = "ISO-8859-1"
+
+#: Encodings offered when text fails to decode (the first that decodes everything is suggested).
+_SUGGESTED_ENCODINGS = ("GBK", "GB18030", "UTF-8", "BIG5")
+
+
+def _check_codec(encoding, what="--encoding") -> str:
+    """Python codec name of ``encoding``; ConfigError naming the option when unknown."""
+    try:
+        return codecs.lookup(str(encoding)).name
+    except LookupError:
+        raise ConfigError(
+            f"{what} {encoding!r} is not a known text encoding.",
+            fix=f"Use a codec name such as {what} gbk (Chinese Windows/ArcGIS Shapefiles), {what} gb18030, "
+                f"{what} utf-8 or {what} big5.",
+        ) from None
+
+
+def _cpg_codec(declared: str) -> str | None:
+    """Python codec for a ``.cpg`` declaration (as GDAL reads it), None when unknown.
+
+    ``UTF-8``/``65001`` → utf-8; ``88591``/``8859-5`` → ISO-8859-n; ``ANSI 936``/``936`` → cp936 (GBK);
+    ``GB2312`` → GBK (Windows writes code page 936 under that label, and GBK is its superset); other
+    names as given.
+    """
+    d = declared.strip()
+    u = d.upper().replace(" ", "")
+    if u.startswith("ANSI"):
+        u = u[4:]
+    if u in ("UTF-8", "UTF8", "65001"):
+        u = "utf-8"
+    elif u.startswith("8859"):
+        u = "iso8859_" + u[4:].lstrip("-_")
+    elif u.isdigit():
+        u = "cp" + u
+    elif u in ("GB2312", "GB_2312-80", "EUC-CN"):
+        u = "gbk"
+    try:
+        return codecs.lookup(u).name
+    except LookupError:
+        return None
+
+
 def _shapefile_encoding(path: Path, encoding, warn):
-    """Return (encoding to read with, encoding reported, basis)."""
+    """Return (codecs to try, encoding reported, basis, .cpg path or None).
+
+    ``encoding=`` wins over a ``.cpg`` (the user states it because the ``.cpg`` is wrong); without either,
+    :data:`AUTO_ENCODINGS` are tried.
+    """
     cpg = next((c for c in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if c.is_file()), None)
-    if cpg is not None:
-        declared = cpg.read_text(encoding="ascii", errors="replace").strip()
-        if encoding is not None and encoding.lower() != declared.lower():
-            warn.append(f"encoding={encoding!r} ignored: {cpg.name} declares {declared!r}")
-        return None, declared, ".cpg"
+    declared = cpg.read_text(encoding="ascii", errors="replace").strip() if cpg is not None else None
     if encoding is not None:
-        return encoding, encoding, "argument"
-    return "auto", None, None
+        name = _check_codec(encoding)
+        if cpg is None:
+            return [name], encoding, "argument", None
+        if _cpg_codec(declared) == name:
+            return [name], declared, ".cpg", cpg
+        warn.append(f"encoding={encoding!r} overrides {cpg.name}, which declares {declared!r}")
+        return [name], encoding, "argument (overrides .cpg)", cpg
+    if cpg is not None:
+        name = _cpg_codec(declared)
+        if name is None:
+            raise InputError(
+                f"{cpg} declares the text encoding {declared!r}, which pvsite does not know, so the text of "
+                f"{path} cannot be decoded.",
+                fix=f"Pass --encoding (e.g. --encoding gbk, gb18030 or utf-8; it overrides the .cpg) or write a "
+                    f"codec name into {cpg.name}.",
+            )
+        return [name], declared, ".cpg", cpg
+    return list(AUTO_ENCODINGS), None, None, None
 
 
-def _read_ogr(path: Path, layer, enc, engine, warn):
-    """Read one OGR layer; ``enc='auto'`` tries UTF-8 then GBK."""
-    tries = ["UTF-8", "GBK"] if enc == "auto" else [enc]
-    for i, e in enumerate(tries):
+def _first_undecodable(df, codec: str):
+    """(field, source_row, raw bytes) of the first text that ``codec`` cannot decode; None if all decode.
+
+    ``source_row`` is None for a field name.  Only called on the error path (loops over values).
+    """
+    geom = df.geometry.name
+    for c in df.columns:
+        if c == geom:
+            continue
         try:
-            return _read_layer(path, layer, e, engine, warn), e
-        except UnicodeDecodeError as exc:
-            if i == len(tries) - 1:
-                declared = " or ".join(tries) if enc == "auto" else (enc or "the encoding its .cpg declares")
-                raise InputError(
-                    f"Text attributes or field names of {path} cannot be decoded as {declared} ({exc}).",
-                    fix="Pass --encoding (e.g. gb18030, big5) or correct the .cpg file.  Note that a DBF field "
-                        "name holds at most 10 bytes, so UTF-8 Chinese field names longer than 3 characters "
-                        "are cut mid-character by many writers: rename those fields or use a GeoPackage.",
-                ) from None
-        except Exception as exc:
-            raise InputError(f"Cannot read layer {layer!r} of {path}: {exc}.") from None
-    raise AssertionError("unreachable")
+            str(c).encode(_RAW_CODEC).decode(codec)
+        except UnicodeDecodeError:
+            return c, None, str(c).encode(_RAW_CODEC)
+    for c in df.columns:
+        if c == geom or not _is_text(df[c]):
+            continue
+        for i, v in enumerate(df[c].to_numpy()):
+            if isinstance(v, str):
+                try:
+                    v.encode(_RAW_CODEC).decode(codec)
+                except UnicodeDecodeError:
+                    return c, i, v.encode(_RAW_CODEC)
+    return None
+
+
+def _is_text(s: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _recode(df, codec: str):
+    """``df`` (read as :data:`_RAW_CODEC`) with field names and text decoded as ``codec`` (strict).
+
+    Raises
+    ------
+    UnicodeDecodeError
+        When some byte sequence is not valid ``codec``.
+    """
+    geom = df.geometry.name
+    out = df.rename(columns={c: str(c).encode(_RAW_CODEC).decode(codec) for c in df.columns if c != geom})
+    for c in out.columns:
+        if c != geom and _is_text(out[c]):
+            s = out[c]
+            out[c] = s.str.encode(_RAW_CODEC).str.decode(codec).astype(s.dtype)
+    return out
+
+
+def _decode_text(df, path: Path, tries, basis, cpg):
+    """Decode a Shapefile read as :data:`_RAW_CODEC` with the first codec in ``tries`` that fits.
+
+    Returns
+    -------
+    (GeoDataFrame, str)
+        Decoded frame and the codec used (as named in ``tries``).
+
+    Raises
+    ------
+    InputError
+        When no codec decodes every field name and text value: names the file, the first field and
+        row that failed, the bytes, and an encoding that would work when one of
+        :data:`_SUGGESTED_ENCODINGS` does.
+    """
+    for codec in tries:
+        try:
+            return _recode(df, codec), codec
+        except UnicodeDecodeError:
+            continue
+    tried = [codecs.lookup(t).name for t in tries]
+    names = " or ".join(t.upper() for t in tried)
+    field, row, raw = _first_undecodable(df, tried[-1])
+    shown = raw[:24].hex(" ") + (" …" if len(raw) > 24 else "")
+    where = (f"field name {field!r} (bytes {shown})" if row is None
+             else f"field {str(field).encode(_RAW_CODEC).decode(tried[-1], errors='replace')!r}, "
+                  f"source_row {row} (bytes {shown})")
+    good = None
+    for cand in _SUGGESTED_ENCODINGS:
+        if codecs.lookup(cand).name in tried:
+            continue
+        try:
+            _recode(df, cand)
+        except UnicodeDecodeError:
+            continue
+        good = cand
+        break
+    if basis == ".cpg":
+        fix = (f"{cpg.name} declares {cpg.read_text(encoding='ascii', errors='replace').strip()!r}, which is "
+               "wrong for this file. ")
+        fix += (f"The text decodes as {good}: pass --encoding {good.lower()} (it overrides the .cpg) or write "
+                f"{good} into {cpg.name}." if good else
+                f"Pass --encoding with the encoding the file was written in (gbk, gb18030, utf-8, big5; it "
+                f"overrides the .cpg) or correct {cpg.name}.")
+    elif good:
+        fix = (f"The text decodes as {good}: pass --encoding {good.lower()}"
+               + (" (or correct the .cpg)." if cpg is not None else " or add a .cpg file naming it."))
+    else:
+        fix = ("Pass --encoding gbk|utf-8|gb18030 (the encoding the file was written in) or add a .cpg file "
+               "naming it; if no encoding fits, the .dbf is damaged: re-export the file.")
+    if row is None and "utf-8" in tried:
+        fix += ("  Note that a DBF field name holds at most 10 bytes, so UTF-8 Chinese field names longer than "
+                "3 characters are cut mid-character by many writers: rename those fields or use a GeoPackage.")
+    raise InputError(f"Text attributes or field names of {path} cannot be decoded as {names}: {where}.", fix=fix)
+
+
+def _read_ogr(path: Path, layer, engine, warn, tries=None, basis=None, cpg=None):
+    """Read one OGR layer; a Shapefile (``tries`` given) is read as raw bytes and decoded by :func:`_decode_text`.
+
+    Returns
+    -------
+    (GeoDataFrame, str or None)
+        Frame and the codec used (None when not a Shapefile).
+    """
+    try:
+        df = _read_layer(path, layer, _RAW_CODEC if tries else None, engine, warn)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"Text attributes or field names of {path} are not valid UTF-8 ({exc}).",
+                         fix=f"Re-export the file with UTF-8 text (the {path.suffix} format requires it).") from None
+    except Exception as exc:
+        raise InputError(f"Cannot read layer {layer!r} of {path}: {exc}.") from None
+    if not isinstance(df, gpd.GeoDataFrame):
+        raise InputError(f"{path}: layer {layer!r} has no geometry column.", fix="Pass --layer with a geometry layer.")
+    if not tries:
+        return df, None
+    return _decode_text(df, path, tries, basis, cpg)
+
+
+def _check_shapefile_index(path: Path) -> None:
+    """Refuse a ``.shp`` shorter than its ``.shx`` index says (a cut-off copy or download).
+
+    The ``.shx`` is a 100-byte header then one 8-byte record per feature: offset and content length of
+    the feature in the ``.shp``, both in 16-bit words, big-endian int32 (ESRI Shapefile Technical
+    Description, July 1998, "Organization of the Index File").  A record ends at byte
+    2 × (offset + 4 + length) (the 8-byte record header is 4 words).  GDAL reads records past the end of
+    the file as null geometries, which would turn missing buildings into "no geometry" rows.
+    """
+    shx = next((c for c in (path.with_suffix(".shx"), path.with_suffix(".SHX")) if c.is_file()), None)
+    if shx is None:
+        return
+    data = shx.read_bytes()
+    n = max(len(data) - 100, 0) // 8
+    if n == 0:
+        return
+    rec = np.frombuffer(data, dtype=">i4", count=2 * n, offset=100).reshape(n, 2).astype(np.int64)
+    end = 2 * (rec[:, 0] + 4 + rec[:, 1])
+    size = path.stat().st_size
+    missing = int((end > size).sum())
+    if missing:
+        raise InputError(
+            f"{path} is truncated ({missing} of {n} records missing): it holds {size} bytes but its index "
+            f"{shx.name} places the last record's end at byte {int(end.max())}.",
+            fix="Re-export the file (or copy it again completely, with its .shx, .dbf, .prj and .cpg); "
+                "a GeoPackage avoids the multi-file problem.",
+        )
 
 
 def _read_layer(path, layer, encoding, engine, warn, **kw):
@@ -425,7 +674,11 @@ def _read_layer(path, layer, encoding, engine, warn, **kw):
                                             on_invalid="fix", **kw)
         else:
             df = gpd.read_file(path, layer=layer, encoding=encoding, engine="fiona", **kw)
-    for msg in dict.fromkeys(str(w.message) for w in caught):
+    # Only the reader's own warnings: a ResourceWarning (unclosed file) emitted by the
+    # garbage collector of unrelated objects may land here at random and must not
+    # make two runs differ.
+    own = (w for w in caught if not issubclass(w.category, (ResourceWarning, DeprecationWarning)))
+    for msg in dict.fromkeys(str(w.message) for w in own):
         warn.append(f"GDAL/{engine}: {msg}")
     return df
 
@@ -485,6 +738,12 @@ def _hstore_get(tags: pd.Series, key: str) -> pd.Series:
 
 
 def _ensure_crs(raw, path: Path, crs, warn):
+    """Give ``raw`` a CRS and check that its coordinates fit it.
+
+    The file's CRS wins over ``crs``, except when the coordinates do not fit the file's CRS
+    (:func:`pvsite.crs.check_lonlat_plausible` / :func:`pvsite.crs.check_projected_plausible` refuse it) but
+    do fit ``crs``: then ``crs`` replaces the wrong label, with a warning.
+    """
     user = None
     if crs is not None:
         try:
@@ -492,11 +751,11 @@ def _ensure_crs(raw, path: Path, crs, warn):
         except pyproj.exceptions.CRSError as exc:
             raise ConfigError(f"--crs {crs!r} is not a CRS pyproj understands: {exc}.",
                               fix="Use an EPSG code such as EPSG:4490 (CGCS2000) or EPSG:4326 (WGS84).") from None
-    bounds = _bounds(raw)
     if raw.crs is None:
         if user is None:
+            bounds = _bounds(raw)
             looks = ("they look like lon/lat, e.g. --crs EPSG:4490 (CGCS2000) or EPSG:4326 (WGS84)"
-                     if bounds is not None and _within_lonlat(bounds)
+                     if bounds is not None and crs_mod.within_lonlat(bounds)
                      else "e.g. --crs EPSG:4490 for CGCS2000 lon/lat, or a projected CRS such as EPSG:4549 "
                           "(CGCS2000 / 3-degree Gauss-Kruger CM 120E) for metres")
             raise InputError(
@@ -504,17 +763,30 @@ def _ensure_crs(raw, path: Path, crs, warn):
                 fix=f"Pass --crs with the CRS the coordinates are in ({looks}), or add a .prj / CRS to the file.",
             )
         raw = raw.set_crs(user)
-    elif user is not None and not user.equals(raw.crs):
-        warn.append(f"crs={crs!r} ignored: {path.name} declares {raw.crs.to_string()}")
-    if raw.crs.is_geographic and bounds is not None and not _within_lonlat(bounds):
-        raise InputError(
-            f"{path}: CRS {raw.crs.to_string()} is geographic (lon/lat in degrees) but the coordinates reach "
-            f"x {bounds[0]:.6g}..{bounds[2]:.6g}, y {bounds[1]:.6g}..{bounds[3]:.6g}, which are not lon/lat.",
-            fix="These are projected coordinates: pass their projected CRS, e.g. EPSG:4549 (CGCS2000 / 3-degree "
-                "Gauss-Kruger CM 120E) or EPSG:4528 when x carries the zone prefix 40 (x ≈ 40 500 000), "
-                "and fix the file's .prj.",
-        )
+        _check_crs_fits(raw, path)
+        return raw
+    if user is None or user.equals(raw.crs):
+        _check_crs_fits(raw, path)
+        return raw
+    try:
+        _check_crs_fits(raw, path)
+    except InputError as declared_wrong:
+        relabelled = raw.set_crs(user, allow_override=True)
+        try:
+            _check_crs_fits(relabelled, path)
+        except InputError:
+            raise declared_wrong from None
+        warn.append(f"crs={crs!r} replaces the CRS {raw.crs.to_string()} declared by {path.name}: its coordinates "
+                    f"do not fit the declared CRS (correct the file's CRS to silence this)")
+        return relabelled
+    warn.append(f"crs={crs!r} ignored: {path.name} declares {raw.crs.to_string()}")
     return raw
+
+
+def _check_crs_fits(raw, path: Path) -> None:
+    """InputError when the coordinates cannot be in ``raw.crs`` (see :mod:`pvsite.crs`)."""
+    crs_mod.check_lonlat_plausible(raw, path)
+    crs_mod.check_projected_plausible(raw, path)
 
 
 def _bounds(raw):
@@ -524,10 +796,6 @@ def _bounds(raw):
         return None
     b = shapely.bounds(geoms[ok])
     return (np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3]))
-
-
-def _within_lonlat(b) -> bool:
-    return -180 <= b[0] and b[2] <= 180 and -90 <= b[1] and b[3] <= 90
 
 
 # ---------------------------------------------------------------------------

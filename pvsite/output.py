@@ -7,6 +7,8 @@ Layers
 ``district``  the district (or selected street) total with its outline.
 ``summary``   rollup table (district / street / class / department / street×class).
 ``classification`` counts of buildings per class, type and rule that fired.
+``panels``    one rectangle per installed module (optional, ``--no-panels``).
+``registry_entries`` each registry entry and how it matched (when registries are given).
 ``rejected``  input rows whose geometry could not be used, with the reason.
 ``run_info``  key/value table: resolved config, versions, inputs and their
               SHA-256, weather used, sample-data flag.
@@ -33,6 +35,7 @@ import sqlite3
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -95,6 +98,8 @@ def write_gpkg(
     overwrite: bool = False,
     district: gpd.GeoDataFrame | None = None,
     classification: pd.DataFrame | None = None,
+    panels: gpd.GeoDataFrame | None = None,
+    registry_entries: pd.DataFrame | None = None,
 ) -> Path:
     """Write the run's layers to ``path`` atomically (temp file, then rename).
 
@@ -125,6 +130,10 @@ def write_gpkg(
         if district is not None:
             _write(schema.conform(district, "district"), tmp, "district")
         _write(schema.conform(summary, "summary"), tmp, "summary")
+        if panels is not None and len(panels):
+            _write(schema.conform(panels, "panels"), tmp, "panels")
+        if registry_entries is not None and len(registry_entries):
+            _write(_plain_text(registry_entries), tmp, "registry_entries")
         if classification is not None:
             _write(schema.conform(classification, "classification"), tmp, "classification")
         if rejected is not None and len(rejected):
@@ -148,8 +157,18 @@ def write_result(path: str | Path, result, overwrite: bool = False) -> Path:
     return write_gpkg(
         path, result.roofs, result.streets, result.summary, result.run_info,
         rejected=result.rejected, overwrite=overwrite, district=result.district_layer,
-        classification=result.classification_report,
+        classification=result.classification_report, panels=result.panels,
+        registry_entries=result.registry_entries,
     )
+
+
+def _plain_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Object columns as text, so any mix of values writes cleanly."""
+    out = df.copy()
+    for c in out.columns:
+        if c != "geometry" and out[c].dtype == object:
+            out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+    return out
 
 
 def _pid_alive(pid: int) -> bool:

@@ -10,6 +10,7 @@ writes it.  The CLI only parses options and calls these two.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import json
 import logging
@@ -27,10 +28,11 @@ import shapely
 import pvsite
 from pvsite import classify as classify_mod
 from pvsite import crs as crs_mod
-from pvsite import energy, footprints, roofs as roofs_mod, sizing, streets as streets_mod
+from pvsite import energy, footprints, layout, roofs as roofs_mod, sizing, streets as streets_mod
+from pvsite import exclusions as exclusions_mod, registry as registry_mod
 from pvsite import weather as weather_mod
 from pvsite.config import Config
-from pvsite.errors import ConfigError, InputError
+from pvsite.errors import ConfigError, InputError, SelectionError
 from pvsite.paths import SAMPLE_FOOTPRINTS
 from pvsite.presets import load_preset
 from pvsite.rollup import NO_STREET, summarise
@@ -66,6 +68,9 @@ class RunResult:
     classification_report: pd.DataFrame
     weather_meta: dict
     counts: dict = field(default_factory=dict)
+    panels: gpd.GeoDataFrame | None = None
+    registry_entries: pd.DataFrame | None = None
+    footprints_meta: dict = field(default_factory=dict)
 
     @property
     def district(self) -> pd.Series:
@@ -130,7 +135,44 @@ def list_streets(config: Config) -> list[str]:
     return sorted(gdf["street"].dropna().astype(str).unique())
 
 
-def run(config: Config, street: str | None = None, stage: Stage | None = None) -> RunResult:
+@dataclass(frozen=True)
+class Selection:
+    """Which part of the input a run covers (criteria combine with AND).
+
+    Attributes
+    ----------
+    street : str, optional
+        Street / town name (街道/镇 suffix optional when unambiguous).
+    district : str, optional
+        District name or adcode in ``district_boundaries``.
+    district_boundaries : str, optional
+        District polygon file, ``PATH[:datum]``.
+    bbox : tuple of 4 float, optional
+        (lon_min, lat_min, lon_max, lat_max) [°, WGS84].
+    within : str, optional
+        Polygon file: keep roofs inside it.
+    """
+
+    street: str | None = None
+    district: str | None = None
+    district_boundaries: str | None = None
+    bbox: tuple | None = None
+    within: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any((self.street, self.district, self.bbox, self.within))
+
+    def label(self) -> str:
+        parts = [p for p in (self.street, self.district) if p]
+        if self.bbox:
+            parts.append("bbox " + ",".join(f"{v:g}" for v in self.bbox))
+        if self.within:
+            parts.append(f"within {Path(self.within).name}")
+        return " ∩ ".join(parts)
+
+
+def run(config: Config, street: str | None = None, stage: Stage | None = None,
+        selection: Selection | None = None) -> RunResult:
     """Run the whole pipeline.
 
     Parameters
@@ -138,9 +180,12 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
     config : Config
         Resolved configuration.
     street : str, optional
-        Restrict the run to one street / town; ``None`` = the whole district.
+        Restrict the run to one street / town (shortcut for
+        ``selection=Selection(street=...)``); ``None`` = the whole district.
     stage : callable, optional
         Called with a short label as each stage starts (progress display).
+    selection : Selection, optional
+        Street, district, bounding box and/or polygon selection.
 
     Returns
     -------
@@ -148,22 +193,59 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
     """
     say = stage or (lambda label: None)
     started = _dt.datetime.now(_dt.timezone.utc)
+    selection = selection or Selection()
+    if street is not None:
+        selection = dataclasses.replace(selection, street=street)
+
+    # --- fail fast on the cheap inputs: policy, scenario, presets, weather ----
+    policy = load_preset("policy", config.policy.preset)
+    scenario, rules = sizing.scenario_rules(policy, config.policy.scenario)
+    module = load_preset("module", config.system.module)
+    losses = load_preset("losses", config.system.losses)
+    if config.weather.path:
+        weather, wmeta = weather_mod.read_weather(config.weather.path,
+                                                  time_shift_min=config.weather.time_shift_min)
+    else:
+        if config.weather.time_shift_min:
+            raise ConfigError(
+                "[weather] time_shift_min is set but no weather file is given.",
+                fix="The default year already follows the sun: drop time_shift_min, or pass --weather PATH.",
+            )
+        weather, wmeta = weather_mod.default_weather()
 
     # --- read ---------------------------------------------------------------
     say("读取建筑轮廓 reading footprints")
     fp_path = footprints_path(config)
     gdf, fp_meta = footprints.read_footprints(
         fp_path, layer=config.input.layer, encoding=config.input.encoding,
-        crs=config.input.crs, fields=config.input.fields,
+        crs=config.input.crs, fields=config.input.fields, engine=config.input.engine,
     )
     n_input = len(gdf)
+    for warning in fp_meta.get("warnings", []):
+        log.warning("%s: %s", fp_path, warning)
     synthetic = is_synthetic_sample(fp_path)
     if synthetic:
         log.warning(SYNTHETIC_WARNING)
+    if n_input == 0:
+        raise InputError(
+            f"{fp_path} (layer {fp_meta.get('layer')}) holds no features.",
+            fix="Check --layer (the layers are listed by `ogrinfo` or QGIS) or the export.",
+        )
 
-    # --- metric CRS and streets --------------------------------------------
+    # --- datum and metric CRS -------------------------------------------------
     say("投影 projecting to a metric CRS")
+    if config.input.datum != "wgs84":
+        gdf = crs_mod.convert_datum(gdf, config.input.datum)
     gdf = crs_mod.to_metric(gdf)
+    _reject_implausible(gdf, config)
+    usable_geom = gdf["reject_reason"].isna().to_numpy()
+    if not usable_geom.any():
+        reasons = gdf["reject_reason"].value_counts().to_dict()
+        raise InputError(
+            f"No feature of {fp_path} (layer {fp_meta.get('layer')}) has a usable building footprint: "
+            + ", ".join(f"{n} × {r}" for r, n in reasons.items()) + ".",
+            fix="Footprints must be polygons; pick the building layer with --layer.",
+        )
     polys, streets_source = load_street_polygons(config, fp_path)
     if polys is not None:
         polys = polys.to_crs(gdf.crs)
@@ -171,18 +253,29 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
         street_names = list(dict.fromkeys(polys["street_name"]))
     else:
         street_names = sorted(gdf["street"].dropna().astype(str).unique())
+    n_outside_streets = int((gdf["street"].isna() & pd.Series(usable_geom, index=gdf.index)).sum()) \
+        if polys is not None else 0
+    if n_outside_streets:
+        log.warning("%d buildings lie outside every street polygon; kept as %s", n_outside_streets, NO_STREET)
 
     # Solar geometry and row pitch use the centre of ALL input buildings, so a
     # street run gives exactly the same per-roof figures as the district run.
     site_lon, site_lat = _site_lonlat(gdf)
 
+    # Registries are matched on the whole input, before any selection, so an
+    # entry near a street border cannot snap to the wrong roof.
+    registry, registry_entries = _match_registries(gdf, config)
+
     scope = "全区"
-    if street is not None:
-        mask = streets_mod.select(gdf, street=street, valid_streets=street_names)
-        canonical = gdf.loc[mask, "street"].iloc[0]
+    if not selection.is_empty():
+        mask = _select(gdf, selection, street_names)
         gdf = gdf[mask].copy()
-        scope = str(canonical)
-        street_names = [scope]
+        if selection.street:
+            scope = str(gdf["street"].iloc[0])
+            street_names = [scope]
+        else:
+            scope = selection.label()
+            street_names = [n for n in street_names if (gdf["street"] == n).any()]
     n_selected = len(gdf)
 
     # Rows whose geometry cannot be used stay in `roofs` (no geometry, status
@@ -195,38 +288,35 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
     # --- classify -------------------------------------------------------------
     say("分类 classifying buildings")
     gdf = classify_mod.classify(
-        gdf, preset=config.classify.preset, new_building_year=config.classify.new_building_year
+        gdf, preset=config.classify.preset, new_building_year=config.classify.new_building_year,
+        overrides=config.input.overrides or None,
+        registry=registry.reindex(gdf.index) if registry is not None else None,
     )
     class_report = _classification_table(gdf)
 
-    # --- usable roof, planes, mounting ---------------------------------------
-    say("屋顶可用面积 usable roof area")
-    module = load_preset("module", config.system.module)
-    losses = load_preset("losses", config.system.losses)
+    # --- exclusions -------------------------------------------------------------
+    excl = _exclusions(gdf, config)
+    gdf["excluded"] = excl["excluded"].astype(bool)
+    gdf["exclusion_reason"] = excl["exclusion_reason"]
+
+    # --- usable roof, planes, panel layout ------------------------------------
+    say("屋顶可用面积与排布 usable roof area and module layout")
     gdf = roofs_mod.usable_roofs(gdf, config.roof)
     planes = roofs_mod.roof_planes(gdf, config.roof, config.mounting, site_lat, module)
+    planes, panels = layout.layout_roofs(gdf, planes, module, config.mounting, site_lat,
+                                         panels=config.output.panels)
 
-    # --- policy coverage → capacity ------------------------------------------
+    # --- policy coverage → modules → capacity --------------------------------
     say("政策覆盖率与装机 policy coverage and capacity")
-    policy = load_preset("policy", config.policy.preset)
-    scenario, rules = sizing.scenario_rules(policy, config.policy.scenario)
     ratios = sizing.policy_ratios(gdf, rules)
-    # Rejected geometries carry nothing.
-    ratios.loc[rejected_mask, "policy_ratio"] = 0.0
-    gdf, planes = sizing.size_roofs(gdf, planes, ratios)
+    ratios.loc[rejected_mask, "policy_ratio"] = 0.0  # rejected geometries carry nothing
+    no_pv = gdf["excluded"].to_numpy() & (not config.exclusions.flag_only)
+    gdf, planes = sizing.size_roofs(gdf, planes, ratios, no_pv=no_pv)
+    if panels is not None:
+        panels = layout.select_panels(panels, planes)
 
     # --- energy ----------------------------------------------------------------
     say("发电量 energy (pvlib)")
-    if config.weather.path:
-        weather, wmeta = weather_mod.read_weather(config.weather.path,
-                                                  time_shift_min=config.weather.time_shift_min)
-    else:
-        if config.weather.time_shift_min:
-            raise ConfigError(
-                "[weather] time_shift_min is set but no weather file is given.",
-                fix="The default year already follows the sun: drop time_shift_min, or pass --weather PATH.",
-            )
-        weather, wmeta = weather_mod.default_weather()
     gdf, planes = _energy(gdf, planes, weather, wmeta, site_lat, site_lon, module, losses, config)
     ef = float(policy["emission_factor_kg_per_kwh"])
     gdf["co2_t"] = gdf["annual_kwh"] * ef / 1000.0
@@ -238,8 +328,9 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
     gdf["array_azimuth_deg"] = first["azimuth_deg"].reindex(gdf.index)
     gdf["n_planes"] = planes.groupby("roof_index").size().reindex(gdf.index).fillna(0).astype(int)
     gdf["status"] = np.select(
-        [rejected_mask, gdf["capacity_kw"].to_numpy() > 0, gdf["policy_ratio"].to_numpy() <= 0],
-        ["rejected", "sized", "not required"],
+        [rejected_mask, gdf["capacity_kw"].to_numpy() > 0, no_pv & (gdf["policy_ratio"].to_numpy() > 0),
+         gdf["policy_ratio"].to_numpy() <= 0],
+        ["rejected", "sized", "excluded", "not required"],
         default="too small",
     )
 
@@ -251,17 +342,107 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None) -
     district_gdf = _district_layer(summary, streets_gdf)
 
     desc = policy["scenarios"][scenario].get("description_zh", "") + " / " + policy["scenarios"][scenario].get("description", "")
+    counts = {"input": n_input, "selected": n_selected, "rejected": int(rejected_mask.sum()),
+              "excluded": int(gdf["excluded"].sum()), "outside_streets": n_outside_streets,
+              "panels": int(planes["n_modules"].sum())}
     run_info = _run_info(
         config, fp_path, fp_meta, synthetic, scenario, desc, policy, wmeta, streets_source,
         started, n_input, n_selected, int(rejected_mask.sum()), scope, class_report, gdf,
         site_lat, site_lon,
     )
+    run_info.update({
+        "selection": selection.label() or "whole input",
+        "n_excluded": str(counts["excluded"]),
+        "n_outside_streets": str(n_outside_streets),
+        "n_modules": str(counts["panels"]),
+        "module_preset": str(module.get("_path", "")),
+        "footprints_warnings": json.dumps(fp_meta.get("warnings", []), ensure_ascii=False),
+    })
     return RunResult(
-        roofs=gdf, planes=planes, streets=streets_gdf, district_layer=district_gdf, summary=summary, rejected=rejected,
-        run_info=run_info, scenario=scenario, scenario_description=desc, target_kw=target_kw,
-        is_synthetic=synthetic, scope=scope, classification_report=class_report, weather_meta=wmeta,
-        counts={"input": n_input, "selected": n_selected, "rejected": int(rejected_mask.sum())},
+        roofs=gdf, planes=planes, streets=streets_gdf, district_layer=district_gdf, summary=summary,
+        rejected=rejected, run_info=run_info, scenario=scenario, scenario_description=desc,
+        target_kw=target_kw, is_synthetic=synthetic, scope=scope, classification_report=class_report,
+        weather_meta=wmeta, counts=counts, panels=panels, registry_entries=registry_entries,
+        footprints_meta=fp_meta,
     )
+
+
+def _reject_implausible(gdf: gpd.GeoDataFrame, config: Config) -> None:
+    """Mark footprints too large to be one building (in place, never dropped)."""
+    limit = config.roof.max_footprint_area_m2
+    area = gdf.geometry.area.fillna(0.0).to_numpy()
+    big = (area > limit) & gdf["reject_reason"].isna().to_numpy()
+    if big.any():
+        gdf.loc[big, "reject_reason"] = [
+            f"implausibly large footprint ({a / 1e6:.2f} km² > {limit / 1e6:g} km²)" for a in area[big]
+        ]
+        log.warning("%d footprints larger than %g km² rejected", int(big.sum()), limit / 1e6)
+
+
+def _select(gdf: gpd.GeoDataFrame, sel: Selection, street_names: list[str]) -> np.ndarray:
+    within = None
+    if sel.within:
+        path = Path(sel.within)
+        if not path.exists():
+            raise InputError(f"--within file {path} does not exist.", fix="Check the path.")
+        within = gpd.read_file(path, engine="pyogrio")
+        if within.crs is None:
+            raise InputError(f"--within file {path} has no CRS.", fix="Give it a .prj / CRS.")
+    kwargs = {}
+    if sel.district:
+        if not sel.district_boundaries:
+            raise SelectionError(
+                f"--district {sel.district} needs district outlines.",
+                fix="Pass --district-boundaries PATH[:datum] (e.g. a districts GeoJSON).",
+            )
+        bpath, bdatum = registry_mod.parse_registry_spec(sel.district_boundaries)
+        kwargs = dict(district=sel.district, district_boundaries=bpath, district_datum=bdatum or "wgs84")
+    return streets_mod.select(gdf, street=sel.street, bbox=sel.bbox, within=within,
+                              valid_streets=street_names, **kwargs)
+
+
+def _match_registries(gdf: gpd.GeoDataFrame, config: Config):
+    specs = list(config.input.registries)
+    if not specs:
+        return None, None
+    per_roof, entries = [], []
+    allowed = {"path", "datum", "lon_col", "lat_col", "name_col", "type_col", "default_type",
+               "type_map", "tolerance_m", "layer", "encoding"}
+    for spec in specs:
+        spec = dict(spec) if isinstance(spec, dict) else {"path": str(spec)}
+        bad = set(spec) - allowed
+        if bad or "path" not in spec:
+            raise ConfigError(f"Registry entry {spec!r}: unknown key(s) {sorted(bad)}" if bad
+                              else f"Registry entry {spec!r} has no path.",
+                              fix=f"Registry keys: {', '.join(sorted(allowed))}.")
+        path = spec.pop("path")
+        datum = spec.pop("datum", None)
+        pr, en = registry_mod.match_registry(gdf, path, datum, preset=config.classify.preset, **spec)
+        en.insert(0, "registry_file", Path(path).name)
+        per_roof.append(pr)
+        entries.append(en)
+        unmatched = int(en["status"].astype(str).str.startswith("unmatched").sum()) if "status" in en else 0
+        log.warning("registry %s: %d of %d entries matched a footprint, %d unmatched (listed in layer registry_entries)",
+                    Path(path).name, len(en) - unmatched, len(en), unmatched)
+    return registry_mod.combine_matches(per_roof), pd.concat(entries, ignore_index=True)
+
+
+def _exclusions(gdf: gpd.GeoDataFrame, config: Config) -> pd.DataFrame:
+    layers = []
+    for spec in exclusions_mod.as_layers(config.exclusions.layers):
+        if spec.layer is None and Path(spec.path).suffix.lower() in (".gpkg", ".sqlite"):
+            import pyogrio
+
+            if not Path(spec.path).exists():
+                raise InputError(f"Exclusion file {spec.path} does not exist.", fix="Check --exclude.")
+            names = [str(n) for n, g in pyogrio.list_layers(spec.path) if g is not None
+                     and str(n) not in ("layer_styles",)]
+            layers += [dataclasses.replace(spec, layer=n) for n in names]
+        else:
+            layers.append(spec)
+    if not layers:
+        return pd.DataFrame({"excluded": False, "exclusion_reason": pd.NA}, index=gdf.index)
+    return exclusions_mod.mark_exclusions(gdf, layers, min_overlap_share=config.exclusions.min_overlap_share)
 
 
 def _site_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:

@@ -79,12 +79,15 @@ LAYER_TITLES = {
     "rejected": "剔除要素 rejected",
     "streets": "街道汇总 streets",
     "district": "全区 district",
+    "panels": "光伏组件 panels",
+    "registry_entries": "名录匹配 registry_entries",
     "summary": "汇总表 summary",
     "classification": "分类统计 classification",
     "run_info": "运行信息 run_info",
 }
 #: Layer-panel order, top first: roofs draw above the labelled streets.
-LAYER_ORDER = ("roofs", "rejected", "streets", "district", "summary", "classification", "run_info")
+LAYER_ORDER = ("panels", "roofs", "rejected", "registry_entries", "streets", "district", "summary",
+               "classification", "run_info")
 
 # Graduated measures: column → (style name ≤ 30 chars, unit, label for the no-value class).
 _ROOF_MEASURES = {
@@ -435,6 +438,12 @@ def build_styles(gpkg_path: str | Path, measure: str = "capacity_kw") -> list[St
             renderer = _single(_fill_symbol("0", _rgba("#000000", 0), _rgba("#08306b"), 1.2))
             styles.append(_style(di, "全区边界 district", renderer, None, True,
                                  "pvsite: district (or selected street) outline with its totals"))
+
+        if "panels" in layers and layers["panels"].geom_column:
+            pa = layers["panels"]
+            renderer = _single(_fill_symbol("0", _rgba("#1f3b73"), _rgba("#9ecae1"), 0.1))
+            styles.append(_style(pa, "光伏组件 panels", renderer, None, True,
+                                 "pvsite: installed PV modules"))
 
         if "rejected" in layers:
             rj = layers["rejected"]

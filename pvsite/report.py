@@ -53,11 +53,18 @@ def progress(quiet: bool = False):
             bar.update(task, completed=N_STAGES)
 
 
+def safe_name(text: str) -> str:
+    """A file-name-safe version of a scope label (keeps Chinese characters)."""
+    import re
+
+    return re.sub(r'[\\/:*?"<>|;!\s∩]+', "_", str(text)).strip("_")[:80] or "run"
+
+
 def _fmt(x: float, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
-def print_summary(result, out: Path | None = None) -> None:
+def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool = False) -> None:
     """Print the assumption, the per-street table and the total toward the target."""
     if result.is_synthetic:
         console.print(f"[bold red]⚠ {result.run_info.get('warning', 'synthetic sample data')}[/]")
@@ -71,7 +78,16 @@ def print_summary(result, out: Path | None = None) -> None:
     console.print(
         f"[bold]建筑 Buildings[/] {c['input']:,} read, {c['selected']:,} in {result.scope}, "
         f"{c['rejected']:,} with unusable geometry (kept, status=rejected)"
+        + (f", {c['excluded']:,} excluded (protected / no-go)" if c.get("excluded") else "")
+        + (f", {c['outside_streets']:,} outside every street polygon" if c.get("outside_streets") else "")
     )
+    if not quiet:
+        from pvsite.classify import format_classification_report
+        from pvsite.footprints import format_field_report
+
+        console.print(format_field_report(result.footprints_meta, compact=not verbose), markup=False)
+        console.print(format_classification_report(result.classification_report, top=30 if verbose else 8),
+                      markup=False)
     table = Table(title=f"pvsite — {result.scope} — {result.scenario}", show_lines=False)
     for col, justify in [("街道 Street", "left"), ("建筑 Bldgs", "right"), ("安装 Sized", "right"),
                          ("kW", "right"), ("MWh/yr", "right"), ("tCO2/yr", "right"), ("% target", "right")]:

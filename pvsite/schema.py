@@ -54,11 +54,13 @@ _ROOFS = [
     Column("building_class", "string", "", "政策类别", "Policy class: public_institution, factory, other_public, residential, other"),
     Column("class_zh", "string", "", "政策类别(中文)", "公共机构 / 工业厂房 / 其他公共建筑 / 居住 / 其他"),
     Column("class_rule", "string", "", "分类依据", "The classification rule that fired (the stated reason)"),
+    Column("class_note", "string", "", "分类说明", "Override reason or registry entry behind the class"),
     Column("responsible_department", "string", "", "责任部门", "Department responsible under the plan's task table"),
     Column("is_new", "boolean", "", "是否新建", "Completed in or after the policy's new-building year (2022)"),
     Column("is_new_basis", "string", "", "新建判定依据", "How is_new was decided"),
     Column("area_m2", "Float64", "m²", "屋顶面积(㎡)", "Roof (footprint) area"),
-    Column("usable_area_m2", "Float64", "m²", "可用面积(㎡)", "Area left after edge setbacks, slivers and minimum size"),
+    Column("usable_area_m2", "Float64", "m²", "可用面积(㎡)", "Area left after edge setbacks, slivers, roof-equipment allowance and minimum size"),
+    Column("obstruction_area_m2", "Float64", "m²", "设备占用扣减(㎡)", "Allowance for roof equipment (stair housings, tanks, HVAC) removed from the usable area"),
     Column("axis_azimuth_deg", "Float64", "°", "建筑主轴方位(°)", "Bearing of the building's long axis, 0–180 clockwise from north"),
     Column("roof_note", "string", "", "屋顶说明", "Why usable area is reduced or zero"),
     Column("mounting", "string", "", "安装方式", "tilted_rows (flat roofs) or flush (pitched/metal roofs)"),
@@ -67,12 +69,17 @@ _ROOFS = [
     Column("array_azimuth_deg", "Float64", "°", "阵列方位角(°)", "Array azimuth, clockwise from north, 180 = south (first plane)"),
     Column("ground_coverage_ratio", "Float64", "", "组件覆盖率", "Module area per m² of roof given to PV (area-weighted over planes)"),
     Column("power_density_w_per_m2", "Float64", "W/m²", "功率密度(W/㎡)", "DC watts per m² of roof given to PV"),
+    Column("excluded", "boolean", "", "是否排除", "Roof touched by a protected building or no-go area"),
+    Column("exclusion_reason", "string", "", "排除原因", "Which exclusion layer and feature"),
     Column("policy_ratio", "Float64", "", "政策覆盖率", "Share of roof area the scenario asks to give to PV"),
     Column("policy_rule", "string", "", "政策条款", "Scenario rule that set policy_ratio"),
     Column("required_pv_area_m2", "Float64", "m²", "政策要求面积(㎡)", "policy_ratio × area_m2"),
-    Column("pv_area_m2", "Float64", "m²", "光伏占用面积(㎡)", "Roof area given to PV: required area capped by usable area"),
+    Column("modules_fit", "Int64", "", "可装组件数", "Modules that physically fit the usable roof (layout)"),
+    Column("fit_pv_area_m2", "Float64", "m²", "可装阵列面积(㎡)", "Array field of every module that fits"),
+    Column("n_modules", "Int64", "", "安装组件数", "Modules installed under the scenario"),
+    Column("pv_area_m2", "Float64", "m²", "光伏占用面积(㎡)", "Array field of the installed modules: the required area in whole modules, capped by what fits"),
     Column("policy_exceeds_fit", "boolean", "", "要求超出可装", "The policy asks for more area than physically fits"),
-    Column("capacity_kw", "Float64", "kW", "装机容量(kW)", "DC capacity at the scenario's coverage"),
+    Column("capacity_kw", "Float64", "kW", "装机容量(kW)", "DC capacity: installed modules × module watts"),
     Column("annual_kwh", "Float64", "kWh", "年发电量(kWh)", "AC energy in the weather year"),
     *[
         Column(m, "Float64", "kWh", f"{int(m[-2:])}月发电量(kWh)", f"AC energy in month {int(m[-2:])}")
@@ -81,7 +88,7 @@ _ROOFS = [
     Column("specific_yield_kwh_per_kwp", "Float64", "kWh/kWp", "等效利用小时(kWh/kWp)", "annual_kwh / capacity_kw"),
     Column("performance_ratio", "Float64", "", "系统效率PR", "Specific yield / plane-of-array insolation in kWh/m² per kW/m²"),
     Column("co2_t", "Float64", "t/yr", "年减排CO2(吨)", "annual_kwh × grid emission factor"),
-    Column("status", "string", "", "状态", "sized / not required / too small / rejected"),
+    Column("status", "string", "", "状态", "sized / not required / too small / excluded / rejected"),
     Column("reject_reason", "string", "", "剔除原因", "Why the input geometry could not be used"),
     Column("geometry_note", "string", "", "几何说明", "Repairs made to the input geometry"),
 ]
@@ -114,12 +121,20 @@ _CLASSIFICATION = [
     Column("n_usable", "Int64", "", "几何可用数", "Of those, buildings with a usable footprint"),
 ]
 
+_PANELS = [
+    Column("building_id", "string", "", "建筑编号", "Building the module sits on"),
+    Column("plane", "Int64", "", "阵列面", "Plane of the roof (0, or 0/1 for pitched and metal roofs)"),
+    Column("row", "Int64", "", "排", "Row number from the front (south or eave) row"),
+    Column("order", "Int64", "", "序号", "Placement order on the plane"),
+]
+
 LAYERS: dict[str, list[Column]] = {
     "roofs": _ROOFS,
     "streets": _ROLLUP,
     "district": _ROLLUP,
     "summary": _ROLLUP,
     "classification": _CLASSIFICATION,
+    "panels": _PANELS,
 }
 
 

@@ -7,11 +7,13 @@ them from shading each other.  The PV area a scenario asks for is
 ``policy_ratio × area_m2``; what is installed is that area capped by the
 usable area after setbacks (``pv_area_m2``).  Where the policy asks for more
 than fits, ``policy_exceeds_fit`` is set and the roof carries what fits.
+``fit_pv_area_m2`` is the array field of every module that physically fits.
 
-Capacity follows from the array field's power density (W of modules per m² of
-horizontal roof given to PV, from :mod:`pvsite.mounting`)::
+Capacity is counted in whole modules placed by :mod:`pvsite.layout` (row by
+row inside each usable polygon): a roof takes modules until their array field
+reaches the required area, capped by what fits::
 
-    capacity_kw = Σ_planes  pv_area_m2 × area_share × power_density_w_per_m2 / 1000
+    capacity_kw = n_modules × module W / 1000
 """
 
 from __future__ import annotations
@@ -136,53 +138,89 @@ def policy_ratios(roofs: pd.DataFrame, rules: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({"policy_ratio": ratio, "policy_rule": rule_text}, index=roofs.index)
 
 
-def size_roofs(roofs: pd.DataFrame, planes: pd.DataFrame, ratios: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """PV area and DC capacity per roof and per plane.
+def size_roofs(
+    roofs: pd.DataFrame, planes: pd.DataFrame, ratios: pd.DataFrame, no_pv=None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Modules, PV area and DC capacity per roof and per plane.
+
+    The policy asks for ``required_pv_area_m2 = policy_ratio × area_m2`` of
+    array field.  Each roof takes whole modules from the layout, row by row
+    from the front row of its best-facing plane, until their array field
+    (``n_modules × field_area_per_module_m2``) reaches the required area,
+    capped by the modules that physically fit
+    (:func:`pvsite.layout.modules_for_policy`).  Hence
+    ``capacity_kw = n_modules × module W``.
 
     Parameters
     ----------
     roofs : DataFrame
-        Needs ``area_m2`` [m²] and ``usable_area_m2`` [m²].
+        Needs ``area_m2`` [m²].
     planes : DataFrame
-        One row per PV plane: ``roof_index``, ``area_share`` [-],
-        ``power_density_w_per_m2`` [W/m²], ``ground_coverage_ratio`` [-].
+        From :func:`pvsite.layout.layout_roofs`: ``roof_index``, ``plane``,
+        ``azimuth_deg`` [°], ``modules_fit`` [-], ``field_area_per_module_m2``
+        [m²], ``module_power_w`` [W], ``ground_coverage_ratio`` [-].
     ratios : DataFrame
         From :func:`policy_ratios`.
+    no_pv : array of bool, optional
+        Roofs that must carry no PV (excluded), aligned with ``roofs``.
 
     Returns
     -------
     roofs : DataFrame
         Adds ``policy_ratio``, ``policy_rule``, ``required_pv_area_m2``,
-        ``pv_area_m2``, ``policy_exceeds_fit``, ``capacity_kw``,
-        ``ground_coverage_ratio``, ``power_density_w_per_m2`` (area-weighted
-        over the roof's planes).
+        ``fit_pv_area_m2`` (array field of every module that fits),
+        ``modules_fit``, ``n_modules``, ``pv_area_m2``, ``policy_exceeds_fit``,
+        ``capacity_kw``, ``ground_coverage_ratio`` (module area per m² of
+        array field) and ``power_density_w_per_m2`` (W per m² of array
+        field), the last two from the installed (else fitting) modules.
     planes : DataFrame
-        Adds ``pv_area_m2`` and ``capacity_kw`` per plane.
+        Adds ``n_modules``, ``pv_area_m2`` and ``capacity_kw`` per plane.
     """
+    from pvsite import layout
+
     roofs = roofs.copy()
     roofs["policy_ratio"] = ratios["policy_ratio"]
     roofs["policy_rule"] = ratios["policy_rule"]
     area = roofs["area_m2"].astype(float).fillna(0.0)
-    usable = roofs["usable_area_m2"].astype(float).fillna(0.0)
     required = roofs["policy_ratio"] * area
     roofs["required_pv_area_m2"] = required
-    roofs["pv_area_m2"] = np.minimum(required, usable)
-    roofs["policy_exceeds_fit"] = (required > usable + 1e-6) & (roofs["policy_ratio"] > 0)
+    asked = required.copy()
+    if no_pv is not None:
+        asked[np.asarray(no_pv, dtype=bool)] = 0.0
 
     planes = planes.copy()
-    roof_pv = roofs["pv_area_m2"].reindex(planes["roof_index"]).to_numpy()
-    planes["pv_area_m2"] = roof_pv * planes["area_share"].to_numpy()
-    planes["capacity_kw"] = planes["pv_area_m2"] * planes["power_density_w_per_m2"] / 1000.0
+    planes["n_modules"] = layout.modules_for_policy(planes, asked)
+    cell = planes["field_area_per_module_m2"].astype(float)
+    planes["pv_area_m2"] = planes["n_modules"] * cell
+    planes["capacity_kw"] = planes["n_modules"] * planes["module_power_w"].astype(float) / 1000.0
+    planes["_fit_area"] = planes["modules_fit"] * cell
+    planes["_fit_kw"] = planes["modules_fit"] * planes["module_power_w"].astype(float) / 1000.0
+    planes["_module_m2"] = planes["ground_coverage_ratio"].astype(float) * cell
 
-    per_roof = planes.groupby("roof_index").agg(
-        capacity_kw=("capacity_kw", "sum"),
-    )
-    weighted = planes.assign(
-        _gcr=planes["ground_coverage_ratio"] * planes["area_share"],
-        _pd=planes["power_density_w_per_m2"] * planes["area_share"],
-    ).groupby("roof_index")[["_gcr", "_pd", "area_share"]].sum()
-    roofs["capacity_kw"] = per_roof["capacity_kw"].reindex(roofs.index).fillna(0.0)
-    share = weighted["area_share"].reindex(roofs.index)
-    roofs["ground_coverage_ratio"] = (weighted["_gcr"].reindex(roofs.index) / share)
-    roofs["power_density_w_per_m2"] = (weighted["_pd"].reindex(roofs.index) / share)
+    sums = planes.groupby("roof_index")[
+        ["n_modules", "modules_fit", "pv_area_m2", "capacity_kw", "_fit_area", "_fit_kw"]
+    ].sum()
+    inst_module_m2 = (planes["_module_m2"] * planes["n_modules"]).groupby(planes["roof_index"]).sum()
+    fit_module_m2 = (planes["_module_m2"] * planes["modules_fit"]).groupby(planes["roof_index"]).sum()
+
+    def col(values) -> pd.Series:
+        """Per-roof sum aligned with ``roofs`` (roofs without planes get 0)."""
+        series = sums[values] if isinstance(values, str) else values
+        return series.reindex(roofs.index).fillna(0.0)
+
+    roofs["modules_fit"] = col("modules_fit").astype(int)
+    roofs["n_modules"] = col("n_modules").astype(int)
+    roofs["fit_pv_area_m2"] = col("_fit_area")
+    roofs["pv_area_m2"] = col("pv_area_m2")
+    roofs["capacity_kw"] = col("capacity_kw")
+    roofs["policy_exceeds_fit"] = (required > roofs["fit_pv_area_m2"] + 1e-6) & (roofs["policy_ratio"] > 0)
+
+    use_inst = roofs["n_modules"] > 0
+    field_area = np.where(use_inst, roofs["pv_area_m2"], roofs["fit_pv_area_m2"])
+    kw = np.where(use_inst, roofs["capacity_kw"], col("_fit_kw"))
+    module_m2 = np.where(use_inst, col(inst_module_m2), col(fit_module_m2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        roofs["ground_coverage_ratio"] = np.where(field_area > 0, module_m2 / field_area, np.nan)
+        roofs["power_density_w_per_m2"] = np.where(field_area > 0, kw * 1000.0 / field_area, np.nan)
+    planes = planes.drop(columns=["_fit_area", "_fit_kw", "_module_m2"])
     return roofs, planes

@@ -70,12 +70,14 @@ def block_streets() -> str:
                    f"{_n(tot.annual_mwh)} MWh/yr, {_n(tot.co2_t)} tCO2/yr, "
                    f"{_n(tot.share_of_target_pct, 1)} % of the district target; "
                    f"{_n(tot.n_sized)} of {_n(tot.n_buildings)} roofs carry PV. Largest three:\n")
-        out.append("| building | class | rule | roof m² | usable m² | ratio | PV area m² | kW | kWh/yr | kWh/kWp |")
-        out.append("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        out.append("| building | class | rule | roof | roof m² | usable m² | ratio | required m² | modules (fit) "
+                   "| PV area m² | kW | kWh/yr | kWh/kWp |")
+        out.append("|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for _, r in sel.sort_values(["capacity_kw", "building_id"], ascending=[False, True]).head(3).iterrows():
             name = r["name"] if isinstance(r["name"], str) and r["name"] else r.building_id
-            out.append(f"| {name} | {r.class_zh} | `{r.class_rule}` | {_n(r.area_m2)} | {_n(r.usable_area_m2)} "
-                       f"| {r.policy_ratio:.0%} | {_n(r.pv_area_m2)} | {_n(r.capacity_kw, 1)} "
+            out.append(f"| {name} | {r.class_zh} | `{r.class_rule}` | {r.roof_type} | {_n(r.area_m2)} "
+                       f"| {_n(r.usable_area_m2)} | {r.policy_ratio:.0%} | {_n(r.required_pv_area_m2)} "
+                       f"| {r.n_modules} ({r.modules_fit}) | {_n(r.pv_area_m2)} | {_n(r.capacity_kw, 1)} "
                        f"| {_n(r.annual_kwh)} | {_n(r.specific_yield_kwh_per_kwp)} |")
         out.append("")
     return "\n".join(out).rstrip()

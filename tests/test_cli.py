@@ -58,10 +58,18 @@ def test_capacity_follows_policy_and_fit(street_run):
     roofs = _read(out, "roofs")
     sized = roofs[roofs.capacity_kw > 0]
     assert len(sized) > 0
-    # nothing exceeds what its usable area can hold; PV area = min(ratio × area, usable)
-    assert (roofs.pv_area_m2 <= roofs.usable_area_m2 + 1e-6).all()
-    expected = (roofs.policy_ratio * roofs.area_m2).clip(upper=roofs.usable_area_m2)
-    assert roofs.pv_area_m2.to_numpy() == pytest.approx(expected.to_numpy(), abs=1e-6)
+    # capacity is whole modules; nothing exceeds what physically fits
+    assert roofs.capacity_kw.to_numpy() == pytest.approx(roofs.n_modules.to_numpy() * 0.55)
+    assert (roofs.n_modules <= roofs.modules_fit).all()
+    assert (roofs.pv_area_m2 <= roofs.fit_pv_area_m2 + 1e-6).all()
+    # the policy area is met in whole modules (at most one module's field over) unless it does not fit
+    required = roofs.policy_ratio * roofs.area_m2
+    met = ~roofs.policy_exceeds_fit & (roofs.n_modules > 0)
+    cell = roofs.pv_area_m2 / roofs.n_modules.where(roofs.n_modules > 0)
+    assert (roofs.pv_area_m2[met] >= required[met] - 1e-6).all()
+    assert (roofs.pv_area_m2[met] < required[met] + cell[met] + 1e-6).all()
+    short = roofs.policy_exceeds_fit
+    assert (roofs.n_modules[short] == roofs.modules_fit[short]).all()
     # only classes the default scenario (plan-2025) names get PV
     assert set(sized.building_class) <= {"public_institution", "factory", "other_public"}
     assert (sized[sized.building_class == "other_public"].is_new).all()
@@ -126,3 +134,46 @@ def test_bund_every_building_out(shared_data, tmp_path):
     sized = roofs[roofs.capacity_kw > 0]
     assert len(sized) > 5000
     assert (sized.capacity_kw * 1000 / sized.usable_area_m2 <= 550 / (2.279 * 1.134) + 1e-6).all()
+
+
+def test_bund_heritage_roofs_carry_no_pv(shared_data, tmp_path):
+    src = shared_data / "footprints" / "shanghai_bund_buildings.gpkg"
+    heritage = shared_data / "constraints" / "shanghai_heritage_osm.gpkg"
+    out = tmp_path / "bund_heritage.gpkg"
+    result = CliRunner().invoke(main, ["run", "--footprints", str(src), "--scenario", "technical-max",
+                                       "--exclude", str(heritage), "--no-panels", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    roofs = _read(out, "roofs")
+    assert len(roofs) == 10_613
+    excl = roofs[roofs.excluded]
+    # polygons covering ≥ 5 % of a roof (411) ∪ roofs containing a heritage point (43) = 432
+    assert len(excl) == 432
+    assert (excl.capacity_kw == 0).all() and (excl.status == "excluded").all()
+    assert excl.exclusion_reason.str.startswith("heritage:").all()
+    assert (roofs[~roofs.excluded].capacity_kw > 0).sum() > 5000
+    info = _read(out, "run_info").set_index("key")["value"]
+    assert info["n_excluded"] == "432"
+    # no roof holds more than its layout: kW per m² of footprint bounded by the module's own density
+    assert (roofs.capacity_kw * 1000 / roofs.area_m2 <= 550 / (2.279 * 1.134)).all()
+
+
+def test_district_selection_and_registry(shared_data, tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    out = tmp_path / "cn.gpkg"
+    boundaries = shared_data / "boundaries" / "shanghai_districts_gcj02.geojson"
+    schools = shared_data / "sites" / "changning_schools_bd09.csv"
+    result = CliRunner().invoke(main, [
+        "run", "--district", "长宁区", "--district-boundaries", f"{boundaries}:gcj02",
+        "--registry", f"{schools}:bd09", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    roofs = pyogrio.read_dataframe(out, layer="roofs")
+    outline = gpd.read_file(shared_data / "boundaries" / "changning_boundary_wgs84.geojson").to_crs(roofs.crs)
+    inside = shapely.contains(outline.geometry.union_all(), shapely.point_on_surface(roofs.geometry.to_numpy()))
+    assert 0 < len(roofs) < 3518 and inside.all()
+    entries = _read(out, "registry_entries")
+    assert len(entries) == 34  # every registry entry is accounted for, matched or not
+    assert entries.status.str.match(r"^(contains|nearest|unmatched)").all()
+    tagged = roofs[roofs.class_rule.str.startswith("registry:")]
+    assert (tagged.building_type == "school").all()

@@ -286,3 +286,60 @@ def test_plausible_lonlat_passes(changning):
     _, wgs = changning
     C.check_lonlat_plausible(wgs, "changning.geojson")  # no error
     C.check_lonlat_plausible(wgs.to_crs(32651), "projected is not checked")
+
+
+@pytest.mark.parametrize(
+    ("bounds", "swapped"),
+    [
+        ((31.2, 121.4, 31.3, 121.5), True),  # Changning with lat as x
+        ((121.4, 31.2, 121.5, 31.3), False),  # the right order
+        ((50.0, 10.0, 51.0, 11.0), False),  # |lon| ≤ 90°: cannot be told apart
+        ((31.2, 121.4, 31.3, 181.0), False),  # y beyond 180°: not a longitude either
+        ((95.0, 121.4, 96.0, 121.5), False),  # x beyond 90°: not a latitude
+    ],
+)
+def test_lonlat_swapped(bounds, swapped):
+    assert C.lonlat_swapped(bounds) is swapped
+
+
+def test_swapped_axes_message():
+    g = gpd.GeoDataFrame(geometry=[_square(31.20, 121.40, 0.001)], crs="EPSG:4490")
+    with pytest.raises(InputError) as exc:
+        C.check_lonlat_plausible(g, "latlon.gpkg")
+    msg = str(exc.value)
+    assert "latlon.gpkg" in msg and "not lon/lat" in msg and "axes look swapped" in msg
+    assert "longitude first" in msg and "EPSG:45" not in msg
+
+
+def test_degrees_under_projected_crs_raise():
+    deg = gpd.GeoDataFrame(geometry=[_square(121.40, 31.20, 0.0003)], crs="EPSG:4326")
+    # EPSG:4549 puts (121.4 m, 31.2 m) ≈ 500 km west of 120°E at the equator: 24° south of its area of use
+    with pytest.raises(InputError) as exc:
+        C.check_projected_plausible(deg.set_crs(4549, allow_override=True), "deg.gpkg")
+    msg = str(exc.value)
+    assert "deg.gpkg" in msg and "EPSG:4549" in msg and "look like lon/lat" in msg
+    assert "--crs EPSG:4490" in msg and "24° outside" in msg
+    # EPSG:3857's area is the world and UTM 51N's reaches the equator (the point lies 1.5° west of
+    # 120°E, within the margin): the sub-metre extent gives them away
+    for epsg in (3857, 32651):
+        with pytest.raises(InputError, match="smaller than any building"):
+            C.check_projected_plausible(deg.set_crs(epsg, allow_override=True), "deg.gpkg")
+
+
+def test_projected_crs_of_the_wrong_zone_raise():
+    g = gpd.GeoDataFrame(geometry=[_square(121.40, 31.20, 0.001)], crs="EPSG:4326")
+    # eastings with the zone prefix 40 (x ≈ 40.5e6 m) labelled as the prefix-less EPSG:4549
+    wrong = g.to_crs(4528).set_crs(4549, allow_override=True)
+    with pytest.raises(InputError) as exc:
+        C.check_projected_plausible(wrong, "zone.gpkg")
+    msg = str(exc.value)
+    assert "do not fit the declared CRS EPSG:4549" in msg and "EPSG:4528" in msg
+
+
+def test_plausible_projected_passes(changning):
+    _, wgs = changning
+    for epsg in (4549, 4550, 32651, 3857):  # Changning (121.4°E) lies in or within 2° of each area
+        C.check_projected_plausible(wgs.to_crs(epsg), "changning.gpkg")
+    C.check_projected_plausible(wgs, "geographic is not checked")
+    # a 0.5 m × 0.5 m feature far from lon/lat-sized coordinates is not taken for degrees
+    C.check_projected_plausible(gpd.GeoDataFrame(geometry=[_square(540_000, 3_455_000, 0.5)], crs=4549))

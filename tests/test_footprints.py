@@ -11,6 +11,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+import shapely.affinity
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, Polygon
 
@@ -197,9 +198,10 @@ def test_declared_crs_wins_over_argument(tmp_path):
 def test_bad_geometries_kept_with_reason_or_repaired(tmp_path):
     bowtie = Polygon([(0, 0), (2, 2), (2, 0), (0, 2), (0, 0)])
     z_square = Polygon([(10, 0, 5), (11, 0, 5), (11, 1, 5), (10, 1, 5)])
+    geoms = [shapely.box(0, 0, 3, 4), bowtie, Point(1, 1), Polygon(), z_square]
     src = gpd.GeoDataFrame(
         {"id": ["ok", "bow", "pt", "empty", "z"]},
-        geometry=[shapely.box(0, 0, 3, 4), bowtie, Point(1, 1), Polygon(), z_square],
+        geometry=[shapely.affinity.translate(g, X0, Y0) for g in geoms],  # in Changning, EPSG:4549 metres
         crs="EPSG:4549",
     )
     path = write(src, tmp_path / "bad.gpkg")
@@ -218,7 +220,8 @@ def test_bad_geometries_kept_with_reason_or_repaired(tmp_path):
 
 
 def test_null_geometry_kept(tmp_path):
-    src = gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=[shapely.box(0, 0, 1, 1), None], crs="EPSG:4549")
+    src = gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=[shapely.box(X0, Y0, X0 + 1, Y0 + 1), None],
+                           crs="EPSG:4549")
     path = write(src, tmp_path / "null.geojson")
     gdf, _ = read_footprints(path)
     assert gdf["reject_reason"].iloc[1] == "no geometry" and pd.isna(gdf["reject_reason"].iloc[0])
@@ -392,3 +395,163 @@ def test_osm_buildings(shared_data):
     assert meta["n_rejected"] == 12 and meta["n_repaired"] == 11
     assert gdf.geometry[unreadable].isna().all()
     assert gdf.geometry[gdf["reject_reason"].isna()].is_valid.all()
+
+
+# ---------------------------------------------------------------------------
+# Layer choice, text encoding, truncated Shapefiles, CRS plausibility
+# ---------------------------------------------------------------------------
+
+
+def lonlat_frame() -> gpd.GeoDataFrame:
+    """Three ≈ 28 m × 33 m buildings in Changning, lon/lat (EPSG:4326)."""
+    boxes = [shapely.box(121.42 + 0.001 * i, 31.21, 121.4203 + 0.001 * i, 31.2103) for i in range(3)]
+    return gpd.GeoDataFrame({"名称": ["甲", "乙", "丙"]}, geometry=boxes, crs="EPSG:4326")
+
+
+def test_generic_typed_buildings_layer_is_not_mistaken_for_streets(tmp_path):
+    # a MultiPolygon among Polygons makes the layer 'Unknown'; `streets` is the only POLYGON-typed layer
+    path = tmp_path / "generic.gpkg"
+    gdf = survey_frame()
+    gdf.loc[1, "geometry"] = shapely.MultiPolygon([gdf.geometry.iloc[1]])
+    write(gdf, path, layer="buildings", geometry_type="Unknown")
+    write(survey_frame().iloc[:2], path, layer="streets")
+    _, meta = read_footprints(path)
+    assert meta["layer"] == "buildings" and meta["n_features"] == 5
+    # not called `buildings`: the only candidate beside known non-building layers is taken
+    other = tmp_path / "blds.gpkg"
+    write(gdf, other, layer="jianzhu", geometry_type="Unknown")
+    write(survey_frame().iloc[:2], other, layer="streets")
+    write(survey_frame().iloc[:1], other, layer="district")
+    _, meta = read_footprints(other)
+    assert meta["layer"] == "jianzhu" and meta["n_features"] == 5
+    # two candidates: refuse, listing the layers and the option
+    write(survey_frame().iloc[:3], other, layer="jianzhu_2019")
+    with pytest.raises(InputError) as err:
+        read_footprints(other)
+    msg = str(err.value)
+    assert "jianzhu (Unknown)" in msg and "jianzhu_2019" in msg and "--layer NAME" in msg
+
+
+def test_layer_without_geometry_is_refused(tmp_path):
+    path = write(survey_frame(), tmp_path / "t.gpkg", layer="buildings")
+    pyogrio.write_dataframe(pd.DataFrame({"key": ["a"]}), path, layer="notes")
+    with pytest.raises(InputError) as err:
+        read_footprints(path, layer="notes")
+    assert "'notes' is an attribute table" in str(err.value)
+    assert "Layers with geometry: buildings (Polygon)" in str(err.value)
+    _, meta = read_footprints(path)  # the table is never a candidate
+    assert meta["layer"] == "buildings"
+
+
+def raw_text_shapefile(tmp_path, name, raw: bytes, cpg):
+    """Two buildings whose NAME is the given bytes (written via latin-1), with the given .cpg (None: none)."""
+    path = tmp_path / f"{name}.shp"
+    src = gpd.GeoDataFrame({"NAME": ["ok", raw.decode("latin-1")], "USE": ["school", "office"]},
+                           geometry=survey_frame().geometry.iloc[:2].to_list(), crs="EPSG:4549")
+    write(src, path, encoding="ISO-8859-1")
+    path.with_suffix(".cpg").unlink(missing_ok=True)
+    if cpg is not None:
+        path.with_suffix(".cpg").write_text(cpg, encoding="ascii")
+    return path
+
+
+@pytest.mark.parametrize("engine", ["pyogrio", "fiona"])
+def test_undecodable_text_names_field_row_and_bytes(tmp_path, engine):
+    # 0xFF is a lead byte neither in UTF-8 nor in GBK (nor GB18030, Big5): nothing to suggest
+    path = raw_text_shapefile(tmp_path, "garbled", b"\xff\xfe school", cpg=None)
+    with pytest.raises(InputError) as err:
+        read_footprints(path, engine=engine)
+    msg = str(err.value)
+    assert str(path) in msg and "cannot be decoded as UTF-8 or GBK" in msg
+    assert "field 'NAME', source_row 1 (bytes ff fe 20 73" in msg and "--encoding gbk|utf-8|gb18030" in msg
+
+
+def test_wrong_cpg_suggests_the_encoding_that_fits_and_argument_overrides(tmp_path):
+    path = raw_text_shapefile(tmp_path, "wrongcpg", "区教育局".encode("gbk"), cpg="UTF-8")
+    with pytest.raises(InputError) as err:
+        read_footprints(path)
+    msg = str(err.value)
+    assert "cannot be decoded as UTF-8" in msg and "source_row 1" in msg
+    assert "wrongcpg.cpg declares 'UTF-8'" in msg and "--encoding gbk" in msg
+    gdf, meta = read_footprints(path, encoding="gbk")  # the stated encoding overrides the wrong .cpg
+    assert gdf["name"].tolist() == ["ok", "区教育局"]
+    assert meta["encoding_basis"] == "argument (overrides .cpg)"
+    assert any("overrides wrongcpg.cpg" in w for w in meta["warnings"])
+    # GDAL would drop the undecodable bytes with a warning; pvsite decodes strictly
+    path.with_suffix(".cpg").write_text("GBK", encoding="ascii")
+    gdf, meta = read_footprints(path)
+    assert gdf["name"].iloc[1] == "区教育局" and meta["encoding_basis"] == ".cpg"
+
+
+def test_cpg_code_page_numbers(tmp_path):
+    path = raw_text_shapefile(tmp_path, "cp", "华东医院".encode("gbk"), cpg="ANSI 936")
+    gdf, meta = read_footprints(path)
+    assert gdf["name"].iloc[1] == "华东医院" and meta["encoding"] == "ANSI 936"
+    path.with_suffix(".cpg").write_text("no-such-codepage", encoding="ascii")
+    with pytest.raises(InputError, match="'no-such-codepage', which pvsite does not know"):
+        read_footprints(path)
+
+
+def test_unknown_encoding_is_config_error(tmp_path):
+    path = raw_text_shapefile(tmp_path, "nocpg", "区".encode("gbk"), cpg=None)
+    with pytest.raises(ConfigError) as err:
+        read_footprints(path, encoding="gbk-typo")
+    assert "--encoding 'gbk-typo'" in str(err.value) and "gb18030" in str(err.value)
+
+
+def test_truncated_shapefile_is_refused(tmp_path):
+    path = write(survey_frame(), tmp_path / "cut.shp", encoding="gbk")
+    data = path.read_bytes()
+    # 100-byte header + 5 records of 8 + (4 + 32 + 4 + 4 + 4 + 5 × 16) = 136 bytes each
+    assert len(data) == 100 + 5 * 136
+    path.write_bytes(data[:100 + 2 * 136 + 50])  # records 0 and 1 whole, record 2 cut
+    with pytest.raises(InputError) as err:
+        read_footprints(path)
+    assert "cut.shp is truncated (3 of 5 records missing)" in str(err.value)
+    assert "Re-export" in str(err.value)
+    path.write_bytes(data[:-1])  # only the last vertex of the last record cut
+    with pytest.raises(InputError, match=r"\(1 of 5 records missing\)"):
+        read_footprints(path)
+
+
+def test_swapped_lonlat_is_reported_as_swapped(tmp_path):
+    gdf = lonlat_frame()
+    gdf.geometry = shapely.transform(np.asarray(gdf.geometry.values), lambda xy: xy[:, ::-1])
+    with pytest.raises(InputError) as err:
+        read_footprints(write(gdf, tmp_path / "latlon.gpkg"))
+    msg = str(err.value)
+    assert "not lon/lat" in msg and "axes look swapped (x = latitude, y = longitude)" in msg
+    assert "EPSG:4549" not in msg  # no projected-CRS advice
+
+
+def test_degrees_under_a_projected_crs_are_refused(tmp_path):
+    path = write(lonlat_frame().set_crs("EPSG:4549", allow_override=True), tmp_path / "deg.gpkg")
+    with pytest.raises(InputError) as err:
+        read_footprints(path)
+    msg = str(err.value)
+    assert "EPSG:4549" in msg and "look like lon/lat degrees" in msg and "--crs EPSG:4490" in msg
+    # the suggested --crs replaces the wrong label (with a warning) because the coordinates fit it
+    gdf, meta = read_footprints(path, crs="EPSG:4490")
+    assert meta["crs"] == "EPSG:4490"
+    assert any("crs='EPSG:4490' replaces the CRS EPSG:4549" in w for w in meta["warnings"])
+    # a --crs that fits no better does not replace it: the original error stands
+    with pytest.raises(InputError, match="EPSG:4549"):
+        read_footprints(path, crs="EPSG:32651")
+
+
+def test_pudong_beyond_the_zone_edge_is_accepted(tmp_path):
+    # EPSG:4549's area of use ends at 121.5°E; Pudong (121.9°E) is routinely surveyed in it
+    pudong = gpd.GeoDataFrame({"名称": ["a"]}, geometry=[shapely.box(121.90, 31.10, 121.9003, 31.1003)],
+                              crs="EPSG:4326").to_crs("EPSG:4549")
+    gdf, meta = read_footprints(write(pudong, tmp_path / "pudong.gpkg"))
+    assert meta["crs"] == "EPSG:4549" and gdf.geometry.iloc[0].area == pytest.approx(pudong.area.iloc[0])
+
+
+def test_footprint_warnings_are_in_meta(tmp_path):
+    src = survey_frame()
+    src["编号"] = ["A", "A", "B", "C", "D"]
+    src.geometry = shapely.force_3d(np.asarray(src.geometry.values), 10.0)
+    _, meta = read_footprints(write(src, tmp_path / "w.gpkg"))
+    assert any("5 feature(s) had Z/M coordinates" in w for w in meta["warnings"])
+    assert any("'A' ×2" in w for w in meta["warnings"])
+    assert all(isinstance(w, str) for w in meta["warnings"])

@@ -294,3 +294,32 @@ def test_install_script_exits_0_with_reason_when_it_cannot_install(tmp_path):
                        env=env, timeout=60)
     assert r.returncode == 0
     assert "SKIPPED" in r.stdout and "QGIS tests will be skipped" in r.stdout
+
+
+def test_district_output_renders_in_real_qgis(tmp_path):
+    """The real pipeline's output on the sample district opens styled in QGIS; the PNG goes to outputs/."""
+    reason = _pyqgis_missing()
+    if reason:
+        pytest.skip(reason)
+    from pvsite import output, pipeline
+    from pvsite.config import Config
+
+    path = tmp_path / "pvsite_district.gpkg"
+    output.write_result(path, pipeline.run(Config()))
+    qgs = path.with_suffix(".qgs")
+    out = REPO / "outputs"
+    out.mkdir(exist_ok=True)
+    png = out / "pvsite_district.png"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    r = subprocess.run([SYSTEM_PY, str(CHECK), str(path), str(qgs), str(png)],
+                       capture_output=True, text=True, env=env, timeout=600, cwd=REPO)
+    assert r.stdout.strip(), r.stderr[-3000:]
+    report = json.loads(r.stdout[r.stdout.index("{"):])
+    failed = [c for c in report["checks"] if not c["ok"]]
+    assert r.returncode == 0 and not failed, json.dumps(failed, ensure_ascii=False, indent=1)
+    names = {c["check"] for c in report["checks"]}
+    for layer in ("roofs", "streets", "district", "panels", "summary", "run_info"):
+        assert any(n.startswith(f"gpkg:{layer}:") for n in names), layer
+    assert "project:read" in names
+    assert png.stat().st_size > 50_000

@@ -79,30 +79,48 @@ def test_size_roofs_hand_computed():
     policy = load_preset("policy", "changning-2023")
     _, rules = scenario_rules(policy, "plan-2025")
     ratios = policy_ratios(roofs, rules)
-    # one flat plane (132 W/m²) per roof, except roof 12: two metal planes 200 W/m² each half
+    # Flat roofs: one south plane, 4.0 m² of array field per 550 W module.
+    # Roof 12 (factory): two metal planes facing east/west, 2.6 m² per module, 500 fit on each.
     planes = pd.DataFrame(
         {
             "roof_index": [10, 11, 12, 12, 13, 14, 15, 16],
             "plane": [0, 0, 0, 1, 0, 0, 0, 0],
-            "area_share": [1, 1, 0.5, 0.5, 1, 1, 1, 1.0],
-            "power_density_w_per_m2": [132.0, 132.0, 200.0, 200.0, 132.0, 132.0, 132.0, 132.0],
-            "ground_coverage_ratio": [0.62, 0.62, 0.94, 0.94, 0.62, 0.62, 0.62, 0.62],
+            "azimuth_deg": [180, 180, 90, 270, 180, 180, 180, 180.0],
+            "modules_fit": [150, 60, 500, 500, 150, 150, 100, 50],
+            "field_area_per_module_m2": [4.0, 4.0, 2.6, 2.6, 4.0, 4.0, 4.0, 4.0],
+            "module_power_w": [550.0] * 8,
+            "ground_coverage_ratio": [0.65, 0.65, 0.97, 0.97, 0.65, 0.65, 0.65, 0.65],
         }
     )
     out, p = size_roofs(roofs, planes, ratios)
-    # school: 50 % of 1000 m² = 500 m² ≤ 814 usable → 500 × 132 W = 66 kW
+    # school: 50 % of 1000 m² = 500 m² → ceil(500 / 4) = 125 modules → 68.75 kW
+    assert out.loc[10, "n_modules"] == 125
     assert out.loc[10, "pv_area_m2"] == pytest.approx(500.0)
-    assert out.loc[10, "capacity_kw"] == pytest.approx(66.0)
+    assert out.loc[10, "capacity_kw"] == pytest.approx(68.75)
     assert not out.loc[10, "policy_exceeds_fit"]
-    # government (existing): asks 500 m², only 300 fits → 300 × 132 = 39.6 kW, flagged
-    assert out.loc[11, "pv_area_m2"] == pytest.approx(300.0)
-    assert out.loc[11, "capacity_kw"] == pytest.approx(39.6)
+    # government (existing): asks 500 m², only 60 modules (240 m²) fit → 33 kW, flagged
+    assert out.loc[11, "n_modules"] == 60 and out.loc[11, "capacity_kw"] == pytest.approx(33.0)
+    assert out.loc[11, "fit_pv_area_m2"] == pytest.approx(240.0)
     assert out.loc[11, "policy_exceeds_fit"]
-    # factory: 2000 m² split over two planes at 200 W/m² → 400 kW
-    assert out.loc[12, "capacity_kw"] == pytest.approx(400.0)
-    assert p.loc[p.roof_index == 12, "capacity_kw"].tolist() == pytest.approx([200.0, 200.0])
-    # new office 30 % of 800 = 240 m² → 31.68 kW
-    assert out.loc[13, "capacity_kw"] == pytest.approx(31.68)
+    # factory: 2000 m² → plane 0 full (500 modules, 1300 m²), plane 1 ceil(700 / 2.6) = 270
+    assert p.loc[p.roof_index == 12, "n_modules"].tolist() == [500, 270]
+    assert out.loc[12, "capacity_kw"] == pytest.approx(770 * 0.55)
+    # new office: 30 % of 800 = 240 m² → 60 modules → 33 kW
+    assert out.loc[13, "capacity_kw"] == pytest.approx(33.0)
     # no rule → nothing
     assert out.loc[[14, 15, 16], "capacity_kw"].tolist() == [0.0, 0.0, 0.0]
     assert out["capacity_kw"].sum() == pytest.approx(p["capacity_kw"].sum())
+    # power density of the installed field: 550 W / 4 m² = 137.5 W/m²
+    assert out.loc[10, "power_density_w_per_m2"] == pytest.approx(137.5)
+
+
+def test_excluded_roofs_carry_nothing():
+    roofs = _roofs()
+    _, rules = scenario_rules(load_preset("policy", "changning-2023"), "technical-max")
+    planes = pd.DataFrame({"roof_index": roofs.index, "plane": 0, "azimuth_deg": 180.0, "modules_fit": 100,
+                           "field_area_per_module_m2": 4.0, "module_power_w": 550.0,
+                           "ground_coverage_ratio": 0.65})
+    no_pv = np.array([True, False, False, False, False, False, True])
+    out, _ = size_roofs(roofs, planes, policy_ratios(roofs, rules), no_pv=no_pv)
+    assert out.loc[[10, 16], "capacity_kw"].tolist() == [0.0, 0.0]
+    assert (out.loc[[11, 12, 13, 14, 15], "n_modules"] > 0).all()
