@@ -36,7 +36,7 @@ def input_options(f):
                      help="Building footprints (GPKG/SHP/GeoJSON/FGB/Parquet/.osm.pbf). Default: the embedded sample district.")(f)
     f = click.option("--layer", default=None, help="Layer in a multi-layer footprint file.")(f)
     f = click.option("--encoding", default=None, help="Attribute encoding of a Shapefile without .cpg (e.g. gbk).")(f)
-    f = click.option("--crs", "crs", default=None, help="CRS to assume when the file has none (e.g. EPSG:4490).")(f)
+    f = click.option("--crs", "crs", default=None, help="CRS of the file when it has none, or when its declared CRS fails the plausibility checks (e.g. EPSG:4490).")(f)
     f = click.option("--streets", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="Street/town polygons (default: the footprint GPKG's 'streets' layer).")(f)
     f = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,

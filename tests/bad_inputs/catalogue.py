@@ -637,8 +637,6 @@ def b_out_suffix(tmp):
 # The catalogue
 # ---------------------------------------------------------------------------
 
-_WARNINGS_HIDDEN = ("pipeline.run does not log footprints.read_footprints' meta['warnings'] "
-                    "(see report: surface footprint warnings)")
 
 CASES: list[Case] = [
     # --- footprint files -----------------------------------------------------------
