@@ -164,11 +164,13 @@ def main():
               help="Datum of lon/lat --exclude files (default wgs84).")
 @click.option("--flag-exclusions", is_flag=True, help="Only flag excluded roofs; they keep their PV.")
 @click.option("--no-panels", is_flag=True, help="Do not write the panels layer (very large runs).")
+@click.option("--heights", "height_raster", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Building-height raster (metres above ground): measured heights and roof planes.")
 @verbosity
 @handle_errors
 def run(footprints, layer, encoding, crs, streets, config_path, datum, engine, street, scenario, policy,
         weather, out, overwrite, district, district_boundaries, bbox, within, overrides_csv, registries,
-        excludes, exclude_datum, flag_exclusions, no_panels, verbose, quiet):
+        excludes, exclude_datum, flag_exclusions, no_panels, height_raster, verbose, quiet):
     """Size every roof, simulate its yield and roll up toward the target; write a GeoPackage."""
     _setup_logging(verbose, quiet)
     from pvsite import output, pipeline, report
@@ -176,6 +178,8 @@ def run(footprints, layer, encoding, crs, streets, config_path, datum, engine, s
 
     cfg = _config(config_path, footprints, layer, encoding, crs, streets, weather, scenario, policy,
                   datum, engine, overrides_csv, registries, excludes, exclude_datum, flag_exclusions, no_panels)
+    if height_raster:
+        cfg = cfg.with_overrides(roof={"height_raster": str(height_raster)})
     selection = pipeline.Selection(street=street, district=district, district_boundaries=district_boundaries,
                                    bbox=tuple(bbox) if bbox else None, within=str(within) if within else None)
     if out is not None:

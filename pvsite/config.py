@@ -167,6 +167,12 @@ class RoofConfig:
         building layer).  1 km²: the largest single buildings in the world
         are ≈ 0.5–1 km² (pvsite assumption; the largest outline in the Bund
         data is 0.018 km²).
+    height_raster : str or None
+        Building-height raster (nDSM: metres above ground; any GDAL format
+        with a CRS).  When given, roofs get measured heights where
+        ``height_m`` is missing, and measured tilt/azimuth where the raster
+        shows a pitched or mono-pitch roof (:mod:`pvsite.heights`).
+        ``None``: assumed planes only.
     """
 
     setback_m: dict = field(
@@ -180,6 +186,7 @@ class RoofConfig:
     )
     min_part_area_m2: float = 2.5
     max_footprint_area_m2: float = 1.0e6
+    height_raster: str | None = None
 
 
 @dataclass(frozen=True)
@@ -433,6 +440,8 @@ def load_config(path: str | Path | None = None) -> Config:
 
     if inp.registries:
         resolved["registries"] = _rel(inp.registries)
+    if cfg.roof.height_raster and not Path(cfg.roof.height_raster).is_absolute():
+        cfg = replace(cfg, roof=replace(cfg.roof, height_raster=str(base / cfg.roof.height_raster)))
     if cfg.exclusions.layers:
         cfg = replace(cfg, exclusions=replace(cfg.exclusions, layers=_rel(cfg.exclusions.layers)))
     if cfg.weather.path and not Path(cfg.weather.path).is_absolute():

@@ -445,8 +445,8 @@ def _plane_polygons(roofs, planes, pos, flush, theta):
 
     Frame: ``a = (x − x0)·cosθ − (y − y0)·sinθ``, ``b = (x − x0)·sinθ +
     (y − y0)·cosθ`` with ``θ`` the grid bearing of the plane's azimuth, so
-    ``b`` points the way the modules face.  Flush planes keep the half of
-    the polygon on their side of the ridge.
+    ``b`` points the way the modules face.  Flush planes of two-plane roofs
+    keep the half of the polygon on their side of the ridge.
     """
     geoms = np.asarray(roofs["usable_geometry"].array, dtype=object)[pos]
     geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)
@@ -459,6 +459,10 @@ def _plane_polygons(roofs, planes, pos, flush, theta):
     rotated = np.column_stack([dx * c - dy * s, dx * s + dy * c])
     poly = shapely.set_coordinates(geoms.copy(), rotated) if len(coords) else geoms.copy()
 
+    # Only roofs with two flush planes are split at the ridge; a single flush
+    # plane (mono-pitch roof measured on a height raster) takes the whole roof.
+    n_on_roof = planes.groupby("roof_index")["plane"].transform("size").to_numpy()
+    flush = flush & (n_on_roof >= 2)
     if flush.any():
         fp = np.asarray(roofs.geometry.array, dtype=object)[pos[flush]]
         centre, _, _ = roofs_mod._rectangle_axis(shapely.minimum_rotated_rectangle(fp))

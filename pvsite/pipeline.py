@@ -29,7 +29,7 @@ import pvsite
 from pvsite import classify as classify_mod
 from pvsite import crs as crs_mod
 from pvsite import energy, footprints, layout, roofs as roofs_mod, sizing, streets as streets_mod
-from pvsite import exclusions as exclusions_mod, registry as registry_mod
+from pvsite import exclusions as exclusions_mod, heights, registry as registry_mod
 from pvsite import weather as weather_mod
 from pvsite.config import Config
 from pvsite.errors import ConfigError, InputError, SelectionError
@@ -303,6 +303,16 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None,
     say("屋顶可用面积与排布 usable roof area and module layout")
     gdf = roofs_mod.usable_roofs(gdf, config.roof)
     planes = roofs_mod.roof_planes(gdf, config.roof, config.mounting, site_lat, module)
+    if config.roof.height_raster:
+        surface = heights.roof_surface_from_raster(gdf, config.roof.height_raster)
+        fill = gdf["height_m"].isna() & surface["raster_height_m"].notna()
+        gdf.loc[fill, "height_m"] = surface.loc[fill, "raster_height_m"]
+        gdf["raster_roof_shape"] = surface["raster_roof_shape"]
+        planes = heights.apply_raster_planes(planes, surface, gdf, module, config.mounting)
+        log.warning("height raster %s: %s", Path(config.roof.height_raster).name,
+                    surface["raster_roof_shape"].value_counts().to_dict())
+    else:
+        gdf["raster_roof_shape"] = pd.NA
     planes, panels = layout.layout_roofs(gdf, planes, module, config.mounting, site_lat,
                                          panels=config.output.panels)
 

@@ -61,6 +61,7 @@ _ROOFS = [
     Column("area_m2", "Float64", "m²", "屋顶面积(㎡)", "Roof (footprint) area"),
     Column("usable_area_m2", "Float64", "m²", "可用面积(㎡)", "Area left after edge setbacks, slivers, roof-equipment allowance and minimum size"),
     Column("obstruction_area_m2", "Float64", "m²", "设备占用扣减(㎡)", "Allowance for roof equipment (stair housings, tanks, HVAC) removed from the usable area"),
+    Column("raster_roof_shape", "string", "", "栅格屋顶形态", "Roof shape measured on the height raster (flat / pitched / mono-pitch / unknown), when one is given"),
     Column("axis_azimuth_deg", "Float64", "°", "建筑主轴方位(°)", "Bearing of the building's long axis, 0–180 clockwise from north"),
     Column("roof_note", "string", "", "屋顶说明", "Why usable area is reduced or zero"),
     Column("mounting", "string", "", "安装方式", "tilted_rows (flat roofs) or flush (pitched/metal roofs)"),

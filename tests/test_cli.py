@@ -177,3 +177,43 @@ def test_district_selection_and_registry(shared_data, tmp_path):
     assert entries.status.str.match(r"^(contains|nearest|unmatched)").all()
     tagged = roofs[roofs.class_rule.str.startswith("registry:")]
     assert (tagged.building_type == "school").all()
+
+
+def test_height_raster_gives_measured_planes(tmp_path):
+    """A gable measured on a height raster replaces the assumed flat-roof rows."""
+    import geopandas as gpd
+    import numpy as np
+    import rasterio
+    import shapely
+    from rasterio.transform import from_origin
+
+    x0, y0 = 350000.0, 3452000.0  # EPSG:32651, Changning
+    length, width, pitch, eave = 30.0, 12.0, 25.0, 9.0
+    fp = gpd.GeoDataFrame({"编号": ["G1"], "屋顶类型": ["平屋顶"], "用途": ["教育"]},
+                          geometry=[shapely.box(x0, y0, x0 + length, y0 + width)], crs=32651)
+    src = tmp_path / "gable.gpkg"
+    pyogrio.write_dataframe(fp, src, layer="buildings")
+    res = 0.5
+    xs = np.arange(x0 - 5 + res / 2, x0 + length + 5, res)
+    ys = np.arange(y0 + width + 5 - res / 2, y0 - 5, -res)
+    X, Y = np.meshgrid(xs, ys)
+    inside = (X > x0) & (X < x0 + length) & (Y > y0) & (Y < y0 + width)
+    z = eave + (width / 2 - np.abs(Y - (y0 + width / 2))) * np.tan(np.radians(pitch))
+    dsm = np.where(inside, z, 0.0).astype("float32")
+    tif = tmp_path / "dsm.tif"
+    with rasterio.open(tif, "w", driver="GTiff", height=dsm.shape[0], width=dsm.shape[1], count=1,
+                       dtype="float32", crs="EPSG:32651", nodata=-9999,
+                       transform=from_origin(x0 - 5, y0 + width + 5, res, res)) as dst:
+        dst.write(dsm, 1)
+    out = tmp_path / "h.gpkg"
+    result = CliRunner().invoke(main, ["run", "--footprints", str(src), "--heights", str(tif),
+                                       "--scenario", "technical-max", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    roof = _read(out, "roofs").iloc[0]
+    assert roof.raster_roof_shape == "pitched"
+    assert roof.mounting == "flush" and roof.n_planes == 2
+    assert roof.tilt_deg == pytest.approx(pitch, abs=1.0)
+    # the planes face across the long (east-west) axis: south and north
+    assert min(abs(roof.array_azimuth_deg - 180), abs(roof.array_azimuth_deg - 0),
+               abs(roof.array_azimuth_deg - 360)) < 3
+    assert roof.height_m == pytest.approx(eave + width / 4 * np.tan(np.radians(pitch)), abs=0.6)

@@ -1,0 +1,550 @@
+"""Building heights and roof planes from a height raster (DSM / nDSM).
+
+Optional part of stage ``roofs``: when a height raster is configured
+(proposed ``RoofConfig.height_raster``), every footprint is sampled on it.
+
+:func:`roof_surface_from_raster`
+    Per roof: median height, pixel count, and a least-squares plane fitted
+    to each half of the roof on either side of the ridge (the long axis of
+    the footprint's minimum rotated rectangle, as in
+    :func:`pvsite.roofs.usable_roofs`), plus one plane fitted to the whole
+    roof; from these a shape in {'flat', 'pitched', 'mono-pitch',
+    'unknown'}.
+:func:`apply_raster_planes`
+    Replaces the assumed tilt and azimuth of :func:`pvsite.roofs.roof_planes`
+    by the measured ones where the raster shows a sloped roof.
+
+Sampling
+--------
+A pixel belongs to a roof when its **centre** lies inside the footprint
+(GDAL's default rasterisation rule).  The footprints are reprojected to the
+raster's CRS only to burn roof ids into the raster grid
+(``rasterio.features.rasterize``, one call per tile of
+``tile_pixels`` × ``tile_pixels``); at building scale (≤ a few hundred
+metres) an edge stays straight to well under a millimetre in any conformal
+projection, so this is exact for pixel selection.  All *measurements* —
+plane slopes, pixel areas, the ridge split — are made after transforming the
+pixel centres back to the roofs' metric CRS with pyproj, so a raster in Web
+Mercator (EPSG:3857), whose nominal metre is ``1 / cos(latitude)`` ground
+metres (1 m pixel ≈ 0.855 m at 31.2° N), gives true slopes.  Nothing is
+resampled: every value is an original pixel value.
+
+Thresholds (all **pvsite assumptions**, configurable by keyword)
+----------------------------------------------------------------
+``min_pixels = 20``
+    Fewer valid pixels → 'unknown'.  Three points fix a plane; 20 leaves
+    about ten per half for the two-plane fit and is 20 m² at 1 m pixels,
+    the default ``RoofConfig.min_usable_area_m2`` below which a roof carries
+    no PV anyway.  Each half also needs ≥ 3 pixels off the ridge band.
+``min_coverage = 0.5``
+    Valid pixel area below half the footprint area (roof mostly outside the
+    raster or under nodata) → 'unknown'.
+``flat_max_tilt_deg = 5``
+    A plane flatter than 5° is "flat": this is the usual split between flat
+    roofs (≤ 1:20 falls to drains, ≈ 3°; GB 50345-2012 屋面工程技术规范
+    requires ≥ 2 % fall on flat roofs) and sloped roofs.  Light-steel sheds
+    at 1:20–1:10 (3–6°) therefore mostly read as 'flat', and keep their
+    assumed planes.
+``max_rmse_m = 0.5``
+    A fit worse than 0.5 m RMS is "poor" (rooftop structures, several roof
+    levels, a hip or complex roof, misregistration): the roof is 'unknown'
+    unless another model fits.  Airborne LiDAR DSMs are good to ≈ 0.1–0.2 m
+    vertically and photogrammetric ones to ≈ 0.3–0.5 m, so a true plane
+    passes with margin.
+``opposite_tolerance_deg = 45``
+    'pitched' (gable) needs both halves ≥ ``flat_max_tilt_deg`` with each
+    half's downslope within 45° of its own side's outward normal
+    (``axis + 90°`` for plane 0, ``axis + 270°`` for plane 1), i.e. both
+    falling away from the ridge.
+``ridge_gap_m`` (default: one pixel side in metres)
+    Pixels closer than half this to the ridge line are left out of the
+    half-plane fits (a DSM pixel on the ridge mixes both slopes); they
+    still count for the height and the whole-roof fit.
+
+Classification, in order: 'unknown' (too few pixels or too little
+coverage); 'flat' (whole roof and both halves < 5°, whole-roof RMSE ≤ 0.5 m);
+'pitched' (gable test above, two-plane RMSE ≤ 0.5 m); 'mono-pitch' (one
+plane over the whole roof ≥ 5° with RMSE ≤ 0.5 m); else 'unknown'.  A hip
+roof reads as 'pitched' with slightly low tilts (each half includes a hip
+end) or, when the hips are large, 'unknown'.
+
+Azimuths are true bearings clockwise from north (180 = south) of the
+*downslope* direction, corrected for the roofs' CRS grid convergence at the
+centre of the data exactly as :func:`pvsite.roofs.usable_roofs` does (one
+value per frame; 0.82° at Changning in UTM 51N).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pvsite import mounting
+from pvsite import roofs as roofs_mod
+from pvsite.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+SHAPES = ("flat", "pitched", "mono-pitch", "unknown")
+
+#: Defaults of :func:`roof_surface_from_raster` (pvsite assumptions, see the
+#: module docstring for the reasoning).
+MIN_PIXELS = 20
+MIN_COVERAGE = 0.5
+FLAT_MAX_TILT_DEG = 5.0
+MAX_RMSE_M = 0.5
+OPPOSITE_TOLERANCE_DEG = 45.0
+TILE_PIXELS = 2048
+
+SURFACE_COLUMNS = (
+    "raster_height_m", "raster_pixels", "raster_coverage",
+    "plane0_tilt_deg", "plane0_azimuth_deg", "plane1_tilt_deg", "plane1_azimuth_deg",
+    "pair_rmse_m", "mono_tilt_deg", "mono_azimuth_deg", "mono_rmse_m",
+    "fit_rmse_m", "raster_roof_shape",
+)
+
+
+# ---------------------------------------------------------------------------
+# Sampling and fitting
+# ---------------------------------------------------------------------------
+
+
+def roof_surface_from_raster(
+    roofs: gpd.GeoDataFrame,
+    raster_path,
+    *,
+    band: int = 1,
+    min_pixels: int = MIN_PIXELS,
+    min_coverage: float = MIN_COVERAGE,
+    flat_max_tilt_deg: float = FLAT_MAX_TILT_DEG,
+    max_rmse_m: float = MAX_RMSE_M,
+    opposite_tolerance_deg: float = OPPOSITE_TOLERANCE_DEG,
+    ridge_gap_m: float | None = None,
+    tile_pixels: int = TILE_PIXELS,
+) -> pd.DataFrame:
+    """Height and roof planes of every footprint from a height raster.
+
+    Parameters
+    ----------
+    roofs : geopandas.GeoDataFrame
+        Footprints (Polygon/MultiPolygon, None allowed) in a projected CRS in
+        metres, e.g. the output of :func:`pvsite.roofs.usable_roofs`; its
+        ``axis_azimuth_deg`` [°] is used for the ridge when present.
+    raster_path : str or os.PathLike or None
+        Single-band height raster (GeoTIFF or any GDAL raster) with a CRS,
+        values in metres [m].  Heights above ground (nDSM) give building
+        heights; an absolute DSM gives elevations (planes are the same).
+        None returns an all-'unknown' table.
+    band : int
+        Band to read (1-based).
+    min_pixels : int
+        Fewest valid pixels for a fit [-].
+    min_coverage : float
+        Least valid pixel area / footprint area [-].
+    flat_max_tilt_deg : float
+        Planes flatter than this are flat [°].
+    max_rmse_m : float
+        Largest RMS residual of an accepted fit [m].
+    opposite_tolerance_deg : float
+        Largest angle between a half's downslope and its outward normal for
+        a gable [°].
+    ridge_gap_m : float, optional
+        Width of the band along the ridge left out of the half fits [m];
+        default one pixel side in metres.
+    tile_pixels : int
+        Roofs are processed in tiles of about this many pixels a side [px]
+        (memory bound: a tile's window is read whole).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``roofs.index``, columns:
+
+        ``raster_height_m`` : median of the roof's valid pixels [m];
+        ``raster_pixels`` : valid pixels with centre in the footprint [-];
+        ``raster_coverage`` : valid pixel area / footprint area [-];
+        ``plane0_tilt_deg``, ``plane0_azimuth_deg`` : plane fitted to the
+        half on the side ``axis + 90°`` (plane 0 of
+        :func:`pvsite.roofs.roof_planes`): slope [°] and downslope bearing
+        [°, clockwise from true north];
+        ``plane1_tilt_deg``, ``plane1_azimuth_deg`` : same, side
+        ``axis + 270°``;
+        ``pair_rmse_m`` : RMS residual of the two half planes together [m];
+        ``mono_tilt_deg``, ``mono_azimuth_deg``, ``mono_rmse_m`` : one plane
+        fitted to the whole roof [°, °, m];
+        ``fit_rmse_m`` : RMSE of the model behind the shape (pair for
+        'flat'/'pitched', mono for 'mono-pitch'; NaN for 'unknown') [m];
+        ``raster_roof_shape`` : 'flat', 'pitched', 'mono-pitch' or 'unknown'.
+
+    Raises
+    ------
+    InputError
+        The raster cannot be opened, has no CRS, or lacks the band; the
+        roofs are in a geographic CRS or have none.
+    """
+    out = _empty_surface(roofs.index)
+    if raster_path is None or len(roofs) == 0:
+        return out
+    if roofs.crs is None or not roofs.crs.is_projected:
+        raise InputError(
+            f"roof_surface_from_raster needs footprints in a projected CRS in metres, found {roofs.crs}.",
+            fix="Reproject first, e.g. gdf.to_crs(gdf.estimate_utm_crs()).",
+        )
+    pix = _sample(roofs, raster_path, band, tile_pixels)
+    if pix is None:
+        return out
+    roof, x, y, z, pixel_area = pix
+    n = len(roofs)
+
+    geoms = np.asarray(roofs.geometry.array, dtype=object)
+    footprint_area = np.where(shapely.is_missing(geoms), 0.0, shapely.area(geoms))
+    count = np.bincount(roof, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        coverage = np.where(footprint_area > 0, count * pixel_area / footprint_area, np.nan)
+
+    # Median per roof: sort by (roof, z), take the middle element(s).
+    order = np.lexsort((z, roof))
+    zs = z[order]
+    start = np.cumsum(count) - count
+    has = count > 0
+    lo = start + (count - 1) // 2
+    hi = start + count // 2
+    median = np.full(n, np.nan)
+    median[has] = (zs[lo[has]] + zs[hi[has]]) / 2.0
+
+    # Ridge: the long axis through the centre of the minimum rotated rectangle.
+    north = roofs_mod._grid_north_bearing_deg(roofs)
+    centre, unit, _ = roofs_mod._rectangle_axis(shapely.minimum_rotated_rectangle(geoms))
+    if "axis_azimuth_deg" in roofs.columns:
+        axis_true = roofs["axis_azimuth_deg"].to_numpy(dtype=float)
+    else:
+        axis_true = (np.degrees(np.arctan2(unit[:, 0], unit[:, 1])) - north) % 180.0
+    psi = np.radians(axis_true + north)  # grid bearing of the (folded) axis
+    gap = np.sqrt(pixel_area) if ridge_gap_m is None else float(ridge_gap_m)
+    side = (x - centre[roof, 0]) * np.cos(psi[roof]) - (y - centre[roof, 1]) * np.sin(psi[roof])
+    # side > 0: towards axis + 90° (plane 0); side < 0: plane 1.
+    off_ridge = np.abs(side) >= gap / 2.0
+    half = np.where(side > 0, 0, 1)
+
+    mono = _plane_fit(roof, x, y, z, n)
+    sel = off_ridge & np.isfinite(side)
+    pair = _plane_fit(roof[sel] * 2 + half[sel], x[sel], y[sel], z[sel], 2 * n)
+    tilt_h = pair["tilt_deg"].reshape(n, 2)
+    grid_h = pair["grid_bearing_deg"].reshape(n, 2)
+    sse_h = pair["sse"].reshape(n, 2)
+    cnt_h = pair["count"].reshape(n, 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pair_rmse = np.sqrt(sse_h.sum(axis=1) / cnt_h.sum(axis=1))
+        mono_rmse = np.sqrt(mono["sse"] / mono["count"])
+    az_h = (grid_h - north) % 360.0
+    mono_az = (mono["grid_bearing_deg"] - north) % 360.0
+
+    # Classification.
+    normal = np.column_stack([(axis_true + 90.0) % 360.0, (axis_true + 270.0) % 360.0])
+    dev = np.abs((az_h - normal + 180.0) % 360.0 - 180.0)
+    enough = has & (count >= min_pixels) & (coverage >= min_coverage) & np.all(cnt_h >= 3, axis=1)
+    enough &= np.isfinite(mono["tilt_deg"])
+    halves_ok = np.all(np.isfinite(tilt_h), axis=1)
+    flat = (
+        enough & (mono["tilt_deg"] < flat_max_tilt_deg) & (mono_rmse <= max_rmse_m)
+        & (~halves_ok | np.all(np.nan_to_num(tilt_h) < flat_max_tilt_deg, axis=1))
+    )
+    gable = (
+        enough & halves_ok & np.all(tilt_h >= flat_max_tilt_deg, axis=1)
+        & np.all(dev <= opposite_tolerance_deg, axis=1) & (pair_rmse <= max_rmse_m)
+    )
+    shed = enough & (mono["tilt_deg"] >= flat_max_tilt_deg) & (mono_rmse <= max_rmse_m)
+    shape = np.select([flat, gable & ~flat, shed & ~flat & ~gable], ["flat", "pitched", "mono-pitch"], "unknown")
+    fit_rmse = np.select([shape == "flat", shape == "pitched", shape == "mono-pitch"],
+                         [mono_rmse, pair_rmse, mono_rmse], np.nan)
+
+    out["raster_height_m"] = median
+    out["raster_pixels"] = count.astype(np.int64)
+    out["raster_coverage"] = coverage
+    out["plane0_tilt_deg"] = tilt_h[:, 0]
+    out["plane0_azimuth_deg"] = az_h[:, 0]
+    out["plane1_tilt_deg"] = tilt_h[:, 1]
+    out["plane1_azimuth_deg"] = az_h[:, 1]
+    out["pair_rmse_m"] = pair_rmse
+    out["mono_tilt_deg"] = mono["tilt_deg"]
+    out["mono_azimuth_deg"] = mono_az
+    out["mono_rmse_m"] = mono_rmse
+    out["fit_rmse_m"] = fit_rmse
+    out["raster_roof_shape"] = pd.Series(shape, index=roofs.index, dtype=object)
+    counts = out["raster_roof_shape"].value_counts().to_dict()
+    logger.info("height raster %s: %d roofs sampled, %d pixels; shapes %s",
+                os.fspath(raster_path), int(has.sum()), len(z), counts)
+    return out
+
+
+def _empty_surface(index: pd.Index) -> pd.DataFrame:
+    out = pd.DataFrame(index=index)
+    for c in SURFACE_COLUMNS:
+        out[c] = np.nan
+    out["raster_pixels"] = np.zeros(len(index), dtype=np.int64)
+    out["raster_roof_shape"] = pd.Series("unknown", index=index, dtype=object)
+    return out
+
+
+def _sample(roofs, raster_path, band, tile_pixels):
+    """Valid pixels inside footprints: roof position, x, y (roofs' CRS) [m], z [m], pixel area [m²]."""
+    import rasterio
+    from rasterio.features import rasterize
+    from rasterio.windows import Window
+    from pyproj import Transformer
+
+    try:
+        src = rasterio.open(raster_path)
+    except Exception as exc:  # rasterio.errors.RasterioIOError and friends
+        raise InputError(
+            f"Cannot open the height raster {os.fspath(raster_path)!r}: {exc}",
+            fix="Give the path of a GeoTIFF (or other GDAL raster) in roof.height_raster.",
+        ) from exc
+    with src:
+        if src.crs is None:
+            raise InputError(
+                f"The height raster {os.fspath(raster_path)!r} has no CRS.",
+                fix="Assign it one, e.g. gdal_edit.py -a_srs EPSG:32651 file.tif.",
+            )
+        if not 1 <= band <= src.count:
+            raise InputError(f"The height raster {os.fspath(raster_path)!r} has {src.count} band(s), not band {band}.")
+        geoms = np.asarray(roofs.geometry.array, dtype=object)
+        geoms = np.where(shapely.is_missing(geoms) | shapely.is_empty(geoms), None, geoms)
+        fwd = Transformer.from_crs(roofs.crs, src.crs, always_xy=True)
+        inv = Transformer.from_crs(src.crs, roofs.crs, always_xy=True)
+        same = roofs.crs == src.crs
+        rg = geoms if same else shapely.transform(geoms, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
+        b = shapely.bounds(rg)
+        ok = np.all(np.isfinite(b), axis=1)
+        # Pixel bounds (rows/cols) of every roof, clipped to the raster.
+        inv_t = ~src.transform
+        b = np.where(ok[:, None], b, 0.0)
+        cx = np.stack([b[:, 0], b[:, 2], b[:, 0], b[:, 2]], axis=1)
+        cy = np.stack([b[:, 1], b[:, 1], b[:, 3], b[:, 3]], axis=1)
+        cols, rows = _affine(inv_t, cx, cy)
+        c0 = np.floor(cols.min(axis=1)) - 1
+        c1 = np.ceil(cols.max(axis=1)) + 1
+        r0 = np.floor(rows.min(axis=1)) - 1
+        r1 = np.ceil(rows.max(axis=1)) + 1
+        ok &= (c1 > 0) & (r1 > 0) & (c0 < src.width) & (r0 < src.height)
+        if not ok.any():
+            logger.warning("height raster %s does not overlap any footprint", os.fspath(raster_path))
+            return None
+        c0, r0 = np.clip(c0, 0, src.width), np.clip(r0, 0, src.height)
+        c1, r1 = np.clip(c1, 0, src.width), np.clip(r1, 0, src.height)
+        tile = np.where(ok, (r0 + r1) // 2 // tile_pixels * 1_000_003 + (c0 + c1) // 2 // tile_pixels, -1)
+
+        nodata = src.nodatavals[band - 1]
+        parts = []
+        pixel_area = np.nan
+        for t in np.unique(tile[ok]):
+            members = np.flatnonzero(tile == t)
+            win = Window(int(c0[members].min()), int(r0[members].min()),
+                         int(c1[members].max() - c0[members].min()), int(r1[members].max() - r0[members].min()))
+            if win.width <= 0 or win.height <= 0:
+                continue
+            wt = src.window_transform(win)
+            ids = rasterize(
+                zip(rg[members], members + 1), out_shape=(int(win.height), int(win.width)),
+                transform=wt, fill=0, dtype="int32", all_touched=False,
+            )
+            data = src.read(band, window=win, masked=True)
+            valid = (ids > 0) & ~np.ma.getmaskarray(data)
+            zz = np.ma.getdata(data).astype(float)
+            if nodata is not None and np.isfinite(nodata):
+                valid &= zz != nodata
+            valid &= np.isfinite(zz)
+            rr, cc = np.nonzero(valid)
+            px, py = _affine(wt, cc + 0.5, rr + 0.5)
+            if not same:
+                px, py = inv.transform(px, py)
+            parts.append((ids[rr, cc] - 1, np.asarray(px), np.asarray(py), zz[rr, cc]))
+            if not np.isfinite(pixel_area):
+                pixel_area = _pixel_area_m2(wt, win, inv, same)
+    if not parts:
+        return None
+    roof = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    return roof, *(np.concatenate([p[k] for p in parts]) for k in (1, 2, 3)), pixel_area
+
+
+def _affine(t, u, v):
+    """Apply an affine transform to coordinate arrays (``x = a·u + b·v + c``, ``y = d·u + e·v + f``)."""
+    u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
+    return t.a * u + t.b * v + t.c, t.d * u + t.e * v + t.f
+
+
+def _pixel_area_m2(wt, win, inv, same: bool) -> float:
+    """Ground area of one pixel in the roofs' CRS at the window centre [m²]."""
+    c, r = win.width / 2.0, win.height / 2.0
+    xs, ys = _affine(wt, np.array([c, c + 1, c]), np.array([r, r, r + 1]))
+    if not same:
+        xs, ys = inv.transform(xs, ys)
+    ex = np.array([xs[1] - xs[0], ys[1] - ys[0]])
+    ey = np.array([xs[2] - xs[0], ys[2] - ys[0]])
+    return float(abs(ex[0] * ey[1] - ex[1] * ey[0]))
+
+
+def _plane_fit(group, x, y, z, n_groups) -> dict:
+    """Least-squares plane ``z = a·x + b·y + c`` per group (vectorised).
+
+    Returns per group: ``count``, ``tilt_deg`` = atan(|∇z|) [°],
+    ``grid_bearing_deg`` of the downslope ``−∇z`` [°, clockwise from grid
+    north] and ``sse`` (sum of squared residuals) [m²]; NaN where the
+    pixels are fewer than 3 or collinear.
+    """
+    cnt = np.bincount(group, minlength=n_groups).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx = np.bincount(group, x, n_groups) / cnt
+        my = np.bincount(group, y, n_groups) / cnt
+        mz = np.bincount(group, z, n_groups) / cnt
+    dx, dy, dz = x - mx[group], y - my[group], z - mz[group]
+    sxx = np.bincount(group, dx * dx, n_groups)
+    sxy = np.bincount(group, dx * dy, n_groups)
+    syy = np.bincount(group, dy * dy, n_groups)
+    sxz = np.bincount(group, dx * dz, n_groups)
+    syz = np.bincount(group, dy * dz, n_groups)
+    det = sxx * syy - sxy * sxy
+    good = (cnt >= 3) & (det > 1e-9 * np.maximum(sxx * syy, 1e-300))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.where(good, (sxz * syy - syz * sxy) / det, np.nan)
+        b = np.where(good, (syz * sxx - sxz * sxy) / det, np.nan)
+    res = dz - np.nan_to_num(a)[group] * dx - np.nan_to_num(b)[group] * dy
+    sse = np.where(good, np.bincount(group, res * res, n_groups), np.nan)
+    return {
+        "count": cnt.astype(np.int64),
+        "tilt_deg": np.degrees(np.arctan(np.hypot(a, b))),
+        "grid_bearing_deg": np.degrees(np.arctan2(-a, -b)) % 360.0,
+        "sse": sse,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Planes
+# ---------------------------------------------------------------------------
+
+
+def apply_raster_planes(
+    planes: pd.DataFrame,
+    surface: pd.DataFrame,
+    roofs: pd.DataFrame,
+    module: Mapping | None = None,
+    mounting_cfg=None,
+) -> pd.DataFrame:
+    """Use the raster's roof planes where it shows a sloped roof.
+
+    * ``raster_roof_shape == 'pitched'``: the roof gets two **flush** planes
+      (plane 0 facing ``axis + 90°``, plane 1 ``axis + 270°`` as in
+      :func:`pvsite.roofs.roof_planes`) with the measured tilt and downslope
+      azimuth of each half, whatever its ``roof_type`` (a 'flat' or
+      'unknown' roof whose raster shows a gable loses its tilted rows).
+    * ``'mono-pitch'``: one flush plane with the measured tilt and azimuth
+      of the whole-roof fit, ``area_share`` 1 (the layout uses the whole
+      roof for a roof with a single flush plane).
+    * (historical note) earlier versions emitted two identical planes,
+      ``area_share`` 0.5 each.  Two planes,
+      not one, because :func:`pvsite.layout.layout_roofs` clips every flush
+      plane to the half of the roof on its facing side of the ridge: a
+      single plane would be laid out on half the roof.  With two identical
+      planes each half-roof count is taken twice, right for a roof
+      symmetric about its long axis; the ``panels`` layer then shows the
+      modules of the facing half twice (layout change proposed to the lead).
+    * 'flat' and 'unknown': planes unchanged (flat roofs keep their tilted
+      rows; a ridged roof the raster reads as flat keeps its assumed flush
+      planes, logged).
+
+    Flush planes get ``ground_coverage_ratio = packing / cos(tilt)`` and the
+    matching power density, exactly as :func:`pvsite.roofs.roof_planes`
+    (:func:`pvsite.mounting.flush_packing_factor`,
+    :func:`pvsite.mounting.power_density_w_per_m2`).  Areas keep the roof's
+    ``usable_area_m2`` (computed with the setback of its ``roof_type``).
+
+    Parameters
+    ----------
+    planes : pandas.DataFrame
+        Output of :func:`pvsite.roofs.roof_planes`.
+    surface : pandas.DataFrame
+        Output of :func:`roof_surface_from_raster` (index = roof labels).
+    roofs : pandas.DataFrame
+        Output of :func:`pvsite.roofs.usable_roofs` (``usable_area_m2`` [m²]).
+    module : mapping, optional
+        Module preset with ``power_w`` [W], ``length_m`` [m], ``width_m``
+        [m]; default the ``SystemConfig().module`` preset.
+    mounting_cfg : MountingConfig, optional
+        ``module_gap_m`` [m]; default ``MountingConfig()``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``planes`` with replaced rows, ordered by roof then plane, plus
+        ``plane_source``: 'raster' (tilt and azimuth measured) or 'assumed'.
+    """
+    from pvsite.config import MountingConfig, SystemConfig
+    from pvsite.presets import load_preset
+
+    mounting_cfg = mounting_cfg or MountingConfig()
+    if module is None:
+        module = load_preset("module", SystemConfig().module)
+    need = [c for c in ("raster_roof_shape", "plane0_tilt_deg", "plane0_azimuth_deg", "plane1_tilt_deg",
+                        "plane1_azimuth_deg", "mono_tilt_deg", "mono_azimuth_deg") if c not in surface.columns]
+    if need:
+        raise InputError(f"apply_raster_planes needs the columns {need} in the surface table.",
+                         fix="Pass the output of pvsite.heights.roof_surface_from_raster.")
+    planes = planes.copy()
+    planes["plane_source"] = "assumed"
+    shape = surface["raster_roof_shape"].reindex(roofs.index).fillna("unknown").to_numpy(dtype=object)
+    sloped = np.isin(shape, ("pitched", "mono-pitch"))
+    in_planes = roofs.index.isin(planes["roof_index"])
+    replace = sloped & in_planes
+    ridged_flat = (shape == "flat") & roofs.get("roof_type", pd.Series(index=roofs.index, dtype=object)).isin(
+        roofs_mod.RIDGED_TYPES).to_numpy() & in_planes
+    if ridged_flat.any():
+        logger.info("%d pitched/metal roofs read as flat (< %g°) on the raster keep their assumed planes",
+                    int(ridged_flat.sum()), FLAT_MAX_TILT_DEG)
+    if not replace.any():
+        return planes
+
+    labels = roofs.index[replace]
+    s = surface.reindex(labels)
+    mono = (s["raster_roof_shape"] == "mono-pitch").to_numpy()
+    tilt = np.column_stack([
+        np.where(mono, s["mono_tilt_deg"], s["plane0_tilt_deg"]),
+        np.where(mono, s["mono_tilt_deg"], s["plane1_tilt_deg"]),
+    ]).ravel()
+    azimuth = np.column_stack([
+        np.where(mono, s["mono_azimuth_deg"], s["plane0_azimuth_deg"]),
+        np.where(mono, s["mono_azimuth_deg"], s["plane1_azimuth_deg"]),
+    ]).ravel()
+    usable = roofs.loc[labels, "usable_area_m2"].to_numpy(dtype=float)
+    first = planes.drop_duplicates("roof_index").set_index("roof_index")["roof_type"]
+    # Gables: two planes, half the area each.  Mono-pitch: one plane on the whole roof.
+    keep = np.column_stack([np.ones(len(labels), dtype=bool), ~mono]).ravel()
+    share = np.where(np.repeat(mono, 2), 1.0, 0.5)[keep]
+    tilt, azimuth = tilt[keep], azimuth[keep]
+    packing = mounting.flush_packing_factor(module, float(mounting_cfg.module_gap_m))
+    gcr = packing / np.cos(np.radians(tilt))
+    new = pd.DataFrame({
+        "roof_index": np.repeat(labels.to_numpy(), 2)[keep],
+        "plane": np.tile(np.array([0, 1], dtype=np.int64), len(labels))[keep],
+        "roof_type": np.repeat(first.reindex(labels).to_numpy(dtype=object), 2)[keep],
+        "mounting": "flush",
+        "tilt_deg": tilt,
+        "azimuth_deg": azimuth % 360.0,
+        "area_share": share,
+        "plane_area_m2": np.repeat(usable, 2)[keep] * share,
+        "ground_coverage_ratio": gcr,
+        "power_density_w_per_m2": mounting.power_density_w_per_m2(module, gcr),
+        "plane_source": "raster",
+    })
+    kept = planes[~planes["roof_index"].isin(labels)]
+    out = pd.concat([kept, new[[c for c in new.columns if c in planes.columns]]], ignore_index=True)
+    out = out[planes.columns]
+    pos = roofs.index.get_indexer(out["roof_index"])
+    out = out.iloc[np.lexsort((out["plane"].to_numpy(), pos))].reset_index(drop=True)
+    logger.info("raster planes: %d roofs take measured planes (%d mono-pitch)", len(labels), int(mono.sum()))
+    return out
