@@ -190,6 +190,7 @@ def run(footprints, layer, encoding, crs, streets, config_path, datum, engine, s
         out = OUTPUTS_DIR / f"pvsite_{report.safe_name(result.scope)}_{result.scenario}.gpkg"
         output.check_writable(out, overwrite)
     output.write_result(out, result, overwrite=overwrite)
+    output.write_xlsx(Path(out).with_suffix(".xlsx"), result, overwrite=overwrite)
     report.print_summary(result, out, verbose=verbose, quiet=quiet)
 
 

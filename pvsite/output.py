@@ -71,7 +71,7 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
             "cannot write (the path would be cut short there).",
             fix="Choose an --out whose folder and file names have no ';' or '!'.",
         )
-    for existing in (path, path.with_suffix(".qgs")):
+    for existing in (path, path.with_suffix(".qgs"), path.with_suffix(".xlsx")):
         if existing.exists() and not overwrite:
             raise OutputError(
                 f"Output {existing} already exists.",
@@ -160,6 +160,75 @@ def write_result(path: str | Path, result, overwrite: bool = False) -> Path:
         classification=result.classification_report, panels=result.panels,
         registry_entries=result.registry_entries,
     )
+
+
+def write_xlsx(path: str | Path, result, overwrite: bool = False) -> Path:
+    """The figures planners hand up the chain, as an Excel workbook beside the GeoPackage.
+
+    Sheets (Chinese column headers from :mod:`pvsite.schema`, units in the
+    header): 说明 (scenario, target, weather, inputs, synthetic warning),
+    全区与街道 (district and streets), 政策类别 (classes), 责任部门
+    (departments), 街道×类别, 屋顶明细 (roofs with PV), 分类统计.  Written to a
+    temporary file and renamed, like the GeoPackage.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise OutputError(f"Output {path} already exists.",
+                          fix="Pass --overwrite to replace it, or choose another --out.")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
+
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def clean(df: pd.DataFrame) -> pd.DataFrame:
+        """Excel cells cannot hold control characters: drop them from text (the GPKG keeps the original)."""
+        df = df.copy()
+        for c in df.columns:
+            if df[c].dtype == object or pd.api.types.is_string_dtype(df[c]):
+                df[c] = df[c].map(lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v)
+        return df
+
+    def headed(df: pd.DataFrame, layer: str) -> pd.DataFrame:
+        cols = {c.name: (c.alias_zh if not c.unit or "(" in c.alias_zh else f"{c.alias_zh} [{c.unit}]")
+                for c in schema.columns(layer) if c.name in df.columns}
+        return clean(pd.DataFrame(df[list(cols)]).rename(columns=cols))
+
+    s = result.summary
+    info = result.run_info
+    about = [
+        ("警告 warning", info.get("warning", "")),
+        ("范围 scope", result.scope),
+        ("情景 scenario", f"{result.scenario}: {result.scenario_description}"),
+        ("政策依据 policy source", info.get("policy_source", "")),
+        ("目标 target [kW]", info.get("target_kw", "")),
+        ("排放因子 emission factor [kg/kWh]", f"{info.get('emission_factor_kg_per_kwh', '')} "
+                                              f"({info.get('emission_factor_source', '')})"),
+        ("气象 weather", info.get("weather_description", "")),
+        ("建筑轮廓 footprints", f"{info.get('footprints_path', '')} (sha256 {info.get('footprints_sha256', '')})"),
+        ("建筑数 buildings in / selected / rejected",
+         f"{info.get('n_input_features')} / {info.get('n_selected')} / {info.get('n_rejected')}"),
+        ("生成时间 created (UTC)", info.get("created_utc", "")),
+        ("pvsite", info.get("version_pvsite", "")),
+    ]
+    roofs = result.roofs
+    sized = roofs[roofs["capacity_kw"] > 0].drop(columns=["geometry", "usable_geometry"], errors="ignore")
+    try:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+            clean(pd.DataFrame(about, columns=["项目 item", "内容 value"])).to_excel(xl, sheet_name="说明", index=False)
+            for sheet, levels in (("全区与街道", ["district", "street"]), ("政策类别", ["class"]),
+                                  ("责任部门", ["department"]), ("街道×类别", ["street_class"])):
+                headed(s[s["level"].isin(levels)], "summary").to_excel(xl, sheet_name=sheet, index=False)
+            headed(sized, "roofs").to_excel(xl, sheet_name="屋顶明细", index=False)
+            headed(result.classification_report, "classification").to_excel(xl, sheet_name="分类统计", index=False)
+            for ws in xl.book.worksheets:
+                for col in ws.columns:
+                    width = max(len(str(c.value)) if c.value is not None else 0 for c in col[:200])
+                    ws.column_dimensions[col[0].column_letter].width = min(60, max(10, width * 1.6))
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+    return path
 
 
 def _plain_text(df: pd.DataFrame) -> pd.DataFrame:

@@ -77,6 +77,18 @@ def test_capacity_follows_policy_and_fit(street_run):
     assert sized.specific_yield_kwh_per_kwp.between(700, 1400).all()
 
 
+def test_xlsx_beside_the_geopackage(street_run):
+    out, _ = street_run
+    xlsx = out.with_suffix(".xlsx")
+    sheets = pd.read_excel(xlsx, sheet_name=None)
+    assert list(sheets) == ["说明", "全区与街道", "政策类别", "责任部门", "街道×类别", "屋顶明细", "分类统计"]
+    roofs = _read(out, "roofs")
+    assert sheets["全区与街道"]["装机容量(kW)"].iloc[0] == pytest.approx(roofs.capacity_kw.sum())
+    assert len(sheets["屋顶明细"]) == int((roofs.capacity_kw > 0).sum())
+    assert "SYNTHETIC" in sheets["说明"].iloc[0, 1]
+    assert out.with_suffix(".qgs").is_file()
+
+
 def test_run_info_flags_synthetic(street_run):
     out, printed = street_run
     info = _read(out, "run_info").set_index("key")["value"]
@@ -217,3 +229,20 @@ def test_height_raster_gives_measured_planes(tmp_path):
     assert min(abs(roof.array_azimuth_deg - 180), abs(roof.array_azimuth_deg - 0),
                abs(roof.array_azimuth_deg - 360)) < 3
     assert roof.height_m == pytest.approx(eave + width / 4 * np.tan(np.radians(pitch)), abs=0.6)
+
+
+def test_bund_every_touched_roof_excluded_with_zero_overlap_share(shared_data, tmp_path):
+    """With min_overlap_share = 0 every Bund roof the heritage layer touches carries no PV."""
+    src = shared_data / "footprints" / "shanghai_bund_buildings.gpkg"
+    heritage = shared_data / "constraints" / "shanghai_heritage_osm.gpkg"
+    cfg = tmp_path / "touch.toml"
+    cfg.write_text(f'[exclusions]\nmin_overlap_share = 0.0\nlayers = [{{ path = "{heritage}" }}]\n',
+                   encoding="utf-8")
+    out = tmp_path / "touch.gpkg"
+    result = CliRunner().invoke(main, ["run", "--footprints", str(src), "--config", str(cfg),
+                                       "--scenario", "technical-max", "--no-panels", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    roofs = _read(out, "roofs")
+    # 437 touched by a heritage polygon ∪ 43 containing a heritage point = 458 (the data README's figures)
+    assert int(roofs.excluded.sum()) == 458
+    assert (roofs[roofs.excluded].capacity_kw == 0).all()
