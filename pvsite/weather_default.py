@@ -4,7 +4,8 @@ pvsite ships no third-party hourly weather.  Its default year
 (``irradiance/shanghai_default_year.csv``) is **synthetic**: built by pvsite
 from published *monthly statistics* of a real typical year plus pvlib models,
 so that monthly and annual irradiation, temperature and wind match the real
-year while the hour-to-hour weather is an idealised "average day" per month.
+year, with seeded day-to-day variability (clear and overcast days) drawn
+from a published distribution of daily clearness.
 
 Source of the monthly figures (:data:`SHANGHAI_CSWD_58362`)
 ------------------------------------------------------------
@@ -38,13 +39,29 @@ Method (:func:`synthesise_year`)
    turbidity climatology shipped with pvlib (Remund et al. 2003), evaluated
    every 10 minutes and averaged to hourly means, so sunrise/sunset hours get
    their partial-hour share.
-2. **GHI.**  Each month's clear-sky GHI is scaled by one factor so the
-   month's mean daily GHI equals the statistic exactly: every day of a month
-   is that month's *average day*.
-3. **DHI.**  The Erbs et al. (1982) diffuse fraction of each hour is scaled
-   by one factor per month (solved by bisection, capped at 1) so the month's
-   mean daily DHI equals the statistic; Erbs keeps the realistic rise of the
-   diffuse fraction at low sun.
+2. **GHI, day by day.**  Each day gets a daily clearness index K_T (daily
+   GHI / extraterrestrial horizontal irradiation) drawn from the generalised
+   Liu & Jordan (1960) distribution as fitted by Bendt, Collares-Pereira &
+   Rabl (1981) for the month's mean clearness K̄_T (the .stat GHI over the
+   extraterrestrial irradiation of the month), see
+   :func:`bendt_kt_quantile`.  The draw is stratified (one value per
+   1/n-quantile band of the month's n days, a uniform position inside the
+   band) and the days are put in random order, both with
+   ``numpy.random.default_rng(seed)`` (:data:`VARIABILITY_SEED`), so the
+   year is reproducible byte-for-byte.  The day's hourly GHI is the day's
+   clear-sky GHI times c_d = K_T·H0/H_cs, capped at 1 (no day brighter than
+   the clear-sky model), and the c_d of each month are rescaled together
+   (the capped ones stay at 1) so the month's mean daily GHI equals the
+   statistic exactly.  Days are independent: no persistence of cloudy
+   spells is modelled (the .stat gives none).  ``variability=False`` gives
+   the earlier *average-day* year (one scale factor per month).
+3. **DHI.**  The Erbs et al. (1982) diffuse fraction of each hour (from the
+   hour's own clearness, so clear days get a low and overcast days a high
+   diffuse fraction) is scaled by one factor per month (solved by
+   bisection, capped at 1) so the month's mean daily DHI equals the
+   statistic; Erbs keeps the realistic rise of the diffuse fraction at low
+   sun.  No hour's diffuse is set below GHI − clear-sky DNI·cos Z (the beam
+   cap of step 4), so the monthly DHI stays exact after that cap.
 4. **DNI.**  First by closure, ``(GHI − DHI) / cos Z`` with ``Z`` the
    apparent solar zenith at the middle of the hour.  Near the horizon
    (``Z > 87°`` at mid-hour, where cos Z → 0 makes the ratio blow up) the
@@ -66,21 +83,29 @@ Method (:func:`synthesise_year`)
    anchors (so months meet without steps and each monthly mean is exact),
    plus the month's mean diurnal anomaly (hourly profile minus its mean).
    Without a profile a cosine of the mean daily range, peaking 15:00–16:00,
-   is used.
+   is used.  With day-to-day variability the diurnal anomaly of each day
+   is multiplied by K_T,d² / mean(K_T²) over the month: the daily
+   temperature range grows with the square of the daily clearness, the
+   Hargreaves & Samani (1982) relation R_s = k_Rs·√(T_max − T_min)·R_a
+   (FAO-56, Allen et al. 1998, eq. 50) solved for the range.  Clear days are
+   warmer by day and cooler at night, overcast days nearly flat; the factor
+   averages 1 over each month, so the monthly mean diurnal profile and every
+   daily mean are unchanged (the anomaly has zero daily mean).  No daily
+   mean temperature anomaly is added: the .stat gives no statistic for it.
 6. **Wind.**  The month's mean diurnal profile scaled to the monthly mean
    (or the constant monthly mean without a profile).
 
-Day-to-day variability (clear and overcast days) is deliberately *not*
-added.  It would need invented statistics (the .stat holds no distribution
-of daily clearness), and for what pvsite computes (annual and monthly yields
-of fixed arrays) it changes little, because transposition is close to linear
-in the beam and diffuse components, which are matched month by month.
-Measured against the real CSWD files (year synthesised from each file's own
-monthly means, pvlib plane-of-array irradiation, sun at mid-hour): annual POA
-on a 20°-tilted south-facing plane within −1.4 % (isotropic) / +0.6 % (Perez)
-for Shanghai and −3.3 % / −0.9 % for Hangzhou.  East- and west-facing planes
-differ more (Shanghai west −3.7 %, east +2 %; Hangzhou west −10 %, east
-+5 %), because the real CSWD files hold more irradiance in the afternoon
+Why day-to-day variability: transposition is close to linear in the beam
+and diffuse components, which are matched month by month, so irradiation on
+the planes changes little (POA on the pvsite test planes within −0.1 … +1.5 %
+of the real Shanghai year, shifted −30 min).  Module temperature is not
+linear: an average-day year has no hot, clear days, so its modules ran
+cooler and its yields were 2–3.5 % high (pitched E/W pair +3.3 %); with
+variability the performance-ratio excess falls to about 1 % and every
+tested roof is within 3 % (``tests/test_validation.py``).
+East- and west-facing planes differ more from the real files (single
+pitched planes: Shanghai east +7 %, west −2 % as labelled; Hangzhou east
++16 %, west −10 %), because the real CSWD files hold more irradiance in the afternoon
 than the sun allows: their GHI-weighted mean time is 28 min (Shanghai) and
 63 min (Hangzhou) after solar noon, against ~0 for clear sky and for pvlib's
 bundled TMY3 files, which points to shifted time labels in the CSWD data
@@ -91,8 +116,34 @@ against the real ones (pvsite engine): ``tests/test_validation.py`` and
 ``irradiance/README.md``.
 
 What the synthetic year cannot do: reproduce hourly extremes, inverter
-clipping, cloudy streaks or anything that depends on the sequence of days;
-use it for annual and monthly yields, not for hourly studies.
+clipping, cloudy streaks or anything that depends on the sequence of days
+(the daily values are drawn independently; within a day the sky is a scaled
+clear sky, with no intermittent cloud); use it for annual and monthly
+yields, not for hourly studies.
+
+References
+----------
+Liu, B.Y.H. & Jordan, R.C. (1960). The interrelationship and characteristic
+distribution of direct, diffuse and total solar radiation. *Solar Energy*
+4(3), 1–19.
+
+Bendt, P., Collares-Pereira, M. & Rabl, A. (1981). The frequency
+distribution of daily insolation values. *Solar Energy* 27(1), 1–5.
+
+Duffie, J.A. & Beckman, W.A. (2013). *Solar Engineering of Thermal
+Processes*, 4th ed., Wiley, ch. 2 (reproduces the Bendt et al.
+distribution).
+
+Erbs, D.G., Klein, S.A. & Duffie, J.A. (1982). Estimation of the diffuse
+radiation fraction for hourly, daily and monthly-average global radiation.
+*Solar Energy* 28(4), 293–302.
+
+Hargreaves, G.H. & Samani, Z.A. (1982). Estimating potential
+evapotranspiration. *J. Irrigation and Drainage Div., ASCE* 108(IR3),
+225–230.
+
+Allen, R.G., Pereira, L.S., Raes, D. & Smith, M. (1998). *Crop
+evapotranspiration*, FAO Irrigation and Drainage Paper 56, eq. 50.
 
 Running ``python -m pvsite.weather_default`` regenerates the CSV
 byte-for-byte.
@@ -122,6 +173,10 @@ _SUBSTEPS = 6  # clear-sky samples per hour (every 10 min)
 #: Above this apparent zenith at mid-hour the hour is treated as all diffuse [°]
 #: (cos 87° = 0.052; closure DNI = beam/cos Z is ill-conditioned beyond it).
 LOW_SUN_ZENITH_DEG = 87.0
+#: Seed of the day-to-day variability (pvsite choice, arbitrary: the CSWD
+#: station number); changing it changes the order and exact values of the
+#: daily clearness, not the monthly totals.
+VARIABILITY_SEED = 58362
 
 
 @dataclass(frozen=True)
@@ -268,12 +323,13 @@ DEFAULT_DESCRIPTION = (
     "— not real hourly weather"
 )
 DEFAULT_METHOD = (
-    "pvlib Ineichen clear sky (Linke turbidity climatology), 10-min means, scaled per month to "
-    "the mean daily GHI; Erbs diffuse fraction scaled per month to the mean daily DHI; DNI by "
+    "pvlib Ineichen clear sky (Linke turbidity climatology), 10-min means, scaled day by day "
+    "(daily clearness drawn from the Bendt et al. 1981 distribution, numpy seed "
+    f"{VARIABILITY_SEED}, capped at clear sky) and rescaled to the monthly mean daily GHI; Erbs diffuse fraction scaled per month to the mean daily DHI; DNI by "
     "closure at the mid-hour apparent zenith (all diffuse above 87 deg) then scaled per month to "
     "the mean daily DNI (the source is not closure-consistent, nor is this year: "
-    "DHI + DNI cos Z <= GHI); temperature and wind "
-    "from the monthly mean diurnal profiles; no day-to-day variability"
+    "DHI + DNI cos Z <= GHI); temperature and wind from the monthly mean diurnal profiles, the daily temperature "
+    "range scaled by the squared daily clearness (Hargreaves-Samani)"
 )
 
 
@@ -450,6 +506,8 @@ def synthesise_year(
     altitude: float,
     year: int = TYPICAL_YEAR,
     dni: str = "statistic",
+    variability: bool = True,
+    seed: int = VARIABILITY_SEED,
 ) -> pd.DataFrame:
     """Build an hourly typical year whose monthly means match ``monthly``.
 
@@ -473,6 +531,15 @@ def synthesise_year(
         the month's mean daily DNI equals ``monthly.dni_wh_m2_day`` (falls
         back to closure when that is ``None``).  ``'closure'``: DNI =
         (GHI − DHI)/cos Z exactly, monthly DNI not imposed.
+    variability : bool, optional
+        Give each day its own clearness (Bendt et al. 1981 distribution,
+        step 2 of the module docstring) and a diurnal temperature range that
+        follows it (step 5).  ``False``: every day of a month is the month's
+        average day (the method before day-to-day variability was added).
+    seed : int, optional
+        Seed of the ``numpy.random.Generator`` that draws and orders the
+        daily clearness values; the same seed gives the same year
+        byte-for-byte (default :data:`VARIABILITY_SEED`).
 
     Returns
     -------
@@ -502,10 +569,19 @@ def synthesise_year(
     ghi_cs = clear["ghi"].to_numpy().reshape(n, _SUBSTEPS).mean(axis=1)
     dni_cs = clear["dni"].to_numpy().reshape(n, _SUBSTEPS).mean(axis=1)
 
-    # 2. GHI: one scale factor per month
+    # 2. GHI: daily clearness (Bendt et al. 1981) rescaled to the monthly mean
     target_ghi = np.asarray(monthly.ghi_wh_m2_day, dtype=float) * days_in_month  # Wh/m²/month
-    scale = target_ghi / np.bincount(month0, weights=ghi_cs, minlength=12)
-    ghi = scale[month0] * ghi_cs
+    day_month0 = month0[::24]
+    if variability:
+        h0_day = _daily_extraterrestrial_wh_m2(location, sub, n)  # Wh/m²/day, horizontal
+        hcs_day = ghi_cs.reshape(-1, 24).sum(axis=1)
+        day_scale = _daily_clear_sky_fraction(target_ghi, h0_day, hcs_day, day_month0,
+                                              np.random.default_rng(seed))
+        ghi = np.repeat(day_scale, 24) * ghi_cs
+    else:
+        day_scale = None
+        scale = target_ghi / np.bincount(month0, weights=ghi_cs, minlength=12)
+        ghi = scale[month0] * ghi_cs
 
     # 3. DHI: Erbs diffuse fraction, one scale factor per month
     mid = index + pd.Timedelta(minutes=30)
@@ -518,8 +594,10 @@ def synthesise_year(
         df0 = np.where(ghi > 0, np.asarray(erbs["dhi"]) / ghi, 1.0)
     df0 = np.clip(np.nan_to_num(df0, nan=1.0), 0.0, 1.0)
     target_dhi = np.asarray(monthly.dhi_wh_m2_day, dtype=float) * days_in_month
-    factor = _solve_diffuse_scale(ghi, df0, low_sun, month0, target_dhi)
-    dhi = np.where(low_sun, ghi, ghi * np.minimum(1.0, factor[month0] * df0))
+    # floor: the diffuse that the clear-sky beam cap of step 4 would force anyway
+    floor = np.where(low_sun, ghi, np.clip(ghi - dni_cs * cos_z, 0.0, ghi))
+    factor = _solve_diffuse_scale(ghi, df0, low_sun, month0, target_dhi, floor)
+    dhi = np.where(low_sun, ghi, np.maximum(floor, ghi * np.minimum(1.0, factor[month0] * df0)))
 
     # 4. DNI by closure at the mid-hour zenith, capped at clear-sky DNI
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -542,7 +620,6 @@ def synthesise_year(
     # 5. temperature: smooth daily means + monthly mean diurnal anomaly
     hour = index.hour.to_numpy()
     day0 = index.day_of_year.to_numpy() - 1
-    day_month0 = month0[::24]
     daily_temp = _mean_preserving_daily(np.asarray(monthly.temp_air_c, float), day_month0)
     if monthly.temp_air_hourly_c is not None:
         profile = np.asarray(monthly.temp_air_hourly_c, float)  # (24, 12)
@@ -555,7 +632,19 @@ def synthesise_year(
                            "8 °C daily range (pvsite assumption)")
         shape = np.cos(2 * np.pi * (np.arange(24) + 0.5 - 15.5) / 24.0)[:, None]
         anomaly = 0.5 * rng[None, :] * shape
-    temp_air = daily_temp[day0] + anomaly[hour, month0]
+    if day_scale is not None:
+        # daily range ∝ K_T² (Hargreaves & Samani 1982; FAO-56 eq. 50),
+        # normalised per month so the mean diurnal profile is kept exactly
+        kt_day = np.divide(day_scale * hcs_day, h0_day, out=np.zeros_like(h0_day),
+                           where=h0_day > 0)
+        kt2 = kt_day ** 2
+        month_kt2 = np.bincount(day_month0, weights=kt2, minlength=12) / np.bincount(
+            day_month0, minlength=12)
+        amplitude = np.divide(kt2, month_kt2[day_month0], out=np.ones_like(kt2),
+                              where=month_kt2[day_month0] > 0)
+    else:
+        amplitude = np.ones(len(day_month0))
+    temp_air = daily_temp[day0] + amplitude[day0] * anomaly[hour, month0]
 
     # 6. wind: monthly mean diurnal profile scaled to the monthly mean
     wind_mean = np.asarray(monthly.wind_speed_m_s, float)
@@ -575,21 +664,116 @@ def synthesise_year(
     return frame
 
 
-def _solve_diffuse_scale(ghi, df0, low_sun, month0, target_dhi, iterations: int = 60):
-    """Per-month factor s with Σ GHI·min(1, s·df0) (+ low-sun GHI) = target (bisection)."""
+def bendt_kt_quantile(u, kt_mean):
+    """Daily clearness index for cumulative probability ``u`` (Bendt et al. 1981).
+
+    The generalised Liu & Jordan (1960) distribution of daily clearness index
+    K_T for a month of mean clearness K̄_T, as fitted by Bendt, Collares-Pereira
+    & Rabl (1981) and given in Duffie & Beckman, *Solar Engineering of Thermal
+    Processes* (4th ed., 2013, ch. 2)::
+
+        F(K_T) = (exp(γ K_min) − exp(γ K_T)) / (exp(γ K_min) − exp(γ K_max))
+        K_min = 0.05,  K_max = 0.6313 + 0.267 K̄_T − 11.9 (K̄_T − 0.75)^8
+
+    with γ chosen so the distribution's mean is K̄_T (solved by bisection
+    here, rather than with the closed-form approximation of γ that Bendt et
+    al. also give).
+
+    Parameters
+    ----------
+    u : array_like
+        Cumulative probabilities in [0, 1] [-].
+    kt_mean : float
+        Monthly mean clearness index K̄_T (monthly GHI / extraterrestrial
+        horizontal irradiation) [-].
+
+    Returns
+    -------
+    numpy.ndarray
+        Daily clearness indices K_T [-], same shape as ``u``.
+    """
+    k_min = 0.05
+    k_max = 0.6313 + 0.267 * kt_mean - 11.9 * (kt_mean - 0.75) ** 8
+    kt_mean = float(np.clip(kt_mean, k_min + 1e-3, k_max - 1e-3))
+
+    def mean_of(gamma):
+        if abs(gamma) < 1e-9:
+            return 0.5 * (k_min + k_max)
+        ea, eb = np.exp(gamma * (k_min - k_max)), 1.0  # scaled by exp(-γ K_max)
+        return (k_max * eb - k_min * ea) / (eb - ea) - 1.0 / gamma
+
+    lo, hi = -200.0, 200.0  # mean_of is increasing in γ
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if mean_of(mid) < kt_mean else (lo, mid)
+    gamma = 0.5 * (lo + hi)
+    u = np.asarray(u, dtype=float)
+    if abs(gamma) < 1e-9:
+        return k_min + u * (k_max - k_min)
+    # K_T = K_max + ln(e^{γ(K_min−K_max)} + u (1 − e^{γ(K_min−K_max)})) / γ  (overflow-safe)
+    ea = np.exp(gamma * (k_min - k_max))
+    return k_max + np.log(ea + u * (1.0 - ea)) / gamma
+
+
+def _daily_extraterrestrial_wh_m2(location, sub: pd.DatetimeIndex, n_hours: int) -> np.ndarray:
+    """Daily extraterrestrial horizontal irradiation [Wh/m²] from the 10-min samples."""
+    import pvlib
+
+    zenith = location.get_solarposition(sub)["zenith"].to_numpy()
+    extra = np.asarray(pvlib.irradiance.get_extra_radiation(sub), dtype=float)
+    hourly = (extra * np.clip(np.cos(np.radians(zenith)), 0.0, None)).reshape(n_hours, -1)
+    return hourly.mean(axis=1).reshape(-1, 24).sum(axis=1)
+
+
+def _daily_clear_sky_fraction(target_ghi, h0_day, hcs_day, day_month0, rng,
+                              iterations: int = 100):
+    """Per-day factor c_d on the clear-sky day so daily K_T follows Bendt et al.
+    (1981), 0 < c_d ≤ 1, and each month's Σ c_d·H_cs,d equals ``target_ghi``."""
+    n_days = len(day_month0)
+    kt = np.zeros(n_days)
+    for m in range(12):
+        days = np.flatnonzero(day_month0 == m)
+        kt_mean = target_ghi[m] / h0_day[days].sum()
+        # stratified (Latin hypercube) probabilities in random order
+        u = (rng.permutation(len(days)) + rng.random(len(days))) / len(days)
+        kt[days] = bendt_kt_quantile(u, kt_mean)
+    c = np.clip(np.divide(kt * h0_day, hcs_day, out=np.zeros(n_days), where=hcs_day > 0),
+                0.0, 1.0)
+    for _ in range(iterations):  # rescale per month, keep c ≤ 1 (clear sky)
+        got = np.bincount(day_month0, weights=c * hcs_day, minlength=12)
+        c = np.minimum(c * (target_ghi / got)[day_month0], 1.0)
+    got = np.bincount(day_month0, weights=c * hcs_day, minlength=12)
+    free = c < 1.0
+    free_sum = np.bincount(day_month0, weights=np.where(free, c * hcs_day, 0.0), minlength=12)
+    fixed_sum = got - free_sum
+    k = np.divide(target_ghi - fixed_sum, free_sum, out=np.ones(12), where=free_sum > 0)
+    c = np.where(free, c * k[day_month0], c)
+    if (c > 1.0 + 1e-9).any():
+        logger.warning("synthesise_year: monthly GHI needs days above clear sky")
+    return c
+
+
+def _solve_diffuse_scale(ghi, df0, low_sun, month0, target_dhi, floor=None,
+                         iterations: int = 60):
+    """Per-month factor s with Σ max(floor, GHI·min(1, s·df0)) (+ low-sun GHI)
+    = target (bisection); ``floor`` [W/m²] is a per-hour minimum diffuse."""
     fixed = np.bincount(month0, weights=np.where(low_sun, ghi, 0.0), minlength=12)
     total = np.bincount(month0, weights=ghi, minlength=12)
-    need = np.clip(target_dhi, fixed, total) - fixed
-    if (target_dhi < fixed - 1e-6).any():
-        logger.warning("synthesise_year: monthly DHI below the low-sun diffuse floor in months %s",
-                       [MONTHS[m] for m in np.flatnonzero(target_dhi < fixed - 1e-6)])
     w = np.where(low_sun, 0.0, ghi)
+    floor = np.zeros_like(ghi) if floor is None else np.where(low_sun, 0.0, floor)
+    least = fixed + np.bincount(month0, weights=floor, minlength=12)
+    need = np.clip(target_dhi, least, total) - fixed
+    if (target_dhi < least - 1e-6).any():
+        logger.warning("synthesise_year: monthly DHI below the low-sun / clear-sky-beam diffuse "
+                       "floor in months %s",
+                       [MONTHS[m] for m in np.flatnonzero(target_dhi < least - 1e-6)])
     positive = df0[(w > 0) & (df0 > 0)]
     lo = np.zeros(12)
     hi = np.full(12, 1.0 / positive.min() if positive.size else 1.0)
     for _ in range(iterations):
         s = 0.5 * (lo + hi)
-        got = np.bincount(month0, weights=w * np.minimum(1.0, s[month0] * df0), minlength=12)
+        got = np.bincount(month0, weights=np.maximum(floor, w * np.minimum(1.0, s[month0] * df0)),
+                          minlength=12)
         too_low = got < need
         lo = np.where(too_low, s, lo)
         hi = np.where(too_low, hi, s)

@@ -17,20 +17,23 @@ Measured with pvlib 0.16.1 (irradiance/README.md holds the full table):
 =====================  ===========  ===========  ============  =============
 case                   flat 20° S   metal S/N    metal E/W     pitched E/W
 =====================  ===========  ===========  ============  =============
-Shanghai, as labelled  +2.65        +1.69        +1.72         +3.30
-Shanghai, −30 min      +1.97        +0.95        +0.98         +2.98
-default vs Shanghai    +2.64        +1.68        +1.71         +3.29
-default vs Sh. −30     +2.04        +1.04        +1.07         +3.07
-Hangzhou, as labelled  +0.94        −0.03        −0.02         +1.66
-Hangzhou, −60 min      −3.11        −3.87        −3.81         −0.52
+Shanghai, as labelled  +2.78        +1.95        +1.95         +2.23
+Shanghai, −30 min      +2.05        +1.17        +1.17         +1.88
+default vs Shanghai    +2.77        +1.95        +1.95         +2.23
+default vs Sh. −30     +2.16        +1.30        +1.31         +2.01
+Hangzhou, as labelled  +1.32        +0.25        +0.24         +0.85
+Hangzhou, −60 min      −2.82        −3.67        −3.63         −1.39
 =====================  ===========  ===========  ============  =============
 
 Single east/west planes are where the CSWD timing lag shows (the real
 irradiance peaks 28 min / 63 min after solar noon as labelled): Shanghai
-pitched east +8.3 %, west −1.3 % as labelled, +3.5 % / +2.5 % with the
-−30 min shift.  The remaining +2–3 % of the synthetic year is its cooler
-modules (every day is the month's average day, no hot clear days): with the
-temperature coefficient set to 0 the deviation drops below 0.5 %.
+pitched east +7.3 %, west −2.4 % as labelled, +2.4 % / +1.4 % with the
+−30 min shift.  Of the remaining +2–3 %, about 1 % is POA (flat rows) and
+about 1 % a higher performance ratio (modules a little cooler than with the
+real year): with the temperature coefficient set to 0 the PR difference
+drops below 0.5 %.  Before the synthetic year had day-to-day variability
+(every day the month's average day) the PR excess was 2–3.5 % and the
+pitched E/W pair +3.3 %, over the 3 % target.
 """
 
 from __future__ import annotations
@@ -114,26 +117,30 @@ def deviation_pct(yields, synth: str, real: str) -> pd.Series:
 # ---------------------------------------------------------------------------
 
 
-def test_synthesis_reproduces_shanghai_south_and_metal(yields):
-    """Flat rows and both metal pairs within 3 %, as labelled and shifted."""
+def test_synthesis_reproduces_shanghai_every_roof(yields):
+    """Flat rows, both metal pairs and the pitched E/W pair within 3 %, as
+    labelled and shifted (measured +1.2 … +2.8 %)."""
     for real in ("shanghai", "shanghai_shifted"):
         dev = deviation_pct(yields, real + "_synth", real)
-        for case in ("flat 20° S rows", "metal 5° pair S/N", "metal 5° pair E/W"):
-            assert abs(dev[case]) < TARGET_PCT, (real, case, dev[case])
+        assert (dev.abs() < TARGET_PCT).all(), (real, dev)
         # the synthetic year is a little optimistic, never pessimistic, here
         assert (dev > 0).all(), dev
 
 
-def test_synthesis_pitched_ew_pair_needs_the_timing_fix(yields):
-    """Pitched E/W: +3.3 % as labelled (misses 3 %), +2.98 % with −30 min.
+def test_synthesis_single_ew_planes_need_the_timing_fix(yields):
+    """Pitched E/W pair: +2.23 % as labelled, +1.88 % with −30 min.
 
     As labelled the real file gives west roofs 9.5 % more than east ones
     because its irradiance comes late; the synthetic year follows the sun
-    (east ≈ west).  With the documented shift the real year is symmetric
-    too and every single plane is within 3.5 %.
+    (east ≈ west), so the single planes are off by +7 % / −2 %.  With the
+    documented shift the real year is symmetric too and every single plane
+    is within 3 % (measured +1.0 … +2.4 %).
     """
     dev = deviation_pct(yields, "shanghai_synth", "shanghai")
-    assert TARGET_PCT < dev["pitched 25° pair E/W"] < 3.6
+    assert 1.5 < dev["pitched 25° pair E/W"] < TARGET_PCT
+    single = 100 * (yields["shanghai_synth"]["specific_yield_kwh_per_kwp"]
+                    / yields["shanghai"]["specific_yield_kwh_per_kwp"] - 1)
+    assert single["pitched_E"] > 6 and single["pitched_W"] < -1.5, single
     y_real = yields["shanghai"]["specific_yield_kwh_per_kwp"]
     y_syn = yields["shanghai_synth"]["specific_yield_kwh_per_kwp"]
     assert y_real["pitched_W"] / y_real["pitched_E"] > 1.08  # measured 1.095
@@ -144,21 +151,21 @@ def test_synthesis_pitched_ew_pair_needs_the_timing_fix(yields):
     y_fix = yields["shanghai_shifted"]["specific_yield_kwh_per_kwp"]
     assert y_fix["pitched_W"] / y_fix["pitched_E"] == pytest.approx(1.0, abs=0.015)
     single = 100 * (yields["shanghai_shifted_synth"]["specific_yield_kwh_per_kwp"] / y_fix - 1)
-    assert (single.abs() < 3.5).all(), single
+    assert (single.abs() < TARGET_PCT).all(), single
 
 
-def test_synthesis_bias_is_module_temperature_not_irradiance(years, yields, presets):
+def test_synthesis_bias_split_between_poa_and_module_temperature(years, yields, presets):
     """With the lag removed, POA is reproduced within 2 % on every plane
-    (measured −1.8 … +0.8 %, flat rows 0.0 %); the yield is 2–3.5 % higher
-    because the performance ratio is: the average-day year has no hot clear
-    days.  With a zero temperature coefficient the PR difference vanishes
-    (< 0.5 %)."""
+    (measured −0.1 … +1.5 %, flat rows +1.0 %); the performance ratio is
+    0.9–1.2 % higher (modules a little cooler; it was 2–3.5 % for the
+    average-day year without day-to-day variability).  With a zero
+    temperature coefficient the PR difference vanishes (< 0.5 %)."""
     real = yields["shanghai_shifted"]
     synth = yields["shanghai_shifted_synth"]
     poa = 100 * (synth["poa_kwh_per_m2"] / real["poa_kwh_per_m2"] - 1)
-    assert (poa.abs() < 2.0).all() and abs(poa["flat_S"]) < 0.2, poa
+    assert (poa.abs() < 2.0).all() and abs(poa["flat_S"]) < 1.2, poa
     pr = 100 * (synth["performance_ratio"] / real["performance_ratio"] - 1)
-    assert ((pr > 1.5) & (pr < 3.5)).all(), pr
+    assert ((pr > 0.5) & (pr < 1.5)).all(), pr
 
     module, losses = presets
     data, meta = years["shanghai_shifted"]
@@ -181,10 +188,9 @@ def test_default_year_reproduces_real_shanghai(yields, years):
     assert meta["is_synthetic"] is True
     for real in ("shanghai", "shanghai_shifted"):
         dev = deviation_pct(yields, "default", real)
-        for case in ("flat 20° S rows", "metal 5° pair S/N", "metal 5° pair E/W"):
-            assert 0 < dev[case] < TARGET_PCT, (real, case, dev[case])
-        # pitched E/W pair: +3.29 % / +3.07 %, just over the target (cooler modules)
-        assert TARGET_PCT < dev["pitched 25° pair E/W"] < 3.5
+        # every roof within the target: +1.3 … +2.8 % (the average-day year
+        # without day-to-day variability missed it on pitched E/W: +3.29 / +3.07 %)
+        assert ((dev > 0) & (dev < TARGET_PCT)).all(), (real, dev)
     # the default is the same method on the .stat means of the same year:
     # within 0.1 % of the year synthesised from the EPW's own means
     same = deviation_pct(yields, "default", "shanghai_synth")
@@ -198,8 +204,8 @@ def test_default_year_reproduces_real_shanghai(yields, years):
 
 def test_synthesis_reproduces_hangzhou_as_labelled(yields):
     dev = deviation_pct(yields, "hangzhou_synth", "hangzhou")
-    assert (dev.abs() < TARGET_PCT).all(), dev  # +0.94, −0.03, −0.02, +1.66
-    # single planes carry the 1-hour lag of this file: east +16 %, west −10 %
+    assert (dev.abs() < TARGET_PCT).all(), dev  # +1.32, +0.25, +0.24, +0.85
+    # single planes carry the 1-hour lag of this file: east +15.5 %, west −10.5 %
     single = 100 * (yields["hangzhou_synth"]["specific_yield_kwh_per_kwp"]
                     / yields["hangzhou"]["specific_yield_kwh_per_kwp"] - 1)
     assert single["pitched_E"] > 12 and single["pitched_W"] < -7
@@ -209,7 +215,7 @@ def test_hangzhou_shift_raises_the_real_yield_not_the_synthetic(yields):
     """Moving the Hangzhou irradiance an hour earlier (onto the sun) raises
     the real file's yield on every plane facing south-ish by 3–5 %, while the
     year synthesised from its (unchanged) monthly means stays within 0.5 %;
-    the synthetic year then falls 3–4 % short (south and metal)."""
+    the synthetic year then falls 2.8–3.7 % short (south and metal)."""
     real = yields["hangzhou"]["specific_yield_kwh_per_kwp"]
     fixed = yields["hangzhou_shifted"]["specific_yield_kwh_per_kwp"]
     gain = 100 * (fixed / real - 1)
@@ -228,7 +234,7 @@ def test_hangzhou_shift_raises_the_real_yield_not_the_synthetic(yields):
 
 def test_optimum_tilt_real_shanghai_and_default(years, presets):
     """Measured: CSWD Shanghai as read by read_weather 26°, 1002.0 kWh/kWp
-    (POA 1302 kWh/m²); default year 29°, 1035.5 kWh/kWp (POA 1317 kWh/m²)."""
+    (POA 1302 kWh/m²); default year 28°, 1033.0 kWh/kWp (POA 1326 kWh/m²)."""
     module, losses = presets
     results = {}
     for key in ("shanghai", "default"):
@@ -239,8 +245,8 @@ def test_optimum_tilt_real_shanghai_and_default(years, presets):
     assert real["tilt_deg"] == 26.0
     assert real["specific_yield_kwh_per_kwp"] == pytest.approx(1002.0, abs=1.0)
     assert 27.0 <= default["tilt_deg"] <= 30.0
-    assert default["specific_yield_kwh_per_kwp"] == pytest.approx(1035.5, abs=1.0)
-    # the default's optimum is 3.3 % above the real optimum (same cooler-module bias)
+    assert default["specific_yield_kwh_per_kwp"] == pytest.approx(1033.0, abs=1.0)
+    # the default's optimum is 3.1 % above the real optimum (POA +1.8 %, cooler modules)
     ratio = default["specific_yield_kwh_per_kwp"] / real["specific_yield_kwh_per_kwp"]
     assert 1.02 < ratio < 1.04
     # 20° rows (pvsite's flat-roof default) lose < 1 % against the optimum

@@ -32,6 +32,7 @@ from pvsite.weather import (
 from pvsite.weather_default import (
     MONTHS,
     SHANGHAI_CSWD_58362,
+    bendt_kt_quantile,
     main,
     monthly_stats_from_stat_file,
     monthly_stats_from_weather,
@@ -463,6 +464,70 @@ def test_default_year_is_physical(default):
     # no steps between months: daily temperature means move < 1 °C a day
     daily = data["temp_air"].resample("D").mean()
     assert daily.diff().abs().max() < 1.0
+
+
+def test_bendt_distribution_of_daily_clearness():
+    # K_min = 0.05; K_max = 0.6313 + 0.267·0.5 − 11.9·(0.5 − 0.75)^8 = 0.764618 (hand)
+    assert bendt_kt_quantile(0.0, 0.5) == pytest.approx(0.05, abs=1e-9)
+    assert bendt_kt_quantile(1.0, 0.5) == pytest.approx(0.764618, abs=1e-6)
+    u = (np.arange(20000) + 0.5) / 20000
+    for kt_mean in (0.3, 0.36, 0.45, 0.6):
+        k = bendt_kt_quantile(u, kt_mean)
+        assert (np.diff(k) > 0).all()
+        assert k.mean() == pytest.approx(kt_mean, abs=1e-3)  # γ solved from the mean
+    # K̄ = 0.4074 ≈ (K_min + K_max)/2 → γ ≈ 0: uniform, median = mean
+    k_max = 0.6313 + 0.267 * 0.4074 - 11.9 * (0.4074 - 0.75) ** 8
+    mid = 0.5 * (0.05 + k_max)
+    assert bendt_kt_quantile(0.5, mid) == pytest.approx(mid, abs=2e-3)
+    # a dull month (K̄ 0.3) is skewed to dull days: median below the mean
+    assert bendt_kt_quantile(0.5, 0.3) < 0.3
+
+
+def test_default_year_has_clear_and_overcast_days(default):
+    data, meta = default
+    loc = pvlib.location.Location(meta["latitude"], meta["longitude"], CANONICAL_TZ, meta["altitude"])
+    clear = loc.get_clearsky(data.index + pd.Timedelta(minutes=30), model="ineichen")
+    day_ghi = data["ghi"].resample("D").sum()
+    day_cs = clear["ghi"].resample("D").sum()
+    month = day_ghi.index.month
+    ratio = day_ghi / day_ghi.groupby(month).transform("mean")
+    for m in range(1, 13):
+        r = ratio[month == m]
+        # Bendt et al. spread: overcast days below half, clear days above 1.5× the mean
+        assert r.min() < 0.5 and r.max() > 1.5, (m, r.min(), r.max())
+    # never brighter than clear sky (1 % for the hour-start vs mid-hour sampling)
+    assert (day_ghi <= 1.01 * day_cs).all()
+    # clear days are warmer by day: daily max temperature anomaly follows daily GHI
+    tmax = data["temp_air"].resample("D").max()
+    tmean = data["temp_air"].resample("D").mean()
+    corr = pd.DataFrame({"g": ratio, "t": tmax - tmean}).groupby(month).corr().xs("g", level=1)["t"]
+    assert (corr > 0.8).all(), corr
+    # … while the monthly mean diurnal profile stays the cited one
+    hourly = data["temp_air"].groupby([data.index.hour, data.index.month]).mean().unstack()
+    cited = np.asarray(SHANGHAI_CSWD_58362.temp_air_hourly_c)
+    np.testing.assert_allclose(hourly.to_numpy() - hourly.to_numpy().mean(axis=0),
+                               cited - cited.mean(axis=0), atol=0.01)
+
+
+def test_variability_seed_and_switch():
+    stats = SHANGHAI_CSWD_58362
+    a = synthesise_year(stats, 31.4, 121.45, 6.0)
+    b = synthesise_year(stats, 31.4, 121.45, 6.0, seed=1)
+    flat = synthesise_year(stats, 31.4, 121.45, 6.0, variability=False)
+    pd.testing.assert_frame_equal(a, synthesise_year(stats, 31.4, 121.45, 6.0))  # seeded
+    month = a.index.month
+    for col in ("ghi", "dhi", "dni", "temp_air"):
+        np.testing.assert_allclose(b[col].groupby(month).sum(), a[col].groupby(month).sum(),
+                                   rtol=1e-6, err_msg=col)
+        np.testing.assert_allclose(flat[col].groupby(month).sum(), a[col].groupby(month).sum(),
+                                   rtol=1e-6, err_msg=col)
+    day_a, day_b = a["ghi"].resample("D").sum(), b["ghi"].resample("D").sum()
+    assert (np.abs(day_a / day_b - 1) > 0.1).mean() > 0.5  # another sequence of days
+    # without variability neighbouring days of a month are alike (< 2 % apart)
+    day_flat = flat["ghi"].resample("D").sum()
+    same_month = day_flat.index.month[1:] == day_flat.index.month[:-1]
+    assert (np.abs(day_flat.pct_change().to_numpy()[1:][same_month]) < 0.02).all()
+    assert (np.abs(day_a.pct_change().to_numpy()[1:][same_month]) > 0.2).mean() > 0.5
 
 
 def test_regenerate_gives_committed_bytes(tmp_path):
