@@ -175,6 +175,7 @@ def write_xlsx(path: str | Path, result, overwrite: bool = False) -> Path:
     if path.exists() and not overwrite:
         raise OutputError(f"Output {path} already exists.",
                           fix="Pass --overwrite to replace it, or choose another --out.")
+    remove_stale_temps(path.with_suffix(".gpkg"))
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
 
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -256,7 +257,8 @@ def remove_stale_temps(path: str | Path) -> list[Path]:
 
     :func:`write_gpkg` writes ``.<stem>.<pid>.tmp.gpkg`` (SQLite may add
     ``-journal``/``-wal``/``-shm`` beside it) and
-    :func:`pvsite.qgis_style.write_project` ``.<stem>.qgs.<pid>.tmp``; a run
+    :func:`pvsite.qgis_style.write_project` ``.<stem>.qgs.<pid>.tmp`` and
+    :func:`write_xlsx` ``.<stem>.<pid>.tmp.xlsx``; a run
     killed with SIGKILL (or a power cut) cannot remove them.  A temp file
     whose process no longer runs is removed; one of a live process (a
     concurrent run) is left alone.  On Windows the deletion itself fails
@@ -269,7 +271,8 @@ def remove_stale_temps(path: str | Path) -> list[Path]:
     """
     path = Path(path)
     stem = re.escape(path.stem)
-    pattern = re.compile(rf"\.{stem}\.(?:(\d+)\.tmp\.gpkg(?:-journal|-wal|-shm)?|qgs\.(\d+)\.tmp)")
+    pattern = re.compile(
+        rf"\.{stem}\.(?:(\d+)\.tmp\.(?:gpkg(?:-journal|-wal|-shm)?|xlsx)|qgs\.(\d+)\.tmp)")
     removed = []
     for tmp in sorted(path.parent.glob(f".{glob.escape(path.stem)}.*")):
         m = pattern.fullmatch(tmp.name)

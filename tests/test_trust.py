@@ -430,3 +430,11 @@ def test_gbk_shapefile_text_round_trips(names):
         result = pipeline.run(_config(src))
         got = result.roofs.sort_values("source_row")["name"].tolist()
         assert got == [s.strip() or None for s in names]
+
+
+def test_stale_xlsx_temp_of_a_dead_process_is_removed(tmp_path):
+    dead_pid = 2**22 + 54321  # above Linux's default pid_max: never a running process
+    stale = tmp_path / f".x.{dead_pid}.tmp.xlsx"
+    stale.write_bytes(b"partial")
+    removed = output.remove_stale_temps(tmp_path / "x.gpkg")
+    assert stale in removed and not stale.exists()
