@@ -219,11 +219,13 @@ def classification_report(gdf, by=("building_class", "building_type", "class_rul
     if "reject_reason" not in df.columns:
         rep = rep.drop(columns="n_usable")
     order = {c: i for i, c in enumerate(("public_institution", "factory", "other_public", "residential", "other"))}
+    # Ties are broken by the group keys, so the table does not depend on the input's row order.
     if "building_class" in rep.columns:
         rep["_o"] = rep["building_class"].map(order).fillna(len(order))
-        rep = rep.sort_values(["_o", "n_buildings"], ascending=[True, False], kind="stable").drop(columns="_o")
+        rep = rep.sort_values(["_o", "n_buildings", *keys], ascending=[True, False] + [True] * len(keys),
+                              kind="stable").drop(columns="_o")
     else:
-        rep = rep.sort_values("n_buildings", ascending=False, kind="stable")
+        rep = rep.sort_values(["n_buildings", *keys], ascending=[False] + [True] * len(keys), kind="stable")
     return rep.reset_index(drop=True)
 
 

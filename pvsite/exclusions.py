@@ -30,6 +30,8 @@ joined with ``'; '``.
 
 from __future__ import annotations
 
+import dataclasses
+
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +110,25 @@ def as_layers(layers) -> list[ExclusionLayer]:
         else:
             raise ConfigError(f"Cannot read exclusion layer specification {spec!r}.",
                               fix="Give (path, layer, datum) or a table with path/layer/datum.")
+    return out
+
+
+def expand_layers(layers) -> list[ExclusionLayer]:
+    """:func:`as_layers`, with a GeoPackage given without a layer standing for all its spatial layers.
+
+    ``--exclude heritage.gpkg`` means its polygons *and* its points.  Files
+    that do not exist are passed through, so :func:`read_layer` reports them.
+    """
+    import pyogrio
+
+    out = []
+    for spec in as_layers(layers):
+        path = Path(spec.path)
+        if spec.layer is None and path.suffix.lower() in (".gpkg", ".sqlite") and path.is_file():
+            names = [str(n) for n, g in pyogrio.list_layers(path) if g is not None and str(n) != "layer_styles"]
+            out += [dataclasses.replace(spec, layer=n) for n in names]
+        else:
+            out.append(spec)
     return out
 
 

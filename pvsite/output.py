@@ -169,13 +169,14 @@ def write_xlsx(path: str | Path, result, overwrite: bool = False) -> Path:
     header): 说明 (scenario, target, weather, inputs, synthetic warning),
     全区与街道 (district and streets), 政策类别 (classes), 责任部门
     (departments), 街道×类别, 屋顶明细 (roofs with PV), 分类统计.  Written to a
-    temporary file and renamed, like the GeoPackage.
+    temporary file and renamed, like the GeoPackage; temp files a killed run
+    left are swept by :func:`write_gpkg` (:func:`remove_stale_temps`), which
+    the CLI calls first.
     """
     path = Path(path)
     if path.exists() and not overwrite:
         raise OutputError(f"Output {path} already exists.",
                           fix="Pass --overwrite to replace it, or choose another --out.")
-    remove_stale_temps(path.with_suffix(".gpkg"))
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
 
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE

@@ -292,7 +292,7 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None,
         overrides=config.input.overrides or None,
         registry=registry.reindex(gdf.index) if registry is not None else None,
     )
-    class_report = _classification_table(gdf)
+    class_report = classify_mod.classification_report(gdf)
 
     # --- exclusions -------------------------------------------------------------
     excl = _exclusions(gdf, config)
@@ -438,18 +438,7 @@ def _match_registries(gdf: gpd.GeoDataFrame, config: Config):
 
 
 def _exclusions(gdf: gpd.GeoDataFrame, config: Config) -> pd.DataFrame:
-    layers = []
-    for spec in exclusions_mod.as_layers(config.exclusions.layers):
-        if spec.layer is None and Path(spec.path).suffix.lower() in (".gpkg", ".sqlite"):
-            import pyogrio
-
-            if not Path(spec.path).exists():
-                raise InputError(f"Exclusion file {spec.path} does not exist.", fix="Check --exclude.")
-            names = [str(n) for n, g in pyogrio.list_layers(spec.path) if g is not None
-                     and str(n) not in ("layer_styles",)]
-            layers += [dataclasses.replace(spec, layer=n) for n in names]
-        else:
-            layers.append(spec)
+    layers = exclusions_mod.expand_layers(config.exclusions.layers)
     if not layers:
         return pd.DataFrame({"excluded": False, "exclusion_reason": pd.NA}, index=gdf.index)
     return exclusions_mod.mark_exclusions(gdf, layers, min_overlap_share=config.exclusions.min_overlap_share)
@@ -531,25 +520,6 @@ def _district_layer(summary: pd.DataFrame, streets_gdf: gpd.GeoDataFrame) -> gpd
     geoms = streets_gdf.geometry[~streets_gdf.geometry.isna()].to_numpy()
     geom = shapely.union_all(geoms) if len(geoms) else None
     return gpd.GeoDataFrame(row, geometry=[geom], crs=streets_gdf.crs)
-
-
-def _classification_table(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Buildings per (class, type, rule): the classification report stored in the output."""
-    df = pd.DataFrame({
-        "building_class": gdf["building_class"].astype("string"),
-        "class_zh": gdf["class_zh"].astype("string"),
-        "building_type": gdf["building_type"].astype("string"),
-        "type_zh": gdf["type_zh"].astype("string"),
-        "class_rule": gdf["class_rule"].astype("string"),
-        "usable": gdf["reject_reason"].isna().to_numpy(),
-    })
-    keys = ["building_class", "class_zh", "building_type", "type_zh", "class_rule"]
-    rep = (df.groupby(keys, dropna=False, sort=False)
-             .agg(n_buildings=("usable", "size"), n_usable=("usable", "sum")).reset_index())
-    order = {c: i for i, c in enumerate(("public_institution", "factory", "other_public", "residential", "other"))}
-    rep["_o"] = rep["building_class"].map(order).fillna(len(order))
-    return rep.sort_values(["_o", "n_buildings", "class_rule"], ascending=[True, False, True],
-                           kind="stable").drop(columns="_o").reset_index(drop=True)
 
 
 def _versions() -> dict:

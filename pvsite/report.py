@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 def _console(stderr: bool) -> Console:
@@ -70,13 +71,13 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
         console.print(f"[bold red]⚠ {result.run_info.get('warning', 'synthetic sample data')}[/]")
     w = result.weather_meta
     console.print(
-        f"[bold]情景 Scenario[/] {result.scenario}: {result.scenario_description}\n"
-        f"[bold]气象 Weather[/] {w.get('description', w.get('source', ''))}"
+        f"[bold]情景 Scenario[/] {escape(result.scenario)}: {escape(result.scenario_description)}\n"
+        f"[bold]气象 Weather[/] {escape(str(w.get('description', w.get('source', ''))))}"
         + (" [yellow](synthetic)[/]" if w.get("is_synthetic") else "")
     )
     c = result.counts
     console.print(
-        f"[bold]建筑 Buildings[/] {c['input']:,} read, {c['selected']:,} in {result.scope}, "
+        f"[bold]建筑 Buildings[/] {c['input']:,} read, {c['selected']:,} in {escape(result.scope)}, "
         f"{c['rejected']:,} with unusable geometry (kept, status=rejected)"
         + (f", {c['excluded']:,} excluded (protected / no-go)" if c.get("excluded") else "")
         + (f", {c['outside_streets']:,} outside every street polygon" if c.get("outside_streets") else "")
@@ -88,30 +89,31 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
         console.print(format_field_report(result.footprints_meta, compact=not verbose), markup=False)
         console.print(format_classification_report(result.classification_report, top=30 if verbose else 8),
                       markup=False)
-    table = Table(title=f"pvsite — {result.scope} — {result.scenario}", show_lines=False)
+    table = Table(title=f"pvsite — {escape(result.scope)} — {escape(result.scenario)}", show_lines=False)
     for col, justify in [("街道 Street", "left"), ("建筑 Bldgs", "right"), ("安装 Sized", "right"),
                          ("kW", "right"), ("MWh/yr", "right"), ("tCO2/yr", "right"), ("% target", "right")]:
         table.add_column(col, justify=justify)
+    def add(label: str, row, bold: bool = False, style: str = "", **kw) -> None:
+        """One table row; names from the input are escaped (a '[' is not rich markup)."""
+        cells = [_fmt(row["n_buildings"]), _fmt(row["n_sized"]), _fmt(row["capacity_kw"]),
+                 _fmt(row["annual_mwh"]), _fmt(row["co2_t"]), _fmt(row["share_of_target_pct"], 1)]
+        if bold:
+            cells[2], cells[5] = f"[bold]{cells[2]}[/]", f"[bold]{cells[5]}[/]"
+        text = escape(label)
+        table.add_row(f"[{style}]{text}[/]" if style else text, *cells, **kw)
+
     s = result.summary
     street_rows = s[s["level"] == "street"]
     if len(street_rows) > 1 or street_rows["key"].iloc[0] != result.scope:
         for _, row in street_rows.iterrows():
-            table.add_row(str(row["key"]), _fmt(row["n_buildings"]), _fmt(row["n_sized"]),
-                          _fmt(row["capacity_kw"]), _fmt(row["annual_mwh"]), _fmt(row["co2_t"]),
-                          _fmt(row["share_of_target_pct"], 1))
+            add(str(row["key"]), row)
     d = result.district
-    table.add_row(f"[bold]{d['key']}[/]", _fmt(d["n_buildings"]), _fmt(d["n_sized"]),
-                  f"[bold]{_fmt(d['capacity_kw'])}[/]", _fmt(d["annual_mwh"]), _fmt(d["co2_t"]),
-                  f"[bold]{_fmt(d['share_of_target_pct'], 1)}[/]", end_section=True)
+    add(str(d["key"]), d, bold=True, style="bold", end_section=True)
     classes = s[s["level"] == "class"]
     for i, (_, row) in enumerate(classes.iterrows()):
-        table.add_row(f"  {row['key_zh']}", _fmt(row["n_buildings"]), _fmt(row["n_sized"]),
-                      _fmt(row["capacity_kw"]), _fmt(row["annual_mwh"]), _fmt(row["co2_t"]),
-                      _fmt(row["share_of_target_pct"], 1), end_section=i == len(classes) - 1)
+        add(f"  {row['key_zh']}", row, end_section=i == len(classes) - 1)
     for _, row in s[(s["level"] == "department") & (s["capacity_kw"] > 0)].iterrows():
-        table.add_row(f"  [dim]{row['key_zh']}[/]", _fmt(row["n_buildings"]), _fmt(row["n_sized"]),
-                      _fmt(row["capacity_kw"]), _fmt(row["annual_mwh"]), _fmt(row["co2_t"]),
-                      _fmt(row["share_of_target_pct"], 1))
+        add(f"  {row['key_zh']}", row, style="dim")
     console.print(table)
     console.print(
         f"目标 Target {result.target_kw:,.0f} kW: this scenario reaches "
@@ -120,4 +122,4 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
         + (f"; specific yield {d['specific_yield_kwh_per_kwp']:,.0f} kWh/kWp" if d["capacity_kw"] > 0 else "")
     )
     if out is not None:
-        console.print(f"输出 Output: {out}")
+        console.print(f"输出 Output: {escape(str(out))}")

@@ -22,6 +22,11 @@ CLASS_ZH = {
 CLASS_ORDER = list(CLASS_ZH)
 
 
+def _class_rank(key: str) -> tuple:
+    """Plan order of the policy classes; unknown classes after them, by name."""
+    return (CLASS_ORDER.index(key), "") if key in CLASS_ORDER else (len(CLASS_ORDER), key)
+
+
 def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
@@ -73,48 +78,48 @@ def summarise(
     DataFrame
         Columns of :data:`pvsite.schema` layer ``summary``.
     """
-    parts = []
-
-    total = _aggregate(roofs, None)
-    total.insert(0, "level", "district")
-    total.insert(1, "key", scope_label)
-    total.insert(2, "key_zh", scope_label)
-    parts.append(total)
+    def level(name: str, frame: pd.DataFrame, key_zh=None) -> pd.DataFrame:
+        keys = frame.index.astype(str)
+        frame.insert(0, "level", name)
+        frame.insert(1, "key", keys)
+        frame.insert(2, "key_zh", keys if key_zh is None else [key_zh(k) for k in keys])
+        return frame
 
     street = roofs["street"].astype("string").fillna(NO_STREET)
+    cls = roofs["building_class"].astype("string").fillna("other")
+    dept = roofs["responsible_department"].astype("string").replace("", pd.NA).fillna(NO_DEPARTMENT)
+
+    total = _aggregate(roofs, None)
+    total.index = [scope_label]
+
     by_street = _aggregate(roofs, street)
     order = list(streets or [])
     order += [s for s in by_street.index if s not in order]
     by_street = by_street.reindex(order).fillna(0)
-    by_street.insert(0, "level", "street")
-    by_street.insert(1, "key", by_street.index.astype(str))
-    by_street.insert(2, "key_zh", by_street.index.astype(str))
-    parts.append(by_street)
 
-    cls = roofs["building_class"].astype("string").fillna("other")
     by_class = _aggregate(roofs, cls)
-    by_class = by_class.reindex([c for c in CLASS_ORDER if c in by_class.index]
-                                + [c for c in by_class.index if c not in CLASS_ORDER])
-    by_class.insert(0, "level", "class")
-    by_class.insert(1, "key", by_class.index.astype(str))
-    by_class.insert(2, "key_zh", [CLASS_ZH.get(k, k) for k in by_class.index])
-    parts.append(by_class)
+    by_class = by_class.reindex(sorted(by_class.index, key=_class_rank))
 
-    dept = roofs["responsible_department"].astype("string").replace("", pd.NA).fillna(NO_DEPARTMENT)
-    by_dept = _aggregate(roofs, dept).sort_values("capacity_kw", ascending=False, kind="stable")
-    by_dept.insert(0, "level", "department")
-    by_dept.insert(1, "key", by_dept.index.astype(str))
-    by_dept.insert(2, "key_zh", by_dept.index.astype(str))
-    parts.append(by_dept)
+    # Departments by capacity, ties by name, so the order never depends on the input's row order.
+    by_dept = _aggregate(roofs, dept)
+    by_dept = by_dept.loc[sorted(by_dept.index, key=lambda k: (-by_dept.at[k, "capacity_kw"], k))]
 
-    sc_key = street + " / " + cls
-    by_sc = _aggregate(roofs, sc_key)
-    by_sc.insert(0, "level", "street_class")
-    by_sc.insert(1, "key", by_sc.index.astype(str))
-    zh = {f"{s} / {c}": f"{s} / {CLASS_ZH.get(c, c)}" for s, c in zip(street, cls)}
-    by_sc.insert(2, "key_zh", [zh.get(k, k) for k in by_sc.index])
-    parts.append(by_sc)
+    by_sc = _aggregate(roofs, street + " / " + cls)
+    rank = {s: i for i, s in enumerate(order)}
+    by_sc = by_sc.reindex(sorted(by_sc.index, key=lambda k: (rank.get(k.rsplit(" / ", 1)[0], len(rank)),
+                                                              _class_rank(k.rsplit(" / ", 1)[1]), k)))
 
+    def street_class_zh(key: str) -> str:
+        s, c = key.rsplit(" / ", 1)
+        return f"{s} / {CLASS_ZH.get(c, c)}"
+
+    parts = [
+        level("district", total),
+        level("street", by_street),
+        level("class", by_class, lambda k: CLASS_ZH.get(k, k)),
+        level("department", by_dept),
+        level("street_class", by_sc, street_class_zh),
+    ]
     out = pd.concat(parts, ignore_index=True)
     out["target_kw"] = np.where(out["level"] == "district", float(target_kw), np.nan)
     out["share_of_target_pct"] = out["capacity_kw"] / float(target_kw) * 100.0
