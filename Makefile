@@ -27,10 +27,10 @@ test: $(STAMP)
 
 # Regenerate the embedded default inputs (deterministic; committed).
 sample: $(STAMP)
-	$(BIN)/python -m pvsite.sample
+	$(BIN)/python -m pvsite.datagen.sample_district
 
 weather: $(STAMP)
-	$(BIN)/python -m pvsite.weather_default
+	$(BIN)/python -m pvsite.datagen.default_weather
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -7,7 +7,7 @@ Run from the repository root::
 
 Prints (asserts nothing):
 
-* ms per orientation of :func:`pvsite.energy.simulate` for 200 and 2,000
+* ms per orientation of :func:`pvsite.solar.energy.simulate` for 200 and 2,000
   unique orientations (1° grid), after a warm-up;
 * ms per orientation of a ``ModelChain`` loop (20 orientations) with the same
   physics, and the speed-up factor;
@@ -35,8 +35,8 @@ from pvlib.location import Location
 from pvlib.modelchain import ModelChain
 from pvlib.pvsystem import PVSystem
 
-from pvsite import energy
-from pvsite.paths import DEFAULT_WEATHER, REPO_ROOT
+from pvsite.solar import energy
+from pvsite.resources import DEFAULT_WEATHER, REPO_ROOT
 from pvsite.presets import load_preset
 
 EPW = REPO_ROOT.parent / "shared" / "data" / "weather" / "CHN_Shanghai.Shanghai.583620_CSWD.epw"
@@ -52,7 +52,7 @@ def load_weather() -> tuple[pd.DataFrame, tuple[float, float, float], str]:
         return weather, (meta["latitude"], meta["longitude"], meta["altitude"]), f"CSWD EPW {EPW.name}"
     if DEFAULT_WEATHER.is_file():
         try:
-            from pvsite import weather as weather_mod  # written by another stage
+            from pvsite.io import weather as weather_mod  # written by another stage
 
             reader = getattr(weather_mod, "read_weather")
             out = reader(DEFAULT_WEATHER)

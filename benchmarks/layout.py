@@ -1,4 +1,4 @@
-"""Benchmark of the panel layout (pvsite.layout) on real and sample roofs.
+"""Benchmark of the panel layout (pvsite.roofs.layout) on real and sample roofs.
 
 Run from the repository root::
 
@@ -25,11 +25,13 @@ import time
 import geopandas as gpd
 import numpy as np
 
-from pvsite import classify, crs, footprints
-from pvsite.layout import layout_roofs
-from pvsite.paths import REPO_ROOT, SAMPLE_FOOTPRINTS
+from pvsite.buildings import classify
+from pvsite.geo import crs
+from pvsite.io import footprints
+from pvsite.roofs.layout import layout_roofs
+from pvsite.resources import REPO_ROOT, SAMPLE_FOOTPRINTS
 from pvsite.presets import load_preset
-from pvsite.roofs import roof_planes, usable_roofs
+from pvsite.roofs.usable import roof_planes, usable_roofs
 
 BUND = REPO_ROOT.parent / "shared" / "data" / "footprints" / "shanghai_bund_buildings.gpkg"
 MODULE = load_preset("module", "generic-550w")

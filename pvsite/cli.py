@@ -91,7 +91,7 @@ def handle_errors(f):
 def _config(config_path, footprints=None, layer=None, encoding=None, crs=None, streets=None,
             weather=None, scenario=None, policy=None, datum=None, engine=None, overrides_csv=None,
             registries=(), excludes=(), exclude_datum=None, flag_exclusions=False, no_panels=False) -> Config:
-    from pvsite.registry import parse_registry_spec
+    from pvsite.buildings.registry import parse_registry_spec
 
     cfg = load_config(config_path)
     inp = {k: v for k, v in dict(footprints=str(footprints) if footprints else None, layer=layer,
@@ -173,8 +173,10 @@ def run(footprints, layer, encoding, crs, streets, config_path, datum, engine, s
         excludes, exclude_datum, flag_exclusions, no_panels, height_raster, verbose, quiet):
     """Size every roof, simulate its yield and roll up toward the target; write a GeoPackage."""
     _setup_logging(verbose, quiet)
-    from pvsite import output, pipeline, report
-    from pvsite.paths import OUTPUTS_DIR
+    from pvsite import pipeline
+    from pvsite.outputs import gpkg as output
+    from pvsite.outputs import console as report
+    from pvsite.resources import OUTPUTS_DIR
 
     cfg = _config(config_path, footprints, layer, encoding, crs, streets, weather, scenario, policy,
                   datum, engine, overrides_csv, registries, excludes, exclude_datum, flag_exclusions, no_panels)
@@ -225,7 +227,7 @@ def weather():
 def fetch(lat, lon, dest_dir, timeout, overwrite, verbose, quiet):
     """Download a PVGIS typical year for LAT/LON (needs internet)."""
     _setup_logging(verbose, quiet)
-    from pvsite import weather as weather_mod
+    from pvsite.io import weather as weather_mod
 
     path = weather_mod.fetch_pvgis_tmy(lat, lon, dest_dir=dest_dir, timeout=timeout, overwrite=overwrite)
     click.echo(f"wrote {path}; use it with: pvsite run --weather {path}")
@@ -237,7 +239,7 @@ def fetch(lat, lon, dest_dir, timeout, overwrite, verbose, quiet):
 def scenarios(policy, verbose=0):
     """List the scenarios of a policy preset with what they mean."""
     from pvsite.presets import load_preset
-    from pvsite.sizing import describe_rule, scenario_rules
+    from pvsite.planning.sizing import describe_rule, scenario_rules
 
     pol = load_preset("policy", policy)
     click.echo(f"{pol.get('name', policy)}\nsource: {pol.get('source', '')}\n"

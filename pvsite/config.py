@@ -171,7 +171,7 @@ class RoofConfig:
         Building-height raster (nDSM: metres above ground; any GDAL format
         with a CRS).  When given, roofs get measured heights where
         ``height_m`` is missing, and measured tilt/azimuth where the raster
-        shows a pitched or mono-pitch roof (:mod:`pvsite.heights`).
+        shows a pitched or mono-pitch roof (:mod:`pvsite.roofs.heights`).
         ``None``: assumed planes only.
     """
 
@@ -306,7 +306,7 @@ class WeatherConfig:
         Opt-in correction of the weather file's time labels [min].  The
         Chinese CSWD EPW files run late: irradiance peaks ~28 min (Shanghai
         58362) and ~63 min (Hangzhou 58457) after solar noon as labelled;
-        −30 and −60 correct them (``pvsite.weather.CSWD_TIME_SHIFT_MIN``,
+        −30 and −60 correct them (``pvsite.io.weather.CSWD_TIME_SHIFT_MIN``,
         evidence in irradiance/README.md).  0 = use the labels as they are
         (a warning reports a measured offset above 15 min).
     """
@@ -332,7 +332,7 @@ class ExclusionsConfig:
         A polygon excludes a roof it covers by at least this share of the
         roof's area; ``0`` = any intersection.  5 % ignores the slivers a
         misaligned outline leaves on a neighbour sharing a wall (pvsite
-        choice; see pvsite/exclusions.py).
+        choice; see pvsite/buildings/exclusions.py).
     """
 
     layers: list = field(default_factory=list)

@@ -4,7 +4,7 @@
     → planes & mounting → policy coverage → capacity → energy (pvlib)
     → rollup → (output)
 
-:func:`run` returns a :class:`RunResult`; :func:`pvsite.output.write_gpkg`
+:func:`run` returns a :class:`RunResult`; :func:`pvsite.outputs.gpkg.write_gpkg`
 writes it.  The CLI only parses options and calls these two.
 """
 
@@ -26,18 +26,25 @@ import pandas as pd
 import shapely
 
 import pvsite
-from pvsite import classify as classify_mod
-from pvsite import crs as crs_mod
-from pvsite import energy, footprints, layout, roofs as roofs_mod, sizing, streets as streets_mod
-from pvsite import exclusions as exclusions_mod, heights, registry as registry_mod
-from pvsite import weather as weather_mod
+from pvsite.buildings import classify as classify_mod
+from pvsite.geo import crs as crs_mod
+from pvsite.solar import energy
+from pvsite.io import footprints
+from pvsite.roofs import layout
+from pvsite.roofs import usable as roofs_mod
+from pvsite.planning import sizing
+from pvsite.buildings import streets as streets_mod
+from pvsite.buildings import exclusions as exclusions_mod
+from pvsite.roofs import heights
+from pvsite.buildings import registry as registry_mod
+from pvsite.io import weather as weather_mod
 from pvsite.config import Config
 from pvsite.errors import ConfigError, InputError, SelectionError
-from pvsite.paths import SAMPLE_FOOTPRINTS
+from pvsite.resources import SAMPLE_FOOTPRINTS
 from pvsite.presets import load_preset
-from pvsite.rollup import NO_STREET, summarise
-from pvsite.sample import is_synthetic_sample
-from pvsite.schema import MONTHS
+from pvsite.planning.rollup import NO_STREET, summarise
+from pvsite.datagen.sample_district import is_synthetic_sample
+from pvsite.outputs.schema import MONTHS
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +92,7 @@ def footprints_path(config: Config) -> Path:
     if not SAMPLE_FOOTPRINTS.is_file():
         raise InputError(
             f"The embedded sample district {SAMPLE_FOOTPRINTS} is missing.",
-            fix="Regenerate it with `python -m pvsite.sample`, or pass --footprints PATH.",
+            fix="Regenerate it with `python -m pvsite.datagen.sample_district`, or pass --footprints PATH.",
         )
     return SAMPLE_FOOTPRINTS
 

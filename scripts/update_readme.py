@@ -94,7 +94,7 @@ def block_scenarios() -> str:
 
 
 def block_columns() -> str:
-    from pvsite import schema
+    from pvsite.outputs import schema
 
     return (f"#### `roofs` — one row per input building\n\n{schema.markdown('roofs')}\n\n"
             f"#### `streets`, `district` and `summary` — rollups\n\n{schema.markdown('summary')}")

@@ -6,7 +6,7 @@ Run with the SYSTEM python that has PyQGIS (Debian ``python3-qgis``), not the ve
 
 ``--expect`` is a JSON file ``{"counts": {layer: n}, "aliases": {layer: {field: alias}},
 "renderers": {layer: type}, "styles": {layer: n_stored}, "roof_colours": {building_id: "#rrggbb"}}``
-written by the caller (the venv test, from pyogrio, pvsite.schema and hand-computed classes).
+written by the caller (the venv test, from pyogrio, pvsite.outputs.schema and hand-computed classes).
 Without ``--expect``, counts come from sqlite ``COUNT(*)`` and aliases from the GeoPackage's
 ``gpkg_data_columns`` titles; without ``roof_colours`` each roof's pixel is compared with the
 colour its own renderer gives it.

@@ -1,4 +1,4 @@
-"""Tests for pvsite.classify."""
+"""Tests for pvsite.buildings.classify."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from pvsite.classify import CLASS_COLUMNS, DEFAULT_RULE, UNKNOWN_YEAR, classification_report, classify
+from pvsite.buildings.classify import CLASS_COLUMNS, DEFAULT_RULE, UNKNOWN_YEAR, classification_report, classify
 from pvsite.errors import ConfigError, InputError
-from pvsite.footprints import read_footprints
+from pvsite.io.footprints import read_footprints
 
 # Expected type → (class, department), transcribed from the task brief (长府〔2023〕1号 table as in the
 # project issue), independently of the preset file.
@@ -315,7 +315,7 @@ def test_overrides_utf8_bom_and_gbk_give_the_same_result(tmp_path):
 
 
 def test_format_classification_report():
-    from pvsite.classify import format_classification_report
+    from pvsite.buildings.classify import format_classification_report
 
     names = ["小学"] * 3 + ["中学"] * 2 + ["医院", "仓库", "商场", None, None]
     out = classify(frame(name=names))

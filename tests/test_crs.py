@@ -1,4 +1,4 @@
-"""Tests of pvsite.crs: metric projection, lon/lat plausibility, GCJ-02 / BD-09."""
+"""Tests of pvsite.geo.crs: metric projection, lon/lat plausibility, GCJ-02 / BD-09."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pyproj
 import pytest
 import shapely
 
-from pvsite import crs as C
+from pvsite.geo import crs as C
 from pvsite.errors import ConfigError, InputError
 
 GEOD = pyproj.Geod(ellps="WGS84")

@@ -1,8 +1,8 @@
-"""Tests of pvsite.energy against pvlib's ModelChain and on real CSWD years.
+"""Tests of pvsite.solar.energy against pvlib's ModelChain and on real CSWD years.
 
 The real weather comes from ``../shared/data/weather`` (CSWD typical years,
 EPW).  :func:`read_cswd` turns an EPW into the weather contract of
-:func:`pvsite.energy.simulate` (interval-start labels, Asia/Shanghai).
+:func:`pvsite.solar.energy.simulate` (interval-start labels, Asia/Shanghai).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pvlib.location import Location
 from pvlib.modelchain import ModelChain
 from pvlib.pvsystem import PVSystem
 
-from pvsite import energy
+from pvsite.solar import energy
 from pvsite.errors import ConfigError, InputError
 from pvsite.presets import load_preset
-from pvsite.weather import CSWD_TIME_SHIFT_MIN, read_weather
+from pvsite.io.weather import CSWD_TIME_SHIFT_MIN, read_weather
 
 SHANGHAI_EPW = "weather/CHN_Shanghai.Shanghai.583620_CSWD.epw"
 HANGZHOU_EPW = "weather/CHN_Zhejiang.Hangzhou.584570_CSWD.epw"
@@ -32,7 +32,7 @@ YEAR = 2005  # the year written in both CSWD files (non-leap)
 #: start-of-interval labels the clear-day irradiance of the Shanghai file
 #: peaks 0.5 h after solar noon and that of Hangzhou 1.0 h after, which would
 #: make west roofs look 12–35 % better than east ones.  These are pvsite's
-#: documented opt-in shifts (pvsite.weather.CSWD_TIME_SHIFT_MIN, in minutes).
+#: documented opt-in shifts (pvsite.io.weather.CSWD_TIME_SHIFT_MIN, in minutes).
 CSWD_SHIFT_H = {SHANGHAI_EPW: CSWD_TIME_SHIFT_MIN["58362"] / 60.0,
                 HANGZHOU_EPW: CSWD_TIME_SHIFT_MIN["58457"] / 60.0}
 
@@ -40,12 +40,12 @@ CSWD_SHIFT_H = {SHANGHAI_EPW: CSWD_TIME_SHIFT_MIN["58362"] / 60.0,
 def read_cswd(path, shift_h: float = 0.0) -> tuple[pd.DataFrame, dict]:
     """EPW → weather contract via pvsite's reader, with an opt-in shift [h].
 
-    :func:`pvsite.weather.read_weather` turns the EPW's end-of-hour labels
+    :func:`pvsite.io.weather.read_weather` turns the EPW's end-of-hour labels
     into interval starts (Asia/Shanghai) and, with ``time_shift_min``, moves
     the labels by the file's own timing error, wrapping round the year (the
     frame is identical to pvlib ``read_epw`` + the same shift).
     """
-    log = logging.getLogger("pvsite.weather")
+    log = logging.getLogger("pvsite.io.weather")
     level = log.level
     log.setLevel(logging.ERROR)  # the CSWD lag warning is expected here
     try:
@@ -406,7 +406,7 @@ def test_nan_hours_produce_no_energy(shanghai, module, losses, caplog):
     zeroed = weather.copy()
     zeroed.loc[hours, ["ghi", "dni", "dhi"]] = 0.0
     orient = pd.DataFrame({"tilt_deg": [20.0], "azimuth_deg": [180.0]})
-    with caplog.at_level(logging.WARNING, logger="pvsite.energy"):
+    with caplog.at_level(logging.WARNING, logger="pvsite.solar.energy"):
         a = run((holed, meta), orient, module, losses)
     b = run((zeroed, meta), orient, module, losses)
     full = run(shanghai, orient, module, losses)

@@ -8,9 +8,9 @@ import pytest
 from shapely import Point, box
 from shapely.affinity import translate
 
-from pvsite.crs import wgs84_to_gcj02
+from pvsite.geo.crs import wgs84_to_gcj02
 from pvsite.errors import ConfigError, InputError
-from pvsite.exclusions import ExclusionLayer, mark_exclusions
+from pvsite.buildings.exclusions import ExclusionLayer, mark_exclusions
 
 X0, Y0 = 500_000.0, 3_450_000.0
 CRS = "EPSG:32651"

@@ -1,4 +1,4 @@
-"""Tests for pvsite.footprints.read_footprints."""
+"""Tests for pvsite.io.footprints.read_footprints."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, Polygon
 
 from pvsite.errors import ConfigError, InputError
-from pvsite.footprints import CANONICAL_COLUMNS, NOT_MAPPED, OSM_COLUMNS, format_field_report, read_footprints
+from pvsite.io.footprints import CANONICAL_COLUMNS, NOT_MAPPED, OSM_COLUMNS, format_field_report, read_footprints
 
 BUND = "footprints/shanghai_bund_buildings.gpkg"
 HELSINKI = "osm/helsinki_centre.osm.pbf"

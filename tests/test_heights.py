@@ -1,4 +1,4 @@
-"""Tests of pvsite.heights: roof planes and heights from a height raster.
+"""Tests of pvsite.roofs.heights: roof planes and heights from a height raster.
 
 Synthetic DSMs are written with rasterio in ``tmp_path``: every pixel holds
 the analytic roof height at its centre, so a correct sampler and plane fit
@@ -18,8 +18,10 @@ import shapely
 from pyproj import Geod, Transformer
 from rasterio.transform import from_origin
 
-from pvsite import heights, layout, mounting
-from pvsite import roofs as roofs_mod
+from pvsite.roofs import heights
+from pvsite.roofs import layout
+from pvsite.solar import mounting
+from pvsite.roofs import usable as roofs_mod
 from pvsite.config import MountingConfig, RoofConfig
 from pvsite.errors import InputError
 from pvsite.presets import load_preset

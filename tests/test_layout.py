@@ -29,10 +29,10 @@ from shapely.affinity import rotate, translate
 
 from pvsite.config import MountingConfig, RoofConfig
 from pvsite.errors import ConfigError
-from pvsite.layout import layout_roofs, modules_for_policy, select_panels
-from pvsite.mounting import row_pitch_m, shadow_factor
+from pvsite.roofs.layout import layout_roofs, modules_for_policy, select_panels
+from pvsite.solar.mounting import row_pitch_m, shadow_factor
 from pvsite.presets import load_preset
-from pvsite.roofs import ROOF_TYPES, roof_planes, usable_roofs
+from pvsite.roofs.usable import ROOF_TYPES, roof_planes, usable_roofs
 
 X0, Y0 = 500_000.0, 3_450_000.0
 CRS = "EPSG:32651"

@@ -2,7 +2,7 @@
 
 The hand computations use the spherical-astronomy formulas written out with
 ``math`` (the arccos form of the azimuth, independent of the atan2 form in
-``pvsite.mounting``), and pvlib's SPA for the sun's altitude.
+``pvsite.solar.mounting``), and pvlib's SPA for the sun's altitude.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from pvsite.errors import ConfigError
-from pvsite.mounting import (
+from pvsite.solar.mounting import (
     flush_packing_factor,
     ground_coverage_ratio,
     module_area_m2,

@@ -1,7 +1,7 @@
 """QGIS styles and project for the output GeoPackage, checked in real headless QGIS.
 
-The GeoPackage is made by :func:`pvsite.output.write_gpkg` from hand-made frames that
-conform to :mod:`pvsite.schema` (six roofs of known capacity in two Changning streets,
+The GeoPackage is made by :func:`pvsite.outputs.gpkg.write_gpkg` from hand-made frames that
+conform to :mod:`pvsite.outputs.schema` (six roofs of known capacity in two Changning streets,
 EPSG:32651).  The checks in real QGIS run ``tests/qgis_check.py`` with the system
 ``/usr/bin/python3`` (Debian ``python3-qgis``); without it those tests skip with the fix.
 """
@@ -23,10 +23,10 @@ import pyproj
 import pytest
 import shapely
 
-from pvsite import schema
-from pvsite.output import write_gpkg
-from pvsite.qgis_style import add_styles, class_breaks, write_project
-from pvsite.rollup import CLASS_ZH, summarise
+from pvsite.outputs import schema
+from pvsite.outputs.gpkg import write_gpkg
+from pvsite.outputs.qgis import add_styles, class_breaks, write_project
+from pvsite.planning.rollup import CLASS_ZH, summarise
 
 REPO = Path(__file__).resolve().parent.parent
 SYSTEM_PY = os.environ.get("PYQGIS_PYTHON", "/usr/bin/python3")  # the python with PyQGIS
@@ -55,7 +55,7 @@ def _utm(lon, lat):
 
 
 def _frames():
-    """roofs, streets, summary frames conforming to pvsite.schema."""
+    """roofs, streets, summary frames conforming to pvsite.outputs.schema."""
     x0, y0 = _utm(121.385, 31.215)  # Changning, Shanghai
     geoms, rows = [], []
     for i, (street, cls, w, d, pv) in enumerate(ROOFS):
@@ -301,7 +301,8 @@ def test_district_output_renders_in_real_qgis(tmp_path):
     reason = _pyqgis_missing()
     if reason:
         pytest.skip(reason)
-    from pvsite import output, pipeline
+    from pvsite import pipeline
+    from pvsite.outputs import gpkg as output
     from pvsite.config import Config
 
     path = tmp_path / "pvsite_district.gpkg"

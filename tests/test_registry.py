@@ -1,4 +1,4 @@
-"""Tests of pvsite.registry: institution lists matched to footprints, then classified."""
+"""Tests of pvsite.buildings.registry: institution lists matched to footprints, then classified."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from pvsite.classify import classify
-from pvsite.crs import to_metric, wgs84_to_gcj02
+from pvsite.buildings.classify import classify
+from pvsite.geo.crs import to_metric, wgs84_to_gcj02
 from pvsite.errors import ConfigError, InputError
-from pvsite.footprints import read_footprints
-from pvsite.registry import ENTRY_COLUMNS, REGISTRY_COLUMNS, match_registry
+from pvsite.io.footprints import read_footprints
+from pvsite.buildings.registry import ENTRY_COLUMNS, REGISTRY_COLUMNS, match_registry
 
 UTM51 = "EPSG:32651"
 SCHOOLS = "sites/changning_schools_bd09.csv"
@@ -393,7 +393,7 @@ def test_point_layer_in_gcj02_and_excel(tmp_path):
 def test_parse_registry_spec():
     from pathlib import Path
 
-    from pvsite.registry import parse_registry_spec
+    from pvsite.buildings.registry import parse_registry_spec
 
     assert parse_registry_spec("sites/schools.csv:bd09") == (Path("sites/schools.csv"), "bd09")
     assert parse_registry_spec("canteens.csv:GCJ-02") == (Path("canteens.csv"), "gcj02")
@@ -403,7 +403,7 @@ def test_parse_registry_spec():
 
 
 def test_combine_matches_first_typed_wins(tmp_path):
-    from pvsite.registry import combine_matches
+    from pvsite.buildings.registry import combine_matches
 
     fp = squares([(X0 + 100 * i, Y0) for i in range(3)])
     a = registry_csv(tmp_path / "a.csv", [(X0, Y0), (X0 + 100, Y0)], ["甲小学", "不明机构"])

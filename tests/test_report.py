@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pandas as pd
 from rich.console import Console
 
-from pvsite import report
+from pvsite.outputs import console as report
 
 
 def test_markup_like_names_are_printed_literally(monkeypatch):

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pvsite.rollup import NO_STREET, summarise
+from pvsite.planning.rollup import NO_STREET, summarise
 
 CLASSES = ["public_institution", "factory", "other_public", "residential", "other"]
 

@@ -20,10 +20,10 @@ from shapely.affinity import rotate, translate
 
 from pvsite.config import MountingConfig, RoofConfig
 from pvsite.errors import ConfigError, InputError
-from pvsite.mounting import ground_coverage_ratio
+from pvsite.solar.mounting import ground_coverage_ratio
 from pvsite.presets import load_preset
-from pvsite.roofs import ROOF_TYPES, obstruction_shares, roof_planes, row_azimuths_deg
-from pvsite.roofs import usable_roofs as _usable_roofs
+from pvsite.roofs.usable import ROOF_TYPES, obstruction_shares, roof_planes, row_azimuths_deg
+from pvsite.roofs.usable import usable_roofs as _usable_roofs
 
 X0, Y0 = 500_000.0, 3_450_000.0  # UTM 51N, on the central meridian, ~31.2 N
 CRS = "EPSG:32651"
@@ -35,7 +35,7 @@ NO_OBS = RoofConfig(obstruction_share=dict.fromkeys(ROOF_TYPES, 0.0))
 
 
 def usable_roofs(gdf, roof_cfg=NO_OBS, **kw):
-    """:func:`pvsite.roofs.usable_roofs` with no obstruction allowance unless a config is given."""
+    """:func:`pvsite.roofs.usable.usable_roofs` with no obstruction allowance unless a config is given."""
     return _usable_roofs(gdf, roof_cfg, **kw)
 
 

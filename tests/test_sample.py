@@ -1,4 +1,4 @@
-"""Tests of pvsite.sample: the committed synthetic sample district and its generator."""
+"""Tests of pvsite.datagen.sample_district: the committed synthetic sample district and its generator."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pyogrio
 import pytest
 import shapely
 
-from pvsite import sample as S
+from pvsite.datagen import sample_district as S
 from pvsite.errors import InputError
-from pvsite.paths import SAMPLE_FOOTPRINTS
+from pvsite.resources import SAMPLE_FOOTPRINTS
 
 METRIC = "EPSG:4549"  # CGCS2000 / 3-degree Gauss-Kruger CM 120E (scale error ~2e-4 at Changning)
 
@@ -28,7 +28,7 @@ DENSE_STREETS = ["江苏路街道", "华阳路街道", "新华路街道", "天�
 @pytest.fixture(scope="module")
 def committed():
     """The committed GeoPackage's three layers."""
-    assert SAMPLE_FOOTPRINTS.is_file(), "run `python -m pvsite.sample` to create the sample"
+    assert SAMPLE_FOOTPRINTS.is_file(), "run `python -m pvsite.datagen.sample_district` to create the sample"
     return {
         layer: pyogrio.read_dataframe(SAMPLE_FOOTPRINTS, layer=layer)
         for layer in ("buildings", "streets", S.INFO_LAYER)
@@ -152,7 +152,7 @@ def test_streets_layer(streets, shared_data):
 def test_sample_info_table(committed):
     info = committed[S.INFO_LAYER].set_index("key")["value"]
     assert info["synthetic"] == "true"
-    assert info["generator"] == "pvsite.sample"
+    assert info["generator"] == "pvsite.datagen.sample_district"
     assert info["seed"] == str(S.SEED)
     assert "合成示例数据" in info["warning"] and "Synthetic sample data" in info["warning"]
     assert int(info["n_buildings"]) == len(committed["buildings"])

@@ -6,7 +6,7 @@ import pytest
 
 from pvsite.errors import ConfigError
 from pvsite.presets import available, load_preset
-from pvsite.sizing import policy_ratios, scenario_rules, size_roofs
+from pvsite.planning.sizing import policy_ratios, scenario_rules, size_roofs
 
 
 def _roofs():

@@ -1,4 +1,4 @@
-"""Tests of pvsite.streets: overlap assignment, selection, attribute outlines."""
+"""Tests of pvsite.buildings.streets: overlap assignment, selection, attribute outlines."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pvsite.errors import InputError, SelectionError
-from pvsite.streets import (
+from pvsite.buildings.streets import (
     UNASSIGNED,
     assign_streets,
     resolve_street,
@@ -236,8 +236,8 @@ def test_assign_then_rollup_totals_match(roofs, streets):
 # district_mask
 # ---------------------------------------------------------------------------
 
-from pvsite.crs import wgs84_to_gcj02  # noqa: E402
-from pvsite.streets import district_mask, read_districts, resolve_district  # noqa: E402
+from pvsite.geo.crs import wgs84_to_gcj02  # noqa: E402
+from pvsite.buildings.streets import district_mask, read_districts, resolve_district  # noqa: E402
 
 
 def _district_file(path, datum="wgs84"):
@@ -308,7 +308,7 @@ def test_gcj02_boundaries_need_their_datum(tmp_path, district_roofs):
 
 def test_shanghai_districts_on_sample(shared_data, repo_root):
     # The sample district is synthetic; this checks bookkeeping and datum handling, not real counts.
-    from pvsite.footprints import read_footprints
+    from pvsite.io.footprints import read_footprints
 
     roofs, _ = read_footprints(repo_root / "footprints" / "sample_district.gpkg", layer="buildings")
     wgs = shared_data / "boundaries/shanghai_districts_wgs84.geojson"

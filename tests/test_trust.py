@@ -36,10 +36,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pvsite import output, pipeline
+from pvsite import pipeline
+from pvsite.outputs import gpkg as output
 from pvsite.cli import main
 from pvsite.config import Config
-from pvsite.paths import SAMPLE_FOOTPRINTS
+from pvsite.resources import SAMPLE_FOOTPRINTS
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,9 +1,9 @@
 """Validation of the weather → energy chain on the real CSWD typical years.
 
 Question (issue "Weather and energy: defensible kWh for every roof"): does a
-year synthesised from monthly means (:mod:`pvsite.weather_default`, the
+year synthesised from monthly means (:mod:`pvsite.datagen.default_weather`, the
 method of pvsite's offline default) give the same annual yield as the real
-hourly year it stands in for?  Engine :func:`pvsite.energy.simulate`,
+hourly year it stands in for?  Engine :func:`pvsite.solar.energy.simulate`,
 presets generic-550w / pvwatts, the roofs pvsite builds:
 
 * ``flat``: rows at 20° facing south on a flat roof (tilted_rows);
@@ -44,10 +44,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pvsite import energy
+from pvsite.solar import energy
 from pvsite.presets import load_preset
-from pvsite.weather import CSWD_TIME_SHIFT_MIN, default_weather, read_weather
-from pvsite.weather_default import monthly_stats_from_weather, synthesise_year
+from pvsite.io.weather import CSWD_TIME_SHIFT_MIN, default_weather, read_weather
+from pvsite.datagen.default_weather import monthly_stats_from_weather, synthesise_year
 
 SHANGHAI_EPW = "weather/CHN_Shanghai.Shanghai.583620_CSWD.epw"
 HANGZHOU_EPW = "weather/CHN_Zhejiang.Hangzhou.584570_CSWD.epw"
@@ -78,7 +78,7 @@ def presets():
 def years(shared_data):
     """Real years (as labelled and with the documented shift), the synthetic
     year built from each one's own monthly means, and pvsite's default."""
-    logging.getLogger("pvsite.weather").setLevel(logging.ERROR)
+    logging.getLogger("pvsite.io.weather").setLevel(logging.ERROR)
     out = {}
     for key, rel, station in (("shanghai", SHANGHAI_EPW, "58362"),
                               ("hangzhou", HANGZHOU_EPW, "58457")):

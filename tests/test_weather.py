@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pvsite import paths
+from pvsite import resources as paths
 from pvsite.errors import ConfigError, InputError, OutputError
-from pvsite.weather import (
+from pvsite.io.weather import (
     CANONICAL_TZ,
     CSWD_TIME_SHIFT_MIN,
     REQUIRED_COLUMNS,
@@ -29,7 +29,7 @@ from pvsite.weather import (
     shift_time_labels,
     write_weather_csv,
 )
-from pvsite.weather_default import (
+from pvsite.datagen.default_weather import (
     MONTHS,
     SHANGHAI_CSWD_58362,
     bendt_kt_quantile,
@@ -640,7 +640,7 @@ def test_time_shift_shanghai_centres_on_noon(shanghai_epw, shanghai, caplog):
     """Measured: +28.5 min as labelled, −1.5 min with the documented −30 min."""
     shift = CSWD_TIME_SHIFT_MIN["58362"]
     assert shift == -30.0
-    with caplog.at_level("WARNING", logger="pvsite.weather"):
+    with caplog.at_level("WARNING", logger="pvsite.io.weather"):
         data, meta = read_weather(shanghai_epw, time_shift_min=shift)
     assert any("shifted by -30 min" in r.getMessage() for r in caplog.records)
     raw, raw_meta = shanghai

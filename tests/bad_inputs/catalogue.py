@@ -34,7 +34,7 @@ import pyogrio
 import pyogrio.raw
 import shapely
 
-from pvsite.paths import DEFAULT_WEATHER
+from pvsite.resources import DEFAULT_WEATHER
 
 # ---------------------------------------------------------------------------
 # Case record

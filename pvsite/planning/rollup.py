@@ -76,7 +76,7 @@ def summarise(
     Returns
     -------
     DataFrame
-        Columns of :data:`pvsite.schema` layer ``summary``.
+        Columns of :data:`pvsite.outputs.schema` layer ``summary``.
     """
     def level(name: str, frame: pd.DataFrame, key_zh=None) -> pd.DataFrame:
         keys = frame.index.astype(str)

@@ -22,7 +22,7 @@ orientations in one pass by numpy broadcasting (time × orientation arrays):
    (``pvlib.inverter.pvwatts``) with clipping at ``1 kWp / dc_ac_ratio``.
 
 Everything is normalised to 1 kWp of DC nameplate, so the results are
-specific yields that :mod:`pvsite.sizing` multiplies by capacity.  Duplicate
+specific yields that :mod:`pvsite.planning.sizing` multiplies by capacity.  Duplicate
 orientations are simulated once; large sets are processed in chunks so that
 the time × orientation arrays stay bounded in memory.
 
@@ -300,7 +300,7 @@ def _check_weather(weather: pd.DataFrame) -> pd.Timedelta:
         raise InputError(
             f"Weather needs columns {list(REQUIRED_WEATHER)}. Missing: {missing}. "
             f"Detected: {list(weather.columns)}.",
-            fix="Read the weather file with pvsite.weather, which renames columns to pvlib names.",
+            fix="Read the weather file with pvsite.io.weather, which renames columns to pvlib names.",
         )
     idx = weather.index
     if not isinstance(idx, pd.DatetimeIndex) or idx.tz is None:

@@ -83,8 +83,8 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
         + (f", {c['outside_streets']:,} outside every street polygon" if c.get("outside_streets") else "")
     )
     if not quiet:
-        from pvsite.classify import format_classification_report
-        from pvsite.footprints import format_field_report
+        from pvsite.buildings.classify import format_classification_report
+        from pvsite.io.footprints import format_field_report
 
         console.print(format_field_report(result.footprints_meta, compact=not verbose), markup=False)
         console.print(format_classification_report(result.classification_report, top=30 if verbose else 8),

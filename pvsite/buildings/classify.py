@@ -9,7 +9,7 @@ decided it (``'override:fixes.csv'``, ``'registry:schools.csv:12'``,
 ``'name:小学'`` or ``'default:no-rule-matched'``).  Nothing is dropped.
 
 A registry (a planner's list of schools, canteens, ...) is matched to the
-footprints by :func:`pvsite.registry.match_registry`; its per-footprint frame
+footprints by :func:`pvsite.buildings.registry.match_registry`; its per-footprint frame
 is passed as ``registry=``.
 
 Each rule is evaluated as one vectorised string match over the column, on the
@@ -81,7 +81,7 @@ def classify(gdf, preset="cn-default", new_building_year=2022, overrides=None, r
     Parameters
     ----------
     gdf : geopandas.GeoDataFrame or pandas.DataFrame
-        Footprints as returned by :func:`pvsite.footprints.read_footprints`.
+        Footprints as returned by :func:`pvsite.io.footprints.read_footprints`.
         Used columns (each optional): ``use``, ``name``, ``osm_amenity``,
         ``osm_office``, ``osm_shop``, ``osm_building``, ``osm_landuse``,
         ``year_built`` [year]; ``building_id`` when ``overrides`` is given.
@@ -97,7 +97,7 @@ def classify(gdf, preset="cn-default", new_building_year=2022, overrides=None, r
         Overrides beat every rule; rule id ``'override:<file name>'``.
     registry : pandas.DataFrame, optional
         Per-footprint registry matches, the first frame returned by
-        :func:`pvsite.registry.match_registry`: indexed like ``gdf`` (a subset
+        :func:`pvsite.buildings.registry.match_registry`: indexed like ``gdf`` (a subset
         or superset of its index is aligned by label), columns
         ``registry_type`` and ``registry_rule`` (optionally
         ``registry_name``, ``registry_match``).  A row with a
@@ -381,7 +381,7 @@ def _align_registry(registry, index: pd.Index, types: dict):
     if lacking:
         raise InputError(f"The registry frame lacks column(s) {', '.join(lacking)}. "
                          f"Detected: {', '.join(map(str, registry.columns))}.",
-                         fix="Pass the first frame returned by pvsite.registry.match_registry().")
+                         fix="Pass the first frame returned by pvsite.buildings.registry.match_registry().")
     if not registry.index.equals(index):
         if not (registry.index.is_unique and index.is_unique):
             raise InputError("The registry frame is not indexed like the footprints (duplicate labels).",

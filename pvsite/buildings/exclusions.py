@@ -7,7 +7,7 @@ clearance zones, military sites, ...) are given the same way.  An exclusion
 layer is any file geopandas/pyogrio reads (GeoPackage layer, Shapefile,
 GeoJSON, ...), in any CRS, holding polygons and/or points; lon/lat from
 Chinese web maps are converted from GCJ-02 or BD-09 first
-(:func:`pvsite.crs.convert_datum`).
+(:func:`pvsite.geo.crs.convert_datum`).
 
 Matching rule
 -------------
@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pvsite import crs as crs_mod
+from pvsite.geo import crs as crs_mod
 from pvsite.errors import ConfigError, InputError
 
 logger = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ def mark_exclusions(
     if roofs.crs is not None and not roofs.crs.is_projected and min_overlap_share > 0:
         raise InputError(
             f"The roofs are in a geographic CRS ({roofs.crs.name}); overlap shares need metres.",
-            fix="Project the roofs first (pvsite.crs.to_metric).",
+            fix="Project the roofs first (pvsite.geo.crs.to_metric).",
         )
     hit_roof, hit_label = [], []
     for spec in as_layers(layers):

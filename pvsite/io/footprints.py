@@ -36,12 +36,12 @@ import pyogrio
 import pyproj
 import shapely
 
-from pvsite import crs as crs_mod
+from pvsite.geo import crs as crs_mod
 from pvsite.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 
-FIELDS_PRESET = Path(__file__).resolve().parent / "presets" / "fields.toml"
+FIELDS_PRESET = Path(__file__).resolve().parent.parent / "presets" / "fields.toml"
 
 #: pvsite fields that can be mapped from a source column.
 PVSITE_FIELDS = ("building_id", "name", "use", "storeys", "height_m", "year_built", "roof_type", "street")
@@ -110,8 +110,8 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         CRS to assume when the source declares none, e.g. ``'EPSG:4490'``
         (CGCS2000 lon/lat [°]) or ``'EPSG:4549'`` (CGCS2000 / 3-degree
         Gauss-Kruger CM 120E [m]).  A CRS declared by the file wins, unless
-        the coordinates do not fit it (:func:`pvsite.crs.check_lonlat_plausible`,
-        :func:`pvsite.crs.check_projected_plausible`) but fit ``crs``.
+        the coordinates do not fit it (:func:`pvsite.geo.crs.check_lonlat_plausible`,
+        :func:`pvsite.geo.crs.check_projected_plausible`) but fit ``crs``.
     fields : dict, optional
         pvsite field → source column, for any of :data:`PVSITE_FIELDS`.
         A field mapped to ``''`` or ``None`` is left empty (no auto-detection).
@@ -741,7 +741,7 @@ def _ensure_crs(raw, path: Path, crs, warn):
     """Give ``raw`` a CRS and check that its coordinates fit it.
 
     The file's CRS wins over ``crs``, except when the coordinates do not fit the file's CRS
-    (:func:`pvsite.crs.check_lonlat_plausible` / :func:`pvsite.crs.check_projected_plausible` refuse it) but
+    (:func:`pvsite.geo.crs.check_lonlat_plausible` / :func:`pvsite.geo.crs.check_projected_plausible` refuse it) but
     do fit ``crs``: then ``crs`` replaces the wrong label, with a warning.
     """
     user = None
@@ -784,7 +784,7 @@ def _ensure_crs(raw, path: Path, crs, warn):
 
 
 def _check_crs_fits(raw, path: Path) -> None:
-    """InputError when the coordinates cannot be in ``raw.crs`` (see :mod:`pvsite.crs`)."""
+    """InputError when the coordinates cannot be in ``raw.crs`` (see :mod:`pvsite.geo.crs`)."""
     crs_mod.check_lonlat_plausible(raw, path)
     crs_mod.check_projected_plausible(raw, path)
 

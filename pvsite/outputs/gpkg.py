@@ -15,7 +15,7 @@ Layers
 
 Each layer carries default QGIS styles (``layer_styles``, with Chinese field
 aliases) and a QGIS project ``<name>.qgs`` is written beside the GeoPackage
-with relative paths (:mod:`pvsite.qgis_style`).
+with relative paths (:mod:`pvsite.outputs.qgis`).
 
 The file is GeoPackage 1.2 (district offices run QGIS 3.22, which warns on
 1.4).  It is written to a temporary file beside the target and renamed over
@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from pvsite import qgis_style, schema
+from pvsite.outputs import qgis as qgis_style
+from pvsite.outputs import schema
 from pvsite.errors import OutputError
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def write_gpkg(
     path : str or Path
         Target ``.gpkg``.
     roofs, streets : GeoDataFrame
-        Conformed to :mod:`pvsite.schema` here.
+        Conformed to :mod:`pvsite.outputs.schema` here.
     summary : DataFrame
         The rollup table.
     run_info : dict
@@ -165,7 +166,7 @@ def write_result(path: str | Path, result, overwrite: bool = False) -> Path:
 def write_xlsx(path: str | Path, result, overwrite: bool = False) -> Path:
     """The figures planners hand up the chain, as an Excel workbook beside the GeoPackage.
 
-    Sheets (Chinese column headers from :mod:`pvsite.schema`, units in the
+    Sheets (Chinese column headers from :mod:`pvsite.outputs.schema`, units in the
     header): 说明 (scenario, target, weather, inputs, synthetic warning),
     全区与街道 (district and streets), 政策类别 (classes), 责任部门
     (departments), 街道×类别, 屋顶明细 (roofs with PV), 分类统计.  Written to a
@@ -258,7 +259,7 @@ def remove_stale_temps(path: str | Path) -> list[Path]:
 
     :func:`write_gpkg` writes ``.<stem>.<pid>.tmp.gpkg`` (SQLite may add
     ``-journal``/``-wal``/``-shm`` beside it) and
-    :func:`pvsite.qgis_style.write_project` ``.<stem>.qgs.<pid>.tmp`` and
+    :func:`pvsite.outputs.qgis.write_project` ``.<stem>.qgs.<pid>.tmp`` and
     :func:`write_xlsx` ``.<stem>.<pid>.tmp.xlsx``; a run
     killed with SIGKILL (or a power cut) cannot remove them.  A temp file
     whose process no longer runs is removed; one of a live process (a

@@ -110,7 +110,7 @@ than the sun allows: their GHI-weighted mean time is 28 min (Shanghai) and
 63 min (Hangzhou) after solar noon, against ~0 for clear sky and for pvlib's
 bundled TMY3 files, which points to shifted time labels in the CSWD data
 (pvsite keeps them by default; ``read_weather(..., time_shift_min=...)``
-with :data:`pvsite.weather.CSWD_TIME_SHIFT_MIN` is the opt-in correction).
+with :data:`pvsite.io.weather.CSWD_TIME_SHIFT_MIN` is the opt-in correction).
 The synthetic year follows the sun.  Annual yields of the synthetic year
 against the real ones (pvsite engine): ``tests/test_validation.py`` and
 ``irradiance/README.md``.
@@ -145,7 +145,7 @@ evapotranspiration. *J. Irrigation and Drainage Div., ASCE* 108(IR3),
 Allen, R.G., Pereira, L.S., Raes, D. & Smith, M. (1998). *Crop
 evapotranspiration*, FAO Irrigation and Drainage Paper 56, eq. 50.
 
-Running ``python -m pvsite.weather_default`` regenerates the CSV
+Running ``python -m pvsite.datagen.default_weather`` regenerates the CSV
 byte-for-byte.
 """
 
@@ -162,9 +162,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pvsite import paths
+from pvsite import resources as paths
 from pvsite.errors import InputError
-from pvsite.weather import CANONICAL_TZ, TYPICAL_YEAR, read_weather, write_weather_csv
+from pvsite.io.weather import CANONICAL_TZ, TYPICAL_YEAR, read_weather, write_weather_csv
 
 logger = logging.getLogger(__name__)
 
@@ -450,7 +450,7 @@ def monthly_stats_from_weather(data: pd.DataFrame, source: str = "") -> MonthlyS
     Parameters
     ----------
     data : pandas.DataFrame
-        Canonical hourly frame (:func:`pvsite.weather.read_weather`): ghi,
+        Canonical hourly frame (:func:`pvsite.io.weather.read_weather`): ghi,
         dni, dhi [W/m²], temp_air [°C], wind_speed [m/s]; index start of
         hour, Asia/Shanghai.  Must cover whole months.
     source : str, optional
@@ -820,7 +820,7 @@ def build_default_weather(year: int = TYPICAL_YEAR) -> tuple[pd.DataFrame, dict]
         Canonical hourly frame (ghi, dni, dhi [W/m²], temp_air [°C],
         wind_speed [m/s]).
     meta : dict
-        Header for :func:`pvsite.weather.write_weather_csv` (name, latitude,
+        Header for :func:`pvsite.io.weather.write_weather_csv` (name, latitude,
         longitude, altitude, is_synthetic=True, description, source, method).
     """
     data = synthesise_year(SHANGHAI_CSWD_58362, SHANGHAI_SITE["latitude"],
@@ -831,7 +831,7 @@ def build_default_weather(year: int = TYPICAL_YEAR) -> tuple[pd.DataFrame, dict]
         "description": DEFAULT_DESCRIPTION,
         "source": SHANGHAI_CSWD_CITATION,
         "method": DEFAULT_METHOD,
-        "generated_by": "python -m pvsite.weather_default (pvsite/weather_default.py)",
+        "generated_by": "python -m pvsite.datagen.default_weather (pvsite/datagen/default_weather.py)",
         "units": "time = start of hour (Asia/Shanghai); ghi, dni, dhi W/m2 hourly means; "
                  "temp_air degC; wind_speed m/s",
     }
@@ -917,7 +917,7 @@ def monthly_table_markdown(data: pd.DataFrame, reference: MonthlyStats | None = 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m pvsite.weather_default``: (re)generate the default year.
+    """``python -m pvsite.datagen.default_weather``: (re)generate the default year.
 
     Parameters
     ----------
@@ -930,7 +930,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Exit code (0 on success).
     """
     parser = argparse.ArgumentParser(
-        prog="python -m pvsite.weather_default",
+        prog="python -m pvsite.datagen.default_weather",
         description="Generate the synthetic Shanghai typical year (irradiance/"
                     "shanghai_default_year.csv) from the cited CSWD 58362 monthly statistics.",
     )

@@ -263,7 +263,7 @@ def ground_coverage_ratio(
     Independent of the slant length ``L``.  It is the slant module length
     per unit horizontal pitch, i.e. module area per horizontal ground area
     for continuous rows; gaps between modules along a row are not included
-    (see :func:`pvsite.roofs.roof_planes`).
+    (see :func:`pvsite.roofs.usable.roof_planes`).
 
     Parameters
     ----------

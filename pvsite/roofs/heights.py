@@ -7,11 +7,11 @@ Optional part of stage ``roofs``: when a height raster is configured
     Per roof: median height, pixel count, and a least-squares plane fitted
     to each half of the roof on either side of the ridge (the long axis of
     the footprint's minimum rotated rectangle, as in
-    :func:`pvsite.roofs.usable_roofs`), plus one plane fitted to the whole
+    :func:`pvsite.roofs.usable.usable_roofs`), plus one plane fitted to the whole
     roof; from these a shape in {'flat', 'pitched', 'mono-pitch',
     'unknown'}.
 :func:`apply_raster_planes`
-    Replaces the assumed tilt and azimuth of :func:`pvsite.roofs.roof_planes`
+    Replaces the assumed tilt and azimuth of :func:`pvsite.roofs.usable.roof_planes`
     by the measured ones where the raster shows a sloped roof.
 
 Sampling
@@ -70,7 +70,7 @@ end) or, when the hips are large, 'unknown'.
 
 Azimuths are true bearings clockwise from north (180 = south) of the
 *downslope* direction, corrected for the roofs' CRS grid convergence at the
-centre of the data exactly as :func:`pvsite.roofs.usable_roofs` does (one
+centre of the data exactly as :func:`pvsite.roofs.usable.usable_roofs` does (one
 value per frame; 0.82° at Changning in UTM 51N).
 """
 
@@ -85,8 +85,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pvsite import mounting
-from pvsite import roofs as roofs_mod
+from pvsite.solar import mounting
+from pvsite.roofs import usable as roofs_mod
 from pvsite.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ def roof_surface_from_raster(
     ----------
     roofs : geopandas.GeoDataFrame
         Footprints (Polygon/MultiPolygon, None allowed) in a projected CRS in
-        metres, e.g. the output of :func:`pvsite.roofs.usable_roofs`; its
+        metres, e.g. the output of :func:`pvsite.roofs.usable.usable_roofs`; its
         ``axis_azimuth_deg`` [°] is used for the ridge when present.
     raster_path : str or os.PathLike or None
         Single-band height raster (GeoTIFF or any GDAL raster) with a CRS,
@@ -171,7 +171,7 @@ def roof_surface_from_raster(
         ``raster_coverage`` : valid pixel area / footprint area [-];
         ``plane0_tilt_deg``, ``plane0_azimuth_deg`` : plane fitted to the
         half on the side ``axis + 90°`` (plane 0 of
-        :func:`pvsite.roofs.roof_planes`): slope [°] and downslope bearing
+        :func:`pvsite.roofs.usable.roof_planes`): slope [°] and downslope bearing
         [°, clockwise from true north];
         ``plane1_tilt_deg``, ``plane1_azimuth_deg`` : same, side
         ``axis + 270°``;
@@ -440,7 +440,7 @@ def apply_raster_planes(
 
     * ``raster_roof_shape == 'pitched'``: the roof gets two **flush** planes
       (plane 0 facing ``axis + 90°``, plane 1 ``axis + 270°`` as in
-      :func:`pvsite.roofs.roof_planes`) with the measured tilt and downslope
+      :func:`pvsite.roofs.usable.roof_planes`) with the measured tilt and downslope
       azimuth of each half, whatever its ``roof_type`` (a 'flat' or
       'unknown' roof whose raster shows a gable loses its tilted rows).
     * ``'mono-pitch'``: one flush plane with the measured tilt and azimuth
@@ -448,7 +448,7 @@ def apply_raster_planes(
       roof for a roof with a single flush plane).
     * (historical note) earlier versions emitted two identical planes,
       ``area_share`` 0.5 each.  Two planes,
-      not one, because :func:`pvsite.layout.layout_roofs` clips every flush
+      not one, because :func:`pvsite.roofs.layout.layout_roofs` clips every flush
       plane to the half of the roof on its facing side of the ridge: a
       single plane would be laid out on half the roof.  With two identical
       planes each half-roof count is taken twice, right for a roof
@@ -459,19 +459,19 @@ def apply_raster_planes(
       planes, logged).
 
     Flush planes get ``ground_coverage_ratio = packing / cos(tilt)`` and the
-    matching power density, exactly as :func:`pvsite.roofs.roof_planes`
-    (:func:`pvsite.mounting.flush_packing_factor`,
-    :func:`pvsite.mounting.power_density_w_per_m2`).  Areas keep the roof's
+    matching power density, exactly as :func:`pvsite.roofs.usable.roof_planes`
+    (:func:`pvsite.solar.mounting.flush_packing_factor`,
+    :func:`pvsite.solar.mounting.power_density_w_per_m2`).  Areas keep the roof's
     ``usable_area_m2`` (computed with the setback of its ``roof_type``).
 
     Parameters
     ----------
     planes : pandas.DataFrame
-        Output of :func:`pvsite.roofs.roof_planes`.
+        Output of :func:`pvsite.roofs.usable.roof_planes`.
     surface : pandas.DataFrame
         Output of :func:`roof_surface_from_raster` (index = roof labels).
     roofs : pandas.DataFrame
-        Output of :func:`pvsite.roofs.usable_roofs` (``usable_area_m2`` [m²]).
+        Output of :func:`pvsite.roofs.usable.usable_roofs` (``usable_area_m2`` [m²]).
     module : mapping, optional
         Module preset with ``power_w`` [W], ``length_m`` [m], ``width_m``
         [m]; default the ``SystemConfig().module`` preset.
@@ -494,7 +494,7 @@ def apply_raster_planes(
                         "plane1_azimuth_deg", "mono_tilt_deg", "mono_azimuth_deg") if c not in surface.columns]
     if need:
         raise InputError(f"apply_raster_planes needs the columns {need} in the surface table.",
-                         fix="Pass the output of pvsite.heights.roof_surface_from_raster.")
+                         fix="Pass the output of pvsite.roofs.heights.roof_surface_from_raster.")
     planes = planes.copy()
     planes["plane_source"] = "assumed"
     shape = surface["raster_roof_shape"].reindex(roofs.index).fillna("unknown").to_numpy(dtype=object)

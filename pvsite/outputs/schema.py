@@ -2,7 +2,7 @@
 
 This one table drives the GeoPackage writer (column order and dtypes), the
 Chinese field aliases shown in QGIS, and the column list in the README
-(``python -m pvsite.schema`` prints it as Markdown).
+(``python -m pvsite.outputs.schema`` prints it as Markdown).
 """
 
 from __future__ import annotations

@@ -18,11 +18,11 @@ rows go back (up the slope, or north) from there.
   slant depth ``L = n·l + (n − 1)·gap``; each rack *column* (``n`` modules
   up the slope, one module wide) has the horizontal footprint
   ``w × L·cos β``; rows are spaced by the no-shade pitch
-  :func:`pvsite.mounting.row_pitch_m` at the site latitude for the plane's
+  :func:`pvsite.solar.mounting.row_pitch_m` at the site latitude for the plane's
   own azimuth; along a row the columns are ``w + gap`` apart.
 * **flush** (pitched and metal roofs): the usable polygon is split at the
   ridge (the long axis through the centre of the footprint's minimum
-  rotated rectangle, as in :func:`pvsite.roofs.usable_roofs`); each half
+  rotated rectangle, as in :func:`pvsite.roofs.usable.usable_roofs`); each half
   holds a grid of modules whose horizontal footprint is ``w × l·cos β``
   (portrait) or ``l × w·cos β`` (landscape), ``(l + gap)·cos β`` (or
   ``(w + gap)·cos β``) apart up the slope and ``w + gap`` (``l + gap``)
@@ -54,7 +54,7 @@ Array field: the policy's coverage (屋顶面积…安装光伏比例) counts th
 area *given to* PV, including the row gaps.  One module's share of it is its
 cell: ``row pitch × (w + gap) / n`` for tilted rows, ``(l + gap)(w + gap)
 cos β`` for flush modules (``field_area_per_module_m2``); it equals
-``module area / ground_coverage_ratio`` of :func:`pvsite.roofs.roof_planes`.
+``module area / ground_coverage_ratio`` of :func:`pvsite.roofs.usable.roof_planes`.
 """
 
 from __future__ import annotations
@@ -67,8 +67,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pvsite import mounting
-from pvsite import roofs as roofs_mod
+from pvsite.solar import mounting
+from pvsite.roofs import usable as roofs_mod
 from pvsite.config import MountingConfig
 from pvsite.errors import ConfigError, InputError
 
@@ -106,11 +106,11 @@ def layout_roofs(
     Parameters
     ----------
     roofs : geopandas.GeoDataFrame
-        Output of :func:`pvsite.roofs.usable_roofs` (footprint geometry,
+        Output of :func:`pvsite.roofs.usable.usable_roofs` (footprint geometry,
         ``usable_geometry``, ``usable_area_m2``, ``obstruction_area_m2``),
         projected CRS in metres.
     planes : pandas.DataFrame
-        Output of :func:`pvsite.roofs.roof_planes` (``roof_index``,
+        Output of :func:`pvsite.roofs.usable.roof_planes` (``roof_index``,
         ``plane``, ``mounting``, ``tilt_deg`` [°], ``azimuth_deg`` [°, true
         bearing]).
     module : mapping
@@ -164,7 +164,7 @@ def layout_roofs(
     if missing:
         raise InputError(
             f"layout_roofs needs the columns {missing}.",
-            fix="Pass the outputs of pvsite.roofs.usable_roofs and pvsite.roofs.roof_planes.",
+            fix="Pass the outputs of pvsite.roofs.usable.usable_roofs and pvsite.roofs.usable.roof_planes.",
         )
 
     planes = planes.copy()

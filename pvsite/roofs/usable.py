@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pvsite import mounting
+from pvsite.solar import mounting
 from pvsite.config import MountingConfig, RoofConfig
 from pvsite.errors import ConfigError, InputError
 
@@ -70,7 +70,7 @@ def usable_roofs(
     type: stair/lift housings, tanks, HVAC) is then taken off the *area*:
     ``usable_area_m2 = setback area × (1 − share)``.  The usable polygon is
     not cut (where the equipment stands is unknown), so its area is
-    ``usable_area_m2 + obstruction_area_m2``; :mod:`pvsite.layout` removes
+    ``usable_area_m2 + obstruction_area_m2``; :mod:`pvsite.roofs.layout` removes
     the same share of the modules that fit.  A roof whose usable area after
     the allowance is below ``roof_cfg.min_usable_area_m2`` gets zero usable
     area and a note.
@@ -406,7 +406,7 @@ def roof_planes(
     the building when one of its edge normals is within
     ``mounting_cfg.align_tolerance_deg`` of that azimuth
     (:func:`row_azimuths_deg`) — spaced so the rows do not shade each other
-    in the no-shade window (:func:`pvsite.mounting.ground_coverage_ratio`,
+    in the no-shade window (:func:`pvsite.solar.mounting.ground_coverage_ratio`,
     evaluated for the rows' own azimuth).  Pitched and metal roofs
     carry two **flush** planes split at the ridge (the long axis), facing
     ``axis ± 90°``, each with half the usable area, at
@@ -422,7 +422,7 @@ def roof_planes(
       ``L = n·l + (n − 1)·gap``), times the fill up the slope and along the
       row lost to the clamp gaps.  ``GCR_rows`` is independent of ``n``;
     * flush: ``packing / cos(tilt)`` — modules cover ``packing`` (clamp gaps,
-      :func:`pvsite.mounting.flush_packing_factor`) of the *sloped* plane,
+      :func:`pvsite.solar.mounting.flush_packing_factor`) of the *sloped* plane,
       and a horizontal m² of a plane of slope ``θ`` is ``1 / cos θ`` m² of
       sloped surface; so a 25° roof holds 1.075 m² of module per m² of map
       area.
@@ -437,7 +437,7 @@ def roof_planes(
     optimistic).  Horizontal setbacks on a pitched roof are ``1/cos θ``
     longer along the slope at eaves and ridge (≈ 10 % at 25°).  The two
     halves of a ridged roof get ``area_share`` 0.5 each, exact for a
-    rectangle only.  :func:`pvsite.layout.layout_roofs` places real modules
+    rectangle only.  :func:`pvsite.roofs.layout.layout_roofs` places real modules
     in the real halves and gives the count that fits (``modules_fit``).
 
     Parameters
@@ -474,7 +474,7 @@ def roof_planes(
     if missing:
         raise InputError(
             f"roof_planes needs the columns {missing}, which the roofs table lacks.",
-            fix="Pass the output of pvsite.roofs.usable_roofs.",
+            fix="Pass the output of pvsite.roofs.usable.usable_roofs.",
         )
     mounting.power_density_w_per_m2(module, 1.0)  # validates the module preset
     width_m = float(module["width_m"])

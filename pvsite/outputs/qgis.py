@@ -6,7 +6,7 @@ without it):
 :func:`add_styles`
     writes QGIS styles (QML) into the GeoPackage's ``layer_styles`` table, so
     that dragging the ``.gpkg`` into QGIS shows every layer styled, with the
-    Chinese field aliases of :mod:`pvsite.schema`.
+    Chinese field aliases of :mod:`pvsite.outputs.schema`.
 :func:`write_project`
     writes a QGIS project (``.qgs`` XML) beside the GeoPackage that opens all
     layers styled, in order, with relative paths and the layers' CRS.
@@ -44,9 +44,9 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from pvsite import schema
+from pvsite.outputs import schema
 from pvsite.errors import InputError
-from pvsite.rollup import CLASS_ORDER, CLASS_ZH
+from pvsite.planning.rollup import CLASS_ORDER, CLASS_ZH
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ CLASS_COLOURS = {
     "residential": "#ff7f00",
     "other": "#999999",
 }
-#: Field aliases of the ``run_info`` table (not part of :mod:`pvsite.schema`).
+#: Field aliases of the ``run_info`` table (not part of :mod:`pvsite.outputs.schema`).
 RUN_INFO_ALIASES = {"key": "参数", "value": "取值"}
 #: Layer names shown in the QGIS layer panel.
 LAYER_TITLES = {
@@ -488,13 +488,13 @@ def add_styles(gpkg_path: str | Path, measure: str = "capacity_kw") -> list[Styl
     ``capacity_kw`` (default) and ``share_of_target_pct``, labelled with the
     street name, kW and share of target.  ``rejected``: red hatch.  Every
     style, also those of ``summary`` and ``run_info``, carries the Chinese
-    field aliases of :mod:`pvsite.schema`.  Rows pvsite wrote before (owner
+    field aliases of :mod:`pvsite.outputs.schema`.  Rows pvsite wrote before (owner
     ``pvsite``) are replaced, so the call is idempotent.
 
     Parameters
     ----------
     gpkg_path : str or Path
-        GeoPackage written by :func:`pvsite.output.write_gpkg` (may be the
+        GeoPackage written by :func:`pvsite.outputs.gpkg.write_gpkg` (may be the
         temporary file before its rename).
     measure : str
         ``roofs`` column of the default roof style: ``capacity_kw`` [kW]

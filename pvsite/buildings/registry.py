@@ -5,9 +5,9 @@ schools from the education bureau, elderly canteens from civil affairs,
 hospitals from the health commission.  Each entry has a name, often a type and
 a point taken from a web map — GCJ-02 (Amap/Gaode, Tencent) or BD-09 (Baidu),
 not WGS 84.  :func:`match_registry` converts the points to WGS 84
-(:mod:`pvsite.crs`), finds the footprint each entry denotes and returns, per
+(:mod:`pvsite.geo.crs`), finds the footprint each entry denotes and returns, per
 footprint, the registry's type and a rule id ``'registry:<file>:<row>'`` that
-:func:`pvsite.classify.classify` applies (``registry=``) after the overrides
+:func:`pvsite.buildings.classify.classify` applies (``registry=``) after the overrides
 CSV and before the use / land-use / OSM / name rules.
 
 Matching, per entry:
@@ -25,7 +25,7 @@ street frontage or the gate of the site, while the building can stand behind
 a yard; 30 m covers such a set-back plus the ≤ ±6 m of a coordinate given to
 4 decimals, and stays below the ~50 m half-step of a 3-decimal coordinate.
 The datum conversion adds no error worth counting (the iterative inverses of
-:mod:`pvsite.crs` reproduce the WGS 84 columns of both shared Changning
+:mod:`pvsite.geo.crs` reproduce the WGS 84 columns of both shared Changning
 registries within 0.13 m).  Every entry's distance is reported, so a planner
 can review the nearest matches.
 
@@ -52,9 +52,9 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from pvsite import crs as crs_mod
+from pvsite.geo import crs as crs_mod
 from pvsite.errors import ConfigError, InputError
-from pvsite.footprints import load_registry_candidates
+from pvsite.io.footprints import load_registry_candidates
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,7 @@ def match_registry(
     ----------
     roofs : geopandas.GeoDataFrame
         Footprints with a CRS (metric or not: distances are measured in
-        :func:`pvsite.crs.to_metric`'s CRS).  Rows with a ``reject_reason``
+        :func:`pvsite.geo.crs.to_metric`'s CRS).  Rows with a ``reject_reason``
         or without geometry are never tagged.  ``building_id`` is reported
         when present.
     registry_path : str or Path
@@ -195,7 +195,7 @@ def match_registry(
         Datum missing or unknown, unknown building types in ``type_map`` /
         ``default_type``, ``tolerance_m`` negative.
     """
-    from pvsite.classify import load_rules
+    from pvsite.buildings.classify import load_rules
 
     if tolerance_m is None or not np.isfinite(tolerance_m) or tolerance_m < 0:
         raise ConfigError(f"Registry matching tolerance {tolerance_m!r} m is not a distance ≥ 0.",
@@ -588,7 +588,7 @@ def _pick_text(table, explicit, kind, path, exclude=()):
 
 def _resolve_types(table, tcol, type_map, default_type, names, types, preset, path):
     """Type and its basis per entry: type column > default_type > name rules."""
-    from pvsite.classify import DEFAULT_RULE, classify
+    from pvsite.buildings.classify import DEFAULT_RULE, classify
 
     valid = list(types)
     problems = []

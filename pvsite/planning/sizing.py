@@ -9,7 +9,7 @@ usable area after setbacks (``pv_area_m2``).  Where the policy asks for more
 than fits, ``policy_exceeds_fit`` is set and the roof carries what fits.
 ``fit_pv_area_m2`` is the array field of every module that physically fits.
 
-Capacity is counted in whole modules placed by :mod:`pvsite.layout` (row by
+Capacity is counted in whole modules placed by :mod:`pvsite.roofs.layout` (row by
 row inside each usable polygon): a roof takes modules until their array field
 reaches the required area, capped by what fits::
 
@@ -148,7 +148,7 @@ def size_roofs(
     from the front row of its best-facing plane, until their array field
     (``n_modules × field_area_per_module_m2``) reaches the required area,
     capped by the modules that physically fit
-    (:func:`pvsite.layout.modules_for_policy`).  Hence
+    (:func:`pvsite.roofs.layout.modules_for_policy`).  Hence
     ``capacity_kw = n_modules × module W``.
 
     Parameters
@@ -156,7 +156,7 @@ def size_roofs(
     roofs : DataFrame
         Needs ``area_m2`` [m²].
     planes : DataFrame
-        From :func:`pvsite.layout.layout_roofs`: ``roof_index``, ``plane``,
+        From :func:`pvsite.roofs.layout.layout_roofs`: ``roof_index``, ``plane``,
         ``azimuth_deg`` [°], ``modules_fit`` [-], ``field_area_per_module_m2``
         [m²], ``module_power_w`` [W], ``ground_coverage_ratio`` [-].
     ratios : DataFrame
@@ -176,7 +176,7 @@ def size_roofs(
     planes : DataFrame
         Adds ``n_modules``, ``pv_area_m2`` and ``capacity_kw`` per plane.
     """
-    from pvsite import layout
+    from pvsite.roofs import layout
 
     roofs = roofs.copy()
     roofs["policy_ratio"] = ratios["policy_ratio"]

@@ -23,8 +23,8 @@ The GeoPackage (version 1.2, CRS EPSG:4490 CGCS2000) holds three layers:
     as the sample; :func:`is_synthetic_sample` reads it so that every output
     made from it is flagged as synthetic.
 
-Regenerate with ``python -m pvsite.sample`` (default output
-:data:`pvsite.paths.SAMPLE_FOOTPRINTS`); the same seed gives the same content.
+Regenerate with ``python -m pvsite.datagen.sample_district`` (default output
+:data:`pvsite.resources.SAMPLE_FOOTPRINTS`); the same seed gives the same content.
 All sizes, storeys and years are pvsite assumptions chosen to look like a
 Shanghai inner district (old 新村 slab housing, office towers, industrial
 sheds in the west); they are not statistics of Changning.
@@ -53,7 +53,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from pvsite import __version__
 from pvsite.errors import InputError, OutputError
-from pvsite.paths import SAMPLE_FOOTPRINTS
+from pvsite.resources import SAMPLE_FOOTPRINTS
 
 logger = logging.getLogger(__name__)
 
@@ -759,14 +759,14 @@ def generate_sample(seed: int = SEED) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
     info = pd.DataFrame(
         [
             ("synthetic", "true"),
-            ("generator", "pvsite.sample"),
+            ("generator", "pvsite.datagen.sample_district"),
             ("seed", str(seed)),
             ("pvsite_version", __version__),
             ("warning", WARNING),
             ("crs", CRS_OUT),
             ("n_buildings", str(n)),
             ("n_streets", str(len(streets))),
-            ("regenerate", "python -m pvsite.sample --out PATH"),
+            ("regenerate", "python -m pvsite.datagen.sample_district --out PATH"),
         ],
         columns=["key", "value"],
     )
@@ -783,7 +783,7 @@ def write_sample(path: str | Path = SAMPLE_FOOTPRINTS, seed: int = SEED, overwri
     Parameters
     ----------
     path : str or Path
-        Output ``.gpkg`` [-]; default :data:`pvsite.paths.SAMPLE_FOOTPRINTS`.
+        Output ``.gpkg`` [-]; default :data:`pvsite.resources.SAMPLE_FOOTPRINTS`.
     seed : int
         Generator seed [-].
     overwrite : bool
@@ -928,8 +928,8 @@ def _markdown(df: pd.DataFrame, index: bool = True) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m pvsite.sample [--out PATH] [--seed N] [--overwrite] [--summary]``."""
-    parser = argparse.ArgumentParser(prog="python -m pvsite.sample", description=__doc__.splitlines()[0])
+    """``python -m pvsite.datagen.sample_district [--out PATH] [--seed N] [--overwrite] [--summary]``."""
+    parser = argparse.ArgumentParser(prog="python -m pvsite.datagen.sample_district", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=SAMPLE_FOOTPRINTS,
                         help=f"output GeoPackage (default {SAMPLE_FOOTPRINTS})")
     parser.add_argument("--seed", type=int, default=SEED, help=f"generator seed (default {SEED})")

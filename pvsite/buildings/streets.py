@@ -28,7 +28,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from pvsite.crs import convert_datum, to_metric
+from pvsite.geo.crs import convert_datum, to_metric
 from pvsite.errors import InputError, SelectionError
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def assign_streets(
 
     Both layers are measured in the same metric CRS: the roofs' CRS when it is
     metric (streets are reprojected to it), otherwise the roofs' UTM zone
-    (:func:`pvsite.crs.to_metric`).  A roof straddling a street border goes to
+    (:func:`pvsite.geo.crs.to_metric`).  A roof straddling a street border goes to
     the street holding the larger part of its area; exact ties go to the name
     that sorts first, so the result does not depend on feature order.
 
@@ -337,7 +337,7 @@ def read_districts(boundaries_path, name_field: str = "name", datum: str = "wgs8
     datum : {'wgs84', 'gcj02', 'bd09'}
         Datum of the outlines' lon/lat.  Web-map exports (Aliyun DataV, Amap)
         are GCJ-02 although labelled EPSG:4326; they sit ~500 m off in
-        Shanghai unless converted (:func:`pvsite.crs.convert_datum`).
+        Shanghai unless converted (:func:`pvsite.geo.crs.convert_datum`).
     layer : str, optional
         Layer of a multi-layer file.
 
