@@ -37,8 +37,8 @@ def _compare(roofs: pd.DataFrame, name: str) -> None:
     want = want.set_index("building_id").sort_index()
     assert list(got.index) == list(want.index), f"{name}: building ids differ"
     for col in EXACT:
-        g = got[col].astype("string").fillna("<NA>").str.replace(r"\.0$", "", regex=True)
-        w = want[col].astype("string").fillna("<NA>").str.replace(r"\.0$", "", regex=True)
+        g = got[col].astype("string").replace("", pd.NA).fillna("<NA>").str.replace(r"\.0$", "", regex=True)
+        w = want[col].astype("string").replace("", pd.NA).fillna("<NA>").str.replace(r"\.0$", "", regex=True)
         g = g.str.lower() if col in ("is_new", "excluded") else g
         w = w.str.lower() if col in ("is_new", "excluded") else w
         diff = g != w
