@@ -289,3 +289,24 @@ def _names(gdf: pd.DataFrame, name_field: str | None) -> pd.Series:
         vals = vals.where(vals.notna() & (vals != ""), None)
         name = name.where(name.notna(), vals.astype(object))
     return name.where(name.notna(), "unnamed").astype(str)
+
+
+def apply_exclusions(roofs: gpd.GeoDataFrame, exclusions_cfg) -> gpd.GeoDataFrame:
+    """Add ``excluded`` (bool) and ``exclusion_reason`` to the roofs from the configured layers.
+
+    Parameters
+    ----------
+    roofs : geopandas.GeoDataFrame
+        Buildings in a metric CRS.
+    exclusions_cfg : pvsite.config.ExclusionsConfig
+        The layers and ``min_overlap_share``.
+    """
+    layers = expand_layers(exclusions_cfg.layers)
+    if layers:
+        marks = mark_exclusions(roofs, layers, min_overlap_share=exclusions_cfg.min_overlap_share)
+    else:
+        marks = pd.DataFrame({"excluded": False, "exclusion_reason": pd.NA}, index=roofs.index)
+    roofs = roofs.copy()
+    roofs["excluded"] = marks["excluded"].astype(bool)
+    roofs["exclusion_reason"] = marks["exclusion_reason"]
+    return roofs

@@ -123,3 +123,20 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
     )
     if out is not None:
         console.print(f"输出 Output: {escape(str(out))}")
+
+
+def print_scenarios(table, scope: str, target_kw: float, default: str | None = None) -> None:
+    """Print the scenario comparison of :func:`pvsite.pipeline.compare_scenarios`."""
+    out = Table(title=f"pvsite — {escape(scope)} — 情景对比 scenarios (target {target_kw:,.0f} kW)")
+    for col, justify in [("情景 Scenario", "left"), ("说明", "left"), ("安装 Sized", "right"), ("kW", "right"),
+                         ("MWh/yr", "right"), ("tCO2/yr", "right"), ("kWh/kWp", "right"), ("% target", "right")]:
+        out.add_column(col, justify=justify)
+    for _, row in table.iterrows():
+        name = escape(str(row["scenario"])) + (" *" if row["scenario"] == default else "")
+        out.add_row(name, escape(str(row["description_zh"])), _fmt(row["n_sized"]), _fmt(row["capacity_kw"]),
+                    _fmt(row["annual_mwh"]), _fmt(row["co2_t"]),
+                    "—" if row["capacity_kw"] <= 0 else _fmt(row["specific_yield_kwh_per_kwp"]),
+                    _fmt(row["share_of_target_pct"], 1))
+    console.print(out)
+    if default:
+        console.print("* default scenario of the preset; capacities are potentials, not what is built.")

@@ -1,0 +1,169 @@
+"""Read every input file of a run, once, before any computation.
+
+:func:`read_inputs` is the IO stage of :func:`pvsite.pipeline.prepare`: the
+footprints, the weather year, the street polygons and the ``--within`` /
+``--district`` selection layers.  The stages after it work on the frames it
+returns and never open a file.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from pvsite.errors import ConfigError, InputError
+from pvsite.io import footprints as footprints_io
+from pvsite.io import weather as weather_io
+from pvsite.resources import SAMPLE_FOOTPRINTS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunInputs:
+    """The inputs of a run, as read from their files.
+
+    Attributes
+    ----------
+    footprints : geopandas.GeoDataFrame
+        Canonical footprint columns (:mod:`pvsite.io.footprints`), in the file's CRS.
+    footprints_path : Path
+        The footprint file.
+    footprints_meta : dict
+        Layer, CRS, field mapping, SHA-256 and warnings of the read.
+    is_synthetic : bool
+        The footprints are pvsite's synthetic sample district.
+    weather : pandas.DataFrame
+        Canonical hourly weather (:mod:`pvsite.io.weather`).
+    weather_meta : dict
+        Source, site, SHA-256 and checks of the weather year.
+    street_polygons : geopandas.GeoDataFrame or None
+        ``street_name`` + geometry, or None when the run has none.
+    streets_source : str
+        Where the street polygons came from (``none`` when absent).
+    within : geopandas.GeoDataFrame or None
+        The ``--within`` region.
+    districts : geopandas.GeoDataFrame or None
+        District outlines for ``--district`` (WGS 84).
+    """
+
+    footprints: gpd.GeoDataFrame
+    footprints_path: Path
+    footprints_meta: dict
+    is_synthetic: bool
+    weather: pd.DataFrame
+    weather_meta: dict
+    street_polygons: gpd.GeoDataFrame | None = None
+    streets_source: str = "none"
+    within: gpd.GeoDataFrame | None = None
+    districts: gpd.GeoDataFrame | None = None
+    warnings: list = field(default_factory=list)
+
+
+def footprints_path(config) -> Path:
+    """The footprint file of a run (the embedded sample when none is given)."""
+    if config.input.footprints:
+        return Path(config.input.footprints)
+    if not SAMPLE_FOOTPRINTS.is_file():
+        raise InputError(
+            f"The embedded sample district {SAMPLE_FOOTPRINTS} is missing.",
+            fix="Regenerate it with `python -m pvsite.datagen.sample_district`, or pass --footprints PATH.",
+        )
+    return SAMPLE_FOOTPRINTS
+
+
+def read_weather(config) -> tuple[pd.DataFrame, dict]:
+    """The run's weather year: ``[weather] path``, else the embedded default year."""
+    if config.weather.path:
+        return weather_io.read_weather(config.weather.path, time_shift_min=config.weather.time_shift_min)
+    if config.weather.time_shift_min:
+        raise ConfigError(
+            "[weather] time_shift_min is set but no weather file is given.",
+            fix="The default year already follows the sun: drop time_shift_min, or pass --weather PATH.",
+        )
+    return weather_io.default_weather()
+
+
+def read_footprints(config) -> tuple[gpd.GeoDataFrame, Path, dict]:
+    """The run's footprints, refusing an empty layer."""
+    path = footprints_path(config)
+    gdf, meta = footprints_io.read_footprints(
+        path, layer=config.input.layer, encoding=config.input.encoding,
+        crs=config.input.crs, fields=config.input.fields, engine=config.input.engine,
+    )
+    for warning in meta.get("warnings", []):
+        log.warning("%s: %s", path, warning)
+    if len(gdf) == 0:
+        raise InputError(
+            f"{path} (layer {meta.get('layer')}) holds no features.",
+            fix="Check --layer (the layers are listed by `ogrinfo` or QGIS) or the export.",
+        )
+    return gdf, path, meta
+
+
+def read_inputs(config, selection) -> RunInputs:
+    """Read the footprints, weather, street polygons and selection layers of a run.
+
+    The weather is read first: it is cheap and a wrong file should fail
+    before the footprints are parsed.
+
+    Parameters
+    ----------
+    config : pvsite.config.Config
+        Validated configuration.
+    selection : pvsite.buildings.locate.Selection
+        The run's selection (its ``within`` and ``district_boundaries`` files are read here).
+    """
+    weather, weather_meta = read_weather(config)
+    gdf, path, meta = read_footprints(config)
+    from pvsite.datagen.sample_district import is_synthetic_sample  # TEMPORARY until io.footprints has it
+    synthetic = is_synthetic_sample(path)
+    polygons, source = _read_street_polygons(
+        config.input.streets, path, config.input.streets_layer, config.input.street_name_field)
+    within = _read_within(selection.within) if selection.within else None
+    districts = None
+    return RunInputs(
+        footprints=gdf, footprints_path=path, footprints_meta=meta, is_synthetic=synthetic,
+        weather=weather, weather_meta=weather_meta, street_polygons=polygons, streets_source=source,
+        within=within, districts=districts,
+    )
+
+
+# TEMPORARY (until io.layers lands): the old readers, moved verbatim from pipeline.py.
+def _read_street_polygons(streets, fp_path, streets_layer, name_field):
+    import pyogrio
+    if streets:
+        spath = Path(streets)
+        if not spath.exists():
+            raise InputError(f"Streets file {spath} does not exist.", fix="Check --streets / [input] streets.")
+        gdf = gpd.read_file(spath, layer=streets_layer, engine="pyogrio")
+        source = str(spath)
+    elif fp_path.suffix.lower() == ".gpkg" and "streets" in [str(n) for n, _ in pyogrio.list_layers(fp_path)]:
+        gdf = gpd.read_file(fp_path, layer="streets", engine="pyogrio")
+        source = f"{fp_path} (layer streets)"
+    else:
+        return None, "none"
+    if name_field not in gdf.columns:
+        raise InputError(
+            f"Streets layer {source} has no column '{name_field}' (columns: {', '.join(map(str, gdf.columns))}).",
+            fix="Set [input] street_name_field to the column that holds the street names.",
+        )
+    if gdf.crs is None:
+        raise InputError(f"Streets layer {source} has no CRS.", fix="Give the file a .prj / CRS.")
+    gdf = gdf.rename(columns={name_field: "street_name"})[["street_name", "geometry"]]
+    gdf["street_name"] = gdf["street_name"].astype(str)
+    return gdf, source
+
+
+def _read_within(within):
+    wpath = Path(within)
+    if not wpath.exists():
+        raise InputError(f"--within file {wpath} does not exist.", fix="Check the path.")
+    gdf = gpd.read_file(wpath, engine="pyogrio")
+    if gdf.crs is None:
+        raise InputError(f"--within file {wpath} has no CRS.", fix="Give it a .prj / CRS.")
+    return gdf

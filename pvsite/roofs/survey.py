@@ -1,0 +1,89 @@
+"""The roofs stage: usable area → PV planes → measured heights and planes → module layout.
+
+:func:`survey_roofs` is the one call :func:`pvsite.pipeline.prepare` makes for
+this stage.  Everything here is independent of the policy scenario: the
+modules that *fit* on each plane are counted once, and
+:mod:`pvsite.planning` later takes as many of them as a scenario asks for.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from pvsite.roofs import heights, layout
+from pvsite.roofs import usable as usable_mod
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SurveyedRoofs:
+    """Roofs with usable area and planes; the planes with the modules that fit.
+
+    Attributes
+    ----------
+    roofs : geopandas.GeoDataFrame
+        One row per selected building, with ``usable_area_m2``, ``usable_geometry``,
+        ``raster_roof_shape`` and the first plane's ``mounting``, ``tilt_deg``,
+        ``array_azimuth_deg`` and ``n_planes``.
+    planes : pandas.DataFrame
+        One row per PV plane (``roof_index``, ``plane``, ``tilt_deg``,
+        ``azimuth_deg``, ``mounting``, ``modules_fit`` ...).
+    panels : geopandas.GeoDataFrame or None
+        One rectangle per module that fits, when panels are wanted.
+    """
+
+    roofs: gpd.GeoDataFrame
+    planes: pd.DataFrame
+    panels: gpd.GeoDataFrame | None
+
+
+def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: float) -> SurveyedRoofs:
+    """Usable roof, planes and module layout of every building.
+
+    Parameters
+    ----------
+    buildings : geopandas.GeoDataFrame
+        Classified buildings in a metric CRS (rejected rows with no geometry).
+    config : pvsite.config.Config
+        Validated configuration (``roof``, ``mounting``, ``output.panels``).
+    module : mapping
+        Module preset.
+    site_lat_deg : float
+        Latitude of the site [°N] (row pitch).
+
+    With ``config.roof.height_raster``, heights and roof planes are measured
+    from the raster (:func:`pvsite.roofs.heights.roof_surface_from_raster`,
+    which samples it through :mod:`pvsite.io`) where the footprints lack them.
+    """
+    roofs = usable_mod.usable_roofs(buildings, config.roof)
+    planes = usable_mod.roof_planes(roofs, config.roof, config.mounting, site_lat_deg, module)
+    if config.roof.height_raster:
+        surface = heights.roof_surface_from_raster(roofs, config.roof.height_raster)
+        log.warning("height raster %s: %s", Path(config.roof.height_raster).name,
+                    surface["raster_roof_shape"].value_counts().to_dict())
+        fill = roofs["height_m"].isna() & surface["raster_height_m"].notna()
+        roofs.loc[fill, "height_m"] = surface.loc[fill, "raster_height_m"]
+        roofs["raster_roof_shape"] = surface["raster_roof_shape"]
+        planes = heights.apply_raster_planes(planes, surface, roofs, module, config.mounting)
+    else:
+        roofs["raster_roof_shape"] = pd.NA
+    planes, panels = layout.layout_roofs(roofs, planes, module, config.mounting, site_lat_deg,
+                                         panels=config.output.panels)
+    return SurveyedRoofs(describe_planes(roofs, planes), planes, panels)
+
+
+def describe_planes(roofs: gpd.GeoDataFrame, planes: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Copy the first plane's mounting, tilt and azimuth, and the plane count, onto each roof."""
+    roofs = roofs.copy()
+    first = planes.sort_values(["roof_index", "plane"]).groupby("roof_index").first()
+    roofs["mounting"] = first["mounting"].reindex(roofs.index)
+    roofs["tilt_deg"] = first["tilt_deg"].reindex(roofs.index)
+    roofs["array_azimuth_deg"] = first["azimuth_deg"].reindex(roofs.index)
+    roofs["n_planes"] = planes.groupby("roof_index").size().reindex(roofs.index).fillna(0).astype(int)
+    return roofs

@@ -1,0 +1,110 @@
+"""Specific yields per PV plane, and the energy of sized planes and roofs.
+
+Two steps, split so that every scenario of a preset reuses one simulation:
+
+* :func:`plane_yields` (scenario-independent, in :func:`pvsite.pipeline.prepare`):
+  each distinct orientation — tilt and azimuth rounded to
+  ``system.orientation_step_deg``, and mounting — is simulated once with
+  :func:`pvsite.solar.energy.simulate`; every plane gets its orientation's
+  specific yield [kWh/kWp], monthly yields and plane-of-array irradiation;
+* :func:`apply_yields` (per scenario, in :func:`pvsite.pipeline.size`):
+  kWh = capacity × specific yield per plane, summed per roof, with the
+  performance ratio and the avoided CO2.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pvsite.outputs.schema import MONTHS
+from pvsite.solar import energy
+
+#: Columns :func:`plane_yields` adds to the planes.
+YIELD_COLUMNS = ("specific_yield_kwh_per_kwp", "poa_kwh_per_m2", *energy.MONTH_COLUMNS)
+
+
+def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict, latitude_deg: float,
+                 longitude_deg: float, module, losses, system) -> pd.DataFrame:
+    """Specific yield of every plane, simulating each distinct orientation once.
+
+    Parameters
+    ----------
+    planes : pandas.DataFrame
+        ``tilt_deg`` [°], ``azimuth_deg`` [°, clockwise from north], ``mounting``.
+    weather : pandas.DataFrame
+        Canonical hourly weather year.
+    weather_meta : dict
+        Its metadata (``altitude`` [m] when known).
+    latitude_deg, longitude_deg : float
+        Site [°].
+    module, losses : mapping
+        Module and loss presets.
+    system : pvsite.config.SystemConfig
+        Inverter, DC/AC ratio, temperature model, orientation step.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``planes`` with :data:`YIELD_COLUMNS` added (same index).
+    """
+    step = system.orientation_step_deg
+    tilt_r = (planes["tilt_deg"] / step).round() * step
+    azim_r = ((planes["azimuth_deg"] / step).round() * step) % 360.0
+    keys = pd.DataFrame({"tilt_deg": tilt_r, "azimuth_deg": azim_r, "mounting": planes["mounting"]})
+    orient = keys.drop_duplicates().reset_index(drop=True)
+    sim = energy.simulate(
+        weather, latitude=latitude_deg, longitude=longitude_deg,
+        altitude=float(weather_meta.get("altitude") or 0.0), orientations=orient, module=module,
+        losses=losses, inverter_efficiency_pct=system.inverter_efficiency_pct,
+        dc_ac_ratio=system.dc_ac_ratio, temperature_model=system.temperature_model,
+    )
+    sim = pd.concat([orient, sim.reset_index(drop=True)], axis=1)
+    joined = keys.merge(sim, on=["tilt_deg", "azimuth_deg", "mounting"], how="left", validate="many_to_one")
+    out = planes.copy()
+    for col in YIELD_COLUMNS:
+        out[col] = joined[col].to_numpy()
+    return out
+
+
+def apply_yields(roofs: pd.DataFrame, planes: pd.DataFrame, emission_factor_kg_per_kwh: float
+                 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Annual and monthly AC energy of sized planes and roofs, performance ratio and CO2.
+
+    Parameters
+    ----------
+    roofs : pandas.DataFrame
+        Sized roofs (``capacity_kw`` [kW]).
+    planes : pandas.DataFrame
+        Sized planes (``roof_index``, ``capacity_kw``) with :data:`YIELD_COLUMNS`.
+    emission_factor_kg_per_kwh : float
+        Grid emission factor [kg CO2/kWh] of the policy preset.
+
+    Returns
+    -------
+    roofs : pandas.DataFrame
+        Adds ``annual_kwh`` [kWh], ``kwh_m01`` … ``kwh_m12`` [kWh],
+        ``specific_yield_kwh_per_kwp``, ``performance_ratio`` [-], ``co2_t`` [t/yr].
+    planes : pandas.DataFrame
+        Adds ``annual_kwh`` [kWh] per plane.
+    """
+    cap = planes["capacity_kw"].to_numpy()
+    per_plane = pd.DataFrame({"roof_index": planes["roof_index"].to_numpy(),
+                              "annual_kwh": cap * planes["specific_yield_kwh_per_kwp"].to_numpy(),
+                              # kWh at STC-normalised 1 kW/m²: the reference yield of the PR
+                              "poa_kwh_dc_ref": cap * planes["poa_kwh_per_m2"].to_numpy()}, index=planes.index)
+    for i, m in enumerate(MONTHS, start=1):
+        per_plane[m] = cap * planes[f"kwh_per_kwp_m{i:02d}"].to_numpy()
+    sums = per_plane.groupby("roof_index")[["annual_kwh", "poa_kwh_dc_ref", *MONTHS]].sum()
+    roofs = roofs.copy()
+    for col in ["annual_kwh", *MONTHS]:
+        roofs[col] = sums[col].reindex(roofs.index).fillna(0.0)
+    capacity = roofs["capacity_kw"].to_numpy()
+    ref = sums["poa_kwh_dc_ref"].reindex(roofs.index).fillna(0.0).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        roofs["specific_yield_kwh_per_kwp"] = np.where(capacity > 0, roofs["annual_kwh"] / capacity, np.nan)
+        roofs["performance_ratio"] = np.where(ref > 0, roofs["annual_kwh"] / ref, np.nan)
+    roofs["co2_t"] = roofs["annual_kwh"] * float(emission_factor_kg_per_kwh) / 1000.0
+    planes = planes.copy()
+    planes["annual_kwh"] = per_plane["annual_kwh"]
+    return roofs, planes

@@ -1,0 +1,180 @@
+"""Tests of pvsite.pipeline and the Python API: prepare once, size per scenario; the house rules.
+
+The house rules of the architecture are checked on the source itself:
+``pipeline`` functions stay a short list of stage calls, and no module outside
+``io/``, ``outputs/``, ``datagen/``, the CLI and the resource locator opens a file.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pvsite
+from pvsite import pipeline
+from pvsite.config import Config
+
+PACKAGE = Path(pvsite.__file__).resolve().parent
+STREET = "新华路街道"
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    return pipeline.prepare(Config())
+
+
+def _frame_digest(df: pd.DataFrame) -> pd.Series:
+    plain = pd.DataFrame(df.drop(columns=[c for c in ("geometry", "usable_geometry") if c in df.columns]))
+    return pd.util.hash_pandas_object(plain.astype(str), index=True)
+
+
+def test_one_preparation_serves_every_scenario(prepared):
+    """size(prepare(cfg), s) gives exactly run(cfg with scenario s), roof by roof."""
+    before_roofs, before_planes = _frame_digest(prepared.roofs), _frame_digest(prepared.planes)
+    for scenario in ("new-2022", "plan-2030"):
+        from_prepared = pipeline.size(prepared, scenario)
+        direct = pipeline.run(Config().with_overrides(policy={"scenario": scenario}))
+        assert from_prepared.scenario == direct.scenario == scenario
+        for col in ("capacity_kw", "annual_kwh", "n_modules", "co2_t"):
+            np.testing.assert_array_equal(from_prepared.roofs[col].to_numpy(), direct.roofs[col].to_numpy())
+        assert (from_prepared.roofs["status"] == direct.roofs["status"]).all()
+        pd.testing.assert_frame_equal(from_prepared.summary, direct.summary)
+    # sizing never writes into the preparation
+    pd.testing.assert_series_equal(_frame_digest(prepared.roofs), before_roofs)
+    pd.testing.assert_series_equal(_frame_digest(prepared.planes), before_planes)
+
+
+def test_scenarios_differ_as_their_rules_say(prepared):
+    """plan-2025 = new-2022 ∪ existing-2025 roof by roof; technical-max sizes every roof that fits."""
+    new = pipeline.size(prepared, "new-2022").roofs
+    existing = pipeline.size(prepared, "existing-2025").roofs
+    plan = pipeline.size(prepared, "plan-2025").roofs
+    np.testing.assert_allclose(plan["capacity_kw"], new["capacity_kw"] + existing["capacity_kw"])
+    assert not ((new["capacity_kw"] > 0) & (existing["capacity_kw"] > 0)).any()  # is_new splits them
+    tmax = pipeline.size(prepared, "technical-max").roofs
+    assert (tmax["n_modules"] == tmax["modules_fit"]).all()
+    assert (tmax["capacity_kw"] >= plan["capacity_kw"] - 1e-9).all()
+
+
+def test_compare_scenarios_is_size_per_scenario(prepared):
+    table = pipeline.compare_scenarios(prepared)
+    assert list(table["scenario"]) == list(prepared.policy["scenarios"])
+    for _, row in table.iterrows():
+        d = pipeline.size(prepared, row["scenario"]).district
+        assert row["capacity_kw"] == pytest.approx(d["capacity_kw"], rel=1e-12)
+        assert row["share_of_target_pct"] == pytest.approx(d["capacity_kw"] / 16000 * 100)
+
+
+def test_street_run_equals_district_roofs(prepared):
+    """A street run gives the district run's figures for that street's roofs (site, registries: whole input)."""
+    street = pvsite.run(street=STREET)
+    district = pipeline.size(prepared).roofs.set_index("building_id")
+    mine = street.roofs.set_index("building_id")
+    assert set(mine["street"]) == {STREET}
+    assert len(mine) == int((district["street"] == STREET).sum())
+    np.testing.assert_array_equal(mine["capacity_kw"].to_numpy(), district.loc[mine.index, "capacity_kw"].to_numpy())
+    np.testing.assert_allclose(mine["annual_kwh"].to_numpy(), district.loc[mine.index, "annual_kwh"].to_numpy(),
+                               rtol=1e-12)
+    assert street.scope == STREET and street.district["key"] == STREET
+
+
+def test_api_shortcuts_reach_the_config(tmp_path):
+    cfg = pvsite.configure(scenario="technical-max", footprints=Path("x.gpkg"), panels=False,
+                           mounting={"flat_tilt_deg": 15.0}, datum=None)
+    assert cfg.policy.scenario == "technical-max"
+    assert cfg.input.footprints == "x.gpkg"
+    assert cfg.output.panels is False
+    assert cfg.mounting.flat_tilt_deg == 15.0
+    assert cfg.input.datum == "wgs84"  # None is "not given"
+    toml = tmp_path / "c.toml"
+    toml.write_text('[mounting]\nflat_tilt_deg = 12\n', encoding="utf-8")
+    cfg = pvsite.configure(toml, scenario="plan-2030")
+    assert (cfg.mounting.flat_tilt_deg, cfg.policy.scenario) == (12.0, "plan-2030")
+
+
+def test_api_write_writes_the_set(tmp_path):
+    result = pvsite.run(street="华阳路街道", panels=False)
+    out = pvsite.write(result, tmp_path / "hy.gpkg")
+    assert out.is_file() and out.with_suffix(".xlsx").is_file() and out.with_suffix(".qgs").is_file()
+    from pvsite.errors import OutputError
+
+    with pytest.raises(OutputError, match="--overwrite"):
+        pvsite.write(result, tmp_path / "hy.gpkg")
+
+
+# --- house rules --------------------------------------------------------------------------
+
+def _functions(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+
+
+def _body_lines(fn: ast.FunctionDef) -> int:
+    """Lines of a function body, without its docstring."""
+    body = fn.body[1:] if (fn.body and isinstance(fn.body[0], ast.Expr)
+                           and isinstance(getattr(fn.body[0], "value", None), ast.Constant)) else fn.body
+    return body[-1].end_lineno - body[0].lineno + 1 if body else 0
+
+
+def test_pipeline_reads_like_the_diagram():
+    fns = _functions(PACKAGE / "pipeline.py")
+    for name in ("prepare", "size", "run"):
+        assert _body_lines(fns[name]) <= 30, f"pipeline.{name} has {_body_lines(fns[name])} lines of body"
+    # no physics and no file access in the pipeline: it only imports stages
+    source = (PACKAGE / "pipeline.py").read_text(encoding="utf-8")
+    for forbidden in ("import numpy", "import shapely", "open(", "read_file", "to_file", "pvlib"):
+        assert forbidden not in source, f"pipeline.py uses {forbidden!r}"
+
+
+#: Calls that open a file (reading or writing).
+_FILE_CALLS = {"open", "read_text", "write_text", "read_bytes", "write_bytes", "read_file", "to_file",
+               "read_dataframe", "write_dataframe", "read_arrow", "open_arrow", "read_csv", "to_csv", "read_excel",
+               "to_excel", "read_parquet", "to_parquet", "connect", "list_layers", "read_info", "mkstemp", "load",
+               "dump", "ExcelWriter", "read_epw", "glob", "iterdir", "unlink", "replace", "rename", "mkdir"}
+#: Where files may be opened: the IO and output layers, the data generators, the CLI, the resource locator.
+_ALLOWED = ("io/", "outputs/", "datagen/", "cli.py", "resources.py", "__main__.py")
+
+
+def _file_calls(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else None
+            if name in _FILE_CALLS:
+                # str.replace / dict.update-like false positives: only calls that look like file use
+                if name in ("replace", "load", "dump", "connect", "glob") and not _looks_like_io(f):
+                    continue
+                found.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {name}()")
+    return found
+
+
+def _looks_like_io(func) -> bool:
+    """``os.replace``, ``tomllib.load``, ``json.dump``, ``sqlite3.connect``, ``Path.glob`` ..."""
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return func.value.id in ("os", "tomllib", "json", "sqlite3", "pickle", "shutil", "glob")
+    return False
+
+
+def test_only_io_outputs_and_datagen_open_files():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).as_posix()
+        if rel.startswith(_ALLOWED) or rel in _ALLOWED:
+            continue
+        offenders += _file_calls(path)
+    assert not offenders, "files opened outside io/, outputs/, datagen/, the CLI:\n" + "\n".join(offenders)
+
+
+def test_a_run_never_imports_datagen():
+    import subprocess
+    import sys
+
+    code = ("import sys, pvsite; r = pvsite.run(street='华阳路街道', panels=False); "
+            "print(sorted(m for m in sys.modules if m.startswith('pvsite.datagen')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
