@@ -41,7 +41,7 @@ from pvsite.io import weather as weather_mod
 from pvsite.config import Config
 from pvsite.errors import ConfigError, InputError, SelectionError
 from pvsite.resources import SAMPLE_FOOTPRINTS
-from pvsite.presets import load_preset
+from pvsite import presets
 from pvsite.planning.rollup import NO_STREET, summarise
 from pvsite.datagen.sample_district import is_synthetic_sample
 from pvsite.outputs.schema import MONTHS
@@ -205,10 +205,11 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None,
         selection = dataclasses.replace(selection, street=street)
 
     # --- fail fast on the cheap inputs: policy, scenario, presets, weather ----
-    policy = load_preset("policy", config.policy.preset)
+    classes = presets.load_classify(config.classify.preset)
+    policy = presets.load_policy(config.policy.preset, classify=classes)
     scenario, rules = sizing.scenario_rules(policy, config.policy.scenario)
-    module = load_preset("module", config.system.module)
-    losses = load_preset("losses", config.system.losses)
+    module = presets.load_module(config.system.module)
+    losses = presets.load_losses(config.system.losses)
     if config.weather.path:
         weather, wmeta = weather_mod.read_weather(config.weather.path,
                                                   time_shift_min=config.weather.time_shift_min)
@@ -295,11 +296,11 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None,
     # --- classify -------------------------------------------------------------
     say("分类 classifying buildings")
     gdf = classify_mod.classify(
-        gdf, preset=config.classify.preset, new_building_year=config.classify.new_building_year,
+        gdf, preset=classes, new_building_year=config.classify.new_building_year,
         overrides=config.input.overrides or None,
         registry=registry.reindex(gdf.index) if registry is not None else None,
     )
-    class_report = classify_mod.classification_report(gdf)
+    class_report = classify_mod.classification_report(gdf, classes.class_order)
 
     # --- exclusions -------------------------------------------------------------
     excl = _exclusions(gdf, config)
@@ -354,7 +355,7 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None,
     # --- rollup -----------------------------------------------------------------
     say("汇总 rolling up")
     target_kw = float(policy["target_kw"])
-    summary = summarise(gdf, target_kw, streets=street_names, scope_label=scope)
+    summary = summarise(gdf, target_kw, classes.class_names_zh, streets=street_names, scope_label=scope)
     streets_gdf = _streets_layer(summary, polys, gdf)
     district_gdf = _district_layer(summary, streets_gdf)
 
@@ -423,18 +424,10 @@ def _match_registries(gdf: gpd.GeoDataFrame, config: Config):
     if not specs:
         return None, None
     per_roof, entries = [], []
-    allowed = {"path", "datum", "lon_col", "lat_col", "name_col", "type_col", "default_type",
-               "type_map", "tolerance_m", "layer", "encoding"}
-    for spec in specs:
-        spec = dict(spec) if isinstance(spec, dict) else {"path": str(spec)}
-        bad = set(spec) - allowed
-        if bad or "path" not in spec:
-            raise ConfigError(f"Registry entry {spec!r}: unknown key(s) {sorted(bad)}" if bad
-                              else f"Registry entry {spec!r} has no path.",
-                              fix=f"Registry keys: {', '.join(sorted(allowed))}.")
-        path = spec.pop("path")
-        datum = spec.pop("datum", None)
-        pr, en = registry_mod.match_registry(gdf, path, datum, preset=config.classify.preset, **spec)
+    for spec in specs:  # RegistryConfig entries, checked by pvsite.config
+        path = spec.path
+        pr, en = registry_mod.match_registry(gdf, path, spec.datum, preset=config.classify.preset,
+                                             **spec.match_kwargs())
         en.insert(0, "registry_file", Path(path).name)
         per_roof.append(pr)
         entries.append(en)
@@ -445,7 +438,7 @@ def _match_registries(gdf: gpd.GeoDataFrame, config: Config):
 
 
 def _exclusions(gdf: gpd.GeoDataFrame, config: Config) -> pd.DataFrame:
-    layers = exclusions_mod.expand_layers(config.exclusions.layers)
+    layers = exclusions_mod.expand_layers([layer.to_dict() for layer in config.exclusions.layers])
     if not layers:
         return pd.DataFrame({"excluded": False, "exclusion_reason": pd.NA}, index=gdf.index)
     return exclusions_mod.mark_exclusions(gdf, layers, min_overlap_share=config.exclusions.min_overlap_share)
