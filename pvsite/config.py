@@ -1,4 +1,4 @@
-"""Run configuration: frozen dataclasses with cited defaults, one TOML override.
+"""Run configuration: frozen dataclasses with cited defaults, checked once at the edge.
 
 A run is fully described by one :class:`Config`.  Defaults live here, in code,
 each with its source; a user overrides any of them from a single TOML file
@@ -9,13 +9,34 @@ each with its source; a user overrides any of them from a single TOML file
     encoding = "gbk"
     [input.fields]
     name = "JZMC"
+    [[input.registries]]
+    path = "schools.csv"
+    datum = "gcj02"
+    default_type = "school"
 
     [mounting]
     flat_tilt_deg = 15
 
-An unknown section or key is an error that names it and suggests the nearest
-valid one (a typo must never silently fall back to a default).  The resolved
-configuration is written into every output (``run_info``).
+Every setting declares its unit, range or choices on the field itself
+(``dataclasses.field(metadata=...)``, built by :func:`setting`); the loaders
+read those declarations, so there is no side table to keep in step.  Checking
+follows osmnx's "collect all, report once": :func:`load_config` and
+:meth:`Config.with_overrides` check the whole document and raise **one**
+:class:`~pvsite.errors.ConfigError` listing every unknown key (with a
+"did you mean" suggestion) and every bad value (type, range, choice, cross-
+field rule), each with its source (the file, or ``options``) and dotted key.
+A section built directly in Python (``MountingConfig(flat_tilt_deg=120)``) is
+checked the same way on construction, so the stages never re-validate.
+
+Why dataclasses and not pydantic v2: pydantic is not a dependency of pvsite,
+the frozen dataclasses and their attribute names (``cfg.roof.setback_m``) are
+the API every stage and test already uses, and the checks pvsite needs —
+ranges with open/closed ends, choice lists, table keys, typed list-of-table
+entries, relative-path resolution and an osmnx-style combined report with
+suggestions — take ~200 lines over :mod:`dataclasses` metadata.  pydantic
+would add a compiled dependency and its own error format for no gain here.
+
+The resolved configuration is written into every output (``run_info``).
 """
 
 from __future__ import annotations
@@ -24,13 +45,308 @@ import dataclasses
 import difflib
 import math
 import tomllib
-from dataclasses import dataclass, field, fields, is_dataclass, replace
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, ClassVar, NamedTuple, get_args, get_origin, get_type_hints
 
 import tomli_w
 
 from pvsite.errors import ConfigError
+
+# ---------------------------------------------------------------------------
+# Declarations
+# ---------------------------------------------------------------------------
+
+#: Datums of lon/lat coordinates (:data:`pvsite.geo.crs.DATUMS`).
+DATUMS = ("wgs84", "gcj02", "bd09")
+#: Vector readers (:func:`pvsite.io.footprints.read_footprints`).
+ENGINES = ("pyogrio", "fiona")
+#: Roof types that carry a setback and an obstruction share (:data:`pvsite.roofs.usable.ROOF_TYPES`).
+ROOF_TYPES = ("flat", "pitched", "metal", "unknown")
+#: Module orientations on flush planes.
+FLUSH_ORIENTATIONS = ("portrait", "landscape", "best")
+#: Cell-temperature models of :func:`pvsite.solar.energy.temperature_parameters`.
+TEMPERATURE_MODELS = ("faiman", "sapm")
+
+
+class Range(NamedTuple):
+    """Valid range of a numeric setting: physical limits (a tilt is 0–90°, an
+    hour 0–24, a share 0–1), not preferences; a value outside them is a typo or
+    a unit mix-up."""
+
+    low: float
+    high: float
+    low_included: bool
+    high_included: bool
+
+    def contains(self, x: Any) -> bool:
+        """True when ``x`` is a real number inside the range (bool and NaN are not)."""
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or math.isnan(x):
+            return False
+        lo_ok = x >= self.low if self.low_included else x > self.low
+        hi_ok = x <= self.high if self.high_included else x < self.high
+        return lo_ok and hi_ok
+
+    def text(self) -> str:
+        """``'≥ 0'``, ``'in [0, 90)'``…"""
+        if self.high == math.inf:
+            return f"{'≥' if self.low_included else '>'} {self.low:g}"
+        return (f"in {'[' if self.low_included else '('}{self.low:g}, {self.high:g}"
+                f"{']' if self.high_included else ')'}")
+
+
+def setting(default: Any = MISSING, *, unit: str | None = None, range: Range | None = None,
+            choices: tuple | None = None, keys: tuple | None = None, values: Any = None,
+            item: type | None = None, path: bool = False):
+    """A dataclass field with its checks declared as metadata.
+
+    Parameters
+    ----------
+    default : value or callable
+        Default value; a callable (``dict``, ``tuple``, a lambda) is a default factory.
+        Omitted: a required field.
+    unit : str, optional
+        Unit of the value (documentation and messages).
+    range : Range, optional
+        Valid numeric range.
+    choices : tuple of str, optional
+        The words the setting accepts.
+    keys : tuple of str, optional
+        For a table setting: the keys it must have (no other key is accepted).
+    values : Range or type, optional
+        For a table setting: the range (or type) of every value.
+    item : type, optional
+        For a list-of-tables setting: the frozen dataclass of one entry.
+    path : bool
+        A file path; relative paths in a config file are relative to that file.
+    """
+    meta = {k: v for k, v in dict(unit=unit, range=range, choices=choices, keys=keys, values=values,
+                                  item=item, path=path).items() if v not in (None, False)}
+    if default is MISSING:
+        return field(metadata=meta)
+    if callable(default):
+        return field(default_factory=default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+#: One problem found: (dotted key, what is wrong, how to fix it).
+Problem = tuple[str, str, str]
+
+
+class _Section:
+    """Base of the config dataclasses: checked on construction, problems collected."""
+
+    #: Dotted prefix of the section in messages (set for the sections of :class:`Config`).
+    _key: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        if _Deferred.active:
+            return
+        problems = check(self)
+        if problems:
+            raise config_error(f"{type(self).__name__}(...)", problems)
+
+    def _cross_check(self) -> list[Problem]:
+        """Rules between fields of one section (field name, message, fix)."""
+        return []
+
+
+def check(obj: Any, prefix: str | None = None) -> list[Problem]:
+    """Every problem of a config dataclass's values (types, ranges, choices, tables, cross-field).
+
+    Parameters
+    ----------
+    obj : dataclass instance
+        A section, a table entry, or a whole :class:`Config`.
+    prefix : str, optional
+        Dotted prefix of its keys; default the section's own (``'mounting.'``).
+
+    Returns
+    -------
+    list of (dotted key, problem, fix)
+        Empty when the values are valid.
+    """
+    prefix = (obj._key + "." if getattr(obj, "_key", "") else "") if prefix is None else prefix
+    hints = get_type_hints(type(obj))
+    problems: list[Problem] = []
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        dotted = f"{prefix}{f.name}"
+        if is_dataclass(value):
+            continue  # checked when it was built
+        problems += _check_value(value, hints[f.name], f.metadata, dotted)
+    if not problems:
+        problems += [(f"{prefix}{k}", msg, fix) for k, msg, fix in obj._cross_check()]
+    return problems
+
+
+def config_error(source: str, problems: list[Problem]) -> ConfigError:
+    """One :class:`ConfigError` listing every problem, each with its source and dotted key."""
+    if len(problems) == 1:
+        key, msg, fix = problems[0]
+        return ConfigError(f"{source}: '{key}': {msg}.", fix=fix)
+    lines = "".join(f"\n  - {source}: '{key}': {msg} — {fix}" for key, msg, fix in problems)
+    return ConfigError(f"{len(problems)} problems in the configuration ({source}):{lines}",
+                       fix="Correct every key listed above (each line names the fix).")
+
+
+def _kind(hint: Any) -> tuple[str, bool]:
+    """(``'float'``, ``'dict'``, …, optional?) of a field's type hint."""
+    args = [a for a in get_args(hint) if a is not type(None)] or [hint]
+    base = get_origin(args[0]) or args[0]
+    return getattr(base, "__name__", str(base)), type(None) in get_args(hint)
+
+
+def _type_text(hint: Any) -> str:
+    kind = _kind(hint)[0]
+    return {"dict": "a table", "tuple": "a list of tables", "bool": "true or false"}.get(kind, kind)
+
+
+def _check_value(value: Any, hint: Any, meta, dotted: str) -> list[Problem]:
+    kind, optional = _kind(hint)
+    if value is None:
+        return [] if optional else [(dotted, "must be given (no default)", f"Set '{dotted}'.")]
+    ok = {
+        "bool": isinstance(value, bool),
+        "int": isinstance(value, int) and not isinstance(value, bool),
+        "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "str": isinstance(value, str),
+        "dict": isinstance(value, dict),
+        "tuple": isinstance(value, tuple),
+    }.get(kind, True)
+    if not ok:
+        return [(dotted, f"expects {_type_text(hint)}, found {value!r}",
+                 f"Give '{dotted}' a value of that type.")]
+    problems: list[Problem] = []
+    rng, choices = meta.get("range"), meta.get("choices")
+    if rng is not None and not rng.contains(value):
+        problems.append((dotted, f"must be {rng.text()}, found {value!r}",
+                         f"Give '{dotted}' a value {rng.text()} (check the unit and the sign)."))
+    if choices is not None and value not in choices:
+        near = difflib.get_close_matches(str(value), choices, n=1)
+        problems.append((dotted, f"is {value!r}, not one of {', '.join(choices)}",
+                         (f"did you mean '{near[0]}'? " if near else "")
+                         + f"Set '{dotted}' to one of {', '.join(choices)}."))
+    if isinstance(value, dict):
+        problems += _check_table(value, meta, dotted)
+    if isinstance(value, tuple) and "item" in meta:
+        bad = [i for i, v in enumerate(value) if not isinstance(v, meta["item"])]
+        if bad:
+            problems.append((dotted, f"entries {bad} are not {meta['item'].__name__}",
+                             f"Give '{dotted}' as a list of tables."))
+    return problems
+
+
+def _check_table(value: dict, meta, dotted: str) -> list[Problem]:
+    problems: list[Problem] = []
+    keys = meta.get("keys")
+    if keys is not None:
+        for k in value:
+            if k not in keys:
+                near = difflib.get_close_matches(str(k), keys, n=1)
+                problems.append((f"{dotted}.{k}", "unknown key",
+                                 f"did you mean '{dotted}.{near[0]}'?" if near
+                                 else f"valid keys here: {', '.join(keys)}"))
+        missing = [k for k in keys if k not in value]
+        if missing:
+            problems.append((dotted, f"has no value for {', '.join(missing)}",
+                             f"Add {', '.join(missing)} to [{dotted}]."))
+    spec = meta.get("values")
+    if isinstance(spec, Range):
+        bad = {k: v for k, v in value.items() if not spec.contains(v)}
+        if bad:
+            problems.append((dotted, f"values must be {spec.text()}, found {bad}",
+                             f"Give every value of '{dotted}' a number {spec.text()}."))
+    elif isinstance(spec, type):
+        bad = {k: v for k, v in value.items() if not isinstance(v, spec)}
+        if bad:
+            problems.append((dotted, f"values must be {spec.__name__}, found {bad}",
+                             f"Give every value of '{dotted}' as a {spec.__name__}."))
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Table entries
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistryConfig(_Section):
+    """One institution registry (``[[input.registries]]``; ``--registry PATH[:datum]``).
+
+    Attributes
+    ----------
+    path : str
+        CSV, Excel or vector file of the registry (relative to the config file).
+    datum : str or None
+        Datum of its lon/lat coordinates (wgs84, gcj02, bd09); ``None`` only
+        when the coordinate columns name it or the layer is projected.
+    lon_col, lat_col, name_col, type_col : str or None
+        Columns; ``None`` = auto-detected (``[registry]`` of ``presets/fields.toml``).
+    default_type : str or None
+        pvsite building type of entries the type column does not resolve.
+    type_map : dict or None
+        Source type value → pvsite building type.
+    tolerance_m : float
+        Largest distance from an entry to the nearest footprint still matched
+        [m].  30 m: a registry point (a gate, a geocoded address) lands within
+        a street's width of its building in Shanghai's dense blocks (pvsite
+        assumption; :data:`pvsite.buildings.registry.TOLERANCE_M`).
+    layer : str or None
+        Layer of a multi-layer file, or sheet of an Excel file.
+    encoding : str or None
+        Text encoding of a CSV; ``None``: UTF-8 (BOM allowed), then GBK.
+    """
+
+    _key: ClassVar[str] = "input.registries[]"
+
+    path: str = setting(path=True)
+    datum: str | None = setting(None, choices=DATUMS)
+    lon_col: str | None = None
+    lat_col: str | None = None
+    name_col: str | None = None
+    type_col: str | None = None
+    default_type: str | None = None
+    type_map: dict | None = setting(None, values=str)
+    tolerance_m: float = setting(30.0, unit="m", range=Range(0.0, math.inf, True, False))
+    layer: str | None = None
+    encoding: str | None = None
+
+    def match_kwargs(self) -> dict:
+        """Keyword arguments of :func:`pvsite.buildings.registry.match_registry` (all but path, datum)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("path", "datum")}
+
+
+@dataclass(frozen=True)
+class ExclusionLayerConfig(_Section):
+    """One exclusion source (``[[exclusions.layers]]``; ``--exclude PATH``).
+
+    Attributes
+    ----------
+    path : str
+        Vector file (relative to the config file).
+    layer : str or None
+        Layer inside it; ``None``: every spatial layer of a GeoPackage, else the first.
+    datum : str
+        Datum of lon/lat coordinates: wgs84, gcj02 or bd09.
+    kind : str
+        Word the exclusion reason starts with (``heritage``, ``no-go``).
+    name_field : str or None
+        Column holding the feature name; ``None`` tries the usual name columns.
+    """
+
+    _key: ClassVar[str] = "exclusions.layers[]"
+
+    path: str = setting(path=True)
+    layer: str | None = None
+    datum: str = setting("wgs84", choices=DATUMS)
+    kind: str = "heritage"
+    name_field: str | None = None
+
+    def to_dict(self) -> dict:
+        """The entry as a plain table (the form :func:`pvsite.buildings.exclusions.as_layers` reads)."""
+        return dataclasses.asdict(self)
+
 
 # ---------------------------------------------------------------------------
 # Sections
@@ -38,7 +354,7 @@ from pvsite.errors import ConfigError
 
 
 @dataclass(frozen=True)
-class InputConfig:
+class InputConfig(_Section):
     """Where the footprints and streets come from and how to read them.
 
     Attributes
@@ -76,28 +392,28 @@ class InputConfig:
     overrides : str or None
         CSV keyed by building id (``building_id, building_type, reason``)
         whose classification beats every rule.
-    registries : list of tables
-        Institution registries: ``{path, datum, default_type, tolerance_m,
-        lon_col, lat_col, type_col, name_col}`` — points tag the footprint
-        that contains them (or the nearest within ``tolerance_m``).
+    registries : tuple of RegistryConfig
+        Institution registries (``[[input.registries]]`` tables, see
+        :class:`RegistryConfig`) — points tag the footprint that contains
+        them (or the nearest within ``tolerance_m``).
     """
 
-    footprints: str | None = None
+    footprints: str | None = setting(None, path=True)
     layer: str | None = None
     encoding: str | None = None
     crs: str | None = None
-    fields: dict = field(default_factory=dict)
-    streets: str | None = None
+    fields: dict = setting(dict, values=str)
+    streets: str | None = setting(None, path=True)
     streets_layer: str | None = None
     street_name_field: str = "name"
-    datum: str = "wgs84"
-    engine: str = "pyogrio"
-    overrides: str | None = None
-    registries: list = field(default_factory=list)
+    datum: str = setting("wgs84", choices=DATUMS)
+    engine: str = setting("pyogrio", choices=ENGINES)
+    overrides: str | None = setting(None, path=True)
+    registries: tuple = setting(tuple, item=RegistryConfig)
 
 
 @dataclass(frozen=True)
-class ClassifyConfig:
+class ClassifyConfig(_Section):
     """Building classification.
 
     Attributes
@@ -111,11 +427,11 @@ class ClassifyConfig:
     """
 
     preset: str = "cn-default"
-    new_building_year: int = 2022
+    new_building_year: int = setting(2022, unit="year", range=Range(1900, 2100, True, True))
 
 
 @dataclass(frozen=True)
-class RoofConfig:
+class RoofConfig(_Section):
     """Usable roof area.
 
     Attributes
@@ -175,22 +491,24 @@ class RoofConfig:
         ``None``: assumed planes only.
     """
 
-    setback_m: dict = field(
-        default_factory=lambda: {"flat": 1.5, "pitched": 0.5, "metal": 0.5, "unknown": 1.5}
+    setback_m: dict = setting(
+        lambda: {"flat": 1.5, "pitched": 0.5, "metal": 0.5, "unknown": 1.5},
+        unit="m", keys=ROOF_TYPES, values=Range(0.0, math.inf, True, False),
     )
-    min_usable_area_m2: float = 20.0
-    pitched_tilt_deg: float = 25.0
-    metal_tilt_deg: float = 5.0
-    obstruction_share: dict = field(
-        default_factory=lambda: {"flat": 0.15, "pitched": 0.05, "metal": 0.10, "unknown": 0.15}
+    min_usable_area_m2: float = setting(20.0, unit="m²", range=Range(0.0, math.inf, True, False))
+    pitched_tilt_deg: float = setting(25.0, unit="°", range=Range(0.0, 90.0, True, False))
+    metal_tilt_deg: float = setting(5.0, unit="°", range=Range(0.0, 90.0, True, False))
+    obstruction_share: dict = setting(
+        lambda: {"flat": 0.15, "pitched": 0.05, "metal": 0.10, "unknown": 0.15},
+        unit="-", keys=ROOF_TYPES, values=Range(0.0, 1.0, True, False),
     )
-    min_part_area_m2: float = 2.5
-    max_footprint_area_m2: float = 1.0e6
-    height_raster: str | None = None
+    min_part_area_m2: float = setting(2.5, unit="m²", range=Range(0.0, math.inf, True, False))
+    max_footprint_area_m2: float = setting(1.0e6, unit="m²", range=Range(0.0, math.inf, False, False))
+    height_raster: str | None = setting(None, path=True)
 
 
 @dataclass(frozen=True)
-class MountingConfig:
+class MountingConfig(_Section):
     """How arrays sit on the roof.
 
     Attributes
@@ -234,18 +552,25 @@ class MountingConfig:
         narrow roof half, landscape fits more rows).
     """
 
-    flat_tilt_deg: float = 20.0
-    flat_azimuth_deg: float = 180.0
-    no_shade_start_hour: float = 9.0
-    no_shade_end_hour: float = 15.0
-    module_gap_m: float = 0.02
-    align_tolerance_deg: float = 0.0
-    modules_per_row_portrait: int = 2
-    flush_orientation: str = "best"
+    flat_tilt_deg: float = setting(20.0, unit="°", range=Range(0.0, 90.0, True, False))
+    flat_azimuth_deg: float = setting(180.0, unit="°", range=Range(0.0, 360.0, True, True))
+    no_shade_start_hour: float = setting(9.0, unit="h", range=Range(0.0, 24.0, True, True))
+    no_shade_end_hour: float = setting(15.0, unit="h", range=Range(0.0, 24.0, True, True))
+    module_gap_m: float = setting(0.02, unit="m", range=Range(0.0, math.inf, True, False))
+    align_tolerance_deg: float = setting(0.0, unit="°", range=Range(0.0, 45.0, True, True))
+    modules_per_row_portrait: int = setting(2, unit="-", range=Range(1, math.inf, True, False))
+    flush_orientation: str = setting("best", choices=FLUSH_ORIENTATIONS)
+
+    def _cross_check(self) -> list[tuple[str, str, str]]:
+        if self.no_shade_start_hour < self.no_shade_end_hour:
+            return []
+        return [("no_shade_end_hour",
+                 f"the no-shade window {self.no_shade_start_hour:g}–{self.no_shade_end_hour:g} h is empty",
+                 "set mounting.no_shade_end_hour later than mounting.no_shade_start_hour")]
 
 
 @dataclass(frozen=True)
-class SystemConfig:
+class SystemConfig(_Section):
     """Module, losses and inverter.
 
     Attributes
@@ -270,14 +595,14 @@ class SystemConfig:
 
     module: str = "generic-550w"
     losses: str = "pvwatts"
-    inverter_efficiency_pct: float = 96.0
-    dc_ac_ratio: float = 1.2
-    temperature_model: str = "faiman"
-    orientation_step_deg: float = 1.0
+    inverter_efficiency_pct: float = setting(96.0, unit="%", range=Range(0.0, 100.0, False, True))
+    dc_ac_ratio: float = setting(1.2, unit="-", range=Range(0.0, math.inf, False, False))
+    temperature_model: str = setting("faiman", choices=TEMPERATURE_MODELS)
+    orientation_step_deg: float = setting(1.0, unit="°", range=Range(0.0, 90.0, False, True))
 
 
 @dataclass(frozen=True)
-class PolicyConfig:
+class PolicyConfig(_Section):
     """Which policy rules and scenario size the roofs.
 
     Attributes
@@ -293,7 +618,7 @@ class PolicyConfig:
 
 
 @dataclass(frozen=True)
-class WeatherConfig:
+class WeatherConfig(_Section):
     """Weather year.
 
     Attributes
@@ -311,19 +636,20 @@ class WeatherConfig:
         (a warning reports a measured offset above 15 min).
     """
 
-    path: str | None = None
-    time_shift_min: float = 0.0
+    path: str | None = setting(None, path=True)
+    time_shift_min: float = setting(0.0, unit="min", range=Range(-180.0, 180.0, True, True))
 
 
 @dataclass(frozen=True)
-class ExclusionsConfig:
+class ExclusionsConfig(_Section):
     """No-go roofs: protected buildings and other exclusion areas.
 
     Attributes
     ----------
-    layers : list of tables
-        ``{path, layer, datum, kind, name_field}`` per source (polygons or
-        points, any CRS; ``datum`` wgs84/gcj02/bd09 for lon/lat data).
+    layers : tuple of ExclusionLayerConfig
+        ``[[exclusions.layers]]`` tables ``{path, layer, datum, kind,
+        name_field}`` per source (polygons or points, any CRS; ``datum``
+        wgs84/gcj02/bd09 for lon/lat data), see :class:`ExclusionLayerConfig`.
         Protected buildings (上海市优秀历史建筑, 文物保护单位) need approval for
         any alteration, so by default their roofs carry no PV.
     flag_only : bool
@@ -335,13 +661,13 @@ class ExclusionsConfig:
         choice; see pvsite/buildings/exclusions.py).
     """
 
-    layers: list = field(default_factory=list)
+    layers: tuple = setting(tuple, item=ExclusionLayerConfig)
     flag_only: bool = False
-    min_overlap_share: float = 0.05
+    min_overlap_share: float = setting(0.05, unit="-", range=Range(0.0, 1.0, True, True))
 
 
 @dataclass(frozen=True)
-class OutputConfig:
+class OutputConfig(_Section):
     """What the GeoPackage holds.
 
     Attributes
@@ -377,11 +703,20 @@ class Config:
         return tomli_w.dumps(self.to_dict())
 
     def with_overrides(self, **sections: dict) -> "Config":
-        """Copy with some keys of some sections replaced.
+        """Copy with some keys of some sections replaced, checked like a config file.
 
         ``cfg.with_overrides(policy={"scenario": "plan-2030"})``
+
+        Raises
+        ------
+        ConfigError
+            Listing every unknown key and bad value (source ``options``).
         """
-        return _merge(self, sections, source="options")
+        return _apply(self, sections, source="options")
+
+
+for _name, _cls in get_type_hints(Config).items():
+    _cls._key = _name
 
 
 # ---------------------------------------------------------------------------
@@ -392,6 +727,10 @@ class Config:
 def load_config(path: str | Path | None = None) -> Config:
     """Read a TOML override file into a :class:`Config`.
 
+    Relative paths in the file (``input.footprints``, ``input.streets``,
+    ``input.overrides``, ``roof.height_raster``, ``weather.path`` and the
+    ``path`` of every registry and exclusion layer) are relative to the file.
+
     Parameters
     ----------
     path : str or Path, optional
@@ -400,8 +739,9 @@ def load_config(path: str | Path | None = None) -> Config:
     Raises
     ------
     ConfigError
-        The file is missing, is not valid TOML, or has an unknown section or
-        key, or a value of the wrong type.
+        The file is missing or is not valid TOML; or, in one message, every
+        unknown section or key (with the nearest valid one) and every value
+        of the wrong type, outside its range or not one of its choices.
     """
     cfg = Config()
     if path is None:
@@ -419,165 +759,151 @@ def load_config(path: str | Path | None = None) -> Config:
             f"Config file {path} is not valid UTF-8 TOML: {exc}.",
             fix="Fix the syntax at the position given (TOML strings need quotes).",
         ) from None
-    cfg = _merge(cfg, data, source=str(path))
-    # Relative paths inside the file are relative to the file.
-    base = path.parent
-    inp = cfg.input
-    resolved = {}
-    for key in ("footprints", "streets", "overrides"):
-        value = getattr(inp, key)
-        if value and not Path(value).is_absolute():
-            resolved[key] = str((base / value))
-
-    def _rel(tables):
-        out = []
-        for t in tables:
-            t = dict(t) if isinstance(t, dict) else {"path": str(t)}
-            if t.get("path") and not Path(t["path"]).is_absolute():
-                t["path"] = str(base / t["path"])
-            out.append(t)
-        return out
-
-    if inp.registries:
-        resolved["registries"] = _rel(inp.registries)
-    if cfg.roof.height_raster and not Path(cfg.roof.height_raster).is_absolute():
-        cfg = replace(cfg, roof=replace(cfg.roof, height_raster=str(base / cfg.roof.height_raster)))
-    if cfg.exclusions.layers:
-        cfg = replace(cfg, exclusions=replace(cfg.exclusions, layers=_rel(cfg.exclusions.layers)))
-    if cfg.weather.path and not Path(cfg.weather.path).is_absolute():
-        cfg = replace(cfg, weather=replace(cfg.weather, path=str(base / cfg.weather.path)))
-    if resolved:
-        cfg = replace(cfg, input=replace(inp, **resolved))
-    return cfg
+    cfg = _apply(cfg, data, source=str(path))
+    return _resolve_paths(cfg, path.parent)
 
 
-def _merge(obj: Any, data: dict, source: str, prefix: str = "") -> Any:
-    """Return a copy of dataclass ``obj`` with ``data`` merged in, validated."""
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{source}: [{prefix.rstrip('.')}] must be a table, found {type(data).__name__}.",
-        )
+class _Deferred:
+    """While loading, sections are built unchecked; the loader collects their problems itself."""
+
+    active = False
+
+    def __enter__(self):
+        self._before, _Deferred.active = _Deferred.active, True
+
+    def __exit__(self, *exc):
+        _Deferred.active = self._before
+
+
+def _apply(cfg: Config, data: Any, source: str) -> Config:
+    """``cfg`` with ``data`` merged in; one ConfigError naming every problem."""
+    problems: list[Problem] = []
+    with _Deferred():
+        if not isinstance(data, dict):
+            raise config_error(source, [("", f"must be a table of sections, found {type(data).__name__}",
+                                         "Give sections such as [mounting].")])
+        merged = _merge(cfg, data, "", problems)
+    if problems:
+        raise config_error(source, problems)
+    return merged
+
+
+def _merge(obj: Any, data: dict, prefix: str, problems: list[Problem]) -> Any:
+    """Copy of dataclass ``obj`` with the valid values of ``data``; problems appended."""
     known = {f.name: f for f in fields(obj)}
     hints = get_type_hints(type(obj))
     changes = {}
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if key not in known:
-            near = difflib.get_close_matches(key, list(known), n=1)
-            hint = f"did you mean '{prefix}{near[0]}'?" if near else (
-                "valid keys here: " + ", ".join(sorted(known))
-            )
-            raise ConfigError(f"{source}: unknown config key '{dotted}'.", fix=hint)
+            near = difflib.get_close_matches(str(key), list(known), n=1)
+            problems.append((dotted, "unknown config key",
+                             f"did you mean '{prefix}{near[0]}'?" if near
+                             else "valid keys here: " + ", ".join(sorted(known))))
+            continue
         current = getattr(obj, key)
+        meta = known[key].metadata
         if is_dataclass(current):
-            changes[key] = _merge(current, value, source, prefix=f"{dotted}.")
+            if not isinstance(value, dict):
+                problems.append((dotted, f"must be a table, found {value!r}", f"Write it as [{dotted}]."))
+            else:
+                changes[key] = _merge(current, value, f"{dotted}.", problems)
+            continue
+        value = _coerce(value, hints[key], meta, dotted, current, problems)
+        if value is _BAD:
+            continue
+        found = _check_value(value, hints[key], meta, dotted)
+        if found:
+            problems += found
         else:
-            changes[key] = _check_value(_coerce(value, hints[key], dotted, source, current), dotted, source)
-    return replace(obj, **changes)
+            changes[key] = value
+    merged = replace(obj, **changes)
+    if isinstance(merged, _Section):
+        problems += [(f"{prefix}{k}", msg, fix) for k, msg, fix in merged._cross_check()]
+    return merged
 
 
-def _coerce(value: Any, hint: Any, dotted: str, source: str, current: Any) -> Any:
-    text = str(hint)
+_BAD = object()
+
+
+def _coerce(value: Any, hint: Any, meta, dotted: str, current: Any, problems: list[Problem]) -> Any:
+    """TOML value → the field's Python value (int → float, table merged, entries typed)."""
+    kind = _kind(hint)[0]
     if value is None:
         return None
-    if isinstance(current, list) or text.startswith("list"):
-        if not isinstance(value, list):
-            raise ConfigError(f"{source}: '{dotted}' must be a list, found {value!r}.")
-        return list(value)
-    if text == "bool" or isinstance(current, bool):
-        if isinstance(value, bool):
-            return value
-        raise ConfigError(f"{source}: '{dotted}' expects true or false, found {value!r}.")
-    if isinstance(current, dict) or text.startswith("dict"):
-        if not isinstance(value, dict):
-            raise ConfigError(f"{source}: '{dotted}' must be a table, found {value!r}.")
-        merged = dict(current or {})
-        merged.update(value)
-        return merged
-    if "float" in text and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if "item" in meta:
+        if not isinstance(value, (list, tuple)):
+            problems.append((dotted, f"must be a list of tables, found {value!r}",
+                             f"Write each entry as [[{dotted}]]."))
+            return _BAD
+        n = len(problems)
+        items = tuple(_entry(v, meta["item"], f"{dotted}[{i + 1}]", problems) for i, v in enumerate(value))
+        return _BAD if len(problems) > n else items
+    if kind == "dict" and isinstance(value, dict):
+        return {**(current or {}), **value}
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    if "int" in text and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if "str" in text and isinstance(value, str):
-        return value
-    raise ConfigError(
-        f"{source}: '{dotted}' expects {text.replace('| None', '').strip()}, found {value!r}.",
-        fix=f"Give '{dotted}' a value of that type.",
-    )
-
-
-#: Valid range of numeric settings: dotted key → (low, high, low included, high included).
-#: Physical limits (a tilt is 0–90°, an hour 0–24, a share 0–1), not preferences; a value
-#: outside them is a typo or a unit mix-up, caught here so the message names the file.
-_RANGES = {
-    "classify.new_building_year": (1900, 2100, True, True),
-    "roof.min_usable_area_m2": (0.0, math.inf, True, False),
-    "roof.pitched_tilt_deg": (0.0, 90.0, True, False),
-    "roof.metal_tilt_deg": (0.0, 90.0, True, False),
-    "roof.min_part_area_m2": (0.0, math.inf, True, False),
-    "roof.max_footprint_area_m2": (0.0, math.inf, False, False),
-    "mounting.flat_tilt_deg": (0.0, 90.0, True, False),
-    "mounting.flat_azimuth_deg": (0.0, 360.0, True, True),
-    "mounting.no_shade_start_hour": (0.0, 24.0, True, True),
-    "mounting.no_shade_end_hour": (0.0, 24.0, True, True),
-    "mounting.module_gap_m": (0.0, math.inf, True, False),
-    "mounting.align_tolerance_deg": (0.0, 45.0, True, True),
-    "mounting.modules_per_row_portrait": (1, math.inf, True, False),
-    "system.inverter_efficiency_pct": (0.0, 100.0, False, True),
-    "system.dc_ac_ratio": (0.0, math.inf, False, False),
-    "system.orientation_step_deg": (0.0, 90.0, False, True),
-    "exclusions.min_overlap_share": (0.0, 1.0, True, True),
-    "weather.time_shift_min": (-180.0, 180.0, True, True),
-}
-#: Ranges of the values of table settings (each value of the table).
-_TABLE_RANGES = {
-    "roof.setback_m": (0.0, math.inf, True, False),
-    "roof.obstruction_share": (0.0, 1.0, True, False),
-}
-#: Settings that take one of a few words.
-_CHOICES = {
-    "system.temperature_model": ("faiman", "sapm"),
-    "mounting.flush_orientation": ("portrait", "landscape", "best"),
-    "input.datum": ("wgs84", "gcj02", "bd09"),
-    "input.engine": ("pyogrio", "fiona"),
-}
-
-
-def _range_text(lo, hi, lo_in, hi_in) -> str:
-    if hi == math.inf:
-        return f"{'≥' if lo_in else '>'} {lo:g}"
-    return f"in {'[' if lo_in else '('}{lo:g}, {hi:g}{']' if hi_in else ')'}"
-
-
-def _in_range(x: Any, lo, hi, lo_in, hi_in) -> bool:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or math.isnan(x):
-        return False
-    return (x >= lo if lo_in else x > lo) and (x <= hi if hi_in else x < hi)
-
-
-def _check_value(value: Any, dotted: str, source: str) -> Any:
-    """Refuse a value outside its physical range or choice list, naming the file and key."""
-    if value is None:
-        return value
-    if dotted in _RANGES and not _in_range(value, *_RANGES[dotted]):
-        allowed = _range_text(*_RANGES[dotted])
-        raise ConfigError(f"{source}: '{dotted}' must be {allowed}, found {value!r}.",
-                          fix=f"Give '{dotted}' a value {allowed} (check the unit and the sign).")
-    if dotted in _TABLE_RANGES and isinstance(value, dict):
-        bad = {k: v for k, v in value.items() if not _in_range(v, *_TABLE_RANGES[dotted])}
-        if bad:
-            allowed = _range_text(*_TABLE_RANGES[dotted])
-            raise ConfigError(f"{source}: '{dotted}' values must be {allowed}, found {bad}.",
-                              fix=f"Give every value of '{dotted}' a number {allowed}.")
-    if dotted in _CHOICES and value not in _CHOICES[dotted]:
-        near = difflib.get_close_matches(str(value), _CHOICES[dotted], n=1)
-        raise ConfigError(f"{source}: '{dotted}' is {value!r}, not one of {', '.join(_CHOICES[dotted])}.",
-                          fix=(f"did you mean '{near[0]}'? " if near else "")
-                          + f"Set '{dotted}' to one of {', '.join(_CHOICES[dotted])}.")
     return value
+
+
+def _entry(value: Any, cls: type, dotted: str, problems: list[Problem]) -> Any:
+    """One list-of-tables entry: an instance, a path, or a table of its fields."""
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, (str, Path)):
+        value = {"path": str(value)}
+    if not isinstance(value, dict):
+        problems.append((dotted, f"must be a table or a path, found {value!r}",
+                         "Give a table such as {path = \"file.gpkg\"}."))
+        return None
+    known = {f.name: f for f in fields(cls)}
+    hints = get_type_hints(cls)
+    kwargs = {}
+    for key, v in value.items():
+        if key not in known:
+            near = difflib.get_close_matches(str(key), list(known), n=1)
+            problems.append((f"{dotted}.{key}", "unknown key",
+                             f"did you mean '{dotted}.{near[0]}'?" if near
+                             else "valid keys here: " + ", ".join(known)))
+            continue
+        v = _coerce(v, hints[key], known[key].metadata, f"{dotted}.{key}", None, problems)
+        if v is _BAD:
+            continue
+        found = _check_value(v, hints[key], known[key].metadata, f"{dotted}.{key}")
+        problems += found
+        if not found:
+            kwargs[key] = v
+    missing = [f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING
+               and f.name not in kwargs and f.name not in value]
+    if missing:
+        problems.append((dotted, f"has no {', '.join(missing)}", f"Give each entry its {', '.join(missing)}."))
+        return None
+    if len(kwargs) < len(value):
+        return None
+    return cls(**kwargs)
+
+
+def _resolve_paths(obj: Any, base: Path) -> Any:
+    """Relative values of ``path=True`` settings made relative to ``base`` (the config's folder)."""
+    changes = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if is_dataclass(value):
+            new = _resolve_paths(value, base)
+        elif isinstance(value, tuple) and "item" in f.metadata:
+            new = tuple(_resolve_paths(v, base) for v in value)
+        elif f.metadata.get("path") and value and not Path(value).is_absolute():
+            new = str(base / value)
+        else:
+            continue
+        if new != value:
+            changes[f.name] = new
+    return replace(obj, **changes) if changes else obj
 
 
 def _drop_none(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, (list, tuple)):
+        return [_drop_none(v) for v in obj]
     return obj

@@ -48,7 +48,7 @@ from pvsite.io import run_inputs
 from pvsite.planning import outlines, sizing
 from pvsite.planning.rollup import summarise
 from pvsite.planning.scenario import apply_scenario
-from pvsite.presets import load_preset
+from pvsite import presets
 from pvsite.roofs.survey import survey_roofs
 from pvsite.solar import yields
 
@@ -79,8 +79,9 @@ class Prepared:
     planes: pd.DataFrame
     panels: gpd.GeoDataFrame | None
     classification_report: pd.DataFrame
-    policy: dict
-    module: dict
+    policy: presets.PolicyPreset
+    classes: presets.ClassifyPreset
+    module: presets.ModulePreset
     started: _dt.datetime
 
 
@@ -128,9 +129,10 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     """
     say, selection = stage or _silent, selection or Selection()
     started = _dt.datetime.now(_dt.timezone.utc)
-    policy = load_preset("policy", config.policy.preset)
+    classes = presets.load_classify(config.classify.preset)
+    policy = presets.load_policy(config.policy.preset, classify=classes)
     sizing.scenario_rules(policy, config.policy.scenario)  # a wrong scenario fails before any work
-    module, losses = load_preset("module", config.system.module), load_preset("losses", config.system.losses)
+    module, losses = presets.load_module(config.system.module), presets.load_losses(config.system.losses)
     say(STAGES[0])
     inputs = run_inputs.read_inputs(config, selection)
     say(STAGES[1])
@@ -138,7 +140,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     chosen = locate_mod.choose(located, selection, inputs)
     say(STAGES[2])
     buildings = classify_mod.classify(
-        chosen.buildings, preset=config.classify.preset, new_building_year=config.classify.new_building_year,
+        chosen.buildings, preset=classes, new_building_year=config.classify.new_building_year,
         overrides=config.input.overrides or None,
         registry=located.registry_per_roof.reindex(chosen.buildings.index)
         if located.registry_per_roof is not None else None)
@@ -149,7 +151,8 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
                                  located.site_lon_deg, module, losses, config.system)
     return Prepared(config, selection, inputs, located, chosen, surveyed.roofs, planes, surveyed.panels,
-                    classify_mod.classification_report(buildings), policy, module, started)
+                    classify_mod.classification_report(buildings, classes.class_order), policy, classes,
+                    module, started)
 
 
 def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = None) -> RunResult:
@@ -170,7 +173,8 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
     sized = apply_scenario(p.roofs, p.planes, p.panels, rules, p.config.exclusions.flag_only)
     roofs, planes = yields.apply_yields(sized.roofs, sized.planes, float(p.policy["emission_factor_kg_per_kwh"]))
     say(STAGES[6])
-    summary = summarise(roofs, float(p.policy["target_kw"]), streets=p.chosen.street_names, scope_label=p.chosen.scope)
+    summary = summarise(roofs, float(p.policy["target_kw"]), p.classes.class_names_zh,
+                        streets=p.chosen.street_names, scope_label=p.chosen.scope)
     streets = outlines.streets_layer(summary, p.located.street_polygons, roofs)
     return _result(p, scenario, roofs, planes, sized.panels, summary, streets)
 

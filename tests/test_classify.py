@@ -8,8 +8,23 @@ import pandas as pd
 import pytest
 import shapely
 
-from pvsite.buildings.classify import CLASS_COLUMNS, DEFAULT_RULE, UNKNOWN_YEAR, classification_report, classify
+from pvsite.buildings import classify as classify_mod
+from pvsite.buildings.classify import CLASS_COLUMNS, DEFAULT_RULE, UNKNOWN_YEAR
+from pvsite.config import ClassifyConfig
 from pvsite.errors import ConfigError, InputError
+from pvsite.presets import load_classify
+
+PRESET = load_classify(ClassifyConfig().preset)
+YEAR = ClassifyConfig().new_building_year
+
+
+def classify(gdf, preset=PRESET, new_building_year=YEAR, **kw):
+    """classify() with the run's default settings, passed explicitly as a run passes them."""
+    return classify_mod.classify(gdf, preset, new_building_year, **kw)
+
+
+def classification_report(gdf, **kw):
+    return classify_mod.classification_report(gdf, PRESET.class_order, **kw)
 from pvsite.io.footprints import read_footprints
 
 # Expected type → (class, department), transcribed from the task brief (长府〔2023〕1号 table as in the
@@ -230,7 +245,7 @@ def test_overrides_errors_and_gbk(tmp_path):
 def test_bad_preset_reports_all_problems(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text(
-        '[classes.other]\nname_zh = "其他"\n'
+        '[classes.other]\nname_zh = "其他"\ncolour = "#999999"\n'
         '[types.other]\nclass = "other"\nname_zh = "其他"\nresponsible_department = ""\n'
         '[types.school]\nclass = "public"\nname_zh = "教育"\nresponsible_department = "区教育局"\n'
         '[[rules.name]]\ntype = "castle"\nkeywords = ["堡"]\n'
@@ -240,7 +255,7 @@ def test_bad_preset_reports_all_problems(tmp_path):
     with pytest.raises(ConfigError) as err:
         classify(frame(name=[None]), preset=str(p))
     msg = str(err.value)
-    assert "'public'" in msg and "'castle'" in msg and "[[rules.use]] entry 1" in msg
+    assert "'public'" in msg and "'castle'" in msg and "rules.use[1].patterns[1].regex" in msg and "bad.toml" in msg
 
 
 def test_classification_report_counts():

@@ -26,7 +26,10 @@ import shapely
 from pvsite.outputs import schema
 from pvsite.outputs.gpkg import write_gpkg
 from pvsite.outputs.qgis import add_styles, class_breaks, write_project
-from pvsite.planning.rollup import CLASS_ZH, summarise
+from pvsite.planning.rollup import summarise
+from pvsite.presets import load_classify
+
+CLASS_ZH = load_classify("cn-default").class_names_zh
 
 REPO = Path(__file__).resolve().parent.parent
 SYSTEM_PY = os.environ.get("PYQGIS_PYTHON", "/usr/bin/python3")  # the python with PyQGIS
@@ -83,7 +86,7 @@ def _frames():
             row[m] = kwh / 12.0
         rows.append(row)
     roofs = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=32651)
-    summary = summarise(roofs, target_kw=16000.0, streets=["新泾镇", "华阳路街道"])
+    summary = summarise(roofs, 16000.0, CLASS_ZH, streets=["新泾镇", "华阳路街道"])
     st = summary[summary["level"] == "street"].reset_index(drop=True)
     hull = [shapely.convex_hull(shapely.union_all(roofs.geometry[roofs["street"] == k].to_numpy())).buffer(60)
             for k in st["key"]]
@@ -193,7 +196,7 @@ def test_text_is_escaped_in_qml_and_project(tmp_path):
     bad = ['<街道> & "A"', "B's <b>&amp;"]
     roofs, streets, _ = _frames()
     roofs["street"] = [bad[0]] * 3 + [bad[1]] * 3
-    summary = summarise(roofs, target_kw=16000.0, streets=bad)
+    summary = summarise(roofs, 16000.0, CLASS_ZH, streets=bad)
     streets = gpd.GeoDataFrame(summary[summary["level"] == "street"].reset_index(drop=True),
                                geometry=list(streets.geometry[:2]), crs=32651)
     path = write_gpkg(tmp_path / "esc&<x>.gpkg", roofs, streets, summary,

@@ -339,7 +339,7 @@ def test_registry_precedence_in_classify(tmp_path):
                        ["甲幼儿园", "乙小学", "不明机构"])
     per_roof, _ = match_registry(fp, csv, datum="wgs84")
     ov = write_csv(tmp_path / "fix.csv", "building_id,building_type,reason\nb0,warehouse,现场核实\n")
-    out = classify(fp, registry=per_roof, overrides=ov)
+    out = classify(fp, "cn-default", 2022, registry=per_roof, overrides=ov)
     assert list(zip(out["building_type"], out["class_rule"])) == [
         ("warehouse", "override:fix.csv"),           # override beats the registry
         ("school", "registry:schools.csv:2"),        # registry beats the name rule (医院)
@@ -349,7 +349,7 @@ def test_registry_precedence_in_classify(tmp_path):
     assert out["class_note"].iloc[1] == "名录 registry: 乙小学, contains"
     assert out["building_class"].iloc[1] == "public_institution"
     # registry beats use keywords too
-    out2 = classify(fp, registry=per_roof)
+    out2 = classify(fp, "cn-default", 2022, registry=per_roof)
     assert out2["class_rule"].iloc[0] == "registry:schools.csv:1" and out2["building_type"].iloc[0] == "school"
 
 
@@ -360,14 +360,14 @@ def test_registry_aligned_by_index_and_validated(tmp_path):
     per_roof, _ = match_registry(fp, csv, datum="wgs84")
     assert per_roof.index.tolist() == [10, 11, 12] and per_roof["registry_type"].notna().tolist() == [False, False, True]
     sub = fp.loc[[12, 10]]  # a selection, reordered
-    out = classify(sub, registry=per_roof)
+    out = classify(sub, "cn-default", 2022, registry=per_roof)
     assert out["class_rule"].tolist() == ["registry:r.csv:1", "default:no-rule-matched"]
     bad = per_roof.copy()
     bad.loc[12, "registry_type"] = "palace"
     with pytest.raises(InputError, match="palace"):
-        classify(fp, registry=bad)
+        classify(fp, "cn-default", 2022, registry=bad)
     with pytest.raises(InputError, match="registry_rule"):
-        classify(fp, registry=per_roof.drop(columns="registry_rule"))
+        classify(fp, "cn-default", 2022, registry=per_roof.drop(columns="registry_rule"))
 
 
 def test_point_layer_in_gcj02_and_excel(tmp_path):

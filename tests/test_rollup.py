@@ -5,7 +5,15 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from pvsite.planning.rollup import NO_STREET, summarise
+from pvsite.planning import rollup
+from pvsite.planning.rollup import NO_STREET
+from pvsite.presets import load_classify
+
+CLASS_ZH = load_classify("cn-default").class_names_zh
+
+
+def summarise(roofs, target_kw, **kw):
+    return rollup.summarise(roofs, target_kw, CLASS_ZH, **kw)
 
 CLASSES = ["public_institution", "factory", "other_public", "residential", "other"]
 

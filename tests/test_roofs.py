@@ -218,9 +218,8 @@ def test_missing_roof_type_column_is_refused():
 
 
 def test_setback_missing_for_a_roof_type():
-    cfg = RoofConfig(setback_m={"flat": 1.5})
-    with pytest.raises(ConfigError, match="pitched"):
-        usable_roofs(frame([box(0, 0, 10, 10)], ["pitched"]), cfg)
+    with pytest.raises(ConfigError, match="pitched"):  # refused by the config itself
+        usable_roofs(frame([box(0, 0, 10, 10)], ["pitched"]), RoofConfig(setback_m={"flat": 1.5}))
 
 
 # --------------------------------------------------------------------------

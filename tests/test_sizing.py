@@ -59,15 +59,6 @@ def test_default_scenario_and_unknown():
     assert "plan-2025" in str(exc.value) and "technical-max" in str(exc.value)
 
 
-def test_bad_rule_key_and_ratio():
-    bad = {"default_scenario": "x", "scenarios": {"x": {"rules": [{"clas": "factory", "ratio": 0.5}]}}}
-    with pytest.raises(ConfigError, match="unknown key"):
-        scenario_rules(bad)
-    bad = {"default_scenario": "x", "scenarios": {"x": {"rules": [{"ratio": 1.5}]}}}
-    with pytest.raises(ConfigError, match="between 0 and 1"):
-        scenario_rules(bad)
-
-
 def test_presets_cite_sources():
     for name in available("policy"):
         p = load_preset("policy", name)

@@ -26,15 +26,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pvsite.errors import ConfigError, InputError
-from pvsite.presets import load_preset
+from pvsite.errors import InputError
+from pvsite.presets import RULE_FAMILIES, ClassifyPreset, load_classify
+from pvsite.presets import DEFAULT_TYPE  # noqa: F401  (re-exported: the type of unmatched buildings)
 
 log = logging.getLogger(__name__)
 
-#: Rule families in priority order (after overrides): (preset key, frame column(s)).
-FAMILIES = ("use", "use_code", "osm", "name")
+#: Rule families in priority order (after overrides and registries).
+FAMILIES = tuple(RULE_FAMILIES)
 DEFAULT_RULE = "default:no-rule-matched"
-DEFAULT_TYPE = "other"
 UNKNOWN_YEAR = "unknown year, assumed existing"
 
 #: Columns added by :func:`classify` (inserted before ``geometry``).
@@ -75,7 +75,7 @@ class Rule:
 # ---------------------------------------------------------------------------
 
 
-def classify(gdf, preset="cn-default", new_building_year=2022, overrides=None, registry=None):
+def classify(gdf, preset, new_building_year, overrides=None, registry=None):
     """Add building type, policy class, responsible department and new/existing flags.
 
     Parameters
@@ -85,12 +85,12 @@ def classify(gdf, preset="cn-default", new_building_year=2022, overrides=None, r
         Used columns (each optional): ``use``, ``name``, ``osm_amenity``,
         ``osm_office``, ``osm_shop``, ``osm_building``, ``osm_landuse``,
         ``year_built`` [year]; ``building_id`` when ``overrides`` is given.
-    preset : str
-        Classification preset name (``presets/classify/<name>.toml``) or path.
+    preset : ClassifyPreset or str
+        Classification preset (:func:`pvsite.presets.load_classify`), or its
+        name / path (``[classify] preset``).
     new_building_year : int
-        First completion year counted as new (新建) [year].  Default 2022:
-        长府〔2023〕1号 applies the new-building requirement from 2022 (see
-        :class:`pvsite.config.ClassifyConfig`).
+        First completion year counted as new (新建) [year]
+        (``[classify] new_building_year``, :class:`pvsite.config.ClassifyConfig`).
     overrides : str, Path or pandas.DataFrame, optional
         CSV (UTF-8, UTF-8 with BOM, or GBK) or table with columns
         ``building_id``, ``building_type`` and optionally ``reason``.
@@ -145,38 +145,25 @@ def classify(gdf, preset="cn-default", new_building_year=2022, overrides=None, r
         note[hit] = rnote.to_numpy(dtype=object)[hit]
         log.info("registry decided %d building(s)", int(hit.sum()))
 
-    cache: dict[str, pd.Series] = {}
-    for r in p["rules"]:
-        todo = np.flatnonzero(pd.isna(btype))
-        if todo.size == 0:
-            break
-        if r.column not in out.columns:
-            continue
-        if r.column not in cache:
-            cache[r.column] = _text(out[r.column], lower=r.column.startswith("osm_"))
-        values = cache[r.column].iloc[todo]
-        hit = todo[r.match(values)]
-        btype[hit] = r.type
-        rule[hit] = r.id
-
-    rest = pd.isna(btype)
-    btype[rest] = DEFAULT_TYPE
-    rule[rest] = DEFAULT_RULE
+    todo = pd.isna(btype)
+    if todo.any():
+        by_rules = _match_rules(out.loc[todo], p["rules"])
+        btype[todo] = by_rules["building_type"].to_numpy(dtype=object)
+        rule[todo] = by_rules["class_rule"].to_numpy(dtype=object)
 
     types = p["types"]
-    classes = p["classes"]
     bt = pd.Series(btype, index=out.index, dtype="str")
-    bclass = bt.map({k: v["class"] for k, v in types.items()}).astype("str")
+    bclass = bt.map({k: v.building_class for k, v in types.items()}).astype("str")
     year = out["year_built"] if "year_built" in out.columns else pd.Series(pd.NA, index=out.index, dtype="Int64")
     year = pd.to_numeric(year, errors="coerce").astype("Int64")
     cols = {
         "building_type": bt,
-        "type_zh": bt.map({k: v["name_zh"] for k, v in types.items()}).astype("str"),
+        "type_zh": bt.map({k: v.name_zh for k, v in types.items()}).astype("str"),
         "building_class": bclass,
-        "class_zh": bclass.map({k: v["name_zh"] for k, v in classes.items()}).astype("str"),
+        "class_zh": bclass.map(p["preset"].class_names_zh).astype("str"),
         "class_rule": pd.Series(rule, index=out.index, dtype="str"),
         "class_note": pd.Series(note, index=out.index, dtype="str"),
-        "responsible_department": bt.map({k: v["responsible_department"] for k, v in types.items()}).astype("str"),
+        "responsible_department": bt.map({k: v.responsible_department for k, v in types.items()}).astype("str"),
         "is_new": (year >= int(new_building_year)).fillna(False).astype(bool),
         "is_new_basis": pd.Series(np.where(year.notna(), "year_built", UNKNOWN_YEAR), index=out.index, dtype="str"),
     }
@@ -189,13 +176,16 @@ def classify(gdf, preset="cn-default", new_building_year=2022, overrides=None, r
     return out
 
 
-def classification_report(gdf, by=("building_class", "building_type", "class_rule")) -> pd.DataFrame:
+def classification_report(gdf, class_order, by=("building_class", "building_type", "class_rule")) -> pd.DataFrame:
     """Count buildings per class and per rule.
 
     Parameters
     ----------
     gdf : DataFrame
         Output of :func:`classify`.
+    class_order : sequence of str
+        Policy classes in plan order (:attr:`pvsite.presets.ClassifyPreset.class_order`);
+        classes not in it come last.
     by : sequence of str
         Grouping columns; the default gives one row per (class, type, rule).
         ``by=('building_class',)`` gives per-class totals.
@@ -218,7 +208,7 @@ def classification_report(gdf, by=("building_class", "building_type", "class_rul
              .reset_index())
     if "reject_reason" not in df.columns:
         rep = rep.drop(columns="n_usable")
-    order = {c: i for i, c in enumerate(("public_institution", "factory", "other_public", "residential", "other"))}
+    order = {c: i for i, c in enumerate(class_order)}
     # Ties are broken by the group keys, so the table does not depend on the input's row order.
     if "building_class" in rep.columns:
         rep["_o"] = rep["building_class"].map(order).fillna(len(order))
@@ -229,52 +219,79 @@ def classification_report(gdf, by=("building_class", "building_type", "class_rul
     return rep.reset_index(drop=True)
 
 
-def load_rules(preset="cn-default") -> dict:
-    """Load and validate a classification preset; compile its rules in priority order.
+def load_rules(preset) -> dict:
+    """A classification preset with its rules compiled in priority order.
+
+    Parameters
+    ----------
+    preset : ClassifyPreset or str
+        The preset (checked when it was loaded: :func:`pvsite.presets.load_classify`),
+        or its name / path.
 
     Returns
     -------
     dict
-        ``classes``, ``types`` (as in the TOML) and ``rules`` (list of
-        :class:`Rule`, in evaluation order after overrides).
-
-    Raises
-    ------
-    ConfigError
-        Listing every problem at once: a type with an unknown class, a rule
-        with an unknown type, an entry without matchers, a bad regex.
+        ``preset`` (the :class:`~pvsite.presets.ClassifyPreset`), ``classes``
+        (its :class:`~pvsite.presets.PolicyClass` tuple, plan order), ``types``
+        (building type → :class:`~pvsite.presets.BuildingType`), ``rules``
+        (list of :class:`Rule`, in evaluation order after overrides) and ``path``.
     """
-    p = load_preset("classify", preset)
-    path = p.get("_path", preset)
-    problems = []
-    classes = p.get("classes", {})
-    types = p.get("types", {})
-    if DEFAULT_TYPE not in types:
-        problems.append(f"[types.{DEFAULT_TYPE}] is missing (needed for unmatched buildings)")
-    for t, spec in types.items():
-        for key in ("class", "name_zh", "responsible_department"):
-            if key not in spec:
-                problems.append(f"[types.{t}] lacks '{key}'")
-        if spec.get("class") not in classes:
-            problems.append(f"[types.{t}] class {spec.get('class')!r} is not one of [classes.*]: {', '.join(classes)}")
-    rules: list[Rule] = []
-    for fam in FAMILIES:
-        for k, entry in enumerate(p.get("rules", {}).get(fam, [])):
-            where = f"[[rules.{fam}]] entry {k + 1}"
-            if entry.get("type") not in types:
-                problems.append(f"{where}: type {entry.get('type')!r} is not one of [types.*]: {', '.join(types)}")
-            try:
-                compiled = _compile_entry(fam, entry)
-            except (re.error, KeyError, TypeError) as exc:
-                problems.append(f"{where}: {exc}")
-                continue
-            if not compiled:
-                problems.append(f"{where}: no keywords/words/patterns/codes/values")
-            rules.extend(compiled)
-    if problems:
-        raise ConfigError(f"Classification preset {path} has {len(problems)} problem(s): " + "; ".join(problems) + ".",
-                          fix="Correct the preset (see the comments in presets/classify/cn-default.toml).")
-    return {"classes": classes, "types": types, "rules": rules, "path": path}
+    p = preset if isinstance(preset, ClassifyPreset) else load_classify(preset)
+    return {"preset": p, "classes": p.classes, "types": p.types, "rules": _compiled(p), "path": str(p.path)}
+
+
+_COMPILED: dict[int, list] = {}
+
+
+def _compiled(p: ClassifyPreset) -> list:
+    """The compiled rules of a preset (compiled once per preset object)."""
+    key = id(p)
+    if key not in _COMPILED or _COMPILED[key][0] is not p:
+        _COMPILED[key] = (p, [r for fam in FAMILIES for entry in p.rules.get(fam, ())
+                              for r in _compile_entry(fam, entry)])
+    return _COMPILED[key][1]
+
+
+def rule_types(frame, preset) -> pd.DataFrame:
+    """Building type and deciding rule from the rule families alone (no overrides, registry or year).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Columns the rules read (``use``, ``name``, ``osm_*``; each optional).
+    preset : ClassifyPreset or str
+        Classification preset or its name / path.
+
+    Returns
+    -------
+    DataFrame
+        ``building_type`` and ``class_rule`` (``'default:no-rule-matched'``
+        → ``other`` where no rule matches), indexed like ``frame``.
+    """
+    return _match_rules(frame, load_rules(preset)["rules"])
+
+
+def _match_rules(frame, rules: list) -> pd.DataFrame:
+    n = len(frame)
+    btype = np.full(n, None, dtype=object)
+    rule = np.full(n, None, dtype=object)
+    cache: dict[str, pd.Series] = {}
+    for r in rules:
+        todo = np.flatnonzero(pd.isna(btype))
+        if todo.size == 0:
+            break
+        if r.column not in frame.columns:
+            continue
+        if r.column not in cache:
+            cache[r.column] = _text(frame[r.column], lower=r.column.startswith("osm_"))
+        values = cache[r.column].iloc[todo]
+        hit = todo[r.match(values)]
+        btype[hit] = r.type
+        rule[hit] = r.id
+    rest = pd.isna(btype)
+    btype[rest] = DEFAULT_TYPE
+    rule[rest] = DEFAULT_RULE
+    return pd.DataFrame({"building_type": btype, "class_rule": rule}, index=frame.index)
 
 
 # ---------------------------------------------------------------------------
@@ -411,9 +428,6 @@ def _align_registry(registry, index: pd.Index, types: dict):
 # Terminal report
 # ---------------------------------------------------------------------------
 
-_CLASS_ORDER = ("public_institution", "factory", "other_public", "residential", "other")
-
-
 def _width(text: str) -> int:
     """Display width in terminal cells (CJK wide characters count 2)."""
     import unicodedata
@@ -462,8 +476,7 @@ def format_classification_report(report_df: pd.DataFrame, top: int = 10) -> str:
         agg["n_usable"] = ("n_usable", "sum")
     per = df.groupby("building_class", sort=False, dropna=False).agg(**agg)
     zh = df.drop_duplicates("building_class").set_index("building_class")["class_zh"] if "class_zh" in df else None
-    order = sorted(per.index, key=lambda c: (_CLASS_ORDER.index(c) if c in _CLASS_ORDER else len(_CLASS_ORDER),
-                                            -per.loc[c, "n_buildings"]))
+    order = list(per.index)  # classification_report() sorted the classes in the preset's plan order
     rows = [["类别 class", "建筑 buildings"] + (["可用 usable"] if usable else []) + ["占比 share"]]
     for c in order:
         label = f"{zh[c]} {c}" if zh is not None and pd.notna(zh.get(c)) else str(c)

@@ -301,7 +301,7 @@ def apply_exclusions(roofs: gpd.GeoDataFrame, exclusions_cfg) -> gpd.GeoDataFram
     exclusions_cfg : pvsite.config.ExclusionsConfig
         The layers and ``min_overlap_share``.
     """
-    layers = expand_layers(exclusions_cfg.layers)
+    layers = expand_layers([layer.to_dict() for layer in exclusions_cfg.layers])
     if layers:
         marks = mark_exclusions(roofs, layers, min_overlap_share=exclusions_cfg.min_overlap_share)
     else:

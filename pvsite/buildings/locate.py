@@ -169,20 +169,10 @@ def match_registries(gdf: gpd.GeoDataFrame, config) -> tuple[pd.DataFrame | None
     if not specs:
         return None, None
     per_roof, entries = [], []
-    allowed = {"path", "datum", "lon_col", "lat_col", "name_col", "type_col", "default_type",
-               "type_map", "tolerance_m", "layer", "encoding"}
-    from pvsite.errors import ConfigError
-
-    for spec in specs:
-        spec = dict(spec) if isinstance(spec, dict) else {"path": str(spec)}
-        bad = set(spec) - allowed
-        if bad or "path" not in spec:
-            raise ConfigError(f"Registry entry {spec!r}: unknown key(s) {sorted(bad)}" if bad
-                              else f"Registry entry {spec!r} has no path.",
-                              fix=f"Registry keys: {', '.join(sorted(allowed))}.")
-        path = spec.pop("path")
-        datum = spec.pop("datum", None)
-        pr, en = registry_mod.match_registry(gdf, path, datum, preset=config.classify.preset, **spec)
+    for spec in specs:  # RegistryConfig entries, checked by pvsite.config
+        path = spec.path
+        pr, en = registry_mod.match_registry(gdf, path, spec.datum, preset=config.classify.preset,
+                                             **spec.match_kwargs())
         en.insert(0, "registry_file", Path(path).name)
         per_roof.append(pr)
         entries.append(en)

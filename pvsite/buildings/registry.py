@@ -588,7 +588,7 @@ def _pick_text(table, explicit, kind, path, exclude=()):
 
 def _resolve_types(table, tcol, type_map, default_type, names, types, preset, path):
     """Type and its basis per entry: type column > default_type > name rules."""
-    from pvsite.buildings.classify import DEFAULT_RULE, classify
+    from pvsite.buildings.classify import DEFAULT_RULE, rule_types
 
     valid = list(types)
     problems = []
@@ -624,7 +624,7 @@ def _resolve_types(table, tcol, type_map, default_type, names, types, preset, pa
         basis[fill] = "default_type"
     todo = rtype.isna() & names.notna()
     if todo.any():
-        cl = classify(pd.DataFrame({"name": names[todo].astype("str")}), preset=preset)
+        cl = rule_types(pd.DataFrame({"name": names[todo].astype("str")}), preset)
         hit = (cl["class_rule"] != DEFAULT_RULE).to_numpy()
         idx = names.index[todo.to_numpy()][hit]
         rtype[idx] = cl["building_type"].to_numpy()[hit]

@@ -37,6 +37,7 @@ import logging
 import math
 import os
 import sqlite3
+import tomllib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,8 @@ import numpy as np
 
 from pvsite.outputs import schema
 from pvsite.errors import InputError
-from pvsite.planning.rollup import CLASS_ORDER, CLASS_ZH
+from pvsite.config import ClassifyConfig
+from pvsite.presets import load_classify
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +65,6 @@ YLORRD_5 = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
 BLUES_5 = ("#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c")
 #: Roofs with no PV (0 kW, or no value).
 NO_PV_COLOUR = "#d9d9d9"
-#: Policy class → fill colour (ColorBrewer Set1-like, distinct hues; grey for 其他).
-CLASS_COLOURS = {
-    "public_institution": "#e41a1c",
-    "factory": "#377eb8",
-    "other_public": "#4daf4a",
-    "residential": "#ff7f00",
-    "other": "#999999",
-}
 #: Field aliases of the ``run_info`` table (not part of :mod:`pvsite.outputs.schema`).
 RUN_INFO_ALIASES = {"key": "参数", "value": "取值"}
 #: Layer names shown in the QGIS layer panel.
@@ -249,14 +243,23 @@ def _graduated(attr_expr: str, breaks: list[float], colours: tuple[str, ...], un
                [_el("ranges", None, ranges), _el("symbols", None, symbols), ramp, method])
 
 
-def _categorized_by_class() -> str:
-    """Categorised renderer on ``class_zh``: 公共机构 / 工业厂房 / 其他公共建筑 / 居住 / 其他, then the rest."""
+def _classify_preset_of(con) -> str:
+    """The classification preset a pvsite GeoPackage was made with (its run_info config), else the default."""
+    try:
+        row = con.execute("SELECT value FROM run_info WHERE key = 'config_toml'").fetchone()
+        return tomllib.loads(row[0])["classify"]["preset"]
+    except (sqlite3.Error, TypeError, KeyError, tomllib.TOMLDecodeError):
+        return ClassifyConfig().preset
+
+
+def _categorized_by_class(classes) -> str:
+    """Categorised renderer on ``class_zh``: the preset's classes in plan order, in their colours, then the rest."""
     cats, syms = [], []
-    for i, key in enumerate(CLASS_ORDER):
-        cats.append(_el("category", {"symbol": str(i), "value": CLASS_ZH[key], "label": CLASS_ZH[key],
+    for i, c in enumerate(classes):
+        cats.append(_el("category", {"symbol": str(i), "value": c.name_zh, "label": c.name_zh,
                                      "render": "true"}))
-        syms.append(_fill_symbol(str(i), _rgba(CLASS_COLOURS[key]), _rgba("#444444"), 0.1))
-    i = len(CLASS_ORDER)  # an empty value is QGIS's "all other values" category
+        syms.append(_fill_symbol(str(i), _rgba(c.colour), _rgba("#444444"), 0.1))
+    i = len(classes)  # an empty value is QGIS's "all other values" category
     cats.append(_el("category", {"symbol": str(i), "value": "", "label": "未分类", "render": "true"}))
     syms.append(_fill_symbol(str(i), _rgba("#ffffff"), _rgba("#444444"), 0.1))
     return _el("renderer-v2", {"type": "categorizedSymbol", "attr": "class_zh", "symbollevels": "0",
@@ -421,7 +424,7 @@ def build_styles(gpkg_path: str | Path, measure: str = "capacity_kw") -> list[St
             styles.append(_style(roofs, name, r, None, m == measure,
                                  f"pvsite: roofs by {m} [{unit}], quantile classes"))
         if "class_zh" in roofs.fields:
-            styles.append(_style(roofs, "政策类别 class_zh", _categorized_by_class(), None, False,
+            styles.append(_style(roofs, "政策类别 class_zh", _categorized_by_class(load_classify(_classify_preset_of(con)).classes), None, False,
                                  "pvsite: roofs by policy class (class_zh)"))
 
         if "streets" in layers and layers["streets"].geom_column:

@@ -6,25 +6,19 @@ Every total here is a plain sum over rows of the ``roofs`` layer, so the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 NO_STREET = "(未划分街道)"
 NO_DEPARTMENT = "(未指定)"
 
-CLASS_ZH = {
-    "public_institution": "公共机构",
-    "factory": "工业厂房",
-    "other_public": "其他公共建筑",
-    "residential": "居住",
-    "other": "其他",
-}
-CLASS_ORDER = list(CLASS_ZH)
 
-
-def _class_rank(key: str) -> tuple:
-    """Plan order of the policy classes; unknown classes after them, by name."""
-    return (CLASS_ORDER.index(key), "") if key in CLASS_ORDER else (len(CLASS_ORDER), key)
+def _class_ranker(class_order):
+    """Sort key: plan order of the policy classes; unknown classes after them, by name."""
+    order = list(class_order)
+    return lambda key: (order.index(key), "") if key in order else (len(order), key)
 
 
 def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
@@ -55,6 +49,7 @@ def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
 def summarise(
     roofs: pd.DataFrame,
     target_kw: float,
+    class_names_zh: Mapping[str, str],
     streets: list[str] | None = None,
     scope_label: str = "全区",
 ) -> pd.DataFrame:
@@ -68,6 +63,9 @@ def summarise(
         ``responsible_department``, ``policy_exceeds_fit``).
     target_kw : float
         The plan's capacity target [kW].
+    class_names_zh : Mapping of str to str
+        Policy class → Chinese name, in plan order: the classification
+        preset's :attr:`pvsite.presets.ClassifyPreset.class_names_zh`.
     streets : list of str, optional
         Streets to list even when they hold no roof (whole-district runs).
     scope_label : str
@@ -97,8 +95,10 @@ def summarise(
     order += [s for s in by_street.index if s not in order]
     by_street = by_street.reindex(order).fillna(0)
 
+    class_zh = dict(class_names_zh)
+    class_rank = _class_ranker(class_zh)
     by_class = _aggregate(roofs, cls)
-    by_class = by_class.reindex(sorted(by_class.index, key=_class_rank))
+    by_class = by_class.reindex(sorted(by_class.index, key=class_rank))
 
     # Departments by capacity, ties by name, so the order never depends on the input's row order.
     by_dept = _aggregate(roofs, dept)
@@ -107,16 +107,16 @@ def summarise(
     by_sc = _aggregate(roofs, street + " / " + cls)
     rank = {s: i for i, s in enumerate(order)}
     by_sc = by_sc.reindex(sorted(by_sc.index, key=lambda k: (rank.get(k.rsplit(" / ", 1)[0], len(rank)),
-                                                              _class_rank(k.rsplit(" / ", 1)[1]), k)))
+                                                              class_rank(k.rsplit(" / ", 1)[1]), k)))
 
     def street_class_zh(key: str) -> str:
         s, c = key.rsplit(" / ", 1)
-        return f"{s} / {CLASS_ZH.get(c, c)}"
+        return f"{s} / {class_zh.get(c, c)}"
 
     parts = [
         level("district", total),
         level("street", by_street),
-        level("class", by_class, lambda k: CLASS_ZH.get(k, k)),
+        level("class", by_class, lambda k: class_zh.get(k, k)),
         level("department", by_dept),
         level("street_class", by_sc, street_class_zh),
     ]

@@ -23,93 +23,54 @@ import logging
 import numpy as np
 import pandas as pd
 
-from pvsite.errors import ConfigError
+from pvsite.presets import PolicyPreset, Rule
 
 log = logging.getLogger(__name__)
 
-RULE_KEYS = {"building_class", "building_type", "is_new", "ratio"}
 
-
-def scenario_rules(policy: dict, scenario: str | None = None) -> tuple[str, list[dict]]:
+def scenario_rules(policy: PolicyPreset, scenario: str | None) -> tuple[str, tuple[Rule, ...]]:
     """Resolve a scenario of a policy preset into its ordered list of rules.
 
     Parameters
     ----------
-    policy : dict
-        Policy preset (``presets/policy/*.toml``).
-    scenario : str, optional
+    policy : PolicyPreset
+        Policy preset (:func:`pvsite.presets.load_policy`); its rules, includes
+        and ratios were checked when it was loaded.
+    scenario : str or None
         Scenario name; ``None`` takes the preset's ``default_scenario``.
 
     Returns
     -------
     name : str
         The scenario's name.
-    rules : list of dict
+    rules : tuple of Rule
         Own rules first, then the rules of the included scenarios in order.
 
     Raises
     ------
     ConfigError
-        Unknown scenario (the message lists the valid ones), a rule with an
-        unknown key or a ratio outside [0, 1], an include cycle.
+        Unknown scenario (the message lists the valid ones).
     """
-    scenarios = policy.get("scenarios", {})
-    name = scenario or policy.get("default_scenario")
-    source = policy.get("_path", "policy preset")
-    if name not in scenarios:
-        raise ConfigError(
-            f"Unknown scenario '{name}' in {source}.",
-            fix=f"Use --scenario with one of: {', '.join(scenarios)}.",
-        )
-
-    def collect(n: str, seen: tuple[str, ...]) -> list[dict]:
-        if n in seen:
-            raise ConfigError(f"{source}: scenario include cycle {' → '.join(seen + (n,))}.")
-        if n not in scenarios:
-            raise ConfigError(f"{source}: scenario '{seen[-1]}' includes unknown scenario '{n}'.")
-        sc = scenarios[n]
-        rules = []
-        for i, rule in enumerate(sc.get("rules", [])):
-            bad = set(rule) - RULE_KEYS
-            if bad:
-                raise ConfigError(
-                    f"{source}: scenario '{n}' rule {i + 1} has unknown key(s) {sorted(bad)}.",
-                    fix=f"Rule keys are {sorted(RULE_KEYS)}.",
-                )
-            ratio = rule.get("ratio")
-            if not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
-                raise ConfigError(
-                    f"{source}: scenario '{n}' rule {i + 1} needs a ratio between 0 and 1, found {ratio!r}."
-                )
-            rules.append({**rule, "_scenario": n, "_index": i + 1})
-        for inc in sc.get("include", []):
-            rules.extend(collect(inc, seen + (n,)))
-        return rules
-
-    return name, collect(name, ())
+    return policy.resolve(scenario)
 
 
-def describe_rule(rule: dict) -> str:
+def describe_rule(rule: Rule) -> str:
     """Human-readable rule, e.g. ``new-2022#1: public_institution new → 50 %``."""
-    parts = []
-    if "building_class" in rule:
-        parts.append(rule["building_class"])
-    if "building_type" in rule:
-        parts.append(rule["building_type"])
-    if "is_new" in rule:
-        parts.append("new" if rule["is_new"] else "existing")
+    parts = [p for p in (rule.building_class, rule.building_type) if p is not None]
+    if rule.is_new is not None:
+        parts.append("new" if rule.is_new else "existing")
     who = " ".join(parts) or "all roofs"
-    return f"{rule['_scenario']}#{rule['_index']}: {who} → {rule['ratio'] * 100:g} %"
+    return f"{rule.scenario}#{rule.index}: {who} → {rule.ratio * 100:g} %"
 
 
-def policy_ratios(roofs: pd.DataFrame, rules: list[dict]) -> pd.DataFrame:
+def policy_ratios(roofs: pd.DataFrame, rules) -> pd.DataFrame:
     """The policy ratio of every roof: the first matching rule wins, else 0.
 
     Parameters
     ----------
     roofs : DataFrame
         Needs ``building_class``, ``building_type``, ``is_new``.
-    rules : list of dict
+    rules : sequence of Rule
         From :func:`scenario_rules`.
 
     Returns
@@ -126,13 +87,13 @@ def policy_ratios(roofs: pd.DataFrame, rules: list[dict]) -> pd.DataFrame:
     new = roofs["is_new"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     for rule in rules:
         hit = unset.copy()
-        if "building_class" in rule:
-            hit &= cls == rule["building_class"]
-        if "building_type" in rule:
-            hit &= typ == rule["building_type"]
-        if "is_new" in rule:
-            hit &= new == bool(rule["is_new"])
-        ratio[hit] = float(rule["ratio"])
+        if rule.building_class is not None:
+            hit &= cls == rule.building_class
+        if rule.building_type is not None:
+            hit &= typ == rule.building_type
+        if rule.is_new is not None:
+            hit &= new == rule.is_new
+        ratio[hit] = rule.ratio
         rule_text[hit] = describe_rule(rule)
         unset &= ~hit
     return pd.DataFrame({"policy_ratio": ratio, "policy_rule": rule_text}, index=roofs.index)

@@ -1,15 +1,34 @@
-"""Presets: policy rules, classification rules, modules and losses as data.
+"""Presets: policy rules, classification rules, modules and losses as typed data.
 
 Each preset is a TOML file under ``pvsite/presets/<kind>/<name>.toml`` that
 states its units and cites its source.  A preset is chosen by name (one of
 the shipped files) or by a path to the user's own file of the same shape.
+
+Presets are loaded **once** and checked completely into frozen dataclasses
+(:class:`PolicyPreset`, :class:`ClassifyPreset`, :class:`ModulePreset`,
+:class:`LossesPreset`), each carrying the path it came from.  Every problem
+of a file — unknown key (with the nearest valid one), missing key, wrong
+type, value out of range, unknown class or type, include cycle, bad regex —
+is reported in one :class:`~pvsite.errors.ConfigError` naming the file and
+the key; the stages that use a preset do not check it again.
+
+The typed presets are also read-only mappings (``module["width_m"]``,
+``policy.get("source")``, ``policy["scenarios"][name]``), so code written
+against the TOML dicts keeps working; ``preset["_path"]`` is the source path.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
+import re
 import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 from pvsite.errors import ConfigError
 
@@ -38,26 +57,614 @@ def preset_path(kind: str, name_or_path: str) -> Path:
     )
 
 
-@lru_cache(maxsize=64)
-def _load(path: str) -> dict:
+def _read(path: Path) -> dict:
     try:
-        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Preset file {path} is not valid UTF-8 TOML: {exc}.") from None
+        raise ConfigError(f"Preset file {path} is not valid UTF-8 TOML: {exc}.",
+                          fix="Fix the syntax at the position given (TOML strings need quotes).") from None
 
 
-def load_preset(kind: str, name_or_path: str) -> dict:
-    """Load a preset as a dict (a fresh copy each call).
+# ---------------------------------------------------------------------------
+# Checking helpers: problems are collected, then raised once per file
+# ---------------------------------------------------------------------------
+
+
+class _Problems(list):
+    """Problems of one preset file; :meth:`raise_if_any` raises one ConfigError."""
+
+    def __init__(self, kind: str, path: Path):
+        super().__init__()
+        self.kind, self.path = kind, path
+
+    def keys(self, table: Mapping, where: str, allowed, required=()) -> None:
+        """Unknown keys (with a suggestion) and missing required keys of one table."""
+        for k in table:
+            if k not in allowed:
+                near = difflib.get_close_matches(str(k), list(allowed), n=1)
+                self.append(f"{where}{k}: unknown key" + (f" (did you mean '{where}{near[0]}'?)" if near else
+                                                          f" (valid keys: {', '.join(allowed)})"))
+        for k in required:
+            if k not in table:
+                self.append(f"{where}{k}: missing")
+
+    def number(self, table: Mapping, key: str, where: str, low=-math.inf, high=math.inf,
+               low_in=True, high_in=True, unit: str = "") -> float | None:
+        """A numeric value in a range (problem recorded otherwise)."""
+        if key not in table:
+            return None
+        v = table[key]
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
+        ok = ok and (v >= low if low_in else v > low) and (v <= high if high_in else v < high)
+        if not ok:
+            rng = (f"{'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}")
+            self.append(f"{where}{key}: must be a number in {rng}{' ' + unit if unit else ''}, found {v!r}")
+            return None
+        return float(v)
+
+    def text(self, table: Mapping, key: str, where: str, default: str | None = "") -> str | None:
+        v = table.get(key, default)
+        if v is not None and not isinstance(v, str):
+            self.append(f"{where}{key}: must be text, found {v!r}")
+            return default
+        return v
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise ConfigError(
+                f"The {self.kind} preset {self.path} has {len(self)} problem(s): " + "; ".join(self) + ".",
+                fix=f"Correct the preset (the shipped presets/{self.kind}/*.toml files show the shape).",
+            )
+
+
+class _Record(Mapping):
+    """Read-only mapping view of a frozen preset dataclass (``preset["key"]``, ``.get``)."""
+
+    def _items(self) -> dict:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "path"}
+        if hasattr(self, "path"):
+            out["_path"] = str(self.path)
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        items = self._items()
+        if key not in items or items[key] is None:
+            raise KeyError(key)
+        return items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, v in self._items().items() if v is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    __hash__ = object.__hash__
+
+
+# ---------------------------------------------------------------------------
+# Module and losses
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class ModulePreset(_Record):
+    """A PV module (``presets/module/*.toml``).
+
+    Attributes
+    ----------
+    name, name_zh : str
+        English and Chinese names.
+    power_w : float
+        Nameplate power at STC [W].
+    length_m, width_m : float
+        Long and short side of the frame [m].
+    gamma_pdc_per_c : float
+        Pmax temperature coefficient [1/°C] (negative).
+    iam_n, iam_k, iam_l : float
+        Physical IAM model: refractive index [-], glazing extinction [1/m],
+        glazing thickness [m].
+    path : Path
+        The preset file.
+    """
+
+    name: str
+    name_zh: str
+    power_w: float
+    length_m: float
+    width_m: float
+    gamma_pdc_per_c: float
+    iam_n: float
+    iam_k: float
+    iam_l: float
+    path: Path
+
+
+#: Module keys: (low, high, low included, high included, unit) — physical limits.
+_MODULE_NUMBERS = {
+    "power_w": (0.0, math.inf, False, False, "W"),
+    "length_m": (0.0, 10.0, False, True, "m"),
+    "width_m": (0.0, 10.0, False, True, "m"),
+    "gamma_pdc_per_c": (-0.02, 0.0, True, True, "1/°C"),
+    "iam_n": (1.0, 3.0, False, True, "-"),
+    "iam_k": (0.0, math.inf, True, False, "1/m"),
+    "iam_l": (0.0, 0.1, True, True, "m"),
+}
+
+
+def parse_module(data: Mapping, path: Path) -> ModulePreset:
+    """Check a module preset's table (all problems at once) and type it."""
+    p = _Problems("module", path)
+    p.keys(data, "", ["name", "name_zh", *_MODULE_NUMBERS], required=list(_MODULE_NUMBERS))
+    nums = {k: p.number(data, k, "", *spec[:4], unit=spec[4]) for k, spec in _MODULE_NUMBERS.items()}
+    name, name_zh = p.text(data, "name", ""), p.text(data, "name_zh", "")
+    p.raise_if_any()
+    return ModulePreset(name=name, name_zh=name_zh, path=path, **nums)
+
+
+#: Loss items of a losses preset (pvlib.pvsystem.pvwatts_losses), each in percent [%].
+LOSS_ITEMS = (
+    "soiling", "shading", "snow", "mismatch", "wiring", "connections",
+    "lid", "nameplate_rating", "age", "availability",
+)
+
+
+@dataclass(frozen=True, eq=False)
+class LossesPreset(_Record):
+    """PVWatts system losses (``presets/losses/*.toml``).
+
+    Attributes
+    ----------
+    name : str
+        Description.
+    losses_pct : Mapping
+        Loss item (:data:`LOSS_ITEMS`) → percent [%] in [0, 100); items not
+        given count as 0.
+    path : Path
+        The preset file.
+
+    As a mapping it yields ``name`` and the loss items (the TOML's shape).
+    """
+
+    name: str
+    losses_pct: Mapping
+    path: Path
+
+    def _items(self) -> dict:
+        return {"name": self.name, **self.losses_pct, "_path": str(self.path)}
+
+
+def parse_losses(data: Mapping, path: Path) -> LossesPreset:
+    """Check a losses preset's table and type it."""
+    p = _Problems("losses", path)
+    p.keys(data, "", ["name", *LOSS_ITEMS])
+    items = {k: p.number(data, k, "", 0.0, 100.0, True, False, unit="%") for k in LOSS_ITEMS if k in data}
+    name = p.text(data, "name", "")
+    p.raise_if_any()
+    return LossesPreset(name=name, losses_pct=MappingProxyType(items), path=path)
+
+
+# ---------------------------------------------------------------------------
+# Classification
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PolicyClass:
+    """A policy class (公共机构 …) in plan order.
+
+    Attributes
+    ----------
+    key : str
+        ``public_institution`` …
+    name_zh : str
+        Chinese name (reports, ``class_zh``).
+    colour : str
+        Map fill colour ``#rrggbb`` (QGIS styles).
+    """
+
+    key: str
+    name_zh: str
+    colour: str
+
+
+@dataclass(frozen=True, eq=False)
+class BuildingType(_Record):
+    """A building type: its class, Chinese name and responsible department."""
+
+    key: str
+    building_class: str
+    name_zh: str
+    responsible_department: str
+
+
+#: Rule families in priority order (after overrides and registries) and their entry keys.
+RULE_FAMILIES = {
+    "use": ("type", "keywords", "words", "patterns", "exclude"),
+    "use_code": ("type", "codes", "exclude"),
+    "osm": ("type", "tag", "values", "exclude"),
+    "name": ("type", "keywords", "words", "patterns", "exclude"),
+}
+#: Building type given to a building no rule matches (it must exist in every preset).
+DEFAULT_TYPE = "other"
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@dataclass(frozen=True, eq=False)
+class ClassifyPreset(_Record):
+    """Classification rules (``presets/classify/*.toml``).
+
+    Attributes
+    ----------
+    name, description : str
+    classes : tuple of PolicyClass
+        The policy classes in plan order (the order of the file).
+    types : Mapping
+        Building type → :class:`BuildingType`.
+    rules : Mapping
+        Rule family (:data:`RULE_FAMILIES`, in priority order) → tuple of
+        entry tables (checked: known keys, known type, at least one
+        matcher, regexes and land-use codes valid).
+    path : Path
+        The preset file.
+    """
+
+    name: str
+    description: str
+    classes: tuple
+    types: Mapping
+    rules: Mapping
+    path: Path
+
+    @property
+    def class_order(self) -> tuple[str, ...]:
+        """Class keys in plan order."""
+        return tuple(c.key for c in self.classes)
+
+    @property
+    def class_names_zh(self) -> dict[str, str]:
+        """Class key → Chinese name, in plan order."""
+        return {c.key: c.name_zh for c in self.classes}
+
+    @property
+    def class_colours(self) -> dict[str, str]:
+        """Class key → map colour, in plan order."""
+        return {c.key: c.colour for c in self.classes}
+
+
+def parse_classify(data: Mapping, path: Path) -> ClassifyPreset:
+    """Check a classification preset (every problem at once) and type it."""
+    p = _Problems("classify", path)
+    p.keys(data, "", ["name", "description", "classes", "types", "rules"], required=["classes", "types"])
+    classes = []
+    for key, spec in (data.get("classes") or {}).items():
+        where = f"classes.{key}."
+        if not isinstance(spec, Mapping):
+            p.append(f"classes.{key}: must be a table")
+            continue
+        p.keys(spec, where, ["name_zh", "colour"], required=["name_zh", "colour"])
+        colour = p.text(spec, "colour", where)
+        if colour and not _HEX.fullmatch(colour):
+            p.append(f"{where}colour: must be #rrggbb, found {colour!r}")
+        classes.append(PolicyClass(key, p.text(spec, "name_zh", where) or "", colour or ""))
+    class_keys = [c.key for c in classes]
+    types = {}
+    for key, spec in (data.get("types") or {}).items():
+        where = f"types.{key}."
+        if not isinstance(spec, Mapping):
+            p.append(f"types.{key}: must be a table")
+            continue
+        p.keys(spec, where, ["class", "name_zh", "responsible_department"],
+               required=["class", "name_zh", "responsible_department"])
+        cls = spec.get("class")
+        if "class" in spec and cls not in class_keys:
+            p.append(f"{where}class: {cls!r} is not one of the classes ({', '.join(class_keys)})")
+        types[key] = BuildingType(key, cls, p.text(spec, "name_zh", where) or "",
+                                  p.text(spec, "responsible_department", where) or "")
+    if DEFAULT_TYPE not in types:
+        p.append(f"types.{DEFAULT_TYPE}: missing (needed for unmatched buildings)")
+    raw_rules = data.get("rules") or {}
+    p.keys(raw_rules, "rules.", list(RULE_FAMILIES))
+    rules = {}
+    for fam, keys in RULE_FAMILIES.items():
+        entries = raw_rules.get(fam, [])
+        for k, entry in enumerate(entries):
+            _check_rule_entry(p, fam, keys, entry, f"rules.{fam}[{k + 1}].", types)
+        rules[fam] = tuple(MappingProxyType(dict(e)) for e in entries if isinstance(e, Mapping))
+    p.raise_if_any()
+    return ClassifyPreset(name=str(data.get("name", path.stem)), description=str(data.get("description", "")),
+                          classes=tuple(classes), types=MappingProxyType(types),
+                          rules=MappingProxyType(rules), path=path)
+
+
+def _check_rule_entry(p: _Problems, fam: str, keys, entry, where: str, types) -> None:
+    if not isinstance(entry, Mapping):
+        p.append(f"{where[:-1]}: must be a table")
+        return
+    p.keys(entry, where, keys, required=["type", "tag", "values"] if fam == "osm" else ["type"])
+    if "type" in entry and entry["type"] not in types:
+        p.append(f"{where}type: {entry['type']!r} is not one of the types ({', '.join(types)})")
+    lists = [k for k in ("keywords", "words", "codes", "values") if k in keys]
+    for k in lists:
+        v = entry.get(k, [])
+        if not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            p.append(f"{where}{k}: must be a list of text, found {v!r}")
+    for k in ("exclude",):
+        if k in entry:
+            _check_regex(p, f"{where}{k}", entry[k])
+    for i, pat in enumerate(entry.get("patterns", []) if "patterns" in keys else []):
+        if not (isinstance(pat, Mapping) and set(pat) == {"id", "regex"}):
+            p.append(f"{where}patterns[{i + 1}]: must be {{id, regex}}, found {pat!r}")
+        else:
+            _check_regex(p, f"{where}patterns[{i + 1}].regex", pat["regex"])
+    for c in entry.get("codes", []) if fam == "use_code" else []:
+        if not (isinstance(c, str) and re.fullmatch(r"[A-Z]\d*", c)):
+            p.append(f"{where}codes: land-use code {c!r} is not a letter followed by digits")
+    if not any(entry.get(k) for k in ("keywords", "words", "patterns", "codes", "values")):
+        p.append(f"{where[:-1]}: no keywords/words/patterns/codes/values")
+
+
+def _check_regex(p: _Problems, where: str, value) -> None:
+    try:
+        re.compile(value)
+    except (re.error, TypeError) as exc:
+        p.append(f"{where}: bad regular expression {value!r} ({exc})")
+
+
+# ---------------------------------------------------------------------------
+# Policy
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Rule(_Record):
+    """One coverage rule of a scenario: which roofs, what share of roof area.
+
+    Attributes
+    ----------
+    building_class, building_type : str or None
+        Roofs of this class / type (``None``: any).
+    is_new : bool or None
+        New (``True``) or existing (``False``) buildings; ``None``: both.
+    ratio : float
+        Policy coverage: share of the roof (footprint) area given to PV [-], in [0, 1].
+    scenario : str
+        Scenario that states the rule.
+    index : int
+        1-based position of the rule in that scenario.
+    """
+
+    building_class: str | None
+    building_type: str | None
+    is_new: bool | None
+    ratio: float
+    scenario: str
+    index: int
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario(_Record):
+    """A scenario: own rules, then the rules of the included scenarios."""
+
+    name: str
+    description: str
+    description_zh: str
+    rules: tuple
+    include: tuple
+
+
+RULE_KEYS = ("building_class", "building_type", "is_new", "ratio")
+
+
+@dataclass(frozen=True, eq=False)
+class PolicyPreset(_Record):
+    """A policy (``presets/policy/*.toml``): target, emission factor and scenarios.
+
+    Attributes
+    ----------
+    name, name_en, source, district, target_label, emission_factor_source : str
+    target_kw : float
+        The plan's capacity target [kW].
+    emission_factor_kg_per_kwh : float
+        Grid emission factor [kg CO2/kWh].
+    default_scenario : str
+    scenarios : Mapping
+        Scenario name → :class:`Scenario` (include targets exist, no cycle).
+    path : Path
+        The preset file.
+    """
+
+    name: str
+    name_en: str
+    source: str
+    district: str
+    target_kw: float
+    target_label: str
+    emission_factor_kg_per_kwh: float
+    emission_factor_source: str
+    default_scenario: str
+    scenarios: Mapping
+    path: Path
+
+    def resolve(self, scenario: str | None) -> tuple[str, tuple[Rule, ...]]:
+        """A scenario's ordered rules: its own, then those of its includes (depth first).
+
+        Parameters
+        ----------
+        scenario : str or None
+            Scenario name; ``None`` is the preset's ``default_scenario``.
+
+        Raises
+        ------
+        ConfigError
+            Unknown scenario (the message lists the valid ones).
+        """
+        name = scenario or self.default_scenario
+        if name not in self.scenarios:
+            raise ConfigError(f"Unknown scenario '{name}' in {self.path}.",
+                              fix=f"Use --scenario with one of: {', '.join(self.scenarios)}.")
+
+        def collect(n: str) -> tuple:
+            sc = self.scenarios[n]
+            return sc.rules + tuple(r for inc in sc.include for r in collect(inc))
+
+        return name, collect(name)
+
+
+_POLICY_TEXT = ("name", "name_en", "source", "district", "target_label", "emission_factor_source")
+
+
+def parse_policy(data: Mapping, path: Path, classify: ClassifyPreset | None = None) -> PolicyPreset:
+    """Check a policy preset (every problem at once) and type it.
+
+    Parameters
+    ----------
+    data : Mapping
+        The TOML table.
+    path : Path
+        Its file (named in messages).
+    classify : ClassifyPreset, optional
+        When given, every rule's ``building_class`` / ``building_type`` must
+        be one of its classes / types.
+    """
+    p = _Problems("policy", path)
+    p.keys(data, "", [*_POLICY_TEXT, "target_kw", "emission_factor_kg_per_kwh", "default_scenario", "scenarios"],
+           required=["target_kw", "emission_factor_kg_per_kwh", "default_scenario", "scenarios"])
+    text = {k: p.text(data, k, "") or "" for k in _POLICY_TEXT}
+    target = p.number(data, "target_kw", "", 0.0, math.inf, False, False, unit="kW")
+    ef = p.number(data, "emission_factor_kg_per_kwh", "", 0.0, 2.0, True, True, unit="kg/kWh")
+    raw = data.get("scenarios") or {}
+    scenarios = {}
+    for name, sc in raw.items():
+        where = f"scenarios.{name}."
+        if not isinstance(sc, Mapping):
+            p.append(f"scenarios.{name}: must be a table")
+            continue
+        p.keys(sc, where, ["description", "description_zh", "rules", "include"])
+        rules = []
+        for i, rule in enumerate(sc.get("rules", [])):
+            rw = f"{where}rules[{i + 1}]."
+            if not isinstance(rule, Mapping):
+                p.append(f"{rw[:-1]}: must be a table")
+                continue
+            p.keys(rule, rw, RULE_KEYS, required=["ratio"])
+            ratio = p.number(rule, "ratio", rw, 0.0, 1.0)
+            if "is_new" in rule and not isinstance(rule["is_new"], bool):
+                p.append(f"{rw}is_new: must be true or false, found {rule['is_new']!r}")
+            bclass, btype = p.text(rule, "building_class", rw, None), p.text(rule, "building_type", rw, None)
+            if classify is not None and bclass is not None and bclass not in classify.class_order:
+                p.append(f"{rw}building_class: {bclass!r} is not a class of the classification preset "
+                         f"{classify.path.name} ({', '.join(classify.class_order)})")
+            if classify is not None and btype is not None and btype not in classify.types:
+                p.append(f"{rw}building_type: {btype!r} is not a type of the classification preset "
+                         f"{classify.path.name} ({', '.join(classify.types)})")
+            rules.append(Rule(bclass, btype, rule.get("is_new"), ratio if ratio is not None else 0.0, name, i + 1))
+        include = sc.get("include", [])
+        if not (isinstance(include, list) and all(isinstance(x, str) for x in include)):
+            p.append(f"{where}include: must be a list of scenario names, found {include!r}")
+            include = []
+        for inc in include:
+            if inc not in raw:
+                p.append(f"{where}include: unknown scenario '{inc}' ({', '.join(raw)})")
+        scenarios[name] = Scenario(name, p.text(sc, "description", where) or "",
+                                   p.text(sc, "description_zh", where) or "", tuple(rules), tuple(include))
+    for cycle in _include_cycles(scenarios):
+        p.append(f"scenarios: include cycle {' → '.join(cycle)}")
+    default = data.get("default_scenario")
+    if "default_scenario" in data and default not in raw:
+        p.append(f"default_scenario: {default!r} is not one of the scenarios ({', '.join(raw)})")
+    p.raise_if_any()
+    return PolicyPreset(target_kw=target, emission_factor_kg_per_kwh=ef, default_scenario=default,
+                        scenarios=MappingProxyType(scenarios), path=path, **text)
+
+
+def _include_cycles(scenarios: Mapping) -> list[list[str]]:
+    """Every include cycle, each once (as found from its first scenario in file order)."""
+    cycles, seen = [], set()
+
+    def walk(n: str, stack: list[str]) -> None:
+        if n in stack:
+            cyc = stack[stack.index(n):] + [n]
+            key = frozenset(cyc)
+            if key not in seen:
+                seen.add(key)
+                cycles.append(cyc)
+            return
+        if n not in scenarios:
+            return
+        for inc in scenarios[n].include:
+            walk(inc, stack + [n])
+
+    for name in scenarios:
+        walk(name, [])
+    return cycles
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=64)
+def _load(kind: str, path: str, mtime_ns: int):
+    p = Path(path)
+    data = _read(p)
+    return {"module": parse_module, "losses": parse_losses, "classify": parse_classify}[kind](data, p)
+
+
+def _cached(kind: str, name_or_path: str):
+    path = preset_path(kind, name_or_path)
+    return _load(kind, str(path), path.stat().st_mtime_ns)
+
+
+def load_module(name_or_path: str) -> ModulePreset:
+    """The module preset ``name_or_path`` (shipped name or TOML path), checked."""
+    return _cached("module", name_or_path)
+
+
+def load_losses(name_or_path: str) -> LossesPreset:
+    """The losses preset ``name_or_path``, checked."""
+    return _cached("losses", name_or_path)
+
+
+def load_classify(name_or_path: str) -> ClassifyPreset:
+    """The classification preset ``name_or_path``, checked (types, rules, classes and colours)."""
+    return _cached("classify", name_or_path)
+
+
+def load_policy(name_or_path: str, classify: ClassifyPreset | None = None) -> PolicyPreset:
+    """The policy preset ``name_or_path``, checked.
+
+    Parameters
+    ----------
+    name_or_path : str
+        Shipped preset name or TOML path.
+    classify : ClassifyPreset, optional
+        Also check the rules' classes and types against this classification.
+    """
+    path = preset_path("policy", name_or_path)
+    return _load_policy(str(path), path.stat().st_mtime_ns, classify)
+
+
+@lru_cache(maxsize=64)
+def _load_policy(path: str, mtime_ns: int, classify: ClassifyPreset | None):
+    return parse_policy(_read(Path(path)), Path(path), classify)
+
+
+def load_preset(kind: str, name_or_path: str):
+    """Load a preset of one kind as its typed object.
 
     Parameters
     ----------
     kind : {'policy', 'classify', 'module', 'losses'}
     name_or_path : str
         Shipped preset name or path to a TOML file.
-    """
-    import copy
 
-    path = preset_path(kind, name_or_path)
-    data = copy.deepcopy(_load(str(path)))
-    data.setdefault("_path", str(path))
-    return data
+    Returns
+    -------
+    PolicyPreset, ClassifyPreset, ModulePreset or LossesPreset
+        Frozen and checked; also a read-only mapping of the TOML's keys.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown preset kind {kind!r}; expected one of {KINDS}")
+    return {"policy": load_policy, "classify": load_classify, "module": load_module,
+            "losses": load_losses}[kind](name_or_path)
