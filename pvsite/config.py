@@ -44,7 +44,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-import tomllib
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple, get_args, get_origin, get_type_hints
@@ -746,19 +745,10 @@ def load_config(path: str | Path | None = None) -> Config:
     cfg = Config()
     if path is None:
         return cfg
+    from pvsite.io.tomlfiles import read_toml
+
     path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            f"Config file {path} does not exist.",
-            fix="Check the path given to --config.",
-        )
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"Config file {path} is not valid UTF-8 TOML: {exc}.",
-            fix="Fix the syntax at the position given (TOML strings need quotes).",
-        ) from None
+    data = read_toml(path, "Config file")
     cfg = _apply(cfg, data, source=str(path))
     return _resolve_paths(cfg, path.parent)
 

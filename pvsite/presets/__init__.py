@@ -22,7 +22,6 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -58,11 +57,9 @@ def preset_path(kind: str, name_or_path: str) -> Path:
 
 
 def _read(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Preset file {path} is not valid UTF-8 TOML: {exc}.",
-                          fix="Fix the syntax at the position given (TOML strings need quotes).") from None
+    from pvsite.io.tomlfiles import read_toml
+
+    return read_toml(path, "Preset file")
 
 
 # ---------------------------------------------------------------------------
