@@ -35,7 +35,12 @@ import importlib.resources
 from pathlib import Path
 
 __all__ = [
+    "DEFAULT_WEATHER",
     "DEFAULTS_PACKAGE_DIR",
+    "IRRADIANCE_DIR",
+    "OUTPUTS_DIR",
+    "REPO_ROOT",
+    "SAMPLE_FOOTPRINTS",
     "default_weather_file",
     "irradiance_dir",
     "outputs_dir",
