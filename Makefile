@@ -1,16 +1,17 @@
 # pvsite — two commands on a fresh machine:
 #   make run    set up .venv and run the default job (whole sample district)
 #   make test   set up .venv and run the test suite
+# (make test-fast: the suite without the tests marked slow)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.pvsite-installed
 
-.PHONY: run test setup sample weather clean
+.PHONY: run test test-fast setup sample weather clean
 
 setup: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg setup.py pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
@@ -25,6 +26,9 @@ test: $(STAMP)
 	bash scripts/install_qgis.sh
 	$(BIN)/python -m pytest -q
 
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
 # Regenerate the embedded default inputs (deterministic; committed).
 sample: $(STAMP)
 	$(BIN)/python -m pvsite.datagen.sample_district
@@ -33,4 +37,4 @@ weather: $(STAMP)
 	$(BIN)/python -m pvsite.datagen.default_weather
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -1,8 +1,14 @@
-"""Shared fixtures.
+"""Shared fixtures and marker rules.
 
 ``shared_data`` locates the real third-party data in ``../shared/data``
 (beside the repository, read-only in CI).  Tests that need it skip with a
 clear reason only when the folder is absent.
+
+Markers (declared in setup.cfg): every test that uses the ``shared_data``
+fixture, directly or through another fixture, is marked ``shared_data`` here
+automatically (nothing to forget); ``slow`` (more than ~3 s) and ``qgis`` are
+set by hand on the tests.  The fast lane is ``pytest -m "not slow"``;
+``make test`` runs everything.
 """
 
 from __future__ import annotations
@@ -39,3 +45,10 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that needs the real data ``shared_data`` (from its fixture closure)."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.shared_data)

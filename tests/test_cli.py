@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -128,6 +129,7 @@ def test_scenarios_command():
         assert name in result.output
 
 
+@pytest.mark.slow
 def test_bund_every_building_out(shared_data, tmp_path):
     src = shared_data / "footprints" / "shanghai_bund_buildings.gpkg"
     out = tmp_path / "bund.gpkg"
@@ -142,12 +144,20 @@ def test_bund_every_building_out(shared_data, tmp_path):
     assert roofs.storeys.notna().all()  # Floor mapped to storeys
     info = _read(out, "run_info").set_index("key")["value"]
     assert info["synthetic_sample"] == "false" and info["n_input_features"] == "10613"
-    # technical-max: every usable roof carries PV; kW per m² of usable area bounded by the module density
+    # technical-max (应装尽装): ratio 1 everywhere and every module that fits is installed, so a roof is
+    # sized exactly when one 550 W module fits, and its capacity is 0.55 kW per module
+    assert (roofs.policy_ratio == 1.0).all()
+    assert (roofs.n_modules == roofs.modules_fit).all()
+    np.testing.assert_allclose(roofs.capacity_kw, 0.550 * roofs.n_modules, rtol=1e-12)
+    assert ((roofs.status == "sized") == (roofs.modules_fit > 0)).all()
+    assert set(roofs.status) == {"sized", "too small"}
     sized = roofs[roofs.capacity_kw > 0]
     assert len(sized) > 5000
+    # kW per m² of usable area bounded by the module density (550 W on 2.279 m × 1.134 m)
     assert (sized.capacity_kw * 1000 / sized.usable_area_m2 <= 550 / (2.279 * 1.134) + 1e-6).all()
 
 
+@pytest.mark.slow
 def test_bund_heritage_roofs_carry_no_pv(shared_data, tmp_path):
     src = shared_data / "footprints" / "shanghai_bund_buildings.gpkg"
     heritage = shared_data / "constraints" / "shanghai_heritage_osm.gpkg"
@@ -169,6 +179,7 @@ def test_bund_heritage_roofs_carry_no_pv(shared_data, tmp_path):
     assert (roofs.capacity_kw * 1000 / roofs.area_m2 <= 550 / (2.279 * 1.134)).all()
 
 
+@pytest.mark.slow
 def test_district_selection_and_registry(shared_data, tmp_path):
     import geopandas as gpd
     import shapely
@@ -231,6 +242,7 @@ def test_height_raster_gives_measured_planes(tmp_path):
     assert roof.height_m == pytest.approx(eave + width / 4 * np.tan(np.radians(pitch)), abs=0.6)
 
 
+@pytest.mark.slow
 def test_bund_every_touched_roof_excluded_with_zero_overlap_share(shared_data, tmp_path):
     """With min_overlap_share = 0 every Bund roof the heritage layer touches carries no PV."""
     src = shared_data / "footprints" / "shanghai_bund_buildings.gpkg"

@@ -284,8 +284,16 @@ def test_projected_coordinates_declared_lonlat_raise():
 
 def test_plausible_lonlat_passes(changning):
     _, wgs = changning
-    C.check_lonlat_plausible(wgs, "changning.geojson")  # no error
+    # the real outline lies where Changning is (about 121.33–121.43 °E, 31.18–31.25 °N) ...
+    np.testing.assert_allclose(wgs.total_bounds, [121.327, 31.180, 121.435, 31.246], atol=0.005)
+    before = wgs.geometry.copy()
+    assert C.check_lonlat_plausible(wgs, "changning.geojson") is None  # ... so it passes, unchanged
+    assert wgs.geometry.geom_equals_exact(before, tolerance=0).all()
     C.check_lonlat_plausible(wgs.to_crs(32651), "projected is not checked")
+    # the same outline with its axes swapped (lat, lon) is refused: the check looks at the coordinates
+    swapped = wgs.set_geometry(shapely.transform(wgs.geometry.values, lambda xy: xy[:, ::-1]))
+    with pytest.raises(InputError, match="axes look swapped"):
+        C.check_lonlat_plausible(swapped, "changning.geojson")
 
 
 @pytest.mark.parametrize(
@@ -338,8 +346,18 @@ def test_projected_crs_of_the_wrong_zone_raise():
 
 def test_plausible_projected_passes(changning):
     _, wgs = changning
-    for epsg in (4549, 4550, 32651, 3857):  # Changning (121.4°E) lies in or within 2° of each area
-        C.check_projected_plausible(wgs.to_crs(epsg), "changning.gpkg")
+    # Centre of Changning ≈ (121.38 °E, 31.21 °N); 1° of longitude there ≈ 111.32 km × cos 31.21° = 95.2 km.
+    # Hand-computed eastings of that centre: CGCS2000 3° zones 40 (CM 120°E) and 41 (CM 123°E) have a
+    # 500 km false easting, so 500 + 1.38 × 95.2 ≈ 631 km and 500 − 1.62 × 95.2 ≈ 346 km; UTM 51N (CM 123°E,
+    # k 0.9996) ≈ 346 km; Web Mercator x = 121.38 × 111.319 km ≈ 13 512 km.
+    expected_easting_km = {4549: 631.4, 4550: 345.8, 32651: 345.8, 3857: 13_512.0}
+    for epsg, easting_km in expected_easting_km.items():  # Changning lies in or within 2° of each area
+        projected = wgs.to_crs(epsg)
+        assert projected.union_all().centroid.x / 1000 == pytest.approx(easting_km, abs=3.0), epsg
+        assert C.check_projected_plausible(projected, "changning.gpkg") is None
+        # the same outline left in degrees but declared in this CRS is refused: the check reads them
+        with pytest.raises(InputError, match="changning.gpkg"):
+            C.check_projected_plausible(wgs.set_crs(epsg, allow_override=True), "changning.gpkg")
     C.check_projected_plausible(wgs, "geographic is not checked")
     # a 0.5 m × 0.5 m feature far from lon/lat-sized coordinates is not taken for degrees
     C.check_projected_plausible(gpd.GeoDataFrame(geometry=[_square(540_000, 3_455_000, 0.5)], crs=4549))

@@ -194,6 +194,7 @@ def test_matches_modelchain_beam_iam(shanghai, module, losses):
     np.testing.assert_allclose(ours["poa_kwh_per_m2"], ref["poa"], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_matches_modelchain_diffuse_iam_flush_sapm(shanghai, module, losses):
     """Default engine (Marion diffuse IAM), flush mounts, SAPM temperatures."""
     orient = VALIDATION.assign(mounting="flush")

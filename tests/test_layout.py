@@ -238,6 +238,7 @@ grow = st.floats(min_value=0.0, max_value=30.0, allow_nan=False)
 turn = st.floats(min_value=0.0, max_value=90.0, allow_nan=False)
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None)
 @given(a=sides, b=sides, da=grow, db=grow, angle=turn, roof_type=st.sampled_from(["flat", "pitched", "metal"]))
 def test_property_capacity_never_falls_as_the_roof_grows(a, b, da, db, angle, roof_type):
@@ -258,6 +259,7 @@ def test_property_capacity_never_falls_as_the_roof_grows(a, b, da, db, angle, ro
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_real_bund_layout(shared_data):
     gdf = gpd.read_file(shared_data / "footprints" / "shanghai_bund_buildings.gpkg", layer="buildings").to_crs(CRS)
     rng = np.random.default_rng(0)

@@ -239,6 +239,7 @@ def _pyqgis_missing() -> str | None:
     return None if r.returncode == 0 else "python3-qgis not installed: run scripts/install_qgis.sh"
 
 
+@pytest.mark.qgis
 def test_opens_styled_in_real_qgis(tmp_path):
     reason = _pyqgis_missing()
     if reason:
@@ -299,6 +300,8 @@ def test_install_script_exits_0_with_reason_when_it_cannot_install(tmp_path):
     assert "SKIPPED" in r.stdout and "QGIS tests will be skipped" in r.stdout
 
 
+@pytest.mark.slow
+@pytest.mark.qgis
 def test_district_output_renders_in_real_qgis(tmp_path):
     """The real pipeline's output on the sample district opens styled in QGIS; the PNG goes to outputs/."""
     reason = _pyqgis_missing()

@@ -23,7 +23,8 @@ def test_readme_opens_with_the_two_commands(repo_root):
     assert "make test" in ci
 
 
-@pytest.mark.parametrize("block", ["district", "streets", "scenarios", "columns"])
+@pytest.mark.parametrize("block", [pytest.param("district", marks=pytest.mark.slow), "streets",
+                                   pytest.param("scenarios", marks=pytest.mark.slow), "columns"])
 def test_measured_blocks_are_current(updater, repo_root, block):
     text = (repo_root / "README.md").read_text(encoding="utf-8")
     m = re.search(rf"<!-- pvsite:begin {block} -->\n(.*?)<!-- pvsite:end {block} -->", text, re.S)

@@ -265,6 +265,7 @@ def expected_rect_usable(a, b, roof_type, cfg=NO_OBS, min_part=2.5):
     return total if total >= cfg.min_usable_area_m2 else 0.0
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(a=dims, b=dims, angle=angles, roof_type=types)
 def test_property_usable_rectangle_matches_hand_formula(a, b, angle, roof_type):

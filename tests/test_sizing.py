@@ -60,9 +60,26 @@ def test_default_scenario_and_unknown():
 
 
 def test_presets_cite_sources():
+    import re
+
     for name in available("policy"):
         p = load_preset("policy", name)
         assert p["source"] and p["emission_factor_source"] and p["target_kw"] > 0
+        # the factor is the one its source states: "X tCO2/10^4 kWh" = X × 1000 kg / 10 000 kWh
+        stated = re.search(r"([\d.]+) tCO2/10\^4 kWh", p["emission_factor_source"])
+        assert stated, p["emission_factor_source"]
+        assert p["emission_factor_kg_per_kwh"] == pytest.approx(float(stated.group(1)) * 1000 / 1e4)
+        # and the target is the one its label states in 万千瓦 (10^4 kW)
+        label = re.search(r"([\d.]+) ?万千瓦", p["target_label"])
+        assert label and p["target_kw"] == pytest.approx(float(label.group(1)) * 1e4), p["target_label"]
+    # the figures of the two documents, by hand: 沪环气〔2022〕34号 4.2 t/10^4 kWh; 长府〔2023〕1号 1.6万千瓦
+    changning = load_preset("policy", "changning-2023")
+    assert "长府〔2023〕1号" in changning["source"] and "沪环气〔2022〕34号" in changning["emission_factor_source"]
+    assert changning["emission_factor_kg_per_kwh"] == 0.42 and changning["target_kw"] == 16_000
+    # NEA 2021 notice: 党政机关 50 %, 公共建筑 40 %, 工商业厂房 30 %, 农村居民 20 %
+    nea = load_preset("policy", "nea-2021-county")
+    _, rules = scenario_rules(nea, "nea-2021")
+    assert [r["ratio"] for r in rules] == [0.5, 0.4, 0.3, 0.2]
 
 
 def test_size_roofs_hand_computed():

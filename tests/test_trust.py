@@ -139,6 +139,7 @@ def _write_footprints(path: Path, kinds: list[str], ids: str, with_streets: bool
         pyogrio.write_dataframe(_streets(), path, layer="streets")
 
 
+@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(footprint_sets())
 def test_every_input_row_is_accounted_for(case):
@@ -213,6 +214,7 @@ def previous_output(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_sigkill_while_writing_keeps_previous_output(previous_output):
     out = previous_output
     digest, roofs = _sha256(out), _roofs_table(out)
@@ -236,6 +238,7 @@ def test_sigkill_while_writing_keeps_previous_output(previous_output):
     pd.testing.assert_frame_equal(_roofs_table(out), roofs)
 
 
+@pytest.mark.slow
 def test_sigint_while_writing_cleans_up(previous_output):
     out = previous_output
     digest = _sha256(out)
@@ -295,6 +298,7 @@ def two_runs(tmp_path_factory):
     return outs
 
 
+@pytest.mark.slow
 def test_two_runs_write_identical_tables(two_runs):
     a, b = two_runs
     la, lb = _layers(a), _layers(b)
@@ -309,6 +313,7 @@ def test_two_runs_write_identical_tables(two_runs):
     assert _styles(a) == _styles(b)
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_feature_order(two_runs, tmp_path):
     shuffled = tmp_path / "shuffled.gpkg"
     bld = pyogrio.read_dataframe(SAMPLE_FOOTPRINTS, layer="buildings")
@@ -386,6 +391,7 @@ def _special_examples(f):
     return f
 
 
+@pytest.mark.slow
 @FUZZ_SETTINGS
 @_special_examples
 @given(fuzz_district())
@@ -416,6 +422,7 @@ def test_fuzzed_text_never_breaks_a_run(district):
         assert _parse_all_xml(out) >= 5
 
 
+@pytest.mark.slow
 @FUZZ_SETTINGS
 @given(st.lists(st.text(st.characters(codec="gbk", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20)
                 .map(lambda s: s + "堃"), min_size=1, max_size=4))

@@ -509,6 +509,7 @@ def test_default_year_has_clear_and_overcast_days(default):
                                cited - cited.mean(axis=0), atol=0.01)
 
 
+@pytest.mark.slow
 def test_variability_seed_and_switch():
     stats = SHANGHAI_CSWD_58362
     a = synthesise_year(stats, 31.4, 121.45, 6.0)
@@ -530,6 +531,7 @@ def test_variability_seed_and_switch():
     assert (np.abs(day_a.pct_change().to_numpy()[1:][same_month]) > 0.2).mean() > 0.5
 
 
+@pytest.mark.slow
 def test_regenerate_gives_committed_bytes(tmp_path):
     out = tmp_path / "regen.csv"
     assert main(["-o", str(out), "-q"]) == 0
@@ -570,6 +572,7 @@ def test_stat_agrees_with_its_epw(shanghai, shanghai_stat):
     np.testing.assert_allclose(from_epw.temp_air_hourly_c, stat.temp_air_hourly_c, atol=0.06)
 
 
+@pytest.mark.slow
 def test_synthesise_from_hangzhou_epw_means(hangzhou_epw):
     real, meta = read_weather(hangzhou_epw)
     stats = monthly_stats_from_weather(real, source="Hangzhou CSWD EPW")
