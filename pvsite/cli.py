@@ -105,6 +105,11 @@ def handle_errors(f):
                 raise
             click.echo(click.style("Error: ", fg="red", bold=True) + str(exc), err=True)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:  # `pvsite streets | head`: the reader left, nothing is wrong
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except (click.exceptions.Exit, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except Exception as exc:  # a bug: say so plainly

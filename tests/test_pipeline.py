@@ -181,3 +181,17 @@ def test_a_run_never_imports_datagen():
             "print(sorted(m for m in sys.modules if m.startswith('pvsite.datagen')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_cli_output_into_a_closed_pipe_is_not_an_error():
+    """`pvsite streets | head -1` ends quietly with exit 0, not an internal error."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "pvsite", "streets"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away, as `head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert first.decode().strip().endswith(("街道", "镇"))
+    assert "Internal error" not in err and "Traceback" not in err
