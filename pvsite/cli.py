@@ -173,8 +173,7 @@ def run(footprints, layer, encoding, crs, streets, config_path, datum, engine, s
         excludes, exclude_datum, flag_exclusions, no_panels, height_raster, verbose, quiet):
     """Size every roof, simulate its yield and roll up toward the target; write a GeoPackage."""
     _setup_logging(verbose, quiet)
-    from pvsite import pipeline
-    from pvsite.outputs import gpkg as output
+    from pvsite import outputs, pipeline
     from pvsite.outputs import console as report
     from pvsite.resources import OUTPUTS_DIR
 
@@ -185,14 +184,12 @@ def run(footprints, layer, encoding, crs, streets, config_path, datum, engine, s
     selection = pipeline.Selection(street=street, district=district, district_boundaries=district_boundaries,
                                    bbox=tuple(bbox) if bbox else None, within=str(within) if within else None)
     if out is not None:
-        output.check_writable(out, overwrite)  # fail before the work, not after
+        outputs.check_writable(out, overwrite)  # fail before the work, not after
     with report.progress(quiet) as stage:
         result = pipeline.run(cfg, stage=stage, selection=selection)
     if out is None:
-        out = OUTPUTS_DIR / f"pvsite_{report.safe_name(result.scope)}_{result.scenario}.gpkg"
-        output.check_writable(out, overwrite)
-    output.write_result(out, result, overwrite=overwrite)
-    output.write_xlsx(Path(out).with_suffix(".xlsx"), result, overwrite=overwrite)
+        out = outputs.default_path(result, OUTPUTS_DIR)
+    outputs.write_all(result, out, overwrite=overwrite)
     report.print_summary(result, out, verbose=verbose, quiet=quiet)
 
 
