@@ -156,6 +156,21 @@ def test_failing_workbook_leaves_the_previous_set_untouched(result, tmp_path, mo
     assert _leftovers(tmp_path) == []
 
 
+def test_os_error_while_writing_is_an_output_error(result, tmp_path, monkeypatch):
+    out = tmp_path / "run.gpkg"
+    outputs.write_all(result, out)
+    before = _digests(out)
+
+    def full(path, *args, **kwargs):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(xlsx, "write_workbook", full)
+    with pytest.raises(OutputError, match="No space left on device") as err:
+        outputs.write_all(result, out, overwrite=True)
+    assert err.value.exit_code == 4 and ".run.xlsx." in str(err.value)
+    assert _digests(out) == before and _leftovers(tmp_path) == []
+
+
 def test_ctrl_c_during_the_write_leaves_the_previous_set(result, tmp_path, monkeypatch):
     out = tmp_path / "run.gpkg"
     outputs.write_all(result, out)

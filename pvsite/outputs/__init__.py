@@ -262,8 +262,9 @@ def write_all(result, path: str | Path, *, overwrite: bool = False,
     Raises
     ------
     OutputError
-        The set cannot be written (:func:`check_writable`), or another run
-        kept the output locked for ``lock_timeout_s``.
+        The set cannot be written (:func:`check_writable`, or an OS error
+        while writing: the previous set then stays), or another run kept the
+        output locked for ``lock_timeout_s``.
     """
     path = check_writable(path, overwrite)
     lock = lock_path(path)
@@ -282,11 +283,11 @@ def write_all(result, path: str | Path, *, overwrite: bool = False,
             f"waited {lock_timeout_s:g} s for it (lock file {lock}).",
             fix="Wait until that run ends and try again, or choose another --out.",
         ) from None
-    except OSError as exc:
-        if exc.filename is not None and Path(exc.filename) == lock:
-            raise OutputError(f"Cannot create the lock file {lock}: {exc.strerror or exc}.",
-                              fix=_FIX_FOLDER) from None
-        raise
+    except OSError as exc:  # the folder went away, the disk is full, ...
+        where = exc.filename if exc.filename is not None else path
+        raise OutputError(f"Cannot write the output set {path} ({where}): {exc.strerror or exc}.",
+                          fix="Check the free space and permissions of the output folder, "
+                              "or choose another --out.") from None
 
 
 def _write_locked(result, path: Path) -> OutputSet:
