@@ -136,6 +136,10 @@ def run(config: Config | str | Path | None = None, *, street=None, district=None
 def write(result, path: str | Path | None = None, *, overwrite: bool = False):
     """Write a run's outputs as one set: ``.gpkg`` with QGIS styles, ``.qgs`` project, ``.xlsx`` workbook.
 
+    Either the whole new set appears or the previous one stays; a lock beside
+    the output keeps two runs aimed at it from interleaving
+    (:func:`pvsite.outputs.write_all`).
+
     Parameters
     ----------
     result : pvsite.pipeline.RunResult
@@ -147,16 +151,11 @@ def write(result, path: str | Path | None = None, *, overwrite: bool = False):
 
     Returns
     -------
-    Path
-        The GeoPackage written.
+    pvsite.outputs.OutputSet
+        The paths written (``.gpkg``, ``.qgs``, ``.xlsx``) and the set id.
     """
-    from pvsite.outputs import gpkg
-    from pvsite.outputs.console import safe_name
+    from pvsite import outputs
     from pvsite.resources import OUTPUTS_DIR
 
-    if path is None:
-        path = OUTPUTS_DIR / f"pvsite_{safe_name(result.scope)}_{result.scenario}.gpkg"
-    gpkg.check_writable(path, overwrite)
-    gpkg.write_result(path, result, overwrite=overwrite)
-    gpkg.write_xlsx(Path(path).with_suffix(".xlsx"), result, overwrite=overwrite)
-    return Path(path)
+    return outputs.write_all(result, path if path is not None else outputs.default_path(result, OUTPUTS_DIR),
+                             overwrite=overwrite)

@@ -168,17 +168,17 @@ def main():
 def run(config_path, excludes, exclude_datum, heights, no_panels, street, district, district_boundaries, bbox,
         within, out, overwrite, verbose, quiet, **settings):
     """Size every roof, simulate its yield and roll up toward the target; write GeoPackage, QGIS project, workbook."""
-    from pvsite import api, pipeline
-    from pvsite.outputs import console, gpkg
+    from pvsite import api, outputs, pipeline
+    from pvsite.outputs import console
 
     cfg = _configure(config_path, excludes, exclude_datum, heights, no_panels, **settings)
     selection = _selection(street, district, district_boundaries, bbox, within)
     if out is not None:
-        gpkg.check_writable(out, overwrite)  # fail before the work, not after
+        outputs.check_writable(out, overwrite)  # fail before the work, not after
     with console.progress(quiet) as stage:
         result = pipeline.run(cfg, selection, stage)
-    path = api.write(result, out, overwrite=overwrite)
-    console.print_summary(result, path, verbose=verbose, quiet=quiet)
+    written = api.write(result, out, overwrite=overwrite)
+    console.print_summary(result, written.gpkg, verbose=verbose, quiet=quiet)
 
 
 @main.command(name="streets")

@@ -18,7 +18,7 @@
       outputs.provenance      run_info
     run(config) = size(prepare(config))
 
-:func:`run` returns a :class:`RunResult`; :func:`pvsite.outputs.write`
+
 writes it as one set (GeoPackage, QGIS project, workbook).  The CLI and the
 Python API (``pvsite.run``, ``pvsite.write``) call exactly these.
 """
@@ -26,13 +26,6 @@ Python API (``pvsite.run``, ``pvsite.write``) call exactly these.
 from __future__ import annotations
 
 import datetime as _dt
-import json
-import platform
-
-import numpy as np
-import shapely
-
-import pvsite
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -45,6 +38,7 @@ from pvsite.buildings import locate as locate_mod
 from pvsite.buildings.locate import Selection
 from pvsite.config import Config
 from pvsite.io import run_inputs
+from pvsite.outputs import provenance
 from pvsite.planning import outlines, sizing
 from pvsite.planning.rollup import summarise
 from pvsite.planning.scenario import apply_scenario
@@ -218,7 +212,7 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets)
     counts = {"input": len(p.inputs.footprints), "selected": p.chosen.n_selected, "rejected": len(p.chosen.rejected),
               "excluded": int(roofs["excluded"].sum()), "outside_streets": p.located.n_outside_streets,
               "panels": int(planes["n_modules"].sum())}
-    info = _run_info(p, scenario, desc, roofs, counts)
+    info = provenance.for_run(p, scenario, desc, roofs, counts)
     return RunResult(
         roofs=roofs, planes=planes, streets=streets, district_layer=outlines.district_layer(summary, streets),
         summary=summary, rejected=p.chosen.rejected, run_info=info, scenario=scenario, scenario_description=desc,
@@ -227,94 +221,3 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets)
         panels=panels, registry_entries=p.located.registry_entries, footprints_meta=p.inputs.footprints_meta,
         config=p.config,
     )
-
-
-# TEMPORARY: provenance moves to pvsite.outputs.provenance.
-def _run_info(p: Prepared, scenario, desc, roofs, counts) -> dict:
-    import json
-    info = _run_info_old(p.config, p.inputs.footprints_path, p.inputs.footprints_meta, p.inputs.is_synthetic,
-                         scenario, desc, p.policy, p.inputs.weather_meta, p.inputs.streets_source, p.started,
-                         counts["input"], counts["selected"], counts["rejected"], p.chosen.scope,
-                         p.classification_report, roofs, p.located.site_lat_deg, p.located.site_lon_deg)
-    info.update({
-        "selection": p.selection.label() or "whole input",
-        "n_excluded": str(counts["excluded"]),
-        "n_outside_streets": str(counts["outside_streets"]),
-        "n_modules": str(counts["panels"]),
-        "module_preset": str(p.module.get("_path", "")),
-        "footprints_warnings": json.dumps(p.inputs.footprints_meta.get("warnings", []), ensure_ascii=False),
-    })
-    return info
-
-
-SYNTHETIC_WARNING = (
-    "合成示例数据，并非长宁区真实建筑，结果不得作为长宁区数据使用 / "
-    "SYNTHETIC sample data — not real Changning buildings; never report these figures as Changning's."
-)
-
-
-def _versions() -> dict:
-    import geopandas
-    import pvlib
-    import pyogrio
-    import pyproj
-
-    return {
-        "pvsite": pvsite.__version__,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "shapely": shapely.__version__,
-        "geopandas": geopandas.__version__,
-        "pyogrio": pyogrio.__version__,
-        "gdal": pyogrio.__gdal_version_string__,
-        "pyproj": pyproj.__version__,
-        "proj": pyproj.proj_version_str,
-        "pvlib": pvlib.__version__,
-    }
-
-
-def _run_info_old(config, fp_path, fp_meta, synthetic, scenario, desc, policy, wmeta, streets_source,
-              started, n_input, n_selected, n_rejected, scope, class_report, roofs, lat, lon) -> dict:
-    info = {
-        "synthetic_sample": "true" if synthetic else "false",
-    }
-    if synthetic:
-        info["warning"] = SYNTHETIC_WARNING
-    info.update(
-        {
-            "created_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "scope": scope,
-            "scenario": scenario,
-            "scenario_description": desc,
-            "policy_preset": policy.get("_path", ""),
-            "policy_source": policy.get("source", ""),
-            "target_kw": f"{float(policy['target_kw']):g}",
-            "target_label": policy.get("target_label", ""),
-            "emission_factor_kg_per_kwh": f"{float(policy['emission_factor_kg_per_kwh']):g}",
-            "emission_factor_source": policy.get("emission_factor_source", ""),
-            "footprints_path": str(fp_path),
-            "footprints_sha256": fp_meta.get("sha256", ""),
-            "footprints_layer": str(fp_meta.get("layer", "")),
-            "footprints_crs": str(fp_meta.get("crs", "")),
-            "field_mapping": json.dumps(fp_meta.get("field_mapping", {}), ensure_ascii=False),
-            "streets_source": streets_source,
-            "n_input_features": str(n_input),
-            "n_selected": str(n_selected),
-            "n_rejected": str(n_rejected),
-            "output_crs": roofs.crs.to_string() if roofs.crs else "",
-            "site_latitude_deg": f"{lat:.4f}",
-            "site_longitude_deg": f"{lon:.4f}",
-            "weather_source": str(wmeta.get("source", "")),
-            "weather_description": str(wmeta.get("description", "")),
-            "weather_is_synthetic": "true" if wmeta.get("is_synthetic") else "false",
-            "weather_sha256": str(wmeta.get("sha256", "")),
-            "weather_irradiance_noon_offset_min": str(wmeta.get("irradiance_noon_offset_min", "")),
-            "weather_time_shift_min": str(wmeta.get("time_shift_min", 0.0)),
-            "classification_report": class_report.to_json(orient="records", force_ascii=False),
-            "config_toml": config.to_toml(),
-        }
-    )
-    for k, v in _versions().items():
-        info[f"version_{k}"] = str(v)
-    return info

@@ -330,7 +330,7 @@ def test_overrides_utf8_bom_and_gbk_give_the_same_result(tmp_path):
 
 
 def test_format_classification_report():
-    from pvsite.buildings.classify import format_classification_report
+    from pvsite.outputs.console import format_classification_report
 
     names = ["小学"] * 3 + ["中学"] * 2 + ["医院", "仓库", "商场", None, None]
     out = classify(frame(name=names))

@@ -16,7 +16,8 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import Point, Polygon
 
 from pvsite.errors import ConfigError, InputError
-from pvsite.io.footprints import CANONICAL_COLUMNS, NOT_MAPPED, OSM_COLUMNS, format_field_report, read_footprints
+from pvsite.io.footprints import CANONICAL_COLUMNS, OSM_COLUMNS, read_footprints
+from pvsite.outputs.console import NOT_MAPPED, format_field_report
 
 BUND = "footprints/shanghai_bund_buildings.gpkg"
 HELSINKI = "osm/helsinki_centre.osm.pbf"

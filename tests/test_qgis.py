@@ -307,13 +307,11 @@ def test_district_output_renders_in_real_qgis(tmp_path):
     reason = _pyqgis_missing()
     if reason:
         pytest.skip(reason)
-    from pvsite import pipeline
-    from pvsite.outputs import gpkg as output
+    from pvsite import outputs, pipeline
     from pvsite.config import Config
 
-    path = tmp_path / "pvsite_district.gpkg"
-    output.write_result(path, pipeline.run(Config()))
-    qgs = path.with_suffix(".qgs")
+    written = outputs.write_all(pipeline.run(Config()), tmp_path / "pvsite_district.gpkg")
+    path, qgs = written.gpkg, written.qgs
     out = REPO / "outputs"
     out.mkdir(exist_ok=True)
     png = out / "pvsite_district.png"

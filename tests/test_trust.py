@@ -3,8 +3,8 @@
 * Nothing lost — every input row ends in ``roofs``; rejected rows also in
   ``rejected`` with a reason; the counts are in ``run_info``.
 * Atomic output — a run SIGKILLed while writing leaves the previous output
-  intact and readable; its temporary file stays (a killed process cannot
-  clean up) and the next run to that output removes it.
+  set (.gpkg, .qgs, .xlsx) intact and readable; its temporary file stays (a
+  killed process cannot clean up) and the next run to that output removes it.
 * Deterministic — two runs give identical tables (apart from
   ``created_utc``); shuffling the input rows changes nothing.
 * Fuzzing — names, uses and street names with XML/HTML specials, emoji,
@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pvsite import pipeline
-from pvsite.outputs import gpkg as output
+from pvsite import outputs
 from pvsite.cli import main
 from pvsite.config import Config
 from pvsite.resources import SAMPLE_FOOTPRINTS
@@ -168,7 +168,7 @@ def test_every_input_row_is_accounted_for(case):
         assert result.run_info["n_rejected"] == str(int(must_reject.sum()))
         # ... and the same in the written file
         out = Path(d) / "out.gpkg"
-        output.write_result(out, result)
+        outputs.write(result, out)
         assert len(pyogrio.read_dataframe(out, layer="roofs", read_geometry=False)) == n
         if must_reject.any():
             assert len(pyogrio.read_dataframe(out, layer="rejected", read_geometry=False)) == must_reject.sum()
@@ -186,7 +186,7 @@ def _run_subprocess(out: Path, *extra: str) -> subprocess.Popen:
 
 def _interrupt_while_writing(out: Path, sig: int) -> tuple[subprocess.Popen, Path | None]:
     """Start an --overwrite run and send ``sig`` once its temp file holds data."""
-    pattern = f".{out.stem}.*.tmp.gpkg"
+    pattern = f".{out.name}.*.tmp.gpkg"
     before = set(out.parent.glob(pattern))
     proc = _run_subprocess(out, "--overwrite")
     seen = None
@@ -218,7 +218,7 @@ def previous_output(tmp_path_factory):
 def test_sigkill_while_writing_keeps_previous_output(previous_output):
     out = previous_output
     digest, roofs = _sha256(out), _roofs_table(out)
-    qgs_digest = _sha256(out.with_suffix(".qgs"))
+    qgs_digest, xlsx_digest = _sha256(out.with_suffix(".qgs")), _sha256(out.with_suffix(".xlsx"))
     for _ in range(3):  # the write window is ≈ 0.1 s of a ≈ 2.5 s run; 2 ms polling catches it
         proc, tmp = _interrupt_while_writing(out, signal.SIGKILL)
         if tmp is not None:
@@ -227,6 +227,7 @@ def test_sigkill_while_writing_keeps_previous_output(previous_output):
     assert proc.returncode == -signal.SIGKILL
     # the previous output is untouched and readable
     assert _sha256(out) == digest and _sha256(out.with_suffix(".qgs")) == qgs_digest
+    assert _sha256(out.with_suffix(".xlsx")) == xlsx_digest
     pd.testing.assert_frame_equal(_roofs_table(out), roofs)
     # a SIGKILLed process cannot clean up: its temp file stays ...
     assert tmp.exists()
@@ -234,14 +235,15 @@ def test_sigkill_while_writing_keeps_previous_output(previous_output):
     result = CliRunner().invoke(main, ["run", "--out", str(out), "--overwrite", "-q"])
     assert result.exit_code == 0, result.output
     assert not tmp.exists()
-    assert not list(out.parent.glob(f".{out.stem}.*.tmp*"))
+    assert not list(out.parent.glob(f".{out.name}.*.tmp*"))
+    assert not list(out.parent.glob(".*.tmp*")) and not list(out.parent.glob(".*.lock"))
     pd.testing.assert_frame_equal(_roofs_table(out), roofs)
 
 
 @pytest.mark.slow
 def test_sigint_while_writing_cleans_up(previous_output):
     out = previous_output
-    digest = _sha256(out)
+    digests = [_sha256(out.with_suffix(s)) for s in (".gpkg", ".qgs", ".xlsx")]
     for _ in range(3):
         proc, tmp = _interrupt_while_writing(out, signal.SIGINT)
         if tmp is not None:
@@ -249,22 +251,23 @@ def test_sigint_while_writing_cleans_up(previous_output):
     assert tmp is not None, "never saw the temporary output file"
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr.read().decode()
-    assert not tmp.exists()  # KeyboardInterrupt: write_gpkg removed its temp file
-    assert _sha256(out) == digest
+    assert not tmp.exists()  # KeyboardInterrupt: write_all removed its temp files
+    assert not list(out.parent.glob(".*.tmp*"))
+    assert [_sha256(out.with_suffix(s)) for s in (".gpkg", ".qgs", ".xlsx")] == digests
 
 
 def test_stale_temp_of_a_live_process_is_left_alone(tmp_path):
     out = tmp_path / "x.gpkg"
-    live = tmp_path / f".x.{os.getppid()}.tmp.gpkg"  # the parent process runs
+    live = tmp_path / f".x.gpkg.{os.getppid()}.tmp.gpkg"  # the parent process runs
     dead_pid = 2**22 + 12345  # above Linux's default pid_max (4194304): never a running process
-    dead = tmp_path / f".x.{dead_pid}.tmp.gpkg"
-    dead_qgs = tmp_path / f".x.qgs.{dead_pid}.tmp"
-    dead_journal = tmp_path / f".x.{dead_pid}.tmp.gpkg-journal"  # SQLite's rollback journal
-    other = tmp_path / f".xy.{dead_pid}.tmp.gpkg"  # another output's temp file
-    mine = tmp_path / f".x.{os.getpid()}.tmp.gpkg"  # this process's own (write_gpkg handles it)
+    dead = tmp_path / f".x.gpkg.{dead_pid}.tmp.gpkg"
+    dead_qgs = tmp_path / f".x.qgs.{dead_pid}.tmp.qgs"
+    dead_journal = tmp_path / f".x.gpkg.{dead_pid}.tmp.gpkg-journal"  # SQLite's rollback journal
+    other = tmp_path / f".xy.gpkg.{dead_pid}.tmp.gpkg"  # another output's temp file
+    mine = tmp_path / f".x.gpkg.{os.getpid()}.tmp.gpkg"  # this process's own (write_all handles it)
     for p in (live, dead, dead_qgs, dead_journal, other, mine):
         p.write_bytes(b"partial")
-    assert output.remove_stale_temps(out) == sorted([dead, dead_qgs, dead_journal])
+    assert sorted(outputs.remove_stale_temps(out)) == sorted([dead, dead_qgs, dead_journal])
     assert live.exists() and other.exists() and mine.exists()
     assert not dead.exists() and not dead_qgs.exists() and not dead_journal.exists()
 
@@ -294,7 +297,7 @@ def two_runs(tmp_path_factory):
     outs = []
     for k in range(2):
         result = pipeline.run(Config())
-        outs.append(output.write_result(d / f"run{k}.gpkg", result))
+        outs.append(outputs.write(result, d / f"run{k}.gpkg").gpkg)
     return outs
 
 
@@ -309,7 +312,8 @@ def test_two_runs_write_identical_tables(two_runs):
     ib = pyogrio.read_dataframe(b, layer="run_info").set_index("key")["value"]
     assert set(ia.index) == set(ib.index)
     differ = sorted(k for k in ia.index if ia[k] != ib[k])
-    assert differ in ([], ["created_utc"])
+    # each write is its own output set (a fresh id); the time may tick between the runs
+    assert set(differ) - {"created_utc", "output_set_created_utc"} == {"output_set_id"}
     assert _styles(a) == _styles(b)
 
 
@@ -324,7 +328,7 @@ def test_results_do_not_depend_on_feature_order(two_runs, tmp_path):
         if name != "buildings":
             pyogrio.write_dataframe(pyogrio.read_dataframe(SAMPLE_FOOTPRINTS, layer=name), shuffled, layer=name)
     result = pipeline.run(_config(shuffled))
-    out = output.write_result(tmp_path / "shuffled_out.gpkg", result)
+    out = outputs.write(result, tmp_path / "shuffled_out.gpkg").gpkg
     base, other = _layers(two_runs[0]), _layers(out)
 
     def by_id(df):
@@ -442,7 +446,7 @@ def test_gbk_shapefile_text_round_trips(names):
 
 def test_stale_xlsx_temp_of_a_dead_process_is_removed(tmp_path):
     dead_pid = 2**22 + 54321  # above Linux's default pid_max: never a running process
-    stale = tmp_path / f".x.{dead_pid}.tmp.xlsx"
+    stale = tmp_path / f".x.xlsx.{dead_pid}.tmp.xlsx"
     stale.write_bytes(b"partial")
-    removed = output.remove_stale_temps(tmp_path / "x.gpkg")
+    removed = outputs.remove_stale_temps(tmp_path / "x.gpkg")
     assert stale in removed and not stale.exists()

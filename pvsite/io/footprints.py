@@ -24,7 +24,6 @@ import hashlib
 import logging
 import re
 import tomllib
-import unicodedata
 import warnings
 from functools import lru_cache
 from pathlib import Path
@@ -243,88 +242,6 @@ def load_registry_candidates() -> dict:
     reg = _fields_preset().get("registry", {})
     return {"lonlat": [list(p) for p in reg.get("lonlat", [])],
             "name": list(reg.get("name", [])), "type": list(reg.get("type", []))}
-
-
-#: Chinese labels of the pvsite fields (terminal reports; units in brackets).
-FIELD_LABELS_ZH = {
-    "building_id": "编号", "name": "名称", "use": "用途", "storeys": "层数", "height_m": "高度 [m]",
-    "year_built": "建成年份", "roof_type": "屋顶类型", "street": "街道",
-}
-
-#: Shown for a pvsite field that no source column feeds.
-NOT_MAPPED = "—"
-
-
-def format_field_report(meta: dict, compact: bool = False, max_warnings: int = 20) -> str:
-    """Printable field-mapping report of a :func:`read_footprints` call.
-
-    Parameters
-    ----------
-    meta : dict
-        Second value returned by :func:`read_footprints`.
-    compact : bool
-        One line (mapping, unmapped columns, warning count) instead of the
-        full table.
-    max_warnings : int
-        Warnings listed in full [-]; the rest are counted.
-
-    Returns
-    -------
-    str
-        Lines with Chinese + English labels (no trailing newline): pvsite
-        field → source column (:data:`NOT_MAPPED` when none), the source
-        columns not used, features read / rejected / repaired, the encoding
-        when known, and the warnings.
-    """
-    mapping = meta.get("field_mapping") or {}
-    unmapped = list(meta.get("unmapped_source_columns") or [])
-    warns = list(meta.get("warnings") or [])
-    fields = [f for f in PVSITE_FIELDS if f in mapping] or list(PVSITE_FIELDS)
-
-    def src(f):
-        c = mapping.get(f)
-        return NOT_MAPPED if c is None else str(c)
-
-    if compact:
-        parts = ["字段映射 fields: " + ", ".join(f"{f}←{src(f)}" for f in fields)]
-        parts.append("未映射 unmapped: " + (", ".join(map(str, unmapped)) if unmapped else NOT_MAPPED))
-        if warns:
-            parts.append(f"警告 warnings: {len(warns)}")
-        return " | ".join(parts)
-
-    where = ", ".join(str(x) for x in (
-        f"layer {meta['layer']}" if meta.get("layer") else None, meta.get("format"), meta.get("crs")) if x)
-    name = Path(str(meta["path"])).name if meta.get("path") else "?"
-    lines = [f"字段映射 Field mapping — {name}" + (f" ({where})" if where else "")]
-    rows = [["pvsite 字段 field", "源字段 source column"]]
-    rows += [[f"{f} {FIELD_LABELS_ZH.get(f, '')}".strip(), src(f)] for f in fields]
-    widths = [max(_display_width(r[i]) for r in rows) for i in range(2)]
-    lines += ["  " + _pad(a, widths[0]) + "  " + b for a, b in rows]
-    lines.append("未映射源字段 Unmapped source columns: " + (", ".join(map(str, unmapped)) if unmapped else NOT_MAPPED))
-    if "n_features" in meta:
-        counts = (f"要素 Features: {meta.get('n_features', 0)} 读入 read, {meta.get('n_rejected', 0)} 拒绝 rejected, "
-                  f"{meta.get('n_repaired', 0)} 修复 repaired")
-        if meta.get("n_source_features") and meta["n_source_features"] != meta["n_features"]:
-            counts += f" (of {meta['n_source_features']} source features)"
-        lines.append(counts)
-    if meta.get("encoding"):
-        basis = f" ({meta['encoding_basis']})" if meta.get("encoding_basis") else ""
-        lines.append(f"编码 Encoding: {meta['encoding']}{basis}")
-    lines.append(f"警告 Warnings: {len(warns)}" if warns else f"警告 Warnings: {NOT_MAPPED}")
-    for w in warns[:max_warnings]:
-        lines.append(f"  - {w}")
-    if len(warns) > max_warnings:
-        lines.append(f"  … {len(warns) - max_warnings} more")
-    return "\n".join(lines)
-
-
-def _display_width(text: str) -> int:
-    """Display width in terminal cells (CJK wide characters count 2)."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in str(text))
-
-
-def _pad(text: str, width: int) -> str:
-    return str(text) + " " * max(width - _display_width(text), 0)
 
 
 # ---------------------------------------------------------------------------

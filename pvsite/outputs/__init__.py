@@ -1,0 +1,322 @@
+"""A run's outputs, written as one set.
+
+    write(result, "outputs/长宁.gpkg")      # → 长宁.gpkg, 长宁.qgs, 长宁.xlsx
+
+The set is the list :data:`MEMBERS`: the GeoPackage (:mod:`.gpkg`), the QGIS
+project beside it (:mod:`.qgis`) and the workbook (:mod:`.xlsx`); a new
+output is one more :class:`Member`.  :func:`write_all`
+
+* holds a lock, ``.<name>.lock`` beside the output, for the whole write, so
+  two runs aimed at the same ``--out`` never interleave: the second waits (up
+  to ``lock_timeout_s``) and then stops with :class:`~pvsite.errors.OutputError`
+  naming the other process;
+* writes every member to its temporary file (``.<file>.<pid>.tmp<suffix>``,
+  :mod:`pvsite.io.atomic`), and only when all are complete renames them into
+  place, with SIGINT/SIGTERM deferred during the renames: either the whole new
+  set appears or the previous set stays exactly as it was;
+* stamps one set identity (``output_set_id``, ``output_set_created_utc``,
+  :func:`pvsite.outputs.provenance.output_set_info`) into the GeoPackage's
+  ``run_info`` layer and the workbook's 说明 sheet, so a consistent set is
+  checkable;
+* never replaces an existing file without ``overwrite=True``.
+
+Temporary files a killed run (SIGKILL, power cut) left behind are removed by
+the next write to the same output (:func:`remove_stale_temps`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pvsite.errors import OutputError
+from pvsite.io import atomic
+from pvsite.outputs import gpkg, provenance, qgis, xlsx
+from pvsite.outputs.console import safe_name
+
+log = logging.getLogger(__name__)
+
+#: How long a run waits for another run writing the same output [s].
+LOCK_TIMEOUT_S = 600.0
+
+_FIX_FOLDER = "Choose an --out in a folder you can write to."
+_FIX_EXISTS = "Pass --overwrite to replace it, or choose another --out."
+
+
+@dataclass(frozen=True)
+class SetContext:
+    """What a member writer knows about the set being written.
+
+    Attributes
+    ----------
+    final : dict of str to Path
+        Member key → the path the file will have once the set is in place.
+    temp : dict of str to Path
+        Member key → the temporary file being written now (earlier members are complete).
+    info : dict of str to str
+        The set identity (:data:`pvsite.outputs.provenance.SET_KEYS`).
+    """
+
+    final: dict[str, Path]
+    temp: dict[str, Path]
+    info: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Member:
+    """One file of a run's output set.
+
+    Attributes
+    ----------
+    key : str
+        Short name (``"gpkg"``), the key of :class:`OutputSet`.
+    suffix : str
+        File suffix; the member's path is the output path with this suffix.
+    write : callable
+        ``write(result, temp_path, context)`` writes the whole file at
+        ``temp_path`` (a new file); may read earlier members' temp files
+        through ``context.temp``.
+    """
+
+    key: str
+    suffix: str
+    write: Callable[[object, Path, SetContext], None]
+
+
+def _write_gpkg(result, tmp: Path, ctx: SetContext) -> None:
+    gpkg.write_result(tmp, result, run_info={**result.run_info, **ctx.info})
+
+
+def _write_qgs(result, tmp: Path, ctx: SetContext) -> None:
+    text = qgis.project_text(ctx.final["gpkg"], ctx.final["qgs"], source=ctx.temp["gpkg"])
+    tmp.write_text(text, encoding="utf-8")
+
+
+def _write_xlsx(result, tmp: Path, ctx: SetContext) -> None:
+    xlsx.write_workbook(tmp, result, set_info=ctx.info)
+
+
+#: The files of a run's output set, in writing order (a member may read the ones before it).
+MEMBERS: tuple[Member, ...] = (
+    Member("gpkg", ".gpkg", _write_gpkg),
+    Member("qgs", ".qgs", _write_qgs),
+    Member("xlsx", ".xlsx", _write_xlsx),
+)
+
+
+@dataclass(frozen=True)
+class OutputSet:
+    """The files of one written output set.
+
+    Attributes
+    ----------
+    paths : dict of str to Path
+        Member key (``gpkg``, ``qgs``, ``xlsx``, …) → file.
+    set_id : str
+        The identity recorded in every member (``output_set_id``).
+    created_utc : str
+        When the set was written (``output_set_created_utc``).
+    """
+
+    paths: dict[str, Path]
+    set_id: str
+    created_utc: str
+
+    @property
+    def gpkg(self) -> Path:
+        return self.paths["gpkg"]
+
+    @property
+    def qgs(self) -> Path:
+        return self.paths["qgs"]
+
+    @property
+    def xlsx(self) -> Path:
+        return self.paths["xlsx"]
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self.paths.values())
+
+    def __fspath__(self) -> str:
+        """The GeoPackage, the set's main file (so a set can be opened like a path)."""
+        return os.fspath(self.gpkg)
+
+
+def member_paths(path: str | Path) -> dict[str, Path]:
+    """Member key → path of every file of the set whose GeoPackage is ``path``."""
+    path = Path(path)
+    return {m.key: path.with_suffix(m.suffix) for m in MEMBERS}
+
+
+def lock_path(path: str | Path) -> Path:
+    """The lock file of the output set ``path``: ``.<name>.lock`` beside it."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.lock")
+
+
+def default_path(result, outputs_dir: str | Path) -> Path:
+    """Default GeoPackage of a run: ``<outputs_dir>/pvsite_<scope>_<scenario>.gpkg``.
+
+    The scope label is made file-name safe (:func:`pvsite.outputs.console.safe_name`).
+    """
+    return Path(outputs_dir) / f"pvsite_{safe_name(result.scope)}_{result.scenario}.gpkg"
+
+
+def check_writable(path: str | Path, overwrite: bool) -> Path:
+    """Fail early (before any work) when the output set cannot be written.
+
+    Creates the folder when needed and probes it by creating (and removing)
+    a file there, so a read-only file system, ``/proc``, a folder without
+    permission or a path component that is a file is reported here.
+
+    Returns
+    -------
+    Path
+        ``path`` as a Path.
+
+    Raises
+    ------
+    OutputError
+        ``path`` is not a ``.gpkg``, holds ``;`` or ``!``, is a folder, a
+        member of the set exists and ``overwrite`` is false, or the folder
+        cannot be created or written to.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg":
+        raise OutputError(f"Output {path} must be a GeoPackage (.gpkg).",
+                          fix="Give --out a path ending in .gpkg.")
+    # pyogrio parses every path as a URI: ';' starts URI parameters and '!' separates an
+    # archive, so both cut the path short (pyogrio issue #632) and GDAL writes elsewhere.
+    bad = sorted({c for c in str(path) if c in ";!"})
+    if bad:
+        raise OutputError(
+            f"Output {path} contains {' and '.join(repr(c) for c in bad)}, which GDAL/pyogrio "
+            "cannot write (the path would be cut short there).",
+            fix="Choose an --out whose folder and file names have no ';' or '!'.",
+        )
+    for existing in member_paths(path).values():
+        try:
+            if existing.is_dir():
+                raise OutputError(f"Output {existing} is a folder.", fix="Choose another --out.")
+            if existing.exists() and not overwrite:
+                raise OutputError(f"Output {existing} already exists.", fix=_FIX_EXISTS)
+        except OSError as exc:  # e.g. a path component that cannot be searched
+            raise OutputError(f"Cannot check output {existing}: {exc.strerror or exc}.",
+                              fix=_FIX_FOLDER) from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"Cannot create output folder {path.parent}: {exc.strerror or exc}.",
+                          fix=_FIX_FOLDER) from None
+    probe = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.probe")
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(f"Cannot write in output folder {path.parent}: {exc.strerror or exc}.",
+                          fix=_FIX_FOLDER) from None
+    return path
+
+
+def remove_stale_temps(path: str | Path) -> list[Path]:
+    """Delete the temporary files of every member of the set ``path`` that killed runs left.
+
+    A temporary file of a live process (a concurrent writer) is left alone
+    (:func:`pvsite.io.atomic.remove_stale_temps`).
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    removed = []
+    for member in member_paths(path).values():
+        removed += atomic.remove_stale_temps(member)
+    return removed
+
+
+def write_all(result, path: str | Path, *, overwrite: bool = False,
+              lock_timeout_s: float = LOCK_TIMEOUT_S) -> OutputSet:
+    """Write the whole output set of ``result`` (see the module docstring).
+
+    Parameters
+    ----------
+    result : pvsite.pipeline.RunResult
+        The run to write.
+    path : str or Path
+        The GeoPackage; the other members go beside it with their suffixes.
+    overwrite : bool
+        Replace an existing set.
+    lock_timeout_s : float
+        Longest wait for another run writing the same output [s].
+
+    Returns
+    -------
+    OutputSet
+
+    Raises
+    ------
+    OutputError
+        The set cannot be written (:func:`check_writable`, or an OS error
+        while writing: the previous set then stays), or another run kept the
+        output locked for ``lock_timeout_s``.
+    """
+    path = check_writable(path, overwrite)
+    lock = lock_path(path)
+
+    def waiting(holder: str) -> None:
+        log.warning("%s is being written by %s; waiting up to %g s", path, holder, lock_timeout_s)
+
+    try:
+        with atomic.exclusive_lock(lock, timeout_s=lock_timeout_s, on_wait=waiting):
+            # again: another run may have written the set while this one waited
+            check_writable(path, overwrite)
+            return _write_locked(result, path)
+    except atomic.LockTimeout as exc:
+        raise OutputError(
+            f"Output {path} is being written by another pvsite run ({exc.holder}); "
+            f"waited {lock_timeout_s:g} s for it (lock file {lock}).",
+            fix="Wait until that run ends and try again, or choose another --out.",
+        ) from None
+    except OSError as exc:  # the folder went away, the disk is full, ...
+        where = exc.filename if exc.filename is not None else path
+        raise OutputError(f"Cannot write the output set {path} ({where}): {exc.strerror or exc}.",
+                          fix="Check the free space and permissions of the output folder, "
+                              "or choose another --out.") from None
+
+
+def _write_locked(result, path: Path) -> OutputSet:
+    remove_stale_temps(path)
+    final = member_paths(path)
+    temp = {k: atomic.temp_path(p) for k, p in final.items()}
+    info = provenance.output_set_info()
+    ctx = SetContext(final=final, temp=temp, info=info)
+    try:
+        for member in MEMBERS:
+            atomic.discard(temp[member.key])
+            member.write(result, temp[member.key], ctx)
+            log.info("wrote %s (temporary, for %s)", temp[member.key].name, final[member.key].name)
+        atomic.replace_all((temp[k], final[k]) for k in final)
+    except BaseException:
+        for tmp in temp.values():
+            atomic.discard(tmp)
+        raise
+    log.info("wrote output set %s: %s", info["output_set_id"], ", ".join(str(p) for p in final.values()))
+    return OutputSet(paths=final, set_id=info["output_set_id"], created_utc=info["output_set_created_utc"])
+
+
+def write(result, path: str | Path, overwrite: bool = False) -> OutputSet:
+    """Write a run's outputs (GeoPackage, QGIS project, workbook) as one set; the public writer.
+
+    ``pvsite.write(result, "outputs/x.gpkg")`` — see :func:`write_all`.
+    """
+    return write_all(result, path, overwrite=overwrite)
+
+
+__all__ = ["LOCK_TIMEOUT_S", "MEMBERS", "Member", "OutputSet", "SetContext", "check_writable",
+           "default_path", "lock_path", "member_paths", "remove_stale_temps", "write", "write_all"]

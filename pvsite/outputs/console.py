@@ -1,14 +1,25 @@
-"""Terminal output: stage progress and the closing summary table."""
+"""Terminal output: stage progress, the input reports and the closing summary table.
+
+The plain-text reports (field mapping of the footprint file, classification
+counts) are laid out by one helper, :func:`text_table`, which measures text
+in terminal cells so that Chinese columns line up.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import time
+import unicodedata
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
+import pandas as pd
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from pvsite.errors import InputError
+from pvsite.io.footprints import PVSITE_FIELDS
 
 def _console(stderr: bool) -> Console:
     probe = Console(stderr=stderr)
@@ -54,6 +65,194 @@ def progress(quiet: bool = False):
             bar.update(task, completed=N_STAGES)
 
 
+# ---------------------------------------------------------------------------
+# Plain-text tables
+# ---------------------------------------------------------------------------
+
+def display_width(text: object) -> int:
+    """Width of ``str(text)`` in terminal cells: East Asian wide and full-width characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in str(text))
+
+
+def pad(text: object, width: int, right: bool = False) -> str:
+    """``str(text)`` filled with spaces to ``width`` terminal cells (on the left when ``right``)."""
+    text = str(text)
+    fill = " " * max(width - display_width(text), 0)
+    return fill + text if right else text + fill
+
+
+def text_table(rows: Sequence[Sequence[object]], right: Collection[int] = (), indent: str = "  ",
+               gap: str = "  ") -> list[str]:
+    """Lay out ``rows`` (the first usually the header) as aligned text lines.
+
+    Parameters
+    ----------
+    rows : sequence of sequences
+        Cells; every row has the same number of cells; any value (shown as ``str``).
+    right : collection of int
+        Indices of the right-aligned (numeric) columns.
+    indent : str
+        Put before every line.
+    gap : str
+        Between two columns.
+
+    Returns
+    -------
+    list of str
+        One line per row, without trailing spaces (a left-aligned last column
+        is not padded).  Widths are measured with :func:`display_width`.
+    """
+    if not rows:
+        return []
+    n = len(rows[0])
+    widths = [max(display_width(r[i]) for r in rows) for i in range(n)]
+    lines = []
+    for r in rows:
+        cells = [pad(c, widths[i], i in right) if (i < n - 1 or i in right) else str(c) for i, c in enumerate(r)]
+        lines.append(indent + gap.join(cells))
+    return lines
+
+
+#: Chinese labels of the pvsite fields (terminal reports; units in brackets).
+FIELD_LABELS_ZH = {
+    "building_id": "编号", "name": "名称", "use": "用途", "storeys": "层数", "height_m": "高度 [m]",
+    "year_built": "建成年份", "roof_type": "屋顶类型", "street": "街道",
+}
+
+#: Shown for a pvsite field that no source column feeds.
+NOT_MAPPED = "—"
+
+
+def format_field_report(meta: dict, compact: bool = False, max_warnings: int = 20) -> str:
+    """Printable field-mapping report of a :func:`pvsite.io.footprints.read_footprints` call.
+
+    Parameters
+    ----------
+    meta : dict
+        Second value returned by :func:`~pvsite.io.footprints.read_footprints`.
+    compact : bool
+        One line (mapping, unmapped columns, warning count) instead of the
+        full table.
+    max_warnings : int
+        Warnings listed in full [-]; the rest are counted.
+
+    Returns
+    -------
+    str
+        Lines with Chinese + English labels (no trailing newline): pvsite
+        field → source column (:data:`NOT_MAPPED` when none), the source
+        columns not used, features read / rejected / repaired, the encoding
+        when known, and the warnings.
+    """
+    mapping = meta.get("field_mapping") or {}
+    unmapped = list(meta.get("unmapped_source_columns") or [])
+    warns = list(meta.get("warnings") or [])
+    fields = [f for f in PVSITE_FIELDS if f in mapping] or list(PVSITE_FIELDS)
+
+    def src(f):
+        c = mapping.get(f)
+        return NOT_MAPPED if c is None else str(c)
+
+    if compact:
+        parts = ["字段映射 fields: " + ", ".join(f"{f}←{src(f)}" for f in fields)]
+        parts.append("未映射 unmapped: " + (", ".join(map(str, unmapped)) if unmapped else NOT_MAPPED))
+        if warns:
+            parts.append(f"警告 warnings: {len(warns)}")
+        return " | ".join(parts)
+
+    where = ", ".join(str(x) for x in (
+        f"layer {meta['layer']}" if meta.get("layer") else None, meta.get("format"), meta.get("crs")) if x)
+    name = Path(str(meta["path"])).name if meta.get("path") else "?"
+    lines = [f"字段映射 Field mapping — {name}" + (f" ({where})" if where else "")]
+    rows = [["pvsite 字段 field", "源字段 source column"]]
+    rows += [[f"{f} {FIELD_LABELS_ZH.get(f, '')}".strip(), src(f)] for f in fields]
+    lines += text_table(rows)
+    lines.append("未映射源字段 Unmapped source columns: " + (", ".join(map(str, unmapped)) if unmapped else NOT_MAPPED))
+    if "n_features" in meta:
+        counts = (f"要素 Features: {meta.get('n_features', 0)} 读入 read, {meta.get('n_rejected', 0)} 拒绝 rejected, "
+                  f"{meta.get('n_repaired', 0)} 修复 repaired")
+        if meta.get("n_source_features") and meta["n_source_features"] != meta["n_features"]:
+            counts += f" (of {meta['n_source_features']} source features)"
+        lines.append(counts)
+    if meta.get("encoding"):
+        basis = f" ({meta['encoding_basis']})" if meta.get("encoding_basis") else ""
+        lines.append(f"编码 Encoding: {meta['encoding']}{basis}")
+    lines.append(f"警告 Warnings: {len(warns)}" if warns else f"警告 Warnings: {NOT_MAPPED}")
+    for w in warns[:max_warnings]:
+        lines.append(f"  - {w}")
+    if len(warns) > max_warnings:
+        lines.append(f"  … {len(warns) - max_warnings} more")
+    return "\n".join(lines)
+
+
+def format_classification_report(report_df: pd.DataFrame, top: int = 10) -> str:
+    """Printable classification report: buildings per class, then the top rules.
+
+    Parameters
+    ----------
+    report_df : pandas.DataFrame
+        Output of :func:`pvsite.buildings.classify.classification_report`
+        (default grouping, or any grouping that includes ``building_class``).
+    top : int
+        Number of rules listed [-]; the rest are summed in one line.
+        Registry rules ``'registry:<file>:<row>'`` are counted per file
+        (``'registry:<file>:*'``).
+
+    Returns
+    -------
+    str
+        Lines with Chinese + English labels (no trailing newline).
+    """
+    df = pd.DataFrame(report_df)
+    if "building_class" not in df.columns or "n_buildings" not in df.columns:
+        raise InputError("The classification report lacks building_class / n_buildings.",
+                         fix="Pass the frame returned by classification_report().")
+    usable = "n_usable" in df.columns
+    total = int(df["n_buildings"].sum())
+    lines = [f"分类 Classification — {total} 建筑 buildings"]
+    agg = {"n_buildings": ("n_buildings", "sum")}
+    if usable:
+        agg["n_usable"] = ("n_usable", "sum")
+    per = df.groupby("building_class", sort=False, dropna=False).agg(**agg)
+    zh = df.drop_duplicates("building_class").set_index("building_class")["class_zh"] if "class_zh" in df else None
+    order = list(per.index)  # classification_report() sorted the classes in the preset's plan order
+    rows = [["类别 class", "建筑 buildings"] + (["可用 usable"] if usable else []) + ["占比 share"]]
+    for c in order:
+        label = f"{zh[c]} {c}" if zh is not None and pd.notna(zh.get(c)) else str(c)
+        r = per.loc[c]
+        rows.append([label, int(r["n_buildings"])] + ([int(r["n_usable"])] if usable else [])
+                    + [f"{100 * r['n_buildings'] / total:.1f} %" if total else "—"])
+    rows.append(["合计 total", total] + ([int(per["n_usable"].sum())] if usable else []) + ["100.0 %" if total else "—"])
+    lines += text_table(rows, right=set(range(1, len(rows[0]))))
+    if "class_rule" in df.columns:
+        keys = ["class_rule"] + [c for c in ("building_type", "type_zh") if c in df.columns]
+        rules = df.assign(class_rule=df["class_rule"].astype("str").str.replace(
+            r"^(registry:.*):\d+$", r"\1:*", regex=True))
+        rules = (rules.groupby(keys, sort=False, dropna=False)["n_buildings"].sum().reset_index()
+                 .sort_values(["n_buildings", "class_rule"], ascending=[False, True], kind="stable"))
+        shown = rules.head(max(int(top), 0))
+        lines.append(f"规则 Rules — top {len(shown)} of {len(rules)}")
+        head = [["规则 rule"] + (["类型 type"] if "building_type" in keys else []) + ["建筑 buildings"]]
+        body = []
+        for r in shown.itertuples(index=False):
+            d = r._asdict()
+            t = []
+            if "building_type" in keys:
+                t = [f"{d['building_type']} {d['type_zh']}" if "type_zh" in d and pd.notna(d["type_zh"])
+                     else str(d["building_type"])]
+            body.append([d["class_rule"]] + t + [int(d["n_buildings"])])
+        rest = rules.iloc[len(shown):]
+        if len(rest):
+            body.append([f"… {len(rest)} more rules 其余规则"] + ([""] if "building_type" in keys else [])
+                        + [int(rest["n_buildings"].sum())])
+        lines += text_table(head + body, right={len(head[0]) - 1})
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Closing summary
+# ---------------------------------------------------------------------------
+
 def safe_name(text: str) -> str:
     """A file-name-safe version of a scope label (keeps Chinese characters)."""
     import re
@@ -83,9 +282,6 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
         + (f", {c['outside_streets']:,} outside every street polygon" if c.get("outside_streets") else "")
     )
     if not quiet:
-        from pvsite.buildings.classify import format_classification_report
-        from pvsite.io.footprints import format_field_report
-
         console.print(format_field_report(result.footprints_meta, compact=not verbose), markup=False)
         console.print(format_classification_report(result.classification_report, top=30 if verbose else 8),
                       markup=False)

@@ -45,9 +45,10 @@ from xml.sax.saxutils import escape
 
 import numpy as np
 
-from pvsite.outputs import schema
 from pvsite.errors import InputError
 from pvsite.config import ClassifyConfig
+from pvsite.io import atomic
+from pvsite.outputs import schema
 from pvsite.presets import load_classify
 
 log = logging.getLogger(__name__)
@@ -589,31 +590,13 @@ def _extent_xml(tag: str, ext, attrs: bool = False) -> str:
     return _el(tag, None, [_text(k, repr(float(v))) for k, v in zip(keys, ext)])
 
 
-def write_project(gpkg_path: str | Path, project_path: str | Path | None = None,
-                  measure: str = "capacity_kw") -> Path:
-    """Write a QGIS project (``.qgs``) that opens every layer of the GeoPackage, styled.
+def project_text(gpkg_path: str | Path, project_path: str | Path | None = None,
+                 measure: str = "capacity_kw", source: str | Path | None = None) -> str:
+    """The QGIS project (``.qgs`` XML) that opens every layer of the GeoPackage, styled.
 
-    Layer panel, top first: roofs, rejected (when present), streets (labelled),
-    then the tables summary and run_info.  Sources are relative
-    (``./<name>.gpkg|layername=roofs``) so the pair can be moved or zipped
-    together; the project CRS is the layers' CRS and the start view is the
-    extent of roofs and streets.  Styles are the ones :func:`add_styles`
-    stores (embedded in the project as QGIS does).  Written to a temporary
-    file and renamed.
-
-    Parameters
-    ----------
-    gpkg_path : str or Path
-        The (final) GeoPackage path.
-    project_path : str or Path, optional
-        Defaults to the GeoPackage path with suffix ``.qgs``.
-    measure : str
-        Roof measure of the roof style, as in :func:`add_styles`.
-
-    Returns
-    -------
-    Path
-        The project file.
+    See :func:`write_project`.  ``source`` is the file the layers are read
+    from when it is not (yet) at ``gpkg_path`` — the temporary GeoPackage of
+    an output set; the project still points at ``gpkg_path``.
     """
     gpkg_path = Path(gpkg_path).resolve()
     project_path = Path(project_path) if project_path else gpkg_path.with_suffix(".qgs")
@@ -621,8 +604,9 @@ def write_project(gpkg_path: str | Path, project_path: str | Path | None = None,
     rel = os.path.relpath(gpkg_path, project_path.parent).replace(os.sep, "/")
     if not rel.startswith("."):
         rel = "./" + rel
-    styles = {s.layer: s for s in build_styles(gpkg_path, measure) if s.default}
-    with sqlite3.connect(gpkg_path) as con:
+    source = Path(source) if source is not None else gpkg_path
+    styles = {s.layer: s for s in build_styles(source, measure) if s.default}
+    with sqlite3.connect(source) as con:
         layers = _read_layers(con)
         order = [n for n in LAYER_ORDER if n in layers] + sorted(n for n in layers if n not in LAYER_ORDER)
         spatial = [n for n in order if layers[n].geom_column]
@@ -686,9 +670,37 @@ def write_project(gpkg_path: str | Path, project_path: str | Path | None = None,
         ]),
         _el("ProjectViewSettings", {"UseProjectScales": "0", "rotation": "0"}, [_el("Scales")] + view),
     ])
-    text = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + doc + "\n"
-    tmp = project_path.with_name(f".{project_path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, project_path)
-    log.info("wrote QGIS project %s (CRS %s)", project_path, project_authid or "unknown")
+    log.debug("QGIS project for %s (CRS %s)", gpkg_path, project_authid or "unknown")
+    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + doc + "\n"
+
+
+def write_project(gpkg_path: str | Path, project_path: str | Path | None = None,
+                  measure: str = "capacity_kw") -> Path:
+    """Write a QGIS project (``.qgs``) that opens every layer of the GeoPackage, styled.
+
+    Layer panel, top first: roofs, rejected (when present), streets (labelled),
+    then the tables summary and run_info.  Sources are relative
+    (``./<name>.gpkg|layername=roofs``) so the pair can be moved or zipped
+    together; the project CRS is the layers' CRS and the start view is the
+    extent of roofs and streets.  Styles are the ones :func:`add_styles`
+    stores (embedded in the project as QGIS does).  Written to a temporary
+    file and renamed (:func:`pvsite.io.atomic.write_text`).
+
+    Parameters
+    ----------
+    gpkg_path : str or Path
+        The (final) GeoPackage path.
+    project_path : str or Path, optional
+        Defaults to the GeoPackage path with suffix ``.qgs``.
+    measure : str
+        Roof measure of the roof style, as in :func:`add_styles`.
+
+    Returns
+    -------
+    Path
+        The project file.
+    """
+    project_path = (Path(project_path) if project_path else Path(gpkg_path).with_suffix(".qgs")).resolve()
+    atomic.write_text(project_path, project_text(gpkg_path, project_path, measure))
+    log.info("wrote QGIS project %s", project_path)
     return project_path

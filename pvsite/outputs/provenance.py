@@ -1,0 +1,180 @@
+"""Provenance of a run: what went in, with which software, and which output set it is.
+
+:func:`run_info` assembles the key/value table written as the ``run_info``
+layer of the GeoPackage (and summarised on the workbook's 说明 sheet):
+resolved config, inputs and their SHA-256, weather, policy and its sources,
+counts, versions.  :func:`output_set_info` gives the identity stamped into
+every file of one output set, so a consistent set is checkable.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+SYNTHETIC_WARNING = (
+    "合成示例数据，并非长宁区真实建筑，结果不得作为长宁区数据使用 / "
+    "SYNTHETIC sample data — not real Changning buildings; never report these figures as Changning's."
+)
+
+#: Keys :func:`output_set_info` adds to the run_info layer and the 说明 sheet.
+SET_KEYS = ("output_set_id", "output_set_created_utc")
+
+
+def _utc_text(t: _dt.datetime) -> str:
+    return t.astimezone(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def versions() -> dict[str, str]:
+    """Versions of pvsite, Python and the libraries a result depends on (name → version text)."""
+    import geopandas
+    import pvlib
+    import pyogrio
+    import pyproj
+
+    import pvsite
+
+    return {
+        "pvsite": pvsite.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "shapely": shapely.__version__,
+        "geopandas": geopandas.__version__,
+        "pyogrio": pyogrio.__version__,
+        "gdal": pyogrio.__gdal_version_string__,
+        "pyproj": pyproj.__version__,
+        "proj": pyproj.proj_version_str,
+        "pvlib": pvlib.__version__,
+    }
+
+
+def run_info(*, config, footprints_path: str | Path, footprints_meta: dict, synthetic: bool,
+             scenario: str, scenario_description: str, policy: dict, weather_meta: dict,
+             streets_source: str, started: _dt.datetime, n_input: int, n_selected: int,
+             n_rejected: int, scope: str, classification_report: pd.DataFrame, roofs,
+             site_lat_deg: float, site_lon_deg: float) -> dict[str, str]:
+    """The provenance table of one run (every value text).
+
+    Parameters
+    ----------
+    config : pvsite.config.Config
+        The resolved configuration (written as TOML under ``config_toml``).
+    footprints_path : str or Path
+        The footprint file read.
+    footprints_meta : dict
+        Second value of :func:`pvsite.io.footprints.read_footprints` (sha256,
+        layer, crs, field_mapping).
+    synthetic : bool
+        The input is the embedded synthetic sample: adds ``warning``.
+    scenario, scenario_description : str
+        Scenario name and its Chinese / English description.
+    policy : dict
+        The policy preset (target_kw [kW], emission_factor_kg_per_kwh [kg/kWh], sources).
+    weather_meta : dict
+        Second value of the weather reader (source, description, sha256, …).
+    streets_source : str
+        Where the street polygons came from (``"none"`` when none).
+    started : datetime
+        Start of the run (any time zone; written in UTC).
+    n_input, n_selected, n_rejected : int
+        Buildings read, in the selection, with unusable geometry.
+    scope : str
+        The run's scope label (全区, a street, a selection).
+    classification_report : DataFrame
+        :func:`pvsite.buildings.classify.classification_report` (written as JSON).
+    roofs : GeoDataFrame
+        The roofs (its CRS is the output CRS).
+    site_lat_deg, site_lon_deg : float
+        Site centre used for solar geometry [°, WGS84].
+
+    Returns
+    -------
+    dict of str to str
+    """
+    fp_meta, wmeta = footprints_meta, weather_meta
+    info = {"synthetic_sample": "true" if synthetic else "false"}
+    if synthetic:
+        info["warning"] = SYNTHETIC_WARNING
+    info.update(
+        {
+            "created_utc": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "scope": scope,
+            "scenario": scenario,
+            "scenario_description": scenario_description,
+            "policy_preset": policy.get("_path", ""),
+            "policy_source": policy.get("source", ""),
+            "target_kw": f"{float(policy['target_kw']):g}",
+            "target_label": policy.get("target_label", ""),
+            "emission_factor_kg_per_kwh": f"{float(policy['emission_factor_kg_per_kwh']):g}",
+            "emission_factor_source": policy.get("emission_factor_source", ""),
+            "footprints_path": str(footprints_path),
+            "footprints_sha256": fp_meta.get("sha256", ""),
+            "footprints_layer": str(fp_meta.get("layer", "")),
+            "footprints_crs": str(fp_meta.get("crs", "")),
+            "field_mapping": json.dumps(fp_meta.get("field_mapping", {}), ensure_ascii=False),
+            "streets_source": streets_source,
+            "n_input_features": str(n_input),
+            "n_selected": str(n_selected),
+            "n_rejected": str(n_rejected),
+            "output_crs": roofs.crs.to_string() if roofs.crs else "",
+            "site_latitude_deg": f"{site_lat_deg:.4f}",
+            "site_longitude_deg": f"{site_lon_deg:.4f}",
+            "weather_source": str(wmeta.get("source", "")),
+            "weather_description": str(wmeta.get("description", "")),
+            "weather_is_synthetic": "true" if wmeta.get("is_synthetic") else "false",
+            "weather_sha256": str(wmeta.get("sha256", "")),
+            "weather_irradiance_noon_offset_min": str(wmeta.get("irradiance_noon_offset_min", "")),
+            "weather_time_shift_min": str(wmeta.get("time_shift_min", 0.0)),
+            "classification_report": classification_report.to_json(orient="records", force_ascii=False),
+            "config_toml": config.to_toml(),
+        }
+    )
+    for k, v in versions().items():
+        info[f"version_{k}"] = str(v)
+    return info
+
+
+def output_set_info(now: _dt.datetime | None = None) -> dict[str, str]:
+    """A fresh identity for one output set: ``output_set_id`` (UUID4) and ``output_set_created_utc``.
+
+    Every file of the set records the same two values (the GeoPackage's
+    ``run_info`` layer, the workbook's 说明 sheet), so a ``.gpkg`` and an
+    ``.xlsx`` from different runs are told apart.
+    """
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    return {"output_set_id": uuid.uuid4().hex, "output_set_created_utc": _utc_text(now)}
+
+
+def for_run(prepared, scenario: str, scenario_description: str, roofs, counts: dict) -> dict[str, str]:
+    """The ``run_info`` of one sized scenario of a :class:`pvsite.pipeline.Prepared` run.
+
+    :func:`run_info` plus the selection, the counts of excluded buildings,
+    buildings outside every street polygon and modules, the module preset and
+    the footprint reader's warnings.
+    """
+    p = prepared
+    info = run_info(
+        config=p.config, footprints_path=p.inputs.footprints_path, footprints_meta=p.inputs.footprints_meta,
+        synthetic=p.inputs.is_synthetic, scenario=scenario, scenario_description=scenario_description,
+        policy=p.policy, weather_meta=p.inputs.weather_meta, streets_source=p.inputs.streets_source,
+        started=p.started, n_input=counts["input"], n_selected=counts["selected"], n_rejected=counts["rejected"],
+        scope=p.chosen.scope, classification_report=p.classification_report, roofs=roofs,
+        site_lat_deg=p.located.site_lat_deg, site_lon_deg=p.located.site_lon_deg,
+    )
+    info.update({
+        "selection": p.selection.label() or "whole input",
+        "n_excluded": str(counts["excluded"]),
+        "n_outside_streets": str(counts["outside_streets"]),
+        "n_modules": str(counts["panels"]),
+        "module_preset": str(p.module.get("_path", "")),
+        "footprints_warnings": json.dumps(p.inputs.footprints_meta.get("warnings", []), ensure_ascii=False),
+    })
+    return info
