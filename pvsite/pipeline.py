@@ -31,6 +31,7 @@ from pvsite.geo import crs as crs_mod
 from pvsite.solar import energy
 from pvsite.io import footprints
 from pvsite.roofs import layout
+from pvsite.roofs import planes as planes_mod
 from pvsite.roofs import usable as roofs_mod
 from pvsite.planning import sizing
 from pvsite.buildings import streets as streets_mod
@@ -309,7 +310,7 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None,
     # --- usable roof, planes, panel layout ------------------------------------
     say("屋顶可用面积与排布 usable roof area and module layout")
     gdf = roofs_mod.usable_roofs(gdf, config.roof)
-    planes = roofs_mod.roof_planes(gdf, config.roof, config.mounting, site_lat, module)
+    planes = planes_mod.roof_planes(gdf, config.roof, config.mounting, site_lat, module)
     if config.roof.height_raster:
         surface = heights.roof_surface_from_raster(gdf, config.roof.height_raster)
         fill = gdf["height_m"].isna() & surface["raster_height_m"].notna()

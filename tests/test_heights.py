@@ -21,6 +21,7 @@ from rasterio.transform import from_origin
 from pvsite.roofs import heights
 from pvsite.roofs import layout
 from pvsite.solar import mounting
+from pvsite.roofs import planes as planes_mod
 from pvsite.roofs import usable as roofs_mod
 from pvsite.config import MountingConfig, RoofConfig
 from pvsite.errors import InputError
@@ -269,7 +270,7 @@ def test_bad_raster_inputs(tmp_path, roofs):
 def test_apply_raster_planes_and_layout(dsm_utm, roofs):
     module = load_preset("module", "generic-550w")
     mcfg = MountingConfig()
-    planes = roofs_mod.roof_planes(roofs, RoofConfig(), mcfg, LAT0, module)
+    planes = planes_mod.roof_planes(roofs, RoofConfig(), mcfg, LAT0, module)
     s = heights.roof_surface_from_raster(roofs, dsm_utm)
     out = heights.apply_raster_planes(planes, s, roofs, module, mcfg)
     by = out.set_index(["roof_index", "plane"])
@@ -300,14 +301,14 @@ def test_apply_raster_planes_and_layout(dsm_utm, roofs):
     assert list(out.columns) == list(planes.columns) + ["plane_source"]
     assert list(out["roof_index"]) == [10, 10, 11, 12, 13, 13]
     # Layout still runs on the result; every flush plane holds modules.
-    laid, panels = layout.layout_roofs(roofs, out, module, mcfg, LAT0)
+    laid, panels = layout.layout_roofs(roofs, out, module, mcfg, LAT0, panels=True)
     assert (laid["modules_fit"] > 0).all()
     # The mono-pitch plane uses the whole roof (not half of it), and no module is drawn twice.
     gable_like = laid[laid.roof_index == 12]["modules_fit"].sum()
     halves = out[out.roof_index == 12].assign(plane=[0]).copy()
     two = pd.concat([halves, halves.assign(plane=1, area_share=0.5)], ignore_index=True)
     two.loc[0, "area_share"] = 0.5
-    laid_two, _ = layout.layout_roofs(roofs.loc[[12]], two, module, mcfg, LAT0)
+    laid_two, _ = layout.layout_roofs(roofs.loc[[12]], two, module, mcfg, LAT0, panels=True)
     assert gable_like > laid_two["modules_fit"].max() * 1.5  # the whole roof, not one half
     shed_panels = panels[panels.roof_index == 12]
     assert len(shed_panels) == gable_like

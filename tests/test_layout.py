@@ -27,12 +27,13 @@ from hypothesis import strategies as st
 from shapely import Polygon, box
 from shapely.affinity import rotate, translate
 
-from pvsite.config import MountingConfig, RoofConfig
+from pvsite.config import Config, MountingConfig, RoofConfig
 from pvsite.errors import ConfigError
 from pvsite.roofs.layout import layout_roofs, modules_for_policy, select_panels
 from pvsite.solar.mounting import row_pitch_m, shadow_factor
 from pvsite.presets import load_preset
-from pvsite.roofs.usable import ROOF_TYPES, roof_planes, usable_roofs
+from pvsite.roofs.planes import roof_planes
+from pvsite.roofs.usable import ROOF_TYPES, usable_roofs
 
 X0, Y0 = 500_000.0, 3_450_000.0
 CRS = "EPSG:32651"
@@ -47,10 +48,10 @@ def frame(shapes, roof_types, index=None):
     return gpd.GeoDataFrame({"roof_type": roof_types}, geometry=geoms, crs=CRS, index=index)
 
 
-def lay(shapes, roof_types, roof_cfg=NO_OBS, mounting_cfg=None, index=None):
+def lay(shapes, roof_types, roof_cfg=NO_OBS, mounting_cfg=MountingConfig(), index=None):
     roofs = usable_roofs(frame(shapes, roof_types, index), roof_cfg)
     planes = roof_planes(roofs, roof_cfg, mounting_cfg, LAT, MODULE)
-    planes, panels = layout_roofs(roofs, planes, MODULE, mounting_cfg, LAT)
+    planes, panels = layout_roofs(roofs, planes, MODULE, mounting_cfg, LAT, panels=True)
     return roofs, planes, panels
 
 
@@ -65,8 +66,8 @@ def check_inside_and_disjoint(roofs, panels):
 
 
 def test_hand_figures():
-    assert float(shadow_factor(20.0, LAT)) == pytest.approx(1.6028, abs=1e-4)
-    assert float(row_pitch_m(2 * L + G, 20.0, LAT)) == pytest.approx(7.3375, abs=1e-3)
+    assert float(shadow_factor(20.0, LAT, 9.0, 15.0)) == pytest.approx(1.6028, abs=1e-4)
+    assert float(row_pitch_m(2 * L + G, 20.0, LAT, 9.0, 15.0)) == pytest.approx(7.3375, abs=1e-3)
 
 
 # --------------------------------------------------------------------------
@@ -194,11 +195,21 @@ def test_pitched_30x10():
     assert list(obs.modules_fit) == [34, 34]
 
 
-def test_bad_orientation_is_refused():
-    roofs = usable_roofs(frame([box(0, 0, 30, 10)], ["pitched"]), NO_OBS)
-    planes = roof_planes(roofs, None, None, LAT, MODULE)
+def test_bad_orientation_is_refused_by_the_config():
+    # Checked once, where the config is read; layout_roofs trusts MountingConfig.
     with pytest.raises(ConfigError, match="flush_orientation"):
-        layout_roofs(roofs, planes, MODULE, MountingConfig(flush_orientation="diagonal"), LAT)
+        Config().with_overrides(mounting={"flush_orientation": "diagonal"})
+
+
+def test_landscape_mode_keeps_the_rack_rows_of_flat_roofs():
+    # flush_orientation is about flush planes only: rack rows stay portrait 2P
+    # (192 modules on the 40 × 25 roof, as test_flat_40x25); the pitched
+    # 30 × 10 roof gets its landscape count, 36 per half (test above).
+    _, planes, panels = lay([box(0, 0, 40, 25), box(0, 0, 30, 10)], ["flat", "pitched"],
+                            mounting_cfg=MountingConfig(flush_orientation="landscape"))
+    assert list(planes.modules_fit) == [192, 36, 36]
+    assert list(planes.module_orientation) == ["portrait", "landscape", "landscape"]
+    assert len(panels) == 192 + 72
 
 
 # --------------------------------------------------------------------------
@@ -262,10 +273,10 @@ def test_real_bund_layout(shared_data):
     gdf = gpd.read_file(shared_data / "footprints" / "shanghai_bund_buildings.gpkg", layer="buildings").to_crs(CRS)
     rng = np.random.default_rng(0)
     gdf["roof_type"] = rng.choice(["flat", "pitched", "metal", "unknown"], len(gdf), p=[0.6, 0.2, 0.1, 0.1])
-    roofs = usable_roofs(gdf)
-    planes = roof_planes(roofs, None, None, LAT, MODULE)
+    roofs = usable_roofs(gdf, RoofConfig())
+    planes = roof_planes(roofs, RoofConfig(), MountingConfig(), LAT, MODULE)
     t0 = time.perf_counter()
-    planes, panels = layout_roofs(roofs, planes, MODULE, None, LAT)
+    planes, panels = layout_roofs(roofs, planes, MODULE, MountingConfig(), LAT, panels=True)
     elapsed = time.perf_counter() - t0
     assert len(panels) == planes.modules_fit.sum()
 
