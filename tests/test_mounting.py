@@ -13,12 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pvsite.config import MountingConfig
 from pvsite.errors import ConfigError
 from pvsite.solar.mounting import (
     flush_packing_factor,
     ground_coverage_ratio,
     module_area_m2,
+    module_dims,
     power_density_w_per_m2,
+    rack_rows,
     row_pitch_m,
     shadow_factor,
     solar_altitude_azimuth,
@@ -243,3 +246,49 @@ def test_bad_module_preset_raises_config_error():
         flush_packing_factor({"power_w": 550.0, "width_m": 1.1}, 0.02)
     with pytest.raises(ConfigError, match="positive"):
         module_area_m2({"power_w": 550.0, "length_m": 0.0, "width_m": 1.1})
+
+
+def test_module_dims(module550):
+    assert module_dims(module550) == (550.0, 2.279, 1.134)
+
+
+# --------------------------------------------------------------------------
+# Rack rows: the one evaluation of the row rule
+# --------------------------------------------------------------------------
+
+
+def test_rack_rows_by_hand(module550):
+    # 2P at 31.2 N, 20°, 09–15 h: L = 2 × 2.279 + 0.02 = 4.578 m; D/L from the
+    # textbook formula at the window's end (due south, symmetric);
+    # GCR = (L/D) × (2 × 2.279 / 4.578) × (1.134 / 1.154).
+    d_over_l = max(hand_pitch_over_l(31.2, 20.0, -45.0), hand_pitch_over_l(31.2, 20.0, 45.0))
+    rows = rack_rows(module550, MountingConfig(), 31.2, 20.0, 180.0)
+    assert rows.slant_length_m == pytest.approx(4.578, abs=1e-12)
+    assert rows.row_pitch_m.shape == (1,) and rows.ground_coverage_ratio.shape == (1,)
+    assert rows.row_pitch_m[0] == pytest.approx(4.578 * d_over_l, rel=1e-9)
+    assert rows.row_pitch_m[0] == pytest.approx(7.3375, abs=1e-3)
+    gcr = 1.0 / d_over_l * (4.558 / 4.578) * (1.134 / 1.154)
+    assert rows.ground_coverage_ratio[0] == pytest.approx(gcr, rel=1e-9)
+    # Module area per m² of horizontal field = module area / (pitch × column width / modules per column).
+    assert rows.ground_coverage_ratio[0] == pytest.approx(
+        2.279 * 1.134 / (rows.row_pitch_m[0] * 1.154 / 2), rel=1e-12)
+    one_p = rack_rows(module550, MountingConfig(modules_per_row_portrait=1, module_gap_m=0.0), 31.2, 20.0, 180.0)
+    assert one_p.slant_length_m == 2.279
+    assert one_p.ground_coverage_ratio[0] == pytest.approx(1.0 / d_over_l, rel=1e-9)
+
+
+def test_rack_rows_per_plane_equals_the_rule_for_each(module550):
+    # Repeated (latitude, tilt, azimuth) are evaluated once; each plane still
+    # gets exactly the value of its own arguments.
+    lat = np.array([31.2, 39.9, 31.2, 31.2, 39.9])
+    tilt = np.array([20.0, 20.0, 20.0, 10.0, 20.0])
+    az = np.array([180.0, 180.0, 180.0, 170.0, 180.0])
+    rows = rack_rows(module550, MountingConfig(), lat, tilt, az)
+    for i in range(len(lat)):
+        single = float(row_pitch_m(4.578, tilt[i], lat[i], 9.0, 15.0, row_azimuth_deg=az[i]))
+        assert rows.row_pitch_m[i] == pytest.approx(single, rel=1e-12)
+    assert rows.row_pitch_m[0] == rows.row_pitch_m[2] and rows.row_pitch_m[1] == rows.row_pitch_m[4]
+    assert rows.row_pitch_m[1] > rows.row_pitch_m[0]  # lower winter sun in Beijing
+    # An empty set of planes gives empty arrays.
+    empty = rack_rows(module550, MountingConfig(), 31.2, np.empty(0), np.empty(0))
+    assert len(empty.row_pitch_m) == 0 and len(empty.ground_coverage_ratio) == 0

@@ -254,6 +254,70 @@ def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_nort
     )
 
 
+def plane_polygons(roofs, planes, pos, flush, theta) -> tuple[np.ndarray, np.ndarray]:
+    """Usable polygon of each plane in its array frame, and the frame origins.
+
+    Frame: ``a = (x − x0)·cosθ − (y − y0)·sinθ``, ``b = (x − x0)·sinθ +
+    (y − y0)·cosθ`` with ``θ`` the grid bearing of the plane's azimuth, so
+    ``b`` points the way the modules face.  Flush planes of two-plane roofs
+    keep the half of the polygon on their side of the ridge (the long axis
+    through the centre of the footprint's minimum rotated rectangle).
+
+    Parameters
+    ----------
+    roofs : geopandas.GeoDataFrame
+        ``usable_geometry`` and the footprint geometry.
+    planes : pandas.DataFrame
+        ``roof_index``, ``plane``.
+    pos : numpy.ndarray of int
+        Position of each plane's roof in ``roofs``.
+    flush : numpy.ndarray of bool
+        The plane is flush-mounted.
+    theta : numpy.ndarray
+        Grid bearing of each plane's azimuth [rad].
+
+    Returns
+    -------
+    polygons : numpy.ndarray of shapely geometries
+        Per plane, in its array frame (``a``, ``b``) [m]; empty when the roof
+        has no usable polygon.
+    origin : numpy.ndarray, shape (n_planes, 2)
+        Map x and y of each frame's origin (centre of the usable polygon's
+        bounds) [m].
+    """
+    geoms = np.asarray(roofs["usable_geometry"].array, dtype=object)[pos]
+    geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)
+    usable_bounds = shapely.bounds(geoms)
+    origin = np.column_stack([(usable_bounds[:, 0] + usable_bounds[:, 2]) / 2.0,
+                              (usable_bounds[:, 1] + usable_bounds[:, 3]) / 2.0])
+    origin = np.nan_to_num(origin)
+    coords, coord_plane = shapely.get_coordinates(geoms, return_index=True)
+    cos_az, sin_az = np.cos(theta[coord_plane]), np.sin(theta[coord_plane])
+    dx, dy = coords[:, 0] - origin[coord_plane, 0], coords[:, 1] - origin[coord_plane, 1]
+    rotated = np.column_stack([dx * cos_az - dy * sin_az, dx * sin_az + dy * cos_az])
+    polygons = shapely.set_coordinates(geoms.copy(), rotated) if len(coords) else geoms.copy()
+
+    # Only roofs with two flush planes are split at the ridge; a single flush
+    # plane (mono-pitch roof measured on a height raster) takes the whole roof.
+    n_on_roof = planes.groupby("roof_index")["plane"].transform("size").to_numpy()
+    split = flush & (n_on_roof >= 2)
+    if split.any():
+        footprints = np.asarray(roofs.geometry.array, dtype=object)[pos[split]]
+        centre, _, _ = long_axis(footprints)
+        azimuth = theta[split]
+        ridge_b = ((centre[:, 0] - origin[split, 0]) * np.sin(azimuth)
+                   + (centre[:, 1] - origin[split, 1]) * np.cos(azimuth))
+        whole = shapely.bounds(polygons[split])
+        ok = np.isfinite(ridge_b) & ~np.isnan(whole[:, 0])
+        half = np.full(int(split.sum()), shapely.Polygon(), dtype=object)
+        if ok.any():
+            lo = np.minimum(ridge_b[ok], whole[ok, 3])
+            front_of_ridge = shapely.box(whole[ok, 0] - 1.0, lo, whole[ok, 2] + 1.0, whole[ok, 3] + 1.0)
+            half[ok] = shapely.intersection(polygons[split][ok], front_of_ridge)
+        polygons[split] = half
+    return polygons, origin
+
+
 @dataclass(frozen=True)
 class Variants:
     """Candidate layouts: one per plane and module orientation [lengths in m]."""
@@ -784,119 +848,72 @@ def _obstruction_share(roofs: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(share), 0.0, 1.0)
 
 
-def plane_polygons(roofs, planes, pos, flush, theta) -> tuple[np.ndarray, np.ndarray]:
-    """Usable polygon of each plane in its array frame, and the frame origins.
-
-    Frame: ``a = (x − x0)·cosθ − (y − y0)·sinθ``, ``b = (x − x0)·sinθ +
-    (y − y0)·cosθ`` with ``θ`` the grid bearing of the plane's azimuth, so
-    ``b`` points the way the modules face.  Flush planes of two-plane roofs
-    keep the half of the polygon on their side of the ridge (the long axis
-    through the centre of the footprint's minimum rotated rectangle).
-
-    Parameters
-    ----------
-    roofs : geopandas.GeoDataFrame
-        ``usable_geometry`` and the footprint geometry.
-    planes : pandas.DataFrame
-        ``roof_index``, ``plane``.
-    pos : numpy.ndarray of int
-        Position of each plane's roof in ``roofs``.
-    flush : numpy.ndarray of bool
-        The plane is flush-mounted.
-    theta : numpy.ndarray
-        Grid bearing of each plane's azimuth [rad].
-
-    Returns
-    -------
-    polygons : numpy.ndarray of shapely geometries
-        Per plane, in its array frame (``a``, ``b``) [m]; empty when the roof
-        has no usable polygon.
-    origin : numpy.ndarray, shape (n_planes, 2)
-        Map x and y of each frame's origin (centre of the usable polygon's
-        bounds) [m].
-    """
-    geoms = np.asarray(roofs["usable_geometry"].array, dtype=object)[pos]
-    geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)
-    b = shapely.bounds(geoms)
-    origin = np.column_stack([(b[:, 0] + b[:, 2]) / 2.0, (b[:, 1] + b[:, 3]) / 2.0])
-    origin = np.nan_to_num(origin)
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    c, s = np.cos(theta[idx]), np.sin(theta[idx])
-    dx, dy = coords[:, 0] - origin[idx, 0], coords[:, 1] - origin[idx, 1]
-    rotated = np.column_stack([dx * c - dy * s, dx * s + dy * c])
-    poly = shapely.set_coordinates(geoms.copy(), rotated) if len(coords) else geoms.copy()
-
-    # Only roofs with two flush planes are split at the ridge; a single flush
-    # plane (mono-pitch roof measured on a height raster) takes the whole roof.
-    n_on_roof = planes.groupby("roof_index")["plane"].transform("size").to_numpy()
-    flush = flush & (n_on_roof >= 2)
-    if flush.any():
-        fp = np.asarray(roofs.geometry.array, dtype=object)[pos[flush]]
-        centre, _, _ = long_axis(fp)
-        th = theta[flush]
-        ridge_b = (centre[:, 0] - origin[flush, 0]) * np.sin(th) + (centre[:, 1] - origin[flush, 1]) * np.cos(th)
-        pb = shapely.bounds(poly[flush])
-        ok = np.isfinite(ridge_b) & ~np.isnan(pb[:, 0])
-        half = np.full(int(flush.sum()), shapely.Polygon(), dtype=object)
-        if ok.any():
-            lo = np.minimum(ridge_b[ok], pb[ok, 3])
-            clip = shapely.box(pb[ok, 0] - 1.0, lo, pb[ok, 2] + 1.0, pb[ok, 3] + 1.0)
-            half[ok] = shapely.intersection(poly[flush][ok], clip)
-        poly[flush] = half
-    return poly, origin
-
-
-def _edge_gaps(poly, n_pl, run_plane, run_top, depth, pitch, n_rows, run_first):
+def _edge_gaps(polygons, n_planes, run_plane, run_top, depth, pitch, n_rows, run_first):
     """Gaps between the spans of the polygon edges that cross each row band.
 
     Row ``k`` of run ``r`` is the band ``b ∈ (top − k·pitch − depth + tol,
-    top − k·pitch − tol)``.  An edge crosses it where its ``b`` range meets
-    that open interval; the ``a`` span of the part of the edge inside the
-    band is forbidden.  Only the rows an edge can reach are paired with it
-    (a sweep), so the work is proportional to edges × rows crossed.
+    top − k·pitch − tol)`` (``tol`` = :data:`TOLERANCE_M`).  An edge crosses
+    it where its ``b`` range meets that open interval; the ``a`` span of the
+    part of the edge inside the band is forbidden.  Only the rows an edge can
+    reach are paired with it (a sweep), so the work is proportional to
+    edges × rows crossed.
 
-    Returns ``(band, gap_start, gap_end)``.
+    Parameters are per run (``run_plane``, ``run_top`` [m], ``depth`` [m],
+    ``pitch`` [m], ``n_rows``, ``run_first`` = index of its row 0 band).
+    Returns ``(band, gap_start, gap_end)`` [-, m, m].
     """
-    parts, part_plane = shapely.get_parts(poly, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
-    same = ring_of[1:] == ring_of[:-1]
-    a1, b1 = xy[:-1][same].T
-    a2, b2 = xy[1:][same].T
-    e_plane = part_plane[ring_part[ring_of[:-1][same]]]  # non-decreasing
-    n_edge = np.bincount(e_plane, minlength=n_pl)
-    e_first = np.cumsum(n_edge) - n_edge
-    e_lo, e_hi = np.minimum(b1, b2), np.maximum(b1, b2)
+    edges = _polygon_edges(polygons, n_planes)
+    a1, b1, a2, b2, edge_first, edge_count = edges
 
     # (run, edge) combinations, then the rows each edge reaches.
-    ne = n_edge[run_plane] * (n_rows > 0)
-    c_run = np.repeat(np.arange(len(run_plane)), ne)
-    c_edge = np.repeat(e_first[run_plane], ne) + (np.arange(len(c_run)) - np.repeat(np.cumsum(ne) - ne, ne))
-    top, d, p = run_top[c_run], depth[c_run], pitch[c_run]
-    k_lo = np.floor((top - d + TOLERANCE_M - e_hi[c_edge]) / p) + 1  # first row with hi_edge > band bottom
-    k_hi = np.ceil((top - TOLERANCE_M - e_lo[c_edge]) / p) - 1  # last row with lo_edge < band top
-    k_lo = np.maximum(k_lo, 0)
-    k_hi = np.minimum(k_hi, n_rows[c_run] - 1)
-    cnt = np.maximum(k_hi - k_lo + 1, 0).astype(np.int64)
-    pair = np.repeat(np.arange(len(c_run)), cnt)
-    k = np.repeat(k_lo, cnt).astype(np.int64) + (np.arange(len(pair)) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-    r = c_run[pair]
-    e = c_edge[pair]
+    edges_per_run = edge_count[run_plane] * (n_rows > 0)
+    combo_run = np.repeat(np.arange(len(run_plane)), edges_per_run)
+    combo_edge = np.repeat(edge_first[run_plane], edges_per_run) + (
+        np.arange(len(combo_run)) - np.repeat(np.cumsum(edges_per_run) - edges_per_run, edges_per_run))
+    edge_lo, edge_hi = np.minimum(b1, b2), np.maximum(b1, b2)
+    top, d, p = run_top[combo_run], depth[combo_run], pitch[combo_run]
+    first_row = np.floor((top - d + TOLERANCE_M - edge_hi[combo_edge]) / p) + 1  # hi_edge > band bottom
+    last_row = np.ceil((top - TOLERANCE_M - edge_lo[combo_edge]) / p) - 1  # lo_edge < band top
+    first_row = np.maximum(first_row, 0)
+    last_row = np.minimum(last_row, n_rows[combo_run] - 1)
+    rows_crossed = np.maximum(last_row - first_row + 1, 0).astype(np.int64)
+    pair = np.repeat(np.arange(len(combo_run)), rows_crossed)
+    k = np.repeat(first_row, rows_crossed).astype(np.int64) + (
+        np.arange(len(pair)) - np.repeat(np.cumsum(rows_crossed) - rows_crossed, rows_crossed))
+    r = combo_run[pair]
+    e = combo_edge[pair]
     band = run_first[r] + k
     hi = run_top[r] - k * pitch[r] - TOLERANCE_M
     lo = hi - depth[r] + 2 * TOLERANCE_M
-    # Clip each edge to the band.
+    # Clip each edge to the band: parameter t along the edge where it enters and leaves.
     db = b2[e] - b1[e]
-    flat = np.abs(db) < 1e-12
+    along_row = np.abs(db) < 1e-12
     with np.errstate(invalid="ignore", divide="ignore"):
-        t_lo = np.where(flat, 0.0, (lo - b1[e]) / db)
-        t_hi = np.where(flat, 1.0, (hi - b1[e]) / db)
+        t_lo = np.where(along_row, 0.0, (lo - b1[e]) / db)
+        t_hi = np.where(along_row, 1.0, (hi - b1[e]) / db)
     t0 = np.clip(np.minimum(t_lo, t_hi), 0.0, 1.0)
     t1 = np.clip(np.maximum(t_lo, t_hi), 0.0, 1.0)
     da = a2[e] - a1[e]
     s0 = a1[e] + t0 * da
     s1 = a1[e] + t1 * da
     return _gaps_between(band, np.minimum(s0, s1), np.maximum(s0, s1))
+
+
+def _polygon_edges(polygons, n_planes):
+    """Edges of every ring of every plane polygon, grouped by plane.
+
+    Returns ``(a1, b1, a2, b2, first, count)``: edge end points [m] (array
+    frame), and per plane the index of its first edge and its edge count.
+    """
+    parts, part_plane = shapely.get_parts(polygons, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+    same_ring = ring_of[1:] == ring_of[:-1]
+    a1, b1 = xy[:-1][same_ring].T
+    a2, b2 = xy[1:][same_ring].T
+    edge_plane = part_plane[ring_part[ring_of[:-1][same_ring]]]  # non-decreasing
+    count = np.bincount(edge_plane, minlength=n_planes)
+    return a1, b1, a2, b2, np.cumsum(count) - count, count
 
 
 def _gaps_between(owner: np.ndarray, start: np.ndarray, end: np.ndarray):
