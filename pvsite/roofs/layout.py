@@ -144,9 +144,10 @@ def layout_roofs(
     n_phases : int
         Offsets of the first row from the front edge tried per plane.
     true_north : bool
-        Plane azimuths are true bearings (as :func:`usable_roofs` gives them
-        by default); convert them to grid bearings with the CRS's meridian
-        convergence.  Pass the same value as to ``usable_roofs``.
+        Plane azimuths are true bearings (as
+        :func:`pvsite.roofs.usable.usable_roofs` gives them by default);
+        convert them to grid bearings with the CRS's meridian convergence.
+        Pass the same value as to ``usable_roofs``.
 
     Returns
     -------
