@@ -31,7 +31,9 @@ from pvsite.io import footprints
 from pvsite.roofs.layout import layout_roofs
 from pvsite.resources import REPO_ROOT, SAMPLE_FOOTPRINTS
 from pvsite.presets import load_preset
-from pvsite.roofs.usable import roof_planes, usable_roofs
+from pvsite.config import MountingConfig, RoofConfig
+from pvsite.roofs.planes import roof_planes
+from pvsite.roofs.usable import usable_roofs
 
 BUND = REPO_ROOT.parent / "shared" / "data" / "footprints" / "shanghai_bund_buildings.gpkg"
 MODULE = load_preset("module", "generic-550w")
@@ -48,10 +50,11 @@ def best_of(fn, n=2):
 
 
 def report(label: str, gdf: gpd.GeoDataFrame) -> None:
-    t_use, roofs = best_of(lambda: usable_roofs(gdf))
-    t_pl, planes = best_of(lambda: roof_planes(roofs, None, None, LAT, MODULE))
-    t_count, (counted, _) = best_of(lambda: layout_roofs(roofs, planes, MODULE, None, LAT, panels=False))
-    t_full, (laid, panels) = best_of(lambda: layout_roofs(roofs, planes, MODULE, None, LAT))
+    roof_cfg, mounting_cfg = RoofConfig(), MountingConfig()
+    t_use, roofs = best_of(lambda: usable_roofs(gdf, roof_cfg))
+    t_pl, planes = best_of(lambda: roof_planes(roofs, roof_cfg, mounting_cfg, LAT, MODULE))
+    t_count, (counted, _) = best_of(lambda: layout_roofs(roofs, planes, MODULE, mounting_cfg, LAT, panels=False))
+    t_full, (laid, panels) = best_of(lambda: layout_roofs(roofs, planes, MODULE, mounting_cfg, LAT, panels=True))
     assert (counted.modules_fit == laid.modules_fit).all()
     kw = (laid.modules_fit * MODULE["power_w"] / 1000).groupby(laid.roof_index).sum()
     area_kw = (laid.plane_area_m2 * laid.power_density_w_per_m2 / 1000).groupby(laid.roof_index).sum()

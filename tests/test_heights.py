@@ -9,6 +9,8 @@ Expected true azimuths are computed independently of pvsite, with
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -21,6 +23,7 @@ from rasterio.transform import from_origin
 from pvsite.roofs import heights
 from pvsite.roofs import layout
 from pvsite.solar import mounting
+from pvsite.roofs import planes as planes_mod
 from pvsite.roofs import usable as roofs_mod
 from pvsite.config import MountingConfig, RoofConfig
 from pvsite.errors import InputError
@@ -269,7 +272,7 @@ def test_bad_raster_inputs(tmp_path, roofs):
 def test_apply_raster_planes_and_layout(dsm_utm, roofs):
     module = load_preset("module", "generic-550w")
     mcfg = MountingConfig()
-    planes = roofs_mod.roof_planes(roofs, RoofConfig(), mcfg, LAT0, module)
+    planes = planes_mod.roof_planes(roofs, RoofConfig(), mcfg, LAT0, module)
     s = heights.roof_surface_from_raster(roofs, dsm_utm)
     out = heights.apply_raster_planes(planes, s, roofs, module, mcfg)
     by = out.set_index(["roof_index", "plane"])
@@ -300,14 +303,14 @@ def test_apply_raster_planes_and_layout(dsm_utm, roofs):
     assert list(out.columns) == list(planes.columns) + ["plane_source"]
     assert list(out["roof_index"]) == [10, 10, 11, 12, 13, 13]
     # Layout still runs on the result; every flush plane holds modules.
-    laid, panels = layout.layout_roofs(roofs, out, module, mcfg, LAT0)
+    laid, panels = layout.layout_roofs(roofs, out, module, mcfg, LAT0, panels=True)
     assert (laid["modules_fit"] > 0).all()
     # The mono-pitch plane uses the whole roof (not half of it), and no module is drawn twice.
     gable_like = laid[laid.roof_index == 12]["modules_fit"].sum()
     halves = out[out.roof_index == 12].assign(plane=[0]).copy()
     two = pd.concat([halves, halves.assign(plane=1, area_share=0.5)], ignore_index=True)
     two.loc[0, "area_share"] = 0.5
-    laid_two, _ = layout.layout_roofs(roofs.loc[[12]], two, module, mcfg, LAT0)
+    laid_two, _ = layout.layout_roofs(roofs.loc[[12]], two, module, mcfg, LAT0, panels=True)
     assert gable_like > laid_two["modules_fit"].max() * 1.5  # the whole roof, not one half
     shed_panels = panels[panels.roof_index == 12]
     assert len(shed_panels) == gable_like
@@ -342,3 +345,25 @@ def test_real_height_raster_flat_blobs(shared_data):
     assert np.nanmax(s.loc[shape == "flat", "mono_tilt_deg"]) < 1e-6
     # Ground pixel area ≈ cos²(31.1°) of the nominal 1 m²: coverage ≈ 1 for every footprint.
     np.testing.assert_allclose(s.loc[big, "raster_coverage"], 1.0, atol=1e-3)
+
+
+def test_roof_surface_is_pure_on_hand_made_pixels():
+    """roof_surface needs no file: a 20 × 10 m roof sloping down to the west at atan(0.1)."""
+    from pvsite.io.rasters import FootprintPixels
+
+    x_c, y_c = 500_000.0, 3_450_000.0  # UTM 51N central meridian: grid north = true north
+    fp = gpd.GeoDataFrame({"roof_type": ["flat"]}, geometry=[shapely.box(x_c, y_c, x_c + 20, y_c + 10)], crs=UTM)
+    xs, ys = np.meshgrid(x_c + np.arange(20) + 0.5, y_c + np.arange(10) + 0.5)
+    x, y = xs.ravel(), ys.ravel()
+    z = 5.0 + 0.1 * (x - x_c)  # rises to the east
+    pixels = FootprintPixels(np.zeros(len(x), dtype=np.int64), x, y, z, 1.0)
+    s = heights.roof_surface(fp, pixels).iloc[0]
+    assert s.raster_pixels == 200 and s.raster_coverage == pytest.approx(1.0)
+    assert s.raster_height_m == pytest.approx(6.0)  # median of 5.05 … 6.95
+    assert s.mono_tilt_deg == pytest.approx(math.degrees(math.atan(0.1)), abs=1e-9)  # 5.71°
+    # downslope: west (the roof's centre is 10 m east of the central meridian: convergence 5e-5°)
+    assert s.mono_azimuth_deg == pytest.approx(270.0, abs=1e-4)
+    assert s.mono_rmse_m == pytest.approx(0.0, abs=1e-9)
+    assert s.raster_roof_shape == "mono-pitch"
+    # No pixels at all (no overlap) is an all-'unknown' table, as from the raster reader.
+    assert heights.roof_surface(fp, None).iloc[0].raster_roof_shape == "unknown"

@@ -27,12 +27,24 @@ from hypothesis import strategies as st
 from shapely import Polygon, box
 from shapely.affinity import rotate, translate
 
-from pvsite.config import MountingConfig, RoofConfig
+from pvsite.config import Config, MountingConfig, RoofConfig
 from pvsite.errors import ConfigError
-from pvsite.roofs.layout import layout_roofs, modules_for_policy, select_panels
+from pvsite.roofs.layout import (
+    best_phase,
+    free_gaps,
+    layout_roofs,
+    layout_variants,
+    modules_for_policy,
+    obstruction_thinning,
+    plane_frames,
+    plane_polygons,
+    row_bands,
+    select_panels,
+)
 from pvsite.solar.mounting import row_pitch_m, shadow_factor
 from pvsite.presets import load_preset
-from pvsite.roofs.usable import ROOF_TYPES, roof_planes, usable_roofs
+from pvsite.roofs.planes import roof_planes
+from pvsite.roofs.usable import ROOF_TYPES, usable_roofs
 
 X0, Y0 = 500_000.0, 3_450_000.0
 CRS = "EPSG:32651"
@@ -47,10 +59,10 @@ def frame(shapes, roof_types, index=None):
     return gpd.GeoDataFrame({"roof_type": roof_types}, geometry=geoms, crs=CRS, index=index)
 
 
-def lay(shapes, roof_types, roof_cfg=NO_OBS, mounting_cfg=None, index=None):
+def lay(shapes, roof_types, roof_cfg=NO_OBS, mounting_cfg=MountingConfig(), index=None):
     roofs = usable_roofs(frame(shapes, roof_types, index), roof_cfg)
     planes = roof_planes(roofs, roof_cfg, mounting_cfg, LAT, MODULE)
-    planes, panels = layout_roofs(roofs, planes, MODULE, mounting_cfg, LAT)
+    planes, panels = layout_roofs(roofs, planes, MODULE, mounting_cfg, LAT, panels=True)
     return roofs, planes, panels
 
 
@@ -65,8 +77,8 @@ def check_inside_and_disjoint(roofs, panels):
 
 
 def test_hand_figures():
-    assert float(shadow_factor(20.0, LAT)) == pytest.approx(1.6028, abs=1e-4)
-    assert float(row_pitch_m(2 * L + G, 20.0, LAT)) == pytest.approx(7.3375, abs=1e-3)
+    assert float(shadow_factor(20.0, LAT, 9.0, 15.0)) == pytest.approx(1.6028, abs=1e-4)
+    assert float(row_pitch_m(2 * L + G, 20.0, LAT, 9.0, 15.0)) == pytest.approx(7.3375, abs=1e-3)
 
 
 # --------------------------------------------------------------------------
@@ -194,11 +206,21 @@ def test_pitched_30x10():
     assert list(obs.modules_fit) == [34, 34]
 
 
-def test_bad_orientation_is_refused():
-    roofs = usable_roofs(frame([box(0, 0, 30, 10)], ["pitched"]), NO_OBS)
-    planes = roof_planes(roofs, None, None, LAT, MODULE)
+def test_bad_orientation_is_refused_by_the_config():
+    # Checked once, where the config is read; layout_roofs trusts MountingConfig.
     with pytest.raises(ConfigError, match="flush_orientation"):
-        layout_roofs(roofs, planes, MODULE, MountingConfig(flush_orientation="diagonal"), LAT)
+        Config().with_overrides(mounting={"flush_orientation": "diagonal"})
+
+
+def test_landscape_mode_keeps_the_rack_rows_of_flat_roofs():
+    # flush_orientation is about flush planes only: rack rows stay portrait 2P
+    # (192 modules on the 40 × 25 roof, as test_flat_40x25); the pitched
+    # 30 × 10 roof gets its landscape count, 36 per half (test above).
+    _, planes, panels = lay([box(0, 0, 40, 25), box(0, 0, 30, 10)], ["flat", "pitched"],
+                            mounting_cfg=MountingConfig(flush_orientation="landscape"))
+    assert list(planes.modules_fit) == [192, 36, 36]
+    assert list(planes.module_orientation) == ["portrait", "landscape", "landscape"]
+    assert len(panels) == 192 + 72
 
 
 # --------------------------------------------------------------------------
@@ -264,10 +286,10 @@ def test_real_bund_layout(shared_data):
     gdf = gpd.read_file(shared_data / "footprints" / "shanghai_bund_buildings.gpkg", layer="buildings").to_crs(CRS)
     rng = np.random.default_rng(0)
     gdf["roof_type"] = rng.choice(["flat", "pitched", "metal", "unknown"], len(gdf), p=[0.6, 0.2, 0.1, 0.1])
-    roofs = usable_roofs(gdf)
-    planes = roof_planes(roofs, None, None, LAT, MODULE)
+    roofs = usable_roofs(gdf, RoofConfig())
+    planes = roof_planes(roofs, RoofConfig(), MountingConfig(), LAT, MODULE)
     t0 = time.perf_counter()
-    planes, panels = layout_roofs(roofs, planes, MODULE, None, LAT)
+    planes, panels = layout_roofs(roofs, planes, MODULE, MountingConfig(), LAT, panels=True)
     elapsed = time.perf_counter() - t0
     assert len(panels) == planes.modules_fit.sum()
 
@@ -302,3 +324,97 @@ def test_real_bund_layout(shared_data):
         + f"; total {kw.sum() / area_kw.sum():.3f}"
     )
     assert q[-1] < 0.2287  # no roof beats flush modules covering its whole footprint
+
+
+# --------------------------------------------------------------------------
+# The steps of layout_roofs, by hand
+# --------------------------------------------------------------------------
+
+
+def layout_steps(shapes, roof_types, roof_cfg=NO_OBS, mounting_cfg=MountingConfig(), n_phases=3):
+    roofs = usable_roofs(frame(shapes, roof_types), roof_cfg)
+    planes = roof_planes(roofs, roof_cfg, mounting_cfg, LAT, MODULE)
+    # true_north=False: the frame is exactly south-facing (the roofs' centre, 20 m east of
+    # the central meridian, has a convergence of 1.1e-4°, which moves a row end 18.5 m
+    # from the centre by 2e-5 m).
+    frames = plane_frames(roofs, planes, MODULE, mounting_cfg, LAT, true_north=False)
+    polygons, origin = plane_polygons(roofs, planes, frames.roof_pos, frames.flush, frames.grid_azimuth_rad)
+    variants = layout_variants(frames, MODULE, mounting_cfg)
+    bands = row_bands(shapely.bounds(polygons), variants, n_phases)
+    gaps = free_gaps(polygons, bands, variants, G)
+    best = best_phase(gaps, bands, variants, len(planes))
+    return frames, polygons, origin, variants, bands, gaps, best
+
+
+def test_steps_flat_40x25_by_hand():
+    # Usable 37 × 22 m; array frame of a south-facing plane: a = −(x − x0), b = −(y − y0),
+    # origin at the centre of the usable polygon, so the polygon spans a, b ∈ [−18.5, 18.5] × [−11, 11].
+    frames, polygons, origin, variants, bands, gaps, best = layout_steps([box(0, 0, 40, 25)], ["flat"])
+    np.testing.assert_allclose(origin, [[X0 + 20.0, Y0 + 12.5]])
+    np.testing.assert_allclose(shapely.bounds(polygons), [[-18.5, -11.0, 18.5, 11.0]], atol=1e-9)
+    pitch = 4.578 * float(shadow_factor(20.0, LAT, 9.0, 15.0))  # 7.3375 m
+    depth = 4.578 * math.cos(math.radians(20.0))  # 4.3020 m
+    assert frames.rack_pitch_m[0] == pytest.approx(pitch, rel=1e-12)
+    assert list(variants.plane) == [0] and list(variants.orientation) == [0]
+    assert variants.depth_m[0] == pytest.approx(depth) and variants.modules_per_column[0] == 2
+    # Phases 0, p/3, 2p/3: rows ⌊(22 − phase − 4.302) / 7.3375⌋ + 1 = 3, 3, 2.
+    assert list(bands.run_rows) == [3, 3, 2]
+    np.testing.assert_allclose(bands.top_m[:3], [11.0, 11.0 - pitch, 11.0 - 2 * pitch])
+    np.testing.assert_allclose(bands.top_m[3], 11.0 - pitch / 3)
+    np.testing.assert_allclose(bands.bottom_m, bands.top_m - depth)
+    # Every band is free across the whole 37 m: ⌊(37 + 0.02) / 1.154⌋ = 32 columns.
+    assert list(gaps.band) == list(range(8))
+    np.testing.assert_allclose(gaps.start_m, -18.5, atol=1e-9)
+    np.testing.assert_allclose(gaps.end_m, 18.5, atol=1e-9)
+    assert list(gaps.columns) == [32] * 8
+    # Phases 0 and 1 both hold 3 × 32 × 2 = 192; the tie goes to phase 0 (rows on the front edge).
+    assert list(best.run) == [0] and list(best.modules) == [192] and list(best.orientation) == [0]
+    assert best.gap_used.tolist() == [True] * 3 + [False] * 5
+
+
+def test_steps_courtyard_gaps_by_hand():
+    # 40 × 25 with a 10 × 9 courtyard (x 15–25, y 8–17): usable 1.5–38.5 × 1.5–23.5 less
+    # the hole grown by 1.5 m, x 13.5–26.5, y 6.5–18.5, i.e. a ∈ [−6.5, 6.5] in the array frame.
+    # Phase 0, rows from the south edge y = 1.5, 4.302 deep, 7.3375 apart:
+    #   row 0 y 1.50–5.80 (below the hole): one gap of 37 m → 32 columns;
+    #   row 1 y 8.84–13.14 and row 2 y 16.18–20.48 (across it): two 12 m gaps → 10 + 10.
+    # (32 + 20 + 20) × 2 = 144; phase 1 also 144 (20 + 20 + 32), phase 2 (two rows, both
+    # across the hole) 80: phase 0 is kept.
+    courtyard = Polygon([(0, 0), (40, 0), (40, 25), (0, 25)], [[(15, 8), (25, 8), (25, 17), (15, 17)]])
+    _, _, _, _, bands, gaps, best = layout_steps([courtyard], ["flat"])
+    assert list(bands.run_rows) == [3, 3, 2]
+    per_band = pd.DataFrame({"band": gaps.band, "s": gaps.start_m, "e": gaps.end_m, "n": gaps.columns})
+    row0 = per_band[per_band.band == 0]
+    np.testing.assert_allclose(row0[["s", "e"]].to_numpy(), [[-18.5, 18.5]], atol=1e-9)
+    for band in (1, 2):
+        g = per_band[per_band.band == band]
+        np.testing.assert_allclose(g[["s", "e"]].to_numpy(), [[-18.5, -6.5], [6.5, 18.5]], atol=1e-9)
+        assert list(g.n) == [10, 10]
+    run_modules = per_band.assign(run=bands.run[per_band.band]).groupby("run").n.sum() * 2
+    assert run_modules.tolist() == [144, 144, 80]
+    assert list(best.run) == [0] and list(best.modules) == [144]
+    _, planes, panels = lay([courtyard], ["flat"])
+    assert list(planes.modules_fit) == [144] and len(panels) == 144
+
+
+def test_obstruction_thinning_keeps_the_floor_and_spreads():
+    # ⌊192 × 0.85⌋ = 163 of the first plane's modules, 7 of 10 on the second (share 0.3).
+    plane = np.r_[np.zeros(192, dtype=np.int64), np.ones(10, dtype=np.int64)]
+    kept, order = obstruction_thinning(plane, np.array([0.85, 0.7]))
+    assert (plane[kept] == 0).sum() == 163 and (plane[kept] == 1).sum() == 7
+    assert list(order[plane[kept] == 0]) == list(range(163)) and list(order[plane[kept] == 1]) == list(range(7))
+    # Spread: every run of 7 consecutive modules of the first plane loses at most 2.
+    dropped = np.setdiff1d(np.arange(192), kept[plane[kept] == 0])
+    assert len(dropped) == 29 and np.diff(dropped).min() >= 6
+    # The flat 40 × 25 roof with the default allowance: 163 modules, as layout_roofs gives.
+    _, planes, _ = lay([box(0, 0, 40, 25)], ["flat"], roof_cfg=RoofConfig())
+    assert planes.modules_fit.iloc[0] == 163
+
+
+def test_tilted_rows_field_area_is_module_area_over_the_planes_gcr():
+    # The row rule is evaluated once (mounting.rack_rows): roof_planes' coverage and
+    # layout_roofs' pitch agree exactly.
+    roofs, planes, _ = lay([box(0, 0, 40, 25), rotate(box(0, 0, 50, 30), 25)], ["flat", "flat"],
+                           mounting_cfg=MountingConfig(align_tolerance_deg=30.0))
+    assert planes.azimuth_deg.nunique() == 2
+    np.testing.assert_allclose(planes.field_area_per_module_m2, L * W / planes.ground_coverage_ratio, rtol=1e-12)

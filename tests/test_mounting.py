@@ -13,12 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pvsite.config import MountingConfig
 from pvsite.errors import ConfigError
 from pvsite.solar.mounting import (
     flush_packing_factor,
     ground_coverage_ratio,
     module_area_m2,
+    module_dims,
     power_density_w_per_m2,
+    rack_rows,
     row_pitch_m,
     shadow_factor,
     solar_altitude_azimuth,
@@ -107,12 +110,12 @@ HAND_D_OVER_L = {"shenzhen": 1.4107, "shanghai": 1.6028, "beijing": 1.9569}
 def test_row_pitch_winter_solstice_three_latitudes(site):
     lat, _ = SITES[site]
     L = 2.279
-    pitch = float(row_pitch_m(L, 20.0, lat))
+    pitch = float(row_pitch_m(L, 20.0, lat, 9.0, 15.0))
     # the worst instant of 09:00–15:00 for due-south rows is an end (symmetric)
     hand = max(hand_pitch_over_l(lat, 20.0, -45.0), hand_pitch_over_l(lat, 20.0, 45.0))
     assert pitch / L == pytest.approx(hand, rel=1e-9)
     assert pitch / L == pytest.approx(HAND_D_OVER_L[site], abs=2e-4)
-    assert float(ground_coverage_ratio(20.0, lat)) == pytest.approx(1.0 / HAND_D_OVER_L[site], abs=1e-4)
+    assert float(ground_coverage_ratio(20.0, lat, 9.0, 15.0)) == pytest.approx(1.0 / HAND_D_OVER_L[site], abs=1e-4)
 
 
 @pytest.mark.parametrize("site", list(SITES))
@@ -123,24 +126,24 @@ def test_row_pitch_matches_gb50797_closed_form(site):
     t = math.tan(math.radians(lat))
     b = math.radians(20.0)
     closed = math.cos(b) + math.sin(b) * (0.707 * t + 0.4338) / (0.707 - 0.4338 * t)
-    assert float(shadow_factor(20.0, lat)) == pytest.approx(closed, rel=2e-3)
+    assert float(shadow_factor(20.0, lat, 9.0, 15.0)) == pytest.approx(closed, rel=2e-3)
 
 
 def test_shanghai_gcr_is_062():
-    assert float(ground_coverage_ratio(20.0, 31.2)) == pytest.approx(0.624, abs=0.001)
+    assert float(ground_coverage_ratio(20.0, 31.2, 9.0, 15.0)) == pytest.approx(0.624, abs=0.001)
 
 
 def test_pitch_scales_with_slant_length_and_gcr_does_not():
-    p1 = row_pitch_m(1.0, 20.0, 31.2)
-    p2 = row_pitch_m(2.0 * 2.279 + 0.02, 20.0, 31.2)
+    p1 = row_pitch_m(1.0, 20.0, 31.2, 9.0, 15.0)
+    p2 = row_pitch_m(2.0 * 2.279 + 0.02, 20.0, 31.2, 9.0, 15.0)
     assert float(p2 / p1) == pytest.approx(2.0 * 2.279 + 0.02)
-    assert float(ground_coverage_ratio(20.0, 31.2)) == pytest.approx(1.0 / float(p1))
+    assert float(ground_coverage_ratio(20.0, 31.2, 9.0, 15.0)) == pytest.approx(1.0 / float(p1))
 
 
 def test_vectorised_over_tilt_and_latitude():
     tilts = np.array([10.0, 20.0, 30.0])[:, None]
     lats = np.array([22.5, 31.2, 39.9])[None, :]
-    f = shadow_factor(tilts, lats)
+    f = shadow_factor(tilts, lats, 9.0, 15.0)
     assert f.shape == (3, 3)
     for i, t in enumerate([10.0, 20.0, 30.0]):
         for j, lat in enumerate([22.5, 31.2, 39.9]):
@@ -150,7 +153,7 @@ def test_vectorised_over_tilt_and_latitude():
 
 
 def test_flat_laid_modules_need_no_gap():
-    assert float(ground_coverage_ratio(0.0, 31.2)) == pytest.approx(1.0)
+    assert float(ground_coverage_ratio(0.0, 31.2, 9.0, 15.0)) == pytest.approx(1.0)
 
 
 # --------------------------------------------------------------------------
@@ -159,15 +162,15 @@ def test_flat_laid_modules_need_no_gap():
 
 
 def test_rows_facing_sw_and_se_are_mirror_images():
-    f_se = float(shadow_factor(20.0, 31.2, row_azimuth_deg=150.0))
-    f_sw = float(shadow_factor(20.0, 31.2, row_azimuth_deg=210.0))
+    f_se = float(shadow_factor(20.0, 31.2, 9.0, 15.0, row_azimuth_deg=150.0))
+    f_sw = float(shadow_factor(20.0, 31.2, 9.0, 15.0, row_azimuth_deg=210.0))
     assert f_se == pytest.approx(f_sw, rel=1e-12)
     # SW rows: worst at 15:00 where the sun is 43.8° west of south = 16.2° off the row normal
     alt, az_s = hand_sun(31.2, DEC_WINTER, 45.0)
     b = math.radians(20.0)
     hand = math.cos(b) + math.sin(b) * math.cos(math.radians(az_s - 30.0)) / math.tan(math.radians(alt))
     assert f_sw == pytest.approx(hand, rel=1e-6)
-    assert f_sw > float(shadow_factor(20.0, 31.2))  # rotated rows need more room in winter
+    assert f_sw > float(shadow_factor(20.0, 31.2, 9.0, 15.0))  # rotated rows need more room in winter
 
 
 def test_worst_instant_inside_the_window_is_found():
@@ -176,40 +179,38 @@ def test_worst_instant_inside_the_window_is_found():
     # 90 − (30 − 23.44) = 83.44° high due south: term = tan(6.56°) = 0.1150.
     b = math.radians(20.0)
     hand = math.cos(b) + math.sin(b) * math.tan(math.radians(30.0 - 23.44))
-    assert float(shadow_factor(20.0, 30.0, day="summer_solstice")) == pytest.approx(hand, rel=1e-6)
+    assert float(shadow_factor(20.0, 30.0, 9.0, 15.0, day="summer_solstice")) == pytest.approx(hand, rel=1e-6)
     assert hand > math.cos(b) + 0.03  # the end points alone would have given cos β
 
 
 def test_sun_behind_rows_needs_only_the_footprint():
     # 22.5 N on the June solstice: the sun stays north of east–west all window.
-    assert float(shadow_factor(20.0, 22.5, day="summer_solstice")) == pytest.approx(
+    assert float(shadow_factor(20.0, 22.5, 9.0, 15.0, day="summer_solstice")) == pytest.approx(
         math.cos(math.radians(20.0)), rel=1e-12
     )
 
 
 def test_southern_hemisphere_mirrors_northern():
     # Local winter solstice south of the equator is in June; rows face north.
-    north = float(row_pitch_m(2.279, 20.0, 31.2))
-    south = float(row_pitch_m(2.279, 20.0, -31.2))
+    north = float(row_pitch_m(2.279, 20.0, 31.2, 9.0, 15.0))
+    south = float(row_pitch_m(2.279, 20.0, -31.2, 9.0, 15.0))
     assert south == pytest.approx(north, rel=1e-12)
     # South-facing rows in the southern winter have the sun behind them all window.
-    away = float(row_pitch_m(2.279, 20.0, -31.2, row_azimuth_deg=180.0))
+    away = float(row_pitch_m(2.279, 20.0, -31.2, 9.0, 15.0, row_azimuth_deg=180.0))
     assert away == pytest.approx(2.279 * math.cos(math.radians(20.0)), rel=1e-12)
 
 
 def test_window_reaching_night_is_refused():
     # 60 N, Dec 21: sunrise at ω0 = −acos(tan60·tan23.44) = −41.3° → 09:15 solar time.
     with pytest.raises(ConfigError, match="below the horizon"):
-        row_pitch_m(2.0, 20.0, 60.0)
+        row_pitch_m(2.0, 20.0, 60.0, 9.0, 15.0)
     assert float(row_pitch_m(2.0, 20.0, 60.0, start_hour=10.0, end_hour=14.0)) > 2.0
 
 
-@pytest.mark.parametrize(
-    "kwargs",
-    [dict(start_hour=15.0, end_hour=9.0), dict(day="christmas"), dict(tilt_deg=95.0), dict(tilt_deg=-5.0)],
-)
+@pytest.mark.parametrize("kwargs", [dict(start_hour=15.0, end_hour=9.0), dict(day="christmas")])
 def test_bad_arguments_raise_config_error(kwargs):
-    args = dict(tilt_deg=20.0, latitude_deg=31.2) | kwargs
+    # Tilts are checked once, by pvsite.config (mounting.flat_tilt_deg in [0, 90)).
+    args = dict(tilt_deg=20.0, latitude_deg=31.2, start_hour=9.0, end_hour=15.0) | kwargs
     with pytest.raises(ConfigError):
         shadow_factor(**args)
 
@@ -245,3 +246,49 @@ def test_bad_module_preset_raises_config_error():
         flush_packing_factor({"power_w": 550.0, "width_m": 1.1}, 0.02)
     with pytest.raises(ConfigError, match="positive"):
         module_area_m2({"power_w": 550.0, "length_m": 0.0, "width_m": 1.1})
+
+
+def test_module_dims(module550):
+    assert module_dims(module550) == (550.0, 2.279, 1.134)
+
+
+# --------------------------------------------------------------------------
+# Rack rows: the one evaluation of the row rule
+# --------------------------------------------------------------------------
+
+
+def test_rack_rows_by_hand(module550):
+    # 2P at 31.2 N, 20°, 09–15 h: L = 2 × 2.279 + 0.02 = 4.578 m; D/L from the
+    # textbook formula at the window's end (due south, symmetric);
+    # GCR = (L/D) × (2 × 2.279 / 4.578) × (1.134 / 1.154).
+    d_over_l = max(hand_pitch_over_l(31.2, 20.0, -45.0), hand_pitch_over_l(31.2, 20.0, 45.0))
+    rows = rack_rows(module550, MountingConfig(), 31.2, 20.0, 180.0)
+    assert rows.slant_length_m == pytest.approx(4.578, abs=1e-12)
+    assert rows.row_pitch_m.shape == (1,) and rows.ground_coverage_ratio.shape == (1,)
+    assert rows.row_pitch_m[0] == pytest.approx(4.578 * d_over_l, rel=1e-9)
+    assert rows.row_pitch_m[0] == pytest.approx(7.3375, abs=1e-3)
+    gcr = 1.0 / d_over_l * (4.558 / 4.578) * (1.134 / 1.154)
+    assert rows.ground_coverage_ratio[0] == pytest.approx(gcr, rel=1e-9)
+    # Module area per m² of horizontal field = module area / (pitch × column width / modules per column).
+    assert rows.ground_coverage_ratio[0] == pytest.approx(
+        2.279 * 1.134 / (rows.row_pitch_m[0] * 1.154 / 2), rel=1e-12)
+    one_p = rack_rows(module550, MountingConfig(modules_per_row_portrait=1, module_gap_m=0.0), 31.2, 20.0, 180.0)
+    assert one_p.slant_length_m == 2.279
+    assert one_p.ground_coverage_ratio[0] == pytest.approx(1.0 / d_over_l, rel=1e-9)
+
+
+def test_rack_rows_per_plane_equals_the_rule_for_each(module550):
+    # Repeated (latitude, tilt, azimuth) are evaluated once; each plane still
+    # gets exactly the value of its own arguments.
+    lat = np.array([31.2, 39.9, 31.2, 31.2, 39.9])
+    tilt = np.array([20.0, 20.0, 20.0, 10.0, 20.0])
+    az = np.array([180.0, 180.0, 180.0, 170.0, 180.0])
+    rows = rack_rows(module550, MountingConfig(), lat, tilt, az)
+    for i in range(len(lat)):
+        single = float(row_pitch_m(4.578, tilt[i], lat[i], 9.0, 15.0, row_azimuth_deg=az[i]))
+        assert rows.row_pitch_m[i] == pytest.approx(single, rel=1e-12)
+    assert rows.row_pitch_m[0] == rows.row_pitch_m[2] and rows.row_pitch_m[1] == rows.row_pitch_m[4]
+    assert rows.row_pitch_m[1] > rows.row_pitch_m[0]  # lower winter sun in Beijing
+    # An empty set of planes gives empty arrays.
+    empty = rack_rows(module550, MountingConfig(), 31.2, np.empty(0), np.empty(0))
+    assert len(empty.row_pitch_m) == 0 and len(empty.ground_coverage_ratio) == 0

@@ -1,33 +1,32 @@
 """Building heights and roof planes from a height raster (DSM / nDSM).
 
 Optional part of stage ``roofs``: when a height raster is configured
-(proposed ``RoofConfig.height_raster``), every footprint is sampled on it.
+(``RoofConfig.height_raster``), every footprint is sampled on it.
 
-:func:`roof_surface_from_raster`
-    Per roof: median height, pixel count, and a least-squares plane fitted
-    to each half of the roof on either side of the ridge (the long axis of
-    the footprint's minimum rotated rectangle, as in
-    :func:`pvsite.roofs.usable.usable_roofs`), plus one plane fitted to the whole
-    roof; from these a shape in {'flat', 'pitched', 'mono-pitch',
+:func:`roof_surface`
+    Pure: from the pixels inside each footprint
+    (:func:`pvsite.io.rasters.footprint_pixels`), per roof: median height,
+    pixel count, and a least-squares plane fitted to each half of the roof on
+    either side of the ridge (the long axis of the footprint's minimum
+    rotated rectangle, :func:`pvsite.roofs.orientation.long_axis`, as in
+    :func:`pvsite.roofs.usable.usable_roofs`), plus one plane fitted to the
+    whole roof; from these a shape in {'flat', 'pitched', 'mono-pitch',
     'unknown'}.
+:func:`roof_surface_from_raster`
+    Reads the pixels (:mod:`pvsite.io.rasters`), then :func:`roof_surface`.
 :func:`apply_raster_planes`
-    Replaces the assumed tilt and azimuth of :func:`pvsite.roofs.usable.roof_planes`
+    Replaces the assumed tilt and azimuth of :func:`pvsite.roofs.planes.roof_planes`
     by the measured ones where the raster shows a sloped roof.
 
 Sampling
 --------
 A pixel belongs to a roof when its **centre** lies inside the footprint
-(GDAL's default rasterisation rule).  The footprints are reprojected to the
-raster's CRS only to burn roof ids into the raster grid
-(``rasterio.features.rasterize``, one call per tile of
-``tile_pixels`` × ``tile_pixels``); at building scale (≤ a few hundred
-metres) an edge stays straight to well under a millimetre in any conformal
-projection, so this is exact for pixel selection.  All *measurements* —
-plane slopes, pixel areas, the ridge split — are made after transforming the
-pixel centres back to the roofs' metric CRS with pyproj, so a raster in Web
-Mercator (EPSG:3857), whose nominal metre is ``1 / cos(latitude)`` ground
-metres (1 m pixel ≈ 0.855 m at 31.2° N), gives true slopes.  Nothing is
-resampled: every value is an original pixel value.
+(GDAL's default rasterisation rule; :mod:`pvsite.io.rasters` has the
+details).  All *measurements* — plane slopes, pixel areas, the ridge split —
+are made on pixel centres transformed back to the roofs' metric CRS, so a
+raster in Web Mercator (EPSG:3857), whose nominal metre is
+``1 / cos(latitude)`` ground metres (1 m pixel ≈ 0.855 m at 31.2° N), gives
+true slopes.  Nothing is resampled: every value is an original pixel value.
 
 Thresholds (all **pvsite assumptions**, configurable by keyword)
 ----------------------------------------------------------------
@@ -85,9 +84,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pvsite.solar import mounting
-from pvsite.roofs import usable as roofs_mod
+from pvsite.config import MountingConfig
 from pvsite.errors import InputError
+from pvsite.io.rasters import TILE_PIXELS, FootprintPixels, footprint_pixels
+from pvsite.roofs.orientation import axis_bearing_deg, grid_north_bearing_deg, long_axis
+from pvsite.roofs.usable import RIDGED_TYPES
+from pvsite.solar import mounting
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +102,6 @@ MIN_COVERAGE = 0.5
 FLAT_MAX_TILT_DEG = 5.0
 MAX_RMSE_M = 0.5
 OPPOSITE_TOLERANCE_DEG = 45.0
-TILE_PIXELS = 2048
 
 SURFACE_COLUMNS = (
     "raster_height_m", "raster_pixels", "raster_coverage",
@@ -130,6 +131,10 @@ def roof_surface_from_raster(
 ) -> pd.DataFrame:
     """Height and roof planes of every footprint from a height raster.
 
+    Reads the pixels inside the footprints
+    (:func:`pvsite.io.rasters.footprint_pixels`) and fits them
+    (:func:`roof_surface`).
+
     Parameters
     ----------
     roofs : geopandas.GeoDataFrame
@@ -143,22 +148,10 @@ def roof_surface_from_raster(
         None returns an all-'unknown' table.
     band : int
         Band to read (1-based).
-    min_pixels : int
-        Fewest valid pixels for a fit [-].
-    min_coverage : float
-        Least valid pixel area / footprint area [-].
-    flat_max_tilt_deg : float
-        Planes flatter than this are flat [°].
-    max_rmse_m : float
-        Largest RMS residual of an accepted fit [m].
-    opposite_tolerance_deg : float
-        Largest angle between a half's downslope and its outward normal for
-        a gable [°].
-    ridge_gap_m : float, optional
-        Width of the band along the ridge left out of the half fits [m];
-        default one pixel side in metres.
+    min_pixels, min_coverage, flat_max_tilt_deg, max_rmse_m, opposite_tolerance_deg, ridge_gap_m
+        Thresholds of :func:`roof_surface`.
     tile_pixels : int
-        Roofs are processed in tiles of about this many pixels a side [px]
+        Roofs are read in tiles of about this many pixels a side [px]
         (memory bound: a tile's window is read whole).
 
     Returns
@@ -171,7 +164,7 @@ def roof_surface_from_raster(
         ``raster_coverage`` : valid pixel area / footprint area [-];
         ``plane0_tilt_deg``, ``plane0_azimuth_deg`` : plane fitted to the
         half on the side ``axis + 90°`` (plane 0 of
-        :func:`pvsite.roofs.usable.roof_planes`): slope [°] and downslope bearing
+        :func:`pvsite.roofs.planes.roof_planes`): slope [°] and downslope bearing
         [°, clockwise from true north];
         ``plane1_tilt_deg``, ``plane1_azimuth_deg`` : same, side
         ``axis + 270°``;
@@ -188,45 +181,103 @@ def roof_surface_from_raster(
         The raster cannot be opened, has no CRS, or lacks the band; the
         roofs are in a geographic CRS or have none.
     """
-    out = _empty_surface(roofs.index)
     if raster_path is None or len(roofs) == 0:
+        return _empty_surface(roofs.index)
+    _check_metric(roofs)
+    pixels = footprint_pixels(roofs, raster_path, band=band, tile_pixels=tile_pixels)
+    surface = roof_surface(
+        roofs, pixels, min_pixels=min_pixels, min_coverage=min_coverage, flat_max_tilt_deg=flat_max_tilt_deg,
+        max_rmse_m=max_rmse_m, opposite_tolerance_deg=opposite_tolerance_deg, ridge_gap_m=ridge_gap_m,
+    )
+    if pixels is not None:
+        logger.info("height raster %s: %d roofs sampled, %d pixels; shapes %s",
+                    os.fspath(raster_path), int((surface["raster_pixels"] > 0).sum()), len(pixels.z),
+                    surface["raster_roof_shape"].value_counts().to_dict())
+    return surface
+
+
+def roof_surface(
+    roofs: gpd.GeoDataFrame,
+    pixels: FootprintPixels | None,
+    *,
+    min_pixels: int = MIN_PIXELS,
+    min_coverage: float = MIN_COVERAGE,
+    flat_max_tilt_deg: float = FLAT_MAX_TILT_DEG,
+    max_rmse_m: float = MAX_RMSE_M,
+    opposite_tolerance_deg: float = OPPOSITE_TOLERANCE_DEG,
+    ridge_gap_m: float | None = None,
+) -> pd.DataFrame:
+    """Height, fitted planes and roof shape of every footprint from its pixels (pure).
+
+    Parameters
+    ----------
+    roofs : geopandas.GeoDataFrame
+        Footprints in a projected CRS in metres (None allowed); its
+        ``axis_azimuth_deg`` [°] is used for the ridge when present, else the
+        long axis of the minimum rotated rectangle.
+    pixels : FootprintPixels or None
+        Valid pixels inside the footprints, positions into ``roofs``, centres
+        in the roofs' CRS (:func:`pvsite.io.rasters.footprint_pixels`); None
+        (no overlap) gives an all-'unknown' table.
+    min_pixels : int
+        Fewest valid pixels for a fit [-].
+    min_coverage : float
+        Least valid pixel area / footprint area [-].
+    flat_max_tilt_deg : float
+        Planes flatter than this are flat [°].
+    max_rmse_m : float
+        Largest RMS residual of an accepted fit [m].
+    opposite_tolerance_deg : float
+        Largest angle between a half's downslope and its outward normal for
+        a gable [°].
+    ridge_gap_m : float, optional
+        Width of the band along the ridge left out of the half fits [m];
+        default one pixel side in metres.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``roofs.index``, columns:
+
+        ``raster_height_m`` : median of the roof's valid pixels [m];
+        ``raster_pixels`` : valid pixels with centre in the footprint [-];
+        ``raster_coverage`` : valid pixel area / footprint area [-];
+        ``plane0_tilt_deg``, ``plane0_azimuth_deg`` : plane fitted to the
+        half on the side ``axis + 90°`` (plane 0 of
+        :func:`pvsite.roofs.planes.roof_planes`): slope [°] and downslope bearing
+        [°, clockwise from true north];
+        ``plane1_tilt_deg``, ``plane1_azimuth_deg`` : same, side
+        ``axis + 270°``;
+        ``pair_rmse_m`` : RMS residual of the two half planes together [m];
+        ``mono_tilt_deg``, ``mono_azimuth_deg``, ``mono_rmse_m`` : one plane
+        fitted to the whole roof [°, °, m];
+        ``fit_rmse_m`` : RMSE of the model behind the shape (pair for
+        'flat'/'pitched', mono for 'mono-pitch'; NaN for 'unknown') [m];
+        ``raster_roof_shape`` : 'flat', 'pitched', 'mono-pitch' or 'unknown'.
+
+    Raises
+    ------
+    InputError
+        The roofs are in a geographic CRS or have none.
+    """
+    out = _empty_surface(roofs.index)
+    if pixels is None or len(roofs) == 0:
         return out
-    if roofs.crs is None or not roofs.crs.is_projected:
-        raise InputError(
-            f"roof_surface_from_raster needs footprints in a projected CRS in metres, found {roofs.crs}.",
-            fix="Reproject first, e.g. gdf.to_crs(gdf.estimate_utm_crs()).",
-        )
-    pix = _sample(roofs, raster_path, band, tile_pixels)
-    if pix is None:
-        return out
-    roof, x, y, z, pixel_area = pix
+    _check_metric(roofs)
     n = len(roofs)
-
+    roof, x, y, z = pixels.footprint, pixels.x, pixels.y, pixels.z
     geoms = np.asarray(roofs.geometry.array, dtype=object)
-    footprint_area = np.where(shapely.is_missing(geoms), 0.0, shapely.area(geoms))
-    count = np.bincount(roof, minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        coverage = np.where(footprint_area > 0, count * pixel_area / footprint_area, np.nan)
-
-    # Median per roof: sort by (roof, z), take the middle element(s).
-    order = np.lexsort((z, roof))
-    zs = z[order]
-    start = np.cumsum(count) - count
-    has = count > 0
-    lo = start + (count - 1) // 2
-    hi = start + count // 2
-    median = np.full(n, np.nan)
-    median[has] = (zs[lo[has]] + zs[hi[has]]) / 2.0
+    count, coverage, median = _pixel_statistics(roof, z, pixels.pixel_area_m2, geoms)
 
     # Ridge: the long axis through the centre of the minimum rotated rectangle.
-    north = roofs_mod._grid_north_bearing_deg(roofs)
-    centre, unit, _ = roofs_mod._rectangle_axis(shapely.minimum_rotated_rectangle(geoms))
+    north = grid_north_bearing_deg(roofs)
+    centre, unit, _ = long_axis(geoms)
     if "axis_azimuth_deg" in roofs.columns:
         axis_true = roofs["axis_azimuth_deg"].to_numpy(dtype=float)
     else:
-        axis_true = (np.degrees(np.arctan2(unit[:, 0], unit[:, 1])) - north) % 180.0
+        axis_true = axis_bearing_deg(unit, north)
     psi = np.radians(axis_true + north)  # grid bearing of the (folded) axis
-    gap = np.sqrt(pixel_area) if ridge_gap_m is None else float(ridge_gap_m)
+    gap = np.sqrt(pixels.pixel_area_m2) if ridge_gap_m is None else float(ridge_gap_m)
     side = (x - centre[roof, 0]) * np.cos(psi[roof]) - (y - centre[roof, 1]) * np.sin(psi[roof])
     # side > 0: towards axis + 90° (plane 0); side < 0: plane 1.
     off_ridge = np.abs(side) >= gap / 2.0
@@ -248,7 +299,7 @@ def roof_surface_from_raster(
     # Classification.
     normal = np.column_stack([(axis_true + 90.0) % 360.0, (axis_true + 270.0) % 360.0])
     dev = np.abs((az_h - normal + 180.0) % 360.0 - 180.0)
-    enough = has & (count >= min_pixels) & (coverage >= min_coverage) & np.all(cnt_h >= 3, axis=1)
+    enough = (count > 0) & (count >= min_pixels) & (coverage >= min_coverage) & np.all(cnt_h >= 3, axis=1)
     enough &= np.isfinite(mono["tilt_deg"])
     halves_ok = np.all(np.isfinite(tilt_h), axis=1)
     flat = (
@@ -277,10 +328,33 @@ def roof_surface_from_raster(
     out["mono_rmse_m"] = mono_rmse
     out["fit_rmse_m"] = fit_rmse
     out["raster_roof_shape"] = pd.Series(shape, index=roofs.index, dtype=object)
-    counts = out["raster_roof_shape"].value_counts().to_dict()
-    logger.info("height raster %s: %d roofs sampled, %d pixels; shapes %s",
-                os.fspath(raster_path), int(has.sum()), len(z), counts)
     return out
+
+
+def _check_metric(roofs: gpd.GeoDataFrame) -> None:
+    if roofs.crs is None or not roofs.crs.is_projected:
+        raise InputError(
+            f"roof_surface_from_raster needs footprints in a projected CRS in metres, found {roofs.crs}.",
+            fix="Reproject first, e.g. gdf.to_crs(gdf.estimate_utm_crs()).",
+        )
+
+
+def _pixel_statistics(roof: np.ndarray, z: np.ndarray, pixel_area_m2: float, geoms: np.ndarray):
+    """Pixel count [-], coverage (pixel area / footprint area) [-] and median height [m] per roof."""
+    n = len(geoms)
+    footprint_area = np.where(shapely.is_missing(geoms), 0.0, shapely.area(geoms))
+    count = np.bincount(roof, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        coverage = np.where(footprint_area > 0, count * pixel_area_m2 / footprint_area, np.nan)
+    # Median per roof: sort by (roof, z), take the middle element(s).
+    zs = z[np.lexsort((z, roof))]
+    start = np.cumsum(count) - count
+    has = count > 0
+    lo = start + (count - 1) // 2
+    hi = start + count // 2
+    median = np.full(n, np.nan)
+    median[has] = (zs[lo[has]] + zs[hi[has]]) / 2.0
+    return count, coverage, median
 
 
 def _empty_surface(index: pd.Index) -> pd.DataFrame:
@@ -290,104 +364,6 @@ def _empty_surface(index: pd.Index) -> pd.DataFrame:
     out["raster_pixels"] = np.zeros(len(index), dtype=np.int64)
     out["raster_roof_shape"] = pd.Series("unknown", index=index, dtype=object)
     return out
-
-
-def _sample(roofs, raster_path, band, tile_pixels):
-    """Valid pixels inside footprints: roof position, x, y (roofs' CRS) [m], z [m], pixel area [m²]."""
-    import rasterio
-    from rasterio.features import rasterize
-    from rasterio.windows import Window
-    from pyproj import Transformer
-
-    try:
-        src = rasterio.open(raster_path)
-    except Exception as exc:  # rasterio.errors.RasterioIOError and friends
-        raise InputError(
-            f"Cannot open the height raster {os.fspath(raster_path)!r}: {exc}",
-            fix="Give the path of a GeoTIFF (or other GDAL raster) in roof.height_raster.",
-        ) from exc
-    with src:
-        if src.crs is None:
-            raise InputError(
-                f"The height raster {os.fspath(raster_path)!r} has no CRS.",
-                fix="Assign it one, e.g. gdal_edit.py -a_srs EPSG:32651 file.tif.",
-            )
-        if not 1 <= band <= src.count:
-            raise InputError(f"The height raster {os.fspath(raster_path)!r} has {src.count} band(s), not band {band}.")
-        geoms = np.asarray(roofs.geometry.array, dtype=object)
-        geoms = np.where(shapely.is_missing(geoms) | shapely.is_empty(geoms), None, geoms)
-        fwd = Transformer.from_crs(roofs.crs, src.crs, always_xy=True)
-        inv = Transformer.from_crs(src.crs, roofs.crs, always_xy=True)
-        same = roofs.crs == src.crs
-        rg = geoms if same else shapely.transform(geoms, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
-        b = shapely.bounds(rg)
-        ok = np.all(np.isfinite(b), axis=1)
-        # Pixel bounds (rows/cols) of every roof, clipped to the raster.
-        inv_t = ~src.transform
-        b = np.where(ok[:, None], b, 0.0)
-        cx = np.stack([b[:, 0], b[:, 2], b[:, 0], b[:, 2]], axis=1)
-        cy = np.stack([b[:, 1], b[:, 1], b[:, 3], b[:, 3]], axis=1)
-        cols, rows = _affine(inv_t, cx, cy)
-        c0 = np.floor(cols.min(axis=1)) - 1
-        c1 = np.ceil(cols.max(axis=1)) + 1
-        r0 = np.floor(rows.min(axis=1)) - 1
-        r1 = np.ceil(rows.max(axis=1)) + 1
-        ok &= (c1 > 0) & (r1 > 0) & (c0 < src.width) & (r0 < src.height)
-        if not ok.any():
-            logger.warning("height raster %s does not overlap any footprint", os.fspath(raster_path))
-            return None
-        c0, r0 = np.clip(c0, 0, src.width), np.clip(r0, 0, src.height)
-        c1, r1 = np.clip(c1, 0, src.width), np.clip(r1, 0, src.height)
-        tile = np.where(ok, (r0 + r1) // 2 // tile_pixels * 1_000_003 + (c0 + c1) // 2 // tile_pixels, -1)
-
-        nodata = src.nodatavals[band - 1]
-        parts = []
-        pixel_area = np.nan
-        for t in np.unique(tile[ok]):
-            members = np.flatnonzero(tile == t)
-            win = Window(int(c0[members].min()), int(r0[members].min()),
-                         int(c1[members].max() - c0[members].min()), int(r1[members].max() - r0[members].min()))
-            if win.width <= 0 or win.height <= 0:
-                continue
-            wt = src.window_transform(win)
-            ids = rasterize(
-                zip(rg[members], members + 1), out_shape=(int(win.height), int(win.width)),
-                transform=wt, fill=0, dtype="int32", all_touched=False,
-            )
-            data = src.read(band, window=win, masked=True)
-            valid = (ids > 0) & ~np.ma.getmaskarray(data)
-            zz = np.ma.getdata(data).astype(float)
-            if nodata is not None and np.isfinite(nodata):
-                valid &= zz != nodata
-            valid &= np.isfinite(zz)
-            rr, cc = np.nonzero(valid)
-            px, py = _affine(wt, cc + 0.5, rr + 0.5)
-            if not same:
-                px, py = inv.transform(px, py)
-            parts.append((ids[rr, cc] - 1, np.asarray(px), np.asarray(py), zz[rr, cc]))
-            if not np.isfinite(pixel_area):
-                pixel_area = _pixel_area_m2(wt, win, inv, same)
-    if not parts:
-        return None
-    roof = np.concatenate([p[0] for p in parts]).astype(np.int64)
-    return roof, *(np.concatenate([p[k] for p in parts]) for k in (1, 2, 3)), pixel_area
-
-
-def _affine(t, u, v):
-    """Apply an affine transform to coordinate arrays (``x = a·u + b·v + c``, ``y = d·u + e·v + f``)."""
-    u, v = np.asarray(u, dtype=float), np.asarray(v, dtype=float)
-    return t.a * u + t.b * v + t.c, t.d * u + t.e * v + t.f
-
-
-def _pixel_area_m2(wt, win, inv, same: bool) -> float:
-    """Ground area of one pixel in the roofs' CRS at the window centre [m²]."""
-    c, r = win.width / 2.0, win.height / 2.0
-    xs, ys = _affine(wt, np.array([c, c + 1, c]), np.array([r, r, r + 1]))
-    if not same:
-        xs, ys = inv.transform(xs, ys)
-    ex = np.array([xs[1] - xs[0], ys[1] - ys[0]])
-    ey = np.array([xs[2] - xs[0], ys[2] - ys[0]])
-    return float(abs(ex[0] * ey[1] - ex[1] * ey[0]))
 
 
 def _plane_fit(group, x, y, z, n_groups) -> dict:
@@ -433,14 +409,14 @@ def apply_raster_planes(
     planes: pd.DataFrame,
     surface: pd.DataFrame,
     roofs: pd.DataFrame,
-    module: Mapping | None = None,
-    mounting_cfg=None,
+    module: Mapping,
+    mounting_cfg: MountingConfig,
 ) -> pd.DataFrame:
     """Use the raster's roof planes where it shows a sloped roof.
 
     * ``raster_roof_shape == 'pitched'``: the roof gets two **flush** planes
       (plane 0 facing ``axis + 90°``, plane 1 ``axis + 270°`` as in
-      :func:`pvsite.roofs.usable.roof_planes`) with the measured tilt and downslope
+      :func:`pvsite.roofs.planes.roof_planes`) with the measured tilt and downslope
       azimuth of each half, whatever its ``roof_type`` (a 'flat' or
       'unknown' roof whose raster shows a gable loses its tilted rows).
     * ``'mono-pitch'``: one flush plane with the measured tilt and azimuth
@@ -459,7 +435,7 @@ def apply_raster_planes(
       planes, logged).
 
     Flush planes get ``ground_coverage_ratio = packing / cos(tilt)`` and the
-    matching power density, exactly as :func:`pvsite.roofs.usable.roof_planes`
+    matching power density, exactly as :func:`pvsite.roofs.planes.roof_planes`
     (:func:`pvsite.solar.mounting.flush_packing_factor`,
     :func:`pvsite.solar.mounting.power_density_w_per_m2`).  Areas keep the roof's
     ``usable_area_m2`` (computed with the setback of its ``roof_type``).
@@ -467,16 +443,16 @@ def apply_raster_planes(
     Parameters
     ----------
     planes : pandas.DataFrame
-        Output of :func:`pvsite.roofs.usable.roof_planes`.
+        Output of :func:`pvsite.roofs.planes.roof_planes`.
     surface : pandas.DataFrame
         Output of :func:`roof_surface_from_raster` (index = roof labels).
     roofs : pandas.DataFrame
         Output of :func:`pvsite.roofs.usable.usable_roofs` (``usable_area_m2`` [m²]).
-    module : mapping, optional
+    module : mapping
         Module preset with ``power_w`` [W], ``length_m`` [m], ``width_m``
-        [m]; default the ``SystemConfig().module`` preset.
-    mounting_cfg : MountingConfig, optional
-        ``module_gap_m`` [m]; default ``MountingConfig()``.
+        [m].
+    mounting_cfg : MountingConfig
+        ``module_gap_m`` [m].
 
     Returns
     -------
@@ -484,12 +460,6 @@ def apply_raster_planes(
         ``planes`` with replaced rows, ordered by roof then plane, plus
         ``plane_source``: 'raster' (tilt and azimuth measured) or 'assumed'.
     """
-    from pvsite.config import MountingConfig, SystemConfig
-    from pvsite.presets import load_preset
-
-    mounting_cfg = mounting_cfg or MountingConfig()
-    if module is None:
-        module = load_preset("module", SystemConfig().module)
     need = [c for c in ("raster_roof_shape", "plane0_tilt_deg", "plane0_azimuth_deg", "plane1_tilt_deg",
                         "plane1_azimuth_deg", "mono_tilt_deg", "mono_azimuth_deg") if c not in surface.columns]
     if need:
@@ -502,7 +472,7 @@ def apply_raster_planes(
     in_planes = roofs.index.isin(planes["roof_index"])
     replace = sloped & in_planes
     ridged_flat = (shape == "flat") & roofs.get("roof_type", pd.Series(index=roofs.index, dtype=object)).isin(
-        roofs_mod.RIDGED_TYPES).to_numpy() & in_planes
+        RIDGED_TYPES).to_numpy() & in_planes
     if ridged_flat.any():
         logger.info("%d pitched/metal roofs read as flat (< %g°) on the raster keep their assumed planes",
                     int(ridged_flat.sum()), FLAT_MAX_TILT_DEG)

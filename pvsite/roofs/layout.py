@@ -18,11 +18,11 @@ rows go back (up the slope, or north) from there.
   slant depth ``L = n·l + (n − 1)·gap``; each rack *column* (``n`` modules
   up the slope, one module wide) has the horizontal footprint
   ``w × L·cos β``; rows are spaced by the no-shade pitch
-  :func:`pvsite.solar.mounting.row_pitch_m` at the site latitude for the plane's
+  :func:`pvsite.solar.mounting.rack_rows` at the site latitude for the plane's
   own azimuth; along a row the columns are ``w + gap`` apart.
 * **flush** (pitched and metal roofs): the usable polygon is split at the
   ridge (the long axis through the centre of the footprint's minimum
-  rotated rectangle, as in :func:`pvsite.roofs.usable.usable_roofs`); each half
+  rotated rectangle, :func:`pvsite.roofs.orientation.long_axis`); each half
   holds a grid of modules whose horizontal footprint is ``w × l·cos β``
   (portrait) or ``l × w·cos β`` (landscape), ``(l + gap)·cos β`` (or
   ``(w + gap)·cos β``) apart up the slope and ``w + gap`` (``l + gap``)
@@ -54,23 +54,35 @@ Array field: the policy's coverage (屋顶面积…安装光伏比例) counts th
 area *given to* PV, including the row gaps.  One module's share of it is its
 cell: ``row pitch × (w + gap) / n`` for tilted rows, ``(l + gap)(w + gap)
 cos β`` for flush modules (``field_area_per_module_m2``); it equals
-``module area / ground_coverage_ratio`` of :func:`pvsite.roofs.usable.roof_planes`.
+``module area / ground_coverage_ratio`` of :func:`pvsite.roofs.planes.roof_planes`.
+
+Steps of :func:`layout_roofs`, each a function of this module
+-------------------------------------------------------------
+:func:`plane_frames` (roof of each plane, tilt, grid bearing, row pitch) →
+:func:`plane_polygons` (usable polygon of each plane in its array frame) →
+:func:`layout_variants` (one candidate per plane and module orientation) →
+:func:`row_bands` (the row bands of every variant and phase) →
+:func:`free_gaps` (free intervals along each band and the module columns
+they hold) → :func:`best_phase` (the variant and phase holding most
+modules per plane) → :func:`obstruction_thinning` (the allowance) →
+:func:`module_rectangles` (the ``panels`` layer).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from pvsite.solar import mounting
-from pvsite.roofs import usable as roofs_mod
 from pvsite.config import MountingConfig
 from pvsite.errors import ConfigError, InputError
+from pvsite.roofs.orientation import grid_north_bearing_deg, long_axis
+from pvsite.solar import mounting
 
 logger = logging.getLogger(__name__)
 
@@ -87,21 +99,27 @@ TOLERANCE_M = 1e-3
 #: Floor/ceil guard against floating-point rounding of counts.
 _EPS = 1e-9
 
-_ORIENTATIONS = ("portrait", "landscape", "best")
+
+# ---------------------------------------------------------------------------
+# The layout, step by step
+# ---------------------------------------------------------------------------
 
 
 def layout_roofs(
     roofs: gpd.GeoDataFrame,
     planes: pd.DataFrame,
     module: Mapping,
-    mounting_cfg: MountingConfig | None = None,
-    latitude_deg: float = 31.2,
+    mounting_cfg: MountingConfig,
+    latitude_deg: float,
     *,
+    panels: bool,
     n_phases: int = N_PHASES,
     true_north: bool = True,
-    panels: bool = True,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame | None]:
     """Place module rectangles on every plane; count what fits.
+
+    The steps are the functions listed in the module docstring; every step
+    works on all planes of all roofs at once (no loop over roofs).
 
     Parameters
     ----------
@@ -110,25 +128,26 @@ def layout_roofs(
         ``usable_geometry``, ``usable_area_m2``, ``obstruction_area_m2``),
         projected CRS in metres.
     planes : pandas.DataFrame
-        Output of :func:`pvsite.roofs.usable.roof_planes` (``roof_index``,
+        Output of :func:`pvsite.roofs.planes.roof_planes` (``roof_index``,
         ``plane``, ``mounting``, ``tilt_deg`` [°], ``azimuth_deg`` [°, true
         bearing]).
     module : mapping
         Module preset with ``power_w`` [W], ``length_m`` [m], ``width_m`` [m].
-    mounting_cfg : MountingConfig, optional
+    mounting_cfg : MountingConfig
         Module gap [m], no-shade window [h], ``modules_per_row_portrait``,
-        ``flush_orientation``; default ``MountingConfig()``.
+        ``flush_orientation`` (checked once by :mod:`pvsite.config`).
     latitude_deg : float
         Site latitude for the row pitch, north positive [°].
+    panels : bool
+        Build the ``panels`` GeoDataFrame (one polygon per module); ``False``
+        only counts (faster).  The run passes ``OutputConfig.panels``.
     n_phases : int
         Offsets of the first row from the front edge tried per plane.
     true_north : bool
-        Plane azimuths are true bearings (as :func:`usable_roofs` gives them
-        by default); convert them to grid bearings with the CRS's meridian
-        convergence.  Pass the same value as to ``usable_roofs``.
-    panels : bool
-        Build the ``panels`` GeoDataFrame (one polygon per module); ``False``
-        only counts (faster).
+        Plane azimuths are true bearings (as
+        :func:`pvsite.roofs.usable.usable_roofs` gives them by default);
+        convert them to grid bearings with the CRS's meridian convergence.
+        Pass the same value as to ``usable_roofs``.
 
     Returns
     -------
@@ -146,204 +165,594 @@ def layout_roofs(
         each row), geometry = the module's horizontal footprint (for tilted
         rows the projection of the tilted module), CRS of ``roofs``.
     """
-    mounting_cfg = mounting_cfg or MountingConfig()
-    power_w, length_m, width_m = mounting._module_dims(module)
-    gap_m = float(mounting_cfg.module_gap_m)
-    if gap_m < 0:
-        raise ConfigError(f"mounting.module_gap_m must be ≥ 0, found {gap_m}.")
-    n_up = roofs_mod._modules_per_row(mounting_cfg)
-    orient_mode = mounting_cfg.flush_orientation
-    if orient_mode not in _ORIENTATIONS:
-        raise ConfigError(
-            f"mounting.flush_orientation must be one of {list(_ORIENTATIONS)}, found {orient_mode!r}.",
-        )
     if not (isinstance(n_phases, int) and n_phases >= 1):
         raise ConfigError(f"n_phases must be a whole number ≥ 1, found {n_phases!r}.")
-    missing = [c for c in ("usable_geometry", "usable_area_m2") if c not in roofs.columns]
-    missing += [c for c in ("roof_index", "plane", "mounting", "tilt_deg", "azimuth_deg") if c not in planes.columns]
-    if missing:
-        raise InputError(
-            f"layout_roofs needs the columns {missing}.",
-            fix="Pass the outputs of pvsite.roofs.usable.usable_roofs and pvsite.roofs.usable.roof_planes.",
-        )
+    _check_columns(roofs, planes)
+    frames = plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, true_north=true_north)
+    polygons, origin = plane_polygons(roofs, planes, frames.roof_pos, frames.flush, frames.grid_azimuth_rad)
+    variants = layout_variants(frames, module, mounting_cfg)
+    bands = row_bands(shapely.bounds(polygons), variants, n_phases)
+    gaps = free_gaps(polygons, bands, variants, float(mounting_cfg.module_gap_m))
+    best = best_phase(gaps, bands, variants, len(planes))
+    keep_share = 1.0 - _obstruction_share(roofs, frames.roof_pos)
 
-    planes = planes.copy()
-    n_pl = len(planes)
-    pos = roofs.index.get_indexer(planes["roof_index"])
-    if np.any(pos < 0):
-        raise InputError("Some planes refer to roofs that are not in the roofs table.")
-    flush = planes["mounting"].to_numpy() == "flush"
-    tilt = planes["tilt_deg"].to_numpy(dtype=float)
-    cos_t = np.cos(np.radians(tilt))
-    north = roofs_mod._grid_north_bearing_deg(roofs) if true_north else 0.0
-    theta = np.radians(planes["azimuth_deg"].to_numpy(dtype=float) + north)  # grid bearing of b
-
-    # Row pitch of tilted rows, per distinct (tilt, azimuth).
-    slant_rows = n_up * length_m + (n_up - 1) * gap_m
-    pitch_rows = np.full(n_pl, np.nan)
-    if (~flush).any():
-        pairs, inv = np.unique(
-            np.column_stack([tilt[~flush], planes["azimuth_deg"].to_numpy(dtype=float)[~flush]]),
-            axis=0, return_inverse=True,
-        )
-        d = mounting.row_pitch_m(
-            slant_rows, pairs[:, 0], latitude_deg,
-            mounting_cfg.no_shade_start_hour, mounting_cfg.no_shade_end_hour,
-            row_azimuth_deg=pairs[:, 1],
-        )
-        pitch_rows[~flush] = np.asarray(d)[inv.ravel()]
-
-    # Variants per plane: (orientation) × phases.  Orientation 0 = portrait, 1 = landscape.
-    orients = {"portrait": [0], "landscape": [1], "best": [0, 1]}[orient_mode]
-    var_plane, var_orient = [], []
-    for o in orients:
-        idx = np.arange(n_pl) if o == 0 else np.flatnonzero(flush)  # landscape only for flush planes
-        var_plane.append(idx)
-        var_orient.append(np.full(len(idx), o))
-    var_plane = np.concatenate(var_plane)
-    var_orient = np.concatenate(var_orient)
-    vf = flush[var_plane]
-    land = var_orient == 1
-    vcos = cos_t[var_plane]
-    # Footprint across the row (a), depth (b), pitch along a and b, modules per column.
-    mod_a = np.where(land, length_m, width_m)
-    cell_a = mod_a + gap_m
-    depth_b = np.where(vf, np.where(land, width_m, length_m) * vcos, slant_rows * vcos)
-    pitch_b = np.where(vf, (np.where(land, width_m, length_m) + gap_m) * vcos, pitch_rows[var_plane])
-    per_col = np.where(vf, 1, n_up)
-
-    # Plane polygons in their array frames.
-    poly, origin = _plane_polygons(roofs, planes, pos, flush, theta)
-    bounds = shapely.bounds(poly)  # (amin, bmin, amax, bmax); NaN for empty
-    has = ~np.isnan(bounds[:, 0])
-
-    # Bands: variant × phase × row.
-    n_var = len(var_plane)
-    phase_k = np.tile(np.arange(n_phases), n_var)
-    band_var = np.repeat(np.arange(n_var), n_phases)
-    vb = bounds[var_plane]
-    span_b = (vb[:, 3] - vb[:, 1])[band_var]
-    phase = phase_k * pitch_b[band_var] / n_phases
-    n_rows = np.floor((span_b - phase - depth_b[band_var]) / pitch_b[band_var] + _EPS) + 1
-    n_rows = np.where(has[var_plane][band_var] & np.isfinite(n_rows), np.maximum(n_rows, 0), 0).astype(np.int64)
-    run = np.repeat(np.arange(len(band_var)), n_rows)  # run = (variant, phase) of each band
-    row = np.arange(len(run)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
-    bv = band_var[run]
-    bp = var_plane[bv]
-    b_hi = bounds[bp, 3] - phase[run] - row * pitch_b[bv]
-    b_lo = b_hi - depth_b[bv]
-    run_first = np.cumsum(n_rows) - n_rows  # band index of each run's row 0
-
-    # Free intervals along each band: edges crossing the band forbid their span.
-    gaps = _band_gaps(poly, n_pl, var_plane[band_var], bounds[var_plane[band_var], 3] - phase,
-                      depth_b[band_var], pitch_b[band_var], n_rows, run_first)
-    g_band, g_start, g_end = gaps
-    # A gap between edge crossings is wholly inside or wholly outside: test its middle.
-    if len(g_band):
-        shapely.prepare(poly)
-        inside = shapely.contains_xy(poly[bp[g_band]], (g_start + g_end) / 2.0, (b_lo[g_band] + b_hi[g_band]) / 2.0)
-        g_band, g_start, g_end = g_band[inside], g_start[inside], g_end[inside]
-    g_len = g_end - g_start
-    g_cols = np.floor((g_len + gap_m) / cell_a[bv[g_band]] + _EPS).astype(np.int64)
-    g_cols = np.maximum(g_cols, 0)
-
-    # Modules per (variant, phase) run; best per plane.
-    run_mod = np.bincount(run[g_band], weights=g_cols * per_col[bv[g_band]], minlength=len(band_var))
-    best_run = _best_run(run_mod, band_var, var_plane, n_pl, n_phases)
-    fit_raw = run_mod[best_run].astype(np.int64)
-    fit_raw = np.where(best_run >= 0, fit_raw, 0)
-
-    share = _obstruction_share(roofs, pos)
-    keep_frac = 1.0 - share
-    modules_fit = np.floor(fit_raw * keep_frac + _EPS).astype(np.int64)
-
-    best_var = np.where(best_run >= 0, band_var[np.maximum(best_run, 0)], -1)
-    orient = np.where(best_var >= 0, var_orient[np.maximum(best_var, 0)], 0)
-    n_rows_used = np.zeros(n_pl, dtype=np.int64)
-    sel_gap = (g_cols > 0) & (run[g_band] == best_run[bp[g_band]])
-    if sel_gap.any():
-        rows_with = pd.DataFrame({"p": bp[g_band][sel_gap], "r": row[g_band][sel_gap]}).drop_duplicates()
-        n_rows_used = np.bincount(rows_with["p"], minlength=n_pl).astype(np.int64)
-    cell_area = np.where(
-        flush,
-        (np.where(orient == 1, width_m, length_m) + gap_m) * (np.where(orient == 1, length_m, width_m) + gap_m) * cos_t,
-        pitch_rows * (width_m + gap_m) / n_up,
-    )
-
-    planes["modules_fit"] = modules_fit
-    planes["module_orientation"] = np.where(orient == 1, "landscape", "portrait")
-    planes["n_rows"] = n_rows_used
-    planes["row_pitch_m"] = np.where(flush, (np.where(orient == 1, width_m, length_m) + gap_m) * cos_t, pitch_rows)
-    planes["field_area_per_module_m2"] = cell_area
-    planes["module_power_w"] = power_w
+    planes = _plane_results(planes, frames, bands, gaps, best, keep_share, module, mounting_cfg)
     logger.info(
         "layout: %d planes, %d modules fit (%.0f kW) after the obstruction allowance; %d row bands",
-        n_pl, int(modules_fit.sum()), modules_fit.sum() * power_w / 1000.0, len(b_hi),
+        len(planes), int(planes["modules_fit"].sum()),
+        planes["modules_fit"].sum() * mounting.module_dims(module)[0] / 1000.0, len(bands.top_m),
     )
     if not panels:
         return planes, None
+    return planes, module_rectangles(roofs, planes, frames, origin, variants, bands, gaps, best, keep_share,
+                                     float(mounting_cfg.module_gap_m))
 
-    # Module rectangles of the chosen runs.
-    gi = np.flatnonzero(sel_gap)
-    gb = g_band[gi]
-    gp = bp[gb]
-    gv = bv[gb]
-    ncol = g_cols[gi]
-    used = ncol * cell_a[gv] - gap_m
-    a0 = g_start[gi] + (g_len[gi] - used) / 2.0
-    col_gap = np.repeat(np.arange(len(gi)), ncol)
-    col_k = np.arange(len(col_gap)) - np.repeat(np.cumsum(ncol) - ncol, ncol)
-    # Expand columns into modules (n_up per column for tilted rows).
-    npc = per_col[gv][col_gap]
-    mod_col = np.repeat(np.arange(len(col_gap)), npc)
-    up = np.arange(len(mod_col)) - np.repeat(np.cumsum(npc) - npc, npc)
-    mg = col_gap[mod_col]
-    m_plane = gp[mg]
-    m_var = gv[mg]
-    m_a0 = a0[mg] + col_k[mod_col] * cell_a[m_var]
-    m_a1 = m_a0 + mod_a[m_var]
-    slope_len = np.where(vf[m_var], depth_b[m_var] / np.maximum(vcos[m_var], _EPS), length_m)
-    step_b = (slope_len + gap_m) * vcos[m_var]
-    m_b1 = b_hi[gb][mg] - up * step_b
-    m_b0 = m_b1 - slope_len * vcos[m_var]
-    m_row = row[gb][mg]
-    # Fill order within a plane: row, then along the row, then up the rack.
-    # Modules are generated run by run, row by row, gap by gap in ascending
-    # ``a``; a stable sort on the plane alone keeps that order.
-    srt = np.argsort(m_plane, kind="stable")
-    ps = m_plane[srt]
-    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
-    j = np.arange(len(ps)) - np.repeat(starts, np.diff(np.r_[starts, len(ps)]))
-    # Obstruction allowance: drop evenly spread modules (keeps ⌊N·k⌋ of N).
-    k = keep_frac[m_plane[srt]]
+
+@dataclass(frozen=True)
+class PlaneFrames:
+    """Per plane: its roof, mounting, tilt, array-frame bearing and row pitch."""
+
+    #: Position of the plane's roof in ``roofs`` [-].
+    roof_pos: np.ndarray
+    #: The plane is flush-mounted (else tilted rack rows).
+    flush: np.ndarray
+    #: Cosine of the module tilt [-].
+    cos_tilt: np.ndarray
+    #: Grid bearing of the array frame's ``b`` axis (the way the modules face) [rad].
+    grid_azimuth_rad: np.ndarray
+    #: Horizontal pitch of tilted rack rows [m]; NaN for flush planes.
+    rack_pitch_m: np.ndarray
+    #: Slant depth of one rack row ``n·l + (n − 1)·gap`` [m].
+    rack_slant_m: float
+
+
+def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_north: bool) -> PlaneFrames:
+    """Roof, tilt, array-frame bearing and rack row pitch of every plane.
+
+    Parameters
+    ----------
+    roofs : geopandas.GeoDataFrame
+        The roofs the planes refer to (by ``planes['roof_index']``).
+    planes : pandas.DataFrame
+        ``roof_index``, ``mounting``, ``tilt_deg`` [°], ``azimuth_deg`` [°,
+        true bearing].
+    module : mapping
+        Module preset (``length_m``, ``width_m`` [m]).
+    mounting_cfg : MountingConfig
+        Rack rows and the no-shade window (:func:`pvsite.solar.mounting.rack_rows`).
+    latitude_deg : float
+        Site latitude [°].
+    true_north : bool
+        Azimuths are true bearings: add the grid convergence
+        (:func:`pvsite.roofs.orientation.grid_north_bearing_deg`).
+
+    Returns
+    -------
+    PlaneFrames
+
+    Raises
+    ------
+    InputError
+        A plane refers to a roof that is not in ``roofs``.
+    """
+    roof_pos = roofs.index.get_indexer(planes["roof_index"])
+    if np.any(roof_pos < 0):
+        raise InputError("Some planes refer to roofs that are not in the roofs table.")
+    flush = planes["mounting"].to_numpy() == "flush"
+    tilt = planes["tilt_deg"].to_numpy(dtype=float)
+    azimuth = planes["azimuth_deg"].to_numpy(dtype=float)
+    north = grid_north_bearing_deg(roofs) if true_north else 0.0
+    rack = mounting.rack_rows(module, mounting_cfg, latitude_deg, tilt[~flush], azimuth[~flush])
+    pitch = np.full(len(planes), np.nan)
+    pitch[~flush] = rack.row_pitch_m
+    return PlaneFrames(
+        roof_pos=roof_pos,
+        flush=flush,
+        cos_tilt=np.cos(np.radians(tilt)),
+        grid_azimuth_rad=np.radians(azimuth + north),
+        rack_pitch_m=pitch,
+        rack_slant_m=rack.slant_length_m,
+    )
+
+
+def plane_polygons(roofs, planes, pos, flush, theta) -> tuple[np.ndarray, np.ndarray]:
+    """Usable polygon of each plane in its array frame, and the frame origins.
+
+    Frame: ``a = (x − x0)·cosθ − (y − y0)·sinθ``, ``b = (x − x0)·sinθ +
+    (y − y0)·cosθ`` with ``θ`` the grid bearing of the plane's azimuth, so
+    ``b`` points the way the modules face.  Flush planes of two-plane roofs
+    keep the half of the polygon on their side of the ridge (the long axis
+    through the centre of the footprint's minimum rotated rectangle).
+
+    Parameters
+    ----------
+    roofs : geopandas.GeoDataFrame
+        ``usable_geometry`` and the footprint geometry.
+    planes : pandas.DataFrame
+        ``roof_index``, ``plane``.
+    pos : numpy.ndarray of int
+        Position of each plane's roof in ``roofs``.
+    flush : numpy.ndarray of bool
+        The plane is flush-mounted.
+    theta : numpy.ndarray
+        Grid bearing of each plane's azimuth [rad].
+
+    Returns
+    -------
+    polygons : numpy.ndarray of shapely geometries
+        Per plane, in its array frame (``a``, ``b``) [m]; empty when the roof
+        has no usable polygon.
+    origin : numpy.ndarray, shape (n_planes, 2)
+        Map x and y of each frame's origin (centre of the usable polygon's
+        bounds) [m].
+    """
+    geoms = np.asarray(roofs["usable_geometry"].array, dtype=object)[pos]
+    geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)
+    usable_bounds = shapely.bounds(geoms)
+    origin = np.column_stack([(usable_bounds[:, 0] + usable_bounds[:, 2]) / 2.0,
+                              (usable_bounds[:, 1] + usable_bounds[:, 3]) / 2.0])
+    origin = np.nan_to_num(origin)
+    coords, coord_plane = shapely.get_coordinates(geoms, return_index=True)
+    cos_az, sin_az = np.cos(theta[coord_plane]), np.sin(theta[coord_plane])
+    dx, dy = coords[:, 0] - origin[coord_plane, 0], coords[:, 1] - origin[coord_plane, 1]
+    rotated = np.column_stack([dx * cos_az - dy * sin_az, dx * sin_az + dy * cos_az])
+    polygons = shapely.set_coordinates(geoms.copy(), rotated) if len(coords) else geoms.copy()
+
+    # Only roofs with two flush planes are split at the ridge; a single flush
+    # plane (mono-pitch roof measured on a height raster) takes the whole roof.
+    n_on_roof = planes.groupby("roof_index")["plane"].transform("size").to_numpy()
+    split = flush & (n_on_roof >= 2)
+    if split.any():
+        footprints = np.asarray(roofs.geometry.array, dtype=object)[pos[split]]
+        centre, _, _ = long_axis(footprints)
+        azimuth = theta[split]
+        ridge_b = ((centre[:, 0] - origin[split, 0]) * np.sin(azimuth)
+                   + (centre[:, 1] - origin[split, 1]) * np.cos(azimuth))
+        whole = shapely.bounds(polygons[split])
+        ok = np.isfinite(ridge_b) & ~np.isnan(whole[:, 0])
+        half = np.full(int(split.sum()), shapely.Polygon(), dtype=object)
+        if ok.any():
+            lo = np.minimum(ridge_b[ok], whole[ok, 3])
+            front_of_ridge = shapely.box(whole[ok, 0] - 1.0, lo, whole[ok, 2] + 1.0, whole[ok, 3] + 1.0)
+            half[ok] = shapely.intersection(polygons[split][ok], front_of_ridge)
+        polygons[split] = half
+    return polygons, origin
+
+
+@dataclass(frozen=True)
+class Variants:
+    """Candidate layouts: one per plane and module orientation [lengths in m]."""
+
+    #: Plane of each variant (position in ``planes``).
+    plane: np.ndarray
+    #: Module orientation: 0 portrait (long side up the slope), 1 landscape.
+    orientation: np.ndarray
+    #: The variant's plane is flush-mounted.
+    flush: np.ndarray
+    #: Cosine of the plane's tilt [-].
+    cos_tilt: np.ndarray
+    #: Module side along the row (array-frame ``a``) [m].
+    module_across_m: np.ndarray
+    #: Module side up the slope (array-frame ``b`` before projection) [m].
+    module_up_m: np.ndarray
+    #: Column spacing along the row, module plus gap [m].
+    cell_across_m: np.ndarray
+    #: Horizontal depth of a row of modules (a rack row for tilted rows) [m].
+    depth_m: np.ndarray
+    #: Horizontal row pitch, front edge to front edge [m].
+    pitch_m: np.ndarray
+    #: Modules stacked in one column of a row (``n`` of a rack row, 1 flush) [-].
+    modules_per_column: np.ndarray
+
+
+def layout_variants(frames: PlaneFrames, module: Mapping, mounting_cfg: MountingConfig) -> Variants:
+    """The candidate layouts of every plane: its module orientations.
+
+    Tilted rack rows are always portrait.  Flush planes are laid out in
+    portrait, landscape or both (``mounting_cfg.flush_orientation`` =
+    'portrait', 'landscape', 'best'); :func:`best_phase` keeps the best.
+    A flush portrait (landscape) row is ``l·cos β`` (``w·cos β``) deep with
+    pitch ``(l + gap)·cos β`` (``(w + gap)·cos β``); a rack row is
+    ``L·cos β`` deep with the no-shade pitch of :func:`plane_frames`.
+
+    Parameters
+    ----------
+    frames : PlaneFrames
+        From :func:`plane_frames`.
+    module : mapping
+        Module preset (``length_m``, ``width_m`` [m]).
+    mounting_cfg : MountingConfig
+        ``flush_orientation``, ``module_gap_m`` [m], ``modules_per_row_portrait``.
+
+    Returns
+    -------
+    Variants
+        Ordered by orientation, then plane.
+    """
+    _, length_m, width_m = mounting.module_dims(module)
+    gap_m = float(mounting_cfg.module_gap_m)
+    flush = frames.flush
+    n_planes = len(flush)
+    mode = mounting_cfg.flush_orientation
+    all_planes = np.arange(n_planes)
+    portrait = all_planes[~flush] if mode == "landscape" else all_planes  # rack rows are always portrait
+    landscape = np.flatnonzero(flush) if mode in ("landscape", "best") else np.empty(0, dtype=np.int64)
+    plane = np.concatenate([portrait, landscape])
+    orientation = np.concatenate([np.zeros(len(portrait), dtype=np.int64), np.ones(len(landscape), dtype=np.int64)])
+    v_flush = flush[plane]
+    land = orientation == 1
+    cos_tilt = frames.cos_tilt[plane]
+    module_across = np.where(land, length_m, width_m)
+    module_up = np.where(land, width_m, length_m)
+    return Variants(
+        plane=plane,
+        orientation=orientation,
+        flush=v_flush,
+        cos_tilt=cos_tilt,
+        module_across_m=module_across,
+        module_up_m=module_up,
+        cell_across_m=module_across + gap_m,
+        depth_m=np.where(v_flush, module_up * cos_tilt, frames.rack_slant_m * cos_tilt),
+        pitch_m=np.where(v_flush, (module_up + gap_m) * cos_tilt, frames.rack_pitch_m[plane]),
+        modules_per_column=np.where(v_flush, 1, mounting_cfg.modules_per_row_portrait),
+    )
+
+
+@dataclass(frozen=True)
+class RowBands:
+    """Row bands of every *run* (a variant at one phase) [lengths in m, array frame].
+
+    Per run: ``run_variant``, ``run_top_m`` (``b`` of the front edge of row 0),
+    ``run_rows`` (number of rows), ``run_first_band``.  Per band (one row
+    of one run): ``run``, ``row`` (0 = front), ``variant``, ``plane``,
+    ``top_m`` and ``bottom_m`` (``b`` of its front and back edges).
+    """
+
+    run_variant: np.ndarray
+    run_top_m: np.ndarray
+    run_rows: np.ndarray
+    run_first_band: np.ndarray
+    run: np.ndarray
+    row: np.ndarray
+    variant: np.ndarray
+    plane: np.ndarray
+    top_m: np.ndarray
+    bottom_m: np.ndarray
+
+
+def row_bands(plane_bounds: np.ndarray, variants: Variants, n_phases: int) -> RowBands:
+    """The rows of every variant at every phase, as bands ``[bottom, top]`` of ``b``.
+
+    Phase ``k`` puts the front edge of row 0 at ``b_max − k·pitch/n_phases``
+    (``b_max``: the plane polygon's front edge); rows go back by ``pitch``
+    while a whole row depth fits above ``b_min``:
+    ``rows = ⌊(b_max − b_min − phase − depth) / pitch⌋ + 1``.
+
+    Parameters
+    ----------
+    plane_bounds : numpy.ndarray, shape (n_planes, 4)
+        ``shapely.bounds`` of the plane polygons in their array frames
+        ``(a_min, b_min, a_max, b_max)`` [m]; NaN for an empty plane.
+    variants : Variants
+        From :func:`layout_variants`.
+    n_phases : int
+        Phases tried per variant [-].
+
+    Returns
+    -------
+    RowBands
+        Runs ordered by variant then phase; bands by run then row.
+    """
+    has_polygon = ~np.isnan(plane_bounds[:, 0])
+    n_var = len(variants.plane)
+    phase_k = np.tile(np.arange(n_phases), n_var)
+    run_variant = np.repeat(np.arange(n_var), n_phases)
+    run_plane = variants.plane[run_variant]
+    run_pitch = variants.pitch_m[run_variant]
+    run_depth = variants.depth_m[run_variant]
+    variant_bounds = plane_bounds[variants.plane]
+    span_b = (variant_bounds[:, 3] - variant_bounds[:, 1])[run_variant]
+    phase = phase_k * run_pitch / n_phases
+    n_rows = np.floor((span_b - phase - run_depth) / run_pitch + _EPS) + 1
+    n_rows = np.where(has_polygon[run_plane] & np.isfinite(n_rows), np.maximum(n_rows, 0), 0).astype(np.int64)
+    run = np.repeat(np.arange(len(run_variant)), n_rows)
+    row = np.arange(len(run)) - np.repeat(np.cumsum(n_rows) - n_rows, n_rows)
+    band_variant = run_variant[run]
+    band_plane = variants.plane[band_variant]
+    run_top = plane_bounds[run_plane, 3] - phase
+    top = plane_bounds[band_plane, 3] - phase[run] - row * variants.pitch_m[band_variant]
+    return RowBands(
+        run_variant=run_variant,
+        run_top_m=run_top,
+        run_rows=n_rows,
+        run_first_band=np.cumsum(n_rows) - n_rows,
+        run=run,
+        row=row,
+        variant=band_variant,
+        plane=band_plane,
+        top_m=top,
+        bottom_m=top - variants.depth_m[band_variant],
+    )
+
+
+@dataclass(frozen=True)
+class FreeGaps:
+    """Free intervals along the row bands, inside the plane polygon."""
+
+    #: Band of each gap (index into the :class:`RowBands` bands).
+    band: np.ndarray
+    #: ``a`` of the gap's ends [m].
+    start_m: np.ndarray
+    end_m: np.ndarray
+    #: Module columns the gap holds, ``⌊(length + gap) / cell⌋`` [-].
+    columns: np.ndarray
+
+
+def free_gaps(polygons: np.ndarray, bands: RowBands, variants: Variants, gap_m: float) -> FreeGaps:
+    """Free intervals of every band and the module columns each holds.
+
+    A band minus :data:`TOLERANCE_M` at its front and back is crossed by
+    some polygon edges; each crossing forbids the ``a`` span of the part of
+    the edge inside the band.  Between the merged forbidden spans, an
+    interval is wholly inside or wholly outside the polygon: its middle
+    point decides.  A free interval of length ``g`` holds
+    ``⌊(g + gap) / (w_a + gap)⌋`` columns (``w_a``: module side along ``a``).
+
+    Parameters
+    ----------
+    polygons : numpy.ndarray of shapely geometries
+        Plane polygons in their array frames (:func:`plane_polygons`).
+    bands : RowBands
+        From :func:`row_bands`.
+    variants : Variants
+        From :func:`layout_variants`.
+    gap_m : float
+        Gap between modules [m].
+
+    Returns
+    -------
+    FreeGaps
+        Gaps inside the polygon, by band then ``a``.
+    """
+    run_plane = variants.plane[bands.run_variant]
+    band, start, end = _edge_gaps(
+        polygons, len(polygons), run_plane, bands.run_top_m, variants.depth_m[bands.run_variant],
+        variants.pitch_m[bands.run_variant], bands.run_rows, bands.run_first_band,
+    )
+    if len(band):
+        shapely.prepare(polygons)
+        inside = shapely.contains_xy(polygons[bands.plane[band]], (start + end) / 2.0,
+                                     (bands.bottom_m[band] + bands.top_m[band]) / 2.0)
+        band, start, end = band[inside], start[inside], end[inside]
+    columns = np.floor((end - start + gap_m) / variants.cell_across_m[bands.variant[band]] + _EPS).astype(np.int64)
+    return FreeGaps(band, start, end, np.maximum(columns, 0))
+
+
+@dataclass(frozen=True)
+class BestPhase:
+    """The run kept per plane and what it holds."""
+
+    #: Index of the kept run per plane (−1: nothing fits).
+    run: np.ndarray
+    #: Modules the kept run holds, before the obstruction allowance [-].
+    modules: np.ndarray
+    #: Module orientation of the kept run, 0 portrait, 1 landscape.
+    orientation: np.ndarray
+    #: Per gap: it holds modules and belongs to its plane's kept run.
+    gap_used: np.ndarray
+
+
+def best_phase(gaps: FreeGaps, bands: RowBands, variants: Variants, n_planes: int) -> BestPhase:
+    """Per plane, the run (orientation × phase) holding the most modules.
+
+    Ties go to the first run: portrait before landscape, the smallest
+    offset first (rows flush with the front edge).
+
+    Parameters
+    ----------
+    gaps : FreeGaps
+        From :func:`free_gaps`.
+    bands : RowBands
+        From :func:`row_bands`.
+    variants : Variants
+        From :func:`layout_variants`.
+    n_planes : int
+        Number of planes [-].
+
+    Returns
+    -------
+    BestPhase
+    """
+    n_runs = len(bands.run_variant)
+    gap_variant = bands.variant[gaps.band]
+    run_modules = np.bincount(bands.run[gaps.band], weights=gaps.columns * variants.modules_per_column[gap_variant],
+                              minlength=n_runs)
+    best = np.full(n_planes, -1, dtype=np.int64)
+    if n_runs:
+        order = pd.DataFrame({"p": variants.plane[bands.run_variant], "m": run_modules, "i": np.arange(n_runs)})
+        order = order.sort_values(["p", "m", "i"], ascending=[True, False, True], kind="stable")
+        first = order.drop_duplicates("p")
+        best[first["p"].to_numpy()] = first["i"].to_numpy()
+    found = best >= 0
+    modules = np.zeros(n_planes, dtype=np.int64)
+    modules[found] = run_modules[best[found]].astype(np.int64)
+    best_variant = np.where(found, bands.run_variant[np.maximum(best, 0)] if n_runs else -1, -1)
+    orientation = np.where(best_variant >= 0, variants.orientation[np.maximum(best_variant, 0)], 0) \
+        if len(variants.orientation) else np.zeros(n_planes, dtype=np.int64)
+    gap_used = (gaps.columns > 0) & (bands.run[gaps.band] == best[bands.plane[gaps.band]])
+    return BestPhase(best, modules, orientation, gap_used)
+
+
+def obstruction_thinning(plane: np.ndarray, keep_share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Modules kept by the obstruction allowance, evenly spread in fill order.
+
+    Of the ``N`` modules of a plane in fill order, module ``j`` is kept when
+    ``⌊(j + 1)·k⌋ > ⌊j·k⌋`` (``k``: kept share), which keeps ``⌊N·k⌋`` of
+    them spread over the whole plane.
+
+    Parameters
+    ----------
+    plane : numpy.ndarray of int
+        Plane of each module, modules in fill order within each plane.
+    keep_share : numpy.ndarray
+        Share of the modules kept, per plane, ``1 − obstruction share`` [-].
+
+    Returns
+    -------
+    kept : numpy.ndarray of int
+        Positions (into ``plane``) of the kept modules, sorted by plane and
+        fill order.
+    order : numpy.ndarray of int
+        Fill order of each kept module within its plane, 0-based.
+    """
+    srt = np.argsort(plane, kind="stable")
+    sorted_plane = plane[srt]
+    starts = np.flatnonzero(np.r_[True, sorted_plane[1:] != sorted_plane[:-1]])
+    j = np.arange(len(sorted_plane)) - np.repeat(starts, np.diff(np.r_[starts, len(sorted_plane)]))
+    k = keep_share[sorted_plane]
     kept = np.floor((j + 1) * k + _EPS) > np.floor(j * k + _EPS)
-    srt = srt[kept]
-    order = (np.floor(j[kept] * k[kept] + _EPS)).astype(np.int64)
+    return srt[kept], (np.floor(j[kept] * k[kept] + _EPS)).astype(np.int64)
 
-    ca, sa = np.cos(theta[m_plane[srt]]), np.sin(theta[m_plane[srt]])
-    ox, oy = origin[m_plane[srt], 0], origin[m_plane[srt], 1]
-    corners_a = np.stack([m_a0[srt], m_a1[srt], m_a1[srt], m_a0[srt], m_a0[srt]], axis=1)
-    corners_b = np.stack([m_b0[srt], m_b0[srt], m_b1[srt], m_b1[srt], m_b0[srt]], axis=1)
-    x = corners_a * ca[:, None] + corners_b * sa[:, None] + ox[:, None]
-    y = -corners_a * sa[:, None] + corners_b * ca[:, None] + oy[:, None]
+
+def module_rectangles(roofs, planes, frames, origin, variants, bands, gaps, best, keep_share, gap_m) -> gpd.GeoDataFrame:
+    """The ``panels`` layer: one map rectangle per module of the kept runs.
+
+    Each used gap holds its columns centred in it; a column holds
+    ``modules_per_column`` modules up the slope, each ``l·cos β`` deep
+    (rack rows) or the row depth (flush), ``(l + gap)·cos β`` apart.  The
+    obstruction allowance is applied (:func:`obstruction_thinning`), then the
+    array-frame rectangles are rotated back to map coordinates.
+
+    Parameters
+    ----------
+    roofs : geopandas.GeoDataFrame
+        The roofs (``building_id`` when present; CRS).
+    planes : pandas.DataFrame
+        The planes (``roof_index``, ``plane``).
+    frames, origin, variants, bands, gaps, best
+        The outputs of the previous steps (origin: array-frame origin per
+        plane, map x and y [m]).
+    keep_share : numpy.ndarray
+        Share of modules kept per plane [-].
+    gap_m : float
+        Gap between modules [m].
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``building_id`` (when ``roofs`` has it), ``roof_index``, ``plane``,
+        ``row``, ``order``; module footprints in the CRS of ``roofs``, by
+        plane then fill order.
+    """
+    m = _module_positions(variants, bands, gaps, best, gap_m)
+    kept, order = obstruction_thinning(m["plane"], keep_share)
+    m_plane = m["plane"][kept]
+    cos_az, sin_az = np.cos(frames.grid_azimuth_rad[m_plane]), np.sin(frames.grid_azimuth_rad[m_plane])
+    ox, oy = origin[m_plane, 0], origin[m_plane, 1]
+    a0, a1, b0, b1 = (m[k][kept] for k in ("a0", "a1", "b0", "b1"))
+    corners_a = np.stack([a0, a1, a1, a0, a0], axis=1)
+    corners_b = np.stack([b0, b0, b1, b1, b0], axis=1)
+    x = corners_a * cos_az[:, None] + corners_b * sin_az[:, None] + ox[:, None]
+    y = -corners_a * sin_az[:, None] + corners_b * cos_az[:, None] + oy[:, None]
     n_mod = len(x)
     rects = shapely.from_ragged_array(  # 3× faster than shapely.polygons for ~10⁶ rectangles
         shapely.GeometryType.POLYGON,
         np.stack([x, y], axis=-1).reshape(-1, 2),
         (np.arange(0, 5 * n_mod + 1, 5), np.arange(n_mod + 1)),
     ) if n_mod else np.empty(0, dtype=object)
-    roof_label = planes["roof_index"].to_numpy()[m_plane[srt]]
     data = {}
     if "building_id" in roofs.columns:
-        data["building_id"] = roofs["building_id"].to_numpy()[pos[m_plane[srt]]]
+        data["building_id"] = roofs["building_id"].to_numpy()[frames.roof_pos[m_plane]]
     data.update(
-        roof_index=roof_label,
-        plane=planes["plane"].to_numpy()[m_plane[srt]],
-        row=m_row[srt].astype(np.int64),
+        roof_index=planes["roof_index"].to_numpy()[m_plane],
+        plane=planes["plane"].to_numpy()[m_plane],
+        row=m["row"][kept].astype(np.int64),
         order=order,
     )
     # Rows follow the planes' order, then the fill order.
-    return planes, gpd.GeoDataFrame(data, geometry=rects, crs=roofs.crs)
+    return gpd.GeoDataFrame(data, geometry=rects, crs=roofs.crs)
+
+
+def _module_positions(variants, bands, gaps, best, gap_m) -> dict:
+    """Array-frame rectangle ``[a0, a1] × [b0, b1]`` [m], plane and row of every module of the kept runs.
+
+    Modules come run by run, row by row, gap by gap in ascending ``a``, then
+    up the rack: the fill order within a plane.
+    """
+    used_gap = np.flatnonzero(best.gap_used)
+    gap_band = gaps.band[used_gap]
+    gap_plane = bands.plane[gap_band]
+    gap_variant = bands.variant[gap_band]
+    n_col = gaps.columns[used_gap]
+    cell = variants.cell_across_m
+    gap_len = gaps.end_m[used_gap] - gaps.start_m[used_gap]
+    used_len = n_col * cell[gap_variant] - gap_m
+    first_a = gaps.start_m[used_gap] + (gap_len - used_len) / 2.0  # columns centred in the gap
+    col_gap = np.repeat(np.arange(len(used_gap)), n_col)
+    col_k = np.arange(len(col_gap)) - np.repeat(np.cumsum(n_col) - n_col, n_col)
+    # Expand columns into modules (n per column for tilted rows).
+    per_col = variants.modules_per_column[gap_variant][col_gap]
+    mod_col = np.repeat(np.arange(len(col_gap)), per_col)
+    up = np.arange(len(mod_col)) - np.repeat(np.cumsum(per_col) - per_col, per_col)
+    mod_gap = col_gap[mod_col]
+    var = gap_variant[mod_gap]
+    cos_tilt = variants.cos_tilt[var]
+    a0 = first_a[mod_gap] + col_k[mod_col] * cell[var]
+    # Length of one module along the slope: the flush row depth taken back onto the slope, l on a rack.
+    slope_len = np.where(variants.flush[var], variants.depth_m[var] / np.maximum(cos_tilt, _EPS),
+                         variants.module_up_m[var])
+    step_b = (slope_len + gap_m) * cos_tilt
+    b1 = bands.top_m[gap_band][mod_gap] - up * step_b
+    return {
+        "plane": gap_plane[mod_gap],
+        "row": bands.row[gap_band][mod_gap],
+        "a0": a0,
+        "a1": a0 + variants.module_across_m[var],
+        "b0": b1 - slope_len * cos_tilt,
+        "b1": b1,
+    }
+
+
+def _plane_results(planes, frames, bands, gaps, best, keep_share, module, mounting_cfg) -> pd.DataFrame:
+    """``planes`` with the layout's per-plane columns (see :func:`layout_roofs`)."""
+    power_w, length_m, width_m = mounting.module_dims(module)
+    gap_m = float(mounting_cfg.module_gap_m)
+    n_up = mounting_cfg.modules_per_row_portrait
+    n_planes = len(planes)
+    flush, cos_tilt, rack_pitch = frames.flush, frames.cos_tilt, frames.rack_pitch_m
+    landscape = best.orientation == 1
+    n_rows_used = np.zeros(n_planes, dtype=np.int64)
+    if best.gap_used.any():
+        used_band = gaps.band[best.gap_used]
+        rows_with = pd.DataFrame({"p": bands.plane[used_band], "r": bands.row[used_band]}).drop_duplicates()
+        n_rows_used = np.bincount(rows_with["p"], minlength=n_planes).astype(np.int64)
+    module_up = np.where(landscape, width_m, length_m)
+    module_across = np.where(landscape, length_m, width_m)
+    out = planes.copy()
+    out["modules_fit"] = np.floor(best.modules * keep_share + _EPS).astype(np.int64)
+    out["module_orientation"] = np.where(landscape, "landscape", "portrait")
+    out["n_rows"] = n_rows_used
+    out["row_pitch_m"] = np.where(flush, (module_up + gap_m) * cos_tilt, rack_pitch)
+    out["field_area_per_module_m2"] = np.where(
+        flush, (module_up + gap_m) * (module_across + gap_m) * cos_tilt, rack_pitch * (width_m + gap_m) / n_up,
+    )
+    out["module_power_w"] = power_w
+    return out
+
+
+def _check_columns(roofs: pd.DataFrame, planes: pd.DataFrame) -> None:
+    missing = [c for c in ("usable_geometry", "usable_area_m2") if c not in roofs.columns]
+    missing += [c for c in ("roof_index", "plane", "mounting", "tilt_deg", "azimuth_deg") if c not in planes.columns]
+    if missing:
+        raise InputError(
+            f"layout_roofs needs the columns {missing}.",
+            fix="Pass the outputs of pvsite.roofs.usable.usable_roofs and pvsite.roofs.planes.roof_planes.",
+        )
+
+
+# ---------------------------------------------------------------------------
+# Policy: the installed modules
+# ---------------------------------------------------------------------------
 
 
 def modules_for_policy(planes: pd.DataFrame, required_area_m2, equator_azimuth_deg: float = 180.0) -> pd.Series:
@@ -440,99 +849,75 @@ def _obstruction_share(roofs: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(share), 0.0, 1.0)
 
 
-def _plane_polygons(roofs, planes, pos, flush, theta):
-    """Usable polygon of each plane in its array frame, and the frame origins.
-
-    Frame: ``a = (x − x0)·cosθ − (y − y0)·sinθ``, ``b = (x − x0)·sinθ +
-    (y − y0)·cosθ`` with ``θ`` the grid bearing of the plane's azimuth, so
-    ``b`` points the way the modules face.  Flush planes of two-plane roofs
-    keep the half of the polygon on their side of the ridge.
-    """
-    geoms = np.asarray(roofs["usable_geometry"].array, dtype=object)[pos]
-    geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)
-    b = shapely.bounds(geoms)
-    origin = np.column_stack([(b[:, 0] + b[:, 2]) / 2.0, (b[:, 1] + b[:, 3]) / 2.0])
-    origin = np.nan_to_num(origin)
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    c, s = np.cos(theta[idx]), np.sin(theta[idx])
-    dx, dy = coords[:, 0] - origin[idx, 0], coords[:, 1] - origin[idx, 1]
-    rotated = np.column_stack([dx * c - dy * s, dx * s + dy * c])
-    poly = shapely.set_coordinates(geoms.copy(), rotated) if len(coords) else geoms.copy()
-
-    # Only roofs with two flush planes are split at the ridge; a single flush
-    # plane (mono-pitch roof measured on a height raster) takes the whole roof.
-    n_on_roof = planes.groupby("roof_index")["plane"].transform("size").to_numpy()
-    flush = flush & (n_on_roof >= 2)
-    if flush.any():
-        fp = np.asarray(roofs.geometry.array, dtype=object)[pos[flush]]
-        centre, _, _ = roofs_mod._rectangle_axis(shapely.minimum_rotated_rectangle(fp))
-        th = theta[flush]
-        ridge_b = (centre[:, 0] - origin[flush, 0]) * np.sin(th) + (centre[:, 1] - origin[flush, 1]) * np.cos(th)
-        pb = shapely.bounds(poly[flush])
-        ok = np.isfinite(ridge_b) & ~np.isnan(pb[:, 0])
-        half = np.full(int(flush.sum()), shapely.Polygon(), dtype=object)
-        if ok.any():
-            lo = np.minimum(ridge_b[ok], pb[ok, 3])
-            clip = shapely.box(pb[ok, 0] - 1.0, lo, pb[ok, 2] + 1.0, pb[ok, 3] + 1.0)
-            half[ok] = shapely.intersection(poly[flush][ok], clip)
-        poly[flush] = half
-    return poly, origin
-
-
-def _band_gaps(poly, n_pl, run_plane, run_top, depth, pitch, n_rows, run_first):
+def _edge_gaps(polygons, n_planes, run_plane, run_top, depth, pitch, n_rows, run_first):
     """Gaps between the spans of the polygon edges that cross each row band.
 
     Row ``k`` of run ``r`` is the band ``b ∈ (top − k·pitch − depth + tol,
-    top − k·pitch − tol)``.  An edge crosses it where its ``b`` range meets
-    that open interval; the ``a`` span of the part of the edge inside the
-    band is forbidden.  Only the rows an edge can reach are paired with it
-    (a sweep), so the work is proportional to edges × rows crossed.
+    top − k·pitch − tol)`` (``tol`` = :data:`TOLERANCE_M`).  An edge crosses
+    it where its ``b`` range meets that open interval; the ``a`` span of the
+    part of the edge inside the band is forbidden.  Only the rows an edge can
+    reach are paired with it (a sweep), so the work is proportional to
+    edges × rows crossed.
 
-    Returns ``(band, gap_start, gap_end)``.
+    Parameters are per run (``run_plane``, ``run_top`` [m], ``depth`` [m],
+    ``pitch`` [m], ``n_rows``, ``run_first`` = index of its row 0 band).
+    Returns ``(band, gap_start, gap_end)`` [-, m, m].
     """
-    parts, part_plane = shapely.get_parts(poly, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
-    same = ring_of[1:] == ring_of[:-1]
-    a1, b1 = xy[:-1][same].T
-    a2, b2 = xy[1:][same].T
-    e_plane = part_plane[ring_part[ring_of[:-1][same]]]  # non-decreasing
-    n_edge = np.bincount(e_plane, minlength=n_pl)
-    e_first = np.cumsum(n_edge) - n_edge
-    e_lo, e_hi = np.minimum(b1, b2), np.maximum(b1, b2)
+    edges = _polygon_edges(polygons, n_planes)
+    a1, b1, a2, b2, edge_first, edge_count = edges
 
     # (run, edge) combinations, then the rows each edge reaches.
-    ne = n_edge[run_plane] * (n_rows > 0)
-    c_run = np.repeat(np.arange(len(run_plane)), ne)
-    c_edge = np.repeat(e_first[run_plane], ne) + (np.arange(len(c_run)) - np.repeat(np.cumsum(ne) - ne, ne))
-    top, d, p = run_top[c_run], depth[c_run], pitch[c_run]
-    k_lo = np.floor((top - d + TOLERANCE_M - e_hi[c_edge]) / p) + 1  # first row with hi_edge > band bottom
-    k_hi = np.ceil((top - TOLERANCE_M - e_lo[c_edge]) / p) - 1  # last row with lo_edge < band top
-    k_lo = np.maximum(k_lo, 0)
-    k_hi = np.minimum(k_hi, n_rows[c_run] - 1)
-    cnt = np.maximum(k_hi - k_lo + 1, 0).astype(np.int64)
-    pair = np.repeat(np.arange(len(c_run)), cnt)
-    k = np.repeat(k_lo, cnt).astype(np.int64) + (np.arange(len(pair)) - np.repeat(np.cumsum(cnt) - cnt, cnt))
-    r = c_run[pair]
-    e = c_edge[pair]
+    edges_per_run = edge_count[run_plane] * (n_rows > 0)
+    combo_run = np.repeat(np.arange(len(run_plane)), edges_per_run)
+    combo_edge = np.repeat(edge_first[run_plane], edges_per_run) + (
+        np.arange(len(combo_run)) - np.repeat(np.cumsum(edges_per_run) - edges_per_run, edges_per_run))
+    edge_lo, edge_hi = np.minimum(b1, b2), np.maximum(b1, b2)
+    top, d, p = run_top[combo_run], depth[combo_run], pitch[combo_run]
+    first_row = np.floor((top - d + TOLERANCE_M - edge_hi[combo_edge]) / p) + 1  # hi_edge > band bottom
+    last_row = np.ceil((top - TOLERANCE_M - edge_lo[combo_edge]) / p) - 1  # lo_edge < band top
+    first_row = np.maximum(first_row, 0)
+    last_row = np.minimum(last_row, n_rows[combo_run] - 1)
+    rows_crossed = np.maximum(last_row - first_row + 1, 0).astype(np.int64)
+    pair = np.repeat(np.arange(len(combo_run)), rows_crossed)
+    k = np.repeat(first_row, rows_crossed).astype(np.int64) + (
+        np.arange(len(pair)) - np.repeat(np.cumsum(rows_crossed) - rows_crossed, rows_crossed))
+    r = combo_run[pair]
+    e = combo_edge[pair]
     band = run_first[r] + k
     hi = run_top[r] - k * pitch[r] - TOLERANCE_M
     lo = hi - depth[r] + 2 * TOLERANCE_M
-    # Clip each edge to the band.
+    # Clip each edge to the band: parameter t along the edge where it enters and leaves.
     db = b2[e] - b1[e]
-    flat = np.abs(db) < 1e-12
+    along_row = np.abs(db) < 1e-12
     with np.errstate(invalid="ignore", divide="ignore"):
-        t_lo = np.where(flat, 0.0, (lo - b1[e]) / db)
-        t_hi = np.where(flat, 1.0, (hi - b1[e]) / db)
+        t_lo = np.where(along_row, 0.0, (lo - b1[e]) / db)
+        t_hi = np.where(along_row, 1.0, (hi - b1[e]) / db)
     t0 = np.clip(np.minimum(t_lo, t_hi), 0.0, 1.0)
     t1 = np.clip(np.maximum(t_lo, t_hi), 0.0, 1.0)
     da = a2[e] - a1[e]
     s0 = a1[e] + t0 * da
     s1 = a1[e] + t1 * da
-    return _free_gaps(band, np.minimum(s0, s1), np.maximum(s0, s1))
+    return _gaps_between(band, np.minimum(s0, s1), np.maximum(s0, s1))
 
 
-def _free_gaps(owner: np.ndarray, start: np.ndarray, end: np.ndarray):
+def _polygon_edges(polygons, n_planes):
+    """Edges of every ring of every plane polygon, grouped by plane.
+
+    Returns ``(a1, b1, a2, b2, first, count)``: edge end points [m] (array
+    frame), and per plane the index of its first edge and its edge count.
+    """
+    parts, part_plane = shapely.get_parts(polygons, return_index=True)
+    rings, ring_part = shapely.get_rings(parts, return_index=True)
+    xy, ring_of = shapely.get_coordinates(rings, return_index=True)
+    same_ring = ring_of[1:] == ring_of[:-1]
+    a1, b1 = xy[:-1][same_ring].T
+    a2, b2 = xy[1:][same_ring].T
+    edge_plane = part_plane[ring_part[ring_of[:-1][same_ring]]]  # non-decreasing
+    count = np.bincount(edge_plane, minlength=n_planes)
+    return a1, b1, a2, b2, np.cumsum(count) - count, count
+
+
+def _gaps_between(owner: np.ndarray, start: np.ndarray, end: np.ndarray):
     """Gaps between the union of intervals ``[start, end]`` of each band.
 
     Returns ``(band, gap_start, gap_end)`` for every positive gap between
@@ -550,16 +935,3 @@ def _free_gaps(owner: np.ndarray, start: np.ndarray, end: np.ndarray):
     g_end = s[1:]
     ok = same & (g_end > g_start)
     return band[1:][ok], g_start[ok], g_end[ok]
-
-
-def _best_run(run_mod, band_var, var_plane, n_pl, n_phases):
-    """Index of the (variant, phase) run with most modules per plane (first on ties); −1 if none."""
-    if len(run_mod) == 0:
-        return np.full(n_pl, -1, dtype=np.int64)
-    plane_of_run = var_plane[band_var]
-    df = pd.DataFrame({"p": plane_of_run, "m": run_mod, "i": np.arange(len(run_mod))})
-    df = df.sort_values(["p", "m", "i"], ascending=[True, False, True], kind="stable")
-    first = df.drop_duplicates("p")
-    best = np.full(n_pl, -1, dtype=np.int64)
-    best[first["p"].to_numpy()] = first["i"].to_numpy()
-    return best

@@ -16,6 +16,7 @@ import geopandas as gpd
 import pandas as pd
 
 from pvsite.roofs import heights, layout
+from pvsite.roofs import planes as planes_mod
 from pvsite.roofs import usable as usable_mod
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
     which samples it through :mod:`pvsite.io`) where the footprints lack them.
     """
     roofs = usable_mod.usable_roofs(buildings, config.roof)
-    planes = usable_mod.roof_planes(roofs, config.roof, config.mounting, site_lat_deg, module)
+    planes = planes_mod.roof_planes(roofs, config.roof, config.mounting, site_lat_deg, module)
     if config.roof.height_raster:
         surface = heights.roof_surface_from_raster(roofs, config.roof.height_raster)
         log.warning("height raster %s: %s", Path(config.roof.height_raster).name,

@@ -41,10 +41,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from pvsite.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pvsite.config import MountingConfig
 
 logger = logging.getLogger(__name__)
 
@@ -136,8 +140,8 @@ def equator_facing_azimuth_deg(latitude_deg):
 def shadow_factor(
     tilt_deg,
     latitude_deg,
-    start_hour: float = 9.0,
-    end_hour: float = 15.0,
+    start_hour: float,
+    end_hour: float,
     day: str = "winter_solstice",
     row_azimuth_deg=None,
 ):
@@ -153,7 +157,8 @@ def shadow_factor(
     latitude_deg : float or array_like
         Site latitude, north positive [°].
     start_hour, end_hour : float
-        No-shade window in true solar time [h], e.g. 9 and 15.
+        No-shade window in true solar time [h], e.g. 9 and 15
+        (``MountingConfig.no_shade_start_hour`` / ``no_shade_end_hour``).
     day : {'winter_solstice', 'summer_solstice', 'equinox'}
         Design day in the local seasons (see :func:`design_declination_deg`).
     row_azimuth_deg : float or array_like, optional
@@ -168,9 +173,10 @@ def shadow_factor(
     Raises
     ------
     ConfigError
-        The window is empty, a tilt is outside [0, 90), or the sun is at or
-        below the horizon somewhere in the window (the no-shade rule then
-        asks for infinite spacing: shorten the window).
+        The window is empty, or the sun is at or below the horizon somewhere
+        in the window (the no-shade rule then asks for infinite spacing:
+        shorten the window).  Tilts are taken as valid (``0 ≤ β < 90``,
+        checked once by :mod:`pvsite.config` for ``mounting.flat_tilt_deg``).
     """
     if not (end_hour > start_hour):
         raise ConfigError(
@@ -178,12 +184,6 @@ def shadow_factor(
             fix="Set mounting.no_shade_end_hour later than mounting.no_shade_start_hour.",
         )
     tilt = np.asarray(tilt_deg, dtype=float)
-    bad_tilt = ~((tilt >= 0) & (tilt < 90))  # NaN is bad too
-    if np.any(bad_tilt):
-        raise ConfigError(
-            f"Row tilt must be in [0, 90) degrees, found {np.unique(tilt[bad_tilt])}.",
-            fix="Check mounting.flat_tilt_deg.",
-        )
     lat = np.asarray(latitude_deg, dtype=float)
     if row_azimuth_deg is None:
         row_azimuth_deg = equator_facing_azimuth_deg(lat)
@@ -212,16 +212,16 @@ def row_pitch_m(
     slant_length_m,
     tilt_deg,
     latitude_deg,
-    start_hour: float = 9.0,
-    end_hour: float = 15.0,
+    start_hour: float,
+    end_hour: float,
     day: str = "winter_solstice",
     row_azimuth_deg=None,
 ):
     """Minimum front-edge-to-front-edge row pitch for no mutual shading.
 
     ``D = L·cosβ + L·sinβ·cos(γs − γr)/tan αs`` at the worst instant of the
-    window (see the module docstring).  Default window: 09:00–15:00 true
-    solar time on the winter solstice (GB 50797-2012 光伏发电站设计规范:
+    window (see the module docstring).  The configured window is 09:00–15:00
+    true solar time on the winter solstice (GB 50797-2012 光伏发电站设计规范:
     方阵前后排在冬至日 9:00–15:00 互不遮挡).
 
     Parameters
@@ -253,8 +253,8 @@ def row_pitch_m(
 def ground_coverage_ratio(
     tilt_deg,
     latitude_deg,
-    start_hour: float = 9.0,
-    end_hour: float = 15.0,
+    start_hour: float,
+    end_hour: float,
     day: str = "winter_solstice",
     row_azimuth_deg=None,
 ):
@@ -263,7 +263,7 @@ def ground_coverage_ratio(
     Independent of the slant length ``L``.  It is the slant module length
     per unit horizontal pitch, i.e. module area per horizontal ground area
     for continuous rows; gaps between modules along a row are not included
-    (see :func:`pvsite.roofs.usable.roof_planes`).
+    (see :func:`rack_rows` and :func:`pvsite.roofs.planes.roof_planes`).
 
     Parameters
     ----------
@@ -286,7 +286,102 @@ def ground_coverage_ratio(
     return 1.0 / shadow_factor(tilt_deg, latitude_deg, start_hour, end_hour, day, row_azimuth_deg)
 
 
-def _module_dims(module: Mapping) -> tuple[float, float, float]:
+class RackRows(NamedTuple):
+    """Geometry of rack rows on flat roofs (see :func:`rack_rows`)."""
+
+    #: Slant depth of one rack row, ``L = n·l + (n − 1)·gap`` [m].
+    slant_length_m: float
+    #: Horizontal front-edge-to-front-edge pitch of the rows, per plane [m].
+    row_pitch_m: np.ndarray
+    #: Module area per m² of horizontal roof area given to the rows, per plane [-].
+    ground_coverage_ratio: np.ndarray
+
+
+def rack_rows(module: Mapping, mounting_cfg: MountingConfig, latitude_deg, tilt_deg, azimuth_deg) -> RackRows:
+    """Row pitch and ground coverage of rack rows: the one evaluation of the row-spacing rule.
+
+    Rows of ``n = mounting_cfg.modules_per_row_portrait`` modules in portrait
+    (slant depth ``L = n·l + (n − 1)·gap``) are spaced by the no-shade pitch
+    ``D = L · D/L`` (:func:`shadow_factor` over the configured window, for
+    each plane's own azimuth).  Their coverage of the horizontal roof area is
+
+        ``GCR = (L / D) × n·l / L × w / (w + gap)``
+
+    — the classic ``L / D`` (independent of ``n``), times the fill up the
+    slope and along the row lost to the clamp gaps.  Both
+    :func:`pvsite.roofs.planes.roof_planes` (the coverage) and
+    :func:`pvsite.roofs.layout.layout_roofs` (the pitch of the placed rows)
+    take their figures from here.  The shadow factor is computed once per
+    distinct (latitude, tilt, azimuth).
+
+    Parameters
+    ----------
+    module : mapping
+        Module preset with ``power_w`` [W], ``length_m`` [m], ``width_m`` [m].
+    mounting_cfg : MountingConfig
+        ``modules_per_row_portrait``, ``module_gap_m`` [m] and the no-shade
+        window ``no_shade_start_hour`` / ``no_shade_end_hour`` [h].
+    latitude_deg : float or array_like
+        Site latitude, north positive [°]; broadcast against the planes.
+    tilt_deg : float or array_like
+        Row tilt of each plane [°].
+    azimuth_deg : float or array_like
+        Direction each plane's modules face, clockwise from north [°].
+
+    Returns
+    -------
+    RackRows
+        ``slant_length_m`` [m] (one value), ``row_pitch_m`` [m] and
+        ``ground_coverage_ratio`` [-] (one per plane, broadcast shape of the
+        three array arguments, flattened).
+    """
+    _, length_m, width_m = module_dims(module)
+    n_up = mounting_cfg.modules_per_row_portrait
+    gap_m = float(mounting_cfg.module_gap_m)
+    slant_m = n_up * length_m + (n_up - 1) * gap_m
+    lat, tilt, azimuth = (np.ravel(a) for a in np.broadcast_arrays(
+        np.asarray(latitude_deg, dtype=float), np.asarray(tilt_deg, dtype=float),
+        np.asarray(azimuth_deg, dtype=float)))
+    if len(lat) == 0:
+        return RackRows(slant_m, np.empty(0), np.empty(0))
+    distinct, inverse = np.unique(np.column_stack([lat, tilt, azimuth]), axis=0, return_inverse=True)
+    factor = shadow_factor(
+        distinct[:, 1], distinct[:, 0], mounting_cfg.no_shade_start_hour, mounting_cfg.no_shade_end_hour,
+        row_azimuth_deg=distinct[:, 2],
+    )
+    inverse = inverse.ravel()
+    pitch = slant_m * factor[inverse]
+    fill_up = n_up * length_m / (n_up * length_m + (n_up - 1) * gap_m)
+    gcr = (1.0 / factor)[inverse] * fill_up * width_m / (width_m + gap_m)
+    return RackRows(slant_m, pitch, gcr)
+
+
+def module_dims(module: Mapping) -> tuple[float, float, float]:
+    """Nameplate power and frame size of a module preset.
+
+    The one reader of a module preset's numbers: every function of pvsite
+    that needs them goes through it, so a preset with a missing or
+    non-positive value is refused with the same message everywhere.
+
+    Parameters
+    ----------
+    module : mapping
+        Module preset (``load_preset('module', name)``) with ``power_w``
+        [W], ``length_m`` [m] and ``width_m`` [m].
+
+    Returns
+    -------
+    power_w : float
+        STC nameplate power [W].
+    length_m, width_m : float
+        Frame length (long side) and width [m].
+
+    Raises
+    ------
+    ConfigError
+        A value is missing, not a number, or not positive (the message names
+        the preset file when the mapping carries ``_path``).
+    """
     try:
         power = float(module["power_w"])
         length = float(module["length_m"])
@@ -313,7 +408,7 @@ def module_area_m2(module: Mapping) -> float:
     module : mapping
         Module preset with ``length_m`` [m] and ``width_m`` [m].
     """
-    _, length, width = _module_dims(module)
+    _, length, width = module_dims(module)
     return length * width
 
 
@@ -330,16 +425,14 @@ def flush_packing_factor(module: Mapping, gap_m: float) -> float:
     module : mapping
         Module preset with ``length_m`` [m] and ``width_m`` [m].
     gap_m : float
-        Gap between adjacent modules [m].
+        Gap between adjacent modules, ≥ 0 (``MountingConfig.module_gap_m``) [m].
 
     Returns
     -------
     float
         Module area per unit plane area (in-plane, not horizontal).
     """
-    _, length, width = _module_dims(module)
-    if gap_m < 0:
-        raise ConfigError(f"mounting.module_gap_m must be ≥ 0, found {gap_m}.")
+    _, length, width = module_dims(module)
     return length * width / ((length + gap_m) * (width + gap_m))
 
 
@@ -360,5 +453,5 @@ def power_density_w_per_m2(module: Mapping, gcr):
     numpy.ndarray
         [W/m²] of horizontal roof area.
     """
-    power, length, width = _module_dims(module)
+    power, length, width = module_dims(module)
     return power / (length * width) * np.asarray(gcr, dtype=float)
