@@ -35,6 +35,7 @@ from pvlib.location import Location
 from pvlib.modelchain import ModelChain
 from pvlib.pvsystem import PVSystem
 
+from pvsite.config import SystemConfig
 from pvsite.solar import energy
 from pvsite.resources import DEFAULT_WEATHER, REPO_ROOT
 from pvsite.presets import load_preset
@@ -88,7 +89,7 @@ def synthetic_roofs(n: int, rng: np.random.Generator) -> pd.DataFrame:
                         index=pd.RangeIndex(n, name="roof_id"))
 
 
-def modelchain_loop(weather, site, orientations, module, losses) -> float:
+def modelchain_loop(weather, site, orientations, module, losses, system) -> float:
     """Seconds for a ModelChain run per orientation (same physics, beam IAM)."""
     lat, lon, alt = site
     loc = Location(lat, lon, "Asia/Shanghai", alt)
@@ -100,13 +101,15 @@ def modelchain_loop(weather, site, orientations, module, losses) -> float:
             surface_tilt=tilt, surface_azimuth=azimuth, albedo=energy.ALBEDO,
             module_parameters={"pdc0": 1000.0, "gamma_pdc": module["gamma_pdc_per_c"],
                                "n": module["iam_n"], "K": module["iam_k"], "L": module["iam_l"]},
-            temperature_model_parameters=dict(energy.FAIMAN_OPEN_RACK),
-            losses_parameters={k: v for k, v in losses.items() if k in energy.LOSS_ITEMS},
-            inverter_parameters={"pdc0": 1000.0 / 1.2, "eta_inv_nom": 0.96},
+            temperature_model_parameters=energy.temperature_parameters(
+                system.temperature_model, "tilted_rows", module),
+            losses_parameters=dict(losses.losses_pct),
+            inverter_parameters={"pdc0": 1000.0 / system.dc_ac_ratio,
+                                 "eta_inv_nom": system.inverter_efficiency_pct / 100.0},
         )
         mc = ModelChain(system, loc, dc_model="pvwatts", ac_model="pvwatts",
                         aoi_model="physical", spectral_model="no_loss",
-                        temperature_model="faiman", transposition_model="perez",
+                        temperature_model=system.temperature_model, transposition_model="perez",
                         losses_model="pvwatts")
         mc.run_model(mid)
     return time.perf_counter() - t0
@@ -126,10 +129,14 @@ def main(argv=None) -> None:
     weather, site, source = load_weather()
     module = load_preset("module", "generic-550w")
     losses = load_preset("losses", "pvwatts")
+    system = SystemConfig()  # the default run's inverter, DC/AC ratio and temperature model
     rng = np.random.default_rng(2024)
 
     def sim(orient, **kw):
-        return energy.simulate(weather, *site, orient, module, losses, **kw)
+        return energy.simulate(weather, *site, orient, module, losses,
+                               inverter_efficiency_pct=system.inverter_efficiency_pct,
+                               dc_ac_ratio=system.dc_ac_ratio,
+                               temperature_model=system.temperature_model, **kw)
 
     cpu = "unknown CPU"
     try:
@@ -163,7 +170,7 @@ def main(argv=None) -> None:
         print(f"engine, {n:>6,} unique orientations: {best:6.2f} s  = {engine_ms[n]:6.3f} ms/orientation")
 
     orient = grid_orientations(n_mc, rng)
-    mc_s = modelchain_loop(weather, site, orient, module, losses)
+    mc_s = modelchain_loop(weather, site, orient, module, losses, system)
     mc_ms = mc_s / n_mc * 1000
     print(f"ModelChain loop, {n_mc} orientations: {mc_s:6.2f} s  = {mc_ms:6.1f} ms/orientation")
     for n, ms in engine_ms.items():

@@ -7,7 +7,9 @@ EPW).  :func:`read_cswd` turns an EPW into the weather contract of
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,6 +19,7 @@ from pvlib.location import Location
 from pvlib.modelchain import ModelChain
 from pvlib.pvsystem import PVSystem
 
+from pvsite import config, presets
 from pvsite.solar import energy
 from pvsite.errors import ConfigError, InputError
 from pvsite.presets import load_preset
@@ -25,6 +28,13 @@ from pvsite.io.weather import CSWD_TIME_SHIFT_MIN, read_weather
 SHANGHAI_EPW = "weather/CHN_Shanghai.Shanghai.583620_CSWD.epw"
 HANGZHOU_EPW = "weather/CHN_Zhejiang.Hangzhou.584570_CSWD.epw"
 YEAR = 2005  # the year written in both CSWD files (non-leap)
+
+#: The system settings a default run passes to the engine (config.SystemConfig's defaults).
+SYSTEM = {k: getattr(config.SystemConfig(), k)
+          for k in ("inverter_efficiency_pct", "dc_ac_ratio", "temperature_model")}
+#: The PVWatts v5 inverter of the hand calculations and ModelChain references below
+#: (Dobos 2014): 96 % nominal efficiency, DC/AC 1.2, Faiman open-rack temperatures.
+PVWATTS = {"inverter_efficiency_pct": 96.0, "dc_ac_ratio": 1.2, "temperature_model": "faiman"}
 
 
 #: Extra time shift of each CSWD file [h], found by the clear-day solar-noon
@@ -106,11 +116,17 @@ def losses():
 
 
 def run(weather_meta, orientations, module, losses, **kwargs):
+    """:func:`energy.simulate` with the default run's settings unless ``kwargs`` override them."""
     weather, meta = weather_meta
     return energy.simulate(
         weather, meta["latitude"], meta["longitude"], meta["altitude"],
-        orientations, module, losses, **kwargs,
+        orientations, module, losses, **{**SYSTEM, **kwargs},
     )
+
+
+def no_losses():
+    """A losses preset without items (0 % loss), as the loader types it."""
+    return presets.parse_losses({"name": "none"}, Path("no-losses.toml"))
 
 
 # ---------------------------------------------------------------------------
@@ -164,8 +180,9 @@ def modelchain_reference(weather_meta, orientations, module, losses, temp_params
                 "n": module["iam_n"], "K": module["iam_k"], "L": module["iam_l"],
             },
             temperature_model_parameters=temp_params,
-            losses_parameters={k: v for k, v in losses.items() if k in energy.LOSS_ITEMS},
-            inverter_parameters={"pdc0": 1000.0 / 1.2, "eta_inv_nom": 0.96},
+            losses_parameters=dict(losses.losses_pct),
+            inverter_parameters={"pdc0": 1000.0 / PVWATTS["dc_ac_ratio"],
+                                 "eta_inv_nom": PVWATTS["inverter_efficiency_pct"] / 100.0},
         )
         mc = chain(
             system, loc, dc_model="pvwatts", ac_model="pvwatts", aoi_model="physical",
@@ -184,7 +201,7 @@ def modelchain_reference(weather_meta, orientations, module, losses, temp_params
 
 def test_matches_modelchain_beam_iam(shanghai, module, losses):
     """Stock ModelChain (IAM on the beam only): annual, monthly and POA agree."""
-    ours = run(shanghai, VALIDATION, module, losses, diffuse_iam_model=False)
+    ours = run(shanghai, VALIDATION, module, losses, **PVWATTS, diffuse_iam_model=False)
     ref = modelchain_reference(shanghai, VALIDATION, module, losses, {"u0": 25.0, "u1": 6.84})
     dev = ours["specific_yield_kwh_per_kwp"] / ref["annual"] - 1
     assert len(dev) >= 20
@@ -198,7 +215,7 @@ def test_matches_modelchain_beam_iam(shanghai, module, losses):
 def test_matches_modelchain_diffuse_iam_flush_sapm(shanghai, module, losses):
     """Default engine (Marion diffuse IAM), flush mounts, SAPM temperatures."""
     orient = VALIDATION.assign(mounting="flush")
-    ours = run(shanghai, orient, module, losses, temperature_model="sapm")
+    ours = run(shanghai, orient, module, losses, **{**PVWATTS, "temperature_model": "sapm"})
     sapm = pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"]["close_mount_glass_glass"]
     ref = modelchain_reference(shanghai, VALIDATION, module, losses, sapm,
                                temperature_model="sapm", chain=MarionModelChain)
@@ -209,7 +226,7 @@ def test_matches_modelchain_diffuse_iam_flush_sapm(shanghai, module, losses):
 def test_faiman_flush_matches_modelchain(shanghai, module, losses):
     orient = VALIDATION.iloc[::4].assign(mounting="flush")
     params = energy.temperature_parameters("faiman", "flush", module)
-    ours = run(shanghai, orient, module, losses)
+    ours = run(shanghai, orient, module, losses, **PVWATTS)
     ref = modelchain_reference(shanghai, orient, module, losses, params, chain=MarionModelChain)
     dev = ours["specific_yield_kwh_per_kwp"] / ref["annual"] - 1
     assert dev.abs().max() < 0.005, dev.abs().max()
@@ -232,7 +249,7 @@ def test_single_hour_by_hand(module, losses):
     noon = pd.Timestamp(f"{YEAR}-06-21 11:00", tz="Asia/Shanghai")  # 11:00–12:00
     weather.loc[noon, ["ghi", "dhi"]] = 500.0
     orient = pd.DataFrame({"tilt_deg": [0.0], "azimuth_deg": [180.0]})
-    res = energy.simulate(weather, 31.23, 121.42, 5.0, orient, module, losses,
+    res = energy.simulate(weather, 31.23, 121.42, 5.0, orient, module, losses, **PVWATTS,
                           diffuse_iam_model=False)
 
     g = 500.0
@@ -249,7 +266,7 @@ def test_single_hour_by_hand(module, losses):
     others = [c for c in energy.MONTH_COLUMNS if c != "kwh_per_kwp_m06"]
     assert (res[others].to_numpy() == 0).all()
     # With Marion's diffuse IAM the effective irradiance is 500 × IAM_sky(0°).
-    res_iam = energy.simulate(weather, 31.23, 121.42, 5.0, orient, module, losses)
+    res_iam = energy.simulate(weather, 31.23, 121.42, 5.0, orient, module, losses, **PVWATTS)
     sky0 = pvlib.iam.marion_diffuse("physical", 0.0, n=1.526, K=4.0, L=0.002)["sky"]
     pdc2 = 1000.0 * g * sky0 / 1000.0 * (1 + module["gamma_pdc_per_c"] * (t_cell - 25.0))
     pdc2 *= 1 - 0.14075660688264469
@@ -258,16 +275,18 @@ def test_single_hour_by_hand(module, losses):
     assert res_iam["specific_yield_kwh_per_kwp"].iloc[0] == pytest.approx(eta2 * pdc2 / 1000, rel=1e-6)
 
 
-def test_clipping_at_ac_rating(module):
-    """1,300 W/m² at 0 °C: DC exceeds 1/1.2 kWp and AC clips at 0.96 × 833.3 W."""
+@pytest.mark.parametrize("eta_pct, dc_ac", [(96.0, 1.2), (98.5, 1.5)])
+def test_clipping_at_ac_rating(module, eta_pct, dc_ac):
+    """1,300 W/m² at 0 °C: DC exceeds 1/dc_ac kWp and AC clips at eta × 1000/dc_ac W."""
     index = pd.date_range(f"{YEAR}-06-21", periods=24, freq="h", tz="Asia/Shanghai")
     weather = pd.DataFrame(0.0, index=index, columns=list(energy.REQUIRED_WEATHER))
     weather.loc[index[11], ["ghi", "dhi"]] = 1300.0
     weather["wind_speed"] = 10.0
     orient = pd.DataFrame({"tilt_deg": [0.0], "azimuth_deg": [180.0]})
-    res = energy.simulate(weather, 31.23, 121.42, 5.0, orient, module, {},
+    res = energy.simulate(weather, 31.23, 121.42, 5.0, orient, module, no_losses(),
+                          inverter_efficiency_pct=eta_pct, dc_ac_ratio=dc_ac, temperature_model="faiman",
                           diffuse_iam_model=False)
-    assert res["specific_yield_kwh_per_kwp"].iloc[0] == pytest.approx(0.96 * 1000 / 1.2 / 1000)
+    assert res["specific_yield_kwh_per_kwp"].iloc[0] == pytest.approx(eta_pct / 100 * 1000 / dc_ac / 1000)
 
 
 # ---------------------------------------------------------------------------
@@ -379,9 +398,9 @@ def test_optimum_tilt_shanghai_and_hangzhou(shanghai, hangzhou, module, losses):
     17° to 35°).
     """
     opt_sh = energy.optimum_tilt(*(shanghai[0], shanghai[1]["latitude"], shanghai[1]["longitude"],
-                                   shanghai[1]["altitude"]), module, losses)
+                                   shanghai[1]["altitude"]), module, losses, **SYSTEM)
     opt_hz = energy.optimum_tilt(*(hangzhou[0], hangzhou[1]["latitude"], hangzhou[1]["longitude"],
-                                   hangzhou[1]["altitude"]), module, losses)
+                                   hangzhou[1]["altitude"]), module, losses, **SYSTEM)
     assert 24 <= opt_sh["tilt_deg"] <= 28
     assert 24 <= opt_hz["tilt_deg"] <= 28
     assert 995 < opt_sh["specific_yield_kwh_per_kwp"] < 1020
@@ -433,31 +452,117 @@ def test_iam_tables_match_pvlib(module):
 
 def test_loss_percent():
     assert energy.loss_percent(load_preset("losses", "pvwatts")) == pytest.approx(14.0757, abs=1e-4)
-    assert energy.loss_percent({"soiling": 5.0, "name": "x"}) == pytest.approx(5.0)
-    with pytest.raises(ConfigError, match="soilling"):
-        energy.loss_percent({"soilling": 2.0})
-    with pytest.raises(ConfigError, match="percentage"):
-        energy.loss_percent({"soiling": 120.0})
+    one = presets.parse_losses({"name": "x", "soiling": 5.0}, Path("x.toml"))
+    assert energy.loss_percent(one) == pytest.approx(5.0)
+    two = presets.parse_losses({"soiling": 5.0, "wiring": 2.0}, Path("x.toml"))
+    assert energy.loss_percent(two) == pytest.approx(100 * (1 - 0.95 * 0.98))  # multiplicative
+    assert energy.loss_percent(no_losses()) == 0.0
 
 
 def test_bad_inputs(shanghai, module, losses):
+    """The run's data (weather and orientation frames) are checked by the engine."""
     weather, meta = shanghai
     ok = pd.DataFrame({"tilt_deg": [20.0], "azimuth_deg": [180.0]})
     args = (meta["latitude"], meta["longitude"], meta["altitude"])
     with pytest.raises(InputError, match="wind_speed"):
-        energy.simulate(weather.drop(columns="wind_speed"), *args, ok, module, losses)
+        energy.simulate(weather.drop(columns="wind_speed"), *args, ok, module, losses, **SYSTEM)
     with pytest.raises(InputError, match="time-zone-aware"):
-        energy.simulate(weather.tz_localize(None), *args, ok, module, losses)
+        energy.simulate(weather.tz_localize(None), *args, ok, module, losses, **SYSTEM)
     with pytest.raises(InputError, match="regular"):
-        energy.simulate(weather.drop(weather.index[100]), *args, ok, module, losses)
+        energy.simulate(weather.drop(weather.index[100]), *args, ok, module, losses, **SYSTEM)
     with pytest.raises(InputError, match="tilt outside"):
         energy.simulate(weather, *args, pd.DataFrame({"tilt_deg": [95.0], "azimuth_deg": [0.0]}),
-                        module, losses)
+                        module, losses, **SYSTEM)
     with pytest.raises(InputError, match="mounting"):
-        energy.simulate(weather, *args, ok.assign(mounting="ballast"), module, losses)
-    with pytest.raises(ConfigError, match="iam_n"):
-        energy.simulate(weather, *args, ok, {"gamma_pdc_per_c": -0.004}, losses)
-    with pytest.raises(ConfigError, match="temperature model"):
-        energy.simulate(weather, *args, ok, module, losses, temperature_model="noct")
-    empty = energy.simulate(weather, *args, ok.iloc[:0], module, losses)
+        energy.simulate(weather, *args, ok.assign(mounting="ballast"), module, losses, **SYSTEM)
+    empty = energy.simulate(weather, *args, ok.iloc[:0], module, losses, **SYSTEM)
     assert empty.empty and list(empty.columns) == list(energy.OUTPUT_SCHEMA)
+
+
+@pytest.mark.parametrize("name", ["simulate", "optimum_tilt"])
+def test_settings_are_required(name):
+    """No system setting has a default in the engine: the config's are the only ones."""
+    import inspect
+
+    params = inspect.signature(getattr(energy, name)).parameters
+    for key in SYSTEM:
+        assert params[key].default is inspect.Parameter.empty, key
+        assert params[key].kind is inspect.Parameter.KEYWORD_ONLY, key
+    with pytest.raises(TypeError, match="inverter_efficiency_pct"):
+        energy.simulate(pd.DataFrame(), 0.0, 0.0, 0.0, pd.DataFrame(), None, None,
+                        dc_ac_ratio=1.2, temperature_model="faiman")
+
+
+# ---------------------------------------------------------------------------
+# Settings and presets arrive checked: the engine does not check them again,
+# so the loaders must refuse every value it could not use.
+# ---------------------------------------------------------------------------
+
+
+def test_engine_vocabulary_is_the_configs():
+    """The config's temperature-model choices are exactly the engine's models,
+    and the loss items the engine combines are the losses preset's."""
+    assert set(energy.TEMPERATURE_PARAMETERS) == set(config.TEMPERATURE_MODELS)
+    assert energy.LOSS_ITEMS is presets.LOSS_ITEMS
+    # every choice the config accepts runs in the engine, for every mounting
+    module = load_preset("module", "generic-550w")
+    for model in config.TEMPERATURE_MODELS:
+        config.SystemConfig(temperature_model=model)
+        for mount in energy.MOUNTINGS:
+            assert all(np.isfinite(v) for v in energy.temperature_parameters(model, mount, module).values())
+
+
+@pytest.mark.parametrize("key, value, match", [
+    ("inverter_efficiency_pct", 0.0, "inverter_efficiency_pct"),
+    ("inverter_efficiency_pct", 101.0, "inverter_efficiency_pct"),
+    ("inverter_efficiency_pct", float("nan"), "inverter_efficiency_pct"),
+    ("dc_ac_ratio", 0.0, "dc_ac_ratio"),
+    ("dc_ac_ratio", -1.2, "dc_ac_ratio"),
+    ("dc_ac_ratio", float("inf"), "dc_ac_ratio"),
+    ("temperature_model", "noct", "temperature_model"),
+    ("temperature_model", "Faiman", "did you mean 'faiman'"),
+])
+def test_config_refuses_system_values_the_engine_cannot_use(tmp_path, key, value, match):
+    with pytest.raises(ConfigError, match=match):
+        config.SystemConfig(**{key: value})
+    # the same value from a config file (TOML writes nan and inf as they are)
+    path = tmp_path / "c.toml"
+    path.write_text(f"[system]\n{key} = {value!r}\n".replace("'", '"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match=match):
+        config.load_config(path)
+
+
+@pytest.mark.parametrize("change, match", [
+    ({"iam_n": None}, "iam_n: missing"),
+    ({"gamma_pdc_per_c": None}, "gamma_pdc_per_c: missing"),
+    ({"width_m": 0.0}, "width_m: must be a number"),
+    ({"power_w": -550.0}, "power_w: must be a number"),
+    ({"iam_l": "2 mm"}, "iam_l: must be a number"),
+])
+def test_module_loader_refuses_what_the_engine_needs(change, match):
+    good = {k: v for k, v in load_preset("module", "generic-550w").items() if not k.startswith("_")}
+    data = {k: v for k, v in {**good, **change}.items() if v is not None}
+    with pytest.raises(ConfigError, match=match):
+        presets.parse_module(data, Path("broken-module.toml"))
+
+
+@pytest.mark.parametrize("data, match", [
+    ({"soilling": 2.0}, "did you mean 'soiling'"),
+    ({"soiling": 120.0}, r"soiling: must be a number in \[0, 100\)"),
+    ({"soiling": 100.0}, r"soiling: must be a number in \[0, 100\)"),
+    ({"wiring": -1.0}, "wiring: must be a number"),
+    ({"age": True}, "age: must be a number"),
+])
+def test_losses_loader_refuses_bad_items(data, match):
+    with pytest.raises(ConfigError, match=match):
+        presets.parse_losses(data, Path("broken-losses.toml"))
+
+
+def test_modified_module_preset_runs(shanghai, module, losses):
+    """A preset changed in Python with dataclasses.replace (as tests and notebooks
+    do) is used as given: a zero temperature coefficient raises the yield."""
+    orient = pd.DataFrame({"tilt_deg": [20.0], "azimuth_deg": [180.0]})
+    cold = dataclasses.replace(module, gamma_pdc_per_c=0.0)
+    warm = run(shanghai, orient, module, losses)["specific_yield_kwh_per_kwp"].iloc[0]
+    ideal = run(shanghai, orient, cold, losses)["specific_yield_kwh_per_kwp"].iloc[0]
+    assert 1.0 < ideal / warm < 1.06

@@ -38,12 +38,14 @@ pitched E/W pair +3.3 %, over the 3 % target.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from pvsite.config import SystemConfig
 from pvsite.solar import energy
 from pvsite.presets import load_preset
 from pvsite.io.weather import CSWD_TIME_SHIFT_MIN, default_weather, read_weather
@@ -67,6 +69,8 @@ CASES = {
     "pitched 25° pair E/W": ["pitched_E", "pitched_W"],
 }
 TARGET_PCT = 3.0  # the criterion
+#: System settings of a default run (inverter, DC/AC ratio, temperature model).
+SYSTEM = {k: getattr(SystemConfig(), k) for k in ("inverter_efficiency_pct", "dc_ac_ratio", "temperature_model")}
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +103,7 @@ def yields(years, presets):
     res = {}
     for key, (data, meta) in years.items():
         res[key] = energy.simulate(data, meta["latitude"], meta["longitude"], meta["altitude"],
-                                   PLANES, module, losses)
+                                   PLANES, module, losses, **SYSTEM)
     return res
 
 
@@ -170,10 +174,10 @@ def test_synthesis_bias_split_between_poa_and_module_temperature(years, yields, 
     module, losses = presets
     data, meta = years["shanghai_shifted"]
     syn_data, _ = years["shanghai_shifted_synth"]
-    cold = {**module, "gamma_pdc_per_c": 0.0}
+    cold = dataclasses.replace(module, gamma_pdc_per_c=0.0)
     site = (meta["latitude"], meta["longitude"], meta["altitude"])
-    a = energy.simulate(data, *site, PLANES, cold, losses)
-    b = energy.simulate(syn_data, *site, PLANES, cold, losses)
+    a = energy.simulate(data, *site, PLANES, cold, losses, **SYSTEM)
+    b = energy.simulate(syn_data, *site, PLANES, cold, losses, **SYSTEM)
     pr_cold = 100 * (b["performance_ratio"] / a["performance_ratio"] - 1)
     assert (pr_cold.abs() < 0.5).all(), pr_cold
 
@@ -240,7 +244,7 @@ def test_optimum_tilt_real_shanghai_and_default(years, presets):
     for key in ("shanghai", "default"):
         data, meta = years[key]
         results[key] = energy.optimum_tilt(data, meta["latitude"], meta["longitude"],
-                                           meta["altitude"], module, losses)
+                                           meta["altitude"], module, losses, **SYSTEM)
     real, default = results["shanghai"], results["default"]
     assert real["tilt_deg"] == 26.0
     assert real["specific_yield_kwh_per_kwp"] == pytest.approx(1002.0, abs=1.0)
@@ -253,5 +257,5 @@ def test_optimum_tilt_real_shanghai_and_default(years, presets):
     flat = PLANES.loc[["flat_S"]]
     data, meta = years["shanghai"]
     y20 = energy.simulate(data, meta["latitude"], meta["longitude"], meta["altitude"], flat,
-                          module, losses)["specific_yield_kwh_per_kwp"].iloc[0]
+                          module, losses, **SYSTEM)["specific_yield_kwh_per_kwp"].iloc[0]
     assert 0.99 < y20 / real["specific_yield_kwh_per_kwp"] < 1.0

@@ -54,6 +54,7 @@ import pandas as pd
 import pvlib
 
 from pvsite.errors import ConfigError, InputError
+from pvsite.presets import LOSS_ITEMS, LossesPreset, ModulePreset
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +89,6 @@ SAPM_PARAMETERS = {
 #: ``alpha_absorption`` (PVsyst's default).
 ABSORPTANCE = 0.9
 
-#: Module efficiency assumed when the module preset lacks its dimensions [-]
-#: (pvsite assumption: a 2020s mono-PERC module, 20–21.5 %).
-FALLBACK_MODULE_EFFICIENCY = 0.21
-
-#: Loss items accepted from a losses preset (pvlib.pvsystem.pvwatts_losses) [%].
-LOSS_ITEMS = (
-    "soiling", "shading", "snow", "mismatch", "wiring", "connections",
-    "lid", "nameplate_rating", "age", "availability",
-)
-
 REQUIRED_WEATHER = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 
 MONTH_COLUMNS = tuple(f"kwh_per_kwp_m{m:02d}" for m in range(1, 13))
@@ -120,66 +111,70 @@ CHUNK_SIZE = 256
 # ---------------------------------------------------------------------------
 
 
-def loss_percent(losses: dict) -> float:
+def loss_percent(losses: LossesPreset) -> float:
     """Combined PVWatts system loss of a losses preset.
 
     Parameters
     ----------
-    losses : dict
-        Loss items in percent [%] (keys of :data:`LOSS_ITEMS`); other
-        non-numeric keys such as ``name`` are ignored.
+    losses : pvsite.presets.LossesPreset
+        Loss items in percent [%] (:data:`pvsite.presets.LOSS_ITEMS`), checked
+        by :func:`pvsite.presets.parse_losses` (known items, each in [0, 100)).
 
     Returns
     -------
     float
         Total loss [%], the items combined multiplicatively
         (``pvlib.pvsystem.pvwatts_losses``); 14.08 % for the PVWatts defaults.
+        Items the preset does not give count as zero (not pvlib's own defaults).
     """
-    items = {}
-    for key, value in losses.items():
-        if key in LOSS_ITEMS:
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 100:
-                raise ConfigError(
-                    f"Losses preset {losses.get('_path', '')}: item '{key}' must be a "
-                    f"percentage in [0, 100), found {value!r}.",
-                    fix="Give every loss item in percent, e.g. soiling = 2.0.",
-                )
-            items[key] = float(value)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            raise ConfigError(
-                f"Losses preset {losses.get('_path', '')}: unknown loss item '{key}'.",
-                fix="Use only: " + ", ".join(LOSS_ITEMS) + ".",
-            )
-    # Items not given count as zero (not pvlib's own defaults).
-    full = {k: items.get(k, 0.0) for k in LOSS_ITEMS}
-    return float(pvlib.pvsystem.pvwatts_losses(**full))
+    items = {k: float(losses.losses_pct.get(k, 0.0)) for k in LOSS_ITEMS}
+    return float(pvlib.pvsystem.pvwatts_losses(**items))
 
 
-def module_efficiency(module: dict) -> float:
-    """STC efficiency of a module preset [-] (power / (area × 1000 W/m²))."""
-    try:
-        return float(module["power_w"]) / (float(module["length_m"]) * float(module["width_m"]) * 1000.0)
-    except (KeyError, TypeError, ValueError, ZeroDivisionError):
-        log.warning(
-            "Module preset %s lacks power_w/length_m/width_m; assuming %.0f %% efficiency "
-            "for the flush-mount temperature coefficients.",
-            module.get("_path", module.get("name", "")), FALLBACK_MODULE_EFFICIENCY * 100,
-        )
-        return FALLBACK_MODULE_EFFICIENCY
+def module_efficiency(module: ModulePreset) -> float:
+    """STC efficiency of a module preset [-]: ``power_w / (length_m × width_m × 1000 W/m²)``.
+
+    The preset loader (:func:`pvsite.presets.parse_module`) guarantees the
+    three values are present and positive.
+    """
+    return module.power_w / (module.length_m * module.width_m * 1000.0)
 
 
-def temperature_parameters(temperature_model: str, mounting: str, module: dict) -> dict:
+def _faiman_parameters(mounting: str, module: ModulePreset) -> dict:
+    """Faiman ``{'u0', 'u1'}`` of one mounting (see :func:`temperature_parameters`)."""
+    if mounting == "tilted_rows":
+        return dict(FAIMAN_OPEN_RACK)
+    sapm = SAPM_PARAMETERS["flush"]
+    glm = pvlib.temperature.GenericLinearModel(
+        module_efficiency=module_efficiency(module), absorptance=ABSORPTANCE
+    ).use_sapm(sapm["a"], sapm["b"])
+    return {k: float(v) for k, v in glm.to_faiman().items()}
+
+
+def _sapm_parameters(mounting: str, module: ModulePreset) -> dict:
+    """SAPM ``{'a', 'b', 'deltaT'}`` of one mounting (see :func:`temperature_parameters`)."""
+    return dict(SAPM_PARAMETERS[mounting])
+
+
+#: Cell-temperature model → coefficients of one mounting.  The keys are the
+#: choices of ``system.temperature_model`` (:data:`pvsite.config.TEMPERATURE_MODELS`),
+#: which :class:`pvsite.config.SystemConfig` checks; a test keeps the two equal.
+TEMPERATURE_PARAMETERS = {"faiman": _faiman_parameters, "sapm": _sapm_parameters}
+
+
+def temperature_parameters(temperature_model: str, mounting: str, module: ModulePreset) -> dict:
     """Cell-temperature coefficients for one mounting.
 
     Parameters
     ----------
     temperature_model : {'faiman', 'sapm'}
-        Cell-temperature model.
+        Cell-temperature model (a key of :data:`TEMPERATURE_PARAMETERS`;
+        ``system.temperature_model``, checked by the config).
     mounting : {'tilted_rows', 'flush'}
         ``tilted_rows``: rows on racks, air on both sides (open rack);
         ``flush``: modules parallel to the roof with a small air gap
         (close roof mount, hotter).
-    module : dict
+    module : pvsite.presets.ModulePreset
         Module preset (``power_w`` [W], ``length_m``, ``width_m`` [m]); used
         only for the Faiman flush coefficients.
 
@@ -201,20 +196,7 @@ def temperature_parameters(temperature_model: str, mounting: str, module: dict) 
         raise ConfigError(
             f"Unknown mounting {mounting!r}.", fix=f"Use one of: {', '.join(MOUNTINGS)}."
         )
-    if temperature_model == "faiman":
-        if mounting == "tilted_rows":
-            return dict(FAIMAN_OPEN_RACK)
-        sapm = SAPM_PARAMETERS["flush"]
-        glm = pvlib.temperature.GenericLinearModel(
-            module_efficiency=module_efficiency(module), absorptance=ABSORPTANCE
-        ).use_sapm(sapm["a"], sapm["b"])
-        return {k: float(v) for k, v in glm.to_faiman().items()}
-    if temperature_model == "sapm":
-        return dict(SAPM_PARAMETERS[mounting])
-    raise ConfigError(
-        f"Unknown temperature model {temperature_model!r}.",
-        fix="Set [system] temperature_model to 'faiman' or 'sapm'.",
-    )
+    return TEMPERATURE_PARAMETERS[temperature_model](mounting, module)
 
 
 #: Resolution of the beam IAM table in cos(AOI) [-].
@@ -440,7 +422,7 @@ def _simulate_chunk(sky: _Sky, tilt, azimuth, temp_params, module, loss_factor,
     poa_direct = np.maximum(sky.dni * cos_aoi, 0)
     poa_global = poa_direct + poa_sky + poa_ground
 
-    n, k, l = float(module["iam_n"]), float(module["iam_k"]), float(module["iam_l"])
+    n, k, l = module.iam_n, module.iam_k, module.iam_l
     iam_beam = _beam_iam(cos_aoi, n, k, l)
     if diffuse:
         iam_sky, iam_ground = diffuse_iam(tilt, n, k, l)
@@ -458,7 +440,7 @@ def _simulate_chunk(sky: _Sky, tilt, azimuth, temp_params, module, loss_factor,
             temp_params["a"], temp_params["b"], temp_params["deltaT"],
         )
     pdc0_w = 1000.0  # 1 kWp
-    pdc = pvlib.pvsystem.pvwatts_dc(effective, temp_cell, pdc0_w, float(module["gamma_pdc_per_c"]))
+    pdc = pvlib.pvsystem.pvwatts_dc(effective, temp_cell, pdc0_w, module.gamma_pdc_per_c)
     pdc = pdc * loss_factor
     pac = pvlib.inverter.pvwatts(pdc, pdc0_w / dc_ac_ratio, eta_inv_nom=eta_inv_nom)
     pac = np.nan_to_num(pac, nan=0.0)
@@ -467,10 +449,11 @@ def _simulate_chunk(sky: _Sky, tilt, azimuth, temp_params, module, loss_factor,
     return monthly_kwh, poa_kwh
 
 
-def simulate(weather, latitude, longitude, altitude, orientations, module, losses,
-             inverter_efficiency_pct=96.0, dc_ac_ratio=1.2, temperature_model="faiman",
-             mounting=None, *, albedo=ALBEDO, diffuse_iam_model=True,
-             chunk_size=CHUNK_SIZE) -> pd.DataFrame:
+def simulate(weather: pd.DataFrame, latitude: float, longitude: float, altitude: float,
+             orientations: pd.DataFrame, module: ModulePreset, losses: LossesPreset, *,
+             inverter_efficiency_pct: float, dc_ac_ratio: float, temperature_model: str,
+             mounting: str | None = None, albedo: float = ALBEDO, diffuse_iam_model: bool = True,
+             chunk_size: int = CHUNK_SIZE) -> pd.DataFrame:
     """Specific yield of every orientation, normalised to 1 kWp DC.
 
     Parameters
@@ -490,19 +473,22 @@ def simulate(weather, latitude, longitude, altitude, orientations, module, losse
         Columns ``tilt_deg`` [°, 0 = horizontal], ``azimuth_deg`` [°,
         clockwise from north, 180 = south], optional ``mounting``
         ('tilted_rows' or 'flush').  Duplicates are simulated once.
-    module : dict
-        Module preset: ``gamma_pdc_per_c`` [1/°C], ``iam_n`` [-], ``iam_k``
-        [1/m], ``iam_l`` [m] (and ``power_w`` [W], ``length_m``, ``width_m``
-        [m] for the flush-mount temperature coefficients).
-    losses : dict
+    module : pvsite.presets.ModulePreset
+        Module preset (checked by its loader): ``gamma_pdc_per_c`` [1/°C],
+        ``iam_n`` [-], ``iam_k`` [1/m], ``iam_l`` [m], and ``power_w`` [W],
+        ``length_m``, ``width_m`` [m] for the flush-mount temperature
+        coefficients.
+    losses : pvsite.presets.LossesPreset
         Loss preset, items in percent [%] (see :func:`loss_percent`).
     inverter_efficiency_pct : float
-        Nominal inverter efficiency [%] (PVWatts ``eta_inv_nom``).
+        Nominal inverter efficiency [%] (PVWatts ``eta_inv_nom``),
+        ``system.inverter_efficiency_pct``, in (0, 100].
     dc_ac_ratio : float
-        DC nameplate / AC rating [-]; AC output is clipped at
-        ``eta_inv_nom × 1 kWp / dc_ac_ratio``.
+        DC nameplate / AC rating [-], ``system.dc_ac_ratio``, > 0; AC output
+        is clipped at ``eta_inv_nom × 1 kWp / dc_ac_ratio``.
     temperature_model : {'faiman', 'sapm'}
-        Cell-temperature model (:func:`temperature_parameters`).
+        Cell-temperature model (:func:`temperature_parameters`),
+        ``system.temperature_model``.
     mounting : {'tilted_rows', 'flush'}, optional
         Mounting of orientations without a ``mounting`` value; default
         ``'tilted_rows'``.
@@ -525,24 +511,17 @@ def simulate(weather, latitude, longitude, altitude, orientations, module, losse
 
     Notes
     -----
+    The settings and presets arrive checked (:class:`pvsite.config.SystemConfig`,
+    :func:`pvsite.presets.load_module`, :func:`pvsite.presets.load_losses`)
+    and are not checked again here; the weather and orientation frames are
+    data of the run and are checked (:class:`~pvsite.errors.InputError`).
+
     Timing matters for east/west roofs: on the Shanghai CSWD year a
     half-hour labelling error moves the west/east yield ratio at 30° tilt
     from 1.01 to 1.12 while south-facing yield changes by < 1 %.
     """
     step = _check_weather(weather)
     orient = _check_orientations(orientations, mounting)
-    if not 0 < inverter_efficiency_pct <= 100:
-        raise ConfigError(
-            f"inverter_efficiency_pct must be in (0, 100], found {inverter_efficiency_pct!r}."
-        )
-    if not dc_ac_ratio > 0:
-        raise ConfigError(f"dc_ac_ratio must be positive, found {dc_ac_ratio!r}.")
-    for key in ("gamma_pdc_per_c", "iam_n", "iam_k", "iam_l"):
-        if key not in module:
-            raise ConfigError(
-                f"Module preset {module.get('_path', '')} lacks '{key}'.",
-                fix="Copy pvsite/presets/module/generic-550w.toml and edit its values.",
-            )
     loss_factor = 1.0 - loss_percent(losses) / 100.0
     eta_inv_nom = inverter_efficiency_pct / 100.0
     columns = list(OUTPUT_SCHEMA)
@@ -579,20 +558,25 @@ def simulate(weather, latitude, longitude, altitude, orientations, module, losse
     return pd.DataFrame(table[codes], index=orientations.index, columns=columns)
 
 
-def optimum_tilt(weather, latitude, longitude, altitude, module, losses,
-                 azimuth_deg=180.0, tilts_deg=None, **kwargs) -> pd.Series:
+def optimum_tilt(weather: pd.DataFrame, latitude: float, longitude: float, altitude: float,
+                 module: ModulePreset, losses: LossesPreset, *, inverter_efficiency_pct: float,
+                 dc_ac_ratio: float, temperature_model: str, azimuth_deg: float = 180.0,
+                 tilts_deg=None, **kwargs) -> pd.Series:
     """Tilt of maximum specific yield for one azimuth.
 
     Parameters
     ----------
     weather, latitude, longitude, altitude, module, losses
         As for :func:`simulate`.
+    inverter_efficiency_pct, dc_ac_ratio, temperature_model
+        The system settings, as for :func:`simulate`.
     azimuth_deg : float
         Azimuth [°, clockwise from north]; default 180 (south).
     tilts_deg : array_like, optional
         Candidate tilts [°]; default 0–60 in 1° steps.
     **kwargs
-        Passed to :func:`simulate`.
+        Passed to :func:`simulate` (``mounting``, ``albedo``,
+        ``diffuse_iam_model``, ``chunk_size``).
 
     Returns
     -------
@@ -602,7 +586,9 @@ def optimum_tilt(weather, latitude, longitude, altitude, module, losses,
     """
     tilts = np.arange(0, 61, 1.0) if tilts_deg is None else np.asarray(tilts_deg, dtype=float)
     orient = pd.DataFrame({"tilt_deg": tilts, "azimuth_deg": float(azimuth_deg)})
-    res = simulate(weather, latitude, longitude, altitude, orient, module, losses, **kwargs)
+    res = simulate(weather, latitude, longitude, altitude, orient, module, losses,
+                   inverter_efficiency_pct=inverter_efficiency_pct, dc_ac_ratio=dc_ac_ratio,
+                   temperature_model=temperature_model, **kwargs)
     best = int(np.argmax(res["specific_yield_kwh_per_kwp"].to_numpy()))
     return pd.Series({
         "tilt_deg": float(tilts[best]),
