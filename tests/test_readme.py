@@ -36,10 +36,10 @@ def test_measured_blocks_are_current(updater, repo_root, block):
 
 def test_street_run_matches_district_row(updater):
     from pvsite.config import Config
-    from pvsite.pipeline import run
+    from pvsite.pipeline import Selection, run
 
     district = updater.district_run()
-    street = run(Config(), street="新华路街道")
+    street = run(Config(), Selection(street="新华路街道"))
     row = district.summary[(district.summary.level == "street") & (district.summary.key == "新华路街道")].iloc[0]
     assert street.district.capacity_kw == pytest.approx(row.capacity_kw, rel=1e-12)
     assert street.district.annual_mwh == pytest.approx(row.annual_mwh, rel=1e-12)

@@ -38,8 +38,10 @@ def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict
         Its metadata (``altitude`` [m] when known).
     latitude_deg, longitude_deg : float
         Site [°].
-    module, losses : mapping
-        Module and loss presets.
+    module : pvsite.presets.ModulePreset
+        Module preset.
+    losses : pvsite.presets.LossesPreset
+        Loss preset.
     system : pvsite.config.SystemConfig
         Inverter, DC/AC ratio, temperature model, orientation step.
 
