@@ -20,7 +20,7 @@ from shapely import MultiPolygon, Polygon, box
 from shapely.affinity import rotate, translate
 
 from pvsite.config import MountingConfig, RoofConfig
-from pvsite.errors import InputError
+from pvsite.errors import ConfigError, InputError
 from pvsite.presets import load_preset
 from pvsite.roofs.orientation import row_azimuths_deg
 from pvsite.roofs.planes import roof_planes
