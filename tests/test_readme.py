@@ -2,6 +2,7 @@
 
 import importlib.util
 import re
+from pathlib import Path
 
 import pytest
 
@@ -44,3 +45,26 @@ def test_street_run_matches_district_row(updater):
     assert street.district.capacity_kw == pytest.approx(row.capacity_kw, rel=1e-12)
     assert street.district.annual_mwh == pytest.approx(row.annual_mwh, rel=1e-12)
     assert street.district.n_buildings == row.n_buildings
+
+
+def test_module_tree_matches_the_package():
+    """The README's module tree names every module of pvsite/, each in its subpackage, and no other."""
+    import pvsite
+
+    package = Path(pvsite.__file__).resolve().parent
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"The directory listing is the pipeline.*?```\n(.*?)```", text, re.S)
+    assert m, "README lacks the module tree"
+    listed, sub = set(), ""
+    for line in m.group(1).splitlines():
+        head = re.match(r"^(?:pvsite/|  ([a-z]+)/)", line)
+        if head:
+            sub = head.group(1) or ""
+        for name in re.findall(r"([a-z_]+)\.py\b", line):
+            listed.add(f"{sub}/{name}.py" if sub else f"{name}.py")
+    actual = {p.relative_to(package).as_posix() for p in package.rglob("*.py")
+              if p.name not in ("__main__.py",) and "presets" not in p.parts
+              and not (p.name == "__init__.py" and p.parent == package)}
+    actual = {a for a in actual if not (a.endswith("/__init__.py") and (package / a).stat().st_size == 0)}
+    assert listed - actual == set(), f"README lists modules that do not exist: {sorted(listed - actual)}"
+    assert actual - listed == set(), f"modules missing from the README tree: {sorted(actual - listed)}"
