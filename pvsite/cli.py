@@ -91,7 +91,7 @@ def handle_errors(f):
 def _config(config_path, footprints=None, layer=None, encoding=None, crs=None, streets=None,
             weather=None, scenario=None, policy=None, datum=None, engine=None, overrides_csv=None,
             registries=(), excludes=(), exclude_datum=None, flag_exclusions=False, no_panels=False) -> Config:
-    from pvsite.buildings.registry import parse_registry_spec
+    from pvsite.io.layers import parse_spec as parse_registry_spec
 
     cfg = load_config(config_path)
     inp = {k: v for k, v in dict(footprints=str(footprints) if footprints else None, layer=layer,

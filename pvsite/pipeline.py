@@ -28,8 +28,10 @@ import shapely
 import pvsite
 from pvsite.buildings import classify as classify_mod
 from pvsite.geo import crs as crs_mod
+from pvsite.geo import datums
 from pvsite.solar import energy
 from pvsite.io import footprints
+from pvsite.io import layers
 from pvsite.roofs import layout
 from pvsite.roofs import usable as roofs_mod
 from pvsite.planning import sizing
@@ -43,7 +45,7 @@ from pvsite.errors import ConfigError, InputError, SelectionError
 from pvsite.resources import SAMPLE_FOOTPRINTS
 from pvsite.presets import load_preset
 from pvsite.planning.rollup import NO_STREET, summarise
-from pvsite.datagen.sample_district import is_synthetic_sample
+from pvsite.io.footprints import is_synthetic_sample
 from pvsite.outputs.schema import MONTHS
 
 log = logging.getLogger(__name__)
@@ -99,34 +101,8 @@ def footprints_path(config: Config) -> Path:
 
 def load_street_polygons(config: Config, fp_path: Path) -> tuple[gpd.GeoDataFrame | None, str]:
     """Street/town polygons: ``[input] streets`` or the ``streets`` layer of the footprint GPKG."""
-    name_field = config.input.street_name_field
-    if config.input.streets:
-        path = Path(config.input.streets)
-        if not path.exists():
-            raise InputError(f"Streets file {path} does not exist.", fix="Check --streets / [input] streets.")
-        gdf = gpd.read_file(path, layer=config.input.streets_layer, engine="pyogrio")
-        source = str(path)
-    elif fp_path.suffix.lower() == ".gpkg" and "streets" in _layers(fp_path):
-        gdf = gpd.read_file(fp_path, layer="streets", engine="pyogrio")
-        source = f"{fp_path} (layer streets)"
-    else:
-        return None, "none"
-    if name_field not in gdf.columns:
-        raise InputError(
-            f"Streets layer {source} has no column '{name_field}' (columns: {', '.join(map(str, gdf.columns))}).",
-            fix="Set [input] street_name_field to the column that holds the street names.",
-        )
-    if gdf.crs is None:
-        raise InputError(f"Streets layer {source} has no CRS.", fix="Give the file a .prj / CRS.")
-    gdf = gdf.rename(columns={name_field: "street_name"})[["street_name", "geometry"]]
-    gdf["street_name"] = gdf["street_name"].astype(str)
-    return gdf, source
-
-
-def _layers(path: Path) -> list[str]:
-    import pyogrio
-
-    return [str(name) for name, _ in pyogrio.list_layers(path)]
+    return layers.read_street_polygons(config.input.streets or None, fp_path, config.input.streets_layer,
+                                       config.input.street_name_field)
 
 
 def list_streets(config: Config) -> list[str]:
@@ -242,7 +218,7 @@ def run(config: Config, street: str | None = None, stage: Stage | None = None,
     # --- datum and metric CRS -------------------------------------------------
     say("投影 projecting to a metric CRS")
     if config.input.datum != "wgs84":
-        gdf = crs_mod.convert_datum(gdf, config.input.datum)
+        gdf = datums.convert_datum(gdf, config.input.datum)
     gdf = crs_mod.to_metric(gdf)
     _reject_implausible(gdf, config)
     usable_geom = gdf["reject_reason"].isna().to_numpy()
@@ -397,14 +373,7 @@ def _reject_implausible(gdf: gpd.GeoDataFrame, config: Config) -> None:
 
 
 def _select(gdf: gpd.GeoDataFrame, sel: Selection, street_names: list[str]) -> np.ndarray:
-    within = None
-    if sel.within:
-        path = Path(sel.within)
-        if not path.exists():
-            raise InputError(f"--within file {path} does not exist.", fix="Check the path.")
-        within = gpd.read_file(path, engine="pyogrio")
-        if within.crs is None:
-            raise InputError(f"--within file {path} has no CRS.", fix="Give it a .prj / CRS.")
+    within = layers.read_within(sel.within) if sel.within else None
     kwargs = {}
     if sel.district:
         if not sel.district_boundaries:
@@ -412,7 +381,7 @@ def _select(gdf: gpd.GeoDataFrame, sel: Selection, street_names: list[str]) -> n
                 f"--district {sel.district} needs district outlines.",
                 fix="Pass --district-boundaries PATH[:datum] (e.g. a districts GeoJSON).",
             )
-        bpath, bdatum = registry_mod.parse_registry_spec(sel.district_boundaries)
+        bpath, bdatum = layers.parse_spec(sel.district_boundaries)
         kwargs = dict(district=sel.district, district_boundaries=bpath, district_datum=bdatum or "wgs84")
     return streets_mod.select(gdf, street=sel.street, bbox=sel.bbox, within=within,
                               valid_streets=street_names, **kwargs)
