@@ -227,9 +227,9 @@ def weather():
 def fetch(lat, lon, dest_dir, timeout, overwrite, verbose, quiet):
     """Download a PVGIS typical year for LAT/LON (needs internet)."""
     _setup_logging(verbose, quiet)
-    from pvsite.io import weather as weather_mod
+    from pvsite.io import pvgis
 
-    path = weather_mod.fetch_pvgis_tmy(lat, lon, dest_dir=dest_dir, timeout=timeout, overwrite=overwrite)
+    path = pvgis.fetch_pvgis_tmy(lat, lon, dest_dir=dest_dir, timeout=timeout, overwrite=overwrite)
     click.echo(f"wrote {path}; use it with: pvsite run --weather {path}")
 
 
