@@ -5,7 +5,7 @@ schools from the education bureau, elderly canteens from civil affairs,
 hospitals from the health commission.  Each entry has a name, often a type and
 a point taken from a web map — GCJ-02 (Amap/Gaode, Tencent) or BD-09 (Baidu),
 not WGS 84.  :func:`match_registry` converts the points to WGS 84
-(:mod:`pvsite.geo.crs`), finds the footprint each entry denotes and returns, per
+(:mod:`pvsite.geo.datums`), finds the footprint each entry denotes and returns, per
 footprint, the registry's type and a rule id ``'registry:<file>:<row>'`` that
 :func:`pvsite.buildings.classify.classify` applies (``registry=``) after the overrides
 CSV and before the use / land-use / OSM / name rules.
@@ -25,7 +25,7 @@ street frontage or the gate of the site, while the building can stand behind
 a yard; 30 m covers such a set-back plus the ≤ ±6 m of a coordinate given to
 4 decimals, and stays below the ~50 m half-step of a 3-decimal coordinate.
 The datum conversion adds no error worth counting (the iterative inverses of
-:mod:`pvsite.geo.crs` reproduce the WGS 84 columns of both shared Changning
+:mod:`pvsite.geo.datums` reproduce the WGS 84 columns of both shared Changning
 registries within 0.13 m).  Every entry's distance is reported, so a planner
 can review the nearest matches.
 
