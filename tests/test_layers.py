@@ -109,6 +109,7 @@ def test_gbk_shapefile_falls_back_from_utf8(tmp_path):
         read_layer(path, encoding="utf-8")
 
 
+@pytest.mark.filterwarnings("ignore:.crs. was not provided")
 def test_vector_without_crs_is_refused(tmp_path):
     path = tmp_path / "nocrs.shp"
     pyogrio.write_dataframe(_polygons().set_crs(None, allow_override=True), path)

@@ -290,16 +290,20 @@ def read_street_polygons(path, footprint_path, layer=None, name_field="name"):
     """
     if path:
         spath, sdatum = parse_spec(path)
-        side = read_layer(spath, datum=sdatum, layer=layer, name_field=name_field, what="--streets")
+        side = read_layer(spath, datum=sdatum, layer=layer, what="--streets")
         source = str(spath)
     else:
         fp = Path(footprint_path)
         if fp.suffix.lower() != ".gpkg" or "streets" not in _all_layers(fp):
             return None, "none"
-        side = read_layer(fp, layer="streets", name_field=name_field, what="streets layer of --footprints")
+        side = read_layer(fp, layer="streets", what="streets layer of --footprints")
         source = f"{fp} (layer streets)"
-    gdf = side.frame.rename(columns={name_field: "street_name"})[["street_name", side.frame.geometry.name]]
-    gdf = gdf.rename_geometry("geometry") if gdf.geometry.name != "geometry" else gdf
+    if name_field not in side.frame.columns:
+        cols = ", ".join(str(c) for c in side.frame.columns if c != side.frame.geometry.name)
+        raise InputError(f"Streets layer {source} has no column '{name_field}' (columns: {cols}).",
+                         fix="Set [input] street_name_field to the column that holds the street names.")
+    frame = _named_geometry(side.frame)
+    gdf = frame.rename(columns={name_field: "street_name"})[["street_name", "geometry"]]
     gdf["street_name"] = gdf["street_name"].astype(str)
     return gdf, source
 
@@ -399,6 +403,11 @@ def _read_one(path: Path, layer, encoding, what):
     return df, layer
 
 
+def _named_geometry(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` with its geometry column called ``geometry`` (GeoPackage layers may call it ``geom``)."""
+    return gdf if gdf.geometry.name == "geometry" else gdf.rename_geometry("geometry")
+
+
 def _has_geometry(df) -> bool:
     return isinstance(df, gpd.GeoDataFrame) and not shapely.is_missing(np.asarray(df.geometry.values)).all()
 
@@ -408,12 +417,9 @@ def _read_vector(path, key, layer, encoding, lon_col, lat_col, what, all_layers)
         names = spatial_layers(path)
         if len(names) > 1:
             parts = [_read_vector(path, key, n, encoding, lon_col, lat_col, what, False) for n in names]
-            crs = next((p.frame.crs for p in parts if p.frame.crs is not None), None)
-            frames = [p.frame.to_crs(crs) if p.frame.crs is not None and crs is not None else p.frame for p in parts]
-            frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs) \
-                if all(f.geometry.name == "geometry" for f in frames) else \
-                gpd.GeoDataFrame(pd.concat([f.rename_geometry("geometry") for f in frames], ignore_index=True),
-                                 geometry="geometry", crs=crs)
+            crs = parts[0].frame.crs  # every part has one (checked per layer); the first layer's wins
+            frames = [_named_geometry(p.frame).to_crs(crs) for p in parts]
+            frame = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=crs)
             return SideLayer(frame, path, None, parts[0].datum, "vector", None,
                              np.concatenate([p.source_lon for p in parts]),
                              np.concatenate([p.source_lat for p in parts]),
