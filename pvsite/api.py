@@ -82,9 +82,9 @@ def _spec(item) -> dict:
     """``PATH[:datum]`` → ``{path, datum}``; tables pass through."""
     if isinstance(item, dict):
         return dict(item)
-    from pvsite.buildings.registry import parse_registry_spec
+    from pvsite.io.layers import parse_spec
 
-    path, datum = parse_registry_spec(str(item))
+    path, datum = parse_spec(str(item))
     return {"path": str(path), **({"datum": datum} if datum else {})}
 
 

@@ -243,7 +243,7 @@ def weather():
 @handle_errors
 def fetch(lat, lon, dest_dir, timeout, overwrite, verbose, quiet):
     """Download a PVGIS typical year for LAT/LON (needs internet)."""
-    from pvsite.io import weather as weather_io
+    from pvsite.io import pvgis
 
-    path = weather_io.fetch_pvgis_tmy(lat, lon, dest_dir=dest_dir, timeout=timeout, overwrite=overwrite)
+    path = pvgis.fetch_pvgis_tmy(lat, lon, dest_dir=dest_dir, timeout=timeout, overwrite=overwrite)
     click.echo(f"wrote {path}; use it with: pvsite run --weather {path}")

@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from pvsite.geo import crs as C
+from pvsite.geo import datums as D
 from pvsite.errors import ConfigError, InputError
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -52,10 +53,10 @@ EVIL_WGS_GCJ = [
 
 @pytest.mark.parametrize("wlat, wlon, glat, glon", EVIL_WGS_GCJ)
 def test_gcj02_published_vectors(wlat, wlon, glat, glon):
-    lon, lat = C.wgs84_to_gcj02(wlon, wlat)
+    lon, lat = D.wgs84_to_gcj02(wlon, wlat)
     assert lon == pytest.approx(glon, abs=1e-9)
     assert lat == pytest.approx(glat, abs=1e-9)
-    back_lon, back_lat = C.gcj02_to_wgs84(glon, glat)
+    back_lon, back_lat = D.gcj02_to_wgs84(glon, glat)
     assert _dist_m(back_lon, back_lat, wlon, wlat) < 0.01
 
 
@@ -67,16 +68,16 @@ def test_gcj02_published_vectors(wlat, wlon, glat, glon):
 def test_gcj02_matches_changning_reference_pairs(shared_data):
     # The canteen list carries both GCJ-02 originals and converted WGS 84 (6 decimals).
     e = pd.read_csv(shared_data / "sites" / "changning_elderly_canteens.csv")
-    lon, lat = C.wgs84_to_gcj02(e.lon_wgs84.to_numpy(), e.lat_wgs84.to_numpy())
+    lon, lat = D.wgs84_to_gcj02(e.lon_wgs84.to_numpy(), e.lat_wgs84.to_numpy())
     assert _dist_m(lon, lat, e.lon_gcj02.to_numpy(), e.lat_gcj02.to_numpy()).max() < 0.3
 
 
 @pytest.mark.parametrize(
     "forward, inverse",
     [
-        (C.wgs84_to_gcj02, C.gcj02_to_wgs84),
-        (C.wgs84_to_bd09, C.bd09_to_wgs84),
-        (C.gcj02_to_bd09, C.bd09_to_gcj02),
+        (D.wgs84_to_gcj02, D.gcj02_to_wgs84),
+        (D.wgs84_to_bd09, D.bd09_to_wgs84),
+        (D.gcj02_to_bd09, D.bd09_to_gcj02),
     ],
 )
 def test_round_trip_over_shanghai(shanghai_grid, forward, inverse):
@@ -92,11 +93,11 @@ def test_round_trip_over_shanghai(shanghai_grid, forward, inverse):
 
 def test_iterative_inverse_beats_one_step(shanghai_grid):
     lon, lat = shanghai_grid
-    glon, glat = C.wgs84_to_gcj02(lon, lat)
+    glon, glat = D.wgs84_to_gcj02(lon, lat)
     # crude inverse: subtract the offset evaluated at the GCJ-02 point
-    clon, clat = C.wgs84_to_gcj02(glon, glat)
+    clon, clat = D.wgs84_to_gcj02(glon, glat)
     crude = _dist_m(lon, lat, 2 * glon - clon, 2 * glat - clat)
-    exact = _dist_m(lon, lat, *C.gcj02_to_wgs84(glon, glat))
+    exact = _dist_m(lon, lat, *D.gcj02_to_wgs84(glon, glat))
     assert crude.max() > 0.5  # the one-step subtraction is metres off somewhere
     assert exact.max() < 0.01
 
@@ -104,12 +105,12 @@ def test_iterative_inverse_beats_one_step(shanghai_grid):
 def test_outside_china_is_identity_and_nan_propagates():
     lon = np.array([2.35, -74.0, 121.4, np.nan])
     lat = np.array([48.85, 40.7, 31.2, 31.2])
-    glon, glat = C.wgs84_to_gcj02(lon, lat)
+    glon, glat = D.wgs84_to_gcj02(lon, lat)
     np.testing.assert_array_equal(glon[:2], lon[:2])
     np.testing.assert_array_equal(glat[:2], lat[:2])
     assert glon[2] != lon[2]
     assert np.isnan(glon[3])
-    wlon, _ = C.gcj02_to_wgs84(lon, lat)
+    wlon, _ = D.gcj02_to_wgs84(lon, lat)
     np.testing.assert_array_equal(wlon[:2], lon[:2])
     assert np.isnan(wlon[3])
 
@@ -120,7 +121,7 @@ def test_bd09_forward_matches_formula():
     xp = np.pi * 3000 / 180
     z = np.hypot(x, y) + 2e-5 * np.sin(y * xp)
     t = np.arctan2(y, x) + 3e-6 * np.cos(x * xp)
-    lon, lat = C.gcj02_to_bd09(x, y)
+    lon, lat = D.gcj02_to_bd09(x, y)
     assert lon == pytest.approx(z * np.cos(t) + 0.0065, abs=1e-12)
     assert lat == pytest.approx(z * np.sin(t) + 0.006, abs=1e-12)
 
@@ -142,7 +143,7 @@ def test_changning_outline_gcj02_converted_matches_wgs84(changning):
     raw = _vertex_distances_m(gcj, wgs)
     assert 450 < raw.min() and raw.max() < 550  # unconverted: ~500 m off
 
-    conv = C.convert_datum(gcj, "gcj02")
+    conv = D.convert_datum(gcj, "gcj02")
     assert conv.crs.to_epsg() == 4326
     assert len(conv) == 1 and conv["adcode"].iloc[0] == 310105
     assert _vertex_distances_m(conv, wgs).max() < 1.0
@@ -156,13 +157,13 @@ def test_changning_outline_gcj02_converted_matches_wgs84(changning):
 
 def test_convert_datum_names_and_errors(changning):
     gcj, _ = changning
-    a = C.convert_datum(gcj, "GCJ-02")
-    b = C.convert_datum(gcj, "gcj02")
+    a = D.convert_datum(gcj, "GCJ-02")
+    b = D.convert_datum(gcj, "gcj02")
     assert shapely.equals_exact(a.geometry.values, b.geometry.values, tolerance=0).all()
-    same = C.convert_datum(gcj, "wgs84")
+    same = D.convert_datum(gcj, "wgs84")
     assert shapely.equals_exact(same.geometry.values, gcj.geometry.values, tolerance=0).all()
     with pytest.raises(ConfigError) as exc:
-        C.convert_datum(gcj, "mars")
+        D.convert_datum(gcj, "mars")
     assert "wgs84" in str(exc.value) and "gcj02" in str(exc.value) and "bd09" in str(exc.value)
 
 
@@ -172,12 +173,12 @@ def test_convert_datum_reprojects_and_keeps_null_and_z():
         geometry=[shapely.Point(121.43, 31.21), None, shapely.Polygon(), shapely.Point(121.43, 31.21, 7.0)],
         crs="EPSG:4326",
     )
-    out = C.convert_datum(pts.to_crs(3857), "gcj02")
+    out = D.convert_datum(pts.to_crs(3857), "gcj02")
     assert out.crs.to_epsg() == 4326
     assert out.geometry.iloc[1] is None
     assert out.geometry.iloc[2].is_empty
     assert out.geometry.iloc[3].has_z and out.geometry.iloc[3].z == 7.0
-    wlon, wlat = C.gcj02_to_wgs84(121.43, 31.21)
+    wlon, wlat = D.gcj02_to_wgs84(121.43, 31.21)
     assert _dist_m(out.geometry.iloc[0].x, out.geometry.iloc[0].y, wlon, wlat) < 0.01
 
 
@@ -186,7 +187,7 @@ def test_changning_schools_bd09_land_inside(shared_data, changning):
     s = pd.read_csv(shared_data / "sites" / "changning_schools_bd09.csv")
     assert len(s) == 34 and int(s.coord_low_precision.sum()) == 11
     pts = gpd.GeoDataFrame(s, geometry=gpd.points_from_xy(s.lon_bd09, s.lat_bd09), crs="EPSG:4326")
-    conv = C.convert_datum(pts, "bd09")
+    conv = D.convert_datum(pts, "bd09")
     outline = wgs.geometry.values[0]
     inside = shapely.contains(outline, conv.geometry.values)
     assert inside.all(), s.name[~inside].tolist()
@@ -202,7 +203,7 @@ def test_changning_canteens_gcj02_land_inside(shared_data, changning):
     e = pd.read_csv(shared_data / "sites" / "changning_elderly_canteens.csv")
     assert len(e) == 19
     pts = gpd.GeoDataFrame(e, geometry=gpd.points_from_xy(e.lon_gcj02, e.lat_gcj02), crs="EPSG:4326")
-    conv = C.convert_datum(pts, "gcj02")
+    conv = D.convert_datum(pts, "gcj02")
     outline = wgs.geometry.values[0]
     assert shapely.contains(outline, conv.geometry.values).all()
     assert shapely.contains(outline, pts.geometry.values).sum() < 19

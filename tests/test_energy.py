@@ -23,7 +23,8 @@ from pvsite import config, presets
 from pvsite.solar import energy
 from pvsite.errors import ConfigError, InputError
 from pvsite.presets import load_preset
-from pvsite.io.weather import CSWD_TIME_SHIFT_MIN, read_weather
+from pvsite.io.weather import read_weather
+from pvsite.io.weather_checks import CSWD_TIME_SHIFT_MIN
 
 SHANGHAI_EPW = "weather/CHN_Shanghai.Shanghai.583620_CSWD.epw"
 HANGZHOU_EPW = "weather/CHN_Zhejiang.Hangzhou.584570_CSWD.epw"
@@ -42,7 +43,7 @@ PVWATTS = {"inverter_efficiency_pct": 96.0, "dc_ac_ratio": 1.2, "temperature_mod
 #: start-of-interval labels the clear-day irradiance of the Shanghai file
 #: peaks 0.5 h after solar noon and that of Hangzhou 1.0 h after, which would
 #: make west roofs look 12–35 % better than east ones.  These are pvsite's
-#: documented opt-in shifts (pvsite.io.weather.CSWD_TIME_SHIFT_MIN, in minutes).
+#: documented opt-in shifts (pvsite.io.weather_checks.CSWD_TIME_SHIFT_MIN, in minutes).
 CSWD_SHIFT_H = {SHANGHAI_EPW: CSWD_TIME_SHIFT_MIN["58362"] / 60.0,
                 HANGZHOU_EPW: CSWD_TIME_SHIFT_MIN["58457"] / 60.0}
 

@@ -8,7 +8,7 @@ import pytest
 from shapely import Point, box
 from shapely.affinity import translate
 
-from pvsite.geo.crs import wgs84_to_gcj02
+from pvsite.geo.datums import wgs84_to_gcj02
 from pvsite.errors import ConfigError, InputError
 from pvsite.buildings.exclusions import ExclusionLayer, mark_exclusions
 

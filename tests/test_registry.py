@@ -9,7 +9,8 @@ import pytest
 import shapely
 
 from pvsite.buildings.classify import classify
-from pvsite.geo.crs import to_metric, wgs84_to_gcj02
+from pvsite.geo.crs import to_metric
+from pvsite.geo.datums import wgs84_to_gcj02
 from pvsite.errors import ConfigError, InputError
 from pvsite.io.footprints import read_footprints
 from pvsite.buildings.registry import ENTRY_COLUMNS, REGISTRY_COLUMNS, match_registry
@@ -390,16 +391,17 @@ def test_point_layer_in_gcj02_and_excel(tmp_path):
     assert match_registry(fp, xlsx, datum="gcj02")[1]["status"].tolist() == ["contains", "contains"]
 
 
-def test_parse_registry_spec():
+def test_parse_spec():
     from pathlib import Path
 
-    from pvsite.buildings.registry import parse_registry_spec
+    from pvsite.io.layers import parse_spec
 
-    assert parse_registry_spec("sites/schools.csv:bd09") == (Path("sites/schools.csv"), "bd09")
-    assert parse_registry_spec("canteens.csv:GCJ-02") == (Path("canteens.csv"), "gcj02")
-    assert parse_registry_spec("list.csv") == (Path("list.csv"), None)
-    assert parse_registry_spec(r"C:\data\list.csv") == (Path(r"C:\data\list.csv"), None)
-    assert parse_registry_spec(r"C:\data\list.csv:wgs84") == (Path(r"C:\data\list.csv"), "wgs84")
+    assert parse_spec("sites/schools.csv:bd09") == (Path("sites/schools.csv"), "bd09")
+    assert parse_spec("canteens.csv:GCJ-02") == (Path("canteens.csv"), "gcj02")
+    assert parse_spec("list.csv") == (Path("list.csv"), None)
+    assert parse_spec(r"C:\data\list.csv") == (Path(r"C:\data\list.csv"), None)
+    assert parse_spec(r"C:\data\list.csv:wgs84") == (Path(r"C:\data\list.csv"), "wgs84")
+    assert parse_spec("C:bd09") == (Path("C:bd09"), None)  # drive-relative file 'bd09', not a datum
 
 
 def test_combine_matches_first_typed_wins(tmp_path):

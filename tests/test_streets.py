@@ -236,8 +236,9 @@ def test_assign_then_rollup_totals_match(roofs, streets):
 # district_mask
 # ---------------------------------------------------------------------------
 
-from pvsite.geo.crs import wgs84_to_gcj02  # noqa: E402
-from pvsite.buildings.streets import district_mask, read_districts, resolve_district  # noqa: E402
+from pvsite.geo.datums import wgs84_to_gcj02  # noqa: E402
+from pvsite.buildings.streets import district_mask, resolve_district  # noqa: E402
+from pvsite.io.layers import read_districts  # noqa: E402
 
 
 def _district_file(path, datum="wgs84"):

@@ -48,7 +48,8 @@ import pytest
 from pvsite.config import SystemConfig
 from pvsite.solar import energy
 from pvsite.presets import load_preset
-from pvsite.io.weather import CSWD_TIME_SHIFT_MIN, default_weather, read_weather
+from pvsite.io.weather import default_weather, read_weather
+from pvsite.io.weather_checks import CSWD_TIME_SHIFT_MIN
 from pvsite.datagen.default_weather import monthly_stats_from_weather, synthesise_year
 
 SHANGHAI_EPW = "weather/CHN_Shanghai.Shanghai.583620_CSWD.epw"

@@ -17,18 +17,16 @@ import pytest
 
 from pvsite import resources as paths
 from pvsite.errors import ConfigError, InputError, OutputError
+from pvsite.io.pvgis import fetch_pvgis_tmy, pvgis_tmy_filename
 from pvsite.io.weather import (
     CANONICAL_TZ,
-    CSWD_TIME_SHIFT_MIN,
     REQUIRED_COLUMNS,
     default_weather,
     detect_format,
-    fetch_pvgis_tmy,
-    pvgis_tmy_filename,
     read_weather,
-    shift_time_labels,
     write_weather_csv,
 )
+from pvsite.io.weather_checks import CSWD_TIME_SHIFT_MIN, shift_time_labels
 from pvsite.datagen.default_weather import (
     MONTHS,
     SHANGHAI_CSWD_58362,

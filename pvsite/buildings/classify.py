@@ -353,14 +353,10 @@ def _read_overrides(overrides, types: dict):
     if isinstance(overrides, pd.DataFrame):
         table, label = overrides.copy(), "table"
     else:
-        path = Path(overrides)
-        label = path.name
-        if not path.is_file():
-            raise InputError(f"Overrides file {path} does not exist.", fix="Check the --overrides path.")
-        try:
-            table = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
-        except UnicodeDecodeError:
-            table = pd.read_csv(path, dtype=str, encoding="gbk", keep_default_na=False)
+        from pvsite.io.layers import read_table
+
+        label = Path(overrides).name
+        table = read_table(overrides, what="--overrides")
     table.columns = [str(c).strip() for c in table.columns]
     need = ["building_id", "building_type"]
     lacking = [c for c in need if c not in table.columns]

@@ -4,10 +4,11 @@ Protected buildings — 上海市优秀历史建筑 (Shanghai excellent historic
 buildings) and 文物保护单位 (cultural-relic protection units) — need an
 approval for any alteration of the roof; other no-go areas (airport
 clearance zones, military sites, ...) are given the same way.  An exclusion
-layer is any file geopandas/pyogrio reads (GeoPackage layer, Shapefile,
-GeoJSON, ...), in any CRS, holding polygons and/or points; lon/lat from
-Chinese web maps are converted from GCJ-02 or BD-09 first
-(:func:`pvsite.geo.crs.convert_datum`).
+layer is any side layer :func:`pvsite.io.layers.read_layer` reads: a
+GeoPackage (one layer, or all its layers), Shapefile, GeoJSON, FlatGeobuf or
+GeoParquet file in any CRS holding polygons and/or points, or a CSV / XLSX
+list with lon/lat columns (how heritage lists arrive); lon/lat from Chinese
+web maps are converted from GCJ-02 or BD-09 first.
 
 Matching rule
 -------------
@@ -30,8 +31,6 @@ joined with ``'; '``.
 
 from __future__ import annotations
 
-import dataclasses
-
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,8 +40,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from pvsite.geo import crs as crs_mod
 from pvsite.errors import ConfigError, InputError
+from pvsite.io.layers import SideLayer, read_layer
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +65,12 @@ class ExclusionLayer:
     Attributes
     ----------
     path : str
-        File readable by pyogrio (GeoPackage, Shapefile, GeoJSON, ...).
+        File :func:`pvsite.io.layers.read_layer` reads (GeoPackage, Shapefile,
+        GeoJSON, FlatGeobuf, GeoParquet, CSV/TSV/XLSX with lon/lat columns).
     layer : str or None
-        Layer inside a multi-layer file; ``None`` = the first layer.
+        Layer inside a multi-layer file; ``None`` = every layer with geometry
+        of a GeoPackage (its polygons *and* its points), the only layer of
+        other files.
     datum : str
         Datum of lon/lat coordinates: 'wgs84' (GPS, OpenStreetMap),
         'gcj02' (Amap/Gaode, Tencent, Aliyun DataV) or 'bd09' (Baidu).
@@ -114,32 +116,28 @@ def as_layers(layers) -> list[ExclusionLayer]:
 
 
 def expand_layers(layers) -> list[ExclusionLayer]:
-    """:func:`as_layers`, with a GeoPackage given without a layer standing for all its spatial layers.
+    """:func:`as_layers` (kept for callers): a GeoPackage without a layer already stands for all its layers.
 
-    ``--exclude heritage.gpkg`` means its polygons *and* its points.  Files
-    that do not exist are passed through, so :func:`read_layer` reports them.
+    ``--exclude heritage.gpkg`` means its polygons *and* its points;
+    :func:`mark_exclusions` reads every layer with geometry of such a file
+    (``read_layer(..., all_layers=True)``).
     """
-    import pyogrio
-
-    out = []
-    for spec in as_layers(layers):
-        path = Path(spec.path)
-        if spec.layer is None and path.suffix.lower() in (".gpkg", ".sqlite") and path.is_file():
-            names = [str(n) for n, g in pyogrio.list_layers(path) if g is not None and str(n) != "layer_styles"]
-            out += [dataclasses.replace(spec, layer=n) for n in names]
-        else:
-            out.append(spec)
-    return out
+    return as_layers(layers)
 
 
-def read_layer(spec: ExclusionLayer, target_crs) -> gpd.GeoDataFrame:
-    """Read one exclusion layer into ``target_crs`` with ``name`` and ``label`` columns.
+def exclusion_features(side: SideLayer, kind: str = "heritage", name_field: str | None = None,
+                       target_crs=None) -> gpd.GeoDataFrame:
+    """The features of a read exclusion layer with their reason labels, in ``target_crs``.
 
     Parameters
     ----------
-    spec : ExclusionLayer
-        Source, layer, datum, kind and name field.
-    target_crs : pyproj.CRS-like
+    side : SideLayer
+        Layer read by :func:`pvsite.io.layers.read_layer` (datum applied).
+    kind : str
+        Word the reason starts with, e.g. 'heritage', 'no-go'.
+    name_field : str or None
+        Column holding the feature name; ``None`` tries :data:`NAME_FIELDS`.
+    target_crs : pyproj.CRS-like, optional
         CRS of the roofs (projected, metres).
 
     Returns
@@ -147,41 +145,30 @@ def read_layer(spec: ExclusionLayer, target_crs) -> gpd.GeoDataFrame:
     geopandas.GeoDataFrame
         ``label`` ('<kind>: <name> (<layer>)') and geometry; empty and
         missing geometries dropped.
+    """
+    frame = side.frame
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    names = side.names([name_field] if name_field else NAME_FIELDS)
+    label = kind + ": " + names + " (" + pd.Series(side.feature_layer, index=frame.index, dtype=object) + ")"
+    out = gpd.GeoDataFrame({"label": label.to_numpy()[ok]}, geometry=frame.geometry.to_numpy()[ok], crs=frame.crs)
+    if target_crs is not None and out.crs is not None:
+        out = out.to_crs(target_crs)
+    return out
+
+
+def read_exclusion_layer(spec: ExclusionLayer, target_crs=None) -> gpd.GeoDataFrame:
+    """Read one exclusion source (:func:`pvsite.io.layers.read_layer`) and label its features.
 
     Raises
     ------
     InputError
-        Missing file or layer, unreadable file, or a name field that is not
-        in the layer.
+        Missing / unreadable / empty file or layer, no CRS, no lon/lat columns, or a
+        ``name_field`` that is not in the layer.
     """
-    path = Path(spec.path)
-    if not path.exists():
-        raise InputError(f"Exclusion layer file {path} does not exist.",
-                         fix="Check [exclusions] layers / the path given.")
-    try:
-        gdf = gpd.read_file(path, layer=spec.layer, engine="pyogrio")
-    except Exception as exc:  # pyogrio raises several types for bad files/layers
-        raise InputError(
-            f"Cannot read exclusion layer {path}" + (f" (layer {spec.layer})" if spec.layer else "") + f": {exc}",
-            fix="Check the file and the layer name (ogrinfo / pyogrio.list_layers list them).",
-        ) from None
-    layer_name = spec.layer or path.stem
-    if spec.name_field is not None and spec.name_field not in gdf.columns:
-        raise InputError(
-            f"Exclusion layer {path} ({layer_name}) has no column '{spec.name_field}' "
-            f"(columns: {', '.join(map(str, gdf.columns))}).",
-            fix="Set name_field to one of those columns.",
-        )
-    geoms = gdf.geometry.array
-    ok = ~(gdf.geometry.isna().to_numpy() | shapely.is_empty(np.asarray(geoms, dtype=object)))
-    gdf = gdf[ok]
-    if spec.datum.lower().replace("-", "").replace("_", "") != "wgs84" or gdf.crs is None:
-        gdf = crs_mod.convert_datum(gdf, spec.datum)
-    if target_crs is not None:
-        gdf = gdf.to_crs(target_crs)
-    names = _names(gdf, spec.name_field)
-    label = spec.kind + ": " + names + f" ({layer_name})"
-    return gpd.GeoDataFrame({"label": label.to_numpy()}, geometry=gdf.geometry.to_numpy(), crs=gdf.crs)
+    side = read_layer(spec.path, datum=spec.datum, layer=spec.layer, name_field=spec.name_field,
+                      what="--exclude", all_layers=spec.layer is None)
+    return exclusion_features(side, spec.kind, spec.name_field, target_crs)
 
 
 def mark_exclusions(
@@ -199,7 +186,8 @@ def mark_exclusions(
         ``min_overlap_share`` > 0); missing geometries are never excluded.
     layers : list
         Exclusion sources: :class:`ExclusionLayer`, dicts, or tuples
-        ``(path, layer, datum)`` (see :func:`as_layers`).
+        ``(path, layer, datum)`` (see :func:`as_layers`), each read by
+        :func:`read_exclusion_layer`.
     min_overlap_share : float
         Share of a roof's footprint area a polygon must cover [-]; 0 = any
         intersection.  Points always use containment.
@@ -222,7 +210,7 @@ def mark_exclusions(
         )
     hit_roof, hit_label = [], []
     for spec in as_layers(layers):
-        feats = read_layer(spec, roofs.crs)
+        feats = read_exclusion_layer(spec, roofs.crs)
         fg = np.asarray(feats.geometry.array, dtype=object)
         type_id = shapely.get_type_id(fg)
         is_point = np.isin(type_id, (0, 4))  # Point, MultiPoint
@@ -278,17 +266,6 @@ def _join_labels(labels: pd.Series) -> str:
     if len(uniq) > MAX_NAMES:
         text += f"; … (+{len(uniq) - MAX_NAMES})"
     return text
-
-
-def _names(gdf: pd.DataFrame, name_field: str | None) -> pd.Series:
-    """First non-empty name per feature from ``name_field`` or :data:`NAME_FIELDS`."""
-    fields = [name_field] if name_field else [c for c in NAME_FIELDS if c in gdf.columns]
-    name = pd.Series([None] * len(gdf), index=gdf.index, dtype=object)
-    for col in fields:
-        vals = gdf[col].astype("string").str.strip()
-        vals = vals.where(vals.notna() & (vals != ""), None)
-        name = name.where(name.notna(), vals.astype(object))
-    return name.where(name.notna(), "unnamed").astype(str)
 
 
 def apply_exclusions(roofs: gpd.GeoDataFrame, exclusions_cfg) -> gpd.GeoDataFrame:

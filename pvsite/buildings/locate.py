@@ -25,6 +25,7 @@ from pvsite.buildings import registry as registry_mod
 from pvsite.buildings import streets as streets_mod
 from pvsite.errors import InputError, SelectionError
 from pvsite.geo import crs as crs_mod
+from pvsite.geo import datums
 from pvsite.planning.rollup import NO_STREET
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,7 @@ def locate(inputs, config) -> Located:
     """
     gdf = inputs.footprints
     if config.input.datum != "wgs84":
-        gdf = crs_mod.convert_datum(gdf, config.input.datum)
+        gdf = datums.convert_datum(gdf, config.input.datum)
     gdf = crs_mod.to_metric(gdf)
     gdf = reject_implausible(gdf, config.roof.max_footprint_area_m2)
     usable = gdf["reject_reason"].isna().to_numpy()
@@ -218,7 +219,6 @@ def _selection_mask(gdf, sel: Selection, street_names, inputs) -> np.ndarray:
                 f"--district {sel.district} needs district outlines.",
                 fix="Pass --district-boundaries PATH[:datum] (e.g. a districts GeoJSON).",
             )
-        bpath, bdatum = registry_mod.parse_registry_spec(sel.district_boundaries)
-        kwargs = dict(district=sel.district, district_boundaries=bpath, district_datum=bdatum or "wgs84")
+        kwargs = dict(district=sel.district, district_boundaries=inputs.districts)
     return streets_mod.select(gdf, street=sel.street, bbox=sel.bbox, within=inputs.within,
                               valid_streets=street_names, **kwargs)

@@ -5,7 +5,7 @@ schools from the education bureau, elderly canteens from civil affairs,
 hospitals from the health commission.  Each entry has a name, often a type and
 a point taken from a web map — GCJ-02 (Amap/Gaode, Tencent) or BD-09 (Baidu),
 not WGS 84.  :func:`match_registry` converts the points to WGS 84
-(:mod:`pvsite.geo.crs`), finds the footprint each entry denotes and returns, per
+(:mod:`pvsite.geo.datums`), finds the footprint each entry denotes and returns, per
 footprint, the registry's type and a rule id ``'registry:<file>:<row>'`` that
 :func:`pvsite.buildings.classify.classify` applies (``registry=``) after the overrides
 CSV and before the use / land-use / OSM / name rules.
@@ -25,7 +25,7 @@ street frontage or the gate of the site, while the building can stand behind
 a yard; 30 m covers such a set-back plus the ≤ ±6 m of a coordinate given to
 4 decimals, and stays below the ~50 m half-step of a 3-decimal coordinate.
 The datum conversion adds no error worth counting (the iterative inverses of
-:mod:`pvsite.geo.crs` reproduce the WGS 84 columns of both shared Changning
+:mod:`pvsite.geo.datums` reproduce the WGS 84 columns of both shared Changning
 registries within 0.13 m).  Every entry's distance is reported, so a planner
 can review the nearest matches.
 
@@ -44,17 +44,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
-from pvsite.geo import crs as crs_mod
 from pvsite.errors import ConfigError, InputError
-from pvsite.io.footprints import load_registry_candidates
+from pvsite.geo import crs as crs_mod
+from pvsite.io.fields import load_registry_candidates
+from pvsite.io.layers import SideLayer, read_layer
 
 log = logging.getLogger(__name__)
 
@@ -72,14 +71,11 @@ ENTRY_COLUMNS = (
     "n_footprints", "note", "source_lon", "source_lat", "datum",
 )
 
-_TABLE_SUFFIXES = (".csv", ".txt", ".tsv")
-_EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-_DATUM_SUFFIXES = ("bd09", "gcj02", "wgs84")
 
 
 @dataclass
 class _Registry:
-    """A registry read from disk: source attributes and WGS 84 geometry."""
+    """A registry ready to match: source attributes and WGS 84 geometry."""
 
     table: pd.DataFrame  # source attributes as text, RangeIndex
     geometry: np.ndarray  # shapely geometries in WGS 84 lon/lat (None = no coordinates)
@@ -98,7 +94,7 @@ class _Registry:
 
 def match_registry(
     roofs,
-    registry_path,
+    registry,
     datum=None,
     *,
     lon_col=None,
@@ -122,10 +118,12 @@ def match_registry(
         :func:`pvsite.geo.crs.to_metric`'s CRS).  Rows with a ``reject_reason``
         or without geometry are never tagged.  ``building_id`` is reported
         when present.
-    registry_path : str or Path
-        CSV (UTF-8, UTF-8 with BOM or GBK), Excel ``.xlsx``, or any vector
-        file of points / polygons that GDAL reads (GeoPackage, GeoJSON,
-        Shapefile, ...).
+    registry : SideLayer, str or Path
+        The registry as read by :func:`pvsite.io.layers.read_layer`, or its
+        file (read here through it, with ``datum``, ``lon_col``, ``lat_col``,
+        ``layer`` and ``encoding``): CSV (UTF-8, UTF-8 with BOM or GBK),
+        Excel ``.xlsx``, or any vector file of points / polygons that GDAL
+        reads (GeoPackage, GeoJSON, Shapefile, ...).
     datum : {'wgs84', 'gcj02', 'bd09'}, optional
         Datum of the registry's coordinates.  May be omitted only when the
         coordinate columns name it (``lon_bd09``/``lat_bd09``) or a vector
@@ -203,9 +201,14 @@ def match_registry(
     if getattr(roofs, "crs", None) is None:
         raise InputError("The footprints have no CRS, so registry points cannot be placed on them.",
                          fix="Match the frame returned by read_footprints() / to_metric().")
-    path = Path(registry_path)
+    if isinstance(registry, SideLayer):
+        side = registry
+    else:
+        side = read_layer(registry, datum=datum, layer=layer, encoding=encoding, lon_col=lon_col, lat_col=lat_col,
+                          what="--registry")
+    path = side.path
     types = load_rules(preset)["types"]
-    reg = _read_registry(path, datum, lon_col, lat_col, layer, encoding, rounded_deg)
+    reg = _registry(side, rounded_deg)
     n = len(reg.table)
     names = _pick_text(reg.table, name_col, "name", path, exclude=reg.lonlat_columns)
     tcol = _pick_column(reg.table, type_col, "type", path, exclude=(*(reg.lonlat_columns or ()), names.name))
@@ -354,118 +357,9 @@ def combine_matches(frames) -> pd.DataFrame:
     return out
 
 
-def parse_registry_spec(spec: str) -> tuple[Path, str | None]:
-    """Split a ``--registry PATH[:datum]`` option value.
-
-    Parameters
-    ----------
-    spec : str
-        File path, optionally followed by ``:wgs84``, ``:gcj02`` or
-        ``:bd09`` (case-insensitive, ``-``/``_`` ignored: ``:GCJ-02``).  A
-        colon not followed by a datum name is part of the path
-        (``C:\\data\\schools.csv``).
-
-    Returns
-    -------
-    tuple
-        (path, datum or None).
-    """
-    head, sep, tail = str(spec).rpartition(":")
-    if sep and head:
-        key = tail.lower().replace("-", "").replace("_", "").replace(" ", "")
-        if key in crs_mod.DATUMS:
-            return Path(head), key
-    return Path(spec), None
-
-
 # ---------------------------------------------------------------------------
-# Reading
+# Preparing a read registry
 # ---------------------------------------------------------------------------
-
-
-def _datum_key(datum) -> str | None:
-    if datum is None:
-        return None
-    key = str(datum).lower().replace("-", "").replace("_", "").replace(" ", "")
-    if key not in crs_mod.DATUMS:
-        raise ConfigError(
-            f"Unknown registry datum {datum!r}; expected one of {', '.join(crs_mod.DATUMS)}.",
-            fix="Use wgs84 for GPS/OpenStreetMap points, gcj02 for Amap/Gaode or Tencent, bd09 for Baidu.",
-        )
-    return key
-
-
-def _column_datum(name: str) -> str | None:
-    low = str(name).lower().replace("-", "").replace("_", "")
-    return next((d for d in _DATUM_SUFFIXES if low.endswith(d)), None)
-
-
-def _read_table(path: Path, encoding, layer) -> pd.DataFrame:
-    if path.suffix.lower() in _EXCEL_SUFFIXES:
-        try:
-            return pd.read_excel(path, sheet_name=layer or 0, dtype=str).fillna("")
-        except Exception as exc:
-            raise InputError(f"Cannot read registry {path}: {exc}.", fix="Save it as CSV (UTF-8).") from None
-    sep = "\t" if path.suffix.lower() == ".tsv" else ","
-    tries = [encoding] if encoding else ["utf-8-sig", "gbk"]
-    for i, enc in enumerate(tries):
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, sep=sep)
-        except UnicodeDecodeError:
-            if i == len(tries) - 1:
-                raise InputError(f"Registry {path} cannot be decoded as {' or '.join(tries)}.",
-                                 fix="Pass the encoding (e.g. gb18030) or save the file as UTF-8.") from None
-        except Exception as exc:
-            raise InputError(f"Cannot read registry {path} as CSV: {exc}.",
-                             fix="Use a comma-separated file with a header row.") from None
-    raise AssertionError("unreachable")
-
-
-def _pick_lonlat(columns, lon_col, lat_col, datum, path: Path):
-    """Return (lon column, lat column, datum the columns name or None)."""
-    lower = {}
-    for c in columns:
-        lower.setdefault(str(c).strip().lower(), c)
-    listing = ", ".join(map(str, columns))
-    if lon_col is not None or lat_col is not None:
-        if lon_col is None or lat_col is None:
-            raise ConfigError(f"Registry {path}: give both the longitude and the latitude column.",
-                              fix="Pass lon_col and lat_col together.")
-        got = [c if c in columns else lower.get(str(c).strip().lower()) for c in (lon_col, lat_col)]
-        if None in got:
-            raise InputError(f"Registry {path} has no column {lon_col if got[0] is None else lat_col!r}. "
-                             f"Columns: {listing}.", fix="Name the coordinate columns of the file.")
-        return got[0], got[1], _column_datum(got[0]) or _column_datum(got[1])
-    found = []
-    for lon, lat in load_registry_candidates()["lonlat"]:
-        a, b = lower.get(lon.lower()), lower.get(lat.lower())
-        if a is not None and b is not None and (a, b) not in [(f[0], f[1]) for f in found]:
-            found.append((a, b, _column_datum(a) or _column_datum(b)))
-    if not found:
-        raise InputError(
-            f"Registry {path} has no longitude/latitude columns pvsite recognises. Columns: {listing}.",
-            fix="Name them (--registry-lon / --registry-lat, or lon_col / lat_col), or add the pair to "
-                "[registry] lonlat in presets/fields.toml.",
-        )
-    if datum is not None:
-        same = [f for f in found if f[2] == datum]
-        generic = [f for f in found if f[2] is None]
-        if same or generic:
-            return (same or generic)[0]
-        names = "; ".join(f"{a}/{b} ({d})" for a, b, d in found)
-        raise ConfigError(
-            f"Registry {path}: datum {datum} declared, but its coordinate columns are {names}.",
-            fix="Declare the datum the columns hold, or name the columns with lon_col / lat_col.",
-        )
-    named = [f for f in found if f[2] is not None]
-    if len({f[2] for f in named}) == 1 and len(named) == len(found):
-        return named[0]
-    names = "; ".join(f"{a}/{b}" + (f" ({d})" if d else "") for a, b, d in found)
-    raise ConfigError(
-        f"Registry {path}: the datum of its coordinates ({names}) is not declared.",
-        fix="State it: wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu), e.g. "
-            "--registry PATH:gcj02.  Web-map points taken as WGS 84 land ~500 m off in Shanghai.",
-    )
 
 
 def _rounded(lon: np.ndarray, lat: np.ndarray, step) -> np.ndarray:
@@ -478,79 +372,26 @@ def _rounded(lon: np.ndarray, lat: np.ndarray, step) -> np.ndarray:
     return (off_lon <= ROUNDING_SLACK_DEG) & (off_lat <= ROUNDING_SLACK_DEG)
 
 
-def _read_registry(path: Path, datum, lon_col, lat_col, layer, encoding, rounded_deg) -> _Registry:
-    if not path.is_file():
-        raise InputError(f"Registry file {path} does not exist.", fix="Check the --registry path.")
-    datum = _datum_key(datum)
-    suffix = path.suffix.lower()
-    vector = None
-    if suffix not in _TABLE_SUFFIXES + _EXCEL_SUFFIXES:
-        try:
-            vector = pyogrio.read_dataframe(path, layer=layer)
-        except Exception as exc:
-            raise InputError(f"Cannot read registry {path}: {exc}.",
-                             fix="Use a CSV with lon/lat columns or a point/polygon layer GDAL reads.") from None
-        geom = getattr(vector, "geometry", None) if isinstance(vector, gpd.GeoDataFrame) else None
-        if geom is None or shapely.is_missing(np.asarray(geom.values)).all():
-            vector = pd.DataFrame(vector.drop(columns="geometry", errors="ignore"))  # attribute table
-    if vector is not None and isinstance(vector, gpd.GeoDataFrame) and lon_col is None and lat_col is None:
-        return _vector_registry(vector, path, datum, rounded_deg)
-    table = vector if vector is not None else _read_table(path, encoding, layer)
-    table = table.astype(object).where(table.notna(), "").astype(str)
-    table.columns = [str(c).strip() for c in table.columns]
-    table = table.reset_index(drop=True)
-    lon_name, lat_name, col_datum = _pick_lonlat(list(table.columns), lon_col, lat_col, datum, path)
-    if datum is not None and col_datum is not None and col_datum != datum:
-        raise ConfigError(f"Registry {path}: datum {datum} declared but columns {lon_name}/{lat_name} "
-                          f"say {col_datum}.", fix="Declare the datum the columns hold.")
-    datum = datum or col_datum
-    lon = pd.to_numeric(table[lon_name].str.strip(), errors="coerce").to_numpy(dtype=float)
-    lat = pd.to_numeric(table[lat_name].str.strip(), errors="coerce").to_numpy(dtype=float)
-    ok = np.isfinite(lon) & np.isfinite(lat)
-    if ok.any() and ((lat[ok] > 60) & (lat[ok] <= 180) & (np.abs(lon[ok]) < 60)).all():
-        raise InputError(f"Registry {path}: {lon_name} holds values like latitudes and {lat_name} like "
-                         f"longitudes ({lon[ok][0]:g}, {lat[ok][0]:g}).",
-                         fix="Swap the columns (lon_col / lat_col).")
-    bad = ok & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
-    if bad.any():
-        rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:10])
-        raise InputError(
-            f"Registry {path}: columns {lon_name}/{lat_name} hold values that are not lon/lat degrees "
-            f"(rows {rows}).", fix="Give lon/lat columns in degrees (projected coordinates are not supported "
-                                   "in a table: convert them, or use a vector file with its CRS).")
-    rounded = ok & _rounded(lon, lat, rounded_deg)
-    conv = {"wgs84": None, "gcj02": crs_mod.gcj02_to_wgs84, "bd09": crs_mod.bd09_to_wgs84}[datum]
-    wlon, wlat = (lon, lat) if conv is None else conv(lon, lat)
-    geoms = np.full(len(table), None, dtype=object)
-    geoms[ok] = shapely.points(np.asarray(wlon)[ok], np.asarray(wlat)[ok])
-    return _Registry(table, geoms, lon, lat, rounded, datum, (lon_name, lat_name), path.name)
-
-
-def _vector_registry(gdf: gpd.GeoDataFrame, path: Path, datum, rounded_deg) -> _Registry:
-    if datum is None:
-        if gdf.crs is not None and gdf.crs.is_projected:
+def _registry(side: SideLayer, rounded_deg) -> _Registry:
+    """Attributes as text, geometry in WGS 84, rounding flags; the datum must be known."""
+    path = side.path
+    datum = side.datum
+    frame = side.frame
+    if datum is None:  # a vector layer whose lon/lat datum was not stated
+        if frame.crs is not None and frame.crs.is_projected:
             datum = "wgs84"
-            log.info("registry %s is in projected %s: no web-map datum applied", path, gdf.crs.to_string())
+            log.info("registry %s is in projected %s: no web-map datum applied", path, frame.crs.to_string())
         else:
             raise ConfigError(
                 f"Registry {path}: the datum of its lon/lat coordinates is not declared.",
                 fix="State it: wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu), e.g. "
                     "--registry PATH:gcj02.  The CRS label (often EPSG:4326) cannot tell.",
             )
-    g = np.asarray(gdf.geometry.values)
-    n = len(g)
-    src_lon = np.full(n, np.nan)
-    src_lat = np.full(n, np.nan)
-    pts = ~shapely.is_missing(g) & (shapely.get_type_id(g) == 0)
-    if gdf.crs is None or gdf.crs.is_geographic:
-        src_lon[pts] = shapely.get_x(g[pts])
-        src_lat[pts] = shapely.get_y(g[pts])
-    rounded = np.isfinite(src_lon) & _rounded(src_lon, src_lat, rounded_deg)
-    conv = crs_mod.convert_datum(gdf, datum)
-    table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    table = table.astype(object).where(table.notna(), "").astype(str).reset_index(drop=True)
-    table.columns = [str(c).strip() for c in table.columns]
-    return _Registry(table, np.asarray(conv.geometry.values), src_lon, src_lat, rounded, datum, None, path.name)
+    lon, lat = side.source_lon, side.source_lat
+    rounded = np.isfinite(lon) & np.isfinite(lat) & _rounded(lon, lat, rounded_deg)
+    geometry = np.asarray(frame.geometry.to_crs("EPSG:4326").values) if frame.crs is not None \
+        else np.asarray(frame.geometry.values)
+    return _Registry(side.attributes(), geometry, lon, lat, rounded, datum, side.lonlat_columns, path.name)
 
 
 # ---------------------------------------------------------------------------

@@ -9,7 +9,8 @@ of the shared reference data).  Targets and reports roll up by them.
 * :func:`select` turns ``--street`` / ``--bbox`` / ``--within`` / ``--district``
   into a boolean mask, refusing unknown streets and empty selections.
 * :func:`district_mask` keeps the roofs inside one district (区/县) of a
-  boundary file (e.g. the 16 Shanghai districts), converting GCJ-02 / BD-09
+  boundary layer (e.g. the 16 Shanghai districts) read by
+  :func:`pvsite.io.layers.read_districts`, which converts GCJ-02 / BD-09
   outlines to WGS 84 first.
 * :func:`streets_from_attribute` builds display outlines when the input has a
   street *attribute* but no street polygons.
@@ -28,7 +29,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from pvsite.geo.crs import convert_datum, to_metric
+from pvsite.geo.crs import to_metric
 from pvsite.errors import InputError, SelectionError
 
 logger = logging.getLogger(__name__)
@@ -250,12 +251,13 @@ def select(
     district : str, optional
         District name or code in ``district_boundaries`` (see
         :func:`district_mask`).
-    district_boundaries : str or Path, optional
-        District polygon file; required with ``district``.
+    district_boundaries : geopandas.GeoDataFrame, str or Path, optional
+        District polygons (:func:`pvsite.io.layers.read_districts`) or their
+        file; required with ``district``.
     district_field : str
         Column of ``district_boundaries`` holding the names.
     district_datum : {'wgs84', 'gcj02', 'bd09'}
-        Datum of ``district_boundaries``.
+        Datum of a ``district_boundaries`` file.
 
     Returns
     -------
@@ -325,60 +327,6 @@ def _strip_suffix(name: str, suffixes) -> str:
     return name
 
 
-def read_districts(boundaries_path, name_field: str = "name", datum: str = "wgs84", layer=None) -> gpd.GeoDataFrame:
-    """District polygons of a boundary file, in WGS 84 (EPSG:4326).
-
-    Parameters
-    ----------
-    boundaries_path : str or Path
-        Polygon file GDAL reads (GeoJSON, GeoPackage, Shapefile, ...).
-    name_field : str
-        Column holding the district names.
-    datum : {'wgs84', 'gcj02', 'bd09'}
-        Datum of the outlines' lon/lat.  Web-map exports (Aliyun DataV, Amap)
-        are GCJ-02 although labelled EPSG:4326; they sit ~500 m off in
-        Shanghai unless converted (:func:`pvsite.geo.crs.convert_datum`).
-    layer : str, optional
-        Layer of a multi-layer file.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Columns ``name`` (text), the other source columns, ``geometry``, in
-        EPSG:4326 (true WGS 84).
-
-    Raises
-    ------
-    InputError
-        Missing or unreadable file, no ``name_field`` column.
-    ConfigError
-        Unknown datum.
-    """
-    import pyogrio
-
-    path = Path(boundaries_path)
-    if not path.exists():
-        raise InputError(f"District boundary file {path} does not exist.",
-                         fix="Check the path of the district boundaries (--district-boundaries).")
-    try:
-        gdf = pyogrio.read_dataframe(path, layer=layer)
-    except Exception as exc:
-        raise InputError(f"Cannot read district boundaries {path}: {exc}.",
-                         fix="Use a polygon file GDAL reads (GeoJSON, GeoPackage, Shapefile).") from None
-    if name_field not in gdf.columns:
-        raise InputError(
-            f"District boundaries {path} have no column {name_field!r}; columns: "
-            f"{', '.join(str(c) for c in gdf.columns if c != 'geometry')}.",
-            fix="Name the district-name column (e.g. district_name_field = \"name\").",
-        )
-    gdf = convert_datum(gdf, datum)
-    gdf = gdf[gdf[name_field].notna()].copy()
-    gdf[name_field] = gdf[name_field].astype(str).str.strip()
-    if name_field != "name":
-        gdf = gdf.drop(columns=["name"], errors="ignore").rename(columns={name_field: "name"})
-    return gdf
-
-
 def resolve_district(district, districts: gpd.GeoDataFrame) -> str:
     """The district name meant by ``district``.
 
@@ -391,7 +339,7 @@ def resolve_district(district, districts: gpd.GeoDataFrame) -> str:
     district : str or int
         Name (or code) given by the user.
     districts : geopandas.GeoDataFrame
-        Output of :func:`read_districts`.
+        Output of :func:`pvsite.io.layers.read_districts`.
 
     Returns
     -------
@@ -431,7 +379,7 @@ def resolve_district(district, districts: gpd.GeoDataFrame) -> str:
 def district_mask(
     roofs: gpd.GeoDataFrame,
     district,
-    boundaries_path,
+    boundaries,
     name_field: str = "name",
     datum: str = "wgs84",
     layer=None,
@@ -448,12 +396,15 @@ def district_mask(
         Roofs with a CRS (any; the district is reprojected to it).
     district : str or int
         District name (suffix 区/县 optional) or administrative code.
-    boundaries_path : str or Path
-        District polygon file, e.g. ``shanghai_districts_wgs84.geojson``.
+    boundaries : geopandas.GeoDataFrame, str or Path
+        District polygons as returned by :func:`pvsite.io.layers.read_districts`
+        (``name`` column, EPSG:4326), or their file, e.g.
+        ``shanghai_districts_wgs84.geojson``, read through it with
+        ``name_field``, ``datum`` and ``layer``.
     name_field : str
-        Column of the boundary file holding the district names.
+        Column of a boundary file holding the district names.
     datum : {'wgs84', 'gcj02', 'bd09'}
-        Datum of the boundary file's lon/lat (see :func:`read_districts`).
+        Datum of a boundary file's lon/lat (see :func:`pvsite.io.layers.read_districts`).
     layer : str, optional
         Layer of a multi-layer boundary file.
 
@@ -470,14 +421,20 @@ def district_mask(
     InputError
         Unreadable boundary file or missing name column.
     """
-    districts = read_districts(boundaries_path, name_field=name_field, datum=datum, layer=layer)
+    if isinstance(boundaries, gpd.GeoDataFrame):
+        districts, source = boundaries, boundaries.attrs.get("source", "district boundaries")
+    else:
+        from pvsite.io.layers import read_districts
+
+        districts = read_districts(boundaries, name_field=name_field, datum=datum, layer=layer)
+        source = f"{Path(boundaries).name}, datum {datum}"
     name = resolve_district(district, districts)
     region = districts.loc[districts["name"] == name, ["geometry"]]
     mask = _region_mask(roofs, region, "EPSG:4326")
     logger.info("district %s holds %d of %d roofs", name, int(mask.sum()), len(roofs))
     if len(roofs) and not mask.any():
         raise SelectionError(
-            f"District {name} ({Path(boundaries_path).name}, datum {datum}) contains none of the {len(roofs)} roofs.",
+            f"District {name} ({source}) contains none of the {len(roofs)} roofs.",
             fix="Check that the footprints lie in this district, and the boundary file's datum "
                 "(web-map outlines are GCJ-02: pass datum gcj02).",
         )

@@ -52,7 +52,8 @@ from pyproj.crs.coordinate_operation import TransverseMercatorConversion
 from shapely.geometry import MultiPolygon, Polygon
 
 from pvsite import __version__
-from pvsite.errors import InputError, OutputError
+from pvsite.errors import OutputError
+from pvsite.io.footprints import SAMPLE_INFO_LAYER, is_synthetic_sample
 from pvsite.resources import SAMPLE_FOOTPRINTS
 
 logger = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ ROOF_TYPES = ("平屋顶", "坡屋顶", "彩钢屋顶")
 """Values of ``屋顶类型`` (besides blanks): flat, pitched, metal (colour steel)."""
 
 WARNING = "合成示例数据，并非长宁区真实建筑 / Synthetic sample data, not real Changning buildings"
-INFO_LAYER = "sample_info"
+INFO_LAYER = SAMPLE_INFO_LAYER
 
 # Names and official statistical codes (2023) of Changning's sub-districts are
 # facts (国家统计局 统计用区划代码); the centres are rough synthetic positions
@@ -821,44 +822,6 @@ def write_sample(path: str | Path = SAMPLE_FOOTPRINTS, seed: int = SEED, overwri
             os.remove(tmp)
     logger.info("wrote %s", path)
     return path
-
-
-def is_synthetic_sample(path: str | Path) -> bool:
-    """Whether a footprint file is pvsite's synthetic sample.
-
-    True only when the file has a ``sample_info`` table whose ``synthetic``
-    key is ``true``; False for any other readable file (real survey data,
-    Shapefiles, OSM extracts, ...).
-
-    Parameters
-    ----------
-    path : str or Path
-        Footprint file [-].
-
-    Returns
-    -------
-    bool
-        True for the synthetic sample.
-
-    Raises
-    ------
-    InputError
-        When ``path`` does not exist.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise InputError(f"Footprint file {path} does not exist.", fix="check the path given to --footprints")
-    try:
-        layers = pyogrio.list_layers(path)
-    except Exception:  # not a vector dataset GDAL can open: certainly not our sample
-        return False
-    if INFO_LAYER not in {str(x) for x in layers[:, 0]}:
-        return False
-    info = pyogrio.read_dataframe(path, layer=INFO_LAYER, read_geometry=False)
-    if not {"key", "value"} <= set(info.columns):
-        return False
-    values = info.loc[info["key"].astype(str) == "synthetic", "value"].astype(str).str.strip().str.lower()
-    return bool(len(values)) and values.iloc[0] == "true"
 
 
 def sample_summary(seed: int = SEED) -> dict[str, pd.DataFrame]:

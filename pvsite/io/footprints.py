@@ -18,14 +18,9 @@ Missing values are pandas NA (``str`` / ``Int64`` / ``Float64`` dtypes).
 
 from __future__ import annotations
 
-import codecs
-import difflib
-import hashlib
 import logging
 import re
-import tomllib
 import warnings
-from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -35,15 +30,23 @@ import pyogrio
 import pyproj
 import shapely
 
-from pvsite.geo import crs as crs_mod
 from pvsite.errors import ConfigError, InputError
+from pvsite.geo import crs as crs_mod
+from pvsite.io.checksums import sha256_of
+from pvsite.io.encodings import RAW_CODEC, check_codec, decode_frame, shapefile_encoding
+from pvsite.io.fields import (
+    PVSITE_FIELDS,
+    building_ids,
+    clean_lower_text,
+    clean_text,
+    parse_height_m,
+    parse_roof_type,
+    parse_storeys,
+    parse_year,
+    resolve_mapping,
+)
 
 log = logging.getLogger(__name__)
-
-FIELDS_PRESET = Path(__file__).resolve().parent.parent / "presets" / "fields.toml"
-
-#: pvsite fields that can be mapped from a source column.
-PVSITE_FIELDS = ("building_id", "name", "use", "storeys", "height_m", "year_built", "roof_type", "street")
 
 #: Columns of every frame returned by :func:`read_footprints` (then OSM extras, then ``geometry``).
 CANONICAL_COLUMNS = (
@@ -56,8 +59,6 @@ OSM_COLUMNS = ("osm_building", "osm_amenity", "osm_office", "osm_shop", "osm_lan
 
 #: OSM tags taken from the GDAL ``other_tags`` hstore string when not a column of their own.
 OSM_TAGS = ("building:levels", "height", "roof:shape", "start_date", "amenity", "office", "shop", "landuse")
-
-ROOF_TYPES = ("flat", "pitched", "metal", "unknown")
 
 # suffix -> (GDAL driver, human format name)
 _FORMATS = {
@@ -156,12 +157,12 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         raise InputError(f"Footprint file {path} does not exist.", fix="Check the path (--footprints).")
     suffix, driver, fmt = _detect_format(path)
     if encoding is not None:
-        _check_codec(encoding)
+        check_codec(encoding)
     warn: list[str] = []
     meta = {
         "path": str(path), "layer": None, "driver": driver, "format": fmt, "crs": None,
         "n_features": 0, "n_source_features": 0, "n_rejected": 0, "n_repaired": 0,
-        "sha256": _sha256(_hashed_files(path, suffix)), "encoding": None, "encoding_basis": None,
+        "sha256": sha256_of(_hashed_files(path, suffix)), "encoding": None, "encoding_basis": None,
         "field_mapping": {}, "unmapped_source_columns": [], "warnings": warn,
     }
 
@@ -185,7 +186,7 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         meta["layer"] = _pick_layer(path, layer)
         tries = basis = cpg = None
         if driver == "ESRI Shapefile":
-            tries, meta["encoding"], basis, cpg = _shapefile_encoding(path, encoding, warn)
+            tries, meta["encoding"], basis, cpg = shapefile_encoding(path, encoding, warn)
             meta["encoding_basis"] = basis
             _check_shapefile_index(path)
         elif encoding is not None:
@@ -205,7 +206,7 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
     raw = _ensure_crs(raw, path, crs, warn)
     meta["crs"] = raw.crs.to_string()
 
-    mapping = _resolve_mapping([c for c in raw.columns if c != raw.geometry.name], fields, path)
+    mapping = resolve_mapping([c for c in raw.columns if c != raw.geometry.name], fields, path)
     meta["field_mapping"] = mapping
     used_cols = {c for c in mapping.values() if c is not None}
     hidden = {"osm_way_id", *(c.removeprefix("osm_") for c in OSM_COLUMNS)} if driver == "OSM" else set()
@@ -216,7 +217,7 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
     gdf = _canonical_frame(raw, source_row, mapping, path.name.split(".")[0], invalid_wkb, warn)
     if driver == "OSM":
         for col in OSM_COLUMNS:
-            gdf.insert(len(gdf.columns) - 1, col, _lower_text(raw[col.removeprefix("osm_")]).to_numpy())
+            gdf.insert(len(gdf.columns) - 1, col, clean_lower_text(raw[col.removeprefix("osm_")]).to_numpy())
     meta["n_features"] = int(len(gdf))
     meta["n_rejected"] = int(gdf["reject_reason"].notna().sum())
     meta["n_repaired"] = int(gdf["geometry_note"].notna().sum())
@@ -225,33 +226,52 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
     return gdf, meta
 
 
-def load_field_candidates() -> dict:
-    """Candidate source column names per pvsite field (``presets/fields.toml``)."""
-    return dict(_fields_preset()["candidates"])
+#: Attribute table of pvsite's synthetic sample GeoPackage (``key``/``value``; ``synthetic = true``),
+#: written by :mod:`pvsite.datagen.sample_district`.
+SAMPLE_INFO_LAYER = "sample_info"
 
 
-def load_registry_candidates() -> dict:
-    """Candidate column names of institution registries (``[registry]`` of ``presets/fields.toml``).
+def is_synthetic_sample(path: str | Path) -> bool:
+    """Whether a footprint file is pvsite's synthetic sample.
+
+    True only when the file has a ``sample_info`` table whose ``synthetic``
+    key is ``true``; False for any other readable file (real survey data,
+    Shapefiles, OSM extracts, ...).
+
+    Parameters
+    ----------
+    path : str or Path
+        Footprint file [-].
 
     Returns
     -------
-    dict
-        ``lonlat`` (list of [lon column, lat column] pairs), ``name`` and
-        ``type`` (lists of column names), in preference order.
+    bool
+        True for the synthetic sample.
+
+    Raises
+    ------
+    InputError
+        When ``path`` does not exist.
     """
-    reg = _fields_preset().get("registry", {})
-    return {"lonlat": [list(p) for p in reg.get("lonlat", [])],
-            "name": list(reg.get("name", [])), "type": list(reg.get("type", []))}
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"Footprint file {path} does not exist.", fix="check the path given to --footprints")
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception:  # not a vector dataset GDAL can open: certainly not our sample
+        return False
+    if SAMPLE_INFO_LAYER not in {str(x) for x in layers[:, 0]}:
+        return False
+    info = pyogrio.read_dataframe(path, layer=SAMPLE_INFO_LAYER, read_geometry=False)
+    if not {"key", "value"} <= set(info.columns):
+        return False
+    values = info.loc[info["key"].astype(str) == "synthetic", "value"].astype(str).str.strip().str.lower()
+    return bool(len(values)) and values.iloc[0] == "true"
 
 
 # ---------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def _fields_preset() -> dict:
-    return tomllib.loads(FIELDS_PRESET.read_text(encoding="utf-8"))
 
 
 def _detect_format(path: Path):
@@ -276,15 +296,6 @@ def _hashed_files(path: Path, suffix: str) -> list[Path]:
                 files.append(cand)
                 break
     return files
-
-
-def _sha256(files) -> str:
-    h = hashlib.sha256()
-    for f in files:
-        with open(f, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-    return h.hexdigest()
 
 
 #: Layer names that never hold the buildings: pvsite's own street/district/sample layers, QGIS styles, and
@@ -344,189 +355,8 @@ def _pick_layer(path: Path, layer):
     )
 
 
-#: Encodings tried, in order, for a Shapefile with neither ``.cpg`` nor ``encoding=`` (GBK: the Windows
-#: code page 936 of Chinese GIS software).
-AUTO_ENCODINGS = ("UTF-8", "GBK")
-
-#: Codec the Shapefile text is read with: every byte maps to one code point, so the bytes come back intact
-#: and are decoded (strictly) by :func:`_decode_text`; GDAL's own recoding drops undecodable bytes with only
-#: a warning.
-_RAW_CODEC = "ISO-8859-1"
-
-#: Encodings offered when text fails to decode (the first that decodes everything is suggested).
-_SUGGESTED_ENCODINGS = ("GBK", "GB18030", "UTF-8", "BIG5")
-
-
-def _check_codec(encoding, what="--encoding") -> str:
-    """Python codec name of ``encoding``; ConfigError naming the option when unknown."""
-    try:
-        return codecs.lookup(str(encoding)).name
-    except LookupError:
-        raise ConfigError(
-            f"{what} {encoding!r} is not a known text encoding.",
-            fix=f"Use a codec name such as {what} gbk (Chinese Windows/ArcGIS Shapefiles), {what} gb18030, "
-                f"{what} utf-8 or {what} big5.",
-        ) from None
-
-
-def _cpg_codec(declared: str) -> str | None:
-    """Python codec for a ``.cpg`` declaration (as GDAL reads it), None when unknown.
-
-    ``UTF-8``/``65001`` → utf-8; ``88591``/``8859-5`` → ISO-8859-n; ``ANSI 936``/``936`` → cp936 (GBK);
-    ``GB2312`` → GBK (Windows writes code page 936 under that label, and GBK is its superset); other
-    names as given.
-    """
-    d = declared.strip()
-    u = d.upper().replace(" ", "")
-    if u.startswith("ANSI"):
-        u = u[4:]
-    if u in ("UTF-8", "UTF8", "65001"):
-        u = "utf-8"
-    elif u.startswith("8859"):
-        u = "iso8859_" + u[4:].lstrip("-_")
-    elif u.isdigit():
-        u = "cp" + u
-    elif u in ("GB2312", "GB_2312-80", "EUC-CN"):
-        u = "gbk"
-    try:
-        return codecs.lookup(u).name
-    except LookupError:
-        return None
-
-
-def _shapefile_encoding(path: Path, encoding, warn):
-    """Return (codecs to try, encoding reported, basis, .cpg path or None).
-
-    ``encoding=`` wins over a ``.cpg`` (the user states it because the ``.cpg`` is wrong); without either,
-    :data:`AUTO_ENCODINGS` are tried.
-    """
-    cpg = next((c for c in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if c.is_file()), None)
-    declared = cpg.read_text(encoding="ascii", errors="replace").strip() if cpg is not None else None
-    if encoding is not None:
-        name = _check_codec(encoding)
-        if cpg is None:
-            return [name], encoding, "argument", None
-        if _cpg_codec(declared) == name:
-            return [name], declared, ".cpg", cpg
-        warn.append(f"encoding={encoding!r} overrides {cpg.name}, which declares {declared!r}")
-        return [name], encoding, "argument (overrides .cpg)", cpg
-    if cpg is not None:
-        name = _cpg_codec(declared)
-        if name is None:
-            raise InputError(
-                f"{cpg} declares the text encoding {declared!r}, which pvsite does not know, so the text of "
-                f"{path} cannot be decoded.",
-                fix=f"Pass --encoding (e.g. --encoding gbk, gb18030 or utf-8; it overrides the .cpg) or write a "
-                    f"codec name into {cpg.name}.",
-            )
-        return [name], declared, ".cpg", cpg
-    return list(AUTO_ENCODINGS), None, None, None
-
-
-def _first_undecodable(df, codec: str):
-    """(field, source_row, raw bytes) of the first text that ``codec`` cannot decode; None if all decode.
-
-    ``source_row`` is None for a field name.  Only called on the error path (loops over values).
-    """
-    geom = df.geometry.name
-    for c in df.columns:
-        if c == geom:
-            continue
-        try:
-            str(c).encode(_RAW_CODEC).decode(codec)
-        except UnicodeDecodeError:
-            return c, None, str(c).encode(_RAW_CODEC)
-    for c in df.columns:
-        if c == geom or not _is_text(df[c]):
-            continue
-        for i, v in enumerate(df[c].to_numpy()):
-            if isinstance(v, str):
-                try:
-                    v.encode(_RAW_CODEC).decode(codec)
-                except UnicodeDecodeError:
-                    return c, i, v.encode(_RAW_CODEC)
-    return None
-
-
-def _is_text(s: pd.Series) -> bool:
-    return pd.api.types.is_string_dtype(s) and not pd.api.types.is_bool_dtype(s)
-
-
-def _recode(df, codec: str):
-    """``df`` (read as :data:`_RAW_CODEC`) with field names and text decoded as ``codec`` (strict).
-
-    Raises
-    ------
-    UnicodeDecodeError
-        When some byte sequence is not valid ``codec``.
-    """
-    geom = df.geometry.name
-    out = df.rename(columns={c: str(c).encode(_RAW_CODEC).decode(codec) for c in df.columns if c != geom})
-    for c in out.columns:
-        if c != geom and _is_text(out[c]):
-            s = out[c]
-            out[c] = s.str.encode(_RAW_CODEC).str.decode(codec).astype(s.dtype)
-    return out
-
-
-def _decode_text(df, path: Path, tries, basis, cpg):
-    """Decode a Shapefile read as :data:`_RAW_CODEC` with the first codec in ``tries`` that fits.
-
-    Returns
-    -------
-    (GeoDataFrame, str)
-        Decoded frame and the codec used (as named in ``tries``).
-
-    Raises
-    ------
-    InputError
-        When no codec decodes every field name and text value: names the file, the first field and
-        row that failed, the bytes, and an encoding that would work when one of
-        :data:`_SUGGESTED_ENCODINGS` does.
-    """
-    for codec in tries:
-        try:
-            return _recode(df, codec), codec
-        except UnicodeDecodeError:
-            continue
-    tried = [codecs.lookup(t).name for t in tries]
-    names = " or ".join(t.upper() for t in tried)
-    field, row, raw = _first_undecodable(df, tried[-1])
-    shown = raw[:24].hex(" ") + (" …" if len(raw) > 24 else "")
-    where = (f"field name {field!r} (bytes {shown})" if row is None
-             else f"field {str(field).encode(_RAW_CODEC).decode(tried[-1], errors='replace')!r}, "
-                  f"source_row {row} (bytes {shown})")
-    good = None
-    for cand in _SUGGESTED_ENCODINGS:
-        if codecs.lookup(cand).name in tried:
-            continue
-        try:
-            _recode(df, cand)
-        except UnicodeDecodeError:
-            continue
-        good = cand
-        break
-    if basis == ".cpg":
-        fix = (f"{cpg.name} declares {cpg.read_text(encoding='ascii', errors='replace').strip()!r}, which is "
-               "wrong for this file. ")
-        fix += (f"The text decodes as {good}: pass --encoding {good.lower()} (it overrides the .cpg) or write "
-                f"{good} into {cpg.name}." if good else
-                f"Pass --encoding with the encoding the file was written in (gbk, gb18030, utf-8, big5; it "
-                f"overrides the .cpg) or correct {cpg.name}.")
-    elif good:
-        fix = (f"The text decodes as {good}: pass --encoding {good.lower()}"
-               + (" (or correct the .cpg)." if cpg is not None else " or add a .cpg file naming it."))
-    else:
-        fix = ("Pass --encoding gbk|utf-8|gb18030 (the encoding the file was written in) or add a .cpg file "
-               "naming it; if no encoding fits, the .dbf is damaged: re-export the file.")
-    if row is None and "utf-8" in tried:
-        fix += ("  Note that a DBF field name holds at most 10 bytes, so UTF-8 Chinese field names longer than "
-                "3 characters are cut mid-character by many writers: rename those fields or use a GeoPackage.")
-    raise InputError(f"Text attributes or field names of {path} cannot be decoded as {names}: {where}.", fix=fix)
-
-
 def _read_ogr(path: Path, layer, engine, warn, tries=None, basis=None, cpg=None):
-    """Read one OGR layer; a Shapefile (``tries`` given) is read as raw bytes and decoded by :func:`_decode_text`.
+    """Read one OGR layer; a Shapefile (``tries`` given) is read as raw bytes and decoded by :func:`decode_frame`.
 
     Returns
     -------
@@ -534,7 +364,7 @@ def _read_ogr(path: Path, layer, engine, warn, tries=None, basis=None, cpg=None)
         Frame and the codec used (None when not a Shapefile).
     """
     try:
-        df = _read_layer(path, layer, _RAW_CODEC if tries else None, engine, warn)
+        df = _read_layer(path, layer, RAW_CODEC if tries else None, engine, warn)
     except UnicodeDecodeError as exc:
         raise InputError(f"Text attributes or field names of {path} are not valid UTF-8 ({exc}).",
                          fix=f"Re-export the file with UTF-8 text (the {path.suffix} format requires it).") from None
@@ -544,7 +374,7 @@ def _read_ogr(path: Path, layer, engine, warn, tries=None, basis=None, cpg=None)
         raise InputError(f"{path}: layer {layer!r} has no geometry column.", fix="Pass --layer with a geometry layer.")
     if not tries:
         return df, None
-    return _decode_text(df, path, tries, basis, cpg)
+    return decode_frame(df, path, tries, basis, cpg)
 
 
 def _check_shapefile_index(path: Path) -> None:
@@ -631,7 +461,7 @@ def _read_osm(path: Path, engine, warn):
     for key in OSM_TAGS:
         if key not in df.columns:
             df[key] = _hstore_get(tags, key)
-    building = _lower_text(df["building"]) if "building" in df.columns else pd.Series(pd.NA, index=df.index, dtype="str")
+    building = clean_lower_text(df["building"]) if "building" in df.columns else pd.Series(pd.NA, index=df.index, dtype="str")
     keep = (building.notna() & (building != "no")).to_numpy()
     n_no = int((building == "no").sum())
     if n_no:
@@ -639,8 +469,8 @@ def _read_osm(path: Path, engine, warn):
     source_row = np.flatnonzero(keep)
     df = df.loc[keep].reset_index(drop=True)
     # Stable OSM ids: way/<id> for closed ways, relation/<id> for multipolygon relations.
-    way = _text(df["osm_way_id"]) if "osm_way_id" in df.columns else pd.Series(pd.NA, index=df.index, dtype="str")
-    rel = _text(df["osm_id"]) if "osm_id" in df.columns else pd.Series(pd.NA, index=df.index, dtype="str")
+    way = clean_text(df["osm_way_id"]) if "osm_way_id" in df.columns else pd.Series(pd.NA, index=df.index, dtype="str")
+    rel = clean_text(df["osm_id"]) if "osm_id" in df.columns else pd.Series(pd.NA, index=df.index, dtype="str")
     df["osm_id"] = ("way/" + way).fillna("relation/" + rel)
     df["building"] = building.loc[keep].to_numpy()
     invalid = {int(np.searchsorted(source_row, k)): v for k, v in invalid.items() if keep[k]}
@@ -713,166 +543,6 @@ def _bounds(raw):
         return None
     b = shapely.bounds(geoms[ok])
     return (np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3]))
-
-
-# ---------------------------------------------------------------------------
-# Field mapping and attribute parsing
-# ---------------------------------------------------------------------------
-
-
-def _resolve_mapping(columns, fields, path: Path) -> dict:
-    fields = dict(fields or {})
-    unknown = [f for f in fields if f not in PVSITE_FIELDS]
-    if unknown:
-        hints = [f"{u!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(u, PVSITE_FIELDS, 1)) else repr(u)
-                 for u in unknown]
-        raise ConfigError(f"Unknown pvsite field(s) in the field mapping: {', '.join(hints)}.",
-                          fix=f"Map only: {', '.join(PVSITE_FIELDS)}.")
-    lower: dict[str, str] = {}
-    for c in columns:
-        lower.setdefault(str(c).strip().lower(), c)
-    mapping: dict = {}
-    used: set = set()
-    missing = []
-    for f, src in fields.items():
-        if src is None or str(src).strip() == "":
-            mapping[f] = None
-            continue
-        col = src if src in columns else lower.get(str(src).strip().lower())
-        if col is None:
-            missing.append(f"{f} → {src!r}")
-            continue
-        mapping[f] = col
-        used.add(col)
-    if missing:
-        raise InputError(
-            f"{path}: mapped column(s) not found: {'; '.join(missing)}. "
-            f"Available columns: {', '.join(map(str, columns)) or '(none)'}.",
-            fix="Correct the field mapping (--field / [input.fields]) to one of the available columns.",
-        )
-    candidates = load_field_candidates()
-    for f in PVSITE_FIELDS:
-        if f in mapping:
-            continue
-        mapping[f] = None
-        for cand in candidates.get(f, []):
-            col = lower.get(cand.strip().lower())
-            if col is not None and col not in used:
-                mapping[f] = col
-                used.add(col)
-                break
-    return {f: mapping[f] for f in PVSITE_FIELDS}
-
-
-def _text(s: pd.Series) -> pd.Series:
-    """Text with NA for missing/blank; integral floats print without '.0'."""
-    if pd.api.types.is_float_dtype(s):
-        v = s.astype("Float64")
-        if bool(((v % 1) == 0).fillna(True).all()):
-            s = v.astype("Int64")
-    elif pd.api.types.is_bool_dtype(s):
-        s = s.astype(object)
-    out = s.astype("str").str.strip()
-    return out.mask(out.isin(["", "nan", "None", "<NA>", "NaN"]))
-
-
-def _lower_text(s: pd.Series) -> pd.Series:
-    return _text(s).str.lower()
-
-
-_NUMBER = r"(-?\d+(?:\.\d+)?)"
-
-
-def _number(s: pd.Series) -> pd.Series:
-    """First number in each value (``'12 m'`` → 12.0, ``'5层'`` → 5.0) as Float64."""
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        return s.astype("Float64")
-    return pd.to_numeric(_text(s).str.extract(_NUMBER, expand=False), errors="coerce").astype("Float64")
-
-
-def _storeys(s: pd.Series, warn, col) -> pd.Series:
-    x = _number(s)
-    bad = x.notna() & (x <= 0)
-    if bad.any():
-        warn.append(f"storeys: {int(bad.sum())} value(s) ≤ 0 in '{col}' treated as unknown")
-    x = x.mask(bad)
-    frac = x.notna() & ((x % 1) != 0)
-    if frac.any():
-        warn.append(f"storeys: {int(frac.sum())} non-integer value(s) in '{col}' rounded half up")
-    return np.floor(x + 0.5).astype("Int64")
-
-
-def _height(s: pd.Series, warn, col) -> pd.Series:
-    x = _number(s)
-    if not pd.api.types.is_numeric_dtype(s):
-        feet = _text(s).str.contains(r"(?:ft|feet|')\s*$", regex=True, na=False).to_numpy()
-        x = x.where(~feet, x * 0.3048)  # international foot [m]
-    bad = x.notna() & (x <= 0)
-    if bad.any():
-        warn.append(f"height_m: {int(bad.sum())} value(s) ≤ 0 in '{col}' treated as unknown")
-    return x.mask(bad).astype("Float64")
-
-
-# A four-digit year 1500–2099, optionally followed by month (and day) digits: '2019', '2019-05', '201905',
-# '20190501', '2019.0', 'c. 1990', '1990s', '2019年'.
-_YEAR = r"(?<!\d)(1[5-9]\d\d|20\d\d)(?:(?!\d)|(?=(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])?(?!\d)))"
-
-
-def _year(s: pd.Series, warn, col) -> pd.Series:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        return s.dt.year.astype("Int64")
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        x = s.astype("Float64")
-        ok = ((x >= 1500) & (x < 2100) & ((x % 1) == 0)).fillna(False)
-        bad = x.notna() & ~ok
-        if bad.any():
-            warn.append(f"year_built: {int(bad.sum())} value(s) in '{col}' are not years 1500–2099, treated as unknown")
-        return x.where(ok).astype("Int64")
-    t = _text(s)
-    y = pd.to_numeric(t.str.extract(_YEAR, expand=False), errors="coerce").astype("Int64")
-    bad = t.notna() & y.isna()
-    if bad.any():
-        sample = ", ".join(repr(v) for v in t[bad].unique()[:5])
-        warn.append(f"year_built: {int(bad.sum())} value(s) in '{col}' without a year, treated as unknown ({sample})")
-    return y
-
-
-def _roof_type(s: pd.Series, warn, col) -> pd.Series:
-    vocab = _fields_preset()["roof_type"]
-    t = _lower_text(s).str.replace(r"\s+", " ", regex=True)
-    out = pd.Series(pd.NA, index=s.index, dtype="str")
-    exact = {v.lower(): k for k in ("metal", "flat", "pitched") for v in vocab[k]}
-    out = out.fillna(t.map(exact))
-    for kind in ("metal", "flat", "pitched"):
-        for kw in vocab[kind]:
-            hit = out.isna() & t.str.contains(kw.lower(), regex=False, na=False)
-            out = out.mask(hit, kind)
-    unmatched = t.notna() & out.isna()
-    if unmatched.any():
-        sample = ", ".join(repr(v) for v in t[unmatched].unique()[:10])
-        warn.append(f"roof_type: {int(unmatched.sum())} value(s) in '{col}' not recognised, set to 'unknown' ({sample})")
-    return out.fillna("unknown")
-
-
-def _building_ids(s, source_row, stem, warn, col) -> pd.Series:
-    generated = stem + "-" + pd.Series(source_row).astype("str")
-    if s is None:
-        return generated
-    ids = _text(s).reset_index(drop=True)
-    dup = ids[ids.duplicated(keep=False) & ids.notna()]
-    if ids.notna().all() and dup.empty:
-        return ids
-    problems = []
-    if ids.isna().any():
-        problems.append(f"{int(ids.isna().sum())} empty")
-    if not dup.empty:
-        counts = dup.value_counts()
-        shown = ", ".join(f"{k!r} ×{v}" for k, v in counts.head(10).items())
-        more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
-        problems.append(f"{len(counts)} duplicated: {shown}{more}")
-    warn.append(f"building_id column '{col}' is not a unique key ({'; '.join(problems)}); "
-                f"generated ids '{stem}-<row>' instead")
-    return generated
 
 
 # ---------------------------------------------------------------------------
@@ -953,21 +623,21 @@ def _canonical_frame(raw, source_row, mapping, stem, invalid_wkb, warn) -> gpd.G
 
     def text(field):
         s = col(field)
-        return pd.Series(pd.NA, index=range(n), dtype="str") if s is None else _text(s)
+        return pd.Series(pd.NA, index=range(n), dtype="str") if s is None else clean_text(s)
 
     na_int = pd.Series(pd.NA, index=range(n), dtype="Int64")
     geom, reason, note = _clean_geometry(np.asarray(raw.geometry.values), invalid_wkb, warn)
     data = {
-        "building_id": _building_ids(col("building_id"), source_row, stem, warn, mapping["building_id"]),
+        "building_id": building_ids(col("building_id"), source_row, stem, warn, mapping["building_id"]),
         "source_row": pd.Series(source_row, dtype="int64"),
         "name": text("name"),
         "use": text("use"),
-        "storeys": na_int if col("storeys") is None else _storeys(col("storeys"), warn, mapping["storeys"]),
+        "storeys": na_int if col("storeys") is None else parse_storeys(col("storeys"), warn, mapping["storeys"]),
         "height_m": (pd.Series(pd.NA, index=range(n), dtype="Float64") if col("height_m") is None
-                     else _height(col("height_m"), warn, mapping["height_m"])),
-        "year_built": na_int if col("year_built") is None else _year(col("year_built"), warn, mapping["year_built"]),
+                     else parse_height_m(col("height_m"), warn, mapping["height_m"])),
+        "year_built": na_int if col("year_built") is None else parse_year(col("year_built"), warn, mapping["year_built"]),
         "roof_type": (pd.Series("unknown", index=range(n), dtype="str") if col("roof_type") is None
-                      else _roof_type(col("roof_type"), warn, mapping["roof_type"])),
+                      else parse_roof_type(col("roof_type"), warn, mapping["roof_type"])),
         "street": text("street"),
         "reject_reason": pd.Series(reason, dtype="str"),
         "geometry_note": pd.Series(note, dtype="str"),

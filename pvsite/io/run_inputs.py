@@ -17,6 +17,7 @@ import pandas as pd
 
 from pvsite.errors import ConfigError, InputError
 from pvsite.io import footprints as footprints_io
+from pvsite.io import layers
 from pvsite.io import weather as weather_io
 from pvsite.resources import SAMPLE_FOOTPRINTS
 
@@ -120,50 +121,18 @@ def read_inputs(config, selection) -> RunInputs:
     """
     weather, weather_meta = read_weather(config)
     gdf, path, meta = read_footprints(config)
-    from pvsite.datagen.sample_district import is_synthetic_sample  # TEMPORARY until io.footprints has it
-    synthetic = is_synthetic_sample(path)
-    polygons, source = _read_street_polygons(
+    synthetic = footprints_io.is_synthetic_sample(path)
+    polygons, source = layers.read_street_polygons(
         config.input.streets, path, config.input.streets_layer, config.input.street_name_field)
-    within = _read_within(selection.within) if selection.within else None
+    within = layers.read_within(selection.within) if selection.within else None
     districts = None
+    if selection.district and selection.district_boundaries:
+        bpath, bdatum = layers.parse_spec(selection.district_boundaries)
+        districts = layers.read_districts(bpath, datum=bdatum or "wgs84")
+        districts.attrs["source"] = f"{bpath.name}, datum {bdatum or 'wgs84'}"  # named in selection messages
     return RunInputs(
         footprints=gdf, footprints_path=path, footprints_meta=meta, is_synthetic=synthetic,
         weather=weather, weather_meta=weather_meta, street_polygons=polygons, streets_source=source,
         within=within, districts=districts,
     )
 
-
-# TEMPORARY (until io.layers lands): the old readers, moved verbatim from pipeline.py.
-def _read_street_polygons(streets, fp_path, streets_layer, name_field):
-    import pyogrio
-    if streets:
-        spath = Path(streets)
-        if not spath.exists():
-            raise InputError(f"Streets file {spath} does not exist.", fix="Check --streets / [input] streets.")
-        gdf = gpd.read_file(spath, layer=streets_layer, engine="pyogrio")
-        source = str(spath)
-    elif fp_path.suffix.lower() == ".gpkg" and "streets" in [str(n) for n, _ in pyogrio.list_layers(fp_path)]:
-        gdf = gpd.read_file(fp_path, layer="streets", engine="pyogrio")
-        source = f"{fp_path} (layer streets)"
-    else:
-        return None, "none"
-    if name_field not in gdf.columns:
-        raise InputError(
-            f"Streets layer {source} has no column '{name_field}' (columns: {', '.join(map(str, gdf.columns))}).",
-            fix="Set [input] street_name_field to the column that holds the street names.",
-        )
-    if gdf.crs is None:
-        raise InputError(f"Streets layer {source} has no CRS.", fix="Give the file a .prj / CRS.")
-    gdf = gdf.rename(columns={name_field: "street_name"})[["street_name", "geometry"]]
-    gdf["street_name"] = gdf["street_name"].astype(str)
-    return gdf, source
-
-
-def _read_within(within):
-    wpath = Path(within)
-    if not wpath.exists():
-        raise InputError(f"--within file {wpath} does not exist.", fix="Check the path.")
-    gdf = gpd.read_file(wpath, engine="pyogrio")
-    if gdf.crs is None:
-        raise InputError(f"--within file {wpath} has no CRS.", fix="Give it a .prj / CRS.")
-    return gdf

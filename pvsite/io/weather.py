@@ -1,8 +1,10 @@
 """Weather readers: every supported file becomes one canonical hourly frame.
 
 ``read_weather(path) -> (data, meta)`` and ``default_weather() -> (data, meta)``
-are the only entry points the rest of pvsite uses; ``fetch_pvgis_tmy(lat, lon)``
-downloads a PVGIS typical year into ``irradiance/`` (needs internet).
+are the only entry points the rest of pvsite uses; the checks of the frame
+live in :mod:`pvsite.io.weather_checks`, and
+:func:`pvsite.io.pvgis.fetch_pvgis_tmy` downloads a PVGIS typical year into
+``irradiance/`` (needs internet).
 
 Canonical frame (``data``)
 --------------------------
@@ -48,7 +50,7 @@ Time conventions of the sources
   containing sunrise is dark (24–33 % of days in pvlib's TMY3 files).
   pvsite keeps the labels by default and warns; ``read_weather(...,
   time_shift_min=-30)`` (Shanghai) / ``-60`` (Hangzhou) is the opt-in fix
-  (:data:`CSWD_TIME_SHIFT_MIN`, irradiance/README.md).
+  (:data:`pvsite.io.weather_checks.CSWD_TIME_SHIFT_MIN`, irradiance/README.md).
 * **TMY3** (NSRDB): *Time (HH:MM)* 01:00…24:00 labels the end of the hour in
   local standard time (``TZ`` in the header); shifted back one hour.
 * **PVGIS TMY** (csv/json): ``time(UTC)`` ``YYYYMMDD:HH00`` in UTC.  pvsite
@@ -84,11 +86,9 @@ temperature outside −60…+60 °C (kelvin or °F instead of °C), negative win
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -96,13 +96,24 @@ import numpy as np
 import pandas as pd
 
 from pvsite import resources as paths
-from pvsite.errors import ConfigError, InputError
+from pvsite.errors import InputError
+from pvsite.io.atomic import write_bytes
+from pvsite.io.checksums import sha256_of
+from pvsite.io.weather_checks import (
+    CANONICAL_TZ,
+    HOURS_PER_YEAR,
+    MAX_ROWS_SHOWN,
+    NOON_OFFSET_WARN_MIN,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    check_time_shift,
+    irradiance_noon_offset_min,
+    shift_time_labels,
+    validate_weather,
+)
 
 logger = logging.getLogger(__name__)
 
-CANONICAL_TZ = "Asia/Shanghai"
-REQUIRED_COLUMNS = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
-OPTIONAL_COLUMNS = ("pressure",)
 FORMATS = ("epw", "pvgis-csv", "pvgis-json", "tmy3", "csv", "pvsite-default")
 
 #: Year given to typical-year rows that come from different years (pvsite
@@ -110,38 +121,6 @@ FORMATS = ("epw", "pvgis-csv", "pvgis-json", "tmy3", "csv", "pvsite-default")
 TYPICAL_YEAR = 2023
 #: Year used instead when a typical year holds 29 February.
 TYPICAL_LEAP_YEAR = 2024
-
-#: Irradiance below this is an error; between it and 0 it is set to 0 [W/m²].
-#: Pyranometer night offsets and model noise stay within a few W/m².
-NEGATIVE_IRRADIANCE_TOLERANCE_W_M2 = -5.0
-#: No hourly mean irradiance at ground level reaches this [W/m²]; the solar
-#: constant is 1361 W/m² (Kopp & Lean 2011), observed 1-h GHI peaks ~1200.
-MAX_IRRADIANCE_W_M2 = 1500.0
-#: Plausible range of near-surface air temperature [°C] (world records are
-#: −89 °C and +57 °C; −60…+60 catches kelvin and °F mix-ups in any city).
-TEMP_AIR_RANGE_C = (-60.0, 60.0)
-
-#: Warn when the GHI-weighted mean time of day is further than this from solar
-#: noon [min].  pvlib's bundled TMY3 files (Greensboro, Sand Point) give −0.1
-#: and +2.6 min; the CSWD EPWs give +28 (Shanghai) and +63 (Hangzhou).
-NOON_OFFSET_WARN_MIN = 15.0
-
-#: Largest accepted ``time_shift_min`` [min].  Label errors of hourly data are
-#: half or whole hours; beyond 3 h the file's time zone is wrong, which is a
-#: fix for the file, not for a shift.
-MAX_TIME_SHIFT_MIN = 180.0
-
-#: ``time_shift_min`` that centres the irradiance of the two CSWD EPWs on solar
-#: noon, measured by pvsite (not published by CSWD): GHI-weighted mean time
-#: +28.5 min (Shanghai 58362) and +63.5 min (Hangzhou 58457) after solar
-#: noon as labelled; clear-sky shape fit best at −30 and −65 min; sunrise
-#: hour dark on every day of both files (see irradiance/README.md, "Time
-#: labels of the CSWD files").  Opt-in only: pvsite never applies them itself.
-CSWD_TIME_SHIFT_MIN = {"58362": -30.0, "58457": -60.0}
-
-_HOURS_PER_YEAR = (8760, 8784)
-_SHOW = 5  # how many offending rows to list in a message
-
 
 # ---------------------------------------------------------------------------
 # Public API
@@ -179,7 +158,7 @@ def read_weather(
         the format defines them.  Use it only for a file whose irradiance is
         measurably off the sun (see ``meta['irradiance_noon_offset_min']``
         and :data:`NOON_OFFSET_WARN_MIN`); measured values for the CSWD
-        files are in :data:`CSWD_TIME_SHIFT_MIN`.  The whole rows move (all
+        files are in :data:`pvsite.io.weather_checks.CSWD_TIME_SHIFT_MIN`.  The whole rows move (all
         columns); rows pushed past either end of the year wrap round to the
         other end, so the frame stays one regular year; labels then fall off
         the full hour (e.g. ``00:30``) and still mark the start of each
@@ -207,7 +186,7 @@ def read_weather(
         ``time_shift_min`` is not a number within ±:data:`MAX_TIME_SHIFT_MIN`.
     """
     path = Path(path)
-    shift_min = _check_time_shift(time_shift_min)
+    shift_min = check_time_shift(time_shift_min)
     if not path.is_file():
         raise InputError(
             f"Weather file {path} does not exist.",
@@ -248,7 +227,7 @@ def read_weather(
         "source": str(path),
         "format": fmt,
         **meta,
-        "sha256": _sha256(path),
+        "sha256": sha256_of(path),
     }
     meta = _complete_meta(meta, path)
     meta["time_shift_min"] = shift_min
@@ -347,426 +326,6 @@ def detect_format(path: str | os.PathLike) -> str:
     return "csv"
 
 
-def validate_weather(data: pd.DataFrame, source: str | os.PathLike) -> pd.DataFrame:
-    """Check a weather frame against the canonical contract; return it clean.
-
-    Collects every problem and raises them together.  Irradiance between
-    :data:`NEGATIVE_IRRADIANCE_TOLERANCE_W_M2` and 0 is set to 0.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Frame with ghi, dni, dhi [W/m²], temp_air [°C], wind_speed [m/s],
-        optional pressure [Pa], index tz-aware (start of each hour).  An
-        optional integer column ``_line`` gives each row's line in the source
-        file (used in messages, then dropped).
-    source : str or path-like
-        File the data came from (named in messages).
-
-    Returns
-    -------
-    pandas.DataFrame
-        The canonical frame (float64 columns, Asia/Shanghai index).
-
-    Raises
-    ------
-    InputError
-        Naming the file, the offending rows and the fix.
-    """
-    name = str(source)
-    missing = [c for c in REQUIRED_COLUMNS if c not in data.columns]
-    if missing:
-        detected = [c for c in data.columns if c != "_line"]
-        raise InputError(
-            f"Weather file {name}: Data needs to contain {list(REQUIRED_COLUMNS)}. "
-            f"Detected: {detected} (missing {missing}).",
-            fix="Rename the columns, or map them: read_weather(path, columns="
-            "{'ghi': 'your GHI column', ...}).",
-        )
-    lines = data["_line"].to_numpy() if "_line" in data.columns else np.arange(1, len(data) + 1)
-    where = "line" if "_line" in data.columns else "row"
-    keep = list(REQUIRED_COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in data.columns]
-    frame = data[keep].astype("float64")
-    index = pd.DatetimeIndex(frame.index)
-    if index.tz is None:
-        index = index.tz_localize(CANONICAL_TZ)
-    frame.index = index.tz_convert(CANONICAL_TZ).as_unit("ns")
-    frame.index.name = "time"
-
-    problems: list[str] = []
-    fixes: list[str] = []
-
-    def rows(mask) -> str:
-        idx = np.flatnonzero(mask)
-        shown = ", ".join(
-            f"{where} {lines[i]} ({frame.index[i].isoformat()})" for i in idx[:_SHOW]
-        )
-        more = f" and {len(idx) - _SHOW} more" if len(idx) > _SHOW else ""
-        return shown + more
-
-    n = len(frame)
-    step = np.diff(frame.index.tz_convert("UTC").tz_localize(None).to_numpy())
-    one_hour = np.timedelta64(1, "h")
-    if n not in _HOURS_PER_YEAR:
-        problems.append(
-            f"{n} rows, but a whole year of hourly data has 8760 rows (8784 in a leap year)"
-        )
-        fixes.append("supply exactly one whole year of hourly values")
-    bad_step = np.flatnonzero(step != one_hour)
-    if len(bad_step):
-        shown = ", ".join(
-            f"after {where} {lines[i]} ({frame.index[i].isoformat()}) next is "
-            f"{frame.index[i + 1].isoformat()}"
-            for i in bad_step[:_SHOW]
-        )
-        more = f" and {len(bad_step) - _SHOW} more" if len(bad_step) > _SHOW else ""
-        problems.append(f"times are not consecutive hours (gaps, duplicates or disorder): {shown}{more}")
-        fixes.append("fill the missing hours (or remove duplicates) so every hour appears once, in order")
-
-    nan = frame[list(REQUIRED_COLUMNS)].isna()
-    if nan.to_numpy().any():
-        cols = [c for c in REQUIRED_COLUMNS if nan[c].any()]
-        problems.append(
-            f"{int(nan.any(axis=1).sum())} rows have missing values (NaN or the format's "
-            f"missing code) in {cols}: {rows(nan.any(axis=1).to_numpy())}"
-        )
-        fixes.append("fill the missing values (e.g. interpolate short gaps) before running pvsite")
-
-    irr = frame[["ghi", "dni", "dhi"]]
-    too_negative = (irr < NEGATIVE_IRRADIANCE_TOLERANCE_W_M2).any(axis=1).to_numpy()
-    if too_negative.any():
-        problems.append(
-            f"irradiance below {NEGATIVE_IRRADIANCE_TOLERANCE_W_M2:g} W/m² in "
-            f"{int(too_negative.sum())} rows: {rows(too_negative)}"
-        )
-        fixes.append("irradiance cannot be negative: check the columns and their sign")
-    ghi_max = float(np.nanmax(frame["ghi"].to_numpy())) if n else 0.0
-    if 0.0 < ghi_max < 2.0:
-        problems.append(
-            f"GHI peaks at {ghi_max:.3g}: the values look like kW/m², pvsite needs W/m²"
-        )
-        fixes.append("multiply the irradiance columns by 1000 (kW/m² → W/m²)")
-    elif ghi_max <= 0.0 and not nan["ghi"].all():
-        problems.append("GHI is zero all year")
-        fixes.append("check that the GHI column holds the irradiance")
-    too_high = (irr > MAX_IRRADIANCE_W_M2).any(axis=1).to_numpy()
-    if too_high.any():
-        worst = float(np.nanmax(irr.to_numpy()))
-        problems.append(
-            f"irradiance above {MAX_IRRADIANCE_W_M2:g} W/m² (max {worst:.0f}) in "
-            f"{int(too_high.sum())} rows: {rows(too_high)}; no hourly mean at ground level "
-            "exceeds the solar constant (1361 W/m²), so the unit is likely wrong "
-            "(e.g. kJ/m² or Wh/m² per hour summed over a longer step, or J/cm²)"
-        )
-        fixes.append("convert irradiance to hourly-mean W/m² (kJ/m² per hour ÷ 3.6)")
-
-    temp = frame["temp_air"].to_numpy()
-    lo, hi = TEMP_AIR_RANGE_C
-    out = (temp < lo) | (temp > hi)
-    if out.any():
-        t_min, t_max = float(np.nanmin(temp)), float(np.nanmax(temp))
-        if t_min > 200.0:
-            hint = "the values look like kelvin"
-            fixes.append("convert temp_air to °C (subtract 273.15 from kelvin)")
-        elif t_max > hi:
-            hint = "the values may be °F or a wrong column"
-            fixes.append("convert temp_air to °C ((°F − 32) × 5/9) or map the right column")
-        else:
-            hint = "check the column and its unit"
-            fixes.append("supply air temperature in °C")
-        problems.append(
-            f"temp_air outside {lo:g}…+{hi:g} °C (min {t_min:.1f}, max {t_max:.1f}) in "
-            f"{int(out.sum())} rows: {rows(out)}; {hint}"
-        )
-    neg_wind = (frame["wind_speed"].to_numpy() < 0)
-    if neg_wind.any():
-        problems.append(f"negative wind_speed in {int(neg_wind.sum())} rows: {rows(neg_wind)}")
-        fixes.append("wind speed is a magnitude in m/s: check the column")
-
-    if problems:
-        raise InputError(
-            f"Weather file {name} cannot be used:\n  - " + "\n  - ".join(problems),
-            fix="; ".join(dict.fromkeys(fixes)) + ".",
-        )
-    small_negative = (irr < 0).to_numpy()
-    if small_negative.any():
-        logger.info(
-            "%s: %d irradiance values between %g and 0 W/m² set to 0",
-            name, int(small_negative.sum()), NEGATIVE_IRRADIANCE_TOLERANCE_W_M2,
-        )
-        frame[["ghi", "dni", "dhi"]] = irr.clip(lower=0.0)
-    return frame
-
-
-def irradiance_noon_offset_min(data: pd.DataFrame, longitude: float) -> float:
-    """GHI-weighted mean time of the hourly data minus solar noon [min].
-
-    A diagnostic of the time convention: for correctly labelled hourly data
-    (interval midpoints) the daylight irradiance centres on solar noon within
-    a few minutes; an offset near ±30 min suggests end/start labels swapped,
-    near whole hours a wrong time zone.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Canonical frame (ghi [W/m²], index start of hour, Asia/Shanghai).
-    longitude : float
-        Site longitude [°, east positive].
-
-    Returns
-    -------
-    float
-        Offset [min]; positive means the irradiance comes late.
-    """
-    import pvlib
-
-    index = pd.DatetimeIndex(data.index).tz_convert(CANONICAL_TZ)
-    mid = index + pd.Timedelta(minutes=30)
-    eot_min = pvlib.solarposition.equation_of_time_spencer71(mid.day_of_year.to_numpy())
-    noon_h = 12.0 - (longitude - 120.0) / 15.0 - eot_min / 60.0  # UTC+8 clock
-    hours = mid.hour.to_numpy() + mid.minute.to_numpy() / 60.0
-    diff_h = (hours - noon_h + 12.0) % 24.0 - 12.0
-    ghi = np.nan_to_num(data["ghi"].to_numpy(dtype="float64"))
-    total = ghi.sum()
-    return float(60.0 * (ghi * diff_h).sum() / total) if total > 0 else 0.0
-
-
-def shift_time_labels(data: pd.DataFrame, shift_min: float) -> pd.DataFrame:
-    """Move every row's time label by ``shift_min``, wrapping round the year.
-
-    The rows keep their values and order; only the labels move.  Labels that
-    leave the span of the data (first label … first label + n hours) re-enter
-    at the other end, shifted by the span (8760 or 8784 h), as in pvlib's
-    "coerce and roll" of typical years, so the result is again one regular
-    hourly year.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Canonical hourly frame (index start of hour, tz-aware, regular).
-    shift_min : float
-        Shift added to every label [min]; negative moves the data earlier.
-
-    Returns
-    -------
-    pandas.DataFrame
-        The same rows, relabelled and sorted by time (Asia/Shanghai).
-    """
-    shift_min = _check_time_shift(shift_min)
-    if not shift_min:
-        return data
-    index = pd.DatetimeIndex(data.index).tz_convert(CANONICAL_TZ)
-    span = pd.Timedelta(hours=len(index))
-    start, end = index[0], index[0] + span
-    moved = index + pd.Timedelta(minutes=shift_min)
-    moved = moved.where(moved >= start, moved + span)
-    moved = moved.where(moved < end, moved - span)
-    out = data.copy()
-    out.index = pd.DatetimeIndex(moved).tz_convert(CANONICAL_TZ).as_unit("ns")
-    out.index.name = data.index.name
-    return out.sort_index(kind="stable")
-
-
-def _check_time_shift(value) -> float:
-    try:
-        shift = float(value)
-    except (TypeError, ValueError):
-        shift = float("nan")
-    if not np.isfinite(shift) or abs(shift) > MAX_TIME_SHIFT_MIN:
-        raise ConfigError(
-            f"Weather time_shift_min must be a number of minutes within "
-            f"±{MAX_TIME_SHIFT_MIN:g}, found {value!r}.",
-            fix="Use the measured offset of the file, e.g. time_shift_min = -30 for the "
-            "Shanghai CSWD EPW (see irradiance/README.md), or 0 to use the labels as they are.",
-        )
-    return shift + 0.0  # -0.0 → 0.0
-
-
-# ---------------------------------------------------------------------------
-# Download (PVGIS)
-# ---------------------------------------------------------------------------
-
-#: Seconds to wait for PVGIS (a TMY request usually answers in a few seconds).
-PVGIS_TIMEOUT_S = 60.0
-
-
-def pvgis_tmy_filename(latitude: float, longitude: float) -> str:
-    """File name under which :func:`fetch_pvgis_tmy` stores a point's TMY.
-
-    Parameters
-    ----------
-    latitude : float
-        Latitude [°, north positive].
-    longitude : float
-        Longitude [°, east positive].
-
-    Returns
-    -------
-    str
-        e.g. ``pvgis_tmy_31.220N_121.420E.json`` (3 decimals ≈ 100 m).
-    """
-    ns = "N" if latitude >= 0 else "S"
-    ew = "E" if longitude >= 0 else "W"
-    return f"pvgis_tmy_{abs(latitude):.3f}{ns}_{abs(longitude):.3f}{ew}.json"
-
-
-def fetch_pvgis_tmy(
-    latitude: float,
-    longitude: float,
-    dest_dir: str | os.PathLike | None = None,
-    timeout: float = PVGIS_TIMEOUT_S,
-    overwrite: bool = False,
-) -> Path:
-    """Download the PVGIS typical meteorological year of a point (needs internet).
-
-    Calls :func:`pvlib.iotools.get_pvgis_tmy` (JSON output, PVGIS's default
-    horizon and years) and stores the answer, unchanged (UTC labels, months
-    from their own years, PVGIS variable names), as a PVGIS TMY JSON file
-    that :func:`read_weather` reads back.  The file is checked with
-    :func:`read_weather` before it replaces anything, and written atomically.
-
-    Parameters
-    ----------
-    latitude : float
-        Latitude [°, north positive], −90…90.
-    longitude : float
-        Longitude [°, east positive], −180…180.
-    dest_dir : str or path-like, optional
-        Folder for the file; default :data:`pvsite.resources.IRRADIANCE_DIR`
-        (``irradiance/``).
-    timeout : float, optional
-        Seconds to wait for PVGIS [s].
-    overwrite : bool, optional
-        Replace an existing file of the same name.
-
-    Returns
-    -------
-    pathlib.Path
-        ``dest_dir / pvgis_tmy_filename(latitude, longitude)``.
-
-    Raises
-    ------
-    InputError
-        PVGIS cannot be reached (no network, timeout), refuses the point
-        (e.g. over the sea), or returns a year that fails pvsite's checks.
-    ConfigError
-        Latitude or longitude out of range.
-    OutputError
-        The file exists and ``overwrite`` is false.
-    """
-    import pvlib
-    import requests
-
-    from pvsite.errors import OutputError
-
-    lat, lon = float(latitude), float(longitude)
-    if not (np.isfinite(lat) and -90.0 <= lat <= 90.0 and np.isfinite(lon)
-            and -180.0 <= lon <= 180.0):
-        raise ConfigError(
-            f"PVGIS download: latitude {latitude!r} / longitude {longitude!r} out of range.",
-            fix="Give decimal degrees, latitude −90…90 and longitude −180…180 "
-            "(east positive), e.g. --lat 31.22 --lon 121.42 for Changning.",
-        )
-    folder = Path(paths.IRRADIANCE_DIR if dest_dir is None else dest_dir)
-    target = folder / pvgis_tmy_filename(lat, lon)
-    if target.exists() and not overwrite:
-        raise OutputError(
-            f"{target} exists already.",
-            fix=f"Use it as it is (--weather {target}), or download again with --overwrite.",
-        )
-    by_hand = ("Download a TMY from the PVGIS web site by hand (tool 'TMY', format csv or "
-               "json, at this latitude/longitude) or use an EPW, then pass --weather PATH.")
-    try:
-        result = pvlib.iotools.get_pvgis_tmy(
-            lat, lon, outputformat="json", map_variables=False, timeout=timeout,
-            roll_utc_offset=None, coerce_year=None,
-        )
-    except (requests.ConnectionError, requests.Timeout) as exc:
-        raise InputError(
-            f"PVGIS could not be reached ({type(exc).__name__}: {_short(exc)}).",
-            fix=by_hand,
-        ) from exc
-    except requests.HTTPError as exc:  # PVGIS answered with an error message
-        raise InputError(
-            f"PVGIS refused the TMY request for {lat:.3f}, {lon:.3f}: {_short(exc)}.",
-            fix="Check the coordinates (PVGIS has no data over the sea); or " + by_hand,
-        ) from exc
-    except requests.RequestException as exc:
-        raise InputError(
-            f"PVGIS could not be reached ({type(exc).__name__}: {_short(exc)}).",
-            fix=by_hand,
-        ) from exc
-    if isinstance(result, tuple) and len(result) == 4:  # pvlib < 0.11
-        data, months, inputs, meta = result
-        meta = {**(meta or {}), "inputs": inputs, "months_selected": months}
-    else:
-        data, meta = result
-    document = _pvgis_json_document(data, meta, lat, lon)
-
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(document, f)
-        try:
-            checked, _ = read_weather(tmp, format="pvgis-json")
-        except InputError as exc:
-            raise InputError(
-                f"PVGIS answered for {lat:.3f}, {lon:.3f}, but its TMY cannot be used:\n"
-                f"{exc.message}",
-                fix=by_hand,
-            ) from exc
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    logger.info("PVGIS TMY for %.3f, %.3f written to %s (GHI %.0f kWh/m²/yr)",
-                lat, lon, target, checked["ghi"].sum() / 1000.0)
-    return target
-
-
-def _short(exc: BaseException, limit: int = 200) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _pvgis_json_document(data: pd.DataFrame, meta: Mapping, lat: float, lon: float) -> dict:
-    """The PVGIS TMY JSON layout (inputs / outputs / meta) of a get_pvgis_tmy answer."""
-    import pvlib
-    from pvlib.iotools.pvgis import VARIABLE_MAP
-
-    pvgis_name = {v: k for k, v in VARIABLE_MAP.items()}
-    frame = data.rename(columns=lambda c: pvgis_name.get(c, c))
-    frame = frame.drop(columns=[c for c in frame.columns if c == "time(UTC)"])
-    index = pd.DatetimeIndex(frame.index)
-    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
-    records = frame.astype("float64").round(4)
-    records.insert(0, "time(UTC)", np.asarray(index.strftime("%Y%m%d:%H%M")))
-    inputs = dict(meta.get("inputs") or {})
-    descriptions = inputs.pop("descriptions", {})
-    location = dict(inputs.get("location") or {})
-    location.setdefault("latitude", lat)
-    location.setdefault("longitude", lon)
-    inputs["location"] = location
-    return {
-        "inputs": inputs,
-        "outputs": {
-            "months_selected": list(meta.get("months_selected") or []),
-            "tmy_hourly": records.to_dict(orient="records"),
-        },
-        "meta": {"inputs": descriptions, "outputs": meta.get("outputs") or {}},
-        "pvsite": {
-            "fetched_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "request": {"latitude": lat, "longitude": lon, "outputformat": "json",
-                        "usehorizon": True},
-            "via": f"pvlib {pvlib.__version__} iotools.get_pvgis_tmy",
-        },
-    }
-
-
 def write_weather_csv(
     data: pd.DataFrame, meta: Mapping[str, object], path: str | os.PathLike
 ) -> Path:
@@ -824,17 +383,7 @@ def write_weather_csv(
     lines.extend(body.tolist())
     payload = ("\n".join(lines) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_bytes(path, payload)
     return path
 
 
@@ -1077,7 +626,7 @@ def _parse_times(values: pd.Series, path: Path, first_line: int) -> pd.DatetimeI
             parsed = pd.to_datetime(text, format="ISO8601", utc=True)
         except (ValueError, TypeError) as exc:
             bad = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True).isna().to_numpy()
-            i = np.flatnonzero(bad)[:_SHOW]
+            i = np.flatnonzero(bad)[:MAX_ROWS_SHOWN]
             shown = ", ".join(f"line {first_line + j} ({text.iloc[j]!r})" for j in i)
             raise InputError(
                 f"Weather file {path}: times are not ISO 8601 date-times: {shown}.",
@@ -1112,13 +661,13 @@ def _typical_index(year, month, day, hour_start, utc_offset_h: float, source) ->
     if not real.isna().any():
         real_idx = pd.DatetimeIndex(real).tz_localize(tz).tz_convert(CANONICAL_TZ)
         steps = np.diff(real_idx.tz_convert("UTC").tz_localize(None).to_numpy())
-        if len(real_idx) in _HOURS_PER_YEAR and (steps == np.timedelta64(1, "h")).all():
+        if len(real_idx) in HOURS_PER_YEAR and (steps == np.timedelta64(1, "h")).all():
             return real_idx
     leap = bool(((parts["month"] == 2) & (parts["day"] == 29)).any())
     target = TYPICAL_LEAP_YEAR if leap else TYPICAL_YEAR
     coerced = pd.to_datetime(parts.assign(year=target), errors="coerce")
     if coerced.isna().any():
-        i = np.flatnonzero(coerced.isna().to_numpy())[:_SHOW]
+        i = np.flatnonzero(coerced.isna().to_numpy())[:MAX_ROWS_SHOWN]
         raise InputError(
             f"Weather file {source}: invalid dates in rows {', '.join(str(j + 1) for j in i)}.",
             fix="Check the date columns of the file.",
@@ -1146,14 +695,6 @@ def _typical_index(year, month, day, hour_start, utc_offset_h: float, source) ->
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _complete_meta(meta: dict, path: Path) -> dict:

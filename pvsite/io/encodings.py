@@ -1,0 +1,249 @@
+"""Text encodings: the one UTF-8 → GBK fallback every pvsite reader uses.
+
+Chinese GIS and office software writes text in GBK (Windows code page 936) as
+often as in UTF-8, and rarely says which.  pvsite decodes *strictly*: a byte
+sequence that is not valid in the encoding tried is never dropped or replaced,
+the next encoding of :data:`AUTO_ENCODINGS` is tried, and when none fits the
+error names the file, the field and row, the bytes, and an encoding that would
+work.
+
+* Shapefiles (:func:`shapefile_encoding`, :func:`decode_frame`): the ``.dbf`` is
+  read as :data:`RAW_CODEC` (bytes intact), then decoded with the ``encoding``
+  option, else the ``.cpg``, else UTF-8 then GBK.
+* Text tables (CSV/TSV; :func:`read_csv_text`): the ``encoding`` option, else
+  UTF-8 (BOM allowed) then GBK.
+"""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pandas as pd
+
+from pvsite.errors import ConfigError, InputError
+
+
+#: Encodings tried, in order, for a Shapefile with neither ``.cpg`` nor ``encoding=`` (GBK: the Windows
+#: code page 936 of Chinese GIS software).
+AUTO_ENCODINGS = ("UTF-8", "GBK")
+
+#: Codec the Shapefile text is read with: every byte maps to one code point, so the bytes come back intact
+#: and are decoded (strictly) by :func:`decode_frame`; GDAL's own recoding drops undecodable bytes with only
+#: a warning.
+RAW_CODEC = "ISO-8859-1"
+
+#: Encodings offered when text fails to decode (the first that decodes everything is suggested).
+SUGGESTED_ENCODINGS = ("GBK", "GB18030", "UTF-8", "BIG5")
+
+
+def check_codec(encoding, what="--encoding") -> str:
+    """Python codec name of ``encoding``; ConfigError naming the option when unknown."""
+    try:
+        return codecs.lookup(str(encoding)).name
+    except LookupError:
+        raise ConfigError(
+            f"{what} {encoding!r} is not a known text encoding.",
+            fix=f"Use a codec name such as {what} gbk (Chinese Windows/ArcGIS Shapefiles), {what} gb18030, "
+                f"{what} utf-8 or {what} big5.",
+        ) from None
+
+
+def cpg_codec(declared: str) -> str | None:
+    """Python codec for a ``.cpg`` declaration (as GDAL reads it), None when unknown.
+
+    ``UTF-8``/``65001`` → utf-8; ``88591``/``8859-5`` → ISO-8859-n; ``ANSI 936``/``936`` → cp936 (GBK);
+    ``GB2312`` → GBK (Windows writes code page 936 under that label, and GBK is its superset); other
+    names as given.
+    """
+    d = declared.strip()
+    u = d.upper().replace(" ", "")
+    if u.startswith("ANSI"):
+        u = u[4:]
+    if u in ("UTF-8", "UTF8", "65001"):
+        u = "utf-8"
+    elif u.startswith("8859"):
+        u = "iso8859_" + u[4:].lstrip("-_")
+    elif u.isdigit():
+        u = "cp" + u
+    elif u in ("GB2312", "GB_2312-80", "EUC-CN"):
+        u = "gbk"
+    try:
+        return codecs.lookup(u).name
+    except LookupError:
+        return None
+
+
+def shapefile_encoding(path: Path, encoding, warn):
+    """Return (codecs to try, encoding reported, basis, .cpg path or None).
+
+    ``encoding=`` wins over a ``.cpg`` (the user states it because the ``.cpg`` is wrong); without either,
+    :data:`AUTO_ENCODINGS` are tried.
+    """
+    cpg = next((c for c in (path.with_suffix(".cpg"), path.with_suffix(".CPG")) if c.is_file()), None)
+    declared = cpg.read_text(encoding="ascii", errors="replace").strip() if cpg is not None else None
+    if encoding is not None:
+        name = check_codec(encoding)
+        if cpg is None:
+            return [name], encoding, "argument", None
+        if cpg_codec(declared) == name:
+            return [name], declared, ".cpg", cpg
+        warn.append(f"encoding={encoding!r} overrides {cpg.name}, which declares {declared!r}")
+        return [name], encoding, "argument (overrides .cpg)", cpg
+    if cpg is not None:
+        name = cpg_codec(declared)
+        if name is None:
+            raise InputError(
+                f"{cpg} declares the text encoding {declared!r}, which pvsite does not know, so the text of "
+                f"{path} cannot be decoded.",
+                fix=f"Pass --encoding (e.g. --encoding gbk, gb18030 or utf-8; it overrides the .cpg) or write a "
+                    f"codec name into {cpg.name}.",
+            )
+        return [name], declared, ".cpg", cpg
+    return list(AUTO_ENCODINGS), None, None, None
+
+
+def _first_undecodable(df, codec: str):
+    """(field, source_row, raw bytes) of the first text that ``codec`` cannot decode; None if all decode.
+
+    ``source_row`` is None for a field name.  Only called on the error path (loops over values).
+    """
+    geom = df.geometry.name
+    for c in df.columns:
+        if c == geom:
+            continue
+        try:
+            str(c).encode(RAW_CODEC).decode(codec)
+        except UnicodeDecodeError:
+            return c, None, str(c).encode(RAW_CODEC)
+    for c in df.columns:
+        if c == geom or not _is_text(df[c]):
+            continue
+        for i, v in enumerate(df[c].to_numpy()):
+            if isinstance(v, str):
+                try:
+                    v.encode(RAW_CODEC).decode(codec)
+                except UnicodeDecodeError:
+                    return c, i, v.encode(RAW_CODEC)
+    return None
+
+
+def _is_text(s: pd.Series) -> bool:
+    return pd.api.types.is_string_dtype(s) and not pd.api.types.is_bool_dtype(s)
+
+
+def _recode(df, codec: str):
+    """``df`` (read as :data:`RAW_CODEC`) with field names and text decoded as ``codec`` (strict).
+
+    Raises
+    ------
+    UnicodeDecodeError
+        When some byte sequence is not valid ``codec``.
+    """
+    geom = df.geometry.name
+    out = df.rename(columns={c: str(c).encode(RAW_CODEC).decode(codec) for c in df.columns if c != geom})
+    for c in out.columns:
+        if c != geom and _is_text(out[c]):
+            s = out[c]
+            out[c] = s.str.encode(RAW_CODEC).str.decode(codec).astype(s.dtype)
+    return out
+
+
+def decode_frame(df, path: Path, tries, basis, cpg):
+    """Decode a Shapefile read as :data:`RAW_CODEC` with the first codec in ``tries`` that fits.
+
+    Returns
+    -------
+    (GeoDataFrame, str)
+        Decoded frame and the codec used (as named in ``tries``).
+
+    Raises
+    ------
+    InputError
+        When no codec decodes every field name and text value: names the file, the first field and
+        row that failed, the bytes, and an encoding that would work when one of
+        :data:`SUGGESTED_ENCODINGS` does.
+    """
+    for codec in tries:
+        try:
+            return _recode(df, codec), codec
+        except UnicodeDecodeError:
+            continue
+    tried = [codecs.lookup(t).name for t in tries]
+    names = " or ".join(t.upper() for t in tried)
+    field, row, raw = _first_undecodable(df, tried[-1])
+    shown = raw[:24].hex(" ") + (" …" if len(raw) > 24 else "")
+    where = (f"field name {field!r} (bytes {shown})" if row is None
+             else f"field {str(field).encode(RAW_CODEC).decode(tried[-1], errors='replace')!r}, "
+                  f"source_row {row} (bytes {shown})")
+    good = None
+    for cand in SUGGESTED_ENCODINGS:
+        if codecs.lookup(cand).name in tried:
+            continue
+        try:
+            _recode(df, cand)
+        except UnicodeDecodeError:
+            continue
+        good = cand
+        break
+    if basis == ".cpg":
+        fix = (f"{cpg.name} declares {cpg.read_text(encoding='ascii', errors='replace').strip()!r}, which is "
+               "wrong for this file. ")
+        fix += (f"The text decodes as {good}: pass --encoding {good.lower()} (it overrides the .cpg) or write "
+                f"{good} into {cpg.name}." if good else
+                f"Pass --encoding with the encoding the file was written in (gbk, gb18030, utf-8, big5; it "
+                f"overrides the .cpg) or correct {cpg.name}.")
+    elif good:
+        fix = (f"The text decodes as {good}: pass --encoding {good.lower()}"
+               + (" (or correct the .cpg)." if cpg is not None else " or add a .cpg file naming it."))
+    else:
+        fix = ("Pass --encoding gbk|utf-8|gb18030 (the encoding the file was written in) or add a .cpg file "
+               "naming it; if no encoding fits, the .dbf is damaged: re-export the file.")
+    if row is None and "utf-8" in tried:
+        fix += ("  Note that a DBF field name holds at most 10 bytes, so UTF-8 Chinese field names longer than "
+                "3 characters are cut mid-character by many writers: rename those fields or use a GeoPackage.")
+    raise InputError(f"Text attributes or field names of {path} cannot be decoded as {names}: {where}.", fix=fix)
+
+
+#: Python codecs tried, in order, for a text table without ``encoding=`` (``utf-8-sig`` accepts a BOM).
+AUTO_TABLE_ENCODINGS = ("utf-8-sig", "gbk")
+
+
+def read_csv_text(path, encoding=None, *, sep=",", what="table") -> tuple[pd.DataFrame, str]:
+    """Read a delimited text table as text, with the UTF-8 → GBK fallback.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV / TSV file with a header row.
+    encoding : str, optional
+        Codec of the file; default :data:`AUTO_TABLE_ENCODINGS` in order.
+    sep : str
+        Field separator (``'\\t'`` for TSV).
+    what : str
+        What the file is (``'--registry'``, ``'overrides'``), named in errors.
+
+    Returns
+    -------
+    (pandas.DataFrame, str)
+        Every cell as ``str`` (empty cells ``''``, never NaN), and the codec used.
+
+    Raises
+    ------
+    InputError
+        Text that no codec tried decodes, or a file pandas cannot parse.
+    ConfigError
+        Unknown ``encoding``.
+    """
+    path = Path(path)
+    tries = [check_codec(encoding, what=f"{what} encoding")] if encoding else list(AUTO_TABLE_ENCODINGS)
+    for enc in tries:
+        try:
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, sep=sep), enc
+        except UnicodeDecodeError:
+            continue
+        except Exception as exc:  # pandas raises several parser errors
+            raise InputError(f"Cannot read {what} {path} as a delimited text table: {exc}.",
+                             fix="Use a comma-separated file (tab-separated for .tsv) with a header row.") from None
+    raise InputError(f"{what} {path} cannot be decoded as {' or '.join(t.upper() for t in tries)}.",
+                     fix="Pass the encoding it was written in (e.g. gb18030) or save the file as UTF-8.")

@@ -1,0 +1,247 @@
+"""Field mapping: source columns → pvsite fields, and the parsers of their values.
+
+A footprint file names its attributes in many ways (名称, JZMC, ``building:levels``).
+:func:`resolve_mapping` maps them to :data:`PVSITE_FIELDS` once: explicit entries
+first, the rest auto-detected, case-insensitively, from the candidates of
+``pvsite/presets/fields.toml`` (:func:`load_field_candidates`; institution registries
+use :func:`load_registry_candidates`).  The ``parse_*`` functions turn the mapped
+columns into typed values (``storeys`` [-], ``height_m`` [m], ``year_built``,
+``roof_type``), appending a line to ``warn`` for every value they cannot use;
+nothing here opens a footprint file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pvsite.errors import ConfigError, InputError
+
+FIELDS_PRESET = Path(__file__).resolve().parent.parent / "presets" / "fields.toml"
+
+#: pvsite fields that can be mapped from a source column.
+PVSITE_FIELDS = ("building_id", "name", "use", "storeys", "height_m", "year_built", "roof_type", "street")
+
+#: Values of the ``roof_type`` field.
+ROOF_TYPES = ("flat", "pitched", "metal", "unknown")
+
+
+@lru_cache(maxsize=1)
+def fields_preset() -> dict:
+    """The parsed ``presets/fields.toml`` (cached): candidates, roof-type vocabulary, registry columns."""
+    return tomllib.loads(FIELDS_PRESET.read_text(encoding="utf-8"))
+
+
+def load_field_candidates() -> dict:
+    """Candidate source column names per pvsite field (``presets/fields.toml``)."""
+    return dict(fields_preset()["candidates"])
+
+
+def load_registry_candidates() -> dict:
+    """Candidate column names of institution registries (``[registry]`` of ``presets/fields.toml``).
+
+    Returns
+    -------
+    dict
+        ``lonlat`` (list of [lon column, lat column] pairs), ``name`` and
+        ``type`` (lists of column names), in preference order.
+    """
+    reg = fields_preset().get("registry", {})
+    return {"lonlat": [list(p) for p in reg.get("lonlat", [])],
+            "name": list(reg.get("name", [])), "type": list(reg.get("type", []))}
+
+
+# ---------------------------------------------------------------------------
+# Field mapping and attribute parsing
+# ---------------------------------------------------------------------------
+
+
+def resolve_mapping(columns, fields, path: Path) -> dict:
+    """pvsite field → source column (or None) for every field of :data:`PVSITE_FIELDS`.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        Source attribute columns.
+    fields : dict or None
+        Explicit pvsite field → source column; ``''`` / None leaves a field
+        empty (no auto-detection).  Matched case-insensitively.
+    path : Path
+        Source file, named in errors.
+
+    Returns
+    -------
+    dict
+        In :data:`PVSITE_FIELDS` order; unmapped fields auto-detected from
+        :func:`load_field_candidates`, each source column used at most once.
+
+    Raises
+    ------
+    ConfigError
+        Unknown pvsite field in ``fields`` (with a suggestion).
+    InputError
+        A mapped column that the source lacks (listing the columns).
+    """
+    fields = dict(fields or {})
+    unknown = [f for f in fields if f not in PVSITE_FIELDS]
+    if unknown:
+        hints = [f"{u!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(u, PVSITE_FIELDS, 1)) else repr(u)
+                 for u in unknown]
+        raise ConfigError(f"Unknown pvsite field(s) in the field mapping: {', '.join(hints)}.",
+                          fix=f"Map only: {', '.join(PVSITE_FIELDS)}.")
+    lower: dict[str, str] = {}
+    for c in columns:
+        lower.setdefault(str(c).strip().lower(), c)
+    mapping: dict = {}
+    used: set = set()
+    missing = []
+    for f, src in fields.items():
+        if src is None or str(src).strip() == "":
+            mapping[f] = None
+            continue
+        col = src if src in columns else lower.get(str(src).strip().lower())
+        if col is None:
+            missing.append(f"{f} → {src!r}")
+            continue
+        mapping[f] = col
+        used.add(col)
+    if missing:
+        raise InputError(
+            f"{path}: mapped column(s) not found: {'; '.join(missing)}. "
+            f"Available columns: {', '.join(map(str, columns)) or '(none)'}.",
+            fix="Correct the field mapping (--field / [input.fields]) to one of the available columns.",
+        )
+    candidates = load_field_candidates()
+    for f in PVSITE_FIELDS:
+        if f in mapping:
+            continue
+        mapping[f] = None
+        for cand in candidates.get(f, []):
+            col = lower.get(cand.strip().lower())
+            if col is not None and col not in used:
+                mapping[f] = col
+                used.add(col)
+                break
+    return {f: mapping[f] for f in PVSITE_FIELDS}
+
+
+def clean_text(s: pd.Series) -> pd.Series:
+    """Text with NA for missing/blank; integral floats print without '.0'."""
+    if pd.api.types.is_float_dtype(s):
+        v = s.astype("Float64")
+        if bool(((v % 1) == 0).fillna(True).all()):
+            s = v.astype("Int64")
+    elif pd.api.types.is_bool_dtype(s):
+        s = s.astype(object)
+    out = s.astype("str").str.strip()
+    return out.mask(out.isin(["", "nan", "None", "<NA>", "NaN"]))
+
+
+def clean_lower_text(s: pd.Series) -> pd.Series:
+    """:func:`clean_text`, lower-cased."""
+    return clean_text(s).str.lower()
+
+
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+
+
+def first_number(s: pd.Series) -> pd.Series:
+    """First number in each value (``'12 m'`` → 12.0, ``'5层'`` → 5.0) as Float64."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.astype("Float64")
+    return pd.to_numeric(clean_text(s).str.extract(_NUMBER, expand=False), errors="coerce").astype("Float64")
+
+
+def parse_storeys(s: pd.Series, warn, col) -> pd.Series:
+    """Storeys [-] (Int64, rounded half up); values ≤ 0 become NA with a warning."""
+    x = first_number(s)
+    bad = x.notna() & (x <= 0)
+    if bad.any():
+        warn.append(f"storeys: {int(bad.sum())} value(s) ≤ 0 in '{col}' treated as unknown")
+    x = x.mask(bad)
+    frac = x.notna() & ((x % 1) != 0)
+    if frac.any():
+        warn.append(f"storeys: {int(frac.sum())} non-integer value(s) in '{col}' rounded half up")
+    return np.floor(x + 0.5).astype("Int64")
+
+
+def parse_height_m(s: pd.Series, warn, col) -> pd.Series:
+    """Height [m] (Float64); values in feet (``ft``, ``'``) converted; ≤ 0 become NA."""
+    x = first_number(s)
+    if not pd.api.types.is_numeric_dtype(s):
+        feet = clean_text(s).str.contains(r"(?:ft|feet|')\s*$", regex=True, na=False).to_numpy()
+        x = x.where(~feet, x * 0.3048)  # international foot [m]
+    bad = x.notna() & (x <= 0)
+    if bad.any():
+        warn.append(f"height_m: {int(bad.sum())} value(s) ≤ 0 in '{col}' treated as unknown")
+    return x.mask(bad).astype("Float64")
+
+
+# A four-digit year 1500–2099, optionally followed by month (and day) digits: '2019', '2019-05', '201905',
+# '20190501', '2019.0', 'c. 1990', '1990s', '2019年'.
+_YEAR = r"(?<!\d)(1[5-9]\d\d|20\d\d)(?:(?!\d)|(?=(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])?(?!\d)))"
+
+
+def parse_year(s: pd.Series, warn, col) -> pd.Series:
+    """Year built (Int64) from numbers, dates or text such as ``'2019年'``; others NA."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return s.dt.year.astype("Int64")
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        x = s.astype("Float64")
+        ok = ((x >= 1500) & (x < 2100) & ((x % 1) == 0)).fillna(False)
+        bad = x.notna() & ~ok
+        if bad.any():
+            warn.append(f"year_built: {int(bad.sum())} value(s) in '{col}' are not years 1500–2099, treated as unknown")
+        return x.where(ok).astype("Int64")
+    t = clean_text(s)
+    y = pd.to_numeric(t.str.extract(_YEAR, expand=False), errors="coerce").astype("Int64")
+    bad = t.notna() & y.isna()
+    if bad.any():
+        sample = ", ".join(repr(v) for v in t[bad].unique()[:5])
+        warn.append(f"year_built: {int(bad.sum())} value(s) in '{col}' without a year, treated as unknown ({sample})")
+    return y
+
+
+def parse_roof_type(s: pd.Series, warn, col) -> pd.Series:
+    """Roof type (:data:`ROOF_TYPES`) from the vocabulary of ``presets/fields.toml``."""
+    vocab = fields_preset()["roof_type"]
+    t = clean_lower_text(s).str.replace(r"\s+", " ", regex=True)
+    out = pd.Series(pd.NA, index=s.index, dtype="str")
+    exact = {v.lower(): k for k in ("metal", "flat", "pitched") for v in vocab[k]}
+    out = out.fillna(t.map(exact))
+    for kind in ("metal", "flat", "pitched"):
+        for kw in vocab[kind]:
+            hit = out.isna() & t.str.contains(kw.lower(), regex=False, na=False)
+            out = out.mask(hit, kind)
+    unmatched = t.notna() & out.isna()
+    if unmatched.any():
+        sample = ", ".join(repr(v) for v in t[unmatched].unique()[:10])
+        warn.append(f"roof_type: {int(unmatched.sum())} value(s) in '{col}' not recognised, set to 'unknown' ({sample})")
+    return out.fillna("unknown")
+
+
+def building_ids(s, source_row, stem, warn, col) -> pd.Series:
+    """Source ids when they are a unique key, else generated ``<stem>-<source_row>`` ids (with a warning)."""
+    generated = stem + "-" + pd.Series(source_row).astype("str")
+    if s is None:
+        return generated
+    ids = clean_text(s).reset_index(drop=True)
+    dup = ids[ids.duplicated(keep=False) & ids.notna()]
+    if ids.notna().all() and dup.empty:
+        return ids
+    problems = []
+    if ids.isna().any():
+        problems.append(f"{int(ids.isna().sum())} empty")
+    if not dup.empty:
+        counts = dup.value_counts()
+        shown = ", ".join(f"{k!r} ×{v}" for k, v in counts.head(10).items())
+        more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
+        problems.append(f"{len(counts)} duplicated: {shown}{more}")
+    warn.append(f"building_id column '{col}' is not a unique key ({'; '.join(problems)}); "
+                f"generated ids '{stem}-<row>' instead")
+    return generated
