@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install headless PyQGIS (Debian's python3-qgis) and a CJK font, for the
-# QGIS check in tests/test_qgis.py.  Idempotent and quiet: does nothing when
+# QGIS check in tests/outputs/test_qgis.py.  Idempotent and quiet: does nothing when
 # /usr/bin/python3 can already `import qgis.core` and the CJK font is present.
 # Never fails the build: when it cannot install (no network, not root, no
 # apt-get) it prints why and exits 0, and the QGIS test skips with a reason.

@@ -102,7 +102,7 @@ of the real Shanghai year, shifted −30 min).  Module temperature is not
 linear: an average-day year has no hot, clear days, so its modules ran
 cooler and its yields were 2–3.5 % high (pitched E/W pair +3.3 %); with
 variability the performance-ratio excess falls to about 1 % and every
-tested roof is within 3 % (``tests/test_validation.py``).
+tested roof is within 3 % (``tests/solar/test_validation.py``).
 East- and west-facing planes differ more from the real files (single
 pitched planes: Shanghai east +7 %, west −2 % as labelled; Hangzhou east
 +16 %, west −10 %), because the real CSWD files hold more irradiance in the afternoon
@@ -112,7 +112,7 @@ bundled TMY3 files, which points to shifted time labels in the CSWD data
 (pvsite keeps them by default; ``read_weather(..., time_shift_min=...)``
 with :data:`pvsite.io.weather.CSWD_TIME_SHIFT_MIN` is the opt-in correction).
 The synthetic year follows the sun.  Annual yields of the synthetic year
-against the real ones (pvsite engine): ``tests/test_validation.py`` and
+against the real ones (pvsite engine): ``tests/solar/test_validation.py`` and
 ``irradiance/README.md``.
 
 What the synthetic year cannot do: reproduce hourly extremes, inverter

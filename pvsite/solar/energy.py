@@ -27,7 +27,7 @@ orientations are simulated once; large sets are processed in chunks so that
 the time × orientation arrays stay bounded in memory.
 
 The chain is validated against ``pvlib.modelchain.ModelChain`` with the same
-parameters (``tests/test_energy.py``): annual energy agrees within 0.5 %.
+parameters (``tests/solar/test_energy.py``): annual energy agrees within 0.5 %.
 
 References
 ----------

@@ -2,7 +2,7 @@
 
 Run with the SYSTEM python that has PyQGIS (Debian ``python3-qgis``), not the venv::
 
-    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/qgis_check.py OUT.gpkg OUT.qgs OUT.png [--expect E.json]
+    QT_QPA_PLATFORM=offscreen /usr/bin/python3 tests/outputs/qgis_check.py OUT.gpkg OUT.qgs OUT.png [--expect E.json]
 
 ``--expect`` is a JSON file ``{"counts": {layer: n}, "aliases": {layer: {field: alias}},
 "renderers": {layer: type}, "styles": {layer: n_stored}, "roof_colours": {building_id: "#rrggbb"}}``

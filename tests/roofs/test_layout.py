@@ -1,12 +1,12 @@
 """Panel layout against hand-counted roofs, invariants, and the real Bund outlines.
 
 Shapes sit at easting 500 000 m of UTM 51N (EPSG:32651), on the central
-meridian, ~31.2° N (see tests/test_roofs.py).  Module: generic 550 W,
+meridian, ~31.2° N (see tests/roofs/test_usable.py).  Module: generic 550 W,
 2.279 × 1.134 m, 20 mm gaps.
 
 Hand figures used throughout (31.2° N, 20° tilt, 09–15 h winter solstice):
 
-* shadow factor D/L = 1.6028 (GCR 0.6239, tests/test_roofs.py);
+* shadow factor D/L = 1.6028 (GCR 0.6239, tests/roofs/test_usable.py);
 * a 2P rack row: slant 2 × 2.279 + 0.02 = 4.578 m, footprint depth
   4.578 · cos 20° = 4.3020 m, pitch 4.578 × 1.6028 = 7.3375 m;
 * along a row: ``⌊(span + 0.02) / 1.154⌋`` columns of 2 modules.

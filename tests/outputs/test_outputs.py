@@ -37,7 +37,7 @@ from pvsite.io import atomic
 from pvsite.outputs import console, gpkg, provenance, qgis, schema, xlsx
 from pvsite.presets import load_preset
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LON0, LAT0 = 121.4200, 31.2100
 USES = ["学校", "医院", "厂房", "住宅", "商务办公", "仓库"]
 

@@ -395,7 +395,7 @@ def test_optimum_tilt_shanghai_and_hangzhou(shanghai, hangzhou, module, losses):
     Measured on the shifted years of the fixtures: Shanghai CSWD (−30 min)
     26°, 1007.6 kWh/kWp; Hangzhou CSWD (−60 min) 26°, 943.8 kWh/kWp.  As
     labelled (no shift): 26°, 1002.0 and 26°, 907.6 kWh/kWp
-    (tests/test_validation.py).  The yield curve is flat (within 1 % from
+    (tests/solar/test_validation.py).  The yield curve is flat (within 1 % from
     17° to 35°).
     """
     opt_sh = energy.optimum_tilt(*(shanghai[0], shanghai[1]["latitude"], shanghai[1]["longitude"],

@@ -2,7 +2,7 @@
 
 The GeoPackage is made by :func:`pvsite.outputs.gpkg.write_gpkg` from hand-made frames that
 conform to :mod:`pvsite.outputs.schema` (six roofs of known capacity in two Changning streets,
-EPSG:32651).  The checks in real QGIS run ``tests/qgis_check.py`` with the system
+EPSG:32651).  The checks in real QGIS run ``tests/outputs/qgis_check.py`` with the system
 ``/usr/bin/python3`` (Debian ``python3-qgis``); without it those tests skip with the fix.
 """
 
@@ -31,9 +31,9 @@ from pvsite.presets import load_classify
 
 CLASS_ZH = load_classify("cn-default").class_names_zh
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 SYSTEM_PY = os.environ.get("PYQGIS_PYTHON", "/usr/bin/python3")  # the python with PyQGIS
-CHECK = REPO / "tests" / "qgis_check.py"
+CHECK = REPO / "tests" / "outputs" / "qgis_check.py"
 
 # six roofs: (street, class, footprint width × depth [m], pv area [m²]); 0.2 kW/m² of PV area
 ROOFS = [
