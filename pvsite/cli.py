@@ -175,7 +175,7 @@ def run(config_path, excludes, exclude_datum, heights, no_panels, street, distri
     selection = _selection(street, district, district_boundaries, bbox, within)
     if out is not None:
         outputs.check_writable(out, overwrite)  # fail before the work, not after
-    with console.progress(quiet) as stage:
+    with console.progress(quiet, len(pipeline.STAGES)) as stage:
         result = pipeline.run(cfg, selection, stage)
     written = api.write(result, out, overwrite=overwrite)
     console.print_summary(result, written.gpkg, verbose=verbose, quiet=quiet)
@@ -221,7 +221,7 @@ def scenarios(compare, config_path, excludes, exclude_datum, heights, street, di
     from pvsite import pipeline
     from pvsite.outputs import console
 
-    with console.progress(quiet) as stage:
+    with console.progress(quiet, len(pipeline.PREPARE_STAGES)) as stage:
         prepared = pipeline.prepare(cfg, _selection(street, district, district_boundaries, bbox, within), stage)
     console.print_scenarios(pipeline.compare_scenarios(prepared), prepared.chosen.scope,
                             float(pol["target_kw"]), pol.get("default_scenario"))

@@ -54,6 +54,8 @@ Stage = Callable[[str], None]
 STAGES = ("读取输入 reading inputs", "定位 locating buildings", "分类 classifying buildings",
           "屋顶可用面积与排布 usable roof area and module layout", "发电量 energy (pvlib)",
           "政策覆盖率与装机 policy coverage and capacity", "汇总 rolling up")
+#: The stages of :func:`prepare` (the rest belong to :func:`size`).
+PREPARE_STAGES = STAGES[:5]
 
 
 def _silent(label: str) -> None:

@@ -49,6 +49,15 @@ log = logging.getLogger(__name__)
 _SIDECARS = ("-journal", "-wal", "-shm")
 
 
+def refuse_existing(target: str | os.PathLike, overwrite: bool,
+                    fix: str = "Pass --overwrite to replace it, or choose another --out.") -> None:
+    """Refuse to clobber: :class:`~pvsite.errors.OutputError` when ``target`` exists and ``overwrite`` is false."""
+    from pvsite.errors import OutputError
+
+    if not overwrite and Path(target).exists():
+        raise OutputError(f"Output {target} already exists.", fix=fix)
+
+
 def temp_path(target: str | os.PathLike) -> Path:
     """The temporary name of ``target`` for this process: ``.<name>.<pid>.tmp<suffix>``."""
     target = Path(target)

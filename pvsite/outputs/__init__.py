@@ -202,8 +202,7 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
         try:
             if existing.is_dir():
                 raise OutputError(f"Output {existing} is a folder.", fix="Choose another --out.")
-            if existing.exists() and not overwrite:
-                raise OutputError(f"Output {existing} already exists.", fix=_FIX_EXISTS)
+            atomic.refuse_existing(existing, overwrite, _FIX_EXISTS)
         except OSError as exc:  # e.g. a path component that cannot be searched
             raise OutputError(f"Cannot check output {existing}: {exc.strerror or exc}.",
                               fix=_FIX_FOLDER) from None

@@ -30,12 +30,11 @@ def _console(stderr: bool) -> Console:
 console = _console(stderr=False)
 err_console = _console(stderr=True)
 
-N_STAGES = 8
 
 
 @contextlib.contextmanager
-def progress(quiet: bool = False):
-    """Yield a ``stage(label)`` callback that shows which stage runs and how long each took."""
+def progress(quiet: bool, n_stages: int):
+    """Yield a ``stage(label)`` callback that shows which of ``n_stages`` stages runs and how long each took."""
     if quiet:
         yield lambda label: None
         return
@@ -49,7 +48,7 @@ def progress(quiet: bool = False):
         console=err_console,
         transient=True,
     ) as bar:
-        task = bar.add_task("pvsite", total=N_STAGES)
+        task = bar.add_task("pvsite", total=n_stages)
         state = {"n": 0, "t": time.perf_counter(), "label": None}
 
         def stage(label: str) -> None:
@@ -62,7 +61,7 @@ def progress(quiet: bool = False):
         yield stage
         if state["label"] is not None:
             err_console.log(f"{state['label']}  ({time.perf_counter() - state['t']:.1f} s)")
-            bar.update(task, completed=N_STAGES)
+            bar.update(task, completed=n_stages)
 
 
 # ---------------------------------------------------------------------------

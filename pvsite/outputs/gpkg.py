@@ -34,7 +34,6 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from pvsite.errors import OutputError
 from pvsite.io import atomic
 from pvsite.outputs import qgis as qgis_style
 from pvsite.outputs import schema
@@ -122,9 +121,7 @@ def write_gpkg(
         ``path`` exists and ``overwrite`` is false.
     """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputError(f"Output {path} already exists.",
-                          fix="Pass --overwrite to replace it, or choose another --out.")
+    atomic.refuse_existing(path, overwrite)
     with atomic.atomic_path(path) as tmp:
         write_layers(tmp, roofs, streets, summary, run_info, rejected=rejected, district=district,
                      classification=classification, panels=panels, registry_entries=registry_entries)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from pvsite.errors import OutputError
 from pvsite.io import atomic
 from pvsite.outputs import schema
 
@@ -120,9 +119,7 @@ def write_xlsx(path: str | Path, result, overwrite: bool = False) -> Path:
         ``path`` exists and ``overwrite`` is false.
     """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputError(f"Output {path} already exists.",
-                          fix="Pass --overwrite to replace it, or choose another --out.")
+    atomic.refuse_existing(path, overwrite)
     with atomic.atomic_path(path) as tmp:
         write_workbook(tmp, result)
     log.info("wrote %s", path)
