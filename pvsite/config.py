@@ -56,7 +56,7 @@ from pvsite.errors import ConfigError
 # Declarations
 # ---------------------------------------------------------------------------
 
-#: Datums of lon/lat coordinates (:data:`pvsite.geo.crs.DATUMS`).
+#: Datums of lon/lat coordinates (:data:`pvsite.geo.datums.DATUMS`).
 DATUMS = ("wgs84", "gcj02", "bd09")
 #: Vector readers (:func:`pvsite.io.footprints.read_footprints`).
 ENGINES = ("pyogrio", "fiona")
@@ -290,7 +290,7 @@ class RegistryConfig(_Section):
         Largest distance from an entry to the nearest footprint still matched
         [m].  30 m: a registry point (a gate, a geocoded address) lands within
         a street's width of its building in Shanghai's dense blocks (pvsite
-        assumption; :data:`pvsite.buildings.registry.TOLERANCE_M`).
+        assumption; see :mod:`pvsite.buildings.registry`).
     layer : str or None
         Layer of a multi-layer file, or sheet of an Excel file.
     encoding : str or None
@@ -310,10 +310,6 @@ class RegistryConfig(_Section):
     tolerance_m: float = setting(30.0, unit="m", range=Range(0.0, math.inf, True, False))
     layer: str | None = None
     encoding: str | None = None
-
-    def match_kwargs(self) -> dict:
-        """Keyword arguments of :func:`pvsite.buildings.registry.match_registry` (all but path, datum)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("path", "datum")}
 
 
 @dataclass(frozen=True)
@@ -341,10 +337,6 @@ class ExclusionLayerConfig(_Section):
     datum: str = setting("wgs84", choices=DATUMS)
     kind: str = "heritage"
     name_field: str | None = None
-
-    def to_dict(self) -> dict:
-        """The entry as a plain table (the form :func:`pvsite.buildings.exclusions.as_layers` reads)."""
-        return dataclasses.asdict(self)
 
 
 # ---------------------------------------------------------------------------
@@ -630,7 +622,7 @@ class WeatherConfig(_Section):
         Opt-in correction of the weather file's time labels [min].  The
         Chinese CSWD EPW files run late: irradiance peaks ~28 min (Shanghai
         58362) and ~63 min (Hangzhou 58457) after solar noon as labelled;
-        −30 and −60 correct them (``pvsite.io.weather.CSWD_TIME_SHIFT_MIN``,
+        −30 and −60 correct them (``pvsite.io.weather_checks.CSWD_TIME_SHIFT_MIN``,
         evidence in irradiance/README.md).  0 = use the labels as they are
         (a warning reports a measured offset above 15 min).
     """

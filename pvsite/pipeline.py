@@ -3,7 +3,7 @@
 ::
 
     prepare(config, selection)                        ← everything a scenario does not change
-      io.read_inputs          footprints, weather, streets, selection layers
+      io.read_inputs          weather, footprints, streets, registries, exclusions, selection layers
       buildings.locate        datum → metric CRS, checks, streets, site, registries
       buildings.choose        street / district / bbox / within selection
       buildings.classify      building type, policy class, department
@@ -132,7 +132,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     say(STAGES[0])
     inputs = run_inputs.read_inputs(config, selection)
     say(STAGES[1])
-    located = locate_mod.locate(inputs, config)
+    located = locate_mod.locate(inputs, config, classes)
     chosen = locate_mod.choose(located, selection, inputs)
     say(STAGES[2])
     buildings = classify_mod.classify(
@@ -140,7 +140,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
         overrides=config.input.overrides or None,
         registry=located.registry_per_roof.reindex(chosen.buildings.index)
         if located.registry_per_roof is not None else None)
-    buildings = exclusions_mod.apply_exclusions(buildings, config.exclusions)
+    buildings = exclusions_mod.apply_exclusions(buildings, inputs.exclusions, config.exclusions)
     say(STAGES[3])
     surveyed = survey_roofs(buildings, config, module, located.site_lat_deg)
     say(STAGES[4])

@@ -124,10 +124,10 @@ def test_registry_and_exclusion_tables_are_typed_and_checked(tmp_path):
     assert isinstance(reg, RegistryConfig)
     assert reg.path == str(tmp_path / "reg" / "schools.csv") and reg.datum == "gcj02"
     assert reg.tolerance_m == 20.0 and reg.type_map == {"1": "school"}
-    assert reg.match_kwargs()["default_type"] == "school" and "path" not in reg.match_kwargs()
+    assert reg.default_type == "school" and reg.lon_col is None
     (layer,) = cfg.exclusions.layers
     assert layer == ExclusionLayerConfig(path="/abs/heritage.gpkg", kind="no-go")
-    assert layer.to_dict()["datum"] == "wgs84"
+    assert layer.datum == "wgs84" and layer.layer is None
 
     path.write_text(
         '[[input.registries]]\npath = "a.csv"\ndatum = "gcj"\ntolerance = 5\n'

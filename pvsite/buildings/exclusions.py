@@ -3,8 +3,10 @@
 Protected buildings — 上海市优秀历史建筑 (Shanghai excellent historical
 buildings) and 文物保护单位 (cultural-relic protection units) — need an
 approval for any alteration of the roof; other no-go areas (airport
-clearance zones, military sites, ...) are given the same way.  An exclusion
-layer is any side layer :func:`pvsite.io.layers.read_layer` reads: a
+clearance zones, military sites, ...) are given the same way
+(``[[exclusions.layers]]``, :class:`pvsite.config.ExclusionLayerConfig`).  An
+exclusion layer is any side layer :func:`pvsite.io.layers.read_layer` reads
+(the IO stage reads them: :func:`pvsite.io.run_inputs.read_exclusion_layer`): a
 GeoPackage (one layer, or all its layers), Shapefile, GeoJSON, FlatGeobuf or
 GeoParquet file in any CRS holding polygons and/or points, or a CSV / XLSX
 list with lon/lat columns (how heritage lists arrive); lon/lat from Chinese
@@ -15,11 +17,11 @@ Matching rule
 * **points** (e.g. an OSM node on a listed building): the roof whose
   footprint contains the point.
 * **polygons**: a roof is excluded when the polygon covers at least
-  ``min_overlap_share`` (default 5 %) of the roof's footprint area.  Heritage
-  outlines from OpenStreetMap and footprints from another survey are off by
-  a few metres, so a neighbour sharing a party wall with a listed building
-  overlaps it by a thin sliver: ``intersects`` alone would exclude it.  On
-  the Bund outlines 437 roofs intersect an OSM heritage polygon; 411 of
+  ``min_overlap_share`` (``[exclusions]``, default 5 %) of the roof's
+  footprint area.  Heritage outlines from OpenStreetMap and footprints from
+  another survey are off by a few metres, so a neighbour sharing a party
+  wall with a listed building overlaps it by a thin sliver: ``intersects``
+  alone would exclude it.  On the Bund outlines 437 roofs intersect an OSM heritage polygon; 411 of
   them are covered ≥ 5 % and 367 ≥ 50 % (most heritage polygons are the
   building itself).  ``min_overlap_share=0`` gives the plain
   ``intersects`` rule.
@@ -32,24 +34,17 @@ joined with ``'; '``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from pvsite.errors import ConfigError, InputError
-from pvsite.io.layers import SideLayer, read_layer
+from pvsite.config import ExclusionLayerConfig
+from pvsite.errors import InputError
+from pvsite.io.layers import SideLayer
 
 logger = logging.getLogger(__name__)
-
-#: Share of a roof's footprint a protected polygon must cover to exclude
-#: the roof [-].  5 % separates listed buildings and protected areas from
-#: neighbours touched by a misaligned outline (pvsite assumption; see the
-#: module docstring for the Bund figures).
-MIN_OVERLAP_SHARE = 0.05
 
 #: Columns searched, in order, for a feature's name.
 NAME_FIELDS = ("name_zh", "name", "名称", "NAME", "Name", "name_en", "osm_id")
@@ -58,85 +53,17 @@ NAME_FIELDS = ("name_zh", "name", "名称", "NAME", "Name", "name_en", "osm_id")
 MAX_NAMES = 3
 
 
-@dataclass(frozen=True)
-class ExclusionLayer:
-    """One exclusion source.
-
-    Attributes
-    ----------
-    path : str
-        File :func:`pvsite.io.layers.read_layer` reads (GeoPackage, Shapefile,
-        GeoJSON, FlatGeobuf, GeoParquet, CSV/TSV/XLSX with lon/lat columns).
-    layer : str or None
-        Layer inside a multi-layer file; ``None`` = every layer with geometry
-        of a GeoPackage (its polygons *and* its points), the only layer of
-        other files.
-    datum : str
-        Datum of lon/lat coordinates: 'wgs84' (GPS, OpenStreetMap),
-        'gcj02' (Amap/Gaode, Tencent, Aliyun DataV) or 'bd09' (Baidu).
-    kind : str
-        Word the reason starts with, e.g. 'heritage', 'no-go'.
-    name_field : str or None
-        Column holding the feature name; ``None`` tries :data:`NAME_FIELDS`.
-    """
-
-    path: str
-    layer: str | None = None
-    datum: str = "wgs84"
-    kind: str = "heritage"
-    name_field: str | None = None
-
-
-def as_layers(layers) -> list[ExclusionLayer]:
-    """Normalise layer specifications.
-
-    Accepts :class:`ExclusionLayer`, dicts with its fields, plain paths, and
-    tuples ``(path, layer, datum[, kind[, name_field]])``.
-    """
-    out = []
-    for spec in layers or []:
-        if isinstance(spec, ExclusionLayer):
-            out.append(spec)
-        elif isinstance(spec, dict):
-            unknown = set(spec) - {"path", "layer", "datum", "kind", "name_field"}
-            if unknown or "path" not in spec:
-                raise ConfigError(
-                    f"Exclusion layer {spec!r}: needs 'path', may have layer, datum, kind, name_field; "
-                    f"unknown keys {sorted(unknown)}.",
-                )
-            out.append(ExclusionLayer(**spec))
-        elif isinstance(spec, (str, Path)):
-            out.append(ExclusionLayer(str(spec)))
-        elif isinstance(spec, (tuple, list)) and 1 <= len(spec) <= 5:
-            out.append(ExclusionLayer(*[str(spec[0]), *spec[1:]]))
-        else:
-            raise ConfigError(f"Cannot read exclusion layer specification {spec!r}.",
-                              fix="Give (path, layer, datum) or a table with path/layer/datum.")
-    return out
-
-
-def expand_layers(layers) -> list[ExclusionLayer]:
-    """:func:`as_layers` (kept for callers): a GeoPackage without a layer already stands for all its layers.
-
-    ``--exclude heritage.gpkg`` means its polygons *and* its points;
-    :func:`mark_exclusions` reads every layer with geometry of such a file
-    (``read_layer(..., all_layers=True)``).
-    """
-    return as_layers(layers)
-
-
-def exclusion_features(side: SideLayer, kind: str = "heritage", name_field: str | None = None,
-                       target_crs=None) -> gpd.GeoDataFrame:
+def exclusion_features(side: SideLayer, spec: ExclusionLayerConfig, target_crs=None) -> gpd.GeoDataFrame:
     """The features of a read exclusion layer with their reason labels, in ``target_crs``.
 
     Parameters
     ----------
     side : SideLayer
-        Layer read by :func:`pvsite.io.layers.read_layer` (datum applied).
-    kind : str
-        Word the reason starts with, e.g. 'heritage', 'no-go'.
-    name_field : str or None
-        Column holding the feature name; ``None`` tries :data:`NAME_FIELDS`.
+        Layer read by :func:`pvsite.io.run_inputs.read_exclusion_layer` (datum applied).
+    spec : pvsite.config.ExclusionLayerConfig
+        Its settings: ``kind`` (word the reason starts with, e.g. 'heritage',
+        'no-go') and ``name_field`` (column holding the feature name; ``None``
+        tries :data:`NAME_FIELDS`).
     target_crs : pyproj.CRS-like, optional
         CRS of the roofs (projected, metres).
 
@@ -149,34 +76,15 @@ def exclusion_features(side: SideLayer, kind: str = "heritage", name_field: str 
     frame = side.frame
     geoms = np.asarray(frame.geometry.array, dtype=object)
     ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    names = side.names([name_field] if name_field else NAME_FIELDS)
-    label = kind + ": " + names + " (" + pd.Series(side.feature_layer, index=frame.index, dtype=object) + ")"
+    names = side.names([spec.name_field] if spec.name_field else NAME_FIELDS)
+    label = spec.kind + ": " + names + " (" + pd.Series(side.feature_layer, index=frame.index, dtype=object) + ")"
     out = gpd.GeoDataFrame({"label": label.to_numpy()[ok]}, geometry=frame.geometry.to_numpy()[ok], crs=frame.crs)
     if target_crs is not None and out.crs is not None:
         out = out.to_crs(target_crs)
     return out
 
 
-def read_exclusion_layer(spec: ExclusionLayer, target_crs=None) -> gpd.GeoDataFrame:
-    """Read one exclusion source (:func:`pvsite.io.layers.read_layer`) and label its features.
-
-    Raises
-    ------
-    InputError
-        Missing / unreadable / empty file or layer, no CRS, no lon/lat columns, or a
-        ``name_field`` that is not in the layer.
-    """
-    side = read_layer(spec.path, datum=spec.datum, layer=spec.layer, name_field=spec.name_field,
-                      what="--exclude", all_layers=spec.layer is None)
-    return exclusion_features(side, spec.kind, spec.name_field, target_crs)
-
-
-def mark_exclusions(
-    roofs: gpd.GeoDataFrame,
-    layers,
-    *,
-    min_overlap_share: float = MIN_OVERLAP_SHARE,
-) -> pd.DataFrame:
+def mark_exclusions(roofs: gpd.GeoDataFrame, layers, min_overlap_share: float) -> pd.DataFrame:
     """Flag the roofs that exclusion layers touch.
 
     Parameters
@@ -184,13 +92,13 @@ def mark_exclusions(
     roofs : geopandas.GeoDataFrame
         Building footprints (any CRS; a projected CRS in metres for
         ``min_overlap_share`` > 0); missing geometries are never excluded.
-    layers : list
-        Exclusion sources: :class:`ExclusionLayer`, dicts, or tuples
-        ``(path, layer, datum)`` (see :func:`as_layers`), each read by
-        :func:`read_exclusion_layer`.
+    layers : list of (pvsite.config.ExclusionLayerConfig, SideLayer)
+        Exclusion sources as read by the IO stage
+        (:attr:`pvsite.io.run_inputs.RunInputs.exclusions`).
     min_overlap_share : float
-        Share of a roof's footprint area a polygon must cover [-]; 0 = any
-        intersection.  Points always use containment.
+        Share of a roof's footprint area a polygon must cover [-], in [0, 1]
+        (``[exclusions] min_overlap_share``, checked by :mod:`pvsite.config`);
+        0 = any intersection.  Points always use containment.
 
     Returns
     -------
@@ -198,8 +106,6 @@ def mark_exclusions(
         Same index as ``roofs``: ``excluded`` (bool) and
         ``exclusion_reason`` (str, or None when not excluded).
     """
-    if not 0 <= min_overlap_share <= 1:
-        raise ConfigError(f"min_overlap_share must be in [0, 1], found {min_overlap_share}.")
     n = len(roofs)
     geoms = np.asarray(roofs.geometry.array, dtype=object)
     valid = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -209,8 +115,8 @@ def mark_exclusions(
             fix="Project the roofs first (pvsite.geo.crs.to_metric).",
         )
     hit_roof, hit_label = [], []
-    for spec in as_layers(layers):
-        feats = read_exclusion_layer(spec, roofs.crs)
+    for spec, side in layers:
+        feats = exclusion_features(side, spec, roofs.crs)
         fg = np.asarray(feats.geometry.array, dtype=object)
         type_id = shapely.get_type_id(fg)
         is_point = np.isin(type_id, (0, 4))  # Point, MultiPoint
@@ -268,17 +174,18 @@ def _join_labels(labels: pd.Series) -> str:
     return text
 
 
-def apply_exclusions(roofs: gpd.GeoDataFrame, exclusions_cfg) -> gpd.GeoDataFrame:
-    """Add ``excluded`` (bool) and ``exclusion_reason`` to the roofs from the configured layers.
+def apply_exclusions(roofs: gpd.GeoDataFrame, layers, exclusions_cfg) -> gpd.GeoDataFrame:
+    """Add ``excluded`` (bool) and ``exclusion_reason`` to the roofs from the read exclusion layers.
 
     Parameters
     ----------
     roofs : geopandas.GeoDataFrame
         Buildings in a metric CRS.
+    layers : list of (pvsite.config.ExclusionLayerConfig, SideLayer)
+        The layers read by the IO stage (:attr:`pvsite.io.run_inputs.RunInputs.exclusions`).
     exclusions_cfg : pvsite.config.ExclusionsConfig
-        The layers and ``min_overlap_share``.
+        ``min_overlap_share``.
     """
-    layers = expand_layers([layer.to_dict() for layer in exclusions_cfg.layers])
     if layers:
         marks = mark_exclusions(roofs, layers, min_overlap_share=exclusions_cfg.min_overlap_share)
     else:

@@ -27,6 +27,7 @@ from pvsite.errors import InputError, SelectionError
 from pvsite.geo import crs as crs_mod
 from pvsite.geo import datums
 from pvsite.planning.rollup import NO_STREET
+from pvsite.presets import ClassifyPreset
 
 log = logging.getLogger(__name__)
 
@@ -120,15 +121,17 @@ def site_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
     return float(centre.x.iloc[0]), float(centre.y.iloc[0])
 
 
-def locate(inputs, config) -> Located:
+def locate(inputs, config, classes: ClassifyPreset) -> Located:
     """Project, check, assign streets and match registries on the whole input.
 
     Parameters
     ----------
     inputs : pvsite.io.run_inputs.RunInputs
-        The run's inputs.
+        The run's inputs (footprints, street polygons, read registries).
     config : pvsite.config.Config
         Validated configuration.
+    classes : pvsite.presets.ClassifyPreset
+        Classification preset (the registries' building types and name rules).
 
     Raises
     ------
@@ -160,26 +163,41 @@ def locate(inputs, config) -> Located:
     else:
         street_names = sorted(gdf["street"].dropna().astype(str).unique())
     lon, lat = site_lonlat(gdf)
-    per_roof, entries = match_registries(gdf, config)
+    per_roof, entries = match_registries(gdf, inputs.registries, classes)
     return Located(gdf, street_names, n_outside, lon, lat, per_roof, entries, polys)
 
 
-def match_registries(gdf: gpd.GeoDataFrame, config) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """Match every configured registry to the buildings; combine the per-roof tags."""
-    specs = list(config.input.registries)
-    if not specs:
+def match_registries(gdf: gpd.GeoDataFrame, registries, classes: ClassifyPreset
+                     ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Match every read registry to the buildings; combine the per-roof tags.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Buildings in a metric CRS.
+    registries : list of (pvsite.config.RegistryConfig, pvsite.io.layers.SideLayer)
+        The registries read by the IO stage (:attr:`pvsite.io.run_inputs.RunInputs.registries`),
+        in precedence order.
+    classes : pvsite.presets.ClassifyPreset
+        Classification preset.
+
+    Returns
+    -------
+    per_roof, entries : pandas.DataFrame or None
+        :func:`pvsite.buildings.registry.combine_matches` of the per-roof frames, and every entry
+        of every registry (``registry_file`` first); both None without registries.
+    """
+    if not registries:
         return None, None
     per_roof, entries = [], []
-    for spec in specs:  # RegistryConfig entries, checked by pvsite.config
-        path = spec.path
-        pr, en = registry_mod.match_registry(gdf, path, spec.datum, preset=config.classify.preset,
-                                             **spec.match_kwargs())
-        en.insert(0, "registry_file", Path(path).name)
+    for spec, side in registries:
+        pr, en = registry_mod.match_registry(gdf, side, spec, classes)
+        en.insert(0, "registry_file", Path(spec.path).name)
         per_roof.append(pr)
         entries.append(en)
         unmatched = int(en["status"].astype(str).str.startswith("unmatched").sum()) if "status" in en else 0
         log.warning("registry %s: %d of %d entries matched a footprint, %d unmatched (listed in layer registry_entries)",
-                    Path(path).name, len(en) - unmatched, len(en), unmatched)
+                    Path(spec.path).name, len(en) - unmatched, len(en), unmatched)
     return registry_mod.combine_matches(per_roof), pd.concat(entries, ignore_index=True)
 
 

@@ -4,8 +4,9 @@ Planners rarely hold classified footprints; they hold *lists*: the district's
 schools from the education bureau, elderly canteens from civil affairs,
 hospitals from the health commission.  Each entry has a name, often a type and
 a point taken from a web map — GCJ-02 (Amap/Gaode, Tencent) or BD-09 (Baidu),
-not WGS 84.  :func:`match_registry` converts the points to WGS 84
-(:mod:`pvsite.geo.datums`), finds the footprint each entry denotes and returns, per
+not WGS 84.  The IO stage reads the list and converts its points to WGS 84
+(:func:`pvsite.io.run_inputs.read_registry`, :mod:`pvsite.geo.datums`);
+:func:`match_registry` finds the footprint each entry denotes and returns, per
 footprint, the registry's type and a rule id ``'registry:<file>:<row>'`` that
 :func:`pvsite.buildings.classify.classify` applies (``registry=``) after the overrides
 CSV and before the use / land-use / OSM / name rules.
@@ -16,10 +17,11 @@ Matching, per entry:
   of overlapping footprints the smallest);
 * a **polygon** (e.g. a campus outline) tags every usable footprint whose
   point on surface it covers;
-* otherwise the **nearest** usable footprint within ``tolerance_m``;
+* otherwise the **nearest** usable footprint within ``tolerance_m``
+  (:class:`pvsite.config.RegistryConfig`);
 * otherwise nothing: the entry is listed ``'unmatched (nearest 340 m)'``.
 
-Default tolerance :data:`TOLERANCE_M` = 30 m, a pvsite assumption (no external
+Default tolerance (``RegistryConfig.tolerance_m``) 30 m, a pvsite assumption (no external
 source): a registry point is a geocoded *address* or a map pin, usually on the
 street frontage or the gate of the site, while the building can stand behind
 a yard; 30 m covers such a set-back plus the ≤ ±6 m of a coordinate given to
@@ -50,15 +52,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pvsite.config import RegistryConfig
 from pvsite.errors import ConfigError, InputError
 from pvsite.geo import crs as crs_mod
 from pvsite.io.fields import load_registry_candidates
-from pvsite.io.layers import SideLayer, read_layer
+from pvsite.io.layers import SideLayer
+from pvsite.presets import ClassifyPreset
 
 log = logging.getLogger(__name__)
 
-#: Default matching tolerance [m] (pvsite assumption, see the module docstring).
-TOLERANCE_M = 30.0
 #: Coordinates rounded to this step or coarser tag nothing [°] (0.01° ≈ 1 km cell).
 ROUNDED_DEG = 0.01
 #: Largest distance of a value from a multiple of the step still taken as rounded [°].
@@ -92,23 +94,8 @@ class _Registry:
 # ---------------------------------------------------------------------------
 
 
-def match_registry(
-    roofs,
-    registry,
-    datum=None,
-    *,
-    lon_col=None,
-    lat_col=None,
-    type_col=None,
-    default_type=None,
-    name_col=None,
-    tolerance_m=TOLERANCE_M,
-    type_map=None,
-    preset="cn-default",
-    layer=None,
-    encoding=None,
-    rounded_deg=ROUNDED_DEG,
-):
+def match_registry(roofs, side: SideLayer, spec: RegistryConfig, classes: ClassifyPreset, *,
+                   rounded_deg=ROUNDED_DEG):
     """Match a registry of institutions to footprints.
 
     Parameters
@@ -118,47 +105,29 @@ def match_registry(
         :func:`pvsite.geo.crs.to_metric`'s CRS).  Rows with a ``reject_reason``
         or without geometry are never tagged.  ``building_id`` is reported
         when present.
-    registry : SideLayer, str or Path
-        The registry as read by :func:`pvsite.io.layers.read_layer`, or its
-        file (read here through it, with ``datum``, ``lon_col``, ``lat_col``,
-        ``layer`` and ``encoding``): CSV (UTF-8, UTF-8 with BOM or GBK),
-        Excel ``.xlsx``, or any vector file of points / polygons that GDAL
-        reads (GeoPackage, GeoJSON, Shapefile, ...).
-    datum : {'wgs84', 'gcj02', 'bd09'}, optional
-        Datum of the registry's coordinates.  May be omitted only when the
-        coordinate columns name it (``lon_bd09``/``lat_bd09``) or a vector
-        layer is in a projected CRS.
-    lon_col, lat_col : str, optional
-        Longitude / latitude columns [°].  Default: the first pair of
-        ``[registry] lonlat`` in ``presets/fields.toml`` found in the file
-        (lon/lat, lng/lat, longitude/latitude, x/y, 经度/纬度, lon_<datum>/
-        lat_<datum>), preferring a pair that names ``datum``.  Ignored for a
-        vector layer with geometry.
-    type_col : str, optional
-        Column holding each entry's type.  Default: the first of ``[registry]
-        type`` found.  A value is resolved through ``type_map``, else taken
-        when it is a pvsite building type (``school``) or its Chinese name
-        (``教育``); other values fall through (and are listed in the log).
-    default_type : str, optional
-        pvsite building type of entries the type column does not resolve,
-        e.g. ``'school'`` for a list of schools.
-    name_col : str, optional
-        Column holding the institution's name.  Default: the first of
-        ``[registry] name`` found.  Names of entries still untyped are
-        classified with the name rules of ``preset`` (``幼儿园`` → school).
-    tolerance_m : float
-        Largest distance from an entry to the nearest footprint still
-        matched [m].  Default :data:`TOLERANCE_M`.
-    type_map : dict, optional
-        Source type value → pvsite building type, e.g. ``{'1': 'school',
-        '2': 'school'}`` for the Changning schools list (1 = 幼儿园,
-        2 = 小学).
-    preset : str
-        Classification preset (types and name rules).
-    layer : str, optional
-        Layer of a multi-layer vector file, or sheet of an Excel file.
-    encoding : str, optional
-        Text encoding of a CSV; default UTF-8 (BOM allowed), then GBK.
+    side : SideLayer
+        The registry as read by :func:`pvsite.io.run_inputs.read_registry`
+        (:func:`pvsite.io.layers.read_layer`: CSV, Excel ``.xlsx`` or any
+        vector file of points / polygons; lon/lat columns found, datum applied).
+        ``side.datum`` may be None only for a vector layer in a projected CRS;
+        ``side.path`` names the registry in rule ids and messages.
+    spec : pvsite.config.RegistryConfig
+        The registry's settings (checked by :mod:`pvsite.config`):
+        ``name_col`` (default: the first of ``[registry] name`` in
+        ``presets/fields.toml`` found; names of entries still untyped are
+        classified with the name rules of ``classes``, ``幼儿园`` → school),
+        ``type_col`` (default: the first of ``[registry] type`` found; a value
+        is resolved through ``type_map``, else taken when it is a pvsite
+        building type (``school``) or its Chinese name (``教育``); other values
+        fall through and are listed in the log), ``type_map`` (source type
+        value → pvsite building type, e.g. ``{'1': 'school', '2': 'school'}``
+        for the Changning schools list), ``default_type`` (type of entries the
+        type column does not resolve, e.g. ``'school'`` for a list of schools)
+        and ``tolerance_m`` (largest distance from an entry to the nearest
+        footprint still matched [m]).
+    classes : pvsite.presets.ClassifyPreset
+        Classification preset (building types and name rules), as loaded by
+        :func:`pvsite.presets.load_classify`.
     rounded_deg : float or None
         Entries whose lon and lat are both multiples of this step [°] (or of
         a coarser power of ten) tag nothing.  None disables the check.
@@ -187,32 +156,21 @@ def match_registry(
     Raises
     ------
     InputError
-        Missing / unreadable file, missing columns, coordinates that are not
-        lon/lat, footprints without CRS.
+        Missing name / type column, footprints without CRS.
     ConfigError
-        Datum missing or unknown, unknown building types in ``type_map`` /
-        ``default_type``, ``tolerance_m`` negative.
+        Datum of lon/lat coordinates not declared, unknown building types in
+        ``type_map`` / ``default_type``.
     """
-    from pvsite.buildings.classify import load_rules
-
-    if tolerance_m is None or not np.isfinite(tolerance_m) or tolerance_m < 0:
-        raise ConfigError(f"Registry matching tolerance {tolerance_m!r} m is not a distance ≥ 0.",
-                          fix=f"Use a tolerance in metres, e.g. {TOLERANCE_M:g}.")
     if getattr(roofs, "crs", None) is None:
         raise InputError("The footprints have no CRS, so registry points cannot be placed on them.",
                          fix="Match the frame returned by read_footprints() / to_metric().")
-    if isinstance(registry, SideLayer):
-        side = registry
-    else:
-        side = read_layer(registry, datum=datum, layer=layer, encoding=encoding, lon_col=lon_col, lat_col=lat_col,
-                          what="--registry")
     path = side.path
-    types = load_rules(preset)["types"]
+    tolerance_m = spec.tolerance_m
     reg = _registry(side, rounded_deg)
     n = len(reg.table)
-    names = _pick_text(reg.table, name_col, "name", path, exclude=reg.lonlat_columns)
-    tcol = _pick_column(reg.table, type_col, "type", path, exclude=(*(reg.lonlat_columns or ()), names.name))
-    rtype, basis = _resolve_types(reg.table, tcol, type_map, default_type, names, types, preset, path)
+    names = _pick_text(reg.table, spec.name_col, "name", path, exclude=reg.lonlat_columns)
+    tcol = _pick_column(reg.table, spec.type_col, "type", path, exclude=(*(reg.lonlat_columns or ()), names.name))
+    rtype, basis = _resolve_types(reg.table, tcol, spec.type_map, spec.default_type, names, classes, path)
 
     roofs_m = crs_mod.to_metric(roofs)
     egeo = gpd.GeoSeries(reg.geometry, crs="EPSG:4326").to_crs(roofs_m.crs)
@@ -427,10 +385,11 @@ def _pick_text(table, explicit, kind, path, exclude=()):
     return s.mask(s == "").rename(col)
 
 
-def _resolve_types(table, tcol, type_map, default_type, names, types, preset, path):
+def _resolve_types(table, tcol, type_map, default_type, names, classes: ClassifyPreset, path):
     """Type and its basis per entry: type column > default_type > name rules."""
     from pvsite.buildings.classify import DEFAULT_RULE, rule_types
 
+    types = classes.types
     valid = list(types)
     problems = []
     tmap = {str(k).strip(): str(v).strip() for k, v in (type_map or {}).items()}
@@ -465,7 +424,7 @@ def _resolve_types(table, tcol, type_map, default_type, names, types, preset, pa
         basis[fill] = "default_type"
     todo = rtype.isna() & names.notna()
     if todo.any():
-        cl = rule_types(pd.DataFrame({"name": names[todo].astype("str")}), preset)
+        cl = rule_types(pd.DataFrame({"name": names[todo].astype("str")}), classes)
         hit = (cl["class_rule"] != DEFAULT_RULE).to_numpy()
         idx = names.index[todo.to_numpy()][hit]
         rtype[idx] = cl["building_type"].to_numpy()[hit]

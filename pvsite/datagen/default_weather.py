@@ -110,7 +110,7 @@ than the sun allows: their GHI-weighted mean time is 28 min (Shanghai) and
 63 min (Hangzhou) after solar noon, against ~0 for clear sky and for pvlib's
 bundled TMY3 files, which points to shifted time labels in the CSWD data
 (pvsite keeps them by default; ``read_weather(..., time_shift_min=...)``
-with :data:`pvsite.io.weather.CSWD_TIME_SHIFT_MIN` is the opt-in correction).
+with :data:`pvsite.io.weather_checks.CSWD_TIME_SHIFT_MIN` is the opt-in correction).
 The synthetic year follows the sun.  Annual yields of the synthetic year
 against the real ones (pvsite engine): ``tests/solar/test_validation.py`` and
 ``irradiance/README.md``.

@@ -35,9 +35,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,6 +51,7 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from pvsite import __version__
 from pvsite.errors import OutputError
+from pvsite.io.atomic import atomic_path
 from pvsite.io.footprints import SAMPLE_INFO_LAYER, is_synthetic_sample
 from pvsite.resources import SAMPLE_FOOTPRINTS
 
@@ -778,7 +777,7 @@ def generate_sample(seed: int = SEED) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
 def write_sample(path: str | Path = SAMPLE_FOOTPRINTS, seed: int = SEED, overwrite: bool = False) -> Path:
     """Generate the sample district and write it as a GeoPackage 1.2.
 
-    The write is atomic (temporary file, then rename) and the GeoPackage
+    The write is atomic (:func:`pvsite.io.atomic.atomic_path`) and the GeoPackage
     timestamps are fixed, so the same seed gives the same content.
 
     Parameters
@@ -802,24 +801,19 @@ def write_sample(path: str | Path = SAMPLE_FOOTPRINTS, seed: int = SEED, overwri
                           fix="choose another --out path or pass --overwrite")
     buildings, streets, info = generate_sample(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    os.remove(tmp)
     old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2023-01-05T00:00:00.000Z"})
     try:
-        pyogrio.write_dataframe(buildings.drop(columns="_kind"), tmp, layer="buildings", driver="GPKG",
-                                use_arrow=True, dataset_options={"VERSION": "1.2"},
-                                layer_options={"DESCRIPTION": "合成示例建筑 synthetic sample buildings"})
-        pyogrio.write_dataframe(streets, tmp, layer="streets", driver="GPKG", use_arrow=True,
-                                layer_options={"DESCRIPTION": "合成街道(镇)范围 synthetic street outlines"})
-        pyogrio.write_dataframe(info, tmp, layer=INFO_LAYER, driver="GPKG",
-                                layer_options={"DESCRIPTION": WARNING})
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            pyogrio.write_dataframe(buildings.drop(columns="_kind"), tmp, layer="buildings", driver="GPKG",
+                                    use_arrow=True, dataset_options={"VERSION": "1.2"},
+                                    layer_options={"DESCRIPTION": "合成示例建筑 synthetic sample buildings"})
+            pyogrio.write_dataframe(streets, tmp, layer="streets", driver="GPKG", use_arrow=True,
+                                    layer_options={"DESCRIPTION": "合成街道(镇)范围 synthetic street outlines"})
+            pyogrio.write_dataframe(info, tmp, layer=INFO_LAYER, driver="GPKG",
+                                    layer_options={"DESCRIPTION": WARNING})
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
-        if os.path.exists(tmp):
-            os.remove(tmp)
     logger.info("wrote %s", path)
     return path
 

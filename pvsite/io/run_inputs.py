@@ -1,9 +1,10 @@
 """Read every input file of a run, once, before any computation.
 
 :func:`read_inputs` is the IO stage of :func:`pvsite.pipeline.prepare`: the
-footprints, the weather year, the street polygons and the ``--within`` /
-``--district`` selection layers.  The stages after it work on the frames it
-returns and never open a file.
+footprints, the weather year, the street polygons, the institution
+registries, the exclusion layers and the ``--within`` / ``--district``
+selection layers.  The stages after it work on the frames it returns and never
+open a file.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from pvsite.config import ExclusionLayerConfig, RegistryConfig
 from pvsite.errors import ConfigError, InputError
 from pvsite.io import footprints as footprints_io
 from pvsite.io import layers
@@ -50,6 +52,12 @@ class RunInputs:
         The ``--within`` region.
     districts : geopandas.GeoDataFrame or None
         District outlines for ``--district`` (WGS 84).
+    registries : list of (RegistryConfig, SideLayer)
+        The institution registries (``[[input.registries]]``, ``--registry``), in precedence order.
+    exclusions : list of (ExclusionLayerConfig, SideLayer)
+        The exclusion layers (``[[exclusions.layers]]``, ``--exclude``).
+    warnings : list
+        Warnings of the reads.
     """
 
     footprints: gpd.GeoDataFrame
@@ -62,6 +70,8 @@ class RunInputs:
     streets_source: str = "none"
     within: gpd.GeoDataFrame | None = None
     districts: gpd.GeoDataFrame | None = None
+    registries: list[tuple[RegistryConfig, layers.SideLayer]] = field(default_factory=list)
+    exclusions: list[tuple[ExclusionLayerConfig, layers.SideLayer]] = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
 
@@ -106,11 +116,39 @@ def read_footprints(config) -> tuple[gpd.GeoDataFrame, Path, dict]:
     return gdf, path, meta
 
 
+def read_registry(spec: RegistryConfig) -> layers.SideLayer:
+    """Read one institution registry (``--registry PATH[:datum]``).
+
+    Raises
+    ------
+    InputError
+        Missing / unreadable / empty file, no lon/lat columns, swapped or projected coordinates.
+    ConfigError
+        A datum contradicting the coordinate columns' names, or two column pairs and no datum.
+    """
+    return layers.read_layer(spec.path, datum=spec.datum, layer=spec.layer, encoding=spec.encoding,
+                             lon_col=spec.lon_col, lat_col=spec.lat_col, what="--registry")
+
+
+def read_exclusion_layer(spec: ExclusionLayerConfig) -> layers.SideLayer:
+    """Read one exclusion source (``--exclude PATH``); a GeoPackage without a layer: all its spatial layers.
+
+    Raises
+    ------
+    InputError
+        Missing / unreadable / empty file or layer, no CRS, no lon/lat columns, or a
+        ``name_field`` that is not in the layer.
+    """
+    return layers.read_layer(spec.path, datum=spec.datum, layer=spec.layer, name_field=spec.name_field,
+                             what="--exclude", all_layers=spec.layer is None)
+
+
 def read_inputs(config, selection) -> RunInputs:
-    """Read the footprints, weather, street polygons and selection layers of a run.
+    """Read the footprints, weather, street polygons, registries, exclusion and selection layers of a run.
 
     The weather is read first: it is cheap and a wrong file should fail
-    before the footprints are parsed.
+    before the footprints are parsed.  Every side layer is read here, so a
+    bad registry or exclusion file fails before any computation.
 
     Parameters
     ----------
@@ -134,5 +172,7 @@ def read_inputs(config, selection) -> RunInputs:
         footprints=gdf, footprints_path=path, footprints_meta=meta, is_synthetic=synthetic,
         weather=weather, weather_meta=weather_meta, street_polygons=polygons, streets_source=source,
         within=within, districts=districts,
+        registries=[(spec, read_registry(spec)) for spec in config.input.registries],
+        exclusions=[(spec, read_exclusion_layer(spec)) for spec in config.exclusions.layers],
     )
 

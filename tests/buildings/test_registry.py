@@ -14,6 +14,9 @@ from pvsite.geo.datums import wgs84_to_gcj02
 from pvsite.errors import ConfigError, InputError
 from pvsite.io.footprints import read_footprints
 from pvsite.buildings.registry import ENTRY_COLUMNS, REGISTRY_COLUMNS, match_registry
+from pvsite.config import RegistryConfig
+from pvsite.io.run_inputs import read_registry
+from pvsite.presets import load_classify
 
 UTM51 = "EPSG:32651"
 SCHOOLS = "sites/changning_schools_bd09.csv"
@@ -31,6 +34,12 @@ def squares(centres, half=20.0, ids=None, **cols):
     geoms = [shapely.box(x - half, y - half, x + half, y + half) for x, y in centres]
     ids = ids or [f"b{i}" for i in range(len(geoms))]
     return gpd.GeoDataFrame({"building_id": ids, **cols}, geometry=geoms, crs=UTM51)
+
+
+def match(roofs, path, **settings):
+    """:func:`match_registry` of a registry file read as the IO stage reads it (``cn-default`` preset)."""
+    spec = RegistryConfig(path=str(path), **settings)
+    return match_registry(roofs, read_registry(spec), spec, load_classify("cn-default"))
 
 
 def write_csv(path, text, encoding="utf-8"):
@@ -64,7 +73,7 @@ def test_contains_nearest_unmatched_around_real_schools(shared_data, schools):
         ],
         crs=UTM51,
     )
-    per_roof, entries = match_registry(fp, shared_data / SCHOOLS, datum="bd09")
+    per_roof, entries = match(fp, shared_data / SCHOOLS, datum="bd09")
 
     assert list(entries.columns) == [*ENTRY_COLUMNS, "geometry"]
     assert len(entries) == 34 and entries["row"].tolist() == list(range(1, 35))
@@ -90,7 +99,7 @@ def test_contains_nearest_unmatched_around_real_schools(shared_data, schools):
     assert e.loc[8, "registry_type"] == "school" and e.loc[8, "type_basis"] == "name:幼稚园"
 
     # a tolerance below 12 m leaves row 2 unmatched
-    per_roof, entries = match_registry(fp, shared_data / SCHOOLS, datum="bd09", tolerance_m=10)
+    per_roof, entries = match(fp, shared_data / SCHOOLS, datum="bd09", tolerance_m=10)
     assert entries.loc[1, "status"] == "unmatched (nearest 12 m)"
     assert per_roof["registry_rule"].notna().tolist() == [True, False, False, False]
 
@@ -98,7 +107,7 @@ def test_contains_nearest_unmatched_around_real_schools(shared_data, schools):
 def test_rounded_rows_are_the_files_low_precision_rows(shared_data, schools):
     fp = squares([(0.0, 0.0)])  # far from Changning: everything unmatched
     fp = fp.set_crs(UTM51, allow_override=True)
-    _, entries = match_registry(fp, shared_data / SCHOOLS, datum="bd09")
+    _, entries = match(fp, shared_data / SCHOOLS, datum="bd09")
     rounded = entries["status"].str.contains("rounded").to_numpy()
     np.testing.assert_array_equal(rounded, schools["coord_low_precision"].to_numpy(dtype=bool))
     assert rounded.sum() == int(schools["coord_low_precision"].sum())
@@ -109,14 +118,14 @@ def test_bd09_and_provider_wgs84_columns_agree(shared_data, schools):
     x, y = utm(schools["lon_wgs84"].to_numpy(), schools["lat_wgs84"].to_numpy())
     ok = ~schools["coord_low_precision"].to_numpy(dtype=bool)
     fp = squares(list(zip(x[ok], y[ok])))
-    per_roof, entries = match_registry(fp, shared_data / SCHOOLS, datum="bd09")
+    per_roof, entries = match(fp, shared_data / SCHOOLS, datum="bd09")
     assert entries["status"].iloc[np.flatnonzero(ok)].eq("contains").all()
-    per_roof2, entries2 = match_registry(fp, shared_data / SCHOOLS, datum="wgs84",
+    per_roof2, entries2 = match(fp, shared_data / SCHOOLS, datum="wgs84",
                                          lon_col="lon_wgs84", lat_col="lat_wgs84")
     assert entries2["status"].iloc[np.flatnonzero(ok)].eq("contains").all()
     # a declared datum contradicting the columns' names is refused
     with pytest.raises(ConfigError, match="bd09"):
-        match_registry(fp, shared_data / SCHOOLS, datum="wgs84", lon_col="lon_bd09", lat_col="lat_bd09")
+        match(fp, shared_data / SCHOOLS, datum="wgs84", lon_col="lon_bd09", lat_col="lat_bd09")
 
 
 def test_plain_lonlat_declared_wrong_datum_lands_off(tmp_path, schools):
@@ -125,8 +134,8 @@ def test_plain_lonlat_declared_wrong_datum_lands_off(tmp_path, schools):
     fp = squares(list(zip(x, y)))
     csv = tmp_path / "plain.csv"
     schools[ok].rename(columns={"lon_bd09": "lon", "lat_bd09": "lat"})[["name", "lon", "lat"]].to_csv(csv, index=False)
-    _, right = match_registry(fp, csv, datum="bd09")
-    _, wrong = match_registry(fp, csv, datum="wgs84")
+    _, right = match(fp, csv, datum="bd09")
+    _, wrong = match(fp, csv, datum="wgs84")
     assert right["status"].eq("contains").all()
     # BD-09 taken as WGS 84: every point lands far from its own school (other squares may be hit by chance)
     own = shapely.distance(np.asarray(wrong.geometry.values), np.asarray(fp.geometry.values))
@@ -134,25 +143,25 @@ def test_plain_lonlat_declared_wrong_datum_lands_off(tmp_path, schools):
     assert not (wrong["building_id"] == fp["building_id"]).any()
     # a registry without a declared datum is refused
     with pytest.raises(ConfigError, match="not declared"):
-        match_registry(fp, csv)
+        match(fp, csv)
 
 
 def test_canteens_gcj02_all_contained(shared_data):
     c = pd.read_csv(shared_data / CANTEENS)
     x, y = utm(c["lon_wgs84"].to_numpy(), c["lat_wgs84"].to_numpy())
     fp = squares(list(zip(x, y)), half=3.0)  # 6 m squares: conversion error must stay < 3 m
-    per_roof, entries = match_registry(fp, shared_data / CANTEENS, datum="gcj02", default_type="public_service")
+    per_roof, entries = match(fp, shared_data / CANTEENS, datum="gcj02", default_type="public_service")
     assert entries["status"].eq("contains").all()
     assert entries["building_id"].tolist() == fp["building_id"].tolist()
     assert entries["datum"].eq("gcj02").all()
     assert per_roof["registry_type"].eq("public_service").all()
     assert entries["type_basis"].eq("default_type").all()
     # datum named by the columns: no declaration needed
-    _, again = match_registry(fp, shared_data / CANTEENS, lon_col="lon_gcj02", lat_col="lat_gcj02")
+    _, again = match(fp, shared_data / CANTEENS, lon_col="lon_gcj02", lat_col="lat_gcj02")
     assert again["status"].eq("contains").all()
     # both a gcj02 and a wgs84 pair: the datum must be stated
     with pytest.raises(ConfigError, match="lon_gcj02/lat_gcj02 \\(gcj02\\); lon_wgs84/lat_wgs84 \\(wgs84\\)"):
-        match_registry(fp, shared_data / CANTEENS)
+        match(fp, shared_data / CANTEENS)
 
 
 # ---------------------------------------------------------------------------
@@ -165,7 +174,7 @@ def test_real_registries_on_sample_district_lose_nothing(shared_data, repo_root,
     # The sample district is synthetic: any match there is coincidental, so only bookkeeping is asserted.
     gdf, _ = read_footprints(repo_root / "footprints" / "sample_district.gpkg", layer="buildings")
     roofs = to_metric(gdf)
-    per_roof, entries = match_registry(roofs, shared_data / name, datum=datum)
+    per_roof, entries = match(roofs, shared_data / name, datum=datum)
     assert len(entries) == n_rows == len(pd.read_csv(shared_data / name))
     status = entries["status"]
     matched = status.str.match(r"^(contains|nearest \(\d+\.\d m\))$")
@@ -216,7 +225,7 @@ def test_conflicts_contains_beats_nearest_then_distance(tmp_path):
         (X0 + 220, Y0 + 43),   # row 4: 3 m north of B
     ]
     csv = registry_csv(tmp_path / "r.csv", pts, ["东医院", "甲小学", "乙幼儿园", "丙中学"])
-    per_roof, entries = match_registry(fp, csv, datum="wgs84")
+    per_roof, entries = match(fp, csv, datum="wgs84")
     assert entries["status"].tolist() == ["nearest (5.0 m)", "contains", "nearest (5.0 m)", "nearest (3.0 m)"]
     assert per_roof["registry_rule"].tolist() == ["registry:r.csv:2", "registry:r.csv:4"]
     assert per_roof["registry_type"].tolist() == ["school", "school"]
@@ -236,7 +245,7 @@ def test_overlapping_footprints_smallest_wins_and_rejected_never_tagged(tmp_path
         crs=UTM51,
     )
     csv = registry_csv(tmp_path / "r.csv", [(X0 + 50, Y0 + 50), (X0 + 320, Y0 + 20)], ["甲小学", "乙小学"])
-    per_roof, entries = match_registry(fp, csv, datum="wgs84")
+    per_roof, entries = match(fp, csv, datum="wgs84")
     assert entries["building_id"].iloc[0] == "small"
     # the rejected footprint is not a candidate: the nearest usable one is 'big' (east edge x = 100 m), 220 m west
     assert entries["status"].iloc[1] == "unmatched (nearest 220 m)"
@@ -255,7 +264,7 @@ def test_polygon_registry_tags_every_covered_footprint(tmp_path):
                            geometry=campus, crs=UTM51)
     path = tmp_path / "campus.gpkg"
     reg.to_file(path, engine="pyogrio")
-    per_roof, entries = match_registry(fp, path)  # projected CRS: no web-map datum
+    per_roof, entries = match(fp, path)  # projected CRS: no web-map datum
     assert entries["status"].tolist() == ["contains", "nearest (20.0 m)"]
     assert entries["building_id"].tolist() == ["in1;in2", "near"]
     assert entries["n_footprints"].tolist() == [2, 1]
@@ -270,14 +279,14 @@ def test_type_column_map_default_and_chinese_names(tmp_path):
     fp = squares([(X0 + 100 * i, Y0) for i in range(5)])
     csv = registry_csv(tmp_path / "t.csv", [(X0 + 100 * i, Y0) for i in range(5)],
                        ["A园", "B校", "C所", "D馆", "E处"], extra={"type": ["1", "2", "医疗卫生", "hospital", ""]})
-    _, e = match_registry(fp, csv, datum="wgs84", type_map={"1": "school", 2: "school"}, default_type="government")
+    _, e = match(fp, csv, datum="wgs84", type_map={"1": "school", 2: "school"}, default_type="government")
     assert e["registry_type"].tolist() == ["school", "school", "hospital", "hospital", "government"]
     assert e["type_basis"].tolist() == ["type column type=1", "type column type=2", "type column type=医疗卫生",
                                         "type column type=hospital", "default_type"]
     with pytest.raises(ConfigError, match="'palace'"):
-        match_registry(fp, csv, datum="wgs84", type_map={"1": "palace"})
+        match(fp, csv, datum="wgs84", type_map={"1": "palace"})
     with pytest.raises(ConfigError, match="castle"):
-        match_registry(fp, csv, datum="wgs84", default_type="castle")
+        match(fp, csv, datum="wgs84", default_type="castle")
 
 
 def test_gbk_csv_with_chinese_columns_and_gcj02(tmp_path):
@@ -287,42 +296,42 @@ def test_gbk_csv_with_chinese_columns_and_gcj02(tmp_path):
     text = f"名称,经度,纬度\n长宁区某小学,{glon[0]:.7f},{glat[0]:.7f}\n无坐标学校,,\n"
     csv = write_csv(tmp_path / "gbk.csv", text, "gbk")
     fp = squares([(X0 + 20, Y0 + 20)], half=2.0)
-    per_roof, e = match_registry(fp, csv, datum="gcj02")
+    per_roof, e = match(fp, csv, datum="gcj02")
     assert e["status"].tolist() == ["contains", "unmatched (no coordinates)"]
     assert e["name"].tolist() == ["长宁区某小学", "无坐标学校"]
     assert per_roof["registry_name"].iloc[0] == "长宁区某小学"
     assert e["source_lon"].iloc[0] == pytest.approx(glon[0], abs=1e-7)
     # UTF-8 with BOM reads the same
     csv2 = write_csv(tmp_path / "bom.csv", text, "utf-8-sig")
-    assert match_registry(fp, csv2, datum="gcj02")[1]["status"].tolist() == e["status"].tolist()
+    assert match(fp, csv2, datum="gcj02")[1]["status"].tolist() == e["status"].tolist()
 
 
 def test_input_errors(tmp_path):
     fp = squares([(X0, Y0)])
     with pytest.raises(InputError, match="does not exist"):
-        match_registry(fp, tmp_path / "none.csv", datum="wgs84")
+        match(fp, tmp_path / "none.csv", datum="wgs84")
     nocols = write_csv(tmp_path / "n.csv", "name,addr\na,b\n")
     with pytest.raises(InputError, match="name, addr"):
-        match_registry(fp, nocols, datum="wgs84")
+        match(fp, nocols, datum="wgs84")
     swapped = write_csv(tmp_path / "s.csv", "name,lon,lat\na,31.2,121.4\n")
     with pytest.raises(InputError, match="[Ss]wap"):
-        match_registry(fp, swapped, datum="wgs84")
+        match(fp, swapped, datum="wgs84")
     projected = write_csv(tmp_path / "p.csv", f"name,x,y\na,{X0},{Y0}\n")
     with pytest.raises(InputError, match="not lon/lat"):
-        match_registry(fp, projected, datum="wgs84")
+        match(fp, projected, datum="wgs84")
     ok = write_csv(tmp_path / "ok.csv", "name,lon,lat\na,121.4,31.2\n")
     with pytest.raises(ConfigError, match="wgs84, gcj02, bd09"):
-        match_registry(fp, ok, datum="baidu")
+        match(fp, ok, datum="baidu")
     with pytest.raises(ConfigError, match="tolerance"):
-        match_registry(fp, ok, datum="wgs84", tolerance_m=-1)
+        match(fp, ok, datum="wgs84", tolerance_m=-1)
     with pytest.raises(InputError, match="no name column 'title'"):
-        match_registry(fp, ok, datum="wgs84", name_col="title")
+        match(fp, ok, datum="wgs84", name_col="title")
 
 
 def test_no_usable_footprint(tmp_path):
     fp = gpd.GeoDataFrame({"building_id": ["x"]}, geometry=[None], crs=UTM51)
     ok = write_csv(tmp_path / "ok.csv", "name,lon,lat\n某小学,121.4,31.21234\n")
-    per_roof, e = match_registry(fp, ok, datum="wgs84")
+    per_roof, e = match(fp, ok, datum="wgs84")
     assert e["status"].tolist() == ["unmatched (no usable footprint)"]
     assert per_roof["registry_rule"].isna().all()
 
@@ -338,7 +347,7 @@ def test_registry_precedence_in_classify(tmp_path):
                  use=pd.Series(["住宅", None, None, "住宅"], dtype="str"))
     csv = registry_csv(tmp_path / "schools.csv", [(X0 + 100 * i, Y0) for i in range(3)],
                        ["甲幼儿园", "乙小学", "不明机构"])
-    per_roof, _ = match_registry(fp, csv, datum="wgs84")
+    per_roof, _ = match(fp, csv, datum="wgs84")
     ov = write_csv(tmp_path / "fix.csv", "building_id,building_type,reason\nb0,warehouse,现场核实\n")
     out = classify(fp, "cn-default", 2022, registry=per_roof, overrides=ov)
     assert list(zip(out["building_type"], out["class_rule"])) == [
@@ -358,7 +367,7 @@ def test_registry_aligned_by_index_and_validated(tmp_path):
     fp = squares([(X0 + 100 * i, Y0) for i in range(3)])
     fp.index = [10, 11, 12]
     csv = registry_csv(tmp_path / "r.csv", [(X0 + 200, Y0)], ["某小学"])
-    per_roof, _ = match_registry(fp, csv, datum="wgs84")
+    per_roof, _ = match(fp, csv, datum="wgs84")
     assert per_roof.index.tolist() == [10, 11, 12] and per_roof["registry_type"].notna().tolist() == [False, False, True]
     sub = fp.loc[[12, 10]]  # a selection, reordered
     out = classify(sub, "cn-default", 2022, registry=per_roof)
@@ -380,15 +389,15 @@ def test_point_layer_in_gcj02_and_excel(tmp_path):
     path = tmp_path / "pts.geojson"
     layer.to_file(path, engine="pyogrio")
     with pytest.raises(ConfigError, match="not declared"):
-        match_registry(fp, path)
-    per_roof, e = match_registry(fp, path, datum="gcj02")
+        match(fp, path)
+    per_roof, e = match(fp, path, datum="gcj02")
     assert e["status"].tolist() == ["contains", "contains"]
     assert per_roof["registry_type"].tolist() == ["hospital", "government"]
     assert e["type_basis"].tolist() == ["name:卫生服务中心", "name:街道办事处"]
     # the same list as an Excel sheet with 经度/纬度 columns
     xlsx = tmp_path / "list.xlsx"
     pd.DataFrame({"名称": layer["名称"], "经度": glon, "纬度": glat}).to_excel(xlsx, index=False)
-    assert match_registry(fp, xlsx, datum="gcj02")[1]["status"].tolist() == ["contains", "contains"]
+    assert match(fp, xlsx, datum="gcj02")[1]["status"].tolist() == ["contains", "contains"]
 
 
 def test_parse_spec():
@@ -410,8 +419,8 @@ def test_combine_matches_first_typed_wins(tmp_path):
     fp = squares([(X0 + 100 * i, Y0) for i in range(3)])
     a = registry_csv(tmp_path / "a.csv", [(X0, Y0), (X0 + 100, Y0)], ["甲小学", "不明机构"])
     b = registry_csv(tmp_path / "b.csv", [(X0, Y0), (X0 + 100, Y0)], ["某医院", "乙医院"])
-    ra, _ = match_registry(fp, a, datum="wgs84")
-    rb, _ = match_registry(fp, b, datum="wgs84")
+    ra, _ = match(fp, a, datum="wgs84")
+    rb, _ = match(fp, b, datum="wgs84")
     both = combine_matches([ra, rb])
     # roof 0: both typed, a first; roof 1: a's entry is untyped, b's typed one wins; roof 2: none
     assert both["registry_rule"].tolist()[:2] == ["registry:a.csv:1", "registry:b.csv:2"]
