@@ -202,10 +202,7 @@ def compare_scenarios(prepared: Prepared, scenarios: list[str] | None = None) ->
 
 def list_streets(config: Config) -> list[str]:
     """Names of the streets a run can select (polygons, else the street attribute)."""
-    inputs = run_inputs.read_inputs(config, Selection())
-    if inputs.street_polygons is not None:
-        return list(dict.fromkeys(inputs.street_polygons["street_name"]))
-    return sorted(inputs.footprints["street"].dropna().astype(str).unique())
+    return run_inputs.read_street_names(config)
 
 
 def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets) -> RunResult:

@@ -143,6 +143,19 @@ def read_exclusion_layer(spec: ExclusionLayerConfig) -> layers.SideLayer:
                              what="--exclude", all_layers=spec.layer is None)
 
 
+def read_street_names(config) -> list[str]:
+    """The streets a run can select: the street polygons' names, else the footprints' street attribute.
+
+    Reads only the footprints and the street polygons (not the weather or the side layers).
+    """
+    gdf, path, _ = read_footprints(config)
+    polygons, _ = layers.read_street_polygons(
+        config.input.streets, path, config.input.streets_layer, config.input.street_name_field)
+    if polygons is not None:
+        return list(dict.fromkeys(polygons["street_name"]))
+    return sorted(gdf["street"].dropna().astype(str).unique())
+
+
 def read_inputs(config, selection) -> RunInputs:
     """Read the footprints, weather, street polygons, registries, exclusion and selection layers of a run.
 
