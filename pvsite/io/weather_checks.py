@@ -65,7 +65,9 @@ MAX_ROWS_SHOWN = 5
 def validate_weather(data: pd.DataFrame, source: str | os.PathLike) -> pd.DataFrame:
     """Check a weather frame against the canonical contract; return it clean.
 
-    Collects every problem and raises them together.  Irradiance between
+    Collects every problem of the named checks (:func:`_check_time_axis`,
+    :func:`_check_missing`, :func:`_check_irradiance`, :func:`_check_air`)
+    and raises them together.  Irradiance between
     :data:`NEGATIVE_IRRADIANCE_TOLERANCE_W_M2` and 0 is set to 0.
 
     Parameters
@@ -98,111 +100,17 @@ def validate_weather(data: pd.DataFrame, source: str | os.PathLike) -> pd.DataFr
             fix="Rename the columns, or map them: read_weather(path, columns="
             "{'ghi': 'your GHI column', ...}).",
         )
-    lines = data["_line"].to_numpy() if "_line" in data.columns else np.arange(1, len(data) + 1)
-    where = "line" if "_line" in data.columns else "row"
-    keep = list(REQUIRED_COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in data.columns]
-    frame = data[keep].astype("float64")
-    index = pd.DatetimeIndex(frame.index)
-    if index.tz is None:
-        index = index.tz_localize(CANONICAL_TZ)
-    frame.index = index.tz_convert(CANONICAL_TZ).as_unit("ns")
-    frame.index.name = "time"
-
-    problems: list[str] = []
-    fixes: list[str] = []
-
-    def rows(mask) -> str:
-        idx = np.flatnonzero(mask)
-        shown = ", ".join(
-            f"{where} {lines[i]} ({frame.index[i].isoformat()})" for i in idx[:MAX_ROWS_SHOWN]
-        )
-        more = f" and {len(idx) - MAX_ROWS_SHOWN} more" if len(idx) > MAX_ROWS_SHOWN else ""
-        return shown + more
-
-    n = len(frame)
-    step = np.diff(frame.index.tz_convert("UTC").tz_localize(None).to_numpy())
-    one_hour = np.timedelta64(1, "h")
-    if n not in HOURS_PER_YEAR:
-        problems.append(
-            f"{n} rows, but a whole year of hourly data has 8760 rows (8784 in a leap year)"
-        )
-        fixes.append("supply exactly one whole year of hourly values")
-    bad_step = np.flatnonzero(step != one_hour)
-    if len(bad_step):
-        shown = ", ".join(
-            f"after {where} {lines[i]} ({frame.index[i].isoformat()}) next is "
-            f"{frame.index[i + 1].isoformat()}"
-            for i in bad_step[:MAX_ROWS_SHOWN]
-        )
-        more = f" and {len(bad_step) - MAX_ROWS_SHOWN} more" if len(bad_step) > MAX_ROWS_SHOWN else ""
-        problems.append(f"times are not consecutive hours (gaps, duplicates or disorder): {shown}{more}")
-        fixes.append("fill the missing hours (or remove duplicates) so every hour appears once, in order")
-
-    nan = frame[list(REQUIRED_COLUMNS)].isna()
-    if nan.to_numpy().any():
-        cols = [c for c in REQUIRED_COLUMNS if nan[c].any()]
-        problems.append(
-            f"{int(nan.any(axis=1).sum())} rows have missing values (NaN or the format's "
-            f"missing code) in {cols}: {rows(nan.any(axis=1).to_numpy())}"
-        )
-        fixes.append("fill the missing values (e.g. interpolate short gaps) before running pvsite")
-
-    irr = frame[["ghi", "dni", "dhi"]]
-    too_negative = (irr < NEGATIVE_IRRADIANCE_TOLERANCE_W_M2).any(axis=1).to_numpy()
-    if too_negative.any():
-        problems.append(
-            f"irradiance below {NEGATIVE_IRRADIANCE_TOLERANCE_W_M2:g} W/m² in "
-            f"{int(too_negative.sum())} rows: {rows(too_negative)}"
-        )
-        fixes.append("irradiance cannot be negative: check the columns and their sign")
-    ghi_max = float(np.nanmax(frame["ghi"].to_numpy())) if n else 0.0
-    if 0.0 < ghi_max < 2.0:
-        problems.append(
-            f"GHI peaks at {ghi_max:.3g}: the values look like kW/m², pvsite needs W/m²"
-        )
-        fixes.append("multiply the irradiance columns by 1000 (kW/m² → W/m²)")
-    elif ghi_max <= 0.0 and not nan["ghi"].all():
-        problems.append("GHI is zero all year")
-        fixes.append("check that the GHI column holds the irradiance")
-    too_high = (irr > MAX_IRRADIANCE_W_M2).any(axis=1).to_numpy()
-    if too_high.any():
-        worst = float(np.nanmax(irr.to_numpy()))
-        problems.append(
-            f"irradiance above {MAX_IRRADIANCE_W_M2:g} W/m² (max {worst:.0f}) in "
-            f"{int(too_high.sum())} rows: {rows(too_high)}; no hourly mean at ground level "
-            "exceeds the solar constant (1361 W/m²), so the unit is likely wrong "
-            "(e.g. kJ/m² or Wh/m² per hour summed over a longer step, or J/cm²)"
-        )
-        fixes.append("convert irradiance to hourly-mean W/m² (kJ/m² per hour ÷ 3.6)")
-
-    temp = frame["temp_air"].to_numpy()
-    lo, hi = TEMP_AIR_RANGE_C
-    out = (temp < lo) | (temp > hi)
-    if out.any():
-        t_min, t_max = float(np.nanmin(temp)), float(np.nanmax(temp))
-        if t_min > 200.0:
-            hint = "the values look like kelvin"
-            fixes.append("convert temp_air to °C (subtract 273.15 from kelvin)")
-        elif t_max > hi:
-            hint = "the values may be °F or a wrong column"
-            fixes.append("convert temp_air to °C ((°F − 32) × 5/9) or map the right column")
-        else:
-            hint = "check the column and its unit"
-            fixes.append("supply air temperature in °C")
-        problems.append(
-            f"temp_air outside {lo:g}…+{hi:g} °C (min {t_min:.1f}, max {t_max:.1f}) in "
-            f"{int(out.sum())} rows: {rows(out)}; {hint}"
-        )
-    neg_wind = (frame["wind_speed"].to_numpy() < 0)
-    if neg_wind.any():
-        problems.append(f"negative wind_speed in {int(neg_wind.sum())} rows: {rows(neg_wind)}")
-        fixes.append("wind speed is a magnitude in m/s: check the column")
-
-    if problems:
+    frame = _canonical_frame(data)
+    rows = _RowNamer(frame, data["_line"].to_numpy() if "_line" in data.columns else None)
+    found = [*_check_time_axis(frame, rows), *_check_missing(frame, rows), *_check_irradiance(frame, rows),
+             *_check_air(frame, rows)]
+    if found:
+        problems, fixes = zip(*found)
         raise InputError(
             f"Weather file {name} cannot be used:\n  - " + "\n  - ".join(problems),
             fix="; ".join(dict.fromkeys(fixes)) + ".",
         )
+    irr = frame[["ghi", "dni", "dhi"]]
     small_negative = (irr < 0).to_numpy()
     if small_negative.any():
         logger.info(
@@ -211,6 +119,114 @@ def validate_weather(data: pd.DataFrame, source: str | os.PathLike) -> pd.DataFr
         )
         frame[["ghi", "dni", "dhi"]] = irr.clip(lower=0.0)
     return frame
+
+
+def _canonical_frame(data: pd.DataFrame) -> pd.DataFrame:
+    """The contract's columns as float64 on an Asia/Shanghai index named ``time``."""
+    keep = list(REQUIRED_COLUMNS) + [c for c in OPTIONAL_COLUMNS if c in data.columns]
+    frame = data[keep].astype("float64")
+    index = pd.DatetimeIndex(frame.index)
+    if index.tz is None:
+        index = index.tz_localize(CANONICAL_TZ)
+    frame.index = index.tz_convert(CANONICAL_TZ).as_unit("ns")
+    frame.index.name = "time"
+    return frame
+
+
+class _RowNamer:
+    """Names rows in messages: the source file's line numbers when known, else row numbers."""
+
+    def __init__(self, frame: pd.DataFrame, lines: np.ndarray | None):
+        self.frame = frame
+        self.where = "line" if lines is not None else "row"
+        self.lines = lines if lines is not None else np.arange(1, len(frame) + 1)
+
+    def at(self, i: int) -> str:
+        return f"{self.where} {self.lines[i]} ({self.frame.index[i].isoformat()})"
+
+    def __call__(self, mask) -> str:
+        idx = np.flatnonzero(mask)
+        shown = ", ".join(self.at(i) for i in idx[:MAX_ROWS_SHOWN])
+        return shown + (f" and {len(idx) - MAX_ROWS_SHOWN} more" if len(idx) > MAX_ROWS_SHOWN else "")
+
+
+def _check_time_axis(frame: pd.DataFrame, rows: _RowNamer) -> list[tuple[str, str]]:
+    """One whole year of consecutive hours."""
+    found = []
+    n = len(frame)
+    if n not in HOURS_PER_YEAR:
+        found.append((f"{n} rows, but a whole year of hourly data has 8760 rows (8784 in a leap year)",
+                      "supply exactly one whole year of hourly values"))
+    step = np.diff(frame.index.tz_convert("UTC").tz_localize(None).to_numpy())
+    bad_step = np.flatnonzero(step != np.timedelta64(1, "h"))
+    if len(bad_step):
+        shown = ", ".join(f"after {rows.at(i)} next is {frame.index[i + 1].isoformat()}"
+                          for i in bad_step[:MAX_ROWS_SHOWN])
+        more = f" and {len(bad_step) - MAX_ROWS_SHOWN} more" if len(bad_step) > MAX_ROWS_SHOWN else ""
+        found.append((f"times are not consecutive hours (gaps, duplicates or disorder): {shown}{more}",
+                      "fill the missing hours (or remove duplicates) so every hour appears once, in order"))
+    return found
+
+
+def _check_missing(frame: pd.DataFrame, rows: _RowNamer) -> list[tuple[str, str]]:
+    """No NaN (or the format's missing code) in a required column."""
+    nan = frame[list(REQUIRED_COLUMNS)].isna()
+    if not nan.to_numpy().any():
+        return []
+    cols = [c for c in REQUIRED_COLUMNS if nan[c].any()]
+    return [(f"{int(nan.any(axis=1).sum())} rows have missing values (NaN or the format's "
+             f"missing code) in {cols}: {rows(nan.any(axis=1).to_numpy())}",
+             "fill the missing values (e.g. interpolate short gaps) before running pvsite")]
+
+
+def _check_irradiance(frame: pd.DataFrame, rows: _RowNamer) -> list[tuple[str, str]]:
+    """Irradiance in hourly-mean W/m²: not negative, not kW/m², not above the solar constant."""
+    found = []
+    irr = frame[["ghi", "dni", "dhi"]]
+    too_negative = (irr < NEGATIVE_IRRADIANCE_TOLERANCE_W_M2).any(axis=1).to_numpy()
+    if too_negative.any():
+        found.append((f"irradiance below {NEGATIVE_IRRADIANCE_TOLERANCE_W_M2:g} W/m² in "
+                      f"{int(too_negative.sum())} rows: {rows(too_negative)}",
+                      "irradiance cannot be negative: check the columns and their sign"))
+    ghi_max = float(np.nanmax(frame["ghi"].to_numpy())) if len(frame) else 0.0
+    if 0.0 < ghi_max < 2.0:
+        found.append((f"GHI peaks at {ghi_max:.3g}: the values look like kW/m², pvsite needs W/m²",
+                      "multiply the irradiance columns by 1000 (kW/m² → W/m²)"))
+    elif ghi_max <= 0.0 and not frame["ghi"].isna().all():
+        found.append(("GHI is zero all year", "check that the GHI column holds the irradiance"))
+    too_high = (irr > MAX_IRRADIANCE_W_M2).any(axis=1).to_numpy()
+    if too_high.any():
+        worst = float(np.nanmax(irr.to_numpy()))
+        found.append((f"irradiance above {MAX_IRRADIANCE_W_M2:g} W/m² (max {worst:.0f}) in "
+                      f"{int(too_high.sum())} rows: {rows(too_high)}; no hourly mean at ground level "
+                      "exceeds the solar constant (1361 W/m²), so the unit is likely wrong "
+                      "(e.g. kJ/m² or Wh/m² per hour summed over a longer step, or J/cm²)",
+                      "convert irradiance to hourly-mean W/m² (kJ/m² per hour ÷ 3.6)"))
+    return found
+
+
+def _check_air(frame: pd.DataFrame, rows: _RowNamer) -> list[tuple[str, str]]:
+    """Air temperature in °C within :data:`TEMP_AIR_RANGE_C`; wind speed a magnitude."""
+    found = []
+    temp = frame["temp_air"].to_numpy()
+    lo, hi = TEMP_AIR_RANGE_C
+    out = (temp < lo) | (temp > hi)
+    if out.any():
+        t_min, t_max = float(np.nanmin(temp)), float(np.nanmax(temp))
+        if t_min > 200.0:
+            hint, fix = "the values look like kelvin", "convert temp_air to °C (subtract 273.15 from kelvin)"
+        elif t_max > hi:
+            hint, fix = ("the values may be °F or a wrong column",
+                         "convert temp_air to °C ((°F − 32) × 5/9) or map the right column")
+        else:
+            hint, fix = "check the column and its unit", "supply air temperature in °C"
+        found.append((f"temp_air outside {lo:g}…+{hi:g} °C (min {t_min:.1f}, max {t_max:.1f}) in "
+                      f"{int(out.sum())} rows: {rows(out)}; {hint}", fix))
+    neg_wind = frame["wind_speed"].to_numpy() < 0
+    if neg_wind.any():
+        found.append((f"negative wind_speed in {int(neg_wind.sum())} rows: {rows(neg_wind)}",
+                      "wind speed is a magnitude in m/s: check the column"))
+    return found
 
 
 def irradiance_noon_offset_min(data: pd.DataFrame, longitude: float) -> float:
