@@ -165,81 +165,18 @@ def match_registry(roofs, side: SideLayer, spec: RegistryConfig, classes: Classi
         raise InputError("The footprints have no CRS, so registry points cannot be placed on them.",
                          fix="Match the frame returned by read_footprints() / to_metric().")
     path = side.path
-    tolerance_m = spec.tolerance_m
     reg = _registry(side, rounded_deg)
-    n = len(reg.table)
     names = _pick_text(reg.table, spec.name_col, "name", path, exclude=reg.lonlat_columns)
     tcol = _pick_column(reg.table, spec.type_col, "type", path, exclude=(*(reg.lonlat_columns or ()), names.name))
     rtype, basis = _resolve_types(reg.table, tcol, spec.type_map, spec.default_type, names, classes, path)
 
     roofs_m = crs_mod.to_metric(roofs)
-    egeo = gpd.GeoSeries(reg.geometry, crs="EPSG:4326").to_crs(roofs_m.crs)
-    eg = np.asarray(egeo.values)
+    found = _entry_geometry(reg, roofs_m.crs, rounded_deg)
+    footprints = _usable_footprints(roofs_m)
+    pairs = _candidate_pairs(found, footprints, spec.tolerance_m)
+    pairs, winner = _resolve_conflicts(pairs, rtype)
 
-    rg = np.asarray(roofs_m.geometry.values)
-    usable = ~(shapely.is_missing(rg) | shapely.is_empty(rg))
-    if "reject_reason" in roofs_m.columns:
-        usable &= roofs_m["reject_reason"].isna().to_numpy()
-    upos = np.flatnonzero(usable)
-    ug = rg[upos]
-    bids = (roofs_m["building_id"].astype("str").to_numpy(dtype=object) if "building_id" in roofs_m.columns
-            else np.array([f"#{i}" for i in range(len(roofs_m))], dtype=object))
-
-    missing = shapely.is_missing(eg) | shapely.is_empty(eg)
-    tid = np.where(missing, -1, shapely.get_type_id(eg))
-    is_poly = np.isin(tid, (3, 6))
-    is_point = np.isin(tid, (0, 4))
-    eg = np.where(tid == 4, shapely.centroid(eg), eg)
-    live = (is_poly | is_point) & ~reg.rounded
-
-    status = np.full(n, None, dtype=object)
-    dist = np.full(n, np.nan)
-    status[missing] = "unmatched (no coordinates)"
-    status[~missing & ~(is_poly | is_point)] = "unmatched (not a point or polygon)"
-    if rounded_deg is not None:
-        status[reg.rounded & ~missing] = f"unmatched (coordinates rounded to {rounded_deg:g}°)"
-
-    pairs = []  # frames of (entry, roof, rank, dist_m)
-    if ug.size == 0:
-        status[live] = "unmatched (no usable footprint)"
-    else:
-        tree = shapely.STRtree(ug)
-        pe = np.flatnonzero(live & is_point)
-        if pe.size:
-            ei, ri = tree.query(eg[pe], predicate="intersects")
-            hit = pd.DataFrame({"entry": pe[ei], "roof": upos[ri], "area": shapely.area(ug[ri])})
-            hit = hit.sort_values(["entry", "area", "roof"], kind="mergesort").drop_duplicates("entry")
-            pairs.append(hit.assign(rank=0, dist_m=0.0)[["entry", "roof", "rank", "dist_m"]])
-        pp = np.flatnonzero(live & is_poly)
-        if pp.size:
-            reps = shapely.point_on_surface(ug)
-            ei, ri = shapely.STRtree(reps).query(eg[pp], predicate="covers")
-            pairs.append(pd.DataFrame({"entry": pp[ei], "roof": upos[ri], "rank": 0, "dist_m": 0.0}))
-        contained = np.zeros(n, dtype=bool)
-        for p in pairs:
-            contained[p["entry"].to_numpy()] = True
-        status[contained] = "contains"
-        dist[contained] = 0.0
-        rest = np.flatnonzero(live & ~contained)
-        if rest.size:
-            (ei, ri), d = tree.query_nearest(eg[rest], return_distance=True, all_matches=True)
-            near = pd.DataFrame({"entry": rest[ei], "roof": upos[ri], "dist_m": d})
-            near = near.sort_values(["entry", "dist_m", "roof"], kind="mergesort").drop_duplicates("entry")
-            e, dd = near["entry"].to_numpy(), near["dist_m"].to_numpy()
-            dist[e] = dd
-            ok = dd <= tolerance_m
-            status[e[ok]] = [f"nearest ({x:.1f} m)" for x in dd[ok]]
-            status[e[~ok]] = [f"unmatched (nearest {x:.0f} m)" for x in dd[~ok]]
-            pairs.append(near[ok].assign(rank=1)[["entry", "roof", "rank", "dist_m"]])
-
-    pairs = (pd.concat(pairs, ignore_index=True) if pairs
-             else pd.DataFrame({"entry": [], "roof": [], "rank": [], "dist_m": []}).astype(
-                 {"entry": int, "roof": int, "rank": int, "dist_m": float}))
-    pairs["untyped"] = rtype.isna().to_numpy()[pairs["entry"].to_numpy()]
-    pairs = pairs.sort_values(["roof", "rank", "dist_m", "untyped", "entry"], kind="mergesort")
-    winner = pairs.drop_duplicates("roof")
-    pairs["winner"] = pairs["roof"].map(winner.set_index("roof")["entry"])
-
+    n = len(reg.table)
     rows = np.arange(1, n + 1)
     label = path.name
     per_roof = pd.DataFrame(
@@ -249,21 +186,139 @@ def match_registry(roofs, side: SideLayer, spec: RegistryConfig, classes: Classi
     per_roof.iloc[w_roof, 0] = rtype.to_numpy(dtype=object)[w_entry]
     per_roof.iloc[w_roof, 1] = names.to_numpy(dtype=object)[w_entry]
     per_roof.iloc[w_roof, 2] = [f"registry:{label}:{r}" for r in rows[w_entry]]
-    per_roof.iloc[w_roof, 3] = status[w_entry]
+    per_roof.iloc[w_roof, 3] = found.status[w_entry]
 
-    pairs["bid"] = bids[pairs["roof"].to_numpy()]
+    entries = _entries_table(reg, found, pairs, footprints, names, rtype, basis, roofs_m.crs)
+    n_matched = int(entries["status"].str.startswith(("contains", "nearest")).sum())
+    log.info("registry %s: %d of %d entries matched %d footprints (tolerance %g m)",
+             label, n_matched, n, len(winner), spec.tolerance_m)
+    if n_matched < n:
+        log.warning("registry %s: %d entries matched no footprint (see the entries table)", label, n - n_matched)
+    return per_roof, entries
+
+
+@dataclass
+class _Entries:
+    """Registry entries placed in the footprints' CRS, with what their geometry allows."""
+
+    geometry: np.ndarray      # points (multipoints as centroids) and polygons [metric CRS]
+    is_point: np.ndarray
+    is_poly: np.ndarray
+    live: np.ndarray          # may tag a footprint (point or polygon, coordinates not rounded)
+    status: np.ndarray        # text per entry; None until matched
+    distance_m: np.ndarray
+
+
+def _entry_geometry(reg: _Registry, crs, rounded_deg) -> _Entries:
+    """Entries in ``crs``; those without coordinates, of another geometry or rounded get their status."""
+    eg = np.asarray(gpd.GeoSeries(reg.geometry, crs="EPSG:4326").to_crs(crs).values)
+    n = len(eg)
+    missing = shapely.is_missing(eg) | shapely.is_empty(eg)
+    tid = np.where(missing, -1, shapely.get_type_id(eg))
+    is_poly = np.isin(tid, (3, 6))
+    is_point = np.isin(tid, (0, 4))
+    eg = np.where(tid == 4, shapely.centroid(eg), eg)
+    status = np.full(n, None, dtype=object)
+    status[missing] = "unmatched (no coordinates)"
+    status[~missing & ~(is_poly | is_point)] = "unmatched (not a point or polygon)"
+    if rounded_deg is not None:
+        status[reg.rounded & ~missing] = f"unmatched (coordinates rounded to {rounded_deg:g}°)"
+    return _Entries(eg, is_point, is_poly, (is_poly | is_point) & ~reg.rounded, status, np.full(n, np.nan))
+
+
+@dataclass
+class _Footprints:
+    """The footprints an entry may tag: usable geometry, no ``reject_reason``."""
+
+    position: np.ndarray      # row positions in the roofs frame
+    geometry: np.ndarray
+    building_id: np.ndarray   # of every roof (not only the usable ones)
+
+
+def _usable_footprints(roofs_m) -> _Footprints:
+    rg = np.asarray(roofs_m.geometry.values)
+    usable = ~(shapely.is_missing(rg) | shapely.is_empty(rg))
+    if "reject_reason" in roofs_m.columns:
+        usable &= roofs_m["reject_reason"].isna().to_numpy()
+    upos = np.flatnonzero(usable)
+    bids = (roofs_m["building_id"].astype("str").to_numpy(dtype=object) if "building_id" in roofs_m.columns
+            else np.array([f"#{i}" for i in range(len(roofs_m))], dtype=object))
+    return _Footprints(upos, rg[upos], bids)
+
+
+def _candidate_pairs(found: _Entries, fp: _Footprints, tolerance_m: float) -> pd.DataFrame:
+    """(entry, roof, rank, dist_m) pairs: rank 0 = contained, rank 1 = nearest within ``tolerance_m``.
+
+    A point entry tags the smallest footprint containing it; a polygon entry
+    every footprint whose point on surface it covers; an entry that contains
+    none tags its nearest footprint within the tolerance.  Statuses and
+    distances are written into ``found``.
+    """
+    eg, status, dist, live = found.geometry, found.status, found.distance_m, found.live
+    pairs = []
+    if fp.geometry.size == 0:
+        status[live] = "unmatched (no usable footprint)"
+    else:
+        tree = shapely.STRtree(fp.geometry)
+        pe = np.flatnonzero(live & found.is_point)
+        if pe.size:
+            ei, ri = tree.query(eg[pe], predicate="intersects")
+            hit = pd.DataFrame({"entry": pe[ei], "roof": fp.position[ri], "area": shapely.area(fp.geometry[ri])})
+            hit = hit.sort_values(["entry", "area", "roof"], kind="mergesort").drop_duplicates("entry")
+            pairs.append(hit.assign(rank=0, dist_m=0.0)[["entry", "roof", "rank", "dist_m"]])
+        pp = np.flatnonzero(live & found.is_poly)
+        if pp.size:
+            reps = shapely.point_on_surface(fp.geometry)
+            ei, ri = shapely.STRtree(reps).query(eg[pp], predicate="covers")
+            pairs.append(pd.DataFrame({"entry": pp[ei], "roof": fp.position[ri], "rank": 0, "dist_m": 0.0}))
+        contained = np.zeros(len(eg), dtype=bool)
+        for p in pairs:
+            contained[p["entry"].to_numpy()] = True
+        status[contained] = "contains"
+        dist[contained] = 0.0
+        rest = np.flatnonzero(live & ~contained)
+        if rest.size:
+            (ei, ri), d = tree.query_nearest(eg[rest], return_distance=True, all_matches=True)
+            near = pd.DataFrame({"entry": rest[ei], "roof": fp.position[ri], "dist_m": d})
+            near = near.sort_values(["entry", "dist_m", "roof"], kind="mergesort").drop_duplicates("entry")
+            e, dd = near["entry"].to_numpy(), near["dist_m"].to_numpy()
+            dist[e] = dd
+            ok = dd <= tolerance_m
+            status[e[ok]] = [f"nearest ({x:.1f} m)" for x in dd[ok]]
+            status[e[~ok]] = [f"unmatched (nearest {x:.0f} m)" for x in dd[~ok]]
+            pairs.append(near[ok].assign(rank=1)[["entry", "roof", "rank", "dist_m"]])
+    if not pairs:
+        return pd.DataFrame({"entry": [], "roof": [], "rank": [], "dist_m": []}).astype(
+            {"entry": int, "roof": int, "rank": int, "dist_m": float})
+    return pd.concat(pairs, ignore_index=True)
+
+
+def _resolve_conflicts(pairs: pd.DataFrame, rtype: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One entry per footprint: containing beats nearest, then closer, then typed, then the lower row."""
+    pairs = pairs.copy()
+    pairs["untyped"] = rtype.isna().to_numpy()[pairs["entry"].to_numpy()]
+    pairs = pairs.sort_values(["roof", "rank", "dist_m", "untyped", "entry"], kind="mergesort")
+    winner = pairs.drop_duplicates("roof")
+    pairs["winner"] = pairs["roof"].map(winner.set_index("roof")["entry"])
+    return pairs, winner
+
+
+def _entries_table(reg, found: _Entries, pairs, fp: _Footprints, names, rtype, basis, crs) -> gpd.GeoDataFrame:
+    """One row per registry entry (:data:`ENTRY_COLUMNS`), in file order, with its geometry."""
+    n = len(reg.table)
+    pairs = pairs.assign(bid=fp.building_id[pairs["roof"].to_numpy()])
     ids = pairs.sort_values(["entry", "roof"]).groupby("entry")["bid"].agg(";".join)
     lost = pairs[pairs["winner"] != pairs["entry"]]
     lost_note = (("footprint " + lost["bid"] + " taken by row " + (lost["winner"] + 1).astype(str))
                  .groupby(lost["entry"]).agg("; ".join))
     entries = gpd.GeoDataFrame(
         {
-            "row": rows,
+            "row": np.arange(1, n + 1),
             "name": names.to_numpy(dtype=object),
             "registry_type": rtype.to_numpy(dtype=object),
             "type_basis": basis.to_numpy(dtype=object),
-            "status": status,
-            "distance_m": dist,
+            "status": found.status,
+            "distance_m": found.distance_m,
             "building_id": pd.Series(ids).reindex(range(n)).to_numpy(dtype=object),
             "n_footprints": pairs.groupby("entry").size().reindex(range(n), fill_value=0).to_numpy(),
             "note": pd.Series(lost_note, dtype=object).reindex(range(n)).to_numpy(dtype=object),
@@ -271,18 +326,13 @@ def match_registry(roofs, side: SideLayer, spec: RegistryConfig, classes: Classi
             "source_lat": reg.source_lat,
             "datum": reg.datum,
         },
-        geometry=gpd.GeoSeries(eg, crs=roofs_m.crs),
-        crs=roofs_m.crs,
+        geometry=gpd.GeoSeries(found.geometry, crs=crs),
+        crs=crs,
     )
     for c in ("name", "registry_type", "type_basis", "status", "building_id", "note", "datum"):
         entries[c] = entries[c].astype("str")
     entries["distance_m"] = entries["distance_m"].astype("Float64")
-    n_matched = int(entries["status"].str.startswith(("contains", "nearest")).sum())
-    log.info("registry %s: %d of %d entries matched %d footprints (tolerance %g m)",
-             label, n_matched, n, len(winner), tolerance_m)
-    if n_matched < n:
-        log.warning("registry %s: %d entries matched no footprint (see the entries table)", label, n - n_matched)
-    return per_roof, entries
+    return entries
 
 
 def combine_matches(frames) -> pd.DataFrame:
