@@ -405,31 +405,94 @@ class _Sky:
         self.month_matrix = (months[None, :] == np.arange(1, 13)[:, None]).astype(float)
 
 
-def _simulate_chunk(sky: _Sky, tilt, azimuth, temp_params, module, loss_factor,
-                    eta_inv_nom, dc_ac_ratio, albedo, diffuse):
-    """Monthly AC kWh/kWp (12, n) and annual POA kWh/m² (n,) of one chunk."""
-    tilt = tilt[None, :]
-    azimuth = azimuth[None, :]
-    # Perez sky diffuse, ground diffuse and beam: the steps of
-    # pvlib.irradiance.get_total_irradiance(model='perez'); the cosine of the
-    # angle of incidence is computed once and serves the beam and its IAM.
+def poa_components(sky: "_Sky", tilt, azimuth, module: ModulePreset, albedo: float = ALBEDO,
+                   diffuse: bool = True) -> dict:
+    """Plane-of-array irradiance of a set of orientations, split by where the light comes from.
+
+    The steps of ``pvlib.irradiance.get_total_irradiance(model='perez')``
+    with the Perez sky split into its components
+    (``pvlib.irradiance.perez(..., return_components=True)``), and the
+    incidence-angle modifiers of :func:`simulate`.
+
+    Parameters
+    ----------
+    sky : _Sky
+        Time-only quantities of the weather year (:func:`sky_year`).
+    tilt, azimuth : ndarray
+        Surface tilts and azimuths [°], shape (n,).
+    module : pvsite.presets.ModulePreset
+        Module preset (``iam_n, iam_k, iam_l``).
+    albedo : float
+        Ground albedo [-].
+    diffuse : bool
+        Apply Marion's diffuse IAM to the sky and ground diffuse.
+
+    Returns
+    -------
+    dict of ndarray, each (T, n) [W/m²] (``cos_aoi`` [-])
+        ``direct`` beam on the plane, ``sky`` Perez sky diffuse (total),
+        ``circumsolar``, ``isotropic``, ``horizon`` (its parts), ``ground``
+        reflected, ``global`` = direct + sky + ground (before IAM), and
+        ``iam_beam`` (T, n), ``iam_sky``, ``iam_ground`` (1, n) [-].
+    """
+    tilt = np.asarray(tilt, dtype=float)[None, :]
+    azimuth = np.asarray(azimuth, dtype=float)[None, :]
+    # The cosine of the angle of incidence is computed once and serves the
+    # beam and its IAM.
     cos_aoi = pvlib.irradiance.aoi_projection(tilt, azimuth, sky.zenith, sky.azimuth)
-    poa_sky = pvlib.irradiance.perez(
+    parts = pvlib.irradiance.perez(
         tilt, azimuth, sky.dhi, sky.dni, sky.dni_extra, sky.zenith, sky.azimuth,
-        sky.airmass, model="allsitescomposite1990",
+        sky.airmass, model="allsitescomposite1990", return_components=True,
     )
     poa_ground = pvlib.irradiance.get_ground_diffuse(tilt, sky.ghi, albedo=albedo)
     poa_direct = np.maximum(sky.dni * cos_aoi, 0)
-    poa_global = poa_direct + poa_sky + poa_ground
-
+    poa_sky = parts["poa_sky_diffuse"]
     n, k, l = module.iam_n, module.iam_k, module.iam_l
-    iam_beam = _beam_iam(cos_aoi, n, k, l)
     if diffuse:
         iam_sky, iam_ground = diffuse_iam(tilt, n, k, l)
-        effective = poa_direct * iam_beam + poa_sky * iam_sky + poa_ground * iam_ground
     else:
-        effective = poa_direct * iam_beam + poa_sky + poa_ground
+        iam_sky = iam_ground = np.ones_like(tilt)
+    return {
+        "cos_aoi": cos_aoi, "direct": poa_direct, "sky": poa_sky,
+        "circumsolar": parts["poa_circumsolar"], "isotropic": parts["poa_isotropic"],
+        "horizon": parts["poa_horizon"], "ground": poa_ground,
+        "global": poa_direct + poa_sky + poa_ground,
+        "iam_beam": _beam_iam(cos_aoi, n, k, l), "iam_sky": iam_sky, "iam_ground": iam_ground,
+    }
 
+
+def ac_power(effective, poa_global, sky: "_Sky", temp_params: dict, module: ModulePreset,
+             loss_factor: float, eta_inv_nom: float, dc_ac_ratio: float) -> np.ndarray:
+    """AC power per kWp [W/kWp] from effective and total plane-of-array irradiance.
+
+    Cell temperature (Faiman or SAPM, from the POA irradiance before IAM),
+    PVWatts v5 DC at 1 kWp, the PVWatts system losses as one factor and the
+    PVWatts v5 inverter clipping at ``1 kWp / dc_ac_ratio``.
+
+    Parameters
+    ----------
+    effective : ndarray (T, n)
+        Irradiance reaching the cells, after IAM [W/m²].
+    poa_global : ndarray (T, n)
+        Plane-of-array irradiance before IAM [W/m²] (drives the cell temperature).
+    sky : _Sky
+        Weather year (air temperature, wind speed).
+    temp_params : dict
+        :func:`temperature_parameters` of the mounting.
+    module : pvsite.presets.ModulePreset
+        ``gamma_pdc_per_c`` [1/°C].
+    loss_factor : float
+        1 − :func:`loss_percent` / 100 [-].
+    eta_inv_nom : float
+        Nominal inverter efficiency [-].
+    dc_ac_ratio : float
+        DC/AC ratio [-].
+
+    Returns
+    -------
+    ndarray (T, n)
+        AC power [W] of 1 kWp DC; NaN replaced by 0.
+    """
     if "u0" in temp_params:
         temp_cell = pvlib.temperature.faiman(
             poa_global, sky.temp_air, sky.wind_speed, temp_params["u0"], temp_params["u1"]
@@ -443,9 +506,31 @@ def _simulate_chunk(sky: _Sky, tilt, azimuth, temp_params, module, loss_factor,
     pdc = pvlib.pvsystem.pvwatts_dc(effective, temp_cell, pdc0_w, module.gamma_pdc_per_c)
     pdc = pdc * loss_factor
     pac = pvlib.inverter.pvwatts(pdc, pdc0_w / dc_ac_ratio, eta_inv_nom=eta_inv_nom)
-    pac = np.nan_to_num(pac, nan=0.0)
+    return np.nan_to_num(pac, nan=0.0)
+
+
+def sky_year(weather: pd.DataFrame, latitude: float, longitude: float, altitude: float) -> "_Sky":
+    """Checked weather year → its time-only quantities (solar position once), daylight rows only.
+
+    Parameters are those of :func:`simulate`; ``sky.rows`` are the rows of
+    ``weather`` kept, ``sky.zenith`` / ``sky.azimuth`` (T, 1) the apparent
+    solar zenith and azimuth [°] at each interval's mid-point, ``sky.hours``
+    the interval length [h] and ``sky.month_matrix`` (12, T) one-hot months.
+    """
+    return _Sky(weather, latitude, longitude, altitude, _check_weather(weather))
+
+
+def _simulate_chunk(sky: _Sky, tilt, azimuth, temp_params, module, loss_factor,
+                    eta_inv_nom, dc_ac_ratio, albedo, diffuse):
+    """Monthly AC kWh/kWp (12, n) and annual POA kWh/m² (n,) of one chunk."""
+    c = poa_components(sky, tilt, azimuth, module, albedo, diffuse)
+    if diffuse:
+        effective = c["direct"] * c["iam_beam"] + c["sky"] * c["iam_sky"] + c["ground"] * c["iam_ground"]
+    else:
+        effective = c["direct"] * c["iam_beam"] + c["sky"] + c["ground"]
+    pac = ac_power(effective, c["global"], sky, temp_params, module, loss_factor, eta_inv_nom, dc_ac_ratio)
     monthly_kwh = sky.month_matrix @ pac * (sky.hours / 1000.0)
-    poa_kwh = np.nansum(poa_global, axis=0) * (sky.hours / 1000.0)
+    poa_kwh = np.nansum(c["global"], axis=0) * (sky.hours / 1000.0)
     return monthly_kwh, poa_kwh
 
 
@@ -556,6 +641,26 @@ def simulate(weather: pd.DataFrame, latitude: float, longitude: float, altitude:
         pr = np.where(poa > 0, annual / poa, np.nan)
     table = np.column_stack([annual, monthly.T, poa, pr])
     return pd.DataFrame(table[codes], index=orientations.index, columns=columns)
+
+
+def round_orientations(planes: pd.DataFrame, step_deg: float) -> pd.DataFrame:
+    """Orientation keys of planes: tilt and azimuth rounded to ``step_deg`` [°], and mounting.
+
+    Parameters
+    ----------
+    planes : pandas.DataFrame
+        ``tilt_deg``, ``azimuth_deg`` [°], ``mounting``.
+    step_deg : float
+        ``system.orientation_step_deg`` [°].
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``tilt_deg``, ``azimuth_deg`` (in [0, 360)), ``mounting``, indexed like ``planes``.
+    """
+    tilt_r = (planes["tilt_deg"] / step_deg).round() * step_deg
+    azim_r = ((planes["azimuth_deg"] / step_deg).round() * step_deg) % 360.0
+    return pd.DataFrame({"tilt_deg": tilt_r, "azimuth_deg": azim_r, "mounting": planes["mounting"]})
 
 
 def optimum_tilt(weather: pd.DataFrame, latitude: float, longitude: float, altitude: float,

@@ -18,15 +18,25 @@ import numpy as np
 import pandas as pd
 
 from pvsite.outputs.schema import MONTHS
-from pvsite.solar import energy
+from pvsite.errors import ConfigError
+from pvsite.solar import energy, shading
 
 #: Columns :func:`plane_yields` adds to the planes.
 YIELD_COLUMNS = ("specific_yield_kwh_per_kwp", "poa_kwh_per_m2", *energy.MONTH_COLUMNS)
 
 
 def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict, latitude_deg: float,
-                 longitude_deg: float, module, losses, system) -> pd.DataFrame:
+                 longitude_deg: float, module, losses, system, point_horizon_deg=None, point_plane=None,
+                 point_weight=None) -> pd.DataFrame:
     """Specific yield of every plane, simulating each distinct orientation once.
+
+    Without horizons (the default) every plane gets its orientation's
+    unshaded yield with the losses preset as it is (today's figures).  With
+    ``point_horizon_deg``, ``point_plane`` and ``point_weight`` (all three, from
+    :mod:`pvsite.roofs.horizon`) the planes with sample points are shaded by
+    their horizon and lose the PVWatts shading item instead
+    (:func:`pvsite.solar.shading.shading_losses`), and the result also has
+    :data:`pvsite.solar.shading.SHADING_COLUMNS` and ``attrs['shading']``.
 
     Parameters
     ----------
@@ -44,16 +54,33 @@ def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict
         Loss preset.
     system : pvsite.config.SystemConfig
         Inverter, DC/AC ratio, temperature model, orientation step.
+    point_horizon_deg : array_like (P, n), optional
+        Horizon elevation [°] of each sample point, ``n`` ≥ 36 sectors.
+    point_plane : array_like of int (P,), optional
+        Row position in ``planes`` of each point.
+    point_weight : array_like (P,), optional
+        Share of its plane of each point [-], summing to 1 per plane.
 
     Returns
     -------
     pandas.DataFrame
-        ``planes`` with :data:`YIELD_COLUMNS` added (same index).
+        ``planes`` with :data:`YIELD_COLUMNS` added (same index), and the
+        shading columns when horizons are given.
     """
-    step = system.orientation_step_deg
-    tilt_r = (planes["tilt_deg"] / step).round() * step
-    azim_r = ((planes["azimuth_deg"] / step).round() * step) % 360.0
-    keys = pd.DataFrame({"tilt_deg": tilt_r, "azimuth_deg": azim_r, "mounting": planes["mounting"]})
+    given = [v is not None for v in (point_horizon_deg, point_plane, point_weight)]
+    if any(given) and not all(given):
+        raise ConfigError("plane_yields needs point_horizon_deg, point_plane and point_weight together.",
+                          fix="Pass all three horizon inputs (pvsite.roofs.horizon), or none for no shading.")
+    if all(given):
+        site = (latitude_deg, longitude_deg, float(weather_meta.get("altitude") or 0.0))
+        res = shading.shading_losses(planes, point_horizon_deg, point_plane, point_weight, weather, site,
+                                     module, losses, system)
+        out = planes.copy()
+        for col in (*YIELD_COLUMNS, *shading.SHADING_COLUMNS):
+            out[col] = res[col].to_numpy()
+        out.attrs["shading"] = res.attrs["shading"]
+        return out
+    keys = energy.round_orientations(planes, system.orientation_step_deg)
     orient = keys.drop_duplicates().reset_index(drop=True)
     sim = energy.simulate(
         weather, latitude=latitude_deg, longitude=longitude_deg,

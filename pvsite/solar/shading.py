@@ -1,0 +1,525 @@
+"""Shading by the surroundings: the energy a plane loses to its horizon.
+
+The geometry side (:mod:`pvsite.roofs.horizon`) gives, for sample points on
+each plane, the obstruction elevation angle in ``n`` azimuth sectors (sector
+``k`` centred on azimuth ``k × 360/n`` °, clockwise from true north).  This
+module turns those horizons into energy, without an hourly run per roof:
+
+1. **Once per distinct orientation** (tilt, azimuth, mounting) the weather
+   year's hours are binned by sun position — the ``n`` azimuth sectors ×
+   :data:`ELEVATION_BIN_DEG` elevation bands, 0–90° — and the full energy
+   chain of :mod:`pvsite.solar.energy` (Perez, IAM, cell temperature, PVWatts
+   DC, losses, inverter clipping) is evaluated hourly for the sky-diffuse
+   scalings of :data:`SVF_GRID`, with the beam ON and OFF.  Per bin and month
+   the table keeps the AC energy lost when that bin's beam is blocked
+   (:func:`orientation_tables`).  Because the AC difference is taken hour by
+   hour through the non-linear chain, temperature and clipping are exact for
+   every blocking pattern; the only approximations are the sun-position bins
+   and the linear interpolation between the :data:`SVF_GRID` values.
+2. **Per sample point** the blocked share of each bin is
+   ``clip((h[sector] − e_low) / Δe, 0, 1)`` (the sun's energy taken as uniform
+   within a bin of width Δe); the point's AC energy is a matrix product of
+   those shares with the table, and sky diffuse is scaled by the point's
+   sky-view factor (:func:`sky_view_factor`).  Points are averaged by their
+   weight → per plane ``shading_loss_pct``, ``sky_view_factor``,
+   ``horizon_max_deg`` (:func:`shading_losses`).
+
+Which light a horizon blocks:
+
+* beam and the Perez **circumsolar** part (it comes from around the sun's
+  disc, so it is treated as beam and blocked with it);
+* the Perez **isotropic** and **horizon-brightening** parts are sky diffuse,
+  scaled by the sky-view factor (horizon brightening strictly comes from a
+  band near the horizon, which obstructions block first: scaling it by the
+  isotropic factor understates its loss; it is 0–10 % of the sky diffuse);
+* **ground-reflected** light is not changed (obstructions are assumed to
+  reflect as much as the ground they hide).
+
+A sample point stands for its share of the plane's modules with their own
+DC/AC chain (no electrical mismatch between shaded and sunlit modules:
+PVWatts has none, and module-level electronics or bypass diodes limit it).
+
+No double counting: where geometric shading is applied the PVWatts
+``shading`` loss item (3 %, Dobos 2014 Table 5) is set to 0 for those planes
+(:data:`DROPPED_LOSS_ITEM`); planes without sample points keep the preset
+unchanged.  The result says so in ``DataFrame.attrs['shading']``.
+
+References
+----------
+Dozier, J., Frew, J. (1990). Rapid calculation of terrain parameters for
+radiation modeling from digital elevation data. IEEE Trans. Geosci. Remote
+Sens. 28(5), 963–969 (sky-view factor of a tilted surface from its horizon).
+Perez, R. et al. (1990). Modeling daylight availability and irradiance
+components from direct and global irradiance. Solar Energy 44(5), 271–289.
+Lindberg, F., Jonsson, P., Honjo, T., Wästberg, D. (2015). Solar energy on
+building envelopes – 3D modelling in a 2D environment (SEBE). Solar Energy
+115, 369–378 (the same idea with Tregenza sky patches).
+Dobos, A. P. (2014). PVWatts Version 5 Manual. NREL/TP-6A20-62641.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+
+from pvsite.errors import InputError
+from pvsite.presets import LossesPreset, ModulePreset
+from pvsite.solar import energy
+
+log = logging.getLogger(__name__)
+
+#: Fewest azimuth sectors a horizon may have (issue 12: ≥ 36, i.e. 10°).
+MIN_SECTORS = 36
+
+#: Width of the sun-elevation bands [°].  pvsite assumption: with the
+#: blocked share interpolated inside a band, 2° bands agree with an exact
+#: hourly calculation within 0.1 pp of annual loss (tests/solar/test_shading.py).
+ELEVATION_BIN_DEG = 2.0
+
+#: Sky-diffuse scalings at which the energy chain is evaluated [-]; a point's
+#: sky-view factor is interpolated linearly between them.  pvsite assumption,
+#: denser where urban roofs lie (0.6–1).
+SVF_GRID = np.array([0.0, 0.4, 0.7, 0.85, 1.0])
+
+#: PVWatts loss item replaced by the geometric shading.
+DROPPED_LOSS_ITEM = "shading"
+
+#: Orientations whose tables are built together (memory: 2 × SVF grid ×
+#: daylight hours × chunk float64 arrays, ≈ 22 MB each at 32).
+TABLE_CHUNK = 32
+
+#: Columns of :func:`shading_losses` besides the yields.
+SHADING_COLUMNS = ("shading_loss_pct", "sky_view_factor", "horizon_max_deg", "shading_applied")
+
+#: The one-line method statement (for run_info).
+METHOD = ("horizon per sample point × sun-position bins (azimuth sectors × "
+          f"{ELEVATION_BIN_DEG:g}° elevation) of hourly AC energy; beam + Perez circumsolar blocked "
+          "below the horizon; isotropic + horizon-brightening diffuse × sky-view factor "
+          "(Dozier & Frew 1990); ground-reflected unchanged")
+
+
+# ---------------------------------------------------------------------------
+# Geometry of the horizon
+# ---------------------------------------------------------------------------
+
+
+def sector_index(azimuth_deg, n_sectors: int) -> np.ndarray:
+    """Sector of each azimuth: sector ``k`` is centred on ``k × 360/n`` ° (clockwise from north)."""
+    width = 360.0 / n_sectors
+    return (np.floor(np.mod(np.asarray(azimuth_deg, dtype=float), 360.0) / width + 0.5).astype(np.intp)
+            % n_sectors)
+
+
+def _dozier_frew(h_rad: np.ndarray, tilt_rad: np.ndarray, dphi_rad: np.ndarray) -> np.ndarray:
+    """Isotropic sky view of a tilted plane over its horizon, discrete in azimuth.
+
+    Dozier & Frew (1990), eq. 7: with ``H`` the horizon's zenith angle,
+    ``V = 1/(2π) ∫ [cos β sin² H + sin β cos(φ − A) (H − sin H cos H)] dφ``,
+    here a mean over the sectors (Δφ = 2π/n).  ``H`` is limited by the plane's
+    own horizon (the sky behind the plane is not seen).
+    """
+    beta = tilt_rad[:, None]
+    # The plane's own horizon in each direction: cos θ = 0 at tan e = −tan β cos(φ − A).
+    own = np.arctan2(-np.sin(beta) * np.cos(dphi_rad), np.cos(beta))
+    h = np.maximum(np.maximum(h_rad, own), 0.0)
+    zen = np.pi / 2 - h
+    term = np.cos(beta) * np.sin(zen) ** 2 + np.sin(beta) * np.cos(dphi_rad) * (zen - np.sin(zen) * np.cos(zen))
+    return term.mean(axis=1)
+
+
+def sky_view_factor(horizon_deg, tilt_deg, azimuth_deg, relative: bool = True) -> np.ndarray:
+    """Isotropic sky-view factor of tilted points from their horizon profiles.
+
+    Parameters
+    ----------
+    horizon_deg : array_like (P, n)
+        Obstruction elevation [°] in ``n`` sectors, sector ``k`` centred on
+        azimuth ``k × 360/n``; values below 0 count as 0 (the sky of the
+        model ends at the astronomical horizon; below it is ground).
+    tilt_deg, azimuth_deg : array_like (P,)
+        The plane of each point [°].
+    relative : bool
+        True (default): the share of the unobstructed plane's isotropic
+        sky diffuse that still arrives — 1 for an empty horizon on any tilt,
+        the factor applied to the diffuse.  False: the absolute view factor
+        (``(1 + cos β)/2`` for an empty horizon, in the limit of many sectors).
+
+    Returns
+    -------
+    ndarray (P,)
+        Sky-view factor [-].  For a horizontal point both forms are
+        ``(1/n) Σ_k cos² h_k``.
+
+    Notes
+    -----
+    Dozier & Frew (1990), eq. 7, summed over the sectors; the relative form
+    divides by the same sum for an empty horizon, so the sector
+    discretisation cancels.
+    """
+    h = np.radians(np.atleast_2d(np.asarray(horizon_deg, dtype=float)))
+    tilt = np.radians(np.broadcast_to(np.asarray(tilt_deg, dtype=float), h.shape[:1]))
+    azim = np.broadcast_to(np.asarray(azimuth_deg, dtype=float), h.shape[:1])
+    n = h.shape[1]
+    dphi = np.radians(np.arange(n) * 360.0 / n)[None, :] - np.radians(azim)[:, None]
+    v = _dozier_frew(h, tilt, dphi)
+    if not relative:
+        return v
+    return v / _dozier_frew(np.zeros_like(h[:, :1]).repeat(n, axis=1), tilt, dphi)
+
+
+# ---------------------------------------------------------------------------
+# Tables per orientation
+# ---------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class SunBins:
+    """The weather year's daylight hours binned by sun position.
+
+    Attributes
+    ----------
+    n_sectors : int
+        Azimuth sectors.
+    hour_bin : ndarray (T,)
+        Occupied-bin number of every daylight hour of the sky.
+    hour_month : ndarray (T,)
+        Month 0–11 of every daylight hour.
+    sector : ndarray (B,)
+        Azimuth sector of each occupied bin.
+    elev_low_deg : ndarray (B,)
+        Lower edge of each occupied bin's elevation band [°] (the sun below
+        the astronomical horizon counts in the 0° band).
+    """
+
+    n_sectors: int
+    hour_bin: np.ndarray
+    hour_month: np.ndarray
+    sector: np.ndarray
+    elev_low_deg: np.ndarray
+
+
+def sun_bins(sky, n_sectors: int) -> SunBins:
+    """Bin the daylight hours of ``sky`` (:func:`pvsite.solar.energy.sky_year`) by sun position."""
+    n_elev = int(round(90.0 / ELEVATION_BIN_DEG))
+    elev = 90.0 - sky.zenith[:, 0]
+    e_idx = np.clip(np.floor(elev / ELEVATION_BIN_DEG).astype(np.intp), 0, n_elev - 1)
+    s_idx = sector_index(sky.azimuth[:, 0], n_sectors)
+    ids, hour_bin = np.unique(s_idx * n_elev + e_idx, return_inverse=True)
+    return SunBins(n_sectors, hour_bin.ravel(), np.argmax(sky.month_matrix, axis=0),
+                   ids // n_elev, (ids % n_elev) * ELEVATION_BIN_DEG)
+
+
+@dataclasses.dataclass(frozen=True)
+class OrientationTables:
+    """Binned energy of a set of orientations (:func:`orientation_tables`).
+
+    Attributes
+    ----------
+    beam_kwh_m2 : ndarray (c, B)
+        Plane-of-array beam + circumsolar energy after IAM per sun bin [kWh/m²].
+    sky_kwh_m2, ground_kwh_m2 : ndarray (c,)
+        Isotropic + horizon-brightening sky diffuse, and ground-reflected
+        energy after IAM [kWh/m²].
+    ac_kwh : ndarray (c, S, 12)
+        Monthly AC energy per kWp, unblocked, sky diffuse × ``SVF_GRID[j]`` [kWh/kWp].
+    ac_lost_kwh : ndarray (c, B, S, 12)
+        Monthly AC energy per kWp lost when the beam of a bin is blocked [kWh/kWp].
+    poa_kwh_m2 : ndarray (c,)
+        Annual unshaded plane-of-array irradiation before IAM [kWh/m²].
+    """
+
+    beam_kwh_m2: np.ndarray
+    sky_kwh_m2: np.ndarray
+    ground_kwh_m2: np.ndarray
+    ac_kwh: np.ndarray
+    ac_lost_kwh: np.ndarray
+    poa_kwh_m2: np.ndarray
+
+
+def _bin_sum(values: np.ndarray, keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """Sum ``values`` (..., T, c) over hours with the same key → (..., n_keys, c)."""
+    order = np.argsort(keys, kind="stable")
+    k = keys[order]
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    sums = np.add.reduceat(values[..., order, :], starts, axis=-2)
+    out = np.zeros(values.shape[:-2] + (n_keys, values.shape[-1]))
+    out[..., k[starts], :] = sums
+    return out
+
+
+def orientation_tables(sky, bins: SunBins, tilt_deg, azimuth_deg, temp_params: dict, module: ModulePreset,
+                       loss_factor: float, eta_inv_nom: float, dc_ac_ratio: float,
+                       albedo: float = energy.ALBEDO) -> OrientationTables:
+    """Energy of orientations of one mounting binned by sun position, for every sky scaling.
+
+    Parameters
+    ----------
+    sky : pvsite.solar.energy._Sky
+        From :func:`pvsite.solar.energy.sky_year`.
+    bins : SunBins
+        From :func:`sun_bins` of the same sky.
+    tilt_deg, azimuth_deg : array_like (c,)
+        Orientations [°].
+    temp_params : dict
+        :func:`pvsite.solar.energy.temperature_parameters` of their mounting.
+    module, loss_factor, eta_inv_nom, dc_ac_ratio, albedo
+        As :func:`pvsite.solar.energy.ac_power`.
+
+    Returns
+    -------
+    OrientationTables
+    """
+    c = energy.poa_components(sky, tilt_deg, azimuth_deg, module, albedo, True)
+    beam = c["direct"] + c["circumsolar"]
+    beam_eff = c["direct"] * c["iam_beam"] + c["circumsolar"] * c["iam_sky"]
+    diffuse = c["isotropic"] + c["horizon"]
+    diffuse_eff = diffuse * c["iam_sky"]
+    ground, ground_eff = c["ground"], c["ground"] * c["iam_ground"]
+    s = SVF_GRID[:, None, None]
+    lit = np.stack([beam_eff, np.zeros_like(beam_eff)])[:, None]            # (2, 1, T, c)
+    lit_glob = np.stack([beam, np.zeros_like(beam)])[:, None]
+    eff = lit + s * diffuse_eff + ground_eff                                 # (2, S, T, c)
+    glob = lit_glob + s * diffuse + ground
+    pac = energy.ac_power(eff, glob, sky, temp_params, module, loss_factor, eta_inv_nom, dc_ac_ratio)
+    kwh = pac * (sky.hours / 1000.0)                                          # (2, S, T, c)
+    n_bins = len(bins.sector)
+    lost = _bin_sum(kwh[0] - kwh[1], bins.hour_bin * 12 + bins.hour_month, n_bins * 12)  # (S, B·12, c)
+    lost = lost.reshape(len(SVF_GRID), n_bins, 12, -1).transpose(3, 1, 0, 2)             # (c, B, S, 12)
+    monthly = np.einsum("mt,stc->csm", sky.month_matrix, kwh[0])
+    to_kwh = sky.hours / 1000.0
+    return OrientationTables(
+        beam_kwh_m2=_bin_sum(beam_eff[None], bins.hour_bin, n_bins)[0].T * to_kwh,
+        sky_kwh_m2=diffuse_eff.sum(axis=0) * to_kwh, ground_kwh_m2=ground_eff.sum(axis=0) * to_kwh,
+        ac_kwh=monthly, ac_lost_kwh=lost, poa_kwh_m2=np.nansum(c["global"], axis=0) * to_kwh)
+
+
+def blocked_share(horizon_deg: np.ndarray, bins: SunBins) -> np.ndarray:
+    """Share of each sun bin's hours blocked at each point (P, B) [-].
+
+    ``clip((h[sector] − e_low) / Δe, 0, 1)``: the sun's energy is taken as
+    spread evenly over the bin's elevation band.
+    """
+    h = horizon_deg[:, bins.sector]
+    return np.clip((h - bins.elev_low_deg) / ELEVATION_BIN_DEG, 0.0, 1.0)
+
+
+def _point_energy(tables: OrientationTables, i: int, horizon_deg, svf, bins: SunBins) -> np.ndarray:
+    """Monthly AC kWh/kWp (P, 12) of points on orientation ``i`` of ``tables``."""
+    w = blocked_share(horizon_deg, bins)
+    n_s = len(SVF_GRID)
+    lost = (w @ tables.ac_lost_kwh[i].reshape(len(bins.sector), n_s * 12)).reshape(-1, n_s, 12)
+    ac = tables.ac_kwh[i][None] - lost                                        # (P, S, 12)
+    j = np.clip(np.searchsorted(SVF_GRID, svf, side="right") - 1, 0, n_s - 2)
+    t = (svf - SVF_GRID[j]) / (SVF_GRID[j + 1] - SVF_GRID[j])
+    rows = np.arange(len(svf))
+    return ac[rows, j] * (1.0 - t)[:, None] + ac[rows, j + 1] * t[:, None]
+
+
+# ---------------------------------------------------------------------------
+# Per plane
+# ---------------------------------------------------------------------------
+
+
+def without_shading_item(losses: LossesPreset) -> LossesPreset:
+    """The losses preset with its PVWatts ``shading`` item set to 0 (geometric shading replaces it)."""
+    items = dict(losses.losses_pct)
+    items[DROPPED_LOSS_ITEM] = 0.0
+    return dataclasses.replace(losses, losses_pct=MappingProxyType(items))
+
+
+def _check_points(n_planes: int, horizon, plane, weight) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    where = "Horizon sample points (pvsite.roofs.horizon)"
+    horizon = np.asarray(horizon, dtype=float)
+    plane = np.asarray(plane)
+    weight = np.asarray(weight, dtype=float)
+    if horizon.ndim != 2 or horizon.shape[1] < MIN_SECTORS:
+        raise InputError(f"{where}: point_horizon_deg must be (points, sectors) with ≥ {MIN_SECTORS} "
+                         f"sectors; found shape {horizon.shape}.",
+                         fix="Compute the horizon in at least 36 azimuth sectors.")
+    n = horizon.shape[0]
+    if plane.shape != (n,) or weight.shape != (n,):
+        raise InputError(f"{where}: point_plane {plane.shape} and point_weight {weight.shape} must both be "
+                         f"({n},), one value per point.", fix="Give one plane row and one weight per point.")
+    if n and (not np.issubdtype(plane.dtype, np.integer) or plane.min() < 0 or plane.max() >= n_planes):
+        raise InputError(f"{where}: point_plane must be integer row positions 0…{n_planes - 1} of the planes "
+                         f"frame; found {plane.dtype} in [{plane.min()}, {plane.max()}].",
+                         fix="Pass positional row numbers (planes.index.get_indexer(...)).")
+    bad = ~np.isfinite(horizon) | (horizon > 90.0)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(axis=1))[:5].tolist()
+        raise InputError(f"{where}: {int(bad.any(axis=1).sum())} point(s) have a horizon elevation that is "
+                         f"missing or above 90° (e.g. points {rows}).",
+                         fix="Give finite elevations ≤ 90°; use 0 where nothing obstructs.")
+    sums = np.bincount(plane.astype(np.intp), weights=weight, minlength=n_planes)
+    has = np.bincount(plane.astype(np.intp), minlength=n_planes) > 0
+    off = has & (np.abs(sums - 1.0) > 1e-6)
+    if (weight < 0).any() or ~np.isfinite(weight).all() or off.any():
+        rows = np.flatnonzero(off)[:5].tolist()
+        raise InputError(f"{where}: point_weight must be ≥ 0 and sum to 1 on every plane with points; "
+                         f"{int(off.sum())} plane(s) do not (e.g. rows {rows}).",
+                         fix="Normalise the weights per plane (each point's share of the plane).")
+    return horizon, plane.astype(np.intp), weight
+
+
+def shading_losses(planes: pd.DataFrame, point_horizon_deg, point_plane, point_weight, weather: pd.DataFrame,
+                   site: tuple[float, float, float], module: ModulePreset, losses: LossesPreset,
+                   system) -> pd.DataFrame:
+    """Per-plane specific yield with shading by the horizon, and the shading figures.
+
+    Parameters
+    ----------
+    planes : pandas.DataFrame
+        ``tilt_deg`` [°], ``azimuth_deg`` [°, clockwise from north], ``mounting``.
+    point_horizon_deg : array_like (P, n)
+        Horizon elevation [°] of every sample point in ``n`` ≥ 36 sectors
+        (sector ``k`` centred on ``k × 360/n`` °).
+    point_plane : array_like of int (P,)
+        Row position in ``planes`` of each point.
+    point_weight : array_like (P,)
+        Share of its plane each point stands for [-]; sums to 1 per plane.
+    weather : pandas.DataFrame
+        Hourly weather year (:func:`pvsite.solar.energy.simulate`).
+    site : (float, float, float)
+        Latitude [°N], longitude [°E], altitude [m].
+    module, losses
+        Module and losses presets.
+    system : pvsite.config.SystemConfig
+        Inverter efficiency, DC/AC ratio, temperature model, orientation step.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``planes``: ``specific_yield_kwh_per_kwp`` [kWh/kWp],
+        ``kwh_per_kwp_m01`` … ``m12`` [kWh/kWp], ``poa_kwh_per_m2``
+        [kWh/m², unshaded, before IAM — as PVsyst's GlobInc, so shading shows
+        in the performance ratio], ``shading_loss_pct`` [%, annual AC energy
+        lost to the horizon vs the same plane unshaded, both without the
+        PVWatts shading item], ``sky_view_factor`` [-, weighted mean of the
+        points' relative factors], ``horizon_max_deg`` [°, highest
+        obstruction seen from any point], ``shading_applied`` (bool).  Planes
+        without sample points get today's unshaded figures (with the preset's
+        shading item), NaN shading figures and ``shading_applied`` False.
+        ``attrs['shading']`` records the method, the loss item dropped and
+        the counts (for run_info).
+    """
+    horizon, plane_pos, weight = _check_points(len(planes), point_horizon_deg, point_plane, point_weight)
+    lat, lon, alt = (float(v) for v in site)
+    keys = energy.round_orientations(planes, system.orientation_step_deg)
+    orient = keys.drop_duplicates().reset_index(drop=True)
+    code = keys.merge(orient.reset_index(), on=list(orient.columns), how="left")["index"].to_numpy()
+    sim_kw = dict(inverter_efficiency_pct=system.inverter_efficiency_pct, dc_ac_ratio=system.dc_ac_ratio,
+                  temperature_model=system.temperature_model)
+    base = energy.simulate(weather, lat, lon, alt, orient, module, losses, **sim_kw)
+
+    n_planes = len(planes)
+    monthly = base[list(energy.MONTH_COLUMNS)].to_numpy()[code].copy()
+    loss_pct = np.full(n_planes, np.nan)
+    svf_plane = np.full(n_planes, np.nan)
+    hmax = np.full(n_planes, np.nan)
+    applied = np.bincount(plane_pos, minlength=n_planes) > 0
+
+    if applied.any():
+        dropped = without_shading_item(losses)
+        loss_factor = 1.0 - energy.loss_percent(dropped) / 100.0
+        sky = energy.sky_year(weather, lat, lon, alt)
+        bins = sun_bins(sky, horizon.shape[1])
+        pt_orient = code[plane_pos]
+        tilt_p = keys["tilt_deg"].to_numpy()[plane_pos]
+        azim_p = keys["azimuth_deg"].to_numpy()[plane_pos]
+        svf = np.clip(sky_view_factor(horizon, tilt_p, azim_p), 0.0, 1.0)
+        point_kwh = np.zeros((len(plane_pos), 12))
+        ref_kwh = np.zeros((len(orient), 12))
+        needed = np.unique(pt_orient)
+        for mount in pd.unique(orient["mounting"].to_numpy()[needed]):
+            temp_params = energy.temperature_parameters(system.temperature_model, mount, module)
+            todo = needed[orient["mounting"].to_numpy()[needed] == mount]
+            for start in range(0, len(todo), TABLE_CHUNK):
+                chunk = todo[start:start + TABLE_CHUNK]
+                tables = orientation_tables(
+                    sky, bins, orient["tilt_deg"].to_numpy()[chunk], orient["azimuth_deg"].to_numpy()[chunk],
+                    temp_params, module, loss_factor, system.inverter_efficiency_pct / 100.0,
+                    system.dc_ac_ratio)
+                ref_kwh[chunk] = tables.ac_kwh[:, -1]
+                for i, o in enumerate(chunk):
+                    pts = np.flatnonzero(pt_orient == o)
+                    point_kwh[pts] = _point_energy(tables, i, horizon[pts], svf[pts], bins)
+        shaded = np.zeros((n_planes, 12))
+        np.add.at(shaded, plane_pos, point_kwh * weight[:, None])
+        ref = ref_kwh[code]
+        monthly[applied] = shaded[applied]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loss = 100.0 * (1.0 - shaded.sum(axis=1) / ref.sum(axis=1))
+        loss_pct[applied] = loss[applied]
+        svf_plane[applied] = np.bincount(plane_pos, weights=svf * weight, minlength=n_planes)[applied]
+        hmax_all = np.full(n_planes, -np.inf)
+        np.maximum.at(hmax_all, plane_pos, horizon.max(axis=1))
+        hmax[applied] = hmax_all[applied]
+
+    out = pd.DataFrame(monthly, index=planes.index, columns=list(energy.MONTH_COLUMNS))
+    annual = base["specific_yield_kwh_per_kwp"].to_numpy()[code].copy()
+    annual[applied] = monthly[applied].sum(axis=1)
+    out.insert(0, "specific_yield_kwh_per_kwp", annual)
+    out["poa_kwh_per_m2"] = base["poa_kwh_per_m2"].to_numpy()[code]
+    out["shading_loss_pct"] = loss_pct
+    out["sky_view_factor"] = svf_plane
+    out["horizon_max_deg"] = hmax
+    out["shading_applied"] = applied
+    out.attrs["shading"] = {
+        "method": METHOD,
+        "n_sectors": int(horizon.shape[1]),
+        "elevation_bin_deg": ELEVATION_BIN_DEG,
+        "dropped_loss_items_pct": ({DROPPED_LOSS_ITEM: float(losses.losses_pct.get(DROPPED_LOSS_ITEM, 0.0))}
+                                   if applied.any() else {}),
+        "n_planes_shaded": int(applied.sum()),
+        "n_planes_unshaded": int(n_planes - applied.sum()),
+    }
+    return out
+
+
+def exact_hourly_yield(weather: pd.DataFrame, site: tuple[float, float, float], tilt_deg: float,
+                       azimuth_deg: float, mounting: str, horizon_deg, module: ModulePreset,
+                       losses: LossesPreset, system, interpolate: bool = False) -> tuple[float, float]:
+    """Brute-force reference: annual AC yield of one point, hour by hour, shaded and unshaded.
+
+    Every daylight hour the beam and circumsolar light are removed when the
+    sun's elevation is below the horizon at its azimuth (the sector value,
+    or with ``interpolate`` linear between sector centres); the sky diffuse
+    is scaled by :func:`sky_view_factor`; the result goes through the same
+    chain as :func:`pvsite.solar.energy.simulate` with the PVWatts shading
+    item dropped.  The fast method (:func:`shading_losses`) is tested
+    against this.
+
+    Returns
+    -------
+    shaded, unshaded : float
+        Annual AC energy per kWp [kWh/kWp].
+    """
+    lat, lon, alt = site
+    horizon = np.asarray(horizon_deg, dtype=float)
+    n = len(horizon)
+    sky = energy.sky_year(weather, lat, lon, alt)
+    dropped = without_shading_item(losses)
+    c = energy.poa_components(sky, [tilt_deg], [azimuth_deg], module)
+    elev = 90.0 - sky.zenith
+    if interpolate:
+        centres = np.arange(n + 1) * 360.0 / n
+        h_sun = np.interp(np.mod(sky.azimuth, 360.0), centres, np.r_[horizon, horizon[0]])
+    else:
+        h_sun = horizon[sector_index(sky.azimuth, n)]
+    sun = (elev >= h_sun).astype(float)
+    svf = float(sky_view_factor(horizon[None], tilt_deg, azimuth_deg)[0])
+    args = (sky, energy.temperature_parameters(system.temperature_model, mounting, module), module,
+            1.0 - energy.loss_percent(dropped) / 100.0, system.inverter_efficiency_pct / 100.0, system.dc_ac_ratio)
+    beam_eff = c["direct"] * c["iam_beam"] + c["circumsolar"] * c["iam_sky"]
+    beam = c["direct"] + c["circumsolar"]
+    diffuse = c["isotropic"] + c["horizon"]
+    out = []
+    for on, s in ((sun, svf), (1.0, 1.0)):
+        eff = on * beam_eff + s * diffuse * c["iam_sky"] + c["ground"] * c["iam_ground"]
+        glob = on * beam + s * diffuse + c["ground"]
+        out.append(float(energy.ac_power(eff, glob, *args).sum() * sky.hours / 1000.0))
+    return out[0], out[1]
