@@ -1,4 +1,4 @@
-"""The roofs stage: usable area → PV planes → measured heights and planes → module layout.
+"""The roofs stage: usable area → PV planes → measured planes → building heights → module layout.
 
 :func:`survey_roofs` is the one call :func:`pvsite.pipeline.prepare` makes for
 this stage.  Everything here is independent of the policy scenario: the
@@ -17,6 +17,7 @@ import pandas as pd
 
 from pvsite.roofs import heights, layout
 from pvsite.roofs import planes as planes_mod
+from pvsite.roofs.building_heights import building_heights
 from pvsite.roofs import usable as usable_mod
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,8 @@ class SurveyedRoofs:
     ----------
     roofs : geopandas.GeoDataFrame
         One row per selected building, with ``usable_area_m2``, ``usable_geometry``,
-        ``raster_roof_shape`` and the first plane's ``mounting``, ``tilt_deg``,
-        ``array_azimuth_deg`` and ``n_planes``.
+        ``raster_roof_shape``, ``height_m`` [m], ``height_source`` and the first
+        plane's ``mounting``, ``tilt_deg``, ``array_azimuth_deg`` and ``n_planes``.
     planes : pandas.DataFrame
         One row per PV plane (``roof_index``, ``plane``, ``tilt_deg``,
         ``azimuth_deg``, ``mounting``, ``modules_fit`` ...).
@@ -58,9 +59,11 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
     site_lat_deg : float
         Latitude of the site [°N] (row pitch).
 
-    With ``config.roof.height_raster``, heights and roof planes are measured
-    from the raster (:func:`pvsite.roofs.heights.roof_surface_from_raster`,
-    which samples it through :mod:`pvsite.io`) where the footprints lack them.
+    With ``config.roof.height_raster``, roof planes are measured from the
+    raster (:func:`pvsite.roofs.heights.roof_surface_from_raster`, which
+    samples it through :mod:`pvsite.io`).  Every roof then gets a height and
+    its ``height_source`` (:func:`pvsite.roofs.building_heights.building_heights`:
+    attribute, storeys, raster median, or a flagged class default).
     """
     roofs = usable_mod.usable_roofs(buildings, config.roof)
     planes = planes_mod.roof_planes(roofs, config.roof, config.mounting, site_lat_deg, module)
@@ -68,12 +71,13 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
         surface = heights.roof_surface_from_raster(roofs, config.roof.height_raster)
         log.warning("height raster %s: %s", Path(config.roof.height_raster).name,
                     surface["raster_roof_shape"].value_counts().to_dict())
-        fill = roofs["height_m"].isna() & surface["raster_height_m"].notna()
-        roofs.loc[fill, "height_m"] = surface.loc[fill, "raster_height_m"]
         roofs["raster_roof_shape"] = surface["raster_roof_shape"]
         planes = heights.apply_raster_planes(planes, surface, roofs, module, config.mounting)
     else:
+        surface = None
         roofs["raster_roof_shape"] = pd.NA
+    roofs[["height_m", "height_source"]] = building_heights(
+        roofs, config.heights, None if surface is None else surface["raster_height_m"])
     planes, panels = layout.layout_roofs(roofs, planes, module, config.mounting, site_lat_deg,
                                          panels=config.output.panels)
     return SurveyedRoofs(describe_planes(roofs, planes), planes, panels)
