@@ -36,6 +36,7 @@ SHORTCUTS = {
     "heights": "roof.height_raster",
     "panels": "output.panels",
     "flag_exclusions": "exclusions.flag_only",
+    "shading": "shading.enabled",
 }
 
 

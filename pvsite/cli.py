@@ -73,6 +73,8 @@ model_options = _options(
     click.option("--flag-exclusions", is_flag=True, default=None, help="Only flag excluded roofs; they keep their PV."),
     click.option("--heights", type=FILE, default=None,
                  help="Building-height raster (metres above ground): measured heights and roof planes."),
+    click.option("--shading/--no-shading", default=None,
+                 help="Shading by neighbouring buildings (horizon per roof; off by default in this release)."),
 )
 
 selection_options = _options(

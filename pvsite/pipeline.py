@@ -43,6 +43,7 @@ from pvsite.planning import outlines, sizing
 from pvsite.planning.rollup import summarise
 from pvsite.planning.scenario import apply_scenario
 from pvsite import presets
+from pvsite.roofs import horizon as horizon_mod
 from pvsite.roofs.survey import survey_roofs
 from pvsite.solar import yields
 
@@ -79,6 +80,8 @@ class Prepared:
     classes: presets.ClassifyPreset
     module: presets.ModulePreset
     started: _dt.datetime
+    horizons: horizon_mod.HorizonProfiles | None = None
+    shading: dict | None = None
 
 
 @dataclass
@@ -143,12 +146,14 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     buildings = exclusions_mod.apply_exclusions(buildings, inputs.exclusions, config.exclusions)
     say(STAGES[3])
     surveyed = survey_roofs(buildings, config, module, located.site_lat_deg)
+    horizons = horizon_mod.roof_horizons(surveyed, located.buildings, config.shading, config.heights)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
-                                 located.site_lon_deg, module, losses, config.system)
+                                 located.site_lon_deg, module, losses, config.system,
+                                 **horizon_mod.yield_inputs(horizons))
     return Prepared(config, selection, inputs, located, chosen, surveyed.roofs, planes, surveyed.panels,
                     classify_mod.classification_report(buildings, classes.class_order), policy, classes,
-                    module, started)
+                    module, started, horizons, planes.attrs.get("shading"))
 
 
 def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = None) -> RunResult:

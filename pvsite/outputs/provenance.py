@@ -176,5 +176,7 @@ def for_run(prepared, scenario: str, scenario_description: str, roofs, counts: d
         "n_modules": str(counts["panels"]),
         "module_preset": str(p.module.get("_path", "")),
         "footprints_warnings": json.dumps(p.inputs.footprints_meta.get("warnings", []), ensure_ascii=False),
+        "shading": json.dumps(p.shading, ensure_ascii=False, default=str) if p.shading else
+        "off (no geometric shading; the losses preset's shading item applies)",
     })
     return info

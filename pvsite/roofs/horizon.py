@@ -541,3 +541,43 @@ def _check_parameters(n_sectors, radius_m, points_per_plane, min_sun_elevation_d
     if problems:
         raise InputError("horizon_profiles: " + "; ".join(problems) + ".",
                          fix="Pass values in the stated ranges (defaults: pvsite.roofs.horizon).")
+
+
+def roof_horizons(surveyed, buildings: gpd.GeoDataFrame, shading_cfg, heights_cfg) -> HorizonProfiles | None:
+    """The shading stage's geometry: horizons of the surveyed planes, or None when shading is off.
+
+    Parameters
+    ----------
+    surveyed : pvsite.roofs.survey.SurveyedRoofs
+        The selected roofs (with ``height_m``) and their planes.
+    buildings : geopandas.GeoDataFrame
+        Every input building in the same metric CRS (the neighbours, also
+        outside a street selection).  Those not surveyed get their height
+        with their class unknown (the ``other`` entries of ``heights_cfg``).
+    shading_cfg : pvsite.config.ShadingConfig
+        Sectors, points, radius and module height.
+    heights_cfg : pvsite.config.HeightsConfig
+        Storey heights for the neighbours.
+    """
+    if not shading_cfg.enabled:
+        return None
+    from pvsite.roofs.building_heights import building_heights
+
+    usable = buildings["reject_reason"].isna() if "reject_reason" in buildings.columns else slice(None)
+    cols = ["geometry", *[c for c in ("height_m", "storeys") if c in buildings.columns]]
+    neighbours = buildings.loc[usable, cols].copy()
+    neighbours[["height_m", "height_source"]] = building_heights(neighbours, heights_cfg)
+    own = surveyed.roofs.index.intersection(neighbours.index)
+    neighbours.loc[own, "height_m"] = surveyed.roofs.loc[own, "height_m"]
+    return horizon_profiles(
+        surveyed.roofs, surveyed.planes, n_sectors=shading_cfg.n_sectors, radius_m=shading_cfg.max_radius_m,
+        points_per_plane=shading_cfg.points_per_plane, min_sun_elevation_deg=shading_cfg.min_sun_elevation_deg,
+        module_height_m=shading_cfg.module_height_m, neighbours=neighbours)
+
+
+def yield_inputs(horizons: HorizonProfiles | None) -> dict:
+    """Keyword arguments of :func:`pvsite.solar.yields.plane_yields` for ``horizons`` (none when shading is off)."""
+    if horizons is None:
+        return {}
+    return {"point_horizon_deg": horizons.point_horizon_deg, "point_plane": horizons.point_plane,
+            "point_weight": horizons.point_weight}

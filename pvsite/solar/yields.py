@@ -96,6 +96,35 @@ def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict
     return out
 
 
+def roof_shading(planes: pd.DataFrame) -> pd.DataFrame:
+    """Shading figures per roof from its planes (NaN where no plane was shaded).
+
+    ``shading_loss_pct`` is weighted by each plane's unshaded energy at the
+    modules that fit (so unsized roofs show their loss too), ``sky_view_factor``
+    by those modules, ``horizon_max_deg`` is the roof's highest obstruction.
+    """
+    columns = ["shading_loss_pct", "sky_view_factor", "horizon_max_deg"]
+    if "shading_loss_pct" not in planes.columns:
+        return pd.DataFrame(columns=columns, dtype=float)
+    loss = planes["shading_loss_pct"].to_numpy(dtype=float)
+    fit_kw = planes["modules_fit"].to_numpy(dtype=float) * planes["module_power_w"].to_numpy(dtype=float) / 1000.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        unshaded = fit_kw * planes["specific_yield_kwh_per_kwp"].to_numpy(dtype=float) / (1.0 - loss / 100.0)
+    ok = np.isfinite(loss) & (fit_kw > 0)
+    frame = pd.DataFrame({"roof_index": planes["roof_index"].to_numpy(),
+                          "w_loss": np.where(ok, unshaded * loss, 0.0), "w": np.where(ok, unshaded, 0.0),
+                          "w_svf": np.where(ok, fit_kw * planes["sky_view_factor"].to_numpy(dtype=float), 0.0),
+                          "kw": np.where(ok, fit_kw, 0.0), "hmax": planes["horizon_max_deg"].to_numpy(dtype=float)})
+    g = frame.groupby("roof_index")
+    sums = g[["w_loss", "w", "w_svf", "kw"]].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = pd.DataFrame({"shading_loss_pct": np.where(sums["w"] > 0, sums["w_loss"] / sums["w"], np.nan),
+                            "sky_view_factor": np.where(sums["kw"] > 0, sums["w_svf"] / sums["kw"], np.nan)},
+                           index=sums.index)
+    out["horizon_max_deg"] = g["hmax"].max()
+    return out
+
+
 def apply_yields(roofs: pd.DataFrame, planes: pd.DataFrame, emission_factor_kg_per_kwh: float
                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Annual and monthly AC energy of sized planes and roofs, performance ratio and CO2.
@@ -134,6 +163,7 @@ def apply_yields(roofs: pd.DataFrame, planes: pd.DataFrame, emission_factor_kg_p
         roofs["specific_yield_kwh_per_kwp"] = np.where(capacity > 0, roofs["annual_kwh"] / capacity, np.nan)
         roofs["performance_ratio"] = np.where(ref > 0, roofs["annual_kwh"] / ref, np.nan)
     roofs["co2_t"] = roofs["annual_kwh"] * float(emission_factor_kg_per_kwh) / 1000.0
+    roofs = roofs.join(roof_shading(planes).reindex(roofs.index))
     planes = planes.copy()
     planes["annual_kwh"] = per_plane["annual_kwh"]
     return roofs, planes

@@ -1,0 +1,83 @@
+"""Shading through the whole pipeline: off reproduces main's figures; on, a tower south of a low roof costs it.
+
+The tower cases follow issue 12's check (b) with the geometry the energy engineer measured:
+a 130 m × 100 m slab 100 m south of a 10 m roof at 31.2° N.  The pipeline computes the
+horizon from the footprints (pvsite.roofs.horizon) and the loss from the weather year
+(pvsite.solar.shading); nothing here is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+import pvsite
+
+#: A point in Changning in UTM zone 51N (EPSG:32651) [m].
+X0, Y0 = 347_000.0, 3_455_000.0
+
+
+def _district(tmp_path, tower_at: str | None):
+    """A 40 × 25 m, 10 m-high flat office roof; optionally a 130 m slab 100 m to one side (edge to edge)."""
+    roof = shapely.box(X0 - 20, Y0 - 12.5, X0 + 20, Y0 + 12.5)
+    rows = [{"编号": "low", "height_m": 10.0, "roof_type": "flat", "use": "办公", "geometry": roof}]
+    if tower_at:
+        gap, half_w, depth = 100.0, 50.0, 20.0
+        shapes = {
+            "south": shapely.box(X0 - half_w, Y0 - 12.5 - gap - depth, X0 + half_w, Y0 - 12.5 - gap),
+            "north": shapely.box(X0 - half_w, Y0 + 12.5 + gap, X0 + half_w, Y0 + 12.5 + gap + depth),
+            "east": shapely.box(X0 + 20 + gap, Y0 - half_w, X0 + 20 + gap + depth, Y0 + half_w),
+        }
+        rows.append({"编号": "tower", "height_m": 130.0, "roof_type": "flat", "use": "办公",
+                     "geometry": shapes[tower_at]})
+    path = tmp_path / f"tower_{tower_at}.gpkg"
+    gpd.GeoDataFrame(rows, crs="EPSG:32651").to_file(path, layer="buildings", engine="pyogrio")
+    return path
+
+
+def _low_roof(tmp_path, tower_at, shading=True):
+    result = pvsite.run(footprints=_district(tmp_path, tower_at), scenario="technical-max", panels=False,
+                        shading=shading)
+    return result, result.roofs.set_index("building_id").loc["low"]
+
+
+@pytest.fixture(scope="module")
+def open_sky(tmp_path_factory):
+    return _low_roof(tmp_path_factory.mktemp("open"), None)
+
+
+def test_shading_off_keeps_the_losses_preset(tmp_path):
+    result, roof = _low_roof(tmp_path, "south", shading=False)
+    assert np.isnan(roof["shading_loss_pct"]) and np.isnan(roof["sky_view_factor"])
+    assert result.run_info["shading"].startswith("off")
+
+
+def test_open_sky_drops_only_the_pvwatts_shading_item(open_sky, tmp_path):
+    result, roof = open_sky
+    assert roof["shading_loss_pct"] == pytest.approx(0.0, abs=1e-6)
+    assert roof["horizon_max_deg"] == pytest.approx(0.0, abs=1e-9)
+    info = json.loads(result.run_info["shading"])
+    assert info["dropped_loss_items_pct"] == {"shading": 3.0}
+    _, unshaded = _low_roof(tmp_path, None, shading=False)
+    # the same roof without the 3 % item: PVWatts losses 14.08 % → 11.42 % (multiplicative items)
+    ratio = roof["specific_yield_kwh_per_kwp"] / unshaded["specific_yield_kwh_per_kwp"]
+    assert ratio == pytest.approx(1 / 0.97, rel=2e-3)
+    assert roof["capacity_kw"] == unshaded["capacity_kw"]
+
+
+def test_tower_south_costs_more_than_ten_percent_north_less_than_three(tmp_path, open_sky):
+    _, free = open_sky
+    _, south = _low_roof(tmp_path, "south")
+    _, north = _low_roof(tmp_path, "north")
+    _, east = _low_roof(tmp_path, "east")
+    assert south["shading_loss_pct"] > 10.0
+    assert north["shading_loss_pct"] < 3.0
+    assert north["shading_loss_pct"] < east["shading_loss_pct"] < south["shading_loss_pct"]
+    # the horizon the tower makes: atan((130 − 10.5) / distance) at the sample points, 100–125 m away
+    assert np.degrees(np.arctan(119.5 / 126)) - 1 < south["horizon_max_deg"] < np.degrees(np.arctan(119.5 / 99)) + 1
+    assert south["annual_kwh"] == pytest.approx(free["annual_kwh"] * (1 - south["shading_loss_pct"] / 100), rel=1e-6)
+    assert south["sky_view_factor"] < free["sky_view_factor"] == pytest.approx(1.0)
