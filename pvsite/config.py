@@ -640,10 +640,23 @@ class WeatherConfig(_Section):
         −30 and −60 correct them (``pvsite.io.weather_checks.CSWD_TIME_SHIFT_MIN``,
         evidence in irradiance/README.md).  0 = use the labels as they are
         (a warning reports a measured offset above 15 min).
+    columns : dict
+        Plain CSV only: canonical name (``time``, ``ghi``, ``dni``, ``dhi``,
+        ``temp_air``, ``wind_speed``, ``pressure``) → column of the file
+        (``[weather.columns]``; ``--weather-column ghi=GHI``).  Unmapped names
+        are looked for under their own name and the usual EPW-style headers
+        (:data:`pvsite.io.weather.CSV_COLUMN_ALIASES`).
+    allow_distant : bool
+        Run although the weather file's station lies more than
+        :data:`pvsite.buildings.checks.WEATHER_REFUSE_KM` from the buildings
+        or :data:`pvsite.buildings.checks.WEATHER_REFUSE_DLAT_DEG` of latitude
+        away (``--allow-distant-weather``); the distance is still reported.
     """
 
     path: str | None = setting(None, path=True)
     time_shift_min: float = setting(0.0, unit="min", range=Range(-180.0, 180.0, True, True))
+    columns: dict = setting(dict, values=str)
+    allow_distant: bool = False
 
 
 @dataclass(frozen=True)
