@@ -31,6 +31,8 @@ SHORTCUTS = {
     "streets": "input.streets",
     "overrides": "input.overrides",
     "weather": "weather.path",
+    "weather_columns": "weather.columns",
+    "allow_distant_weather": "weather.allow_distant",
     "policy": "policy.preset",
     "scenario": "policy.scenario",
     "heights": "roof.height_raster",

@@ -63,6 +63,11 @@ model_options = _options(
     click.option("--policy", default=None, help="Policy preset name or TOML path (default changning-2023)."),
     click.option("--weather", type=FILE, default=None,
                  help="Weather year (EPW, PVGIS csv/json, TMY3, CSV). Default: the embedded synthetic Shanghai year."),
+    click.option("--weather-column", "weather_columns", multiple=True, metavar="NAME=COLUMN",
+                 help="Column of a CSV weather file for a canonical name (time, ghi, dni, dhi, temp_air, "
+                      "wind_speed, pressure); repeatable. EPW-style headers are recognised without it."),
+    click.option("--allow-distant-weather", is_flag=True, default=None,
+                 help="Run although the weather station is > 1,000 km or > 5° of latitude from the buildings."),
     click.option("--overrides", type=FILE, default=None,
                  help="CSV building_id,building_type,reason whose classification beats every rule."),
     click.option("--registry", "registries", multiple=True, metavar="PATH[:datum]",
@@ -134,9 +139,24 @@ def _configure(config_path, excludes=(), exclude_datum=None, heights=None, no_pa
 
     excl = [{"path": str(p), "datum": exclude_datum or "wgs84"} for p in excludes]
     # A flag that is not given must not override the TOML file: only True counts.
-    flags = {k: True if settings.pop(k, None) else None for k in ("flag_exclusions",)}
+    flags = {k: True if settings.pop(k, None) else None for k in ("flag_exclusions", "allow_distant_weather")}
+    settings["weather_columns"] = _column_map(settings.pop("weather_columns", ()))
     return api.configure(config_path, excludes=excl, heights=heights,
                          panels=False if no_panels else None, **flags, **settings)
+
+
+def _column_map(pairs) -> dict | None:
+    """``("ghi=GHI", …)`` → ``{"ghi": "GHI"}``; None when no pair is given."""
+    if not pairs:
+        return None
+    out = {}
+    for pair in pairs:
+        name, sep, column = str(pair).partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise click.BadParameter(f"{pair!r} is not NAME=COLUMN (e.g. ghi=\"Global Horizontal Radiation\").",
+                                     param_hint="--weather-column")
+        out[name.strip()] = column.strip()
+    return out
 
 
 def _selection(street=None, district=None, district_boundaries=None, bbox=None, within=None):
@@ -225,6 +245,7 @@ def scenarios(compare, config_path, excludes, exclude_datum, heights, street, di
 
     with console.progress(quiet, len(pipeline.PREPARE_STAGES)) as stage:
         prepared = pipeline.prepare(cfg, _selection(street, district, district_boundaries, bbox, within), stage)
+    console.print_findings(prepared.findings)
     console.print_scenarios(pipeline.compare_scenarios(prepared), prepared.chosen.scope,
                             float(pol["target_kw"]), pol.get("default_scenario"))
 

@@ -636,6 +636,20 @@ class MountingConfig(_Section):
         ``portrait`` (long side up the slope), ``landscape``, or ``best``
         (default: each plane gets whichever holds more modules — on a
         narrow roof half, landscape fits more rows).
+    min_sun_elevation_deg : float
+        High-latitude fallback of the no-shade rule [°]: instants of the
+        window in which the sun stands lower than this are left out of the
+        spacing rule (rows may shade each other then), and when even the
+        noon sun of the design day is lower, rows are spaced for the noon
+        sun alone.  At 60° N the winter-solstice sun rises at 09:15 solar
+        time, so the 09:00–15:00 rule asks for infinite spacing; with 5° the
+        rule keeps 10:45–13:15 there.  No Chinese site south of 52° N is
+        affected (the 09:00 solstice sun stands ≥ 5° up to ≈ 52° N), so the
+        GB 50797-2012 rule is unchanged in China.  pvsite assumption: below
+        5° a horizontal surface receives at most sin 5° = 8.7 % of the beam's
+        normal irradiance through an air mass above 10, so mutual shading then
+        costs little energy; 0 keeps every instant with the sun above the
+        horizon (very wide rows near sunrise).
     """
 
     flat_tilt_deg: float = setting(20.0, unit="°", range=Range(0.0, 90.0, True, False))
@@ -646,6 +660,7 @@ class MountingConfig(_Section):
     align_tolerance_deg: float = setting(0.0, unit="°", range=Range(0.0, 45.0, True, True))
     modules_per_row_portrait: int = setting(2, unit="-", range=Range(1, math.inf, True, False))
     flush_orientation: str = setting("best", choices=FLUSH_ORIENTATIONS)
+    min_sun_elevation_deg: float = setting(5.0, unit="°", range=Range(0.0, 45.0, True, False))
 
     def _cross_check(self) -> list[tuple[str, str, str]]:
         if self.no_shade_start_hour < self.no_shade_end_hour:
@@ -720,10 +735,23 @@ class WeatherConfig(_Section):
         −30 and −60 correct them (``pvsite.io.weather_checks.CSWD_TIME_SHIFT_MIN``,
         evidence in irradiance/README.md).  0 = use the labels as they are
         (a warning reports a measured offset above 15 min).
+    columns : dict
+        Plain CSV only: canonical name (``time``, ``ghi``, ``dni``, ``dhi``,
+        ``temp_air``, ``wind_speed``, ``pressure``) → column of the file
+        (``[weather.columns]``; ``--weather-column ghi=GHI``).  Unmapped names
+        are looked for under their own name and the usual EPW-style headers
+        (:data:`pvsite.io.weather.CSV_COLUMN_ALIASES`).
+    allow_distant : bool
+        Run although the weather file's station lies more than
+        :data:`pvsite.buildings.checks.WEATHER_REFUSE_KM` from the buildings
+        or :data:`pvsite.buildings.checks.WEATHER_REFUSE_DLAT_DEG` of latitude
+        away (``--allow-distant-weather``); the distance is still reported.
     """
 
     path: str | None = setting(None, path=True)
     time_shift_min: float = setting(0.0, unit="min", range=Range(-180.0, 180.0, True, True))
+    columns: dict = setting(dict, values=str)
+    allow_distant: bool = False
 
 
 @dataclass(frozen=True)

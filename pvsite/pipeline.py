@@ -6,12 +6,14 @@
       io.read_inputs          weather, footprints, streets, registries, exclusions, selection layers
       buildings.locate        datum → metric CRS, checks, streets, site, registries
       buildings.choose        street / district / bbox / within selection
+      buildings.checks        weather distance, policy district, datum, overlaps, high latitude
       buildings.classify      building type, policy class, department
       buildings.exclusions    protected / no-go roofs
       roofs.survey_roofs      usable area → planes → heights → module layout
       solar.plane_yields      pvlib, once per distinct orientation
     size(prepared, scenario)                          ← per scenario, cheap
       planning.apply_scenario policy coverage → modules → capacity → status
+      buildings.checks        unclassified buildings and the kW they leave out
       solar.apply_yields      kWh, performance ratio, CO2
       planning.summarise      district / street / class / department rollup
       planning.outlines       street and district layers
@@ -32,6 +34,7 @@ from typing import Callable
 import geopandas as gpd
 import pandas as pd
 
+from pvsite.buildings import checks
 from pvsite.buildings import classify as classify_mod
 from pvsite.buildings import exclusions as exclusions_mod
 from pvsite.buildings import locate as locate_mod
@@ -80,6 +83,7 @@ class Prepared:
     classes: presets.ClassifyPreset
     module: presets.ModulePreset
     started: _dt.datetime
+    findings: list = field(default_factory=list)
     horizons: horizon_mod.HorizonProfiles | None = None
     shading: dict | None = None
 
@@ -107,6 +111,7 @@ class RunResult:
     registry_entries: pd.DataFrame | None = None
     footprints_meta: dict = field(default_factory=dict)
     config: Config | None = None
+    findings: list = field(default_factory=list)
 
     @property
     def district(self) -> pd.Series:
@@ -137,6 +142,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     say(STAGES[1])
     located = locate_mod.locate(inputs, config, classes)
     chosen = locate_mod.choose(located, selection, inputs)
+    findings = checks.check_inputs(inputs, located, chosen, policy, config)
     say(STAGES[2])
     buildings = classify_mod.classify(
         chosen.buildings, preset=classes, new_building_year=config.classify.new_building_year,
@@ -153,7 +159,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
                                  **horizon_mod.yield_inputs(horizons))
     return Prepared(config, selection, inputs, located, chosen, surveyed.roofs, planes, surveyed.panels,
                     classify_mod.classification_report(buildings, classes.class_order), policy, classes,
-                    module, started, horizons, planes.attrs.get("shading"))
+                    module, started, findings, horizons, planes.attrs.get("shading"))
 
 
 def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = None) -> RunResult:
@@ -173,11 +179,12 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
     say(STAGES[5])
     sized = apply_scenario(p.roofs, p.planes, p.panels, rules, p.config.exclusions.flag_only)
     roofs, planes = yields.apply_yields(sized.roofs, sized.planes, float(p.policy["emission_factor_kg_per_kwh"]))
+    findings = p.findings + checks.check_scenario(roofs, planes, p.module, scenario)
     say(STAGES[6])
     summary = summarise(roofs, float(p.policy["target_kw"]), p.classes.class_names_zh,
                         streets=p.chosen.street_names, scope_label=p.chosen.scope)
     streets = outlines.streets_layer(summary, p.located.street_polygons, roofs)
-    return _result(p, scenario, roofs, planes, sized.panels, summary, streets)
+    return _result(p, scenario, roofs, planes, sized.panels, summary, streets, findings)
 
 
 def run(config: Config, selection: Selection | None = None, stage: Stage | None = None,
@@ -210,18 +217,18 @@ def list_streets(config: Config) -> list[str]:
     return run_inputs.read_street_names(config)
 
 
-def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets) -> RunResult:
+def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets, findings) -> RunResult:
     sc = p.policy["scenarios"][scenario]
     desc = sc.get("description_zh", "") + " / " + sc.get("description", "")
     counts = {"input": len(p.inputs.footprints), "selected": p.chosen.n_selected, "rejected": len(p.chosen.rejected),
               "excluded": int(roofs["excluded"].sum()), "outside_streets": p.located.n_outside_streets,
               "panels": int(planes["n_modules"].sum())}
-    info = provenance.for_run(p, scenario, desc, roofs, counts)
+    info = provenance.for_run(p, scenario, desc, roofs, counts, findings)
     return RunResult(
         roofs=roofs, planes=planes, streets=streets, district_layer=outlines.district_layer(summary, streets),
         summary=summary, rejected=p.chosen.rejected, run_info=info, scenario=scenario, scenario_description=desc,
         target_kw=float(p.policy["target_kw"]), is_synthetic=p.inputs.is_synthetic, scope=p.chosen.scope,
         classification_report=p.classification_report, weather_meta=p.inputs.weather_meta, counts=counts,
         panels=panels, registry_entries=p.located.registry_entries, footprints_meta=p.inputs.footprints_meta,
-        config=p.config,
+        config=p.config, findings=findings,
     )

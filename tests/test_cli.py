@@ -258,3 +258,30 @@ def test_bund_every_touched_roof_excluded_with_zero_overlap_share(shared_data, t
     # 437 touched by a heritage polygon ∪ 43 containing a heritage point = 458 (the data README's figures)
     assert int(roofs.excluded.sum()) == 458
     assert (roofs[roofs.excluded].capacity_kw == 0).all()
+
+
+@pytest.mark.slow
+def test_cli_weather_columns_and_distant_weather_flag(tmp_path, shared_data):
+    """--weather-column maps a CSV's columns; a far station is refused, and runs with --allow-distant-weather."""
+    import pvlib
+    from click.testing import CliRunner
+
+    from pvsite.cli import main
+
+    raw, _ = pvlib.iotools.read_epw(str(shared_data / "weather" / "CHN_Shanghai.Shanghai.583620_CSWD.epw"))
+    table = pd.DataFrame({"Year": raw["year"], "Month": raw["month"], "Day": raw["day"], "Hour": raw["hour"],
+                          "G": raw["ghi"], "B": raw["dni"], "D": raw["dhi"], "Ta": raw["temp_air"],
+                          "Wind Speed": raw["wind_speed"]})
+    csv = tmp_path / "far.csv"
+    # the same year, labelled as a station 1,200 km north of Shanghai (a planner's wrong file)
+    csv.write_text("# latitude: 42.2\n# longitude: 121.45\n" + table.to_csv(index=False), encoding="utf-8")
+    args = ["run", "-q", "--weather", str(csv), "--weather-column", "ghi=G", "--weather-column", "dni=B",
+            "--weather-column", "dhi=D", "--weather-column", "temp_air=Ta", "--out", str(tmp_path / "o.gpkg")]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2 and "allow-distant-weather" in r.output
+    r = CliRunner().invoke(main, args + ["--allow-distant-weather", "--overwrite"])
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "1,222 km from the buildings" in text  # the warning is printed even with -q
+    bad = CliRunner().invoke(main, ["run", "--weather", str(csv), "--weather-column", "ghi"])
+    assert bad.exit_code == 2 and "NAME=COLUMN" in bad.output

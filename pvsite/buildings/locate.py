@@ -3,7 +3,8 @@
 Two stage calls of :func:`pvsite.pipeline.prepare`:
 
 * :func:`locate` — datum → WGS 84, the metric CRS, implausible footprints
-  marked (never dropped), the street of every building, the site centre (for
+  marked (never dropped), overlapping footprints resolved
+  (:mod:`pvsite.buildings.overlaps`), the street of every building, the site centre (for
   solar geometry and row pitch) and registry matches, all on the **whole**
   input so that a street run gives exactly the figures of the district run;
 * :func:`choose` — the selection (street, district, bbox, ``--within``) and
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from pvsite.buildings import overlaps as overlaps_mod
 from pvsite.buildings import registry as registry_mod
 from pvsite.buildings import streets as streets_mod
 from pvsite.errors import InputError, SelectionError
@@ -143,6 +145,7 @@ def locate(inputs, config, classes: ClassifyPreset) -> Located:
         gdf = datums.convert_datum(gdf, config.input.datum)
     gdf = crs_mod.to_metric(gdf)
     gdf = reject_implausible(gdf, config.roof.max_footprint_area_m2)
+    gdf = overlaps_mod.resolve_overlaps(gdf)
     usable = gdf["reject_reason"].isna().to_numpy()
     if not usable.any():
         reasons = gdf["reject_reason"].value_counts().to_dict()

@@ -90,7 +90,13 @@ def footprints_path(config) -> Path:
 def read_weather(config) -> tuple[pd.DataFrame, dict]:
     """The run's weather year: ``[weather] path``, else the embedded default year."""
     if config.weather.path:
-        return weather_io.read_weather(config.weather.path, time_shift_min=config.weather.time_shift_min)
+        return weather_io.read_weather(config.weather.path, columns=dict(config.weather.columns) or None,
+                                       time_shift_min=config.weather.time_shift_min)
+    if config.weather.columns:
+        raise ConfigError(
+            "[weather] columns is set but no weather file is given.",
+            fix="Pass --weather PATH (a CSV), or drop [weather.columns].",
+        )
     if config.weather.time_shift_min:
         raise ConfigError(
             "[weather] time_shift_min is set but no weather file is given.",

@@ -540,6 +540,71 @@ def _pvgis_frame(raw, header_lines, path, lat, lon, elev, extra, kind):
 
 _CSV_META_KEYS = ("name", "latitude", "longitude", "altitude", "is_synthetic", "description")
 
+#: Column headers of plain CSV files recognised without a mapping: canonical name → header
+#: phrases, compared after :func:`normalise_header` (case, punctuation and units in brackets or
+#: trailing unit words such as ``W/m2``, ``°C``, ``m/s`` ignored).  The phrases are the EPW field
+#: names of the EnergyPlus Auxiliary Programs manual ("Global Horizontal Radiation", "Direct
+#: Normal Radiation", "Diffuse Horizontal Radiation", "Dry Bulb Temperature", "Wind Speed",
+#: "Atmospheric Station Pressure" [Pa]) as written by EPW-to-CSV converters, and the usual
+#: irradiance / irradiation / short-name variants (PVGIS ``T2m``, ``WS10m``).
+CSV_COLUMN_ALIASES = {
+    "time": ("time", "timestamp", "time stamp", "datetime", "date time", "date and time"),
+    "ghi": ("ghi", "global horizontal radiation", "global horizontal irradiance", "global horizontal irradiation",
+            "global horizontal", "global radiation", "global solar radiation"),
+    "dni": ("dni", "bni", "direct normal radiation", "direct normal irradiance", "direct normal irradiation",
+            "direct normal", "beam normal radiation", "beam normal irradiance"),
+    "dhi": ("dhi", "dif", "diffuse horizontal radiation", "diffuse horizontal irradiance",
+            "diffuse horizontal irradiation", "diffuse horizontal", "diffuse radiation"),
+    "temp_air": ("temp air", "dry bulb temperature", "drybulb temperature", "dry bulb temp", "dry bulb",
+                 "air temperature", "ambient temperature", "temperature", "temp", "t2m", "tamb"),
+    "wind_speed": ("wind speed", "windspeed", "wind speed 10m", "ws", "ws10m", "wind"),
+    "pressure": ("atmospheric station pressure",),
+}
+
+#: Unit words dropped from the end of a header before it is matched (:func:`normalise_header`).
+_UNIT_WORDS = frozenset({"w", "m2", "wm2", "wh", "whm2", "kwh", "kwhm2", "c", "degc", "deg", "m", "s", "ms",
+                         "mps", "pa", "per"})
+
+
+def normalise_header(text: str) -> str:
+    """A CSV header as matched against :data:`CSV_COLUMN_ALIASES`.
+
+    Lower case; text in ``()``/``[]``/``{}`` dropped; ``°`` and punctuation become spaces;
+    trailing unit words (``W/m2``, ``Wh/m²``, ``C``, ``m/s`` …) dropped.
+    E.g. ``"Global Horizontal Radiation (Wh/m2)"`` → ``"global horizontal radiation"``,
+    ``"GHI_W/m2"`` → ``"ghi"``, ``"Dry Bulb Temperature {C}"`` → ``"dry bulb temperature"``.
+    """
+    import re
+
+    t = re.sub(r"[(\[{].*?[)\]}]", " ", str(text).lower()).replace("²", "2").replace("°", " ")
+    words = re.sub(r"[^0-9a-z]+", " ", t).split()
+    while len(words) > 1 and words[-1] in _UNIT_WORDS:
+        words.pop()
+    return " ".join(words)
+
+
+def _auto_columns(path: Path, columns_in_file, mapped: dict) -> dict:
+    """Canonical name → file column for the names neither mapped nor present under their own name."""
+    norm: dict[str, list[str]] = {}
+    for c in columns_in_file:
+        norm.setdefault(normalise_header(c), []).append(c)
+    taken = set(mapped.values())
+    found = {}
+    for canon, phrases in CSV_COLUMN_ALIASES.items():
+        if canon in mapped or canon in columns_in_file:
+            continue
+        hits = [c for ph in phrases for c in norm.get(ph, []) if c not in taken]
+        hits = list(dict.fromkeys(hits))
+        if len(hits) > 1:
+            raise InputError(
+                f"Weather file {path}: columns {hits} all look like {canon!r}.",
+                fix=f"Say which one: [weather.columns] {canon} = \"{hits[0]}\" (or --weather-column {canon}=COLUMN).",
+            )
+        if hits:
+            found[canon] = hits[0]
+            taken.add(hits[0])
+    return found
+
 
 def _read_csv(path: Path, columns=None, time_label="start") -> tuple[pd.DataFrame, dict]:
     if time_label not in ("start", "end"):
@@ -569,6 +634,12 @@ def _read_csv(path: Path, columns=None, time_label="start") -> tuple[pd.DataFram
                 fix=f"Map only {list(mapping)} (canonical name → your column).",
             )
         mapping.update(columns)
+    auto = _auto_columns(path, list(table.columns), dict(columns or {}))
+    mapping.update(auto)
+    if auto:
+        logger.info("%s: columns recognised %s", path, auto)
+    if mapping["time"] not in table.columns:
+        _epw_time_column(table, header, path)
     absent = [v for k, v in mapping.items()
               if k not in OPTIONAL_COLUMNS and v not in table.columns]
     if absent:
@@ -576,7 +647,8 @@ def _read_csv(path: Path, columns=None, time_label="start") -> tuple[pd.DataFram
         raise InputError(
             f"Weather file {path}: Data needs to contain {required}. "
             f"Detected: {list(table.columns)} (not found: {absent}).",
-            fix="Rename the columns, or map them: read_weather(path, columns="
+            fix="Rename the columns, or map them: [weather.columns] in the config "
+            "(ghi = \"your GHI column\" …), --weather-column ghi=COLUMN, or read_weather(path, columns="
             "{'ghi': 'your GHI column', 'time': 'your time column', ...}).",
         )
     first_line = n_comment + 2
@@ -605,6 +677,7 @@ def _read_csv(path: Path, columns=None, time_label="start") -> tuple[pd.DataFram
         else:
             meta[key] = value
     meta.setdefault("name", path.stem)
+    meta["column_mapping"] = {k: v for k, v in mapping.items() if v in table.columns}
     meta.setdefault("is_synthetic", False)
     meta.setdefault(
         "description",
@@ -615,6 +688,34 @@ def _read_csv(path: Path, columns=None, time_label="start") -> tuple[pd.DataFram
             logger.warning("%s: no '# %s: ...' header line; meta[%r] is None", path, key, key)
             meta[key] = None
     return frame, meta
+
+
+#: EPW-style date columns of a plain CSV without a time column (EPW ``Hour`` 1–24 ends its hour).
+_EPW_DATE_COLUMNS = ("year", "month", "day", "hour")
+
+
+def _epw_time_column(table: pd.DataFrame, header: dict, path: Path) -> None:
+    """Add a ``time`` column (start of each hour, ISO 8601) built from EPW-style Year/Month/Day/Hour columns.
+
+    EPW hours run 1–24 and label the *end* of each hour (EnergyPlus Auxiliary Programs, "Hour");
+    the local standard time's UTC offset comes from a ``# utc_offset_h:`` header line, else
+    UTC+8 (China Standard Time, as for CSV times without an offset).  Nothing is added when the
+    columns are not there (the missing-column message then names ``time``).
+    """
+    by_name = {normalise_header(c): c for c in table.columns}
+    if not all(k in by_name for k in _EPW_DATE_COLUMNS):
+        return
+    parts = [pd.to_numeric(table[by_name[k]], errors="coerce") for k in _EPW_DATE_COLUMNS]
+    if any(p.isna().any() for p in parts) or not parts[3].between(1, 24).all():
+        raise InputError(
+            f"Weather file {path}: the Year/Month/Day/Hour columns hold blanks or hours outside 1–24.",
+            fix="EPW-style hours run 1–24 (end of the hour); or give one ISO 8601 time column.",
+        )
+    offset = float(header.get("utc_offset_h", 8.0))
+    idx = _typical_index(parts[0].to_numpy().astype(int), parts[1].to_numpy().astype(int),
+                         parts[2].to_numpy().astype(int), parts[3].to_numpy().astype(int) - 1,
+                         utc_offset_h=offset, source=path)
+    table["time"] = [t.isoformat() for t in idx]
 
 
 def _parse_times(values: pd.Series, path: Path, first_line: int) -> pd.DatetimeIndex:

@@ -280,6 +280,7 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
         + (f", {c['excluded']:,} excluded (protected / no-go)" if c.get("excluded") else "")
         + (f", {c['outside_streets']:,} outside every street polygon" if c.get("outside_streets") else "")
     )
+    print_findings(getattr(result, "findings", ()))
     if not quiet:
         console.print(format_field_report(result.footprints_meta, compact=not verbose), markup=False)
         console.print(format_classification_report(result.classification_report, top=30 if verbose else 8),
@@ -318,6 +319,17 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
     )
     if out is not None:
         console.print(f"输出 Output: {escape(str(out))}")
+
+
+def format_finding(finding) -> str:
+    """One sanity-check finding as a line: ``⚠ <English> / <中文>``."""
+    return f"⚠ {finding.message_en}\n  {finding.message_zh}"
+
+
+def print_findings(findings) -> None:
+    """Print the sanity checks' findings (:mod:`pvsite.buildings.checks`); shown even with ``-q``."""
+    for f in findings:
+        console.print(f"[bold yellow]{escape(format_finding(f))}[/]")
 
 
 def print_scenarios(table, scope: str, target_kw: float, default: str | None = None) -> None:

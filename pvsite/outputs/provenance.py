@@ -153,12 +153,14 @@ def output_set_info(now: _dt.datetime | None = None) -> dict[str, str]:
     return {"output_set_id": uuid.uuid4().hex, "output_set_created_utc": _utc_text(now)}
 
 
-def for_run(prepared, scenario: str, scenario_description: str, roofs, counts: dict) -> dict[str, str]:
+def for_run(prepared, scenario: str, scenario_description: str, roofs, counts: dict,
+            findings=()) -> dict[str, str]:
     """The ``run_info`` of one sized scenario of a :class:`pvsite.pipeline.Prepared` run.
 
     :func:`run_info` plus the selection, the counts of excluded buildings,
-    buildings outside every street polygon and modules, the module preset and
-    the footprint reader's warnings.
+    buildings outside every street polygon and modules, the module preset,
+    the footprint reader's warnings and the sanity checks' findings
+    (``warnings``: JSON list of :class:`pvsite.buildings.checks.Finding` dicts).
     """
     p = prepared
     info = run_info(
@@ -178,5 +180,6 @@ def for_run(prepared, scenario: str, scenario_description: str, roofs, counts: d
         "footprints_warnings": json.dumps(p.inputs.footprints_meta.get("warnings", []), ensure_ascii=False),
         "shading": json.dumps(p.shading, ensure_ascii=False, default=str) if p.shading else
         "off (no geometric shading; the losses preset's shading item applies)",
+        "warnings": json.dumps([f.to_dict() for f in findings], ensure_ascii=False, default=str),
     })
     return info

@@ -96,6 +96,10 @@ _ROOFS = [
     Column("status", "string", "", "状态", "sized / not required / too small / excluded / rejected"),
     Column("reject_reason", "string", "", "剔除原因", "Why the input geometry could not be used"),
     Column("geometry_note", "string", "", "几何说明", "Repairs made to the input geometry"),
+    Column("overlap_note", "string", "", "重叠说明",
+           "Part of the footprint a larger footprint covers, subtracted (not roof twice), or duplicate"),
+    Column("overlap_removed_m2", "Float64", "m²", "重叠扣除面积(㎡)",
+           "Footprint area subtracted because a larger footprint covers it"),
 ]
 
 _ROLLUP = [

@@ -466,6 +466,14 @@ class PolicyPreset(_Record):
     default_scenario : str
     scenarios : Mapping
         Scenario name → :class:`Scenario` (include targets exist, no cycle).
+    district_adcode : str
+        Administrative division code (GB/T 2260) of the district the target is
+        for; ``""`` when the preset is not one district's (e.g. the NEA pilot).
+    district_bbox : tuple of 4 float or None
+        (lon_min, lat_min, lon_max, lat_max) of that district [°, WGS 84];
+        roofs outside it are not the target's (:mod:`pvsite.buildings.checks`).
+    district_bbox_source : str
+        Where the box comes from.
     path : Path
         The preset file.
     """
@@ -481,6 +489,9 @@ class PolicyPreset(_Record):
     default_scenario: str
     scenarios: Mapping
     path: Path
+    district_adcode: str = ""
+    district_bbox: tuple | None = None
+    district_bbox_source: str = ""
 
     def resolve(self, scenario: str | None) -> tuple[str, tuple[Rule, ...]]:
         """A scenario's ordered rules: its own, then those of its includes (depth first).
@@ -507,7 +518,8 @@ class PolicyPreset(_Record):
         return name, collect(name)
 
 
-_POLICY_TEXT = ("name", "name_en", "source", "district", "target_label", "emission_factor_source")
+_POLICY_TEXT = ("name", "name_en", "source", "district", "target_label", "emission_factor_source",
+                "district_adcode", "district_bbox_source")
 
 
 def parse_policy(data: Mapping, path: Path, classify: ClassifyPreset | None = None) -> PolicyPreset:
@@ -524,11 +536,23 @@ def parse_policy(data: Mapping, path: Path, classify: ClassifyPreset | None = No
         be one of its classes / types.
     """
     p = _Problems("policy", path)
-    p.keys(data, "", [*_POLICY_TEXT, "target_kw", "emission_factor_kg_per_kwh", "default_scenario", "scenarios"],
+    p.keys(data, "", [*_POLICY_TEXT, "target_kw", "emission_factor_kg_per_kwh", "default_scenario", "scenarios",
+                      "district_bbox"],
            required=["target_kw", "emission_factor_kg_per_kwh", "default_scenario", "scenarios"])
     text = {k: p.text(data, k, "") or "" for k in _POLICY_TEXT}
     target = p.number(data, "target_kw", "", 0.0, math.inf, False, False, unit="kW")
     ef = p.number(data, "emission_factor_kg_per_kwh", "", 0.0, 2.0, True, True, unit="kg/kWh")
+    bbox = data.get("district_bbox")
+    if bbox is not None:
+        ok = (isinstance(bbox, list) and len(bbox) == 4
+              and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in bbox))
+        if ok and not (-180 <= bbox[0] < bbox[2] <= 180 and -90 <= bbox[1] < bbox[3] <= 90):
+            ok = False
+        if not ok:
+            p.append(f"district_bbox: must be [lon_min, lat_min, lon_max, lat_max] in degrees (WGS 84), found {bbox!r}")
+            bbox = None
+        else:
+            bbox = tuple(float(v) for v in bbox)
     raw = data.get("scenarios") or {}
     scenarios = {}
     for name, sc in raw.items():
@@ -571,7 +595,7 @@ def parse_policy(data: Mapping, path: Path, classify: ClassifyPreset | None = No
         p.append(f"default_scenario: {default!r} is not one of the scenarios ({', '.join(raw)})")
     p.raise_if_any()
     return PolicyPreset(target_kw=target, emission_factor_kg_per_kwh=ef, default_scenario=default,
-                        scenarios=MappingProxyType(scenarios), path=path, **text)
+                        scenarios=MappingProxyType(scenarios), path=path, district_bbox=bbox, **text)
 
 
 def _include_cycles(scenarios: Mapping) -> list[list[str]]:

@@ -30,6 +30,16 @@ For due-south rows on the winter solstice at 09:00 (``ω = −45°``,
 ``(0.707·tanφ + 0.4338) / (0.707 − 0.4338·tanφ)`` quoted in Chinese design
 practice for the GB 50797-2012 spacing rule; the tests check it.
 
+High latitudes: north of ≈ 52° the solstice sun stands below 5° at 09:00,
+and north of ≈ 58.5° it has not risen then (at 60° N it rises at 09:15), so the
+09:00–15:00 rule asks for very wide or infinite spacing.  With
+``min_sun_elevation_deg`` (``MountingConfig``, 5° by default) instants with the sun
+lower than that are left out of the rule — for rows facing the equator the
+kept instants are the widest window symmetric about solar noon with the sun
+that high (:func:`shade_window`; 10:46–13:14 at 60° N) — and where not even
+the noon sun reaches it, rows are spaced for the noon sun alone.  The
+pipeline reports the narrowed window (:mod:`pvsite.buildings.checks`).
+
 Hemispheres: ``day='winter_solstice'`` means the solstice of the local
 winter — declination −23.44° north of the equator and +23.44° south of it —
 and the default row normal faces the equator (180° north of the equator,
@@ -144,6 +154,7 @@ def shadow_factor(
     end_hour: float,
     day: str = "winter_solstice",
     row_azimuth_deg=None,
+    min_sun_elevation_deg: float | None = None,
 ):
     """Row pitch per unit slant length, ``D / L`` (dimensionless).
 
@@ -164,6 +175,12 @@ def shadow_factor(
     row_azimuth_deg : float or array_like, optional
         Direction the modules face, clockwise from north [°].  Default: the
         equator (180 north of it, 0 south of it).
+    min_sun_elevation_deg : float, optional
+        High-latitude fallback (``MountingConfig.min_sun_elevation_deg``) [°]:
+        instants with the sun lower than this (or at or below the horizon)
+        are left out of the rule; where no instant of the window is left,
+        rows are spaced for the sun at solar noon of the design day.
+        ``None`` (default): no fallback, a window reaching night is refused.
 
     Returns
     -------
@@ -173,9 +190,10 @@ def shadow_factor(
     Raises
     ------
     ConfigError
-        The window is empty, or the sun is at or below the horizon somewhere
-        in the window (the no-shade rule then asks for infinite spacing:
-        shorten the window).  Tilts are taken as valid (``0 ≤ β < 90``,
+        The window is empty; or the sun is at or below the horizon somewhere
+        in the window and no fallback is given (the no-shade rule then asks
+        for infinite spacing: shorten the window); or, with the fallback, the
+        sun does not rise on the design day (polar night).  Tilts are taken as valid (``0 ≤ β < 90``,
         checked once by :mod:`pvsite.config` for ``mounting.flat_tilt_deg``).
     """
     if not (end_hour > start_hour):
@@ -194,18 +212,84 @@ def shadow_factor(
     hours = np.linspace(start_hour, end_hour, n_steps + 1)  # end points included
     omega = 15.0 * (hours - 12.0)
     alt, az = solar_altitude_azimuth(lat[..., None], dec[..., None], omega)
-    if np.any(alt <= 0.0):
+    if min_sun_elevation_deg is None and np.any(alt <= 0.0):
         bad = np.unique(lat[np.any(alt <= 0.0, axis=-1)])
         raise ConfigError(
             f"The sun is at or below the horizon during the no-shade window "
             f"{start_hour:g}–{end_hour:g} h (solar time) on the {day.replace('_', ' ')} "
             f"at latitude {bad} degrees; no row spacing can keep rows unshaded.",
-            fix="Shorten the window (mounting.no_shade_start_hour / no_shade_end_hour).",
+            fix="Shorten the window (mounting.no_shade_start_hour / no_shade_end_hour), "
+                "or set mounting.min_sun_elevation_deg.",
+        )
+    keep = np.ones(alt.shape, dtype=bool) if min_sun_elevation_deg is None else (
+        (alt >= float(min_sun_elevation_deg)) & (alt > 0.0))
+    noon_alt, noon_az = solar_altitude_azimuth(lat, dec, 0.0)
+    none_left = ~keep.any(axis=-1)
+    if np.any(none_left & (noon_alt <= 0.0)):
+        bad = np.unique(lat[none_left & (noon_alt <= 0.0)])
+        raise ConfigError(
+            f"The sun does not rise on the {day.replace('_', ' ')} at latitude {bad} degrees "
+            "(polar night): no row spacing follows from the no-shade rule.",
+            fix="Space rows for another design day, or use flush mounting (set the roof type).",
         )
     cos_rel = np.maximum(np.cos(np.radians(az - row_az[..., None])), 0.0)
-    worst = np.max(cos_rel / np.tan(np.radians(alt)), axis=-1)
+    ratio = np.where(keep, cos_rel / np.tan(np.radians(np.where(keep, alt, 45.0))), 0.0)
+    worst = np.max(ratio, axis=-1)
+    noon_ratio = (np.maximum(np.cos(np.radians(noon_az - row_az)), 0.0)
+                  / np.tan(np.radians(np.where(noon_alt > 0.0, noon_alt, 45.0))))
+    worst = np.where(none_left, noon_ratio, worst)
     beta = np.radians(tilt)
     return np.cos(beta) + np.sin(beta) * worst
+
+
+class ShadeWindow(NamedTuple):
+    """The part of the no-shade window the spacing rule keeps at one latitude (:func:`shade_window`)."""
+
+    #: Configured window, true solar time [h].
+    start_hour: float
+    end_hour: float
+    #: First and last instant kept [h]; both 12.0 when only solar noon is left.
+    kept_start_hour: float
+    kept_end_hour: float
+    #: Sun elevation at solar noon of the design day [°].
+    noon_elevation_deg: float
+    #: The configured window was narrowed.
+    narrowed: bool
+
+
+def shade_window(latitude_deg: float, start_hour: float, end_hour: float, min_sun_elevation_deg: float,
+                 day: str = "winter_solstice") -> ShadeWindow:
+    """Which instants of the no-shade window the rule keeps at one site (the high-latitude fallback).
+
+    Parameters
+    ----------
+    latitude_deg : float
+        Site latitude, north positive [°].
+    start_hour, end_hour : float
+        Configured window, true solar time [h].
+    min_sun_elevation_deg : float
+        Instants with the sun lower than this are left out [°]
+        (``MountingConfig.min_sun_elevation_deg``).
+    day : str
+        Design day (see :func:`design_declination_deg`).
+
+    Returns
+    -------
+    ShadeWindow
+        Kept window and whether it is narrower than the configured one (the
+        sun's elevation is symmetric about solar noon, so the kept instants
+        are one interval).
+    """
+    dec = float(design_declination_deg(latitude_deg, day))
+    n_steps = int(np.ceil((end_hour - start_hour) / _STEP_H))
+    hours = np.linspace(start_hour, end_hour, n_steps + 1)
+    alt, _ = solar_altitude_azimuth(latitude_deg, dec, 15.0 * (hours - 12.0))
+    keep = (alt >= float(min_sun_elevation_deg)) & (alt > 0.0)
+    noon = float(solar_altitude_azimuth(latitude_deg, dec, 0.0)[0])
+    if not keep.any():
+        return ShadeWindow(start_hour, end_hour, 12.0, 12.0, noon, True)
+    kept = hours[keep]
+    return ShadeWindow(start_hour, end_hour, float(kept.min()), float(kept.max()), noon, not bool(keep.all()))
 
 
 def row_pitch_m(
@@ -216,6 +300,7 @@ def row_pitch_m(
     end_hour: float,
     day: str = "winter_solstice",
     row_azimuth_deg=None,
+    min_sun_elevation_deg: float | None = None,
 ):
     """Minimum front-edge-to-front-edge row pitch for no mutual shading.
 
@@ -239,6 +324,8 @@ def row_pitch_m(
     row_azimuth_deg : float or array_like, optional
         Direction the modules face, clockwise from north [°]; default the
         equator.
+    min_sun_elevation_deg : float, optional
+        High-latitude fallback [°], see :func:`shadow_factor`.
 
     Returns
     -------
@@ -246,7 +333,7 @@ def row_pitch_m(
         Row pitch ``D`` [m], measured horizontally along the row normal.
     """
     return np.asarray(slant_length_m, dtype=float) * shadow_factor(
-        tilt_deg, latitude_deg, start_hour, end_hour, day, row_azimuth_deg
+        tilt_deg, latitude_deg, start_hour, end_hour, day, row_azimuth_deg, min_sun_elevation_deg
     )
 
 
@@ -257,6 +344,7 @@ def ground_coverage_ratio(
     end_hour: float,
     day: str = "winter_solstice",
     row_azimuth_deg=None,
+    min_sun_elevation_deg: float | None = None,
 ):
     """Ground coverage ratio ``GCR = L / D`` of rows spaced by the no-shade rule.
 
@@ -277,13 +365,16 @@ def ground_coverage_ratio(
         Design day in the local seasons.
     row_azimuth_deg : float or array_like, optional
         Direction the modules face [°]; default the equator.
+    min_sun_elevation_deg : float, optional
+        High-latitude fallback [°], see :func:`shadow_factor`.
 
     Returns
     -------
     numpy.ndarray
         GCR in (0, 1].  E.g. 0.624 at 31.2° N, 20° tilt, 09:00–15:00.
     """
-    return 1.0 / shadow_factor(tilt_deg, latitude_deg, start_hour, end_hour, day, row_azimuth_deg)
+    return 1.0 / shadow_factor(tilt_deg, latitude_deg, start_hour, end_hour, day, row_azimuth_deg,
+                               min_sun_elevation_deg)
 
 
 class RackRows(NamedTuple):
@@ -347,7 +438,7 @@ def rack_rows(module: Mapping, mounting_cfg: MountingConfig, latitude_deg, tilt_
     distinct, inverse = np.unique(np.column_stack([lat, tilt, azimuth]), axis=0, return_inverse=True)
     factor = shadow_factor(
         distinct[:, 1], distinct[:, 0], mounting_cfg.no_shade_start_hour, mounting_cfg.no_shade_end_hour,
-        row_azimuth_deg=distinct[:, 2],
+        row_azimuth_deg=distinct[:, 2], min_sun_elevation_deg=mounting_cfg.min_sun_elevation_deg,
     )
     inverse = inverse.ravel()
     pitch = slant_m * factor[inverse]

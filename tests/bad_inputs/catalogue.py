@@ -525,7 +525,8 @@ def b_weather_kj(tmp):
 
 
 def b_weather_columns(tmp):
-    return with_weather(tmp, "cols.csv", lambda t: t.rename(columns={"ghi": "GHI_Wm2"}))
+    # GHI_Wm2 and the EPW-style names are recognised since issue 11; G_h is no name pvsite can guess
+    return with_weather(tmp, "cols.csv", lambda t: t.rename(columns={"ghi": "G_h"}))
 
 
 def b_weather_corrupt(tmp):
@@ -722,8 +723,8 @@ CASES: list[Case] = [
          ("kelvin.csv", "temp_air", "kelvin", "subtract 273.15")),
     Case("weather-kj", "irradiance in kJ/m² per hour", b_weather_kj, 2,
          ("kj.csv", "above 1500 W/m²", "÷ 3.6")),
-    Case("weather-columns", "GHI column named GHI_Wm2", b_weather_columns, 2,
-         ("cols.csv", "ghi", "GHI_Wm2", "map them")),
+    Case("weather-columns", "GHI column named G_h", b_weather_columns, 2,
+         ("cols.csv", "ghi", "G_h", "map them", "--weather-column")),
     Case("weather-corrupt", "random bytes named .epw", b_weather_corrupt, 2,
          ("noise.epw", "could not be read as epw", "really is in that format")),
     # --- config and options ---------------------------------------------------------------

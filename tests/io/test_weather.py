@@ -811,3 +811,72 @@ def test_fetch_pvgis_refusal_and_bad_answer(tmp_path, monkeypatch, default):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ConfigError, match="out of range"):
         fetch_pvgis_tmy(121.42, 31.22, dest_dir=tmp_path)
+
+
+# --- EPW-style CSV headers and the [weather.columns] mapping --------------------------------
+
+@pytest.mark.parametrize("headers", [
+    {"ghi": "Global Horizontal Radiation (Wh/m2)", "dni": "Direct Normal Radiation (Wh/m2)",
+     "dhi": "Diffuse Horizontal Radiation (Wh/m2)", "temp_air": "Dry Bulb Temperature (C)",
+     "wind_speed": "Wind Speed (m/s)"},
+    {"ghi": "GHI_W/m2", "dni": "DNI [W/m²]", "dhi": "diffuse_horizontal_irradiance", "temp_air": "Dry Bulb Temp {C}",
+     "wind_speed": "WindSpeed"},
+])
+def test_epw_style_headers_are_recognised(tmp_path, shared_data, headers):
+    epw = shared_data / "weather" / "CHN_Shanghai.Shanghai.583620_CSWD.epw"
+    path = _epw_style_csv_from(tmp_path, epw, headers)
+    data, meta = read_weather(path)
+    ref, _ = read_weather(epw)
+    assert meta["column_mapping"]["ghi"] == headers["ghi"]
+    for c in REQUIRED_COLUMNS:
+        np.testing.assert_allclose(data[c].to_numpy(), ref[c].to_numpy(), equal_nan=True)
+    assert (data.index == ref.index).all()  # EPW hour 1 = the hour starting at 00:00
+    assert data["ghi"].sum() / 1000 == pytest.approx(1271, abs=1)
+
+
+def _epw_style_csv_from(tmp_path, epw, headers):
+    """The real Shanghai CSWD year as a CSV with the given headers and EPW Year/Month/Day/Hour (1–24) columns."""
+    import pvlib
+
+    raw, _ = pvlib.iotools.read_epw(str(epw))
+    table = pd.DataFrame({"Year": raw["year"].to_numpy(), "Month": raw["month"].to_numpy(),
+                          "Day": raw["day"].to_numpy(), "Hour": raw["hour"].to_numpy()})
+    for canon in ("ghi", "dni", "dhi", "temp_air", "wind_speed"):
+        table[headers[canon]] = raw[canon].to_numpy()
+    path = tmp_path / "epw_style.csv"
+    path.write_text("# latitude: 31.40\n# longitude: 121.45\n# utc_offset_h: 8\n" + table.to_csv(index=False),
+                    encoding="utf-8")
+    return path
+
+
+def test_two_columns_for_one_quantity_are_refused(tmp_path, shared_data):
+    epw = shared_data / "weather" / "CHN_Shanghai.Shanghai.583620_CSWD.epw"
+    path = _epw_style_csv_from(tmp_path, epw, {"ghi": "GHI", "dni": "DNI", "dhi": "DHI",
+                                                "temp_air": "Temperature", "wind_speed": "WS"})
+    text = path.read_text(encoding="utf-8").splitlines()
+    text[3] += ",Air Temperature"
+    text[4:] = [line + ",1.0" for line in text[4:]]
+    path.write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="temp_air"):
+        read_weather(path)
+    data, meta = read_weather(path, columns={"temp_air": "Temperature"})
+    assert meta["column_mapping"]["temp_air"] == "Temperature"
+
+
+def test_weather_columns_from_toml_reach_the_reader(tmp_path, shared_data):
+    from pvsite.config import load_config
+    from pvsite.io.run_inputs import read_weather as run_read_weather
+
+    epw = shared_data / "weather" / "CHN_Shanghai.Shanghai.583620_CSWD.epw"
+    path = _epw_style_csv_from(tmp_path, epw, {"ghi": "G_h", "dni": "B_n", "dhi": "D_h", "temp_air": "T_a",
+                                                "wind_speed": "v_w"})
+    with pytest.raises(InputError, match=r"\[weather.columns\]"):
+        read_weather(path)
+    toml = tmp_path / "cfg.toml"
+    toml.write_text(f'[weather]\npath = "{path.name}"\n[weather.columns]\nghi = "G_h"\ndni = "B_n"\n'
+                    'dhi = "D_h"\ntemp_air = "T_a"\nwind_speed = "v_w"\n', encoding="utf-8")
+    cfg = load_config(toml)
+    assert cfg.weather.columns["dni"] == "B_n"
+    data, meta = run_read_weather(cfg)
+    assert data["ghi"].sum() / 1000 == pytest.approx(1271, abs=1)
+    assert meta["column_mapping"]["wind_speed"] == "v_w"

@@ -292,3 +292,34 @@ def test_rack_rows_per_plane_equals_the_rule_for_each(module550):
     # An empty set of planes gives empty arrays.
     empty = rack_rows(module550, MountingConfig(), 31.2, np.empty(0), np.empty(0))
     assert len(empty.row_pitch_m) == 0 and len(empty.ground_coverage_ratio) == 0
+
+
+def test_high_latitude_fallback_keeps_the_sunlit_part_of_the_window():
+    # 60 N, Dec 21: the sun stands ≥ 5° from 10:46 to 13:14 solar time; the fallback spaces rows for that window.
+    from pvsite.solar.mounting import shade_window
+
+    w = shade_window(60.0, 9.0, 15.0, 5.0)
+    assert w.narrowed and w.noon_elevation_deg == pytest.approx(90 - 60 - 23.44)
+    fallback = float(row_pitch_m(2.0, 20.0, 60.0, 9.0, 15.0, min_sun_elevation_deg=5.0))
+    explicit = float(row_pitch_m(2.0, 20.0, 60.0, w.kept_start_hour, w.kept_end_hour))
+    assert fallback == pytest.approx(explicit, rel=1e-9)
+    # narrower than the noon-only spacing would be wrong: the window's edges have the lower sun
+    noon_only = float(row_pitch_m(2.0, 20.0, 60.0, 12.0, 12.0 + 1e-9))
+    assert fallback > noon_only
+
+
+def test_fallback_leaves_mid_latitudes_alone_and_spaces_for_noon_when_nothing_is_left():
+    from pvsite.solar.mounting import shade_window
+
+    for lat in (18.0, 31.2, 45.0, 51.5):
+        assert float(row_pitch_m(2.0, 20.0, lat, 9.0, 15.0, min_sun_elevation_deg=5.0)) == pytest.approx(
+            float(row_pitch_m(2.0, 20.0, lat, 9.0, 15.0)), rel=1e-12)
+        assert not shade_window(lat, 9.0, 15.0, 5.0).narrowed
+    # 65 N: the noon sun stands 1.56° up, below 5°: rows spaced for the noon sun (shadow due north)
+    noon = 90 - 65 - 23.44
+    want = 2.0 * (math.cos(math.radians(20)) + math.sin(math.radians(20)) / math.tan(math.radians(noon)))
+    assert float(row_pitch_m(2.0, 20.0, 65.0, 9.0, 15.0, min_sun_elevation_deg=5.0)) == pytest.approx(want, rel=1e-9)
+    w = shade_window(65.0, 9.0, 15.0, 5.0)
+    assert (w.kept_start_hour, w.kept_end_hour) == (12.0, 12.0)
+    with pytest.raises(ConfigError, match="polar night"):
+        row_pitch_m(2.0, 20.0, 70.0, 9.0, 15.0, min_sun_elevation_deg=5.0)
