@@ -26,6 +26,8 @@ log = logging.getLogger("pvsite")
 
 DATUMS = click.Choice(["wgs84", "gcj02", "bd09"])
 FILE = click.Path(dir_okay=False, path_type=Path)
+#: A footprint source: a file, or a folder dataset (an Esri File Geodatabase ``.gdb``; read_footprints refuses others).
+DATASET = click.Path(dir_okay=True, path_type=Path)
 
 
 # --- shared options, declared once -----------------------------------------------------
@@ -45,8 +47,9 @@ verbosity = _options(
 
 #: Options that set configuration keys (named as :data:`pvsite.api.SHORTCUTS`).
 input_options = _options(
-    click.option("--footprints", type=FILE, default=None,
-                 help="Building footprints (GPKG/SHP/GeoJSON/FGB/Parquet/.osm.pbf). Default: the embedded sample district."),
+    click.option("--footprints", type=DATASET, default=None,
+                 help="Building footprints (GPKG/SHP/GeoJSON/FGB/Parquet/.gdb folder/KML/KMZ/zipped SHP or /vsizip/ "
+                      "path/DXF/CSV with WKT/.osm.pbf). Default: the embedded sample district."),
     click.option("--layer", default=None, help="Layer in a multi-layer footprint file."),
     click.option("--encoding", default=None, help="Attribute encoding of a Shapefile without .cpg (e.g. gbk)."),
     click.option("--crs", default=None,

@@ -13,7 +13,9 @@ footprints by :func:`pvsite.buildings.registry.match_registry`; its per-footprin
 is passed as ``registry=``.
 
 Each rule is evaluated as one vectorised string match over the column, on the
-rows still unclassified; there is no per-row Python loop.
+rows still unclassified; there is no per-row Python loop.  Names and use values
+are converted from traditional to simplified Chinese first (:func:`simplified`,
+OpenCC ``t2s``, once per distinct value), so 大廈 matches 大厦.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -82,9 +85,12 @@ def classify(gdf, preset, new_building_year, overrides=None, registry=None):
     ----------
     gdf : geopandas.GeoDataFrame or pandas.DataFrame
         Footprints as returned by :func:`pvsite.io.footprints.read_footprints`.
-        Used columns (each optional): ``use``, ``name``, ``osm_amenity``,
-        ``osm_office``, ``osm_shop``, ``osm_building``, ``osm_landuse``,
-        ``year_built`` [year]; ``building_id`` when ``overrides`` is given.
+        Used columns (each optional): ``use``, ``name``, the OSM tag columns
+        (:data:`pvsite.io.footprints.OSM_COLUMNS`: ``osm_building``,
+        ``osm_building_use``, ``osm_amenity``, ``osm_office``, ``osm_shop``,
+        ``osm_healthcare``, ``osm_government``, ``osm_landuse``,
+        ``osm_man_made``), ``year_built`` [year]; ``building_id`` when
+        ``overrides`` is given.
     preset : ClassifyPreset or str
         Classification preset (:func:`pvsite.presets.load_classify`), or its
         name / path (``[classify] preset``).
@@ -283,7 +289,8 @@ def _match_rules(frame, rules: list) -> pd.DataFrame:
         if r.column not in frame.columns:
             continue
         if r.column not in cache:
-            cache[r.column] = _text(frame[r.column], lower=r.column.startswith("osm_"))
+            osm = r.column.startswith("osm_")
+            cache[r.column] = _text(frame[r.column], lower=True) if osm else simplified(_text(frame[r.column]))
         values = cache[r.column].iloc[todo]
         hit = todo[r.match(values)]
         btype[hit] = r.type
@@ -318,7 +325,7 @@ def _compile_entry(fam: str, e: dict) -> list[Rule]:
         re.compile(excl)
     if fam == "osm":
         tag = e["tag"]
-        col = "osm_" + tag
+        col = osm_column(tag)
         out = []
         for v in e["values"]:
             if v == "*":
@@ -341,6 +348,43 @@ def _compile_entry(fam: str, e: dict) -> list[Rule]:
     for w in e.get("words", []):
         out.append(Rule(f"{fam}:{w}", column, t, "regex", re.compile(_word_regex(w)), excl))
     return out
+
+
+def osm_column(tag: str) -> str:
+    """Canonical column of an OSM key (``building:use`` → ``osm_building_use``; see :data:`pvsite.io.footprints.OSM_COLUMNS`)."""
+    return "osm_" + tag.replace(":", "_")
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(values: pd.Series) -> pd.Series:
+    """Text with traditional Chinese characters converted to simplified ones (大廈 → 大厦), NA kept.
+
+    OpenCC's ``t2s`` conversion (phrase-aware; https://github.com/BYVoid/OpenCC), applied once per
+    distinct value and mapped back, so a column of 100,000 names with 5,000 distinct values costs
+    5,000 conversions.  Simplified text passes through unchanged.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Text (``str`` dtype, NA for missing).
+
+    Returns
+    -------
+    pandas.Series
+        Same index, ``str`` dtype.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return values
+    conv = _t2s().convert
+    table = np.array([conv(str(u)) for u in uniques] + [None], dtype=object)
+    return pd.Series(table[codes], index=values.index, dtype="str")
 
 
 def _text(s: pd.Series, lower: bool = False) -> pd.Series:

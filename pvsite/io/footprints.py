@@ -1,26 +1,38 @@
 """Read building footprints into pvsite's canonical frame.
 
 One reader, :func:`read_footprints`, turns a GeoPackage, Shapefile, GeoJSON,
-FlatGeobuf, GeoParquet or OpenStreetMap ``.osm.pbf`` file into a
-GeoDataFrame with a fixed set of columns (:data:`CANONICAL_COLUMNS`).  Source
-attribute names (Chinese survey names such as 名称, 用途, 层数, pinyin codes
-such as JZMC, or OSM tags) are renamed to pvsite's vocabulary once, here,
-through a field mapping: explicit ``fields=`` entries first, the rest
-auto-detected from ``pvsite/presets/fields.toml``.
+FlatGeobuf, GeoParquet, Esri File Geodatabase (``.gdb`` folder), KML/KMZ,
+zipped dataset (``.zip`` or a ``/vsizip/`` path), DXF, CSV with a WKT column or
+OpenStreetMap ``.osm.pbf`` file into a GeoDataFrame with a fixed set of
+columns (:data:`CANONICAL_COLUMNS`).  Source attribute names (Chinese survey
+names such as 名称, 用途, 层数, pinyin codes such as JZMC, or OSM tags) are
+renamed to pvsite's vocabulary once, here, through a field mapping: explicit
+``fields=`` entries first, the rest auto-detected from
+``pvsite/presets/fields.toml``.
+
+OSM tags are read the same way whatever the format (:func:`osm_tags`): plain
+columns named like OSM keys (``building``, ``amenity``, ``building:levels`` or
+``building_levels`` ...; QuickOSM, overpass-turbo, osmnx exports), Geofabrik's
+``fclass``/``type`` columns, and a ``tags``/``other_tags`` column holding JSON
+or GDAL's hstore text all feed the canonical :data:`OSM_COLUMNS`.
 
 Nothing is dropped: a feature whose geometry cannot be used keeps its row and
 gets a ``reject_reason``; an invalid polygon that could be repaired gets a
-``geometry_note``.  (The one exception is OSM input, where only multipolygons
-carrying a ``building`` tag are footprints at all.)
+``geometry_note``.  (The exceptions: OSM ``.osm.pbf`` input, where only
+multipolygons carrying a ``building`` tag are footprints at all, and DXF, where
+only closed polylines and polygonal entities (HATCH, closed LWPOLYLINE/POLYLINE)
+are footprints; lines, text and blocks are drawing, counted in the warnings.)
 
 Missing values are pandas NA (``str`` / ``Int64`` / ``Float64`` dtypes).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import warnings
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,7 +45,14 @@ import shapely
 from pvsite.errors import ConfigError, InputError
 from pvsite.geo import crs as crs_mod
 from pvsite.io.checksums import sha256_of
-from pvsite.io.encodings import RAW_CODEC, check_codec, decode_frame, shapefile_encoding
+from pvsite.io.encodings import (
+    AUTO_ENCODINGS,
+    RAW_CODEC,
+    check_codec,
+    cpg_codec,
+    decode_frame,
+    shapefile_encoding,
+)
 from pvsite.io.fields import (
     PVSITE_FIELDS,
     building_ids,
@@ -54,11 +73,31 @@ CANONICAL_COLUMNS = (
     "roof_type", "street", "reject_reason", "geometry_note",
 )
 
-#: Extra columns present only for OSM input (lower-case tag values), used by classification.
-OSM_COLUMNS = ("osm_building", "osm_amenity", "osm_office", "osm_shop", "osm_landuse")
+#: OSM keys that feed the ``[[rules.osm]]`` classification family → canonical column (lower-case
+#: tag values).  Keys as documented on https://wiki.openstreetmap.org/wiki/Map_features.
+OSM_RULE_TAGS = {
+    "building": "osm_building", "building:use": "osm_building_use", "amenity": "osm_amenity",
+    "office": "osm_office", "shop": "osm_shop", "healthcare": "osm_healthcare",
+    "government": "osm_government", "landuse": "osm_landuse", "man_made": "osm_man_made",
+}
 
-#: OSM tags taken from the GDAL ``other_tags`` hstore string when not a column of their own.
-OSM_TAGS = ("building:levels", "height", "roof:shape", "start_date", "amenity", "office", "shop", "landuse")
+#: Extra columns present for input carrying OSM tags (any format), used by classification.
+OSM_COLUMNS = tuple(OSM_RULE_TAGS.values())
+
+#: OSM keys that feed pvsite fields through the field mapping (``presets/fields.toml`` candidates):
+#: taken from a ``tags``/``other_tags`` column when not a column of their own.
+OSM_FIELD_TAGS = ("name", "name:zh", "building:levels", "height", "roof:shape", "start_date")
+
+#: Every OSM key :func:`osm_tags` reads.
+OSM_TAGS = (*OSM_RULE_TAGS, *OSM_FIELD_TAGS)
+
+#: Columns holding several tags as one text: GDAL's OSM driver writes hstore (``"k"=>"v",...``) into
+#: ``other_tags``; overpass-turbo / osmtogeojson / ogr2ogr exports write a JSON object into ``tags``.
+OSM_TAG_BAGS = ("other_tags", "tags")
+
+#: Which columns of the canonical frame each classification rule family reads
+#: (:mod:`pvsite.buildings.classify`); the field report says what fed them.
+RULE_FAMILY_INPUTS = {"use": ("use",), "use_code": ("use",), "osm": OSM_COLUMNS, "name": ("name",)}
 
 # suffix -> (GDAL driver, human format name)
 _FORMATS = {
@@ -71,7 +110,16 @@ _FORMATS = {
     ".geoparquet": (None, "GeoParquet"),
     ".osm.pbf": ("OSM", "OpenStreetMap PBF"),
     ".osm": ("OSM", "OpenStreetMap XML"),
+    ".gdb": ("OpenFileGDB", "Esri File Geodatabase"),
+    ".kml": ("LIBKML", "KML"),
+    ".kmz": ("LIBKML", "KMZ (zipped KML)"),
+    ".zip": (None, "zip archive"),
+    ".dxf": ("DXF", "AutoCAD DXF"),
+    ".csv": ("CSV", "CSV with a WKT geometry column"),
 }
+
+#: Column names GDAL's CSV driver takes the geometry from (WKT text), case-insensitive.
+CSV_GEOMETRY_COLUMNS = ("WKT", "geometry", "geom", "the_geom", "wkt_geom", "shape", "几何")
 
 _POLYGON = 3
 _MULTIPOLYGON = 6
@@ -94,7 +142,12 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
     ----------
     path : str or Path
         Footprint file: ``.gpkg``, ``.shp``, ``.geojson``/``.json``, ``.fgb``,
-        ``.parquet`` (GeoParquet) or ``.osm.pbf``/``.osm``.
+        ``.parquet`` (GeoParquet), ``.gdb`` (Esri File Geodatabase folder),
+        ``.kml``/``.kmz``, ``.zip`` (a zipped Shapefile or other dataset) or a
+        GDAL ``/vsizip/archive.zip[/member.shp]`` path, ``.dxf`` (closed
+        polylines and hatches; no CRS in the file, give ``crs``), ``.csv`` with
+        a WKT geometry column (:data:`CSV_GEOMETRY_COLUMNS`; give ``crs``) or
+        ``.osm.pbf``/``.osm``.
     layer : str, optional
         Layer of a multi-layer source (must have geometry).  Default: the
         only layer with geometry, else ``buildings``, else the only polygon
@@ -125,8 +178,9 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
     -------
     gdf : geopandas.GeoDataFrame
         Columns :data:`CANONICAL_COLUMNS` (``storeys`` [-] Int64, ``height_m``
-        [m] Float64, ``year_built`` [year] Int64), for OSM input also
-        :data:`OSM_COLUMNS`, then ``geometry`` in the source CRS.  One row per
+        [m] Float64, ``year_built`` [year] Int64), for input carrying OSM
+        tags in any format (:func:`osm_tags`) also :data:`OSM_COLUMNS`
+        (lower-case tag values), then ``geometry`` in the source CRS.  One row per
         source feature (OSM: per multipolygon with a ``building`` tag other
         than ``no``), in source order, RangeIndex.  ``source_row`` is the
         0-based position in the source layer (OSM: in GDAL's
@@ -136,7 +190,13 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
     meta : dict
         ``path, layer, driver, format, crs, n_features, n_source_features,
         n_rejected, n_repaired, sha256, encoding, encoding_basis,
-        field_mapping, unmapped_source_columns, warnings``.
+        field_mapping, unmapped_source_columns, osm_tags, rule_inputs,
+        warnings``.  ``field_mapping`` maps each pvsite field, and each
+        :data:`OSM_COLUMNS` column that got values, to its source (``'building:levels
+        from other_tags (hstore)'``, ``'tags (JSON)'``); ``osm_tags`` gives
+        every OSM key found with its sources and count of values;
+        ``rule_inputs`` names, per classification rule family
+        (:data:`RULE_FAMILY_INPUTS`), what fed it.
 
     Raises
     ------
@@ -153,18 +213,23 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
     path = Path(path)
     if engine not in ("pyogrio", "fiona"):
         raise ConfigError(f"Unknown I/O engine {engine!r}.", fix="Use engine='pyogrio' (default) or 'fiona'.")
-    if not path.exists():
-        raise InputError(f"Footprint file {path} does not exist.", fix="Check the path (--footprints).")
+    src, file = _gdal_path(path)
+    if not file.exists():
+        raise InputError(f"Footprint file {file} does not exist.", fix="Check the path (--footprints).")
     suffix, driver, fmt = _detect_format(path)
+    if file.is_dir() and suffix != ".gdb":
+        raise InputError(f"Footprint path {path} is a directory (a folder), not a file.",
+                         fix="Give --footprints a footprint file, or an Esri File Geodatabase folder ending in .gdb.")
     if encoding is not None:
         check_codec(encoding)
     warn: list[str] = []
     meta = {
         "path": str(path), "layer": None, "driver": driver, "format": fmt, "crs": None,
         "n_features": 0, "n_source_features": 0, "n_rejected": 0, "n_repaired": 0,
-        "sha256": sha256_of(_hashed_files(path, suffix)), "encoding": None, "encoding_basis": None,
-        "field_mapping": {}, "unmapped_source_columns": [], "warnings": warn,
+        "sha256": sha256_of(_hashed_files(file, suffix)), "encoding": None, "encoding_basis": None,
+        "field_mapping": {}, "unmapped_source_columns": [], "osm_tags": {}, "rule_inputs": {}, "warnings": warn,
     }
+    open_kw = _open_options(suffix)
 
     invalid_wkb = None
     if fmt == "GeoParquet":
@@ -183,41 +248,71 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         raw, source_row, invalid_wkb, n_src = _read_osm(path, engine, warn)
         meta["n_source_features"] = n_src
     else:
-        meta["layer"] = _pick_layer(path, layer)
+        meta["layer"] = _pick_layer(src, layer, open_kw)
         tries = basis = cpg = None
+        inner = _zip_driver(src, meta["layer"]) if suffix == ".zip" else None
+        if inner is not None:
+            meta["driver"], meta["format"] = inner, f"{inner} in a zip archive"
         if driver == "ESRI Shapefile":
             tries, meta["encoding"], basis, cpg = shapefile_encoding(path, encoding, warn)
             meta["encoding_basis"] = basis
             _check_shapefile_index(path)
-        elif encoding is not None:
+        elif inner == "ESRI Shapefile":
+            tries, meta["encoding"], basis = _zip_shapefile_encoding(file, encoding)
+            meta["encoding_basis"] = basis
+        elif encoding is not None and driver not in ("CSV", "DXF"):
             warn.append(f"encoding={encoding!r} ignored: {fmt} text is always UTF-8")
-        raw, used = _read_ogr(path, meta["layer"], engine, warn, tries, basis, cpg)
-        if driver == "ESRI Shapefile" and basis is None:
+        raw, used = _read_ogr(src, meta["layer"], engine, warn, tries, basis, cpg,
+                              encoding=encoding if driver in ("CSV", "DXF") else None, **open_kw)
+        if tries and basis is None:
             meta["encoding"] = used
             meta["encoding_basis"] = "UTF-8 decoded" if used == "UTF-8" else "UTF-8 failed to decode; fell back to GBK"
             if used != "UTF-8":
                 warn.append(f"{path.name}: no .cpg and text is not UTF-8; decoded as GBK (pass --encoding to choose)")
         source_row = np.arange(len(raw))
-        if engine == "pyogrio":
-            invalid_wkb = _diagnose_null_geometry(path, meta["layer"], raw)
+        if engine == "pyogrio" and not open_kw:
+            invalid_wkb = _diagnose_null_geometry(src, meta["layer"], raw)
+        if driver == "DXF":
+            raw, source_row, n_src = _dxf_footprints(raw, path, warn)
+            meta["n_source_features"] = n_src
     if not meta["n_source_features"]:
         meta["n_source_features"] = int(len(raw))
 
     raw = _ensure_crs(raw, path, crs, warn)
     meta["crs"] = raw.crs.to_string()
 
-    mapping = resolve_mapping([c for c in raw.columns if c != raw.geometry.name], fields, path)
-    meta["field_mapping"] = mapping
+    source_cols = [c for c in raw.columns if c != raw.geometry.name]
+    tags, tag_sources = osm_tags(raw.drop(columns=raw.geometry.name))
+    made = [k for k in OSM_FIELD_TAGS if k in tags.columns and _column_for(source_cols, k) is None]
+    for k in made:  # field tags found only inside a tag bag: offered to the field mapping under their key
+        raw[k] = tags[k].to_numpy()
+    mapping = resolve_mapping([*source_cols, *made], fields, path)
     used_cols = {c for c in mapping.values() if c is not None}
-    hidden = {"osm_way_id", *(c.removeprefix("osm_") for c in OSM_COLUMNS)} if driver == "OSM" else set()
-    meta["unmapped_source_columns"] = [
-        c for c in raw.columns if c != raw.geometry.name and c not in used_cols and c not in hidden
-    ]
+    hidden = {"osm_way_id"} if driver == "OSM" else set()
+    hidden |= {label.split(" (")[0] for srcs in tag_sources.values() for label in srcs}  # read as OSM tags
+    meta["unmapped_source_columns"] = [c for c in source_cols if c not in used_cols and c not in hidden]
 
     gdf = _canonical_frame(raw, source_row, mapping, path.name.split(".")[0], invalid_wkb, warn)
-    if driver == "OSM":
-        for col in OSM_COLUMNS:
-            gdf.insert(len(gdf.columns) - 1, col, clean_lower_text(raw[col.removeprefix("osm_")]).to_numpy())
+    shown = {f: (None if c is None else (f"{c} from {', '.join(tag_sources[c])}" if c in made else c))
+             for f, c in mapping.items()}
+    name_auto = not (fields and "name" in fields)
+    if name_auto and "name:zh" in tags.columns and mapping["name"] not in (None, "name:zh"):
+        zh = clean_text(tags["name:zh"]).reset_index(drop=True)
+        fill = gdf["name"].isna() & zh.notna()
+        if fill.any():
+            gdf.loc[fill.to_numpy(), "name"] = zh[fill].to_numpy()
+            shown["name"] = f"{shown['name']} (name:zh where empty: {int(fill.sum())})"
+    rule_tags = [k for k in OSM_RULE_TAGS if k in tags.columns]
+    if rule_tags:
+        for key, col in OSM_RULE_TAGS.items():
+            vals = clean_lower_text(tags[key]) if key in tags.columns else pd.Series(pd.NA, index=tags.index, dtype="str")
+            gdf.insert(len(gdf.columns) - 1, col, vals.to_numpy())
+            if key in tags.columns:
+                shown[col] = ", ".join(tag_sources[key])
+    meta["field_mapping"] = shown
+    meta["osm_tags"] = {k: {"sources": list(tag_sources[k]), "n_values": int(clean_text(tags[k]).notna().sum())}
+                        for k in tags.columns}
+    meta["rule_inputs"] = _rule_inputs(gdf, mapping, tag_sources, rule_tags)
     meta["n_features"] = int(len(gdf))
     meta["n_rejected"] = int(gdf["reject_reason"].notna().sum())
     meta["n_repaired"] = int(gdf["geometry_note"].notna().sum())
@@ -254,15 +349,16 @@ def is_synthetic_sample(path: str | Path) -> bool:
         When ``path`` does not exist.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"Footprint file {path} does not exist.", fix="check the path given to --footprints")
+    src, file = _gdal_path(path)
+    if not file.exists():
+        raise InputError(f"Footprint file {file} does not exist.", fix="check the path given to --footprints")
     try:
-        layers = pyogrio.list_layers(path)
+        layers = pyogrio.list_layers(src)
     except Exception:  # not a vector dataset GDAL can open: certainly not our sample
         return False
     if SAMPLE_INFO_LAYER not in {str(x) for x in layers[:, 0]}:
         return False
-    info = pyogrio.read_dataframe(path, layer=SAMPLE_INFO_LAYER, read_geometry=False)
+    info = pyogrio.read_dataframe(src, layer=SAMPLE_INFO_LAYER, read_geometry=False)
     if not {"key", "value"} <= set(info.columns):
         return False
     values = info.loc[info["key"].astype(str) == "synthetic", "value"].astype(str).str.strip().str.lower()
@@ -274,20 +370,114 @@ def is_synthetic_sample(path: str | Path) -> bool:
 # ---------------------------------------------------------------------------
 
 
+def _gdal_path(path: Path) -> tuple[str, Path]:
+    """(path handed to GDAL, file on disk) of a footprint source.
+
+    A ``/vsizip/archive.zip[/inner]`` path is read by GDAL as given; its file on disk is the archive.  A
+    plain ``.zip`` is read through ``/vsizip/``; a ``.kmz`` is read by the LIBKML driver directly.
+    """
+    text = str(path)
+    if text.startswith("/vsizip/"):
+        rest = text[len("/vsizip/"):]
+        m = re.search(r"\.zip(?=/|$)", rest, flags=re.IGNORECASE)
+        archive, inner = (rest[: m.end()], rest[m.end():]) if m else (rest, "")
+        file = Path(archive)
+        if not file.is_absolute() and not file.exists() and Path("/" + archive).exists():
+            file = Path("/" + archive)  # '/vsizip//abs/a.zip' came through Path(), which folds '//' into '/'
+        return "/vsizip/" + str(file.resolve()) + inner, file
+    if path.name.lower().endswith(".zip"):
+        return "/vsizip/" + str(path.resolve()), path
+    return text, path
+
+
 def _detect_format(path: Path):
     name = path.name.lower()
     for suffix in sorted(_FORMATS, key=len, reverse=True):
         if name.endswith(suffix):
             return (suffix, *_FORMATS[suffix])
+    if str(path).startswith("/vsizip/"):
+        return (".zip", *_FORMATS[".zip"])
     raise InputError(
         f"Footprint file {path} has an unsupported format (suffix {path.suffix!r}).",
         fix="Use a GeoPackage (.gpkg), Shapefile (.shp), GeoJSON (.geojson), FlatGeobuf (.fgb), "
-            "GeoParquet (.parquet) or OpenStreetMap (.osm.pbf) file.",
+            "GeoParquet (.parquet), File Geodatabase folder (.gdb), KML/KMZ, a zipped Shapefile (.zip), "
+            "DXF (.dxf), CSV with a WKT column (.csv) or OpenStreetMap (.osm.pbf) file.",
     )
 
 
+def _open_options(suffix: str) -> dict:
+    """GDAL open options by format: a CSV's geometry is read from its WKT column."""
+    if suffix == ".csv":
+        return {"GEOM_POSSIBLE_NAMES": ",".join(CSV_GEOMETRY_COLUMNS), "KEEP_GEOM_COLUMNS": "NO"}
+    return {}
+
+
+def _zip_driver(src: str, layer) -> str | None:
+    """GDAL driver of the dataset inside a zip archive (None when GDAL cannot tell)."""
+    try:
+        return str(pyogrio.read_info(src, layer=layer)["driver"])
+    except Exception:
+        return None
+
+
+def _zip_shapefile_encoding(archive: Path, encoding):
+    """(codecs to try, encoding reported, basis) of a Shapefile inside a zip archive.
+
+    Like :func:`pvsite.io.encodings.shapefile_encoding`: ``encoding=`` wins, then a ``.cpg`` member of the
+    archive, then UTF-8 and GBK in turn.
+    """
+    if encoding is not None:
+        return [check_codec(encoding)], encoding, "argument"
+    with zipfile.ZipFile(archive) as z:
+        cpgs = [n for n in z.namelist() if n.lower().endswith(".cpg")]
+        declared = z.read(cpgs[0]).decode("ascii", errors="replace").strip() if len(cpgs) == 1 else None
+    if declared:
+        name = cpg_codec(declared)
+        if name is not None:
+            return [name], declared, ".cpg in the archive"
+    return list(AUTO_ENCODINGS), None, None
+
+
+def _dxf_footprints(raw, path: Path, warn):
+    """Footprints of a DXF drawing: polygonal entities, and closed polylines turned into polygons.
+
+    GDAL's DXF driver reads HATCH and solid entities as polygons and LWPOLYLINE / POLYLINE as line strings
+    whether closed or not; a closed line string with at least 4 coordinates (a ring) becomes a polygon
+    here.  Open lines, points (TEXT, INSERT) and other entities are drawing, not buildings: they are left
+    out, and counted in the warnings.  The CAD layer name stays in the ``Layer`` column.
+
+    Returns
+    -------
+    (GeoDataFrame, ndarray, int)
+        Footprint rows, their 0-based row in the DXF ``entities`` layer, and the number of entities.
+    """
+    g = np.asarray(raw.geometry.values, dtype=object)
+    tid = shapely.get_type_id(g)
+    ring = (tid == 1) & shapely.is_closed(g) & (shapely.get_num_coordinates(g) >= 4)
+    if ring.any():
+        g = g.copy()
+        g[ring] = shapely.polygons(shapely.linearrings(shapely.get_coordinates(g[ring], include_z=False),
+                                                       indices=np.repeat(np.arange(int(ring.sum())),
+                                                                         shapely.get_num_coordinates(g[ring]))))
+    keep = np.isin(tid, (_POLYGON, _MULTIPOLYGON)) | ring
+    n_src = len(raw)
+    skipped = n_src - int(keep.sum())
+    if skipped:
+        kinds = pd.Series([_TYPE_NAMES.get(t, "unknown") for t in tid[~keep]]).value_counts()
+        warn.append(f"{path.name}: {skipped} DXF entit(ies) that are not closed outlines were skipped "
+                    f"({', '.join(f'{k} ×{v}' for k, v in kinds.items())}); closed polylines and hatches "
+                    f"are the footprints")
+    if ring.any():
+        warn.append(f"{path.name}: {int(ring.sum())} closed polyline(s) read as polygons")
+    out = raw.copy()
+    out[out.geometry.name] = gpd.GeoSeries(g, crs=raw.crs)
+    return out.loc[keep].reset_index(drop=True), np.flatnonzero(keep), n_src
+
+
 def _hashed_files(path: Path, suffix: str) -> list[Path]:
-    if suffix != ".shp":
+    if path.is_dir():  # a File Geodatabase folder: its files, in name order
+        return sorted(p for p in path.rglob("*") if p.is_file())
+    if suffix != ".shp" or path.suffix.lower() == ".zip":  # a /vsizip/ member is hashed as its archive
         return [path]
     files = []
     for ext in (".shp", ".dbf", ".prj", ".cpg"):
@@ -311,7 +501,7 @@ NON_BUILDING_LAYERS = frozenset({
 _CANDIDATE_TYPES = ("POLYGON", "UNKNOWN", "GEOMETRY")
 
 
-def _pick_layer(path: Path, layer):
+def _pick_layer(path, layer, open_kw=None):
     """The layer to read: ``layer`` when given, else ``buildings``, else the only candidate.
 
     Candidates are layers with geometry whose type is polygonal or generic
@@ -319,7 +509,7 @@ def _pick_layer(path: Path, layer):
     A file with a single geometry layer uses it whatever its name or type.
     """
     try:
-        layers = pyogrio.list_layers(path)
+        layers = pyogrio.list_layers(path) if not open_kw else _layers_with_options(path, open_kw)
     except Exception as exc:
         raise InputError(f"Cannot open {path}: {exc}.", fix="Check that the file is a valid vector dataset.") from None
     names = [str(n) for n, _ in layers]
@@ -355,7 +545,17 @@ def _pick_layer(path: Path, layer):
     )
 
 
-def _read_ogr(path: Path, layer, engine, warn, tries=None, basis=None, cpg=None):
+def _layers_with_options(path, open_kw) -> list:
+    """[(name, geometry type or None)] of a source opened with GDAL open options (a CSV with WKT)."""
+    out = []
+    for name, _ in pyogrio.list_layers(path):
+        info = pyogrio.read_info(path, layer=name, **open_kw)
+        gt = info.get("geometry_type")
+        out.append((name, gt if info.get("geometry_name") is not None or gt not in (None, "None") else None))
+    return out
+
+
+def _read_ogr(path, layer, engine, warn, tries=None, basis=None, cpg=None, encoding=None, **kw):
     """Read one OGR layer; a Shapefile (``tries`` given) is read as raw bytes and decoded by :func:`decode_frame`.
 
     Returns
@@ -364,7 +564,7 @@ def _read_ogr(path: Path, layer, engine, warn, tries=None, basis=None, cpg=None)
         Frame and the codec used (None when not a Shapefile).
     """
     try:
-        df = _read_layer(path, layer, RAW_CODEC if tries else None, engine, warn)
+        df = _read_layer(path, layer, RAW_CODEC if tries else encoding, engine, warn, **kw)
     except UnicodeDecodeError as exc:
         raise InputError(f"Text attributes or field names of {path} are not valid UTF-8 ({exc}).",
                          fix=f"Re-export the file with UTF-8 text (the {path.suffix} format requires it).") from None
@@ -457,10 +657,6 @@ def _read_osm(path: Path, engine, warn):
     df = _read_layer(path, "multipolygons", None, "pyogrio", warn)
     n_src = len(df)
     invalid = _diagnose_null_geometry(path, "multipolygons", df)
-    tags = df["other_tags"] if "other_tags" in df.columns else pd.Series(pd.NA, index=df.index, dtype="str")
-    for key in OSM_TAGS:
-        if key not in df.columns:
-            df[key] = _hstore_get(tags, key)
     building = clean_lower_text(df["building"]) if "building" in df.columns else pd.Series(pd.NA, index=df.index, dtype="str")
     keep = (building.notna() & (building != "no")).to_numpy()
     n_no = int((building == "no").sum())
@@ -479,9 +675,139 @@ def _read_osm(path: Path, engine, warn):
 
 def _hstore_get(tags: pd.Series, key: str) -> pd.Series:
     """Value of ``key`` in GDAL's ``other_tags`` hstore strings (``"k"=>"v",...``), vectorised."""
-    pattern = r'(?:^|,)"' + re.escape(key) + r'"=>"((?:[^"\\]|\\.)*)"'
+    pattern = r'(?:^|,)\s*"' + re.escape(key) + r'"=>"((?:[^"\\]|\\.)*)"'
     val = tags.astype("str").str.extract(pattern, expand=False)
     return val.str.replace(r'\\(.)', r"\1", regex=True)
+
+
+def _json_tags(tags: pd.Series, keys) -> pd.DataFrame:
+    """``keys`` of JSON-object tag strings (``{"building": "yes", ...}``) or dicts; NA where absent.
+
+    Each distinct value is parsed once (``json.loads``); text that is not a JSON object gives NA.
+    """
+    def parse(v):
+        if isinstance(v, dict):
+            return v
+        try:
+            d = json.loads(v)
+        except (TypeError, ValueError):
+            return {}
+        return d if isinstance(d, dict) else {}
+
+    codes, uniques = pd.factorize(tags.astype(object).where(tags.notna(), None), use_na_sentinel=True)
+    parsed = [parse(u) for u in uniques]
+    out = {}
+    for key in keys:
+        vals = np.array([None if d.get(key) is None else str(d.get(key)) for d in parsed] + [None], dtype=object)
+        out[key] = pd.Series(vals[codes], index=tags.index, dtype="str")
+    return pd.DataFrame(out, index=tags.index)
+
+
+def _column_for(columns, key: str):
+    """The source column named like OSM ``key`` (case-insensitive; ``_`` may stand for ``:``), or None."""
+    want = key.lower()
+    for c in columns:
+        low = str(c).strip().lower()
+        if low == want or low.replace("_", ":") == want.replace("_", ":"):
+            return c
+    return None
+
+
+def osm_tags(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """OSM tags of every row, whatever the format they came in.
+
+    Sources, in precedence order (the first that has a value wins, per row):
+
+    1. a column named like the OSM key (``building``, ``amenity``, ``building:levels`` or
+       ``building_levels``; case-insensitive) — QuickOSM, osmnx, overpass-turbo exports;
+    2. a tag bag column (:data:`OSM_TAG_BAGS`: ``other_tags``, ``tags``) holding GDAL's hstore text
+       (``"building:levels"=>"5",...``) or a JSON object (``{"amenity": "school"}``);
+    3. Geofabrik's free shapefiles (columns ``osm_id``, ``fclass``, ``type``): in the buildings layer
+       (``fclass = building``) ``type`` is the ``building=*`` value (empty → ``yes``).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Source attribute table (no geometry needed).
+
+    Returns
+    -------
+    tags : pandas.DataFrame
+        One column per key of :data:`OSM_TAGS` that any source gave, text (NA when absent), indexed like
+        ``frame``.  Empty (no columns) for a file without OSM tags.
+    sources : dict
+        Key → list of the source columns that fed it (e.g. ``['amenity', 'other_tags']``).
+    """
+    cols = [c for c in frame.columns]
+    tags: dict[str, pd.Series] = {}
+    sources: dict[str, list[str]] = {}
+
+    def add(key, values: pd.Series, label: str):
+        values = clean_text(values.reset_index(drop=True)).set_axis(frame.index)
+        if not values.notna().any():
+            return
+        if key in tags:
+            before = tags[key].notna()
+            tags[key] = tags[key].fillna(values)
+            if (tags[key].notna() & ~before).any():
+                sources[key].append(label)
+        else:
+            tags[key] = values
+            sources[key] = [label]
+
+    for key in OSM_TAGS:
+        c = _column_for(cols, key)
+        if c is not None:
+            add(key, frame[c], str(c))
+    for bag in OSM_TAG_BAGS:
+        c = _column_for(cols, bag)
+        if c is None:
+            continue
+        text = frame[c]
+        sample = clean_text(text.astype(object).map(lambda v: json.dumps(v) if isinstance(v, dict) else v))
+        if not sample.notna().any():
+            continue
+        first = sample.dropna().iloc[0].lstrip()
+        if first.startswith("{"):
+            parsed = _json_tags(sample, OSM_TAGS)
+            for key in OSM_TAGS:
+                add(key, parsed[key], f"{c} (JSON)")
+        else:
+            for key in OSM_TAGS:
+                add(key, _hstore_get(sample, key), f"{c} (hstore)")
+    lower = {str(c).strip().lower(): c for c in cols}
+    if {"osm_id", "fclass", "type"} <= set(lower):
+        fclass = clean_lower_text(frame[lower["fclass"]])
+        is_building = (fclass == "building").fillna(False)
+        if is_building.any():
+            btype = clean_lower_text(frame[lower["type"]]).where(is_building)
+            add("building", btype.mask(is_building & btype.isna(), "yes"), f"{lower['type']} (Geofabrik, fclass=building)")
+    if not tags:
+        return pd.DataFrame(index=frame.index), {}
+    return pd.DataFrame(tags, index=frame.index), sources
+
+
+def _rule_inputs(gdf, mapping: dict, tag_sources: dict, rule_tags) -> dict:
+    """Classification rule family → the inputs that fed it, with their count of non-empty values.
+
+    ``{'osm': ['building ← building (364)', 'amenity ← amenity, other_tags (hstore) (40)'], 'name': [...]}``;
+    a family with no input lists nothing.
+    """
+    out = {}
+    for fam, cols in RULE_FAMILY_INPUTS.items():
+        lines = []
+        for col in cols:
+            if col not in gdf.columns:
+                continue
+            n = int(gdf[col].notna().sum())
+            if fam == "osm":
+                key = next(k for k, v in OSM_RULE_TAGS.items() if v == col)
+                if key in rule_tags:
+                    lines.append(f"{key} ← {', '.join(tag_sources[key])} ({n})")
+            elif mapping.get(col) is not None:
+                lines.append(f"{col} ← {mapping[col]} ({n})")
+        out[fam] = lines
+    return out
 
 
 def _ensure_crs(raw, path: Path, crs, warn):

@@ -139,7 +139,9 @@ def format_field_report(meta: dict, compact: bool = False, max_warnings: int = 2
     -------
     str
         Lines with Chinese + English labels (no trailing newline): pvsite
-        field → source column (:data:`NOT_MAPPED` when none), the source
+        field → source column (:data:`NOT_MAPPED` when none), the inputs of
+        each classification rule family (``meta["rule_inputs"]``: which OSM
+        tags, from which column, fed ``[[rules.osm]]``), the source
         columns not used, features read / rejected / repaired, the encoding
         when known, and the warnings.
     """
@@ -152,8 +154,15 @@ def format_field_report(meta: dict, compact: bool = False, max_warnings: int = 2
         c = mapping.get(f)
         return NOT_MAPPED if c is None else str(c)
 
+    rule_inputs = meta.get("rule_inputs") or {}
+
+    def fed(fam):
+        return "; ".join(rule_inputs.get(fam) or []) or NOT_MAPPED
+
     if compact:
         parts = ["字段映射 fields: " + ", ".join(f"{f}←{src(f)}" for f in fields)]
+        if rule_inputs.get("osm"):
+            parts.append("OSM 标签 tags → [[rules.osm]]: " + ", ".join(x.split(" ← ")[0] for x in rule_inputs["osm"]))
         parts.append("未映射 unmapped: " + (", ".join(map(str, unmapped)) if unmapped else NOT_MAPPED))
         if warns:
             parts.append(f"警告 warnings: {len(warns)}")
@@ -166,6 +175,10 @@ def format_field_report(meta: dict, compact: bool = False, max_warnings: int = 2
     rows = [["pvsite 字段 field", "源字段 source column"]]
     rows += [[f"{f} {FIELD_LABELS_ZH.get(f, '')}".strip(), src(f)] for f in fields]
     lines += text_table(rows)
+    if rule_inputs:
+        lines.append("分类规则输入 Classification rule inputs (tag/field ← source column (non-empty values)):")
+        for fam, label in (("use", "use / use_code 用途"), ("osm", "osm OSM 标签 tags"), ("name", "name 名称")):
+            lines.append(f"  [[rules.{label.split()[0]}]] {label}: {fed(fam)}")
     lines.append("未映射源字段 Unmapped source columns: " + (", ".join(map(str, unmapped)) if unmapped else NOT_MAPPED))
     if "n_features" in meta:
         counts = (f"要素 Features: {meta.get('n_features', 0)} 读入 read, {meta.get('n_rejected', 0)} 拒绝 rejected, "

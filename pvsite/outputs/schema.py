@@ -50,7 +50,7 @@ _ROOFS = [
     Column("year_built", "Int64", "", "建成年份", "Year the building was completed"),
     Column("roof_type", "string", "", "屋顶类型", "flat / pitched / metal / unknown"),
     Column("street", "string", "", "街道(镇)", "Sub-district (街道) or town (镇) the roof belongs to"),
-    Column("building_type", "string", "", "建筑类型", "Fine type: government, school, hospital, public_service, factory, warehouse, office, commercial, hotel, transport, residential, other"),
+    Column("building_type", "string", "", "建筑类型", "Fine type: government, school, hospital, public_service, factory, warehouse, office, commercial, hotel, religious, transport, residential, other"),
     Column("type_zh", "string", "", "建筑类型(中文)", "Fine type in Chinese"),
     Column("building_class", "string", "", "政策类别", "Policy class: public_institution, factory, other_public, residential, other"),
     Column("class_zh", "string", "", "政策类别(中文)", "公共机构 / 工业厂房 / 其他公共建筑 / 居住 / 其他"),

@@ -651,7 +651,7 @@ CASES: list[Case] = [
          ("broken.geojson", "Cannot open", "valid vector dataset")),
     Case("unsupported-suffix", "a .txt file given as footprints", b_unsupported_suffix, 2,
          ("buildings.txt", "unsupported format", ".gpkg")),
-    Case("footprints-is-dir", "a folder given as footprints (click refuses it)", b_directory_as_footprints, 2,
+    Case("footprints-is-dir", "a folder that is not a File Geodatabase (.gdb) given as footprints", b_directory_as_footprints, 2,
          ("--footprints", "folder.gpkg", "is a directory")),
     Case("wrong-layer", "--layer names a layer the file lacks; the message lists the layers",
          b_wrong_layer, 2, ("layers.gpkg", "buldings", "Layers: buildings", "--layer")),

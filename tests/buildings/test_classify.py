@@ -150,7 +150,7 @@ def test_name_keywords():
         ("public_service", "name:图书馆"),
         ("transport", "name:火车站"),
         ("hotel", "name:饭店"),
-        ("other", DEFAULT_RULE),  # 五村 ≠ 新村
+        ("residential", "name:里弄"),  # 天山五村: a Shanghai housing estate, a name ending in 村
         ("residential", "name:号楼"),
         ("public_service", "name:library"),
         ("other", DEFAULT_RULE),  # 'court' alone is not a courthouse
