@@ -39,11 +39,13 @@ SUMMARY_SHEETS = {
     "街道×类别": ["street_class"],
 }
 
-#: Most roofs the 屋顶明细 sheet lists (the largest by capacity); the rest are in the roofs CSV.
-#: Excel holds 1,048,576 rows a sheet, but a sheet of more than ~50,000 roofs × 60 columns
-#: (3 million cells) is slow to open, filter and scroll in Excel and WPS, and writing it is
-#: the largest part of a city run; nobody reads it row by row (pvsite choice; change it here).
-MAX_ROOF_ROWS = 50_000
+#: Most roofs the 屋顶明细 sheet lists (the largest by capacity); the full list is the roofs CSV.
+#: Excel holds 1,048,576 rows a sheet, but the write time decides here: XlsxWriter writes
+#: ~13 µs per cell on the 2-core benchmark machine under load (10,000 synthetic roofs:
+#: 510,560 cells in 6.8 s, benchmarks/scale.py), so 10,000 roofs × ~60 columns cost ~4–7 s and
+#: 50,000 would cost ~20–40 s of a city run; 10,000 roofs is more than anyone ranks by hand
+#: in a sheet (pvsite choice; change it here).
+MAX_ROOF_ROWS = 10_000
 
 #: Excel number format per schema unit (numbers stay numbers; the format only shows them).
 #: ``%`` columns hold percent values (``share_of_target_pct`` = 408.5), so ``0.0``, not ``0.0%``.
