@@ -786,12 +786,17 @@ class OutputConfig(_Section):
 
     Attributes
     ----------
-    panels : bool
-        Write the ``panels`` layer (one rectangle per installed module).
-        Switch off for very large runs (``--no-panels``).
+    panels : bool or None
+        The ``panels`` layer (one rectangle per installed module):
+        ``true`` always, ``false`` never (``--no-panels``; the layout then
+        only counts), unset (the default, "auto") when the run installs at
+        most :data:`pvsite.outputs.gpkg.PANELS_AUTO_MAX_MODULES` (200,000)
+        modules; beyond that it is skipped with a warning (set
+        ``[output] panels = true`` to write it anyway).  It is written in
+        batches either way, so memory stays bounded.
     """
 
-    panels: bool = True
+    panels: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,15 @@
 """A run's outputs, written as one set.
 
-    write(result, "outputs/长宁.gpkg")      # → 长宁.gpkg, 长宁.qgs, 长宁.xlsx
+    write(result, "outputs/长宁.gpkg")      # → 长宁.gpkg, 长宁.qgs, 长宁.xlsx, 长宁_roofs.csv
 
 The set is the list :data:`MEMBERS`: the GeoPackage (:mod:`.gpkg`), the QGIS
-project beside it (:mod:`.qgis`) and the workbook (:mod:`.xlsx`); a new
-output is one more :class:`Member`.  :func:`write_all`
+project beside it (:mod:`.qgis`), the workbook (:mod:`.xlsx`) and the full
+list of roofs with PV as CSV (``<name>_roofs.csv``, UTF-8 with BOM), which the
+workbook's bounded 屋顶明细 sheet refers to when a city has more roofs than
+:data:`pvsite.outputs.xlsx.MAX_ROOF_ROWS`.  The CSV is written for every run,
+not only beyond the bound, so a set always has the same files: a smaller run
+never leaves a larger run's CSV (of another set id) beside its workbook.  A
+new output is one more :class:`Member`.  :func:`write_all`
 
 * holds a lock, ``.<name>.lock`` beside the output, for the whole write, so
   two runs aimed at the same ``--out`` never interleave: the second waits (up
@@ -75,7 +80,8 @@ class Member:
     key : str
         Short name (``"gpkg"``), the key of :class:`OutputSet`.
     suffix : str
-        File suffix; the member's path is the output path with this suffix.
+        End of the file name; the member's path is the output path's stem
+        followed by it (``.xlsx``, ``_roofs.csv``).
     write : callable
         ``write(result, temp_path, context)`` writes the whole file at
         ``temp_path`` (a new file); may read earlier members' temp files
@@ -97,7 +103,11 @@ def _write_qgs(result, tmp: Path, ctx: SetContext) -> None:
 
 
 def _write_xlsx(result, tmp: Path, ctx: SetContext) -> None:
-    xlsx.write_workbook(tmp, result, set_info=ctx.info)
+    xlsx.write_workbook(tmp, result, set_info=ctx.info, roofs_csv=ctx.final["roofs_csv"].name)
+
+
+def _write_roofs_csv(result, tmp: Path, ctx: SetContext) -> None:
+    xlsx.write_roofs_csv(tmp, result)
 
 
 #: The files of a run's output set, in writing order (a member may read the ones before it).
@@ -105,6 +115,7 @@ MEMBERS: tuple[Member, ...] = (
     Member("gpkg", ".gpkg", _write_gpkg),
     Member("qgs", ".qgs", _write_qgs),
     Member("xlsx", ".xlsx", _write_xlsx),
+    Member("roofs_csv", "_roofs.csv", _write_roofs_csv),
 )
 
 
@@ -115,7 +126,7 @@ class OutputSet:
     Attributes
     ----------
     paths : dict of str to Path
-        Member key (``gpkg``, ``qgs``, ``xlsx``, …) → file.
+        Member key (``gpkg``, ``qgs``, ``xlsx``, ``roofs_csv``) → file.
     set_id : str
         The identity recorded in every member (``output_set_id``).
     created_utc : str
@@ -138,6 +149,10 @@ class OutputSet:
     def xlsx(self) -> Path:
         return self.paths["xlsx"]
 
+    @property
+    def roofs_csv(self) -> Path:
+        return self.paths["roofs_csv"]
+
     def __iter__(self) -> Iterator[Path]:
         return iter(self.paths.values())
 
@@ -149,7 +164,7 @@ class OutputSet:
 def member_paths(path: str | Path) -> dict[str, Path]:
     """Member key → path of every file of the set whose GeoPackage is ``path``."""
     path = Path(path)
-    return {m.key: path.with_suffix(m.suffix) for m in MEMBERS}
+    return {m.key: path.with_name(path.stem + m.suffix) for m in MEMBERS}
 
 
 def lock_path(path: str | Path) -> Path:
@@ -310,7 +325,7 @@ def _write_locked(result, path: Path) -> OutputSet:
 
 
 def write(result, path: str | Path, overwrite: bool = False) -> OutputSet:
-    """Write a run's outputs (GeoPackage, QGIS project, workbook) as one set; the public writer.
+    """Write a run's outputs (GeoPackage, QGIS project, workbook, roofs CSV) as one set; the public writer.
 
     ``pvsite.write(result, "outputs/x.gpkg")`` — see :func:`write_all`.
     """

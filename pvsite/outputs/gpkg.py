@@ -7,7 +7,9 @@ Layers
 ``district``  the district (or selected street) total with its outline.
 ``summary``   rollup table (district / street / class / department / street×class).
 ``classification`` counts of buildings per class, type and rule that fired.
-``panels``    one rectangle per installed module (optional, ``--no-panels``).
+``panels``    one rectangle per installed module, written in batches
+              (:func:`write_panels`); by default only up to
+              :data:`PANELS_AUTO_MAX_MODULES` modules (``output.panels``).
 ``registry_entries`` each registry entry and how it matched (when registries are given).
 ``rejected``  input rows whose geometry could not be used, with the reason.
 ``run_info``  key/value table: resolved config, versions, inputs and their
@@ -41,6 +43,14 @@ from pvsite.outputs import schema
 log = logging.getLogger(__name__)
 
 GPKG_OPTIONS = {"VERSION": "1.2"}
+
+#: Most modules the ``panels`` layer holds when ``output.panels`` is unset ("auto").
+#: Beyond it the layer is skipped with a warning.  Measured (benchmarks/scale.py machine,
+#: 2 cores under load): 1,681,380 modules written in batches in 20.3 s, 380 MB of GeoPackage,
+#: peak RSS 528 MB; so 200,000 modules cost ~2.4 s and ~45 MB, while a city's millions would
+#: dominate the run and the file, for a layer nobody views at city scale (pvsite choice;
+#: ``output.panels = true`` forces it; memory stays bounded either way).
+PANELS_AUTO_MAX_MODULES = 200_000
 
 
 def write_layers(
@@ -83,7 +93,7 @@ def write_layers(
         _write(schema.conform(district, "district"), path, "district")
     _write(schema.conform(summary, "summary"), path, "summary")
     if panels is not None and len(panels):
-        _write(schema.conform(panels, "panels"), path, "panels")
+        write_panels(path, panels)
     if registry_entries is not None and len(registry_entries):
         _write(_plain_text(registry_entries), path, "registry_entries")
     if classification is not None:
@@ -133,15 +143,82 @@ def write_result(path: str | Path, result, run_info: dict[str, str] | None = Non
     """Write the layers of a :class:`pvsite.pipeline.RunResult` into a new file ``path``.
 
     ``run_info`` replaces ``result.run_info`` (the output set adds its
-    identity).  Not atomic: ``path`` is a temporary file of the caller.
+    identity).  The panels layer follows ``result.config.output.panels``
+    (:func:`panels_to_write`); when "auto" skips it, ``run_info`` says so
+    (``panels_layer``).  Not atomic: ``path`` is a temporary file of the caller.
     """
+    info = dict(result.run_info if run_info is None else run_info)
+    mode = result.config.output.panels if getattr(result, "config", None) is not None else None
+    panels, note = panels_to_write(result.panels, mode)
+    if note:
+        info["panels_layer"] = note
     return write_layers(
-        path, result.roofs, result.streets, result.summary,
-        result.run_info if run_info is None else run_info,
+        path, result.roofs, result.streets, result.summary, info,
         rejected=result.rejected, district=result.district_layer,
-        classification=result.classification_report, panels=result.panels,
+        classification=result.classification_report, panels=panels,
         registry_entries=result.registry_entries,
     )
+
+
+def panels_to_write(panels, mode: bool | None):
+    """The panels layer a run writes under ``output.panels`` = ``mode``, and why it is skipped.
+
+    Parameters
+    ----------
+    panels : GeoDataFrame, pvsite.roofs.layout.ModulePanels or None
+        The installed modules.
+    mode : bool or None
+        ``True`` always, ``False`` never, ``None`` auto (at most
+        :data:`PANELS_AUTO_MAX_MODULES` modules).
+
+    Returns
+    -------
+    panels : same type or None
+        What to write.
+    note : str
+        Empty, or why the layer is left out (also logged as a warning).
+    """
+    if panels is None or mode is False:
+        return None, ""
+    n = len(panels)
+    if mode is None and n > PANELS_AUTO_MAX_MODULES:
+        note = (f"skipped: {n:,} modules > {PANELS_AUTO_MAX_MODULES:,} (output.panels auto); "
+                "set [output] panels = true to write it")
+        log.warning("panels layer %s", note)
+        return None, note
+    return panels, ""
+
+
+def write_panels(path: str | Path, panels, batch_modules: int | None = None) -> int:
+    """Write the ``panels`` layer into the GeoPackage ``path`` in batches of modules.
+
+    A :class:`pvsite.roofs.layout.ModulePanels` is built batch by batch
+    (each batch appended to the layer, then dropped), so memory holds one
+    batch of rectangles, never all modules; a GeoDataFrame is written in
+    slices of the same size.
+
+    Returns
+    -------
+    int
+        Modules written.
+    """
+    from pvsite.roofs.layout import PANEL_BATCH_MODULES, ModulePanels
+
+    size = batch_modules or PANEL_BATCH_MODULES
+    if isinstance(panels, ModulePanels):
+        parts = panels.batches(size)
+    else:
+        parts = (panels.iloc[i:i + size] for i in range(0, len(panels), size))
+    n = 0
+    for part in parts:
+        df = schema.conform(part, "panels")
+        if n == 0:
+            _write(df, Path(path), "panels")
+        else:
+            pyogrio.write_dataframe(df, path, driver="GPKG", layer="panels", append=True, use_arrow=True,
+                                    promote_to_multi=False)
+        n += len(df)
+    return n
 
 
 def _plain_text(df: pd.DataFrame) -> pd.DataFrame:

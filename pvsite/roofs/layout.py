@@ -70,6 +70,7 @@ modules per plane) → :func:`obstruction_thinning` (the allowance) →
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -138,9 +139,11 @@ def layout_roofs(
         ``flush_orientation`` (checked once by :mod:`pvsite.config`).
     latitude_deg : float
         Site latitude for the row pitch, north positive [°].
-    panels : bool
-        Build the ``panels`` GeoDataFrame (one polygon per module); ``False``
-        only counts (faster).  The run passes ``OutputConfig.panels``.
+    panels : bool or "lazy"
+        ``True``: build the ``panels`` GeoDataFrame (one polygon per module);
+        ``"lazy"``: return a :class:`ModulePanels` that builds the same
+        rectangles in batches when they are written (the run's choice, so
+        never all modules are in memory); ``False``: only count (faster).
     n_phases : int
         Offsets of the first row from the front edge tried per plane.
     true_north : bool
@@ -158,8 +161,9 @@ def layout_roofs(
         [m] (horizontal, front edge to front edge),
         ``field_area_per_module_m2`` [m²] (horizontal roof area one module
         takes, gaps included) and ``module_power_w`` [W].
-    panels : geopandas.GeoDataFrame or None
-        One row per module that fits: ``building_id`` (when ``roofs`` has
+    panels : geopandas.GeoDataFrame, ModulePanels or None
+        One row per module that fits (``panels=True``; the batches of a
+        :class:`ModulePanels` with ``"lazy"``): ``building_id`` (when ``roofs`` has
         it), ``roof_index``, ``plane``, ``row`` (0 = front), ``order`` (fill
         order within the plane, 0-based: row by row from the front, along
         each row), geometry = the module's horizontal footprint (for tilted
@@ -184,8 +188,119 @@ def layout_roofs(
     )
     if not panels:
         return planes, None
+    if panels == "lazy":
+        return planes, ModulePanels.of_layout(roofs, planes, frames, origin, variants, bands, gaps, best, keep_share,
+                                              float(mounting_cfg.module_gap_m))
     return planes, module_rectangles(roofs, planes, frames, origin, variants, bands, gaps, best, keep_share,
                                      float(mounting_cfg.module_gap_m))
+
+
+#: Modules per batch a :class:`ModulePanels` builds at a time (≈ 40 MB of rectangles and columns).
+PANEL_BATCH_MODULES = 100_000
+
+
+@dataclass(frozen=True)
+class ModulePanels:
+    """The ``panels`` layer of a layout, built in batches of planes (never all modules at once).
+
+    Holds only what :func:`module_rectangles` needs for the gaps that hold
+    modules (a few numbers per row of modules, not per module);
+    :meth:`batches` rebuilds the rectangles plane range by plane range with
+    the same functions, so the concatenated batches equal
+    ``layout_roofs(..., panels=True)`` row for row.  :meth:`installed` (the
+    sizing's :func:`select_panels`) keeps the first ``n`` modules of each
+    plane, lazily too.
+    """
+
+    building_id: np.ndarray | None
+    crs: object
+    planes: pd.DataFrame
+    frames: PlaneFrames
+    origin: np.ndarray
+    variants: Variants
+    bands: RowBands
+    #: The used gaps only, sorted by plane (fill order kept within a plane).
+    gaps: FreeGaps
+    #: First used gap of each plane (``n_planes + 1`` entries).
+    gap_start: np.ndarray
+    keep_share: np.ndarray
+    gap_m: float
+    #: Modules of each plane's kept run before the obstruction allowance [-].
+    run_modules: np.ndarray
+    #: Modules installed per plane (``None``: every module that fits).
+    limit: np.ndarray | None = None
+
+    @classmethod
+    def of_layout(cls, roofs, planes, frames, origin, variants, bands, gaps, best, keep_share, gap_m) -> "ModulePanels":
+        """Keep the used gaps (and their bands) of a layout, sorted by plane."""
+        used = np.flatnonzero(best.gap_used)
+        gap_plane = bands.plane[gaps.band[used]]
+        srt = np.argsort(gap_plane, kind="stable")
+        used, gap_plane = used[srt], gap_plane[srt]
+        kept_bands, band = np.unique(gaps.band[used], return_inverse=True)
+        empty = np.empty(0, dtype=np.int64)
+        sub_bands = RowBands(empty, empty, empty, empty, empty, bands.row[kept_bands], bands.variant[kept_bands],
+                             bands.plane[kept_bands], bands.top_m[kept_bands], bands.bottom_m[kept_bands])
+        sub_gaps = FreeGaps(band.astype(np.int64), gaps.start_m[used], gaps.end_m[used], gaps.columns[used])
+        ids = roofs["building_id"].to_numpy() if "building_id" in roofs.columns else None
+        return cls(ids, roofs.crs, planes[["roof_index", "plane"]].copy(), frames, origin, variants, sub_bands,
+                   sub_gaps, np.searchsorted(gap_plane, np.arange(len(planes) + 1)), keep_share, gap_m,
+                   best.modules.astype(np.int64))
+
+    def fit_per_plane(self) -> np.ndarray:
+        """Modules per plane after the obstruction allowance (``modules_fit``) [-]."""
+        return np.floor(self.run_modules * self.keep_share + _EPS).astype(np.int64)
+
+    def per_plane(self) -> np.ndarray:
+        """Modules per plane this layer holds (installed, or all that fit) [-]."""
+        fit = self.fit_per_plane()
+        return fit if self.limit is None else np.minimum(fit, self.limit)
+
+    def __len__(self) -> int:
+        return int(self.per_plane().sum())
+
+    def installed(self, planes: pd.DataFrame, column: str = "n_modules") -> "ModulePanels":
+        """The first ``planes[column]`` modules of each plane (as :func:`select_panels`)."""
+        key = pd.MultiIndex.from_arrays([planes["roof_index"], planes["plane"]])
+        n = pd.Series(planes[column].to_numpy(), index=key)
+        want = n.reindex(pd.MultiIndex.from_arrays([self.planes["roof_index"], self.planes["plane"]])).to_numpy()
+        want = np.where(np.isnan(want.astype(float)), 0, want).astype(np.int64)
+        return dataclasses.replace(self, limit=want)
+
+    def batches(self, max_modules: int = PANEL_BATCH_MODULES):
+        """Yield the layer as GeoDataFrames of consecutive planes, about ``max_modules`` modules each.
+
+        Same columns, geometry and row order as :func:`module_rectangles`
+        followed by :func:`select_panels`; empty batches are skipped.
+        """
+        count = np.cumsum(self.run_modules)
+        n_planes = len(self.planes)
+        cuts = np.searchsorted(count, np.arange(max_modules, count[-1] if n_planes else 0, max_modules), "right")
+        bounds = np.unique(np.r_[0, cuts, n_planes])
+        limit = self.per_plane()
+        for p0, p1 in zip(bounds[:-1], bounds[1:]):
+            g0, g1 = self.gap_start[p0], self.gap_start[p1]
+            if g0 == g1 or not limit[p0:p1].any():
+                continue
+            gaps = FreeGaps(self.gaps.band[g0:g1], self.gaps.start_m[g0:g1], self.gaps.end_m[g0:g1],
+                            self.gaps.columns[g0:g1])
+            best = BestPhase(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
+                             np.ones(g1 - g0, dtype=bool))
+            batch = _rectangles(self.building_id, self.crs, self.planes, self.frames, self.origin, self.variants,
+                                self.bands, gaps, best, self.keep_share, self.gap_m)
+            batch = batch[batch["order"].to_numpy() < limit[batch["plane_pos"].to_numpy()]]
+            if len(batch):
+                yield batch.drop(columns="plane_pos").reset_index(drop=True)
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """The whole layer at once (small runs and tests)."""
+        parts = list(self.batches())
+        if not parts:
+            return _rectangles(self.building_id, self.crs, self.planes, self.frames, self.origin, self.variants,
+                               self.bands, FreeGaps(*(np.empty(0, np.int64),) * 4),
+                               BestPhase(*(np.empty(0, np.int64),) * 3, np.empty(0, bool)),
+                               self.keep_share, self.gap_m).drop(columns="plane_pos")
+        return gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), geometry="geometry", crs=self.crs)
 
 
 @dataclass(frozen=True)
@@ -644,6 +759,14 @@ def module_rectangles(roofs, planes, frames, origin, variants, bands, gaps, best
         ``row``, ``order``; module footprints in the CRS of ``roofs``, by
         plane then fill order.
     """
+    ids = roofs["building_id"].to_numpy() if "building_id" in roofs.columns else None
+    return _rectangles(ids, roofs.crs, planes, frames, origin, variants, bands, gaps, best, keep_share,
+                       gap_m).drop(columns="plane_pos")
+
+
+def _rectangles(building_id, crs, planes, frames, origin, variants, bands, gaps, best, keep_share,
+                gap_m) -> gpd.GeoDataFrame:
+    """:func:`module_rectangles` from the roofs' ids and CRS, with ``plane_pos`` (position in ``planes``)."""
     m = _module_positions(variants, bands, gaps, best, gap_m)
     kept, order = obstruction_thinning(m["plane"], keep_share)
     m_plane = m["plane"][kept]
@@ -661,16 +784,17 @@ def module_rectangles(roofs, planes, frames, origin, variants, bands, gaps, best
         (np.arange(0, 5 * n_mod + 1, 5), np.arange(n_mod + 1)),
     ) if n_mod else np.empty(0, dtype=object)
     data = {}
-    if "building_id" in roofs.columns:
-        data["building_id"] = roofs["building_id"].to_numpy()[frames.roof_pos[m_plane]]
+    if building_id is not None:
+        data["building_id"] = building_id[frames.roof_pos[m_plane]]
     data.update(
         roof_index=planes["roof_index"].to_numpy()[m_plane],
         plane=planes["plane"].to_numpy()[m_plane],
         row=m["row"][kept].astype(np.int64),
         order=order,
+        plane_pos=m_plane,
     )
     # Rows follow the planes' order, then the fill order.
-    return gpd.GeoDataFrame(data, geometry=rects, crs=roofs.crs)
+    return gpd.GeoDataFrame(data, geometry=rects, crs=crs)
 
 
 def _module_positions(variants, bands, gaps, best, gap_m) -> dict:
@@ -822,9 +946,11 @@ def select_panels(panels: gpd.GeoDataFrame, planes: pd.DataFrame, column: str = 
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        The subset of ``panels`` (``order < n``).
+    geopandas.GeoDataFrame or ModulePanels
+        The subset of ``panels`` (``order < n``), of the type of ``panels``.
     """
+    if isinstance(panels, ModulePanels):
+        return panels.installed(planes, column)
     key = pd.MultiIndex.from_arrays([planes["roof_index"], planes["plane"]])
     n = pd.Series(planes[column].to_numpy(), index=key)
     want = n.reindex(pd.MultiIndex.from_arrays([panels["roof_index"], panels["plane"]])).to_numpy()

@@ -36,8 +36,9 @@ class SurveyedRoofs:
     planes : pandas.DataFrame
         One row per PV plane (``roof_index``, ``plane``, ``tilt_deg``,
         ``azimuth_deg``, ``mounting``, ``modules_fit`` ...).
-    panels : geopandas.GeoDataFrame or None
-        One rectangle per module that fits, when panels are wanted.
+    panels : pvsite.roofs.layout.ModulePanels or None
+        One rectangle per module that fits, built in batches when written
+        (None with ``output.panels = false``).
     """
 
     roofs: gpd.GeoDataFrame
@@ -79,7 +80,7 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
     roofs[["height_m", "height_source"]] = building_heights(
         roofs, config.heights, None if surface is None else surface["raster_height_m"])
     planes, panels = layout.layout_roofs(roofs, planes, module, config.mounting, site_lat_deg,
-                                         panels=config.output.panels)
+                                         panels=False if config.output.panels is False else "lazy")
     return SurveyedRoofs(describe_planes(roofs, planes), planes, panels)
 
 

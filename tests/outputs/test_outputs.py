@@ -96,8 +96,9 @@ def _set_id_xlsx(path: Path) -> str:
 def test_write_all_writes_one_consistent_set(result, tmp_path):
     out = tmp_path / "run.gpkg"
     written = outputs.write_all(result, out)
-    assert written.paths == {"gpkg": out, "qgs": tmp_path / "run.qgs", "xlsx": tmp_path / "run.xlsx"}
-    assert list(written) == [out, tmp_path / "run.qgs", tmp_path / "run.xlsx"]
+    assert written.paths == {"gpkg": out, "qgs": tmp_path / "run.qgs", "xlsx": tmp_path / "run.xlsx",
+                             "roofs_csv": tmp_path / "run_roofs.csv"}
+    assert list(written) == [out, tmp_path / "run.qgs", tmp_path / "run.xlsx", tmp_path / "run_roofs.csv"]
     assert os.fspath(written) == str(out)
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
     # one identity in every member
@@ -341,7 +342,7 @@ def test_two_processes_on_one_out_leave_one_whole_set(result, tmp_path):
     # one whole set: every member from the run that wrote last
     assert _set_id_gpkg(out) == _set_id_xlsx(out.with_suffix(".xlsx")) == last["set_id"]
     assert "./race.gpkg|layername=roofs" in out.with_suffix(".qgs").read_text(encoding="utf-8")
-    assert sorted(p.name for p in out_dir.iterdir()) == ["race.gpkg", "race.qgs", "race.xlsx"]
+    assert sorted(p.name for p in out_dir.iterdir()) == ["race.gpkg", "race.qgs", "race.xlsx", "race_roofs.csv"]
 
 
 def test_lock_file_of_a_killed_holder_does_not_block(tmp_path):
