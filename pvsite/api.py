@@ -3,7 +3,7 @@
     import pvsite
     result = pvsite.run(footprints="survey.gpkg", scenario="plan-2030", street="新华路街道")
     result.summary                          # the rollup table
-    pvsite.write(result, "outputs/xinhua.gpkg", overwrite=True)   # .gpkg + .qgs + .xlsx
+    pvsite.write(result, "outputs/xinhua.gpkg", overwrite=True)   # .gpkg + .qgs + .xlsx + _roofs.csv
 
     prepared = pvsite.prepare(config="my.toml")     # read, classify, lay out, simulate once
     for name in ("plan-2025", "plan-2030"):
@@ -137,7 +137,7 @@ def run(config: Config | str | Path | None = None, *, street=None, district=None
 
 
 def write(result, path: str | Path | None = None, *, overwrite: bool = False):
-    """Write a run's outputs as one set: ``.gpkg`` with QGIS styles, ``.qgs`` project, ``.xlsx`` workbook.
+    """Write a run's outputs as one set: ``.gpkg`` with QGIS styles, ``.qgs`` project, ``.xlsx`` workbook, ``_roofs.csv``.
 
     Either the whole new set appears or the previous one stays; a lock beside
     the output keeps two runs aimed at it from interleaving
@@ -155,7 +155,7 @@ def write(result, path: str | Path | None = None, *, overwrite: bool = False):
     Returns
     -------
     pvsite.outputs.OutputSet
-        The paths written (``.gpkg``, ``.qgs``, ``.xlsx``) and the set id.
+        The paths written (``.gpkg``, ``.qgs``, ``.xlsx``, ``_roofs.csv``) and the set id.
     """
     from pvsite import outputs
     from pvsite.resources import OUTPUTS_DIR

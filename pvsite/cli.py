@@ -136,7 +136,7 @@ def handle_errors(f):
     return wrapper
 
 
-def _configure(config_path, excludes=(), exclude_datum=None, heights=None, no_panels=None, **settings):
+def _configure(config_path, excludes=(), exclude_datum=None, heights=None, **settings):
     """The validated :class:`pvsite.config.Config` of the options (one call, every problem at once)."""
     from pvsite import api
 
@@ -145,7 +145,7 @@ def _configure(config_path, excludes=(), exclude_datum=None, heights=None, no_pa
     flags = {k: True if settings.pop(k, None) else None for k in ("flag_exclusions", "allow_distant_weather")}
     settings["weather_columns"] = _column_map(settings.pop("weather_columns", ()))
     return api.configure(config_path, excludes=excl, heights=heights,
-                         panels=False if no_panels else None, **flags, **settings)
+                         **flags, **settings)
 
 
 def _column_map(pairs) -> dict | None:
@@ -186,17 +186,18 @@ def main():
 @selection_options
 @click.option("--scenario", default=None, help="Policy scenario (see `pvsite scenarios`). Default: the preset's default.")
 @click.option("--out", type=FILE, default=None, help="Output GeoPackage (default outputs/pvsite_<scope>_<scenario>.gpkg).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output set (.gpkg, .qgs, .xlsx).")
-@click.option("--no-panels", is_flag=True, default=None, help="Do not write the panels layer (very large runs).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output set (.gpkg, .qgs, .xlsx, _roofs.csv).")
+@click.option("--panels/--no-panels", default=None,
+              help="Write the panels layer (one rectangle per module) always / never; default: up to 200,000 modules.")
 @verbosity
 @handle_errors
-def run(config_path, excludes, exclude_datum, heights, no_panels, street, district, district_boundaries, bbox,
+def run(config_path, excludes, exclude_datum, heights, street, district, district_boundaries, bbox,
         within, out, overwrite, verbose, quiet, **settings):
     """Size every roof, simulate its yield and roll up toward the target; write GeoPackage, QGIS project, workbook."""
     from pvsite import api, outputs, pipeline
     from pvsite.outputs import console
 
-    cfg = _configure(config_path, excludes, exclude_datum, heights, no_panels, **settings)
+    cfg = _configure(config_path, excludes, exclude_datum, heights, **settings)
     selection = _selection(street, district, district_boundaries, bbox, within)
     if out is not None:
         outputs.check_writable(out, overwrite)  # fail before the work, not after
@@ -232,7 +233,7 @@ def scenarios(compare, config_path, excludes, exclude_datum, heights, street, di
     from pvsite.planning.sizing import describe_rule, scenario_rules
     from pvsite.presets import load_preset
 
-    cfg = _configure(config_path, excludes, exclude_datum, heights, True, **settings)
+    cfg = _configure(config_path, excludes, exclude_datum, heights, panels=False, **settings)
     pol = load_preset("policy", cfg.policy.preset)
     if not compare:
         click.echo(f"{pol.get('name', cfg.policy.preset)}\nsource: {pol.get('source', '')}\n"
