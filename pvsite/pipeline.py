@@ -34,6 +34,7 @@ from typing import Callable
 import geopandas as gpd
 import pandas as pd
 
+from pvsite.roofs.layout import ModulePanels
 from pvsite.buildings import checks
 from pvsite.buildings import classify as classify_mod
 from pvsite.buildings import exclusions as exclusions_mod
@@ -77,7 +78,7 @@ class Prepared:
     chosen: locate_mod.Chosen
     roofs: gpd.GeoDataFrame
     planes: pd.DataFrame
-    panels: gpd.GeoDataFrame | None
+    panels: gpd.GeoDataFrame | ModulePanels | None
     classification_report: pd.DataFrame
     policy: presets.PolicyPreset
     classes: presets.ClassifyPreset
@@ -107,7 +108,7 @@ class RunResult:
     classification_report: pd.DataFrame
     weather_meta: dict
     counts: dict = field(default_factory=dict)
-    panels: gpd.GeoDataFrame | None = None
+    panels: gpd.GeoDataFrame | ModulePanels | None = None
     registry_entries: pd.DataFrame | None = None
     footprints_meta: dict = field(default_factory=dict)
     config: Config | None = None

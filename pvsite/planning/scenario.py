@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from pvsite.roofs.layout import ModulePanels
 from pvsite.planning import sizing
 from pvsite.roofs import layout
 
@@ -26,10 +27,10 @@ class SizedRoofs:
 
     roofs: gpd.GeoDataFrame
     planes: pd.DataFrame
-    panels: gpd.GeoDataFrame | None
+    panels: gpd.GeoDataFrame | ModulePanels | None
 
 
-def apply_scenario(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, panels: gpd.GeoDataFrame | None,
+def apply_scenario(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, panels: gpd.GeoDataFrame | ModulePanels | None,
                    rules: list, flag_only_exclusions: bool) -> SizedRoofs:
     """Size every roof for a scenario's rules and give it a status.
 

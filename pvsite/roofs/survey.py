@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from pvsite.roofs.layout import ModulePanels
 from pvsite.roofs import heights, layout
 from pvsite.roofs import planes as planes_mod
 from pvsite.roofs.building_heights import building_heights
@@ -43,7 +44,7 @@ class SurveyedRoofs:
 
     roofs: gpd.GeoDataFrame
     planes: pd.DataFrame
-    panels: gpd.GeoDataFrame | None
+    panels: gpd.GeoDataFrame | ModulePanels | None
 
 
 def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: float) -> SurveyedRoofs:
