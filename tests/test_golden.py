@@ -83,6 +83,7 @@ def test_bund_matches_golden(shared_data):
     _compare(result.roofs, "bund_technical-max")
 
 
+@pytest.mark.slow
 def test_sample_gpkg_keeps_its_layers_and_fields(tmp_path):
     """Every layer and field of main's sample GeoPackage is still written (new ones may be added)."""
     from pvsite import pipeline, write

@@ -25,6 +25,7 @@ def _layers(path):
     return {name for name, _ in pyogrio.list_layers(path)}
 
 
+@pytest.mark.slow
 def test_default_is_auto_and_writes_small_layers_in_batches(result, tmp_path, monkeypatch):
     assert result.config.output.panels is None
     assert isinstance(result.panels, layout.ModulePanels)
@@ -63,6 +64,7 @@ def test_never_means_no_layer_and_no_geometry(tmp_path):
     assert "panels" not in _layers(written.gpkg)
 
 
+@pytest.mark.slow
 def test_a_geodataframe_is_written_in_slices(result, tmp_path):
     eager = result.panels.to_geodataframe()
     path = tmp_path / "e.gpkg"
