@@ -8,12 +8,19 @@ decided it (``'override:fixes.csv'``, ``'registry:schools.csv:12'``,
 ``'use:行政办公'``, ``'use_code:A3'``, ``'osm:amenity=school'``,
 ``'name:小学'`` or ``'default:no-rule-matched'``).  Nothing is dropped.
 
+Every family is matched on every row, so where a lower-priority family also
+matched and gave a *different* policy class, the highest such rule is kept
+in ``class_overruled`` (``'name:医院 → public_institution'`` under
+``class_rule`` ``'use:住宅'``): a planner sees where the evidence disagrees.
+``class_confidence`` (high / medium / low / none) is the level the preset's
+``[confidence]`` table gives the family of the deciding rule.
+
 A registry (a planner's list of schools, canteens, ...) is matched to the
 footprints by :func:`pvsite.buildings.registry.match_registry`; its per-footprint frame
 is passed as ``registry=``.
 
 Each rule is evaluated as one vectorised string match over the column, on the
-rows still unclassified; there is no per-row Python loop.  Names and use values
+rows its family has not matched yet; there is no per-row Python loop.  Names and use values
 are converted from traditional to simplified Chinese first (:func:`simplified`,
 OpenCC ``t2s``, once per distinct value), so 大廈 matches 大厦.
 """
@@ -43,7 +50,7 @@ UNKNOWN_YEAR = "unknown year, assumed existing"
 #: Columns added by :func:`classify` (inserted before ``geometry``).
 CLASS_COLUMNS = (
     "building_type", "type_zh", "building_class", "class_zh", "class_rule", "class_note",
-    "responsible_department", "is_new", "is_new_basis",
+    "class_confidence", "class_overruled", "responsible_department", "is_new", "is_new_basis",
 )
 
 
@@ -57,6 +64,11 @@ class Rule:
     kind: str  # 'literal' | 'regex' | 'isin' | 'any'
     pattern: object
     exclude: str | None = None
+
+    @property
+    def family(self) -> str:
+        """The rule family (``use``, ``use_code``, ``osm``, ``name``): the prefix of the id."""
+        return self.id.split(":", 1)[0]
 
     def match(self, values: pd.Series) -> np.ndarray:
         """Boolean mask of ``values`` (text, NA = missing) matched by this rule."""
@@ -116,28 +128,32 @@ def classify(gdf, preset, new_building_year, overrides=None, registry=None):
         A copy with :data:`CLASS_COLUMNS` added: ``building_type``,
         ``type_zh``, ``building_class`` (public_institution | factory |
         other_public | residential | other), ``class_zh``, ``class_rule``,
-        ``class_note`` (override reason, registry entry, or NA), ``responsible_department``,
+        ``class_note`` (override reason, registry entry, or NA),
+        ``class_confidence`` (level of the deciding rule's family, preset
+        ``[confidence]``), ``class_overruled`` (``'<rule id> → <class>'`` of
+        the highest lower-priority family that matched with another policy
+        class, or NA), ``responsible_department``,
         ``is_new`` (bool), ``is_new_basis`` ('year_built' or
         'unknown year, assumed existing').
     """
     p = load_rules(preset)
     out = gdf.copy()
     n = len(out)
-    btype = np.full(n, None, dtype=object)
-    rule = np.full(n, None, dtype=object)
-    note = np.full(n, None, dtype=object)
+    matches = {}
 
     if overrides is not None:
         if "building_id" not in out.columns:
             raise InputError("Overrides need a building_id column in the footprints, which this frame lacks.",
                              fix="Classify the frame returned by read_footprints().")
         table, label = _read_overrides(overrides, p["types"])
+        otype, orule, onote = (np.full(n, None, dtype=object) for _ in range(3))
         idx = pd.Index(table["building_id"])
         pos = idx.get_indexer(out["building_id"].astype("str"))
         hit = pos >= 0
-        btype[hit] = table["building_type"].to_numpy(dtype=object)[pos[hit]]
-        note[hit] = table["reason"].to_numpy(dtype=object)[pos[hit]]
-        rule[hit] = f"override:{label}"
+        otype[hit] = table["building_type"].to_numpy(dtype=object)[pos[hit]]
+        onote[hit] = table["reason"].to_numpy(dtype=object)[pos[hit]]
+        orule[hit] = f"override:{label}"
+        matches["override"] = (otype, orule, onote)
         unused = np.setdiff1d(np.arange(len(table)), pos[hit])
         if unused.size:
             log.warning("%d override(s) in %s name building_ids not in the footprints: %s",
@@ -145,17 +161,18 @@ def classify(gdf, preset, new_building_year, overrides=None, registry=None):
 
     if registry is not None:
         rtype, rrule, rnote = _align_registry(registry, out.index, p["types"])
-        hit = pd.isna(btype) & rtype.notna().to_numpy()
-        btype[hit] = rtype.to_numpy(dtype=object)[hit]
-        rule[hit] = rrule.to_numpy(dtype=object)[hit]
-        note[hit] = rnote.to_numpy(dtype=object)[hit]
-        log.info("registry decided %d building(s)", int(hit.sum()))
+        has = rtype.notna().to_numpy()
+        matches["registry"] = tuple(np.where(has, col.to_numpy(dtype=object), None).astype(object)
+                                    for col in (rtype, rrule, rnote))
+        log.info("registry matched %d building(s)", int(has.sum()))
 
-    todo = pd.isna(btype)
-    if todo.any():
-        by_rules = _match_rules(out.loc[todo], p["rules"])
-        btype[todo] = by_rules["building_type"].to_numpy(dtype=object)
-        rule[todo] = by_rules["class_rule"].to_numpy(dtype=object)
+    for fam, (ftype, frule) in _family_matches(out, p["rules"]).items():
+        matches[fam] = (ftype, frule, np.full(n, None, dtype=object))
+    d = _decide(matches, p["types"], p["preset"].confidence)
+    btype, rule, note = d["building_type"], d["class_rule"], d["class_note"]
+    n_over = int(pd.notna(d["class_overruled"]).sum())
+    if n_over:
+        log.info("%d building(s): a lower-priority rule gave another class (class_overruled)", n_over)
 
     types = p["types"]
     bt = pd.Series(btype, index=out.index, dtype="str")
@@ -169,6 +186,8 @@ def classify(gdf, preset, new_building_year, overrides=None, registry=None):
         "class_zh": bclass.map(p["preset"].class_names_zh).astype("str"),
         "class_rule": pd.Series(rule, index=out.index, dtype="str"),
         "class_note": pd.Series(note, index=out.index, dtype="str"),
+        "class_confidence": pd.Series(d["class_confidence"], index=out.index, dtype="str"),
+        "class_overruled": pd.Series(d["class_overruled"], index=out.index, dtype="str"),
         "responsible_department": bt.map({k: v.responsible_department for k, v in types.items()}).astype("str"),
         "is_new": (year >= int(new_building_year)).fillna(False).astype(bool),
         "is_new_basis": pd.Series(np.where(year.notna(), "year_built", UNKNOWN_YEAR), index=out.index, dtype="str"),
@@ -278,15 +297,36 @@ def rule_types(frame, preset) -> pd.DataFrame:
 
 
 def _match_rules(frame, rules: list) -> pd.DataFrame:
+    fams = _family_matches(frame, rules)
+    btype = np.full(len(frame), None, dtype=object)
+    rule = np.full(len(frame), None, dtype=object)
+    for ftype, frule in fams.values():
+        hit = pd.isna(btype) & pd.notna(ftype)
+        btype[hit] = ftype[hit]
+        rule[hit] = frule[hit]
+    rest = pd.isna(btype)
+    btype[rest] = DEFAULT_TYPE
+    rule[rest] = DEFAULT_RULE
+    return pd.DataFrame({"building_type": btype, "class_rule": rule}, index=frame.index)
+
+
+def _family_matches(frame, rules: list) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per rule family, the type and rule id of its first matching rule on every row (None: no match).
+
+    Each family is evaluated on all rows, independently of the others, so a row
+    keeps what every family says about it (the decision and what it overruled
+    are derived from these).  A rule is evaluated only on the rows its family
+    has not matched yet.
+    """
     n = len(frame)
-    btype = np.full(n, None, dtype=object)
-    rule = np.full(n, None, dtype=object)
+    out = {fam: (np.full(n, None, dtype=object), np.full(n, None, dtype=object)) for fam in FAMILIES}
     cache: dict[str, pd.Series] = {}
     for r in rules:
+        if r.column not in frame.columns:
+            continue
+        btype, rule = out[r.family]
         todo = np.flatnonzero(pd.isna(btype))
         if todo.size == 0:
-            break
-        if r.column not in frame.columns:
             continue
         if r.column not in cache:
             osm = r.column.startswith("osm_")
@@ -295,10 +335,59 @@ def _match_rules(frame, rules: list) -> pd.DataFrame:
         hit = todo[r.match(values)]
         btype[hit] = r.type
         rule[hit] = r.id
-    rest = pd.isna(btype)
-    btype[rest] = DEFAULT_TYPE
-    rule[rest] = DEFAULT_RULE
-    return pd.DataFrame({"building_type": btype, "class_rule": rule}, index=frame.index)
+    return out
+
+
+def _decide(matches: dict, types: dict, confidence) -> dict[str, np.ndarray]:
+    """Deciding rule, its confidence and the highest overruled rule from per-family matches.
+
+    Parameters
+    ----------
+    matches : dict
+        Family (:data:`pvsite.presets.CLASS_FAMILIES` order, ``default``
+        excluded) → (building types, rule ids, notes) arrays, None where the
+        family did not match the row.
+    types : dict
+        Building type → :class:`~pvsite.presets.BuildingType`.
+    confidence : Mapping
+        Family → confidence level (the preset's ``[confidence]``).
+
+    Returns
+    -------
+    dict
+        ``building_type``, ``class_rule``, ``class_note``,
+        ``class_confidence`` and ``class_overruled`` (``'<rule> →
+        <class>'`` or None) arrays.
+    """
+    fams = list(matches)
+    n = len(next(iter(matches.values()))[0]) if fams else 0
+    tmat = np.column_stack([matches[f][0] for f in fams] + [np.full(n, None, dtype=object)]).astype(object)
+    rmat = np.column_stack([matches[f][1] for f in fams] + [np.full(n, None, dtype=object)]).astype(object)
+    nmat = np.column_stack([matches[f][2] for f in fams] + [np.full(n, None, dtype=object)]).astype(object)
+    hit = pd.notna(tmat)
+    hit[:, -1] = True  # the default column: always "matches"
+    rows = np.arange(n)
+    first = np.argmax(hit, axis=1)
+    default = first == len(fams)
+    btype = np.where(default, DEFAULT_TYPE, tmat[rows, first]).astype(object)
+    rule = np.where(default, DEFAULT_RULE, rmat[rows, first]).astype(object)
+    note = np.where(default, None, nmat[rows, first]).astype(object)
+    level = np.array([confidence[f] for f in [*fams, "default"]], dtype=object)[first]
+
+    to_class = {k: v.building_class for k, v in types.items()}
+    cmat = pd.DataFrame(tmat).apply(lambda c: c.map(to_class)).to_numpy(dtype=object)
+    decided = pd.Series(btype).map(to_class).to_numpy(dtype=object)
+    cols = np.arange(len(fams) + 1)
+    differs = (hit & (cols[None, :] > first[:, None]) & (cols[None, :] < len(fams))
+               & (cmat != decided[:, None]))
+    over = np.argmax(differs, axis=1)
+    has = differs.any(axis=1)
+    overruled = np.full(n, None, dtype=object)
+    if has.any():
+        overruled[has] = (pd.Series(rmat[rows[has], over[has]], dtype="str") + " → "
+                          + pd.Series(cmat[rows[has], over[has]], dtype="str")).to_numpy(dtype=object)
+    return {"building_type": btype, "class_rule": rule, "class_note": note,
+            "class_confidence": level, "class_overruled": overruled}
 
 
 # ---------------------------------------------------------------------------

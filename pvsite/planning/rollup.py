@@ -11,6 +11,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from pvsite.errors import InputError
+from pvsite.presets import CONFIDENCE_LEVELS
+
 NO_STREET = "(未划分街道)"
 NO_DEPARTMENT = "(未指定)"
 
@@ -22,6 +25,16 @@ def _class_ranker(class_order):
 
 
 def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
+    cap = roofs["capacity_kw"].astype(float).fillna(0.0)
+    if "class_confidence" not in roofs.columns:
+        raise InputError("The roofs lack class_confidence (the confidence of each roof's class).",
+                         fix="Summarise roofs classified by pvsite.buildings.classify.classify().")
+    level = roofs["class_confidence"].astype("string")
+    unknown = level[level.notna() & ~level.isin(CONFIDENCE_LEVELS)].unique()
+    if level.isna().any() or len(unknown):
+        raise InputError(f"The roofs' class_confidence must be one of {', '.join(CONFIDENCE_LEVELS)} on every "
+                         f"roof; found {sorted(map(str, unknown))[:5] or 'missing values'}.",
+                         fix="Summarise roofs classified by pvsite.buildings.classify.classify().")
     frame = pd.DataFrame(
         {
             "n_buildings": 1,
@@ -30,7 +43,8 @@ def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
             "area_m2": roofs["area_m2"].astype(float).fillna(0.0),
             "usable_area_m2": roofs["usable_area_m2"].astype(float).fillna(0.0),
             "pv_area_m2": roofs["pv_area_m2"].astype(float).fillna(0.0),
-            "capacity_kw": roofs["capacity_kw"].astype(float).fillna(0.0),
+            "capacity_kw": cap,
+            **{f"capacity_{lv}_kw": cap.where(level == lv, 0.0) for lv in CONFIDENCE_LEVELS},
             "annual_mwh": roofs["annual_kwh"].astype(float).fillna(0.0) / 1000.0,
             "co2_t": roofs["co2_t"].astype(float).fillna(0.0),
         },
@@ -60,7 +74,8 @@ def summarise(
     roofs : DataFrame
         The sized, simulated roofs (``capacity_kw``, ``annual_kwh``, ``co2_t``,
         areas, ``street``, ``building_class``, ``class_zh``,
-        ``responsible_department``, ``policy_exceeds_fit``).
+        ``class_confidence``, ``responsible_department``,
+        ``policy_exceeds_fit``).
     target_kw : float
         The plan's capacity target [kW].
     class_names_zh : Mapping of str to str
@@ -74,7 +89,10 @@ def summarise(
     Returns
     -------
     DataFrame
-        Columns of :data:`pvsite.outputs.schema` layer ``summary``.
+        Columns of :data:`pvsite.outputs.schema` layer ``summary``;
+        ``capacity_<level>_kw`` [kW] splits ``capacity_kw`` by the roofs'
+        ``class_confidence`` (:data:`pvsite.presets.CONFIDENCE_LEVELS`), so
+        the parts add up to it on every row.
     """
     def level(name: str, frame: pd.DataFrame, key_zh=None) -> pd.DataFrame:
         keys = frame.index.astype(str)

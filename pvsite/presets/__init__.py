@@ -283,6 +283,12 @@ RULE_FAMILIES = {
 }
 #: Building type given to a building no rule matches (it must exist in every preset).
 DEFAULT_TYPE = "other"
+#: Every family a class can come from, in priority order (overrides and registries first, the default last):
+#: the keys of a classification preset's ``[confidence]`` table.
+CLASS_FAMILIES = ("override", "registry", *RULE_FAMILIES, "default")
+#: Confidence levels of a class (``[confidence]`` values), most to least reliable; the summary layer
+#: has one ``capacity_<level>_kw`` column per level.
+CONFIDENCE_LEVELS = ("high", "medium", "low", "none")
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
 
@@ -297,6 +303,11 @@ class ClassifyPreset(_Record):
         The policy classes in plan order (the order of the file).
     types : Mapping
         Building type → :class:`BuildingType`.
+    confidence : Mapping
+        Family of the deciding rule (:data:`CLASS_FAMILIES`: ``override``,
+        ``registry``, ``use``, ``use_code``, ``osm``, ``name``, ``default``)
+        → confidence level (:data:`CONFIDENCE_LEVELS`), the ``[confidence]``
+        table; every family is listed.
     rules : Mapping
         Rule family (:data:`RULE_FAMILIES`, in priority order) → tuple of
         entry tables (checked: known keys, known type, at least one
@@ -309,6 +320,7 @@ class ClassifyPreset(_Record):
     description: str
     classes: tuple
     types: Mapping
+    confidence: Mapping
     rules: Mapping
     path: Path
 
@@ -331,7 +343,8 @@ class ClassifyPreset(_Record):
 def parse_classify(data: Mapping, path: Path) -> ClassifyPreset:
     """Check a classification preset (every problem at once) and type it."""
     p = _Problems("classify", path)
-    p.keys(data, "", ["name", "description", "classes", "types", "rules"], required=["classes", "types"])
+    p.keys(data, "", ["name", "description", "classes", "types", "confidence", "rules"],
+           required=["classes", "types", "confidence"])
     classes = []
     for key, spec in (data.get("classes") or {}).items():
         where = f"classes.{key}."
@@ -359,6 +372,14 @@ def parse_classify(data: Mapping, path: Path) -> ClassifyPreset:
                                   p.text(spec, "responsible_department", where) or "")
     if DEFAULT_TYPE not in types:
         p.append(f"types.{DEFAULT_TYPE}: missing (needed for unmatched buildings)")
+    confidence = data.get("confidence") or {}
+    if not isinstance(confidence, Mapping):
+        p.append("confidence: must be a table of rule family = level")
+        confidence = {}
+    p.keys(confidence, "confidence.", list(CLASS_FAMILIES), required=list(CLASS_FAMILIES) if confidence else ())
+    for fam, level in confidence.items():
+        if fam in CLASS_FAMILIES and level not in CONFIDENCE_LEVELS:
+            p.append(f"confidence.{fam}: {level!r} is not one of the levels ({', '.join(CONFIDENCE_LEVELS)})")
     raw_rules = data.get("rules") or {}
     p.keys(raw_rules, "rules.", list(RULE_FAMILIES))
     rules = {}
@@ -370,6 +391,7 @@ def parse_classify(data: Mapping, path: Path) -> ClassifyPreset:
     p.raise_if_any()
     return ClassifyPreset(name=str(data.get("name", path.stem)), description=str(data.get("description", "")),
                           classes=tuple(classes), types=MappingProxyType(types),
+                          confidence=MappingProxyType({f: confidence.get(f) for f in CLASS_FAMILIES}),
                           rules=MappingProxyType(rules), path=path)
 
 

@@ -357,3 +357,62 @@ def test_format_classification_report():
     assert lines[11].split()[:2] == ["…", "3"] and lines[11].split()[-1] == "3"
     per_class = format_classification_report(classification_report(out, by=("building_class",)))
     assert "规则" not in per_class and per_class.splitlines()[2].split()[1] == "public_institution"
+
+
+def test_overruled_rule_is_the_highest_lower_family_with_another_class(tmp_path):
+    gdf = frame(
+        #     use wins over a conflicting name | agreement | osm and name both disagree | name only | nothing
+        name=["第一人民医院", "长宁区实验小学", "某某医院", "长宁区实验小学", None],
+        use=["住宅", "教育", "住宅", None, None],
+        osm_amenity=[None, "school", "hospital", None, None],
+    )
+    out = classify(gdf)
+    assert out["class_rule"].tolist() == ["use:住宅", "use:教育", "use:住宅", "name:小学", DEFAULT_RULE]
+    over = out["class_overruled"]
+    # the disagreeing name rule is kept; the osm tag outranks the name rule on row 2
+    assert over.iloc[0] == "name:医院 → public_institution"
+    assert over.iloc[2] == "osm:amenity=hospital → public_institution"
+    # same class (school by use, by tag and by name) records nothing; nor does a lone rule or none
+    assert over.iloc[[1, 3, 4]].isna().all()
+    # a different type of the same class is agreement, not a conflict: 医院 (hospital) under 教育 (school)
+    assert pd.isna(classify(frame(name=["附属医院"], use=["教育"]))["class_overruled"].iloc[0])
+
+
+def test_override_and_registry_record_what_they_overrule(tmp_path):
+    csv = tmp_path / "fixes.csv"
+    csv.write_text("building_id,building_type,reason\nb0,residential,核实\n", encoding="utf-8")
+    gdf = frame(name=["实验小学", "实验小学", "仓库"], use=[None, "工业", None])
+    reg = pd.DataFrame({"registry_type": pd.Series(["school", "school", "school"], dtype="str"),
+                        "registry_rule": pd.Series(["registry:s.csv:1", "registry:s.csv:2", "registry:s.csv:3"],
+                                                   dtype="str")}, index=gdf.index)
+    out = classify(gdf, overrides=csv, registry=reg)
+    assert out["class_rule"].tolist() == ["override:fixes.csv", "registry:s.csv:2", "registry:s.csv:3"]
+    assert out["class_overruled"].tolist() == ["registry:s.csv:1 → public_institution",
+                                               "use:工业 → factory", "name:仓库 → factory"]
+    assert out["class_confidence"].tolist() == ["high", "high", "high"]
+
+
+def test_confidence_per_family(tmp_path):
+    csv = tmp_path / "fixes.csv"
+    csv.write_text("building_id,building_type\nb0,hotel\n", encoding="utf-8")
+    gdf = frame(name=[None, None, None, None, "实验小学", None],
+                use=[None, "住宅", "A33", None, None, None],
+                osm_amenity=[None, None, None, "school", None, None])
+    out = classify(gdf, overrides=csv)
+    assert [r.split(":")[0] for r in out["class_rule"]] == ["override", "use", "use_code", "osm", "name", "default"]
+    assert out["class_confidence"].tolist() == ["high", "high", "high", "medium", "low", "none"]
+    # the levels are the preset's data, not code: a preset that trusts names more says so
+    text = PRESET.path.read_text(encoding="utf-8").replace('name = "low"', 'name = "medium"')
+    (tmp_path / "trusting.toml").write_text(text, encoding="utf-8")
+    out2 = classify(gdf, preset=str(tmp_path / "trusting.toml"), overrides=csv)
+    assert out2["class_confidence"].tolist() == ["high", "high", "high", "medium", "medium", "none"]
+
+
+def test_confidence_table_is_checked(tmp_path):
+    text = PRESET.path.read_text(encoding="utf-8")
+    bad = text.replace('osm = "medium"\n', "").replace('name = "low"', 'name = "guess"')
+    (tmp_path / "bad.toml").write_text(bad, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_classify(str(tmp_path / "bad.toml"))
+    msg = str(err.value)
+    assert "confidence.osm: missing" in msg and "confidence.name: 'guess'" in msg

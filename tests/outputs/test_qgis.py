@@ -72,7 +72,8 @@ def _frames():
         row.update(
             building_id=f"B{i:03d}", source_row=i, name=f"楼{i}", use="办公", storeys=3, height_m=12.0,
             year_built=2010, roof_type="flat", street=street, building_type="office", type_zh="办公",
-            building_class=cls, class_zh=CLASS_ZH[cls], class_rule="test", responsible_department="区机管局",
+            building_class=cls, class_zh=CLASS_ZH[cls], class_rule="test",
+            class_confidence="high", class_overruled=None, responsible_department="区机管局",
             is_new=False, is_new_basis="year_built", area_m2=float(w * d), usable_area_m2=float(w * d) * 0.8,
             axis_azimuth_deg=90.0, roof_note="", mounting="tilted_rows", n_planes=1, tilt_deg=20.0,
             array_azimuth_deg=180.0, ground_coverage_ratio=0.5, power_density_w_per_m2=200.0,
