@@ -522,7 +522,12 @@ class ShadingConfig(_Section):
     enabled : bool
         Apply geometric shading.
     n_sectors : int
-        Azimuth sectors of a horizon profile (≥ 36, i.e. at most 10° wide).
+        Azimuth sectors of a horizon profile (≥ 36, i.e. at most 10° wide).  144 (2.5°): on 97
+        shaded planes of the real Bund it agrees with an hourly brute force cast against every
+        neighbour within 1 pp on every plane (mean 0.15 pp); 36 sectors of 4 rays miss it on tall
+        horizons (max 2.2 pp) at the same ray count (``tests/test_shading_bruteforce.py``).
+    rays_per_sector : int
+        Rays averaged per sector (1: the exact ray at the sector centre).
     points_per_plane : int
         Sample points per PV plane (losses are averaged over them by area).
     min_sun_elevation_deg : float
@@ -537,7 +542,8 @@ class ShadingConfig(_Section):
     """
 
     enabled: bool = setting(False)
-    n_sectors: int = setting(36, unit="-", range=Range(36, 720, True, True))
+    n_sectors: int = setting(144, unit="-", range=Range(36, 720, True, True))
+    rays_per_sector: int = setting(1, unit="-", range=Range(1, 16, True, True))
     points_per_plane: int = setting(6, unit="-", range=Range(1, 64, True, True))
     min_sun_elevation_deg: float = setting(5.0, unit="°", range=Range(0.0, 45.0, False, True))
     max_radius_m: float = setting(1000.0, unit="m", range=Range(0.0, 10000.0, False, True))

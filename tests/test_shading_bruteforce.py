@@ -161,29 +161,30 @@ def test_brute_force_agrees_with_the_fast_method_on_bund_roofs(shared_data):
     print(table.reindex(table["diff_pp"].abs().sort_values(ascending=False).index).head(10).round(3))
     assert np.isfinite(brute).all()
     assert brute.max() > 5.0                      # the check is not trivially zero
-    # Within the 1 pp on the mean, not on every plane (measured: mean |diff| 0.63 pp, max 2.24 pp,
-    # 18 of 97 planes > 1 pp, all with horizons of 49–88°).  The fast method reads low.  Its own
-    # 36-sector point profiles evaluated hour by hour through this energy chain agree with it to
-    # 0.07 pp mean / 0.46 pp max (the sun binning is not the cause), and lifting its 1000 m / 5°
-    # radius moves the worst planes by only ~0.2 pp; the rest is the sector value itself: a sector's
-    # mean of 4 rays compared with the sun elevation is not the share of the sector's azimuths that
-    # block the sun when a tower edge cuts the sector.  The max bound is a measured regression guard.
-    # With 144 sectors of one ray each (2.5°) every plane is within the 1 pp (below).
-    assert np.abs(diff).mean() <= BOUND_PP
-    assert -BOUND_PP <= diff.mean() <= 0.0          # measured bias −0.62 pp
-    assert np.abs(diff).max() <= 2.5              # measured 2.24 pp (pvsite regression guard)
+    # The default (144 sectors × 1 ray, 2.5°): within the 1 pp on every plane
+    # (measured: mean |diff| 0.15 pp, max 0.42 pp, bias −0.11 pp).
+    assert (prep.config.shading.n_sectors, prep.config.shading.rays_per_sector) == (144, 1)
+    assert np.abs(diff).mean() <= BOUND_PP / 2
+    assert np.abs(diff).max() <= BOUND_PP, table[np.abs(diff) > BOUND_PP]
 
-    # the same fast method (same points, radius, sun bins) at 144 sectors × 1 ray: within 1 pp on every plane
-    fine = horizon_mod.horizon_profiles(prep.roofs, prep.planes, n_sectors=144, rays_per_sector=1,
-                                        neighbours=_neighbours(prep))
+    # The coarser 36 sectors × 4 rays (the first setting) meets 1 pp on the mean only (measured: mean
+    # |diff| 0.63 pp, max 2.24 pp, 18 of 97 planes > 1 pp, all with horizons of 49–88°); it reads low.
+    # Its own point profiles evaluated hour by hour agree with it to 0.07 pp mean / 0.46 pp max (the
+    # sun binning is not the cause), lifting the 1000 m / 5° radius moves the worst planes by ~0.2 pp;
+    # the rest is the sector value: a mean of 4 rays compared with the sun elevation is not the share
+    # of the sector's azimuths that block the sun when a tower edge cuts the sector.  Kept as a
+    # measured regression guard of why the default is 144 × 1.
+    coarse = horizon_mod.horizon_profiles(prep.roofs, prep.planes, n_sectors=36, rays_per_sector=4,
+                                          neighbours=_neighbours(prep))
     site = (prep.located.site_lat_deg, prep.located.site_lon_deg,
             float(prep.inputs.weather_meta.get("altitude") or 0.0))
-    fast_fine = shading.shading_losses(
-        prep.planes, fine.point_horizon_deg, fine.point_plane, fine.point_weight, prep.inputs.weather, site,
-        prep.module, pvsite.presets.load_losses(prep.config.system.losses),
+    fast_coarse = shading.shading_losses(
+        prep.planes, coarse.point_horizon_deg, coarse.point_plane, coarse.point_weight, prep.inputs.weather,
+        site, prep.module, pvsite.presets.load_losses(prep.config.system.losses),
         prep.config.system)["shading_loss_pct"].to_numpy()[planes]
-    d_fine = fast_fine - brute
-    print(f"144 sectors × 1 ray: mean |diff| {np.abs(d_fine).mean():.3f} pp, max |diff| "
-          f"{np.abs(d_fine).max():.3f} pp, bias {d_fine.mean():+.3f} pp")
-    assert np.abs(d_fine).mean() <= BOUND_PP / 2                     # measured 0.15 pp
-    assert np.abs(d_fine).max() <= BOUND_PP, table.assign(fine_pct=fast_fine)[np.abs(d_fine) > BOUND_PP]
+    d_coarse = fast_coarse - brute
+    print(f"36 sectors × 4 rays: mean |diff| {np.abs(d_coarse).mean():.3f} pp, max |diff| "
+          f"{np.abs(d_coarse).max():.3f} pp, bias {d_coarse.mean():+.3f} pp")
+    assert np.abs(d_coarse).mean() <= BOUND_PP
+    assert -BOUND_PP <= d_coarse.mean() <= 0.0
+    assert np.abs(d_coarse).max() <= 2.5          # measured 2.24 pp (pvsite regression guard)

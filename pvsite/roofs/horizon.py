@@ -572,6 +572,7 @@ def roof_horizons(surveyed, buildings: gpd.GeoDataFrame, shading_cfg, heights_cf
     return horizon_profiles(
         surveyed.roofs, surveyed.planes, n_sectors=shading_cfg.n_sectors, radius_m=shading_cfg.max_radius_m,
         points_per_plane=shading_cfg.points_per_plane, min_sun_elevation_deg=shading_cfg.min_sun_elevation_deg,
+        rays_per_sector=shading_cfg.rays_per_sector,
         module_height_m=shading_cfg.module_height_m, neighbours=neighbours)
 
 
