@@ -54,6 +54,7 @@ import pandas as pd
 import pvlib
 
 from pvsite.errors import ConfigError, InputError
+from pvsite.io.weather_checks import REQUIRED_COLUMNS
 from pvsite.presets import LOSS_ITEMS, LossesPreset, ModulePreset
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,8 @@ SAPM_PARAMETERS = {
 #: ``alpha_absorption`` (PVsyst's default).
 ABSORPTANCE = 0.9
 
-REQUIRED_WEATHER = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
+#: The weather columns the engine reads: the canonical frame of :mod:`pvsite.io.weather_checks`.
+REQUIRED_WEATHER = REQUIRED_COLUMNS
 
 MONTH_COLUMNS = tuple(f"kwh_per_kwp_m{m:02d}" for m in range(1, 13))
 
