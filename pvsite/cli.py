@@ -113,7 +113,7 @@ def handle_errors(f):
         except PvsiteError as exc:
             if verbose:
                 raise
-            click.echo(click.style("Error: ", fg="red", bold=True) + str(exc), err=True)
+            click.echo(click.style("错误 Error", fg="red", bold=True) + f"{exc.headline}\n{exc}", err=True)
             sys.exit(exc.exit_code)
         except BrokenPipeError:  # `pvsite streets | head`: the reader left, nothing is wrong
             import os

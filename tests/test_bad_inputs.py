@@ -66,8 +66,8 @@ def test_failure_messages_have_a_fix():
         with tempfile.TemporaryDirectory() as d:
             result = invoke([*build(Path(d)), "--out", str(Path(d) / "o.gpkg")])
             assert result.exit_code == 2
-            assert "\nFix: " in result.output
-            assert "Error: " in result.output
+            assert "\n解决办法 Fix: " in result.output
+            assert "错误 Error（输入文件无法使用 input file cannot be used）\n" in result.output
 
 
 def test_verbose_shows_the_exception(tmp_path):
@@ -77,3 +77,15 @@ def test_verbose_shows_the_exception(tmp_path):
     result = invoke([*b_wrong_layer(tmp_path), "--out", str(tmp_path / "o.gpkg"), "-v"])
     assert isinstance(result.exception, InputError)
     assert "buldings" in str(result.exception)
+
+
+def test_error_messages_are_bilingual():
+    """Every error class carries a Chinese headline; zh=/fix_zh= put Chinese before the English."""
+    from pvsite import errors
+
+    for cls in (errors.InputError, errors.ConfigError, errors.OutputError, errors.SelectionError):
+        assert cls.title_zh != errors.PvsiteError.title_zh and any("\u4e00" <= ch <= "\u9fff" for ch in cls.title_zh)
+    exc = errors.InputError("File x does not exist.", "Check the path.", zh="找不到文件 x。", fix_zh="检查路径。")
+    assert str(exc) == "找不到文件 x。\nFile x does not exist.\n解决办法 Fix: 检查路径。 / Check the path."
+    assert exc.headline == "（输入文件无法使用 input file cannot be used）"
+    assert str(errors.ConfigError("Bad value.")) == "Bad value."
