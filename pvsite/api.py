@@ -37,12 +37,14 @@ SHORTCUTS = {
     "scenario": "policy.scenario",
     "heights": "roof.height_raster",
     "panels": "output.panels",
+    "out_crs": "output.crs",
     "flag_exclusions": "exclusions.flag_only",
     "shading": "shading.enabled",
 }
 
 
-def configure(config: Config | str | Path | None = None, *, registries=(), excludes=(), **settings) -> Config:
+def configure(config: Config | str | Path | None = None, *, registries=(), excludes=(), contexts=(),
+              **settings) -> Config:
     """The run configuration: a TOML file (or a :class:`Config`) with settings on top.
 
     Parameters
@@ -53,6 +55,8 @@ def configure(config: Config | str | Path | None = None, *, registries=(), exclu
         Institution registries added to ``[input] registries`` (``PATH[:datum]`` or tables).
     excludes : sequence of str or dict
         Exclusion layers added to ``[exclusions] layers`` (``PATH[:datum]`` or tables).
+    contexts : sequence of str or dict
+        Site-context layers added to ``[input] context`` (``PATH[:datum]`` or tables).
     **settings
         Shortcuts (:data:`SHORTCUTS`, e.g. ``footprints=``, ``scenario=``) or whole
         sections as dicts (``mounting={"flat_tilt_deg": 15}``).  ``None`` values are ignored.
@@ -78,6 +82,8 @@ def configure(config: Config | str | Path | None = None, *, registries=(), exclu
         sections.setdefault("input", {})["registries"] = list(cfg.input.registries) + [_spec(r) for r in registries]
     if excludes:
         sections.setdefault("exclusions", {})["layers"] = list(cfg.exclusions.layers) + [_spec(e) for e in excludes]
+    if contexts:
+        sections.setdefault("input", {})["context"] = list(cfg.input.context) + [_spec(c) for c in contexts]
     return cfg.with_overrides(**sections) if sections else cfg
 
 

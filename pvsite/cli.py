@@ -75,6 +75,9 @@ model_options = _options(
                  help="CSV building_id,building_type,reason whose classification beats every rule."),
     click.option("--registry", "registries", multiple=True, metavar="PATH[:datum]",
                  help="Institution registry (CSV with lon/lat, or a layer); repeatable. Datum wgs84/gcj02/bd09."),
+    click.option("--context", "contexts", multiple=True, metavar="PATH[:datum]",
+                 help="Land-use parcels (GB 50137 codes, 用地性质) or OSM areas (amenity=school, landuse=industrial) "
+                      "whose type passes to the footprints inside them; repeatable."),
     click.option("--exclude", "excludes", multiple=True, type=FILE,
                  help="No-go polygons/points (e.g. heritage); every layer of the file is used; repeatable."),
     click.option("--exclude-datum", type=DATUMS, default=None, help="Datum of lon/lat --exclude files (default wgs84)."),
@@ -187,6 +190,9 @@ def main():
 @click.option("--scenario", default=None, help="Policy scenario (see `pvsite scenarios`). Default: the preset's default.")
 @click.option("--out", type=FILE, default=None, help="Output GeoPackage (default outputs/pvsite_<scope>_<scenario>.gpkg).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output set (.gpkg, .qgs, .xlsx, _roofs.csv).")
+@click.option("--out-crs", default=None, metavar="CRS",
+              help="CRS of the GeoPackage layers, e.g. EPSG:4549 (CGCS2000 3-degree Gauss-Kruger CM 120E) or "
+                   "EPSG:4490 (CGCS2000 lon/lat). Default: the run's WGS 84 / UTM zone (EPSG:32651 in Shanghai).")
 @click.option("--panels/--no-panels", default=None,
               help="Write the panels layer (one rectangle per module) always / never; default: up to 200,000 modules.")
 @verbosity

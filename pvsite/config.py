@@ -96,7 +96,7 @@ class Range(NamedTuple):
 
 def setting(default: Any = MISSING, *, unit: str | None = None, range: Range | None = None,
             choices: tuple | None = None, keys: tuple | None = None, values: Any = None,
-            item: type | None = None, path: bool = False):
+            item: type | None = None, path: bool = False, crs: bool = False):
     """A dataclass field with its checks declared as metadata.
 
     Parameters
@@ -118,9 +118,11 @@ def setting(default: Any = MISSING, *, unit: str | None = None, range: Range | N
         For a list-of-tables setting: the frozen dataclass of one entry.
     path : bool
         A file path; relative paths in a config file are relative to that file.
+    crs : bool
+        A coordinate reference system pyproj knows (``EPSG:4549``, WKT, PROJ text).
     """
     meta = {k: v for k, v in dict(unit=unit, range=range, choices=choices, keys=keys, values=values,
-                                  item=item, path=path).items() if v not in (None, False)}
+                                  item=item, path=path, crs=crs).items() if v not in (None, False)}
     if default is MISSING:
         return field(metadata=meta)
     if callable(default):
@@ -226,6 +228,15 @@ def _check_value(value: Any, hint: Any, meta, dotted: str) -> list[Problem]:
         problems.append((dotted, f"is {value!r}, not one of {', '.join(choices)}",
                          (f"did you mean '{near[0]}'? " if near else "")
                          + f"Set '{dotted}' to one of {', '.join(choices)}."))
+    if meta.get("crs") and isinstance(value, str):
+        import pyproj
+
+        try:
+            pyproj.CRS.from_user_input(value)
+        except pyproj.exceptions.CRSError:
+            problems.append((dotted, f"{value!r} is not a coordinate reference system pyproj knows",
+                             f"Give '{dotted}' as EPSG:<code>, e.g. EPSG:4549 (CGCS2000 / 3-degree Gauss-Kruger "
+                             "CM 120E) or EPSG:4490 (CGCS2000 lon/lat)."))
     if isinstance(value, dict):
         problems += _check_table(value, meta, dotted)
     if isinstance(value, tuple) and "item" in meta:
@@ -313,6 +324,47 @@ class RegistryConfig(_Section):
 
 
 @dataclass(frozen=True)
+class ContextConfig(_Section):
+    """One site-context layer (``[[input.context]]``; ``--context PATH[:datum]``).
+
+    Land-use parcels (控规 地块 with a GB 50137-2011 / GBJ 137-90 code or name) or
+    OSM area polygons (``amenity=school``, ``landuse=industrial`` …) whose type
+    passes to the footprints they hold (``[[rules.context]]`` of the classify preset).
+
+    Attributes
+    ----------
+    path : str
+        Vector file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, ``.osm.pbf``, …;
+        relative to the config file).
+    datum : str or None
+        Datum of lon/lat coordinates (wgs84, gcj02, bd09); ``None``: as the CRS label says.
+    layer : str or None
+        Layer of a multi-layer file; ``None``: the first (``multipolygons`` of an .osm.pbf).
+    encoding : str or None
+        Text encoding of a Shapefile without ``.cpg``; ``None``: UTF-8, then GBK.
+    use_field : str or None
+        Column holding the land-use code or name; ``None``: every column of
+        ``[context] use`` in ``presets/fields.toml`` that is present (用地性质,
+        用地代码, 用地名称, landuse_code, …), joined.
+    min_share : float
+        Share of a footprint's area that must lie inside a polygon for the
+        polygon's type to pass to it [-].  0.5: the footprint lies mostly on
+        that parcel, so at most one of several adjacent parcels qualifies,
+        while outlines that cross a parcel line by a few metres of drawing
+        error still count (pvsite assumption).
+    """
+
+    _key: ClassVar[str] = "input.context[]"
+
+    path: str = setting(path=True)
+    datum: str | None = setting(None, choices=DATUMS)
+    layer: str | None = None
+    encoding: str | None = None
+    use_field: str | None = None
+    min_share: float = setting(0.5, unit="-", range=Range(0.0, 1.0, False, True))
+
+
+@dataclass(frozen=True)
 class ExclusionLayerConfig(_Section):
     """One exclusion source (``[[exclusions.layers]]``; ``--exclude PATH``).
 
@@ -387,6 +439,9 @@ class InputConfig(_Section):
         Institution registries (``[[input.registries]]`` tables, see
         :class:`RegistryConfig`) — points tag the footprint that contains
         them (or the nearest within ``tolerance_m``).
+    context : tuple of ContextConfig
+        Site-context layers (``[[input.context]]``, ``--context``): land-use
+        parcels or OSM areas whose type passes to the footprints inside them.
     """
 
     footprints: str | None = setting(None, path=True)
@@ -401,6 +456,7 @@ class InputConfig(_Section):
     engine: str = setting("pyogrio", choices=ENGINES)
     overrides: str | None = setting(None, path=True)
     registries: tuple = setting(tuple, item=RegistryConfig)
+    context: tuple = setting(tuple, item=ContextConfig)
 
 
 @dataclass(frozen=True)
@@ -800,9 +856,20 @@ class OutputConfig(_Section):
         modules; beyond that it is skipped with a warning (set
         ``[output] panels = true`` to write it anyway).  It is written in
         batches either way, so memory stays bounded.
+    crs : str or None
+        CRS of the GeoPackage layers (``--out-crs``), e.g. ``EPSG:4549``
+        (CGCS2000 / 3-degree Gauss-Kruger CM 120E: the zone of Shanghai,
+        118.5–121.5° E, in which Chinese survey and planning offices keep
+        their drawings) or ``EPSG:4490`` (CGCS2000 lon/lat).  ``None`` (the
+        default, as before): the run's metric CRS, the WGS 84 / UTM zone of the
+        site (EPSG:32651 in Shanghai), which QGIS measures in metres without
+        a setting.  CGCS2000 and WGS 84 agree to a few centimetres, so the
+        choice changes the coordinates' form, not their place.  The result in
+        memory keeps the run's CRS; layers are transformed as they are written.
     """
 
     panels: bool | None = None
+    crs: str | None = setting(None, crs=True)
 
 
 @dataclass(frozen=True)

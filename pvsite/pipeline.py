@@ -7,7 +7,7 @@
       buildings.locate        datum → metric CRS, checks, streets, site, registries
       buildings.choose        street / district / bbox / within selection
       buildings.checks        weather distance, policy district, datum, overlaps, high latitude
-      buildings.classify      building type, policy class, department
+      buildings.classify      site context (--context parcels / OSM areas), building type, policy class, department
       buildings.exclusions    protected / no-go roofs
       roofs.survey_roofs      usable area → planes → heights → module layout
       solar.plane_yields      pvlib, once per distinct orientation
@@ -149,7 +149,8 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
         chosen.buildings, preset=classes, new_building_year=config.classify.new_building_year,
         overrides=config.input.overrides or None,
         registry=located.registry_per_roof.reindex(chosen.buildings.index)
-        if located.registry_per_roof is not None else None)
+        if located.registry_per_roof is not None else None,
+        context=classify_mod.match_context(chosen.buildings, inputs.context, classes))
     buildings = exclusions_mod.apply_exclusions(buildings, inputs.exclusions, config.exclusions)
     say(STAGES[3])
     surveyed = survey_roofs(buildings, config, module, located.site_lat_deg)

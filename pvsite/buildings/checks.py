@@ -313,9 +313,9 @@ def unclassified(roofs: pd.DataFrame, planes: pd.DataFrame, module_power_w: floa
     return [Finding(
         "unclassified", "warning",
         f"{k:,} / {n:,} 栋建筑未能分类 → 情景 {scenario} 中计 {kw:,.0f} kW（其屋顶可装至多 {fit_kw:,.0f} kW）；"
-        "请提供用途字段、--registry 或 --overrides。",
+        "请提供用途字段、--context、--registry 或 --overrides。",
         f"{k:,} of {n:,} buildings unclassified → {kw:,.0f} kW in scenario {scenario} (their roofs hold up to "
-        f"{fit_kw:,.0f} kW); give a use column ([input.fields] use), --registry or --overrides.",
+        f"{fit_kw:,.0f} kW); give a use column ([input.fields] use), --context, --registry or --overrides.",
         {"n_unclassified": k, "n_buildings": n, "capacity_kw": round(kw, 1), "fit_kw": round(fit_kw, 1)})]
 
 

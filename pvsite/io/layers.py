@@ -346,6 +346,89 @@ def read_districts(path, name_field="name", datum="wgs84", layer=None) -> gpd.Ge
     return gdf
 
 
+#: Suffixes of OpenStreetMap files: their area polygons are in GDAL's ``multipolygons`` layer.
+OSM_SUFFIXES = (".pbf", ".osm")
+#: Columns of the frame :func:`read_context` returns (then the ``osm_*`` tag columns found, then ``geometry``).
+CONTEXT_COLUMNS = ("context_id", "context_name", "use")
+
+
+def read_context(path, *, datum=None, layer=None, encoding=None, use_field=None) -> gpd.GeoDataFrame:
+    """Site-context polygons (``--context``): land-use parcels or OSM areas, with the text their rules read.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any vector file :func:`read_layer` reads, or an ``.osm.pbf`` (its
+        ``multipolygons`` layer).
+    datum : {'wgs84', 'gcj02', 'bd09'}, optional
+        Datum of lon/lat coordinates (GCJ-02 / BD-09 are converted to WGS 84).
+    layer : str, optional
+        Layer of a multi-layer file; default the first (``multipolygons`` for OSM files).
+    encoding : str, optional
+        Shapefile text encoding; default UTF-8, then GBK.
+    use_field : str, optional
+        The column with the land-use code or name; default every ``[context] use``
+        column of ``presets/fields.toml`` present (用地性质, 用地代码, 用地名称, …), joined by a space.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per polygonal feature that is not itself a building (OSM
+        ``building=*`` polygons are left out): ``context_id``
+        (``'<file>#<feature number, 1-based>'``), ``context_name`` (text or NA),
+        ``use`` (land-use text or NA), the ``osm_*`` tag columns found (lower-case
+        values, as :func:`pvsite.io.footprints.osm_tags` reads them from any format),
+        ``geometry`` in the file's CRS (EPSG:4326 after a datum conversion).
+
+    Raises
+    ------
+    InputError
+        Missing, empty or unreadable file; a file without CRS; no polygons; a
+        ``use_field`` not in the layer.
+    """
+    from pvsite.io.fields import clean_text, fields_preset
+    from pvsite.io.footprints import OSM_RULE_TAGS, osm_tags
+
+    path = Path(path)
+    if layer is None and path.suffix.lower() in OSM_SUFFIXES:
+        layer = "multipolygons"
+    side = read_layer(path, datum=datum, layer=layer, encoding=encoding, name_field=use_field, what="--context")
+    frame = side.frame
+    attrs = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    cand = fields_preset().get("context", {})
+    lower = {str(c).strip().lower(): c for c in attrs.columns}
+    use_cols = [use_field] if use_field else list(dict.fromkeys(
+        lower[c.lower()] for c in cand.get("use", []) if c.lower() in lower))
+    use = pd.Series(pd.NA, index=attrs.index, dtype="str")
+    for c in use_cols:
+        part = clean_text(attrs[c].astype("str"))
+        use = (use + " " + part).where(use.notna() & part.notna(), use.fillna(part))
+    name = pd.Series(pd.NA, index=attrs.index, dtype="str")
+    for c in [lower[c.lower()] for c in cand.get("name", []) if c.lower() in lower]:
+        name = name.fillna(clean_text(attrs[c].astype("str")))
+    tags, _ = osm_tags(attrs)
+    cols = {"context_id": pd.Series([f"{path.name}#{i + 1}" for i in range(len(frame))], index=attrs.index,
+                                    dtype="str"),
+            "context_name": name, "use": use}
+    for key, col in OSM_RULE_TAGS.items():
+        if key in tags.columns:
+            cols[col] = tags[key].str.lower()
+    out = gpd.GeoDataFrame(cols, geometry=frame.geometry.to_numpy(), crs=frame.crs)
+    polygonal = shapely.get_type_id(out.geometry.to_numpy()) == 3
+    polygonal |= shapely.get_type_id(out.geometry.to_numpy()) == 6
+    keep = polygonal & ~shapely.is_empty(out.geometry.to_numpy())
+    if "osm_building" in out.columns:
+        keep &= (out["osm_building"].isna() | (out["osm_building"] == "no")).to_numpy()
+    if not keep.any():
+        raise InputError(f"--context file {side.label} holds no area polygons (only points, lines or buildings).",
+                         fix="Give land-use parcels or OSM area polygons (amenity=school, landuse=industrial, …).")
+    out = out.loc[keep].reset_index(drop=True)
+    out["geometry"] = shapely.make_valid(out.geometry.to_numpy())
+    log.info("--context %s: %d area polygon(s); land-use text from %s", side.label, len(out),
+             ", ".join(map(str, use_cols)) or "(no column)")
+    return out
+
+
 def read_within(spec) -> gpd.GeoDataFrame:
     """The ``--within PATH[:datum]`` region: its features, in their CRS (EPSG:4326 after a datum conversion).
 
@@ -389,7 +472,9 @@ def _read_one(path: Path, layer, encoding, what):
     if shapefile:
         tries, _, basis, cpg = shapefile_encoding(path, encoding, warn)
     try:
-        df = pyogrio.read_dataframe(path, layer=layer, encoding=RAW_CODEC if shapefile else None)
+        # OSM extracts hold degenerate rings (2-point ways cut at the extract's edge): those rows get no geometry.
+        invalid = {"on_invalid": "ignore"} if path.suffix.lower() in OSM_SUFFIXES else {}
+        df = pyogrio.read_dataframe(path, layer=layer, encoding=RAW_CODEC if shapefile else None, **invalid)
     except Exception as exc:  # pyogrio raises several types for bad files / layers
         raise InputError(f"Cannot read {where}: {exc}.",
                          fix="Use a file GDAL reads (GeoPackage, Shapefile, GeoJSON, FlatGeobuf) or a CSV with "

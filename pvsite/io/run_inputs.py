@@ -2,7 +2,7 @@
 
 :func:`read_inputs` is the IO stage of :func:`pvsite.pipeline.prepare`: the
 footprints, the weather year, the street polygons, the institution
-registries, the exclusion layers and the ``--within`` / ``--district``
+registries, the exclusion and site-context layers and the ``--within`` / ``--district``
 selection layers.  The stages after it work on the frames it returns and never
 open a file.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from pvsite.config import ExclusionLayerConfig, RegistryConfig
+from pvsite.config import ContextConfig, ExclusionLayerConfig, RegistryConfig
 from pvsite.errors import ConfigError, InputError
 from pvsite.io import footprints as footprints_io
 from pvsite.io import layers
@@ -56,6 +56,9 @@ class RunInputs:
         The institution registries (``[[input.registries]]``, ``--registry``), in precedence order.
     exclusions : list of (ExclusionLayerConfig, SideLayer)
         The exclusion layers (``[[exclusions.layers]]``, ``--exclude``).
+    context : list of (ContextConfig, GeoDataFrame)
+        The site-context layers (``[[input.context]]``, ``--context``), as
+        :func:`pvsite.io.layers.read_context` reads them.
     warnings : list
         Warnings of the reads.
     """
@@ -72,6 +75,7 @@ class RunInputs:
     districts: gpd.GeoDataFrame | None = None
     registries: list[tuple[RegistryConfig, layers.SideLayer]] = field(default_factory=list)
     exclusions: list[tuple[ExclusionLayerConfig, layers.SideLayer]] = field(default_factory=list)
+    context: list[tuple[ContextConfig, gpd.GeoDataFrame]] = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
 
@@ -149,6 +153,18 @@ def read_exclusion_layer(spec: ExclusionLayerConfig) -> layers.SideLayer:
                              what="--exclude", all_layers=spec.layer is None)
 
 
+def read_context_layer(spec: ContextConfig) -> gpd.GeoDataFrame:
+    """Read one site-context layer (``--context PATH[:datum]``).
+
+    Raises
+    ------
+    InputError
+        Missing / unreadable / empty file, no CRS, no area polygons, a ``use_field`` not in the layer.
+    """
+    return layers.read_context(spec.path, datum=spec.datum, layer=spec.layer, encoding=spec.encoding,
+                               use_field=spec.use_field)
+
+
 def read_street_names(config) -> list[str]:
     """The streets a run can select: the street polygons' names, else the footprints' street attribute.
 
@@ -193,5 +209,6 @@ def read_inputs(config, selection) -> RunInputs:
         within=within, districts=districts,
         registries=[(spec, read_registry(spec)) for spec in config.input.registries],
         exclusions=[(spec, read_exclusion_layer(spec)) for spec in config.exclusions.layers],
+        context=[(spec, read_context_layer(spec)) for spec in config.input.context],
     )
 

@@ -64,6 +64,7 @@ def write_layers(
     classification: pd.DataFrame | None = None,
     panels: gpd.GeoDataFrame | None = None,
     registry_entries: pd.DataFrame | None = None,
+    crs=None,
 ) -> Path:
     """Write the run's layers, aliases and styles into a new GeoPackage at ``path``.
 
@@ -85,21 +86,26 @@ def write_layers(
     district, classification, panels, registry_entries : optional
         Further layers, written when given (``panels`` and
         ``registry_entries`` only when not empty).
+    crs : str or pyproj.CRS, optional
+        CRS the geometry layers are written in (``[output] crs``, ``--out-crs``);
+        default: each layer's own CRS (the run's metric WGS 84 / UTM CRS).  The frames passed in
+        are not changed.
     """
     path = Path(path)
-    _write(schema.conform(roofs, "roofs"), path, "roofs", first=True)
-    _write(schema.conform(streets, "streets"), path, "streets")
+    out_crs = _out_crs(crs, roofs)
+    _write(_to(schema.conform(roofs, "roofs"), out_crs), path, "roofs", first=True)
+    _write(_to(schema.conform(streets, "streets"), out_crs), path, "streets")
     if district is not None:
-        _write(schema.conform(district, "district"), path, "district")
+        _write(_to(schema.conform(district, "district"), out_crs), path, "district")
     _write(schema.conform(summary, "summary"), path, "summary")
     if panels is not None and len(panels):
-        write_panels(path, panels)
+        write_panels(path, panels, crs=out_crs)
     if registry_entries is not None and len(registry_entries):
-        _write(_plain_text(registry_entries), path, "registry_entries")
+        _write(_to(_plain_text(registry_entries), out_crs), path, "registry_entries")
     if classification is not None:
         _write(schema.conform(classification, "classification"), path, "classification")
     if rejected is not None and len(rejected):
-        _write(rejected, path, "rejected")
+        _write(_to(rejected, out_crs), path, "rejected")
     info = pd.DataFrame({"key": list(run_info), "value": [str(v) for v in run_info.values()]})
     _write(info, path, "run_info")
     _write_aliases(path)
@@ -157,6 +163,7 @@ def write_result(path: str | Path, result, run_info: dict[str, str] | None = Non
         rejected=result.rejected, district=result.district_layer,
         classification=result.classification_report, panels=panels,
         registry_entries=result.registry_entries,
+        crs=result.config.output.crs if getattr(result, "config", None) is not None else None,
     )
 
 
@@ -189,7 +196,7 @@ def panels_to_write(panels, mode: bool | None):
     return panels, ""
 
 
-def write_panels(path: str | Path, panels, batch_modules: int | None = None) -> int:
+def write_panels(path: str | Path, panels, batch_modules: int | None = None, crs=None) -> int:
     """Write the ``panels`` layer into the GeoPackage ``path`` in batches of modules.
 
     A :class:`pvsite.roofs.layout.ModulePanels` is built batch by batch
@@ -211,7 +218,7 @@ def write_panels(path: str | Path, panels, batch_modules: int | None = None) -> 
         parts = (panels.iloc[i:i + size] for i in range(0, len(panels), size))
     n = 0
     for part in parts:
-        df = schema.conform(part, "panels")
+        df = _to(schema.conform(part, "panels"), crs)
         if n == 0:
             _write(df, Path(path), "panels")
         else:
@@ -219,6 +226,32 @@ def write_panels(path: str | Path, panels, batch_modules: int | None = None) -> 
                                     promote_to_multi=False)
         n += len(df)
     return n
+
+
+def _out_crs(crs, roofs):
+    """The output CRS as a :class:`pyproj.CRS` (None: keep each layer's), warning when the roofs lie outside
+    its area of use (a Gauss-Kruger zone far from the data distorts lengths and areas)."""
+    if crs is None:
+        return None
+    import pyproj
+
+    out = pyproj.CRS.from_user_input(crs)
+    aou = out.area_of_use
+    if aou is not None and isinstance(roofs, gpd.GeoDataFrame) and roofs.crs is not None and len(roofs):
+        w, s_, e, n = roofs.geometry.to_crs(4326).total_bounds
+        if w < aou.west - 0.5 or e > aou.east + 0.5 or s_ < aou.south - 0.5 or n > aou.north + 0.5:
+            log.warning("output CRS %s is meant for %s (%.1f–%.1f° E, %.1f–%.1f° N); the roofs span "
+                        "%.2f–%.2f° E, %.2f–%.2f° N: lengths and areas in that CRS are distorted. "
+                        "输出坐标系不覆盖数据范围。", out.to_string(), aou.name, aou.west, aou.east, aou.south,
+                        aou.north, w, e, s_, n)
+    return out
+
+
+def _to(df, crs):
+    """``df`` in ``crs`` when it is a GeoDataFrame with a CRS and ``crs`` is given, else ``df``."""
+    if crs is None or not isinstance(df, gpd.GeoDataFrame) or df.crs is None or df.crs == crs:
+        return df
+    return df.to_crs(crs)
 
 
 def _plain_text(df: pd.DataFrame) -> pd.DataFrame:

@@ -279,6 +279,7 @@ RULE_FAMILIES = {
     "use": ("type", "keywords", "words", "patterns", "exclude"),
     "use_code": ("type", "codes", "exclude"),
     "osm": ("type", "tag", "values", "exclude"),
+    "context": ("type", "codes", "keywords", "tag", "values", "exclude"),
     "name": ("type", "keywords", "words", "patterns", "exclude"),
 }
 #: Building type given to a building no rule matches (it must exist in every preset).
@@ -305,7 +306,7 @@ class ClassifyPreset(_Record):
         Building type → :class:`BuildingType`.
     confidence : Mapping
         Family of the deciding rule (:data:`CLASS_FAMILIES`: ``override``,
-        ``registry``, ``use``, ``use_code``, ``osm``, ``name``, ``default``)
+        ``registry``, ``use``, ``use_code``, ``osm``, ``context``, ``name``, ``default``)
         → confidence level (:data:`CONFIDENCE_LEVELS`), the ``[confidence]``
         table; every family is listed.
     rules : Mapping
@@ -400,6 +401,10 @@ def _check_rule_entry(p: _Problems, fam: str, keys, entry, where: str, types) ->
         p.append(f"{where[:-1]}: must be a table")
         return
     p.keys(entry, where, keys, required=["type", "tag", "values"] if fam == "osm" else ["type"])
+    if fam == "context" and ("tag" in entry) != ("values" in entry):
+        p.append(f"{where[:-1]}: tag and values go together (an OSM tag of the area polygon)")
+    if fam == "context" and "tag" in entry and ("codes" in entry or "keywords" in entry):
+        p.append(f"{where[:-1]}: either tag + values (OSM) or codes / keywords (land-use value), not both")
     if "type" in entry and entry["type"] not in types:
         p.append(f"{where}type: {entry['type']!r} is not one of the types ({', '.join(types)})")
     lists = [k for k in ("keywords", "words", "codes", "values") if k in keys]
@@ -415,7 +420,7 @@ def _check_rule_entry(p: _Problems, fam: str, keys, entry, where: str, types) ->
             p.append(f"{where}patterns[{i + 1}]: must be {{id, regex}}, found {pat!r}")
         else:
             _check_regex(p, f"{where}patterns[{i + 1}].regex", pat["regex"])
-    for c in entry.get("codes", []) if fam == "use_code" else []:
+    for c in entry.get("codes", []) if fam in ("use_code", "context") else []:
         if not (isinstance(c, str) and re.fullmatch(r"[A-Z]\d*", c)):
             p.append(f"{where}codes: land-use code {c!r} is not a letter followed by digits")
     if not any(entry.get(k) for k in ("keywords", "words", "patterns", "codes", "values")):

@@ -116,7 +116,11 @@ def test_bund_run_says_every_building_is_unclassified(shared_data):
     result = pipeline.run(cfg)
     f = next(f for f in result.findings if f.code == "unclassified")
     assert f.message_en.startswith("10,613 of 10,613 buildings unclassified → 0 kW")
-    assert "--registry or --overrides" in f.message_en and "--context" not in f.message_en
+    assert "--context, --registry or --overrides" in f.message_en and "--context" in f.message_zh
+    from pvsite import cli  # every option the hint names exists
+
+    names = {o for p in cli.run.params for o in getattr(p, "opts", [])}
+    assert {"--context", "--registry", "--overrides"} <= names
     stored = json.loads(result.run_info["warnings"])
     assert {"unclassified", "outside_policy_district", "overlapping_footprints"} <= {w["code"] for w in stored}
 
