@@ -143,6 +143,36 @@ _PANELS = [
     Column("order", "Int64", "", "序号", "Placement order on the plane"),
 ]
 
+# RunResult tables others produce (contracts.md); shown by the workbook and its CSV twins. Columns these
+# tables share with the roofs layer (street, capacity_kw, …) take their header from _ROOFS.
+_TRAJECTORY = [
+    Column("year", "Int64", "", "年份", "Calendar year"),
+    Column("added_kw", "Float64", "kW", "当年新增已并网(kW)", "Built capacity commissioned in the year"),
+    Column("cumulative_kw", "Float64", "kW", "累计已并网(kW)", "Built capacity commissioned up to the end of the year"),
+    Column("target_kw", "Float64", "kW", "累计目标(kW)", "Cumulative target for the year, where the policy preset gives one"),
+]
+
+_PRIORITY = [
+    Column("rank", "Int64", "", "排序", "Rank of the roof under the --rank-by key (1 = first)"),
+    Column("remaining_potential_kw", "Float64", "kW", "剩余潜力(kW)", "capacity_kw less what is built, in construction or planned on the roof"),
+    Column("cumulative_kw", "Float64", "kW", "累计剩余潜力(kW)", "remaining_potential_kw summed down the ranked list"),
+    Column("closes_gap", "boolean", "", "属于补足缺口的最少屋顶", "In the smallest set of roofs, in rank order, that closes the remaining gap to the target"),
+]
+
+_INSTALLED = [
+    Column("project_name", "string", "", "项目名称", "Project name in the registry of installed systems"),
+    Column("capacity_kw", "Float64", "kW", "直流容量(kW)", "DC capacity of the system"),
+    Column("capacity_ac_kw", "Float64", "kW", "交流容量(kW)", "AC capacity of the system, where the registry gives it"),
+    Column("status_zh", "string", "", "状态", "已并网 / 在建 / 已备案"),
+    Column("commissioned", "datetime64[ns]", "", "并网日期", "Commissioning date"),
+    Column("building_id", "string", "", "建筑编号", "Roof the entry was matched to (empty when unmatched)"),
+    Column("street", "string", "", "街道(镇)", "Street of the matched roof or of the entry"),
+    Column("match_method", "string", "", "匹配方式", "id / contains / nearest / unmatched"),
+    Column("match_distance_m", "Float64", "m", "匹配距离(米)", "Distance to the matched roof for nearest matches"),
+    Column("note", "string", "", "说明", "Why an entry is unmatched or how it was matched"),
+    Column("source", "string", "", "来源", "File and row of the entry"),
+]
+
 LAYERS: dict[str, list[Column]] = {
     "roofs": _ROOFS,
     "streets": _ROLLUP,
@@ -152,10 +182,17 @@ LAYERS: dict[str, list[Column]] = {
     "panels": _PANELS,
 }
 
+#: Tables of a RunResult that are not GeoPackage layers (the workbook's 进度, 优先屋顶清单, 已建项目清单).
+TABLES: dict[str, list[Column]] = {
+    "trajectory": _TRAJECTORY,
+    "priority": _PRIORITY,
+    "installed": _INSTALLED,
+}
+
 
 def columns(layer: str) -> list[Column]:
-    """Columns of one output layer, in order."""
-    return LAYERS[layer]
+    """Columns of one output layer (or RunResult table, :data:`TABLES`), in order."""
+    return LAYERS[layer] if layer in LAYERS else TABLES[layer]
 
 
 def column_names(layer: str) -> list[str]:
