@@ -2,7 +2,7 @@
 
 Sheets, in order (:data:`SHEETS`; headers are the Chinese aliases of
 :mod:`pvsite.outputs.schema` with their units, category codes shown as the
-Chinese labels of :mod:`pvsite.outputs.labels`, booleans as 是/否):
+Chinese labels of :data:`pvsite.outputs.schema.CATEGORY_LABELS`, booleans as 是/否):
 
 ========================  ===================================================================
 汇总                       headline: 已建 / 在建 / 剩余 / 完成率 (built only), 潜力 (× 目标), CO2,
@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from pvsite.io import atomic
-from pvsite.outputs import labels, schema
+from pvsite.outputs import schema
 from pvsite.outputs.console import display_width
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,7 @@ def display_columns(df: pd.DataFrame, tables: tuple[str, ...], *, extra_labels=N
     other column (a column another stage added before the schema lists it:
     its name is the header, its unit from its name); geometry is left out;
     a code column whose Chinese sibling is present (``building_class`` beside
-    ``class_zh``, :data:`pvsite.outputs.labels.ZH_SIBLINGS`) is left out;
+    ``class_zh``, :data:`pvsite.outputs.schema.ZH_SIBLINGS`) is left out;
     category codes become Chinese labels and booleans 是/否.
 
     Parameters
@@ -201,7 +201,7 @@ def display_columns(df: pd.DataFrame, tables: tuple[str, ...], *, extra_labels=N
     tables : tuple of str
         Schema layers / tables for headers and order (first match wins).
     extra_labels : mapping, optional
-        More code → label tables (:func:`pvsite.outputs.labels.preset_names`).
+        More code → label tables (:func:`pvsite.outputs.schema.preset_names`).
     keep : tuple of str, optional
         Show only these columns, in this order.
     """
@@ -211,7 +211,7 @@ def display_columns(df: pd.DataFrame, tables: tuple[str, ...], *, extra_labels=N
     else:
         order = {c.name: i for i, c in enumerate(c for t in tables for c in schema.columns(t))}
         names = sorted(names, key=lambda n: (order.get(n, len(order)), 0))
-    names = [n for n in names if not (n in labels.ZH_SIBLINGS and labels.ZH_SIBLINGS[n] in names)]
+    names = [n for n in names if not (n in schema.ZH_SIBLINGS and schema.ZH_SIBLINGS[n] in names)]
     out = []
     for n in names:
         col = schema_column(n, tables)
@@ -229,7 +229,7 @@ def display_columns(df: pd.DataFrame, tables: tuple[str, ...], *, extra_labels=N
                 vals[i] = None
             out.append(Col(n, head, "num", vals, number_format(n, unit_of(n, col), s)))
         else:
-            out.append(Col(n, head, "text", _text_values(labels.label_series(n, s, extra_labels)), None))
+            out.append(Col(n, head, "text", _text_values(schema.label_series(n, s, extra_labels)), None))
     return out
 
 
@@ -629,7 +629,7 @@ def _splice(package: bytes, path: Path, pending: list[_Pending], ncols: dict[int
 def _preset_labels(result) -> dict:
     cfg = getattr(result, "config", None)
     try:
-        return labels.preset_names(cfg.classify.preset if cfg is not None else "cn-default")
+        return schema.preset_names(cfg.classify.preset if cfg is not None else "cn-default")
     except Exception:  # a custom preset that cannot be found again: the _zh columns still show names
         return {}
 

@@ -18,7 +18,7 @@ import shapely
 from pvsite import outputs, pipeline
 from pvsite.config import Config
 from pvsite.errors import OutputError
-from pvsite.outputs import labels, schema, xlsx
+from pvsite.outputs import schema, xlsx
 
 LON0, LAT0 = 121.4200, 31.2100
 
@@ -202,9 +202,9 @@ def test_no_english_codes_in_category_columns(delivered, tmp_path):
                 seen.add(h)
     assert {"状态", "屋顶类型", "安装方式", "是否新建", "business_model", "属于补足缺口的最少屋顶"} <= seen
     # every code of the roofs' category columns has a label
-    for name in labels.CATEGORY_LABELS:
+    for name in schema.CATEGORY_LABELS:
         if name in delivered.roofs:
-            assert not labels.unlabelled(name, delivered.roofs[name]), name
+            assert not schema.unlabelled(name, delivered.roofs[name]), name
 
 
 def test_roof_detail_lists_every_roof_by_street_then_capacity(result, tmp_path):
@@ -338,9 +338,9 @@ def test_sample_district_workbook(tmp_path):
     assert wb.sheetnames[:6] == ["汇总", "街道", "类别", "责任部门", "进度", "优先屋顶清单"]
     roofs = pd.read_excel(written.xlsx, sheet_name="屋顶明细")
     assert len(roofs) == len(res.roofs)
-    assert set(roofs["状态"]) <= set(labels.STATUS_ZH.values())
-    assert set(roofs["屋顶类型"]) <= set(labels.ROOF_TYPE_ZH.values())
-    assert set(roofs["安装方式"].dropna()) <= set(labels.MOUNTING_ZH.values())
+    assert set(roofs["状态"]) <= set(schema.STATUS_ZH.values())
+    assert set(roofs["屋顶类型"]) <= set(schema.ROOF_TYPE_ZH.values())
+    assert set(roofs["安装方式"].dropna()) <= set(schema.MOUNTING_ZH.values())
     assert set(roofs["是否新建"]) == {"是", "否"}
     classes = pd.read_excel(written.xlsx, sheet_name="类别")
     assert classes["名称"].iloc[0] == "全区" and {"公共机构", "工业厂房"} <= set(classes["名称"])
