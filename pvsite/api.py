@@ -142,8 +142,8 @@ def run(config: Config | str | Path | None = None, *, street=None, district=None
     return size(prepared, progress=progress)
 
 
-def write(result, path: str | Path | None = None, *, overwrite: bool = False):
-    """Write a run's outputs as one set: ``.gpkg`` with QGIS styles, ``.qgs`` project, ``.xlsx`` workbook, ``_roofs.csv``.
+def write(result, path: str | Path | None = None, *, overwrite: bool = False, progress=None):
+    """Write a run's outputs as one set: ``.gpkg`` with QGIS styles, ``.qgs`` project, ``.xlsx`` workbook, CSV twins.
 
     Either the whole new set appears or the previous one stays; a lock beside
     the output keeps two runs aimed at it from interleaving
@@ -157,14 +157,16 @@ def write(result, path: str | Path | None = None, *, overwrite: bool = False):
         The GeoPackage; default ``outputs/pvsite_<scope>_<scenario>.gpkg``.
     overwrite : bool
         Replace an existing set.
+    progress : callable, optional
+        Called with a label as each file of the set starts being written.
 
     Returns
     -------
     pvsite.outputs.OutputSet
-        The paths written (``.gpkg``, ``.qgs``, ``.xlsx``, ``_roofs.csv``) and the set id.
+        The paths written (``.gpkg``, ``.qgs``, ``.xlsx``, ``_roofs.csv`` and the other CSV twins) and the set id.
     """
     from pvsite import outputs
     from pvsite.resources import OUTPUTS_DIR
 
     return outputs.write_all(result, path if path is not None else outputs.default_path(result, OUTPUTS_DIR),
-                             overwrite=overwrite)
+                             overwrite=overwrite, progress=progress)

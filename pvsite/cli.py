@@ -189,7 +189,7 @@ def main():
 @selection_options
 @click.option("--scenario", default=None, help="Policy scenario (see `pvsite scenarios`). Default: the preset's default.")
 @click.option("--out", type=FILE, default=None, help="Output GeoPackage (default outputs/pvsite_<scope>_<scenario>.gpkg).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output set (.gpkg, .qgs, .xlsx, _roofs.csv).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output set (.gpkg, .qgs, .xlsx, CSVs).")
 @click.option("--out-crs", default=None, metavar="CRS",
               help="CRS of the GeoPackage layers, e.g. EPSG:4549 (CGCS2000 3-degree Gauss-Kruger CM 120E) or "
                    "EPSG:4490 (CGCS2000 lon/lat). Default: the run's WGS 84 / UTM zone (EPSG:32651 in Shanghai).")
@@ -207,9 +207,9 @@ def run(config_path, excludes, exclude_datum, heights, street, district, distric
     selection = _selection(street, district, district_boundaries, bbox, within)
     if out is not None:
         outputs.check_writable(out, overwrite)  # fail before the work, not after
-    with console.progress(quiet, len(pipeline.STAGES)) as stage:
+    with console.progress(quiet, len(pipeline.STAGES) + len(outputs.MEMBERS)) as stage:
         result = pipeline.run(cfg, selection, stage)
-    written = api.write(result, out, overwrite=overwrite)
+        written = api.write(result, out, overwrite=overwrite, progress=stage)
     console.print_summary(result, written.gpkg, verbose=verbose, quiet=quiet)
 
 

@@ -1,12 +1,14 @@
 """A run's outputs, written as one set.
 
-    write(result, "outputs/长宁.gpkg")      # → 长宁.gpkg, 长宁.qgs, 长宁.xlsx, 长宁_roofs.csv
+    write(result, "outputs/长宁.gpkg")      # → 长宁.gpkg, 长宁.qgs, 长宁.xlsx, 长宁_roofs.csv, …
 
 The set is the list :data:`MEMBERS`: the GeoPackage (:mod:`.gpkg`), the QGIS
-project beside it (:mod:`.qgis`), the workbook (:mod:`.xlsx`) and the full
-list of roofs with PV as CSV (``<name>_roofs.csv``, UTF-8 with BOM), which the
-workbook's bounded 屋顶明细 sheet refers to when a city has more roofs than
-:data:`pvsite.outputs.xlsx.MAX_ROOF_ROWS`.  The CSV is written for every run,
+project beside it (:mod:`.qgis`), the workbook (:mod:`.xlsx`) and CSV twins
+of its main tables (UTF-8 with BOM, Chinese headers): every roof
+(``<name>_roofs.csv``, which the workbook's bounded 屋顶明细 sheet refers to
+when a city has more roofs than :data:`pvsite.outputs.xlsx.MAX_ROOF_ROWS`),
+streets, classes, departments, trajectory and the priority list.  Each member
+is announced through the ``progress`` callback as it is written.  The CSV is written for every run,
 not only beyond the bound, so a set always has the same files: a smaller run
 never leaves a larger run's CSV (of another set id) beside its workbook.  A
 new output is one more :class:`Member`.  :func:`write_all`
@@ -86,11 +88,14 @@ class Member:
         ``write(result, temp_path, context)`` writes the whole file at
         ``temp_path`` (a new file); may read earlier members' temp files
         through ``context.temp``.
+    label : str
+        What the progress step says while the member is written (default: the key).
     """
 
     key: str
     suffix: str
     write: Callable[[object, Path, SetContext], None]
+    label: str = ""
 
 
 def _write_gpkg(result, tmp: Path, ctx: SetContext) -> None:
@@ -110,12 +115,26 @@ def _write_roofs_csv(result, tmp: Path, ctx: SetContext) -> None:
     xlsx.write_roofs_csv(tmp, result)
 
 
+def _csv_twin(table: xlsx.Table) -> Callable[[object, Path, SetContext], None]:
+    """Writer of the CSV twin of one workbook table (UTF-8 with BOM, Chinese headers)."""
+    def write(result, tmp: Path, ctx: SetContext) -> None:
+        xlsx.write_csv(tmp, xlsx.table_frame(result, table))
+    return write
+
+
+def _write_priority_csv(result, tmp: Path, ctx: SetContext) -> None:
+    xlsx.write_csv(tmp, xlsx.priority_frame(result))
+
+
 #: The files of a run's output set, in writing order (a member may read the ones before it).
 MEMBERS: tuple[Member, ...] = (
-    Member("gpkg", ".gpkg", _write_gpkg),
-    Member("qgs", ".qgs", _write_qgs),
-    Member("xlsx", ".xlsx", _write_xlsx),
-    Member("roofs_csv", "_roofs.csv", _write_roofs_csv),
+    Member("gpkg", ".gpkg", _write_gpkg, "GeoPackage"),
+    Member("qgs", ".qgs", _write_qgs, "QGIS 工程 project"),
+    Member("xlsx", ".xlsx", _write_xlsx, "工作簿 workbook"),
+    Member("roofs_csv", "_roofs.csv", _write_roofs_csv, "屋顶明细 CSV roofs"),
+    *(Member(f"{suffix[1:-4]}_csv", suffix, _csv_twin(table), f"{table.sheet} CSV")
+      for suffix, table in xlsx.CSV_TWINS.items()),
+    Member("priority_csv", "_priority.csv", _write_priority_csv, "优先屋顶清单 CSV priority"),
 )
 
 
@@ -255,7 +274,7 @@ def remove_stale_temps(path: str | Path) -> list[Path]:
 
 
 def write_all(result, path: str | Path, *, overwrite: bool = False,
-              lock_timeout_s: float = LOCK_TIMEOUT_S) -> OutputSet:
+              lock_timeout_s: float = LOCK_TIMEOUT_S, progress: Callable[[str], None] | None = None) -> OutputSet:
     """Write the whole output set of ``result`` (see the module docstring).
 
     Parameters
@@ -268,6 +287,9 @@ def write_all(result, path: str | Path, *, overwrite: bool = False,
         Replace an existing set.
     lock_timeout_s : float
         Longest wait for another run writing the same output [s].
+    progress : callable, optional
+        Called with a label (:func:`step_label`) as each member starts being
+        written, the stage callback of :func:`pvsite.pipeline.run`.
 
     Returns
     -------
@@ -290,7 +312,7 @@ def write_all(result, path: str | Path, *, overwrite: bool = False,
         with atomic.exclusive_lock(lock, timeout_s=lock_timeout_s, on_wait=waiting):
             # again: another run may have written the set while this one waited
             check_writable(path, overwrite)
-            return _write_locked(result, path)
+            return _write_locked(result, path, progress)
     except atomic.LockTimeout as exc:
         raise OutputError(
             f"Output {path} is being written by another pvsite run ({exc.holder}); "
@@ -304,7 +326,12 @@ def write_all(result, path: str | Path, *, overwrite: bool = False,
                               "or choose another --out.") from None
 
 
-def _write_locked(result, path: Path) -> OutputSet:
+def step_label(member: Member, final: Path) -> str:
+    """The progress label of writing one member: ``写出 工作簿 workbook → run.xlsx``."""
+    return f"写出 {member.label or member.key} writing → {final.name}"
+
+
+def _write_locked(result, path: Path, progress: Callable[[str], None] | None = None) -> OutputSet:
     remove_stale_temps(path)
     final = member_paths(path)
     temp = {k: atomic.temp_path(p) for k, p in final.items()}
@@ -313,6 +340,8 @@ def _write_locked(result, path: Path) -> OutputSet:
     try:
         for member in MEMBERS:
             atomic.discard(temp[member.key])
+            if progress is not None:
+                progress(step_label(member, final[member.key]))
             member.write(result, temp[member.key], ctx)
             log.info("wrote %s (temporary, for %s)", temp[member.key].name, final[member.key].name)
         atomic.replace_all((temp[k], final[k]) for k in final)
@@ -324,13 +353,13 @@ def _write_locked(result, path: Path) -> OutputSet:
     return OutputSet(paths=final, set_id=info["output_set_id"], created_utc=info["output_set_created_utc"])
 
 
-def write(result, path: str | Path, overwrite: bool = False) -> OutputSet:
-    """Write a run's outputs (GeoPackage, QGIS project, workbook, roofs CSV) as one set; the public writer.
+def write(result, path: str | Path, overwrite: bool = False, progress=None) -> OutputSet:
+    """Write a run's outputs (GeoPackage, QGIS project, workbook, CSVs) as one set; the public writer.
 
     ``pvsite.write(result, "outputs/x.gpkg")`` — see :func:`write_all`.
     """
-    return write_all(result, path, overwrite=overwrite)
+    return write_all(result, path, overwrite=overwrite, progress=progress)
 
 
 __all__ = ["LOCK_TIMEOUT_S", "MEMBERS", "Member", "OutputSet", "SetContext", "check_writable",
-           "default_path", "lock_path", "member_paths", "remove_stale_temps", "write", "write_all"]
+           "default_path", "lock_path", "member_paths", "remove_stale_temps", "step_label", "write", "write_all"]

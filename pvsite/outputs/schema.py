@@ -1,5 +1,10 @@
 """Output schema as data: every output column once, with dtype, unit, Chinese alias and meaning.
 
+Beside the columns, :data:`CATEGORY_LABELS`: the Chinese display label of
+every category code an output people read shows (the workbook, its CSV
+twins), so no English code reaches a cell; policy classes and building types
+take the classification preset's names (:func:`preset_names`).
+
 This one table drives the GeoPackage writer (column order and dtypes), the
 Chinese field aliases shown in QGIS, and the column list in the README
 (``python -m pvsite.outputs.schema`` prints it as Markdown).
@@ -7,6 +12,7 @@ Chinese field aliases shown in QGIS, and the column list in the README
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -143,6 +149,36 @@ _PANELS = [
     Column("order", "Int64", "", "序号", "Placement order on the plane"),
 ]
 
+# RunResult tables others produce (contracts.md); shown by the workbook and its CSV twins. Columns these
+# tables share with the roofs layer (street, capacity_kw, …) take their header from _ROOFS.
+_TRAJECTORY = [
+    Column("year", "Int64", "", "年份", "Calendar year"),
+    Column("added_kw", "Float64", "kW", "当年新增已并网(kW)", "Built capacity commissioned in the year"),
+    Column("cumulative_kw", "Float64", "kW", "累计已并网(kW)", "Built capacity commissioned up to the end of the year"),
+    Column("target_kw", "Float64", "kW", "累计目标(kW)", "Cumulative target for the year, where the policy preset gives one"),
+]
+
+_PRIORITY = [
+    Column("rank", "Int64", "", "排序", "Rank of the roof under the --rank-by key (1 = first)"),
+    Column("remaining_potential_kw", "Float64", "kW", "剩余潜力(kW)", "capacity_kw less what is built, in construction or planned on the roof"),
+    Column("cumulative_kw", "Float64", "kW", "累计剩余潜力(kW)", "remaining_potential_kw summed down the ranked list"),
+    Column("closes_gap", "boolean", "", "属于补足缺口的最少屋顶", "In the smallest set of roofs, in rank order, that closes the remaining gap to the target"),
+]
+
+_INSTALLED = [
+    Column("project_name", "string", "", "项目名称", "Project name in the registry of installed systems"),
+    Column("capacity_kw", "Float64", "kW", "直流容量(kW)", "DC capacity of the system"),
+    Column("capacity_ac_kw", "Float64", "kW", "交流容量(kW)", "AC capacity of the system, where the registry gives it"),
+    Column("status_zh", "string", "", "状态", "已并网 / 在建 / 已备案"),
+    Column("commissioned", "datetime64[ns]", "", "并网日期", "Commissioning date"),
+    Column("building_id", "string", "", "建筑编号", "Roof the entry was matched to (empty when unmatched)"),
+    Column("street", "string", "", "街道(镇)", "Street of the matched roof or of the entry"),
+    Column("match_method", "string", "", "匹配方式", "id / contains / nearest / unmatched"),
+    Column("match_distance_m", "Float64", "m", "匹配距离(米)", "Distance to the matched roof for nearest matches"),
+    Column("note", "string", "", "说明", "Why an entry is unmatched or how it was matched"),
+    Column("source", "string", "", "来源", "File and row of the entry"),
+]
+
 LAYERS: dict[str, list[Column]] = {
     "roofs": _ROOFS,
     "streets": _ROLLUP,
@@ -152,10 +188,17 @@ LAYERS: dict[str, list[Column]] = {
     "panels": _PANELS,
 }
 
+#: Tables of a RunResult that are not GeoPackage layers (the workbook's 进度, 优先屋顶清单, 已建项目清单).
+TABLES: dict[str, list[Column]] = {
+    "trajectory": _TRAJECTORY,
+    "priority": _PRIORITY,
+    "installed": _INSTALLED,
+}
+
 
 def columns(layer: str) -> list[Column]:
-    """Columns of one output layer, in order."""
-    return LAYERS[layer]
+    """Columns of one output layer (or RunResult table, :data:`TABLES`), in order."""
+    return LAYERS[layer] if layer in LAYERS else TABLES[layer]
 
 
 def column_names(layer: str) -> list[str]:
@@ -194,6 +237,96 @@ def markdown(layer: str) -> str:
         alias = "1月…12月发电量(kWh)" if c.name == "kwh_m01" else c.alias_zh
         lines.append(f"| `{name}` | {c.unit} | {alias} | {desc} |")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# Chinese labels of category codes (the workbook and CSV twins show these; the GeoPackage keeps the codes)
+# ---------------------------------------------------------------------------
+
+#: Roof status (:data:`pvsite.planning.scenario.STATUSES`).
+STATUS_ZH = {
+    "sized": "已配置光伏",
+    "not required": "政策未要求",
+    "too small": "面积过小",
+    "excluded": "排除(保护建筑/禁建区)",
+    "rejected": "几何无效",
+}
+#: Roof type of the input (``roof_type``) and the raster's roof shape (``raster_roof_shape``).
+ROOF_TYPE_ZH = {"flat": "平屋顶", "pitched": "坡屋顶", "metal": "金属屋面", "mono-pitch": "单坡屋顶",
+                "unknown": "未知"}
+#: Mounting (:data:`pvsite.solar.energy.MOUNTINGS`).
+MOUNTING_ZH = {"tilted_rows": "倾斜支架阵列", "flush": "顺坡平铺"}
+#: Confidence of the class (:data:`pvsite.presets.CONFIDENCE_LEVELS`).
+CONFIDENCE_ZH = {"high": "高", "medium": "中", "low": "低", "none": "无(未匹配规则)"}
+#: Where ``height_m`` comes from.
+HEIGHT_SOURCE_ZH = {"attribute": "高度字段", "storeys": "层数×层高", "raster": "高度栅格",
+                    "class_default": "类别默认层数(无高度数据)"}
+#: Summary level.
+LEVEL_ZH = {"district": "全区", "street": "街道(镇)", "class": "政策类别", "department": "责任部门",
+            "street_class": "街道×类别"}
+#: Registry status of an installed system (contracts: ``status`` / ``status_zh`` of installed_entries).
+INSTALLED_STATUS_ZH = {"built": "已并网", "under_construction": "在建", "planned": "已备案"}
+#: How a registry entry was matched to a roof.
+MATCH_METHOD_ZH = {"id": "编号匹配", "contains": "位置落在屋顶内", "nearest": "最近屋顶", "unmatched": "未匹配"}
+#: Business model of the economics (contracts: ``business_model``).
+BUSINESS_MODEL_ZH = {"self": "自发自用、余电上网", "full-export": "全额上网", "emc": "合同能源管理(EMC)"}
+#: Booleans.
+BOOL_ZH = {True: "是", False: "否"}
+
+#: Column name → code → Chinese label, for every category column of an output.
+CATEGORY_LABELS: dict[str, Mapping[str, str]] = {
+    "status": {**STATUS_ZH, **INSTALLED_STATUS_ZH},
+    "roof_type": ROOF_TYPE_ZH,
+    "raster_roof_shape": ROOF_TYPE_ZH,
+    "mounting": MOUNTING_ZH,
+    "class_confidence": CONFIDENCE_ZH,
+    "height_source": HEIGHT_SOURCE_ZH,
+    "level": LEVEL_ZH,
+    "match_method": MATCH_METHOD_ZH,
+    "business_model": BUSINESS_MODEL_ZH,
+}
+
+#: Code column → the column beside it that holds its Chinese name (the code column is then not shown).
+ZH_SIBLINGS = {"building_class": "class_zh", "building_type": "type_zh", "key": "key_zh", "status": "status_zh"}
+
+
+def preset_names(classify_preset: str = "cn-default") -> dict[str, dict[str, str]]:
+    """``{"building_class": {code: 中文}, "building_type": {code: 中文}}`` of a classification preset."""
+    from pvsite import presets  # noqa: PLC0415 (presets import outputs lazily)
+
+    p = presets.load_classify(classify_preset)
+    return {"building_class": dict(p.class_names_zh),
+            "building_type": {k: t.name_zh for k, t in p.types.items()}}
+
+
+def label_series(name: str, s: pd.Series, extra: Mapping[str, Mapping[str, str]] | None = None) -> pd.Series:
+    """``s`` with category codes replaced by Chinese labels (booleans → 是/否); other columns unchanged.
+
+    Parameters
+    ----------
+    name : str
+        The column name (selects the table of :data:`CATEGORY_LABELS` or ``extra``).
+    s : pandas.Series
+    extra : mapping, optional
+        More column → code → label tables (e.g. :func:`preset_names`).
+
+    Returns
+    -------
+    pandas.Series
+        Object dtype where labels were applied; missing values stay missing.
+    """
+    if pd.api.types.is_bool_dtype(s.dtype):
+        return s.astype(object).map(lambda v: BOOL_ZH.get(bool(v)) if not pd.isna(v) else None)
+    table = (extra or {}).get(name) or CATEGORY_LABELS.get(name)
+    if table is None:
+        return s
+    return s.astype(object).map(lambda v: table.get(v, v) if isinstance(v, str) else v)
+
+
+def unlabelled(name: str, s: pd.Series) -> set[str]:
+    """Codes of ``s`` that the table of column ``name`` does not label (empty when all are)."""
+    table = CATEGORY_LABELS.get(name, {})
+    return {v for v in s.dropna().unique() if isinstance(v, str) and v and v not in table}
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,26 +1,49 @@
-"""The figures planners hand up the chain, as an Excel workbook beside the GeoPackage.
+"""The workbook planners send up the chain, beside the GeoPackage, and CSV twins of its main tables.
 
-Sheets (Chinese column headers from :mod:`pvsite.outputs.schema`, units in
-the header): 说明 (scenario, target, weather, inputs, synthetic warning,
-output set), 全区与街道 (district and streets), 政策类别 (classes), 责任部门
-(departments), 街道×类别, 屋顶明细 (roofs with PV), 分类统计.
+Sheets, in order (:data:`SHEETS`; headers are the Chinese aliases of
+:mod:`pvsite.outputs.schema` with their units, category codes shown as the
+Chinese labels of :data:`pvsite.outputs.schema.CATEGORY_LABELS`, booleans as 是/否):
 
-The workbook is written with XlsxWriter in ``constant_memory`` mode: rows go
-to disk as they are written, so memory does not grow with the roof count
-(openpyxl through pandas held every cell as a Python object: ~65 % of a
-10,613-roof run).  Numbers stay numbers, with a number format from the
-column's unit (:data:`NUMBER_FORMATS`); every sheet has a frozen header row,
-an autofilter and column widths from the header and the first rows.
+========================  ===================================================================
+汇总                       headline: 已建 / 在建 / 剩余 / 完成率 (built only), 潜力 (× 目标), CO2,
+                           标煤, 可再生能源替代率 — each from the run when it has it, else an
+                           explicit "未提供 / not given" line; native Excel charts
+街道, 类别, 责任部门        summary rows of that level, the district row first and emphasised
+进度                       year-by-year trajectory (``RunResult.trajectory``), when given
+优先屋顶清单                ``RunResult.priority``; without it the roofs with PV by capacity (said so)
+任务-<部门> …              one sheet per department (``RunResult.department_tasks``), when given
+屋顶明细                    every roof, sized or not, with status and reason, by street then capacity
+已建项目清单                registry entries (``RunResult.installed_entries``), when given
+街道×类别, 说明, 分类统计    street × class rows, provenance and output set, classification report
+========================  ===================================================================
+
+Every table sheet is a :class:`Table` (a few lines: sheet name, rows, schema
+tables for its headers); number formats come from the column's unit and
+dtype (:func:`number_format`); each table sheet has a frozen header row, an
+autofilter and column widths from its content.
+
+Speed: the table cells are not written one XlsxWriter call at a time
+(~6 µs each: 3 s for the 8,923 × 68 cells of the real Bund roofs).  XlsxWriter
+writes the workbook (header rows, formats, widths, filters, charts, the small
+sheets) to memory; the rows of each table sheet are then rendered column by
+column as SpreadsheetML (``<row><c r="B2" s="3"><v>12.5</v></c>…``) and
+spliced into that sheet's XML while the package is copied to ``path``
+(:func:`_splice`).  The cell styles are the XlsxWriter formats' own indices.
 
 The roof-detail sheet is bounded (:data:`MAX_ROOF_ROWS`): beyond it the sheet
 holds the largest roofs by capacity and a note row; the full list is the
-``<name>_roofs.csv`` member of the output set (:func:`write_roofs_csv`).
+``<name>_roofs.csv`` member of the output set (:func:`write_roofs_csv`), the
+roof sheet's CSV twin.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import re
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,40 +51,55 @@ import pandas as pd
 
 from pvsite.io import atomic
 from pvsite.outputs import schema
+from pvsite.outputs.console import display_width
 
 log = logging.getLogger(__name__)
 
-#: Sheet name → rollup levels of the summary shown on it.
-SUMMARY_SHEETS = {
-    "全区与街道": ["district", "street"],
-    "政策类别": ["class"],
-    "责任部门": ["department"],
-    "街道×类别": ["street_class"],
-}
-
 #: Most roofs the 屋顶明细 sheet lists (the largest by capacity); the full list is the roofs CSV.
-#: Excel holds 1,048,576 rows a sheet, but the write time decides here: XlsxWriter writes
-#: ~13 µs per cell on the 2-core benchmark machine under load (10,000 synthetic roofs:
-#: 510,560 cells in 6.8 s, benchmarks/scale.py), so 10,000 roofs × ~60 columns cost ~4–7 s and
-#: 50,000 would cost ~20–40 s of a city run; 10,000 roofs is more than anyone ranks by hand
-#: in a sheet (pvsite choice; change it here).
-MAX_ROOF_ROWS = 10_000
+#: Excel holds 1,048,576 rows a sheet; 50,000 roofs × ~60 columns render in ~3 s with the
+#: spliced rows of this module (0.6 µs a cell on the 2-core benchmark machine), and are more
+#: than anyone ranks by hand in a sheet (pvsite choice; change it here).
+MAX_ROOF_ROWS = 50_000
 
 #: Excel number format per schema unit (numbers stay numbers; the format only shows them).
-#: ``%`` columns hold percent values (``share_of_target_pct`` = 408.5), so ``0.0``, not ``0.0%``.
+#: ``%`` columns hold percent values (``achieved_pct`` = 40.8), so ``0.0`` under a ``(%)`` header;
+#: kW keeps one decimal (a roof of 3.3 kW is not "3").
 NUMBER_FORMATS = {
-    "kW": "0.0", "kWh": "#,##0", "MWh": "#,##0.0", "%": "0.0", "m²": "#,##0.0", "m": "0.0",
-    "°": "0.0", "W/m²": "0.0", "kWh/kWp": "#,##0", "t/yr": "#,##0.0",
+    "kW": "#,##0.0", "kWh": "#,##0", "MWh": "#,##0.0", "m²": "#,##0", "%": "0.0", "m": "0.0",
+    "°": "0.0", "W/m²": "0.0", "kWh/kWp": "#,##0", "t/yr": "#,##0.0", "t": "#,##0.0",
+    "yuan": "#,##0", "yuan/yr": "#,##0", "yuan/kWh": "0.000", "yr": "0.0", "×": '0.00"×"',
 }
+#: Unit of a column that is not in the schema, from the end of its name (the names carry units).
+SUFFIX_UNITS = (
+    ("_yuan_per_kwh", "yuan/kWh"), ("_yuan_per_yr", "yuan/yr"), ("_kwh_per_kwp", "kWh/kWp"),
+    ("_kw", "kW"), ("_kwh", "kWh"), ("_mwh", "MWh"), ("_m2", "m²"), ("_pct", "%"), ("_deg", "°"),
+    ("_m", "m"), ("_yuan", "yuan"), ("_yr", "yr"), ("_t", "t"), ("_x_target", "×"),
+)
 #: Number format of a unitless float column (ratios such as ``performance_ratio``).
-RATIO_FORMAT = "0.000"
+RATIO_FORMAT = "0.00"
+#: Number format of a 0–1 share (``*_share``): shown as a percentage.
+SHARE_FORMAT = "0.0%"
+#: Counts (``n_*``, modules) get thousands separators; other integers (years, ids, ranks) none.
+COUNT_FORMAT, INTEGER_FORMAT = "#,##0", "0"
+DATE_FORMAT = "yyyy-mm-dd"
 
 #: Characters an .xlsx cell cannot hold (the XML 1.0 control characters; openpyxl's
 #: ``ILLEGAL_CHARACTERS_RE``).
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+#: Characters a sheet name cannot hold, and its longest length (Excel).
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+SHEET_NAME_MAX = 31
 
 #: Rows read to size a column's width.
 _WIDTH_SAMPLE = 200
+_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
+
+NOT_GIVEN = "未提供 / not given"
+
+
+# ---------------------------------------------------------------------------
+# Columns: header, unit, number format, display values
+# ---------------------------------------------------------------------------
 
 
 def clean_text(df: pd.DataFrame) -> pd.DataFrame:
@@ -87,21 +125,513 @@ def header(column: schema.Column) -> str:
     return f"{column.alias_zh} [{column.unit}]"
 
 
-def headed(df: pd.DataFrame, layer: str) -> pd.DataFrame:
-    """The schema columns of ``layer`` present in ``df``, in schema order, under Chinese headers."""
-    cols = {c.name: header(c) for c in schema.columns(layer) if c.name in df.columns}
-    return clean_text(pd.DataFrame(df[list(cols)]).rename(columns=cols))
+def schema_column(name: str, tables: tuple[str, ...]) -> schema.Column | None:
+    """The schema entry of column ``name``: the first of ``tables`` (layers or RunResult tables) that lists it."""
+    for t in tables:
+        for c in schema.columns(t):
+            if c.name == name:
+                return c
+    return None
 
 
-def number_formats(layer: str) -> dict[str, str]:
-    """Workbook header → Excel number format of the numeric schema columns of ``layer``."""
-    out = {}
-    for c in schema.columns(layer):
-        if c.unit in NUMBER_FORMATS:
-            out[header(c)] = NUMBER_FORMATS[c.unit]
-        elif c.dtype in ("float", "float64", "Float64") and not c.unit:
-            out[header(c)] = RATIO_FORMAT
+def unit_of(name: str, column: schema.Column | None) -> str:
+    """Unit of a column: the schema's, else from the end of its name (:data:`SUFFIX_UNITS`)."""
+    if column is not None:
+        return column.unit
+    return next((u for suffix, u in SUFFIX_UNITS if name.endswith(suffix)), "")
+
+
+def number_format(name: str, unit: str, s: pd.Series) -> str | None:
+    """Excel number format of a numeric column (None for text, booleans and dates).
+
+    From the unit (:data:`NUMBER_FORMATS`); unitless: ``*_share`` as a
+    percentage, other floats as ratios (``0.00``), counts with thousands
+    separators, other integers (years, ranks) plain.
+    """
+    if pd.api.types.is_bool_dtype(s.dtype) or not pd.api.types.is_numeric_dtype(s.dtype):
+        return None
+    if unit in NUMBER_FORMATS:
+        return NUMBER_FORMATS[unit]
+    if name.endswith("_share"):
+        return SHARE_FORMAT
+    if pd.api.types.is_float_dtype(s.dtype):
+        return RATIO_FORMAT
+    if name.startswith("n_") or name in ("modules_fit",):
+        return COUNT_FORMAT
+    return INTEGER_FORMAT
+
+
+@dataclass
+class Col:
+    """One column of a table as it is shown.
+
+    Attributes
+    ----------
+    name : str
+        The column's name in the frame (``capacity_kw``).
+    header : str
+        Chinese header with unit.
+    kind : {'num', 'date', 'text'}
+    values : list
+        Python values (float, Excel date serial, str); None where empty.
+    num_format : str or None
+    """
+
+    name: str
+    header: str
+    kind: str
+    values: list
+    num_format: str | None
+
+
+def display_columns(df: pd.DataFrame, tables: tuple[str, ...], *, extra_labels=None,
+                    keep: tuple[str, ...] | None = None) -> list[Col]:
+    """The columns of ``df`` as shown in a sheet or CSV twin.
+
+    Columns of the schema ``tables`` come first, in schema order, then any
+    other column (a column another stage added before the schema lists it:
+    its name is the header, its unit from its name); geometry is left out;
+    a code column whose Chinese sibling is present (``building_class`` beside
+    ``class_zh``, :data:`pvsite.outputs.schema.ZH_SIBLINGS`) is left out;
+    category codes become Chinese labels and booleans 是/否.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    tables : tuple of str
+        Schema layers / tables for headers and order (first match wins).
+    extra_labels : mapping, optional
+        More code → label tables (:func:`pvsite.outputs.schema.preset_names`).
+    keep : tuple of str, optional
+        Show only these columns, in this order.
+    """
+    names = [str(c) for c in df.columns if str(c) not in ("geometry", "usable_geometry")]
+    if keep is not None:
+        names = [n for n in keep if n in names]
+    else:
+        order = {c.name: i for i, c in enumerate(c for t in tables for c in schema.columns(t))}
+        names = sorted(names, key=lambda n: (order.get(n, len(order)), 0))
+    names = [n for n in names if not (n in schema.ZH_SIBLINGS and schema.ZH_SIBLINGS[n] in names)]
+    out = []
+    for n in names:
+        col = schema_column(n, tables)
+        s = df[n]
+        head = header(col) if col is not None else n
+        if pd.api.types.is_datetime64_any_dtype(s.dtype):
+            d = s.to_numpy(dtype="datetime64[D]")
+            serial = (d - _EXCEL_EPOCH).astype("timedelta64[D]").astype(np.int64).astype(float).tolist()
+            vals = [None if nat else v for v, nat in zip(serial, np.isnat(d).tolist())]
+            out.append(Col(n, head, "date", vals, DATE_FORMAT))
+        elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+            a = s.to_numpy(dtype=float, na_value=np.nan)
+            vals = a.tolist()
+            for i in np.flatnonzero(~np.isfinite(a)):
+                vals[i] = None
+            out.append(Col(n, head, "num", vals, number_format(n, unit_of(n, col), s)))
+        else:
+            out.append(Col(n, head, "text", _text_values(schema.label_series(n, s, extra_labels)), None))
     return out
+
+
+def _text_values(s: pd.Series) -> list:
+    """Text cells of a column: str values, None where missing or empty, control characters removed."""
+    obj = s.astype(object)
+    vals = obj.where(obj.notna(), None).tolist()
+    vals = [None if v is None or v == "" else v if isinstance(v, str) else str(v) for v in vals]
+    if ILLEGAL_CHARACTERS_RE.search("".join(v for v in vals if v is not None)):
+        vals = [None if v is None else ILLEGAL_CHARACTERS_RE.sub("", v) or None for v in vals]
+    return vals
+
+
+def as_frame(cols: list[Col]) -> pd.DataFrame:
+    """The shown columns as a DataFrame under their Chinese headers (the CSV twins' content).
+
+    Dates are ISO dates (text) in a CSV, numbers at full precision.
+    """
+    data = {}
+    for c in cols:
+        if c.kind == "date":
+            data[c.header] = [None if v is None else str(_EXCEL_EPOCH + np.timedelta64(int(v), "D"))
+                              for v in c.values]
+        elif c.kind == "num":
+            data[c.header] = pd.array([np.nan if v is None else v for v in c.values], dtype="float64")
+        else:
+            data[c.header] = pd.array(c.values, dtype=object)
+    return pd.DataFrame(data)
+
+
+def headed(df: pd.DataFrame, layer: str) -> pd.DataFrame:
+    """The columns of ``df`` as shown, under Chinese headers (:func:`display_columns` as a frame)."""
+    return as_frame(display_columns(df, (layer,)))
+
+
+# ---------------------------------------------------------------------------
+# Rows of each table
+# ---------------------------------------------------------------------------
+
+
+def _summary_rows(levels: tuple[str, ...]) -> Callable:
+    def rows(result) -> pd.DataFrame:
+        s = result.summary
+        return s[s["level"].isin(("district", *levels))].reset_index(drop=True)
+    return rows
+
+
+def _is_district(df: pd.DataFrame) -> np.ndarray:
+    return (df["level"] == "district").to_numpy() if "level" in df else np.zeros(len(df), bool)
+
+
+def roof_rows(result) -> pd.DataFrame:
+    """Every roof (sized, not required, too small, excluded, rejected), by street then capacity (largest first).
+
+    The rows of 屋顶明细 and of its CSV twin, the roofs CSV.
+    """
+    roofs = pd.DataFrame(result.roofs.drop(columns=["geometry", "usable_geometry"], errors="ignore"))
+    cap = roofs["capacity_kw"].to_numpy(dtype=float, na_value=np.nan)
+    street = roofs["street"].astype(object).where(roofs["street"].notna(), "\uffff").astype(str).to_numpy() \
+        if "street" in roofs else np.zeros(len(roofs), dtype=str)
+    order = np.lexsort((-np.nan_to_num(cap, nan=-np.inf), street))
+    return roofs.iloc[order].reset_index(drop=True)
+
+
+def sized_roofs(result) -> pd.DataFrame:
+    """The rows of the roofs CSV under Chinese headers: every roof (see :func:`roof_rows`), labelled."""
+    return as_frame(display_columns(roof_rows(result), ("roofs",), extra_labels=_preset_labels(result)))
+
+
+def roof_sheet(rows: pd.DataFrame, max_rows: int = MAX_ROOF_ROWS) -> tuple[pd.DataFrame, bool]:
+    """The rows of the 屋顶明细 sheet: all of ``rows``, or its ``max_rows`` largest by capacity.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        With ``capacity_kw`` (or its header 装机容量(kW)).
+
+    Returns
+    -------
+    rows : pandas.DataFrame
+        ``rows`` itself when it has at most ``max_rows`` rows, else its
+        ``max_rows`` rows of largest capacity, largest first (ties in input order).
+    truncated : bool
+        Rows were left out.
+    """
+    if len(rows) <= max_rows:
+        return rows, False
+    cap_header = "capacity_kw" if "capacity_kw" in rows else header(schema_column("capacity_kw", ("roofs",)))
+    cap = rows[cap_header].to_numpy(dtype=float, na_value=np.nan)
+    order = np.argsort(-np.nan_to_num(cap, nan=-np.inf), kind="stable")[:max_rows]
+    return rows.iloc[order], True
+
+
+def roof_sheet_note(shown: int, total: int, csv_name: str | None) -> str:
+    """The note row under a bounded 屋顶明细 sheet, naming where the full list is."""
+    where = (f"完整清单见 {csv_name}（UTF-8 带 BOM，Excel 可直接打开）/ full list in {csv_name} (UTF-8 with BOM)"
+             if csv_name else "完整清单见同一输出集的 _roofs.csv / full list in the output set's _roofs.csv")
+    return (f"注：本表仅列装机容量最大的 {shown:,} 个屋顶（共 {total:,} 个屋顶）；{where}. "
+            f"Only the {shown:,} largest of {total:,} roofs are listed.")
+
+
+#: Columns of the priority sheet when no ranking was computed (the roofs with PV by capacity).
+FALLBACK_PRIORITY_COLUMNS = ("building_id", "name", "street", "class_zh", "responsible_department",
+                             "capacity_kw", "annual_kwh", "specific_yield_kwh_per_kwp", "co2_t", "status")
+
+
+def priority_rows(result) -> tuple[pd.DataFrame, str | None]:
+    """Rows of 优先屋顶清单 and the note above them (None when ``result.priority`` is given)."""
+    pr = getattr(result, "priority", None)
+    if pr is not None:
+        return pd.DataFrame(pr), None
+    roofs = pd.DataFrame(result.roofs.drop(columns=["geometry", "usable_geometry"], errors="ignore"))
+    sized = roofs[roofs["capacity_kw"] > 0]
+    cap = sized["capacity_kw"].to_numpy(dtype=float)
+    rows = sized.iloc[np.argsort(-cap, kind="stable")].reset_index(drop=True)
+    rows = rows[[c for c in FALLBACK_PRIORITY_COLUMNS if c in rows]]
+    rows.insert(0, "rank", pd.array(np.arange(1, len(rows) + 1), dtype="Int64"))
+    return rows, ("未计算优先排序（--rank-by）：按装机潜力从大到小列出有装机的屋顶 / "
+                  "no ranking computed (--rank-by): roofs with PV by potential capacity, largest first")
+
+
+def department_sheet_names(departments, taken=()) -> dict[str, str]:
+    """Department → sheet name ``任务-<部门>``: at most 31 characters, none of ``[]:*?/\\``, unique."""
+    out, used = {}, {t.lower() for t in taken}
+    for dept in departments:
+        base = _SHEET_BAD.sub("_", f"任务-{dept or '(未指定)'}")[:SHEET_NAME_MAX]
+        name, k = base, 2
+        while name.lower() in used:
+            suffix = f"~{k}"
+            name, k = base[:SHEET_NAME_MAX - len(suffix)] + suffix, k + 1
+        used.add(name.lower())
+        out[dept] = name
+    return out
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table sheet of the workbook (and its CSV twin).
+
+    Attributes
+    ----------
+    sheet : str
+        Sheet name.
+    rows : callable
+        ``rows(result)`` → DataFrame, or None when the run does not have this table.
+    tables : tuple of str
+        Schema layers / tables giving headers, units and order.
+    emphasise : callable, optional
+        ``emphasise(rows)`` → bool array of rows shown bold (the district row).
+    absent : str
+        Why the table is empty, shown on the sheet when ``rows`` gives None.
+    """
+
+    sheet: str
+    rows: Callable
+    tables: tuple[str, ...]
+    emphasise: Callable | None = None
+    absent: str = ""
+
+
+#: The summary and trajectory tables, in sheet order (the ones with a CSV twin are :data:`CSV_TWINS`).
+STREETS = Table("街道", _summary_rows(("street",)), ("summary",), _is_district)
+CLASSES = Table("类别", _summary_rows(("class",)), ("summary",), _is_district)
+DEPARTMENTS = Table("责任部门", _summary_rows(("department",)), ("summary",), _is_district)
+TRAJECTORY = Table("进度", lambda r: getattr(r, "trajectory", None), ("trajectory",),
+                   absent="未提供已建项目清单 (--installed)：无逐年进度 / no registry of installed systems given: "
+                          "no year-by-year progress")
+STREET_CLASS = Table("街道×类别", _summary_rows(("street_class",)), ("summary",), _is_district)
+INSTALLED = Table("已建项目清单", lambda r: getattr(r, "installed_entries", None), ("installed", "roofs"),
+                  absent="未提供已建项目清单 (--installed) / no registry of installed systems given")
+PRIORITY_TABLES = ("priority", "roofs", "summary")
+
+#: CSV twin suffix → the table it repeats (the roofs CSV, ``_roofs.csv``, is the twin of 屋顶明细).
+CSV_TWINS = {"_streets.csv": STREETS, "_classes.csv": CLASSES, "_departments.csv": DEPARTMENTS,
+             "_trajectory.csv": TRAJECTORY}
+
+
+# ---------------------------------------------------------------------------
+# The headline sheet
+# ---------------------------------------------------------------------------
+
+
+def _get(row: pd.Series, col: str) -> float | None:
+    if col not in row.index or pd.isna(row[col]):
+        return None
+    return float(row[col])
+
+
+def headline_rows(result) -> list[tuple[str, object, str, str]]:
+    """Rows of 汇总: (item, value, unit, note); value None means not given (the note says why).
+
+    Built figures (已建 / 在建 / 剩余 / 完成率) are read from the contracts'
+    summary columns (``installed_kw`` …, ``achieved_pct``) when the run has
+    them; potential is the scenario's ``capacity_kw`` shown as a multiple of
+    the target (``potential_x_target``), never as a % of it.
+    """
+    d = result.district
+    target = _get(d, "target_kw") or (float(result.target_kw) if result.target_kw else None)
+    no_registry = ("未提供已建项目清单 (--installed)：已建容量未知 / "
+                   "no registry of installed systems given: built capacity unknown")
+    rows: list[tuple[str, object, str, str]] = [
+        ("目标 target (已建 built)", target, "kW", result.run_info.get("target_label", "")),
+    ]
+    installed = _get(d, "installed_kw")
+    if installed is None:
+        rows += [("已建(已并网) built", None, "kW", no_registry),
+                 ("在建 under construction", None, "kW", no_registry),
+                 ("剩余 remaining to target", None, "kW", no_registry),
+                 ("完成率 % of target (built)", None, "%", no_registry)]
+    else:
+        remaining = _get(d, "remaining_kw")
+        if remaining is None and target:
+            remaining = target - installed
+        achieved = _get(d, "achieved_pct")
+        if achieved is None and target:
+            achieved = installed / target * 100.0
+        rows += [("已建(已并网) built", installed, "kW", "登记的已并网项目 / registry, commissioned"),
+                 ("在建 under construction", _get(d, "under_construction_kw"), "kW", "登记的在建项目 / registry"),
+                 ("已备案 planned", _get(d, "planned_kw"), "kW", "登记的已备案项目 / registry"),
+                 ("剩余 remaining to target", remaining, "kW",
+                  "目标 − 已建；负值表示已超额完成 / target − built; negative: target exceeded"
+                  if remaining is not None and remaining < 0 else "目标 − 已建 / target − built"),
+                 ("完成率 % of target (built)", achieved, "%", "已建 / 目标 / built ÷ target")]
+    potential = _get(d, "capacity_kw")
+    x_target = _get(d, "potential_x_target")
+    if x_target is None and target and potential is not None:
+        x_target = potential / target
+    rows += [(f"潜力 potential ({result.scenario})", potential, "kW",
+              f"情景 {result.scenario}：{result.scenario_description}；其他情景见 pvsite scenarios --compare"),
+             ("潜力/目标 potential × target", x_target, "×", "潜力是可装容量，不是已建 / potential, not built")]
+    remaining_pot = _get(d, "remaining_potential_kw")
+    if remaining_pot is not None:
+        rows.append(("剩余潜力 remaining potential", remaining_pot, "kW", "潜力 − 已建 − 在建 − 已备案"))
+    rows += [("年发电量 annual generation (潜力)", _get(d, "annual_mwh"), "MWh", "")]
+    ef = result.run_info.get("emission_factor_source", "")
+    rows.append(("年减排CO2 CO2 avoided (潜力)", _get(d, "co2_t"), "t/yr", ef))
+    tce = _get(d, "tce_t")
+    rows.append(("年节约标煤 standard coal saved (潜力)", tce, "t/yr",
+                 "" if tce is not None else f"{NOT_GIVEN}：本次运行未计算标准煤 / standard coal not computed"))
+    share = _get(d, "renewable_share_pct")
+    rows.append(("可再生能源替代率 renewable share (潜力)", share, "%",
+                 "光伏年发电量 / 建筑能耗 / PV kWh ÷ consumption kWh" if share is not None else
+                 f"{NOT_GIVEN}：未提供建筑能耗 (--consumption) / no consumption data given"))
+    if result.run_info.get("warning"):
+        rows.insert(0, ("警告 warning", result.run_info["warning"], "", ""))
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------
+
+
+class _Formats:
+    """One XlsxWriter format per (number format, emphasis): a workbook should not create one per cell."""
+
+    def __init__(self, wb):
+        self._wb, self._cache = wb, {}
+        self.header = wb.add_format({"bold": True, "bottom": 1, "bg_color": "#DDEBF7", "text_wrap": True,
+                                     "valign": "top"})
+        self.note = wb.add_format({"italic": True, "font_color": "#9C0006"})
+        self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.missing = wb.add_format({"font_color": "#9C0006"})
+
+    def cell(self, num_format: str | None, bold: bool = False):
+        key = (num_format, bold)
+        if key not in self._cache:
+            props = {"num_format": num_format} if num_format else {}
+            if bold:
+                props.update({"bold": True, "bg_color": "#FFF2CC"})
+            self._cache[key] = self._wb.add_format(props)
+        return self._cache[key]
+
+
+@dataclass
+class _Pending:
+    """Rows of one table sheet to splice in after XlsxWriter has written the package."""
+
+    sheet_index: int
+    cols: list[Col]
+    first_row: int            # 0-based row of the first data row
+    plain: list               # format per column
+    bold: list                # emphasised format per column
+    emphasise: np.ndarray
+    last_row: int             # 0-based last row used on the sheet (note rows included)
+
+
+def _col_letter(j: int) -> str:
+    s = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _width(head: str, values: list, num_format: str | None) -> float:
+    sample = [display_width(f"{v:,.1f}" if isinstance(v, float) else v)
+              for v in values[:_WIDTH_SAMPLE] if v is not None]
+    width = max([min(display_width(head), 24)] + sample) + 2
+    return float(min(50, max(8, width)))
+
+
+def _write_table(wb, fmt: _Formats, name: str, cols: list[Col], pending: list, *, emphasise=None,
+                 note: str | None = None, note_above: str | None = None, absent: str | None = None):
+    """A table sheet: header (and notes) through XlsxWriter, rows queued for :func:`_splice`."""
+    ws = wb.add_worksheet(name)
+    top = 0
+    if note_above:
+        ws.write_string(0, 0, note_above, fmt.note)
+        top = 1
+    n = len(cols[0].values) if cols else 0
+    plain = [fmt.cell(c.num_format) for c in cols]
+    for j, c in enumerate(cols):
+        ws.set_column(j, j, _width(c.header, c.values, c.num_format), plain[j])
+        ws.write_string(top, j, c.header, fmt.header)
+    ws.set_row(top, 32)
+    ws.freeze_panes(top + 1, 0)
+    if cols:
+        ws.autofilter(top, 0, top + max(n, 1), len(cols) - 1)
+    last = top + n
+    if absent:
+        ws.write_string(top + 1, 0, absent, fmt.missing)
+        last = top + 1
+    if note:
+        ws.write_string(top + n + 2, 0, note, fmt.note)
+        last = top + n + 2
+    emph = np.zeros(n, bool) if emphasise is None else np.asarray(emphasise, bool)
+    bold = [fmt.cell(c.num_format, True) if emph.any() else p for c, p in zip(cols, plain)]
+    for f in (*plain, *bold):  # the spliced cells use these styles: give them their index now
+        f._get_xf_index()  # (XlsxWriter's own call for a written cell; stable since XlsxWriter 0.1)
+    if n:
+        pending.append(_Pending(ws.index, cols, top + 1, plain, bold, emph, last))
+    return ws
+
+
+def _escape(values: list) -> list:
+    """XML-escaped text values (None stays None); the per-value work only when a column needs it."""
+    present = [v for v in values if v is not None]
+    joined = "".join(present)
+    if "&" not in joined and "<" not in joined and ">" not in joined:
+        return values
+    return [None if v is None else v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            for v in values]
+
+
+def _rows_xml(p: _Pending) -> str:
+    """SpreadsheetML ``<row>`` elements of one table, built column by column (one f-string per cell)."""
+    n = len(p.cols[0].values)
+    rn = [str(i) for i in range(p.first_row + 1, p.first_row + 1 + n)]
+    emph = p.emphasise.tolist() if p.emphasise.any() else None
+    columns = []
+    for j, c in enumerate(p.cols):
+        a = _col_letter(j)
+        s0 = p.plain[j].xf_index or 0
+        styles = [(p.bold[j].xf_index or 0) if e else s0 for e in emph] if emph else [s0] * n
+        if c.kind == "text":
+            cells = ["" if v is None else
+                     f'<c r="{a}{r}" s="{s}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
+                     for v, r, s in zip(_escape(c.values), rn, styles)]
+        else:
+            cells = ["" if v is None else f'<c r="{a}{r}" s="{s}"><v>{v!r}</v></c>'
+                     for v, r, s in zip(c.values, rn, styles)]
+        columns.append(cells)
+    return "".join([f'<row r="{r}">{"".join(cells)}</row>' for r, cells in zip(rn, zip(*columns))])
+
+
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
+
+
+def _splice(package: bytes, path: Path, pending: list[_Pending], ncols: dict[int, int]) -> None:
+    """Copy the XlsxWriter package to ``path``, with each pending table's rows put into its sheet XML.
+
+    The rows go after the sheet's header row (and a note row above it), before
+    any note row under the table; the sheet's ``<dimension>`` is widened to them.
+    """
+    by_sheet = {f"xl/worksheets/sheet{p.sheet_index + 1}.xml": p for p in pending}
+    with zipfile.ZipFile(io.BytesIO(package)) as zin, \
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            p = by_sheet.get(info.filename)
+            if p is not None:
+                rows = _rows_xml(p).encode("utf-8")
+                # the rows before the data (header, note above) are the first rows of <sheetData>
+                head_end = 0
+                for _ in range(p.first_row):
+                    head_end = data.index(b"</row>", head_end) + len(b"</row>")
+                ref = f'<dimension ref="A1:{_col_letter(max(ncols[p.sheet_index], 1) - 1)}{p.last_row + 1}"/>'
+                data = data[:head_end] + rows + data[head_end:]
+                data = _DIMENSION.sub(ref.encode(), data, count=1)
+                zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+            else:
+                zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _preset_labels(result) -> dict:
+    cfg = getattr(result, "config", None)
+    try:
+        return schema.preset_names(cfg.classify.preset if cfg is not None else "cn-default")
+    except Exception:  # a custom preset that cannot be found again: the _zh columns still show names
+        return {}
 
 
 def about_rows(result, set_info: dict[str, str] | None = None) -> list[tuple[str, str]]:
@@ -119,6 +649,7 @@ def about_rows(result, set_info: dict[str, str] | None = None) -> list[tuple[str
         ("建筑轮廓 footprints", f"{info.get('footprints_path', '')} (sha256 {info.get('footprints_sha256', '')})"),
         ("建筑数 buildings in / selected / rejected",
          f"{info.get('n_input_features')} / {info.get('n_selected')} / {info.get('n_rejected')}"),
+        ("遮挡 shading", info.get("shading", "")),
         ("生成时间 created (UTC)", info.get("created_utc", "")),
         ("pvsite", info.get("version_pvsite", "")),
     ]
@@ -128,38 +659,87 @@ def about_rows(result, set_info: dict[str, str] | None = None) -> list[tuple[str
     return rows
 
 
-def sized_roofs(result) -> pd.DataFrame:
-    """The roofs with PV (``capacity_kw > 0``) under Chinese headers: the rows of 屋顶明细 and the roofs CSV."""
-    roofs = result.roofs
-    sized = roofs[roofs["capacity_kw"] > 0].drop(columns=["geometry", "usable_geometry"], errors="ignore")
-    return headed(sized, "roofs")
+def _headline_sheet(wb, fmt: _Formats, result) -> None:
+    """汇总: the headline figures, a per-street table and native charts."""
+    ws = wb.add_worksheet("汇总")
+    ws.set_column(0, 0, 36)
+    ws.set_column(1, 1, 16)
+    ws.set_column(2, 2, 8)
+    ws.set_column(3, 3, 70)
+    ws.write_string(0, 0, f"{result.scope} 屋顶光伏：已建与潜力 / rooftop PV: built and potential", fmt.title)
+    for j, h in enumerate(("指标 item", "数值 value", "单位 unit", "说明 note")):
+        ws.write_string(2, j, h, fmt.header)
+    rows = headline_rows(result)
+    for i, (item, value, unit, note) in enumerate(rows, start=3):
+        ws.write_string(i, 0, item)
+        if value is None:
+            ws.write_string(i, 1, NOT_GIVEN, fmt.missing)
+        elif isinstance(value, str):
+            ws.write_string(i, 1, ILLEGAL_CHARACTERS_RE.sub("", value))
+        else:
+            ws.write_number(i, 1, float(value), fmt.cell(NUMBER_FORMATS.get(unit, "#,##0.0"), True))
+        ws.write_string(i, 2, unit)
+        ws.write_string(i, 3, ILLEGAL_CHARACTERS_RE.sub("", note or ""))
+    ws.freeze_panes(3, 0)
+    by_item = {item: value for item, value, _, _ in rows}
 
+    # chart 1: progress toward the target (built / in progress / remaining), or target vs potential
+    base = len(rows) + 5
+    target = by_item.get("目标 target (已建 built)")
+    built = by_item.get("已建(已并网) built")
+    if built is not None and target:
+        building = by_item.get("在建 under construction") or 0.0
+        bars = [("已建 built", built), ("在建 in progress", building),
+                ("剩余 remaining", max(target - built - building, 0.0))]
+        title = "目标进度 progress to target (kW)"
+    else:
+        bars = [("目标 target", target or 0.0),
+                (f"潜力 potential ({result.scenario})", by_item.get(f"潜力 potential ({result.scenario})") or 0.0)]
+        title = "目标与潜力 target vs potential (kW)（未提供已建 / built not given）"
+    ws.write_string(base, 0, "图表数据 chart data", fmt.header)
+    ws.write_string(base, 1, "kW", fmt.header)
+    for i, (k, v) in enumerate(bars, start=base + 1):
+        ws.write_string(i, 0, k)
+        ws.write_number(i, 1, float(v), fmt.cell(NUMBER_FORMATS["kW"]))
+    chart = wb.add_chart({"type": "bar", "subtype": "stacked"} if built is not None and target
+                         else {"type": "column"})
+    if built is not None and target:
+        colours = ("#2E7D32", "#F9A825", "#BDBDBD")
+        for i, (k, _) in enumerate(bars):
+            chart.add_series({"name": ["汇总", base + 1 + i, 0], "categories": ["汇总", base + 1 + i, 0,
+                                                                                base + 1 + i, 0],
+                              "values": ["汇总", base + 1 + i, 1, base + 1 + i, 1],
+                              "fill": {"color": colours[i]}})
+    else:
+        chart.add_series({"name": "kW", "categories": ["汇总", base + 1, 0, base + len(bars), 0],
+                          "values": ["汇总", base + 1, 1, base + len(bars), 1],
+                          "points": [{"fill": {"color": "#1F4E79"}}, {"fill": {"color": "#9DC3E6"}}],
+                          "data_labels": {"value": True, "num_format": "#,##0"}})
+        chart.set_legend({"none": True})
+    chart.set_title({"name": title, "name_font": {"size": 11}})
+    chart.set_size({"width": 620, "height": 260})
+    ws.insert_chart(2, 5, chart)
 
-def roof_sheet(sized: pd.DataFrame, max_rows: int = MAX_ROOF_ROWS) -> tuple[pd.DataFrame, bool]:
-    """The rows of the 屋顶明细 sheet: all of ``sized``, or its ``max_rows`` largest by capacity.
-
-    Returns
-    -------
-    rows : pandas.DataFrame
-        ``sized`` itself when it has at most ``max_rows`` rows, else its
-        ``max_rows`` rows of largest capacity, largest first (ties in input order).
-    truncated : bool
-        Rows were left out.
-    """
-    if len(sized) <= max_rows:
-        return sized, False
-    cap_header = next(header(c) for c in schema.columns("roofs") if c.name == "capacity_kw")
-    cap = sized[cap_header].to_numpy(dtype=float, na_value=np.nan)
-    order = np.argsort(-cap, kind="stable")[:max_rows]
-    return sized.iloc[order], True
-
-
-def roof_sheet_note(shown: int, total: int, csv_name: str | None) -> str:
-    """The note row under a bounded 屋顶明细 sheet, naming where the full list is."""
-    where = (f"完整清单见 {csv_name}（UTF-8 带 BOM，Excel 可直接打开）/ full list in {csv_name} (UTF-8 with BOM)"
-             if csv_name else "完整清单见同一输出集的 _roofs.csv / full list in the output set's _roofs.csv")
-    return (f"注：本表仅列装机容量最大的 {shown:,} 个屋顶（共 {total:,} 个有装机的屋顶）；{where}. "
-            f"Only the {shown:,} largest of {total:,} roofs with PV are listed.")
+    # chart 2: potential kW by street (the data beside it, so the chart carries its values)
+    s = result.summary
+    streets = s[s["level"] == "street"].sort_values("capacity_kw", ascending=False)
+    srow = base + len(bars) + 2
+    ws.write_string(srow, 0, "街道(镇) street", fmt.header)
+    ws.write_string(srow, 1, "潜力 potential (kW)", fmt.header)
+    for i, (_, r) in enumerate(streets.iterrows(), start=srow + 1):
+        ws.write_string(i, 0, ILLEGAL_CHARACTERS_RE.sub("", str(r["key_zh"])))
+        ws.write_number(i, 1, float(r["capacity_kw"]), fmt.cell(NUMBER_FORMATS["kW"]))
+    if len(streets):
+        bar = wb.add_chart({"type": "bar"})
+        bar.add_series({"name": "潜力 potential (kW)",
+                        "categories": ["汇总", srow + 1, 0, srow + len(streets), 0],
+                        "values": ["汇总", srow + 1, 1, srow + len(streets), 1],
+                        "fill": {"color": "#2F75B5"}})
+        bar.set_title({"name": "各街道(镇)潜力 potential by street (kW)", "name_font": {"size": 11}})
+        bar.set_legend({"none": True})
+        bar.set_y_axis({"reverse": True})
+        bar.set_size({"width": 620, "height": max(260, 22 * len(streets) + 80)})
+        ws.insert_chart(17, 5, bar)
 
 
 def write_workbook(path: str | Path, result, set_info: dict[str, str] | None = None, *,
@@ -183,46 +763,97 @@ def write_workbook(path: str | Path, result, set_info: dict[str, str] | None = N
     import xlsxwriter
 
     path = Path(path)
-    s = result.summary
-    sized = sized_roofs(result)
-    shown, truncated = roof_sheet(sized, MAX_ROOF_ROWS if max_roof_rows is None else max_roof_rows)
+    extra = _preset_labels(result)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"strings_to_numbers": False, "strings_to_formulas": False,
+                                   "strings_to_urls": False, "in_memory": True})
+    fmt, pending, ncols = _Formats(wb), [], {}
+
+    def table(name, df, tables, **kw):
+        cols = display_columns(df, tables, extra_labels=extra) if df is not None else \
+            [Col(c.name, header(c), "text", [], None) for c in schema.columns(tables[0])]
+        ws = _write_table(wb, fmt, name, cols, pending, **kw)
+        ncols[ws.index] = len(cols)
+
+    _headline_sheet(wb, fmt, result)
+    for t in (STREETS, CLASSES, DEPARTMENTS, TRAJECTORY):
+        df = t.rows(result)
+        if df is None and t is TRAJECTORY:
+            table(t.sheet, None, t.tables, absent=t.absent)
+            continue
+        table(t.sheet, df, t.tables, emphasise=t.emphasise(df) if t.emphasise else None)
+    prio, prio_note = priority_rows(result)
+    table("优先屋顶清单", prio, PRIORITY_TABLES, note_above=prio_note)
+    tasks = getattr(result, "department_tasks", None) or {}
+    for dept, name in department_sheet_names(tasks, taken=_FIXED_SHEETS).items():
+        table(name, pd.DataFrame(tasks[dept]), PRIORITY_TABLES)
+    rows = roof_rows(result)
+    shown, truncated = roof_sheet(rows, MAX_ROOF_ROWS if max_roof_rows is None else max_roof_rows)
+    if truncated:  # back to street / capacity order
+        shown = shown.sort_index()
+    note = roof_sheet_note(len(shown), len(rows), roofs_csv) if truncated else None
+    table("屋顶明细", shown, ("roofs",), note=note)
+    installed = INSTALLED.rows(result)
+    if installed is not None:
+        table(INSTALLED.sheet, installed, INSTALLED.tables)
+    df = STREET_CLASS.rows(result)
+    table(STREET_CLASS.sheet, df, STREET_CLASS.tables, emphasise=_is_district(df))
     about = about_rows(result, set_info)
     if truncated:
-        about.append(("屋顶明细 roof detail", roof_sheet_note(len(shown), len(sized), roofs_csv)))
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False,
-                                         "strings_to_formulas": False, "strings_to_urls": False})
-    formats = _Formats(wb)
-    try:
-        _write_sheet(wb, formats, "说明", clean_text(pd.DataFrame(about, columns=["项目 item", "内容 value"])), {})
-        summary_formats = number_formats("summary")
-        for sheet, levels in SUMMARY_SHEETS.items():
-            _write_sheet(wb, formats, sheet, headed(s[s["level"].isin(levels)], "summary"), summary_formats)
-        note = roof_sheet_note(len(shown), len(sized), roofs_csv) if truncated else None
-        _write_sheet(wb, formats, "屋顶明细", shown, number_formats("roofs"), note=note)
-        _write_sheet(wb, formats, "分类统计", headed(result.classification_report, "classification"),
-                     number_formats("classification"))
-    finally:
-        wb.close()
+        about.append(("屋顶明细 roof detail", note))
+    if not tasks:
+        about.append(("部门任务清单 department task lists",
+                      "未计算 (--rank-by)：无分部门任务表 / not computed: no per-department task sheets"))
+    about_df = pd.DataFrame(about, columns=["项目 item", "内容 value"])
+    table("说明", about_df, ("summary",))
+    table("分类统计", result.classification_report, ("classification",))
+    wb.close()
+    _splice(buf.getvalue(), path, pending, ncols)
     return path
 
 
-def write_roofs_csv(path: str | Path, result) -> Path:
-    """Write every roof with PV, the rows of 屋顶明细 without its bound, as CSV at ``path`` (not atomic).
+#: Sheet names a department sheet may not take.
+_FIXED_SHEETS = ("汇总", "街道", "类别", "责任部门", "进度", "优先屋顶清单", "屋顶明细", "已建项目清单",
+                 "街道×类别", "说明", "分类统计")
 
-    UTF-8 with a byte-order mark, so Excel (which otherwise reads a CSV in
-    the system code page, GBK on Chinese Windows) shows the Chinese headers
-    and names correctly; the same Chinese headers as the sheet.
+
+def write_csv(path: str | Path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` as CSV at ``path`` (not atomic): UTF-8 with a byte-order mark, Chinese headers.
+
+    Excel reads a CSV without a BOM in the system code page (GBK on Chinese
+    Windows) and garbles UTF-8 Chinese; with the BOM it shows the text intact.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     path = Path(path)
-    sized = sized_roofs(result)
-    table = pa.Table.from_pandas(sized, preserve_index=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
     with open(path, "wb") as f:
         f.write("\ufeff".encode("utf-8"))
         pacsv.write_csv(table, f)
     return path
+
+
+def table_frame(result, t: Table) -> pd.DataFrame:
+    """The rows of table ``t`` as shown (Chinese headers and labels); header only when the run lacks it."""
+    df = t.rows(result)
+    if df is None:
+        return pd.DataFrame(columns=[header(c) for c in schema.columns(t.tables[0])])
+    return as_frame(display_columns(df, t.tables, extra_labels=_preset_labels(result)))
+
+
+def priority_frame(result) -> pd.DataFrame:
+    """优先屋顶清单 as shown (the CSV twin ``_priority.csv``)."""
+    return as_frame(display_columns(priority_rows(result)[0], PRIORITY_TABLES, extra_labels=_preset_labels(result)))
+
+
+def write_roofs_csv(path: str | Path, result) -> Path:
+    """Write every roof, the rows of 屋顶明细 without its bound, as CSV at ``path`` (not atomic).
+
+    UTF-8 with a byte-order mark (:func:`write_csv`); the same Chinese
+    headers and labels as the sheet.
+    """
+    return write_csv(path, sized_roofs(result))
 
 
 def write_xlsx(path: str | Path, result, overwrite: bool = False) -> Path:
@@ -242,82 +873,3 @@ def write_xlsx(path: str | Path, result, overwrite: bool = False) -> Path:
         write_workbook(tmp, result)
     log.info("wrote %s", path)
     return path
-
-
-class _Formats:
-    """One XlsxWriter format per number format (a workbook should not create one per cell)."""
-
-    def __init__(self, wb):
-        self._wb, self._cache = wb, {}
-        self.header = wb.add_format({"bold": True, "text_wrap": False, "bottom": 1})
-        self.note = wb.add_format({"italic": True, "font_color": "#9C0006"})
-
-    def number(self, num_format: str | None):
-        if num_format is None:
-            return None
-        if num_format not in self._cache:
-            self._cache[num_format] = self._wb.add_format({"num_format": num_format})
-        return self._cache[num_format]
-
-
-def _column_cells(s: pd.Series) -> tuple[str, list]:
-    """(kind, values) of one column: ``num``, ``bool`` or ``any``; missing values are None."""
-    if pd.api.types.is_bool_dtype(s.dtype):
-        return "bool", [None if pd.isna(v) else bool(v) for v in s.astype(object)]
-    if pd.api.types.is_numeric_dtype(s.dtype):
-        a = s.to_numpy(dtype=float, na_value=np.nan)
-        vals = a.tolist()
-        bad = ~np.isfinite(a)
-        if bad.any():
-            for i in np.flatnonzero(bad):
-                vals[i] = None
-        return "num", vals
-    return "any", [None if (v is None or v is pd.NA or (isinstance(v, float) and not np.isfinite(v))) else v
-                   for v in s.astype(object)]
-
-
-def _width(header_text: str, values: list) -> float:
-    sample = [len(str(v)) for v in values[:_WIDTH_SAMPLE] if v is not None]
-    width = max([len(str(header_text))] + sample)
-    return min(60.0, max(10.0, width * 1.6))
-
-
-def _write_sheet(wb, formats: _Formats, name: str, df: pd.DataFrame, num_formats: dict[str, str],
-                 note: str | None = None) -> None:
-    """One sheet, row by row (constant memory): header, cells, note row; frozen header, autofilter."""
-    ws = wb.add_worksheet(name)
-    columns = [str(c) for c in df.columns]
-    cells = [_column_cells(df.iloc[:, j]) for j in range(df.shape[1])]
-    cell_formats = [formats.number(num_formats.get(c)) if kind == "num" else None
-                    for c, (kind, _) in zip(columns, cells)]
-    for j, (c, (_, vals)) in enumerate(zip(columns, cells)):
-        ws.set_column(j, j, _width(c, vals))
-    ws.freeze_panes(1, 0)
-    if columns:
-        ws.autofilter(0, 0, max(len(df), 1), len(columns) - 1)
-    for j, c in enumerate(columns):
-        ws.write_string(0, j, c, formats.header)
-    write_number, write_string, write_boolean = ws.write_number, ws.write_string, ws.write_boolean
-    for j, ((kind, vals), fmt) in enumerate(zip(cells, cell_formats)):
-        cells[j] = (kind, vals, fmt)
-    n = len(df)
-    for i in range(n):
-        r = i + 1
-        for j, (kind, vals, fmt) in enumerate(cells):
-            v = vals[i]
-            if v is None:
-                continue
-            if kind == "num":
-                write_number(r, j, v, fmt)
-            elif kind == "bool":
-                write_boolean(r, j, v)
-            elif isinstance(v, str):
-                write_string(r, j, v)
-            elif isinstance(v, (bool, np.bool_)):
-                write_boolean(r, j, bool(v))
-            elif isinstance(v, (int, float, np.integer, np.floating)):
-                write_number(r, j, float(v))
-            else:
-                write_string(r, j, ILLEGAL_CHARACTERS_RE.sub("", str(v)))
-    if note:
-        ws.write_string(n + 2, 0, note, formats.note)

@@ -96,9 +96,12 @@ def _set_id_xlsx(path: Path) -> str:
 def test_write_all_writes_one_consistent_set(result, tmp_path):
     out = tmp_path / "run.gpkg"
     written = outputs.write_all(result, out)
-    assert written.paths == {"gpkg": out, "qgs": tmp_path / "run.qgs", "xlsx": tmp_path / "run.xlsx",
-                             "roofs_csv": tmp_path / "run_roofs.csv"}
-    assert list(written) == [out, tmp_path / "run.qgs", tmp_path / "run.xlsx", tmp_path / "run_roofs.csv"]
+    names = ["run.gpkg", "run.qgs", "run.xlsx", "run_roofs.csv", "run_streets.csv", "run_classes.csv",
+             "run_departments.csv", "run_trajectory.csv", "run_priority.csv"]
+    assert written.paths == dict(zip(["gpkg", "qgs", "xlsx", "roofs_csv", "streets_csv", "classes_csv",
+                                      "departments_csv", "trajectory_csv", "priority_csv"],
+                                     [tmp_path / n for n in names]))
+    assert list(written) == [tmp_path / n for n in names]
     assert os.fspath(written) == str(out)
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
     # one identity in every member
@@ -342,7 +345,9 @@ def test_two_processes_on_one_out_leave_one_whole_set(result, tmp_path):
     # one whole set: every member from the run that wrote last
     assert _set_id_gpkg(out) == _set_id_xlsx(out.with_suffix(".xlsx")) == last["set_id"]
     assert "./race.gpkg|layername=roofs" in out.with_suffix(".qgs").read_text(encoding="utf-8")
-    assert sorted(p.name for p in out_dir.iterdir()) == ["race.gpkg", "race.qgs", "race.xlsx", "race_roofs.csv"]
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(
+        ["race.gpkg", "race.qgs", "race.xlsx", "race_roofs.csv", "race_streets.csv", "race_classes.csv",
+         "race_departments.csv", "race_trajectory.csv", "race_priority.csv"])
 
 
 def test_lock_file_of_a_killed_holder_does_not_block(tmp_path):
@@ -403,15 +408,17 @@ def test_write_gpkg_alone_is_atomic_and_refuses_to_clobber(result, tmp_path, mon
 def test_workbook_sheets_and_headers_with_units(result, tmp_path):
     path = xlsx.write_xlsx(tmp_path / "w.xlsx", result)
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["说明", "全区与街道", "政策类别", "责任部门", "街道×类别", "屋顶明细", "分类统计"]
-    street = sheets["全区与街道"]
-    assert list(street.columns) == [xlsx.header(c) for c in schema.columns("summary")]
+    assert list(sheets) == ["汇总", "街道", "类别", "责任部门", "进度", "优先屋顶清单", "屋顶明细", "街道×类别",
+                            "说明", "分类统计"]
+    street = sheets["街道"]
+    shown = [xlsx.header(c) for c in schema.columns("summary") if c.name not in ("key",)]
+    assert list(street.columns) == shown  # the code column `key` is shown by its Chinese name only
     assert "装机容量(kW)" in street.columns and "等效利用小时 [kWh/kWp]" in street.columns
     s = result.summary
     assert len(street) == int(s["level"].isin(["district", "street"]).sum())
     assert street["装机容量(kW)"].iloc[0] == pytest.approx(result.district["capacity_kw"])
     roofs = sheets["屋顶明细"]
-    assert len(roofs) == int((result.roofs["capacity_kw"] > 0).sum()) > 0
+    assert len(roofs) == len(result.roofs) > 0  # every roof, sized or not
     assert "geometry" not in roofs.columns and "usable_geometry" not in roofs.columns
     about = sheets["说明"].set_index("项目 item")["内容 value"]
     assert "输出集 output set id" not in about  # a workbook alone is no set
