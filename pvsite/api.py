@@ -39,6 +39,9 @@ SHORTCUTS = {
     "panels": "output.panels",
     "flag_exclusions": "exclusions.flag_only",
     "shading": "shading.enabled",
+    "rank_by": "priority.rank_by",
+    "consumption": "carbon.consumption",
+    "emission_factor": "carbon.emission_factor",
 }
 
 
