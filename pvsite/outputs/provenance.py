@@ -196,8 +196,9 @@ RENEWABLE_SHARE_NOTE = (
 def carbon_info(prepared) -> dict[str, str]:
     """run_info entries of the emission preset, the coal rate, the ranking key and the renewable-share goals.
 
-    ``emission_factor_kg_per_kwh`` / ``emission_factor_source`` are those the
-    run used (the emission preset), overriding the policy preset's.
+    When ``--emission-factor`` chose a preset other than the policy's
+    ``emission_preset``, ``emission_factor_kg_per_kwh`` / ``emission_factor_source``
+    are replaced by the chosen preset's (the factor the run used).
     """
     p, e = prepared, prepared.emission
     goals = p.policy.get("renewable_share_goals_pct") or {}
@@ -207,7 +208,9 @@ def carbon_info(prepared) -> dict[str, str]:
             "renewable_share_source": p.policy.get("renewable_share_source", ""),
             "renewable_share_note": RENEWABLE_SHARE_NOTE}
     if e is not None:
-        info.update({"emission_preset": str(e.path), "emission_factor_kg_per_kwh": f"{e.emission_factor_kg_per_kwh:g}",
-                     "emission_factor_source": e.source, "coal_gce_per_kwh": f"{e.coal_gce_per_kwh:g}",
+        info.update({"emission_preset": str(e.path), "coal_gce_per_kwh": f"{e.coal_gce_per_kwh:g}",
                      "coal_source": e.coal_source})
+        if e.path.stem != p.policy.get("emission_preset"):  # --emission-factor chose another than the policy's
+            info.update({"emission_factor_kg_per_kwh": f"{e.emission_factor_kg_per_kwh:g}",
+                         "emission_factor_source": e.source})
     return info
