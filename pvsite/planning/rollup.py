@@ -48,7 +48,7 @@ def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
             **{f"capacity_{lv}_kw": cap.where(level == lv, 0.0) for lv in CONFIDENCE_LEVELS},
             "annual_mwh": roofs["annual_kwh"].astype(float).fillna(0.0) / 1000.0,
             "co2_t": roofs["co2_t"].astype(float).fillna(0.0),
-            "tce_t": roofs["tce_t"].astype(float).fillna(0.0) if "tce_t" in roofs.columns else np.nan,
+            "tce_t": pd.to_numeric(roofs["tce_t"], errors="coerce").fillna(0.0) if "tce_t" in roofs.columns else np.nan,
         },
         index=roofs.index,
     )
