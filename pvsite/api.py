@@ -40,6 +40,9 @@ SHORTCUTS = {
     "out_crs": "output.crs",
     "flag_exclusions": "exclusions.flag_only",
     "shading": "shading.enabled",
+    "rank_by": "priority.rank_by",
+    "consumption": "carbon.consumption",
+    "emission_factor": "carbon.emission_factor",
 }
 
 

@@ -86,6 +86,16 @@ model_options = _options(
                  help="Building-height raster (metres above ground): measured heights and roof planes."),
     click.option("--shading/--no-shading", default=None,
                  help="Shading by neighbouring buildings (horizon per roof; off by default in this release)."),
+    click.option("--rank-by", default=None, metavar="KEY[,KEY…]",
+                 help="优先屋顶排序 Rank the roofs to do next by capacity (default; fewest roofs to close the gap), "
+                      "yield, class (public institutions first), payback, npv, lcoe (need --economics), or several "
+                      "joined by commas, e.g. class,capacity."),
+    click.option("--consumption", type=FILE, default=None,
+                 help="年用能 Annual energy use per building (building_id), street or the district, kWh (CSV/XLSX): "
+                      "gives the renewable share (a PV-only proxy of task 15's 可再生能源替代率)."),
+    click.option("--emission-factor", default=None, metavar="PRESET",
+                 help="排放因子 Emission-factor preset (shanghai-2022 default, national-2022, national-2021, "
+                      "east-china-2022, national-grid-ets-2022) or a TOML path; also sets the standard-coal rate."),
 )
 
 selection_options = _options(

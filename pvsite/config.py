@@ -843,6 +843,75 @@ class ExclusionsConfig(_Section):
 
 
 @dataclass(frozen=True)
+class PriorityConfig(_Section):
+    """Which roofs to do next: the ranking of :mod:`pvsite.planning.ranking`.
+
+    Attributes
+    ----------
+    rank_by : str
+        A key of :data:`pvsite.planning.ranking.RANK_KEYS` (``capacity``,
+        ``yield``, ``class``, ``payback``, ``npv``, ``lcoe``) or several joined
+        by commas, compared in that order (``class,capacity``).  Default
+        ``capacity``: largest remaining potential first, which closes the
+        remaining gap with the fewest roofs (pvsite choice).
+    """
+
+    rank_by: str = "capacity"
+
+    def _cross_check(self) -> list[tuple[str, str, str]]:
+        from pvsite.planning.ranking import RANK_KEYS, parse_rank_by
+
+        try:
+            parse_rank_by(self.rank_by)
+        except ValueError as exc:
+            return [("rank_by", str(exc), f"Use one of {', '.join(RANK_KEYS)}, or several joined by commas "
+                                          f"(e.g. 'class,capacity').")]
+        return []
+
+
+@dataclass(frozen=True)
+class CarbonConfig(_Section):
+    """CO2, standard coal and the renewable share of task 15 (:mod:`pvsite.planning.carbon`).
+
+    Attributes
+    ----------
+    consumption : str or None
+        CSV / XLSX of annual energy use [kWh] per building (``building_id``),
+        per street or for the district (``--consumption PATH``), read by
+        :func:`pvsite.io.consumption.read_consumption`.  ``None``: no
+        ``renewable_share_pct``.
+    consumption_sheet : str or None
+        Sheet of an Excel file (default the first).
+    consumption_columns : dict
+        pvsite column (``building_id``, ``street``, ``consumption_kwh``) →
+        column of the file; unmapped ones are found among the candidates of
+        ``[consumption]`` in ``presets/fields.toml``.
+    emission_factor : str or None
+        Emission-factor preset (``presets/emission/<name>.toml``: shanghai-2022,
+        national-2022, national-2021, east-china-2022, national-grid-ets-2022) or a
+        path (``--emission-factor``).  ``None``: the policy preset's
+        ``emission_preset`` (Changning: shanghai-2022, 0.42 kg/kWh).
+    """
+
+    consumption: str | None = setting(None, path=True)
+    consumption_sheet: str | None = None
+    consumption_columns: dict = setting(dict, values=str)
+    emission_factor: str | None = None
+
+    #: pvsite columns of a consumption file (:data:`pvsite.io.consumption.CONSUMPTION_FIELDS`).
+    _COLUMNS: ClassVar[tuple] = ("building_id", "street", "consumption_kwh")
+
+    def _cross_check(self) -> list[tuple[str, str, str]]:
+        bad = [k for k in self.consumption_columns if k not in self._COLUMNS]
+        if bad:
+            near = {k: difflib.get_close_matches(k, self._COLUMNS, 1) for k in bad}
+            return [("consumption_columns", "unknown column(s) " + ", ".join(
+                f"'{k}'" + (f" (did you mean '{near[k][0]}'?)" if near[k] else "") for k in bad),
+                f"Map only {', '.join(self._COLUMNS)}.")]
+        return []
+
+
+@dataclass(frozen=True)
 class OutputConfig(_Section):
     """What the GeoPackage holds.
 
@@ -887,6 +956,8 @@ class Config:
     weather: WeatherConfig = field(default_factory=WeatherConfig)
     exclusions: ExclusionsConfig = field(default_factory=ExclusionsConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    priority: PriorityConfig = field(default_factory=PriorityConfig)
+    carbon: CarbonConfig = field(default_factory=CarbonConfig)
 
     def to_dict(self) -> dict:
         """Plain nested dict (``None`` values dropped, as TOML has no null)."""

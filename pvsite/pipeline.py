@@ -14,8 +14,10 @@
     size(prepared, scenario)                          ← per scenario, cheap
       planning.apply_scenario policy coverage → modules → capacity → status
       buildings.checks        unclassified buildings and the kW they leave out
-      solar.apply_yields      kWh, performance ratio, CO2
-      planning.summarise      district / street / class / department rollup
+      solar.apply_yields      kWh, performance ratio, CO2 (emission preset)
+      planning.carbon         standard coal saved
+      planning.summarise      district / street / class / department rollup, renewable share
+      planning.ranking        priority list toward the gap, one task list per department
       planning.outlines       street and district layers
       outputs.provenance      run_info
     run(config) = size(prepare(config))
@@ -43,7 +45,7 @@ from pvsite.buildings.locate import Selection
 from pvsite.config import Config
 from pvsite.io import run_inputs
 from pvsite.outputs import provenance
-from pvsite.planning import outlines, sizing
+from pvsite.planning import carbon, outlines, ranking, sizing
 from pvsite.planning.rollup import summarise
 from pvsite.planning.scenario import apply_scenario
 from pvsite import presets
@@ -87,6 +89,7 @@ class Prepared:
     findings: list = field(default_factory=list)
     horizons: horizon_mod.HorizonProfiles | None = None
     shading: dict | None = None
+    emission: presets.EmissionPreset | None = None
 
 
 @dataclass
@@ -113,6 +116,8 @@ class RunResult:
     footprints_meta: dict = field(default_factory=dict)
     config: Config | None = None
     findings: list = field(default_factory=list)
+    priority: pd.DataFrame | None = None
+    department_tasks: dict | None = None
 
     @property
     def district(self) -> pd.Series:
@@ -138,6 +143,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     policy = presets.load_policy(config.policy.preset, classify=classes)
     sizing.scenario_rules(policy, config.policy.scenario)  # a wrong scenario fails before any work
     module, losses = presets.load_module(config.system.module), presets.load_losses(config.system.losses)
+    emission = carbon.emission_preset(config, policy)
     say(STAGES[0])
     inputs = run_inputs.read_inputs(config, selection)
     say(STAGES[1])
@@ -161,7 +167,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
                                  **horizon_mod.yield_inputs(horizons))
     return Prepared(config, selection, inputs, located, chosen, surveyed.roofs, planes, surveyed.panels,
                     classify_mod.classification_report(buildings, classes.class_order), policy, classes,
-                    module, started, findings, horizons, planes.attrs.get("shading"))
+                    module, started, findings, horizons, planes.attrs.get("shading"), emission)
 
 
 def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = None) -> RunResult:
@@ -180,13 +186,16 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
     scenario, rules = sizing.scenario_rules(p.policy, scenario or p.config.policy.scenario)
     say(STAGES[5])
     sized = apply_scenario(p.roofs, p.planes, p.panels, rules, p.config.exclusions.flag_only)
-    roofs, planes = yields.apply_yields(sized.roofs, sized.planes, float(p.policy["emission_factor_kg_per_kwh"]))
+    roofs, planes = yields.apply_yields(sized.roofs, sized.planes, p.emission.emission_factor_kg_per_kwh)
+    roofs = carbon.add_coal(roofs, p.emission)
     findings = p.findings + checks.check_scenario(roofs, planes, p.module, scenario)
     say(STAGES[6])
     summary = summarise(roofs, float(p.policy["target_kw"]), p.classes.class_names_zh,
-                        streets=p.chosen.street_names, scope_label=p.chosen.scope)
+                        streets=p.chosen.street_names, scope_label=p.chosen.scope, consumption=p.inputs.consumption)
+    priority = ranking.rank_roofs(roofs, p.config.priority.rank_by, float(p.policy["target_kw"]),
+                                  p.classes.class_order, summary)
     streets = outlines.streets_layer(summary, p.located.street_polygons, roofs)
-    return _result(p, scenario, roofs, planes, sized.panels, summary, streets, findings)
+    return _result(p, scenario, roofs, planes, sized.panels, summary, streets, findings, priority)
 
 
 def run(config: Config, selection: Selection | None = None, stage: Stage | None = None,
@@ -219,7 +228,7 @@ def list_streets(config: Config) -> list[str]:
     return run_inputs.read_street_names(config)
 
 
-def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets, findings) -> RunResult:
+def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets, findings, priority) -> RunResult:
     sc = p.policy["scenarios"][scenario]
     desc = sc.get("description_zh", "") + " / " + sc.get("description", "")
     counts = {"input": len(p.inputs.footprints), "selected": p.chosen.n_selected, "rejected": len(p.chosen.rejected),
@@ -232,5 +241,5 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets,
         target_kw=float(p.policy["target_kw"]), is_synthetic=p.inputs.is_synthetic, scope=p.chosen.scope,
         classification_report=p.classification_report, weather_meta=p.inputs.weather_meta, counts=counts,
         panels=panels, registry_entries=p.located.registry_entries, footprints_meta=p.inputs.footprints_meta,
-        config=p.config, findings=findings,
+        config=p.config, findings=findings, priority=priority, department_tasks=ranking.department_tasks(priority),
     )

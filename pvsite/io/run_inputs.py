@@ -2,9 +2,9 @@
 
 :func:`read_inputs` is the IO stage of :func:`pvsite.pipeline.prepare`: the
 footprints, the weather year, the street polygons, the institution
-registries, the exclusion and site-context layers and the ``--within`` / ``--district``
-selection layers.  The stages after it work on the frames it returns and never
-open a file.
+registries, the exclusion and site-context layers, the ``--within`` / ``--district``
+selection layers and the ``--consumption`` table.  The stages after it work on
+the frames it returns and never open a file.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pandas as pd
 
 from pvsite.config import ContextConfig, ExclusionLayerConfig, RegistryConfig
 from pvsite.errors import ConfigError, InputError
+from pvsite.io import consumption as consumption_io
 from pvsite.io import footprints as footprints_io
 from pvsite.io import layers
 from pvsite.io import weather as weather_io
@@ -59,6 +60,9 @@ class RunInputs:
     context : list of (ContextConfig, GeoDataFrame)
         The site-context layers (``[[input.context]]``, ``--context``), as
         :func:`pvsite.io.layers.read_context` reads them.
+    consumption : pandas.DataFrame or None
+        Annual energy use entries (``--consumption``,
+        :func:`pvsite.io.consumption.read_consumption`), or None.
     warnings : list
         Warnings of the reads.
     """
@@ -77,6 +81,7 @@ class RunInputs:
     exclusions: list[tuple[ExclusionLayerConfig, layers.SideLayer]] = field(default_factory=list)
     context: list[tuple[ContextConfig, gpd.GeoDataFrame]] = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    consumption: pd.DataFrame | None = None
 
 
 def footprints_path(config) -> Path:
@@ -210,5 +215,14 @@ def read_inputs(config, selection) -> RunInputs:
         registries=[(spec, read_registry(spec)) for spec in config.input.registries],
         exclusions=[(spec, read_exclusion_layer(spec)) for spec in config.exclusions.layers],
         context=[(spec, read_context_layer(spec)) for spec in config.input.context],
+        consumption=read_consumption(config),
     )
+
+
+def read_consumption(config) -> pd.DataFrame | None:
+    """The run's annual energy use table (``[carbon] consumption``), or None when none is given."""
+    c = config.carbon
+    if not c.consumption:
+        return None
+    return consumption_io.read_consumption(c.consumption, dict(c.consumption_columns) or None, c.consumption_sheet)
 

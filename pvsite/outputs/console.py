@@ -330,8 +330,61 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
         f"{d['annual_mwh']:,.0f} MWh/yr, {d['co2_t']:,.0f} tCO2/yr"
         + (f"; specific yield {d['specific_yield_kwh_per_kwp']:,.0f} kWh/kWp" if d["capacity_kw"] > 0 else "")
     )
+    print_carbon(result)
+    print_priority(result, top=10 if verbose else 5)
     if out is not None:
         console.print(f"输出 Output: {escape(str(out))}")
+
+
+def print_carbon(result) -> None:
+    """Standard coal saved, and the renewable share (a PV-only proxy) against task 15's goals."""
+    d, info = result.district, result.run_info
+    if "tce_t" in d.index and pd.notna(d["tce_t"]):
+        console.print(f"节约标准煤 Standard coal saved (潜力 potential): {d['tce_t']:,.0f} tce/yr at "
+                      f"{escape(info.get('coal_gce_per_kwh', ''))} gce/kWh; CO2 factor "
+                      f"{escape(info.get('emission_factor_kg_per_kwh', ''))} kg/kWh "
+                      f"({escape(info.get('emission_factor_source', ''))})")
+    if "renewable_share_pct" not in d.index:
+        return
+    goals = info.get("renewable_share_goals_pct", "{}")
+    import json
+
+    goal_text = ", ".join(f"{v:g} % ({k})" for k, v in json.loads(goals or "{}").items())
+    if pd.isna(d["renewable_share_pct"]):
+        console.print("可再生能源替代率 Renewable share: 未提供年用能 --consumption / no consumption given"
+                      + (f" (任务15目标 task 15 goals: {goal_text})" if goal_text else ""))
+        return
+    console.print(
+        f"可再生能源替代率(代理) Renewable share (proxy): [bold]{d['renewable_share_pct']:.1f} %[/] = "
+        f"{d['share_pv_kwh'] / 1000:,.0f} MWh 光伏潜力 PV potential / {d['consumption_kwh'] / 1000:,.0f} MWh 用能 use"
+        + (f"; 任务15目标 task 15 goals {goal_text}" if goal_text else "")
+        + "\n  仅计屋顶光伏、以kWh计, 非官方口径 / rooftop PV only, in kWh: a proxy, not the official indicator")
+
+
+def print_priority(result, top: int = 5) -> None:
+    """The first roofs of the priority list and how many close the gap."""
+    pr = getattr(result, "priority", None)
+    if pr is None:
+        return
+    a = pr.attrs
+    head = (f"优先屋顶 Priority roofs ({escape(a.get('rank_by', ''))}: {escape(a.get('rank_by_zh', ''))}) — "
+            f"缺口 gap {a.get('gap_kw', 0):,.0f} kW")
+    if a.get("gap_kw", 0) <= 0:
+        head += ": 目标已达成 target reached"
+    elif a.get("n_closing"):
+        head += f": 前 {a['n_closing']:,} 个屋顶可补齐 the first {a['n_closing']:,} roofs close it"
+    else:
+        head += f": 全部 {len(pr):,} 个屋顶仍差 all {len(pr):,} roofs leave {a.get('shortfall_kw', 0):,.0f} kW"
+    console.print(head)
+    if str(a.get("gap_basis", "")).startswith("potential only"):
+        console.print("  [yellow]未提供已建项目清单 --installed: 缺口按目标全额计 / no installed registry: "
+                      "the gap is the whole target (potential only)[/]")
+    rows = [(int(r["rank"]), r["building_id"], r["name"] if isinstance(r["name"], str) else "", r["street"],
+             r["class_zh"], r["responsible_department"], _fmt(r["remaining_potential_kw"]),
+             _fmt(r["annual_kwh"] / 1000), _fmt(r["cumulative_kw"])) for _, r in pr.head(top).iterrows()]
+    if rows:
+        header = ("#", "建筑 id", "名称 name", "街道", "类别", "责任部门", "潜力 kW", "MWh/yr", "累计 kW")
+        console.print("\n".join(text_table([header, *rows], right={0, 6, 7, 8})), markup=False)
 
 
 def format_finding(finding) -> str:

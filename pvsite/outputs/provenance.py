@@ -182,4 +182,35 @@ def for_run(prepared, scenario: str, scenario_description: str, roofs, counts: d
         "off (no geometric shading; the losses preset's shading item applies)",
         "warnings": json.dumps([f.to_dict() for f in findings], ensure_ascii=False, default=str),
     })
+    info.update(carbon_info(p))
+    return info
+
+
+#: How pvsite's renewable share relates to the plan's indicator (run_info, workbook, report).
+RENEWABLE_SHARE_NOTE = (
+    "代理指标: 仅计屋顶光伏潜力发电量 / 用户提供的年用能(kWh), 未计太阳能热水、热泵等, 未折标煤; 非官方的城镇建筑"
+    "可再生能源替代率 / proxy: rooftop PV potential kWh over the given annual use in kWh only (no solar heat, "
+    "heat pumps, no standard-coal conversion); not the official 城镇建筑可再生能源替代率")
+
+
+def carbon_info(prepared) -> dict[str, str]:
+    """run_info entries of the emission preset, the coal rate, the ranking key and the renewable-share goals.
+
+    When ``--emission-factor`` chose a preset other than the policy's
+    ``emission_preset``, ``emission_factor_kg_per_kwh`` / ``emission_factor_source``
+    are replaced by the chosen preset's (the factor the run used).
+    """
+    p, e = prepared, prepared.emission
+    goals = p.policy.get("renewable_share_goals_pct") or {}
+    info = {"priority_rank_by": p.config.priority.rank_by,
+            "consumption_path": str(p.config.carbon.consumption or ""),
+            "renewable_share_goals_pct": json.dumps({str(k): v for k, v in goals.items()}),
+            "renewable_share_source": p.policy.get("renewable_share_source", ""),
+            "renewable_share_note": RENEWABLE_SHARE_NOTE}
+    if e is not None:
+        info.update({"emission_preset": str(e.path), "coal_gce_per_kwh": f"{e.coal_gce_per_kwh:g}",
+                     "coal_source": e.coal_source})
+        if e.path.stem != p.policy.get("emission_preset"):  # --emission-factor chose another than the policy's
+            info.update({"emission_factor_kg_per_kwh": f"{e.emission_factor_kg_per_kwh:g}",
+                         "emission_factor_source": e.source})
     return info

@@ -100,7 +100,8 @@ _ROOFS = [
     Column("shading_loss_pct", "Float64", "%", "遮挡损失(%)", "Annual AC energy lost to neighbouring buildings vs the same planes unshaded (energy-weighted over the planes at the modules that fit); empty when shading is off (--shading)"),
     Column("sky_view_factor", "Float64", "", "天空可视因子", "Share of the plane's unobstructed sky-diffuse view left by the horizon (Dozier & Frew 1990), module-weighted over the planes"),
     Column("horizon_max_deg", "Float64", "°", "最大遮挡高度角(°)", "Highest obstruction elevation seen from the roof's sample points"),
-    Column("co2_t", "Float64", "t/yr", "年减排CO2(吨)", "annual_kwh × grid emission factor"),
+    Column("co2_t", "Float64", "t/yr", "年减排CO2(吨)", "annual_kwh × grid emission factor of the emission preset (--emission-factor; default 沪环气〔2022〕34号 0.42 kg/kWh)"),
+    Column("tce_t", "Float64", "t/yr", "年节约标准煤(吨)", "annual_kwh × 供电标准煤耗 of the emission preset (default 300.7 gce/kWh) / 10⁶"),
     Column("status", "string", "", "状态", "sized / not required / too small / excluded / rejected"),
     Column("reject_reason", "string", "", "剔除原因", "Why the input geometry could not be used"),
     Column("geometry_note", "string", "", "几何说明", "Repairs made to the input geometry"),
@@ -127,9 +128,13 @@ _ROLLUP = [
     Column("capacity_none_kw", "Float64", "kW", "无可信度装机(kW)", "Part of capacity_kw on roofs whose class confidence is none: no rule matched (default class)"),
     Column("annual_mwh", "Float64", "MWh", "年发电量(MWh)", "Total AC energy per year"),
     Column("co2_t", "Float64", "t/yr", "年减排CO2(吨)", "Total avoided CO2 per year"),
+    Column("tce_t", "Float64", "t/yr", "年节约标准煤(吨)", "Total standard coal saved per year (annual kWh × 供电标准煤耗)"),
     Column("specific_yield_kwh_per_kwp", "Float64", "kWh/kWp", "等效利用小时", "Capacity-weighted specific yield"),
     Column("target_kw", "Float64", "kW", "目标容量(kW)", "The plan's capacity target (district rows only)"),
     Column("share_of_target_pct", "Float64", "%", "占目标比例(%)", "capacity_kw / target_kw × 100"),
+    Column("consumption_kwh", "Float64", "kWh", "年用能(kWh)", "Annual energy use from --consumption (street and district rows; NA without)"),
+    Column("share_pv_kwh", "Float64", "kWh", "计入替代率的光伏发电量(kWh)", "PV potential counted against consumption_kwh: all roofs of a street or district with a street/district value, only the listed buildings' roofs where use is given per building"),
+    Column("renewable_share_pct", "Float64", "%", "可再生能源替代率代理值(%)", "share_pv_kwh / consumption_kwh × 100: a PV-only proxy of task 15's 城镇建筑可再生能源替代率 (goal 10 % 2025, 15 % 2030), in kWh, potential not built; NA without --consumption"),
 ]
 
 _CLASSIFICATION = [

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pvsite.errors import InputError
+from pvsite.planning.carbon import renewable_share
 from pvsite.presets import CONFIDENCE_LEVELS
 
 NO_STREET = "(未划分街道)"
@@ -47,6 +48,7 @@ def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
             **{f"capacity_{lv}_kw": cap.where(level == lv, 0.0) for lv in CONFIDENCE_LEVELS},
             "annual_mwh": roofs["annual_kwh"].astype(float).fillna(0.0) / 1000.0,
             "co2_t": roofs["co2_t"].astype(float).fillna(0.0),
+            "tce_t": pd.to_numeric(roofs["tce_t"], errors="coerce").fillna(0.0) if "tce_t" in roofs.columns else np.nan,
         },
         index=roofs.index,
     )
@@ -66,6 +68,7 @@ def summarise(
     class_names_zh: Mapping[str, str],
     streets: list[str] | None = None,
     scope_label: str = "全区",
+    consumption: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The summary table: one row per district / street / class / department / street×class.
 
@@ -85,6 +88,10 @@ def summarise(
         Streets to list even when they hold no roof (whole-district runs).
     scope_label : str
         Key of the district row (``全区`` or the selected street).
+    consumption : DataFrame, optional
+        Annual energy use entries (:func:`pvsite.io.consumption.read_consumption`)
+        for ``consumption_kwh`` / ``renewable_share_pct``
+        (:func:`pvsite.planning.carbon.renewable_share`); NA without.
 
     Returns
     -------
@@ -143,4 +150,4 @@ def summarise(
     out["share_of_target_pct"] = out["capacity_kw"] / float(target_kw) * 100.0
     for col in ("n_buildings", "n_sized", "n_exceeds_fit"):
         out[col] = out[col].round().astype("Int64")
-    return out
+    return renewable_share(out, roofs, consumption, scope_label)

@@ -6,7 +6,7 @@ the shipped files) or by a path to the user's own file of the same shape.
 
 Presets are loaded **once** and checked completely into frozen dataclasses
 (:class:`PolicyPreset`, :class:`ClassifyPreset`, :class:`ModulePreset`,
-:class:`LossesPreset`), each carrying the path it came from.  Every problem
+:class:`LossesPreset`, :class:`EmissionPreset`), each carrying the path it came from.  Every problem
 of a file — unknown key (with the nearest valid one), missing key, wrong
 type, value out of range, unknown class or type, include cycle, bad regex —
 is reported in one :class:`~pvsite.errors.ConfigError` naming the file and
@@ -32,7 +32,7 @@ from typing import Any
 from pvsite.errors import ConfigError
 
 PRESET_DIR = Path(__file__).resolve().parent
-KINDS = ("policy", "classify", "module", "losses")
+KINDS = ("policy", "classify", "module", "losses", "emission")
 
 
 def available(kind: str) -> list[str]:
@@ -238,6 +238,68 @@ def parse_losses(data: Mapping, path: Path) -> LossesPreset:
     name = p.text(data, "name", "")
     p.raise_if_any()
     return LossesPreset(name=name, losses_pct=MappingProxyType(items), path=path)
+
+
+# ---------------------------------------------------------------------------
+# Emission factors and standard coal
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class EmissionPreset(_Record):
+    """A grid emission factor and a standard-coal rate (``presets/emission/*.toml``).
+
+    Attributes
+    ----------
+    name, name_zh : str
+        English and Chinese names.
+    region : str
+        Grid the factor is for (上海市, 全国, 华东区域).
+    year : int
+        Year the factor describes.
+    emission_factor_kg_per_kwh : float
+        CO2 per kWh of grid electricity displaced [kg CO2/kWh] (``co2_t``).
+    source : str
+        Document, number and figure the factor comes from.
+    coal_gce_per_kwh : float
+        Standard coal per kWh of supplied power (供电标准煤耗) [gce/kWh] (``tce_t``).
+    coal_source : str
+        Where the coal rate comes from.
+    path : Path
+        The preset file.
+    """
+
+    name: str
+    name_zh: str
+    region: str
+    year: int
+    emission_factor_kg_per_kwh: float
+    source: str
+    coal_gce_per_kwh: float
+    coal_source: str
+    path: Path
+
+
+_EMISSION_TEXT = ("name", "name_zh", "region", "source", "coal_source")
+
+
+def parse_emission(data: Mapping, path: Path) -> EmissionPreset:
+    """Check an emission-factor preset (every problem at once) and type it."""
+    p = _Problems("emission", path)
+    p.keys(data, "", [*_EMISSION_TEXT, "year", "emission_factor_kg_per_kwh", "coal_gce_per_kwh"],
+           required=["year", "emission_factor_kg_per_kwh", "source", "coal_gce_per_kwh", "coal_source"])
+    # Physical limits: no grid emits more than ~1.2 kg/kWh (lignite); 供电煤耗 of any fleet lies well inside 100–1000 g.
+    ef = p.number(data, "emission_factor_kg_per_kwh", "", 0.0, 2.0, True, True, unit="kg/kWh")
+    coal = p.number(data, "coal_gce_per_kwh", "", 100.0, 1000.0, True, True, unit="gce/kWh")
+    year = data.get("year")
+    if "year" in data and not (isinstance(year, int) and not isinstance(year, bool) and 1990 <= year <= 2100):
+        p.append(f"year: must be a year 1990–2100, found {year!r}")
+    text = {k: p.text(data, k, "") or "" for k in _EMISSION_TEXT}
+    for k in ("source", "coal_source"):
+        if k in data and not text[k].strip():
+            p.append(f"{k}: must name the document the figure comes from")
+    p.raise_if_any()
+    return EmissionPreset(year=int(year), emission_factor_kg_per_kwh=ef, coal_gce_per_kwh=coal, path=path, **text)
 
 
 # ---------------------------------------------------------------------------
@@ -501,6 +563,14 @@ class PolicyPreset(_Record):
         roofs outside it are not the target's (:mod:`pvsite.buildings.checks`).
     district_bbox_source : str
         Where the box comes from.
+    emission_preset : str
+        Emission-factor preset (``presets/emission/<name>.toml``) the preset's
+        ``emission_factor_kg_per_kwh`` comes from; ``""`` when none is named.
+        :func:`load_policy` checks that the two agree.
+    renewable_share_goals_pct : Mapping or None
+        Year → goal of 城镇建筑可再生能源替代率 [%] (e.g. 2025 → 10, 2030 → 15).
+    renewable_share_source : str
+        Where the goals come from (plan, task number, departments).
     path : Path
         The preset file.
     """
@@ -519,6 +589,9 @@ class PolicyPreset(_Record):
     district_adcode: str = ""
     district_bbox: tuple | None = None
     district_bbox_source: str = ""
+    emission_preset: str = ""
+    renewable_share_goals_pct: Mapping | None = None
+    renewable_share_source: str = ""
 
     def resolve(self, scenario: str | None) -> tuple[str, tuple[Rule, ...]]:
         """A scenario's ordered rules: its own, then those of its includes (depth first).
@@ -546,7 +619,7 @@ class PolicyPreset(_Record):
 
 
 _POLICY_TEXT = ("name", "name_en", "source", "district", "target_label", "emission_factor_source",
-                "district_adcode", "district_bbox_source")
+                "district_adcode", "district_bbox_source", "emission_preset", "renewable_share_source")
 
 
 def parse_policy(data: Mapping, path: Path, classify: ClassifyPreset | None = None) -> PolicyPreset:
@@ -564,7 +637,7 @@ def parse_policy(data: Mapping, path: Path, classify: ClassifyPreset | None = No
     """
     p = _Problems("policy", path)
     p.keys(data, "", [*_POLICY_TEXT, "target_kw", "emission_factor_kg_per_kwh", "default_scenario", "scenarios",
-                      "district_bbox"],
+                      "district_bbox", "renewable_share_goals_pct"],
            required=["target_kw", "emission_factor_kg_per_kwh", "default_scenario", "scenarios"])
     text = {k: p.text(data, k, "") or "" for k in _POLICY_TEXT}
     target = p.number(data, "target_kw", "", 0.0, math.inf, False, False, unit="kW")
@@ -580,6 +653,10 @@ def parse_policy(data: Mapping, path: Path, classify: ClassifyPreset | None = No
             bbox = None
         else:
             bbox = tuple(float(v) for v in bbox)
+    goals = _renewable_goals(p, data.get("renewable_share_goals_pct"))
+    if text["emission_preset"] and text["emission_preset"] not in available("emission"):
+        p.append(f"emission_preset: {text['emission_preset']!r} is not a shipped emission preset "
+                 f"({', '.join(available('emission'))})")
     raw = data.get("scenarios") or {}
     scenarios = {}
     for name, sc in raw.items():
@@ -622,7 +699,26 @@ def parse_policy(data: Mapping, path: Path, classify: ClassifyPreset | None = No
         p.append(f"default_scenario: {default!r} is not one of the scenarios ({', '.join(raw)})")
     p.raise_if_any()
     return PolicyPreset(target_kw=target, emission_factor_kg_per_kwh=ef, default_scenario=default,
-                        scenarios=MappingProxyType(scenarios), path=path, district_bbox=bbox, **text)
+                        scenarios=MappingProxyType(scenarios), path=path, district_bbox=bbox,
+                        renewable_share_goals_pct=goals, **text)
+
+
+def _renewable_goals(p: _Problems, raw) -> Mapping | None:
+    """``{"2025" = 10.0, …}`` → read-only {2025: 10.0, …} in year order (problems recorded)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        p.append(f"renewable_share_goals_pct: must be a table of year = percent, found {raw!r}")
+        return None
+    goals = {}
+    for year, pct in raw.items():
+        if not (str(year).isdigit() and 1990 <= int(year) <= 2100):
+            p.append(f"renewable_share_goals_pct.{year}: the key must be a year 1990–2100")
+            continue
+        v = p.number(raw, year, "renewable_share_goals_pct.", 0.0, 100.0, False, True, unit="%")
+        if v is not None:
+            goals[int(year)] = v
+    return MappingProxyType(dict(sorted(goals.items())))
 
 
 def _include_cycles(scenarios: Mapping) -> list[list[str]]:
@@ -656,7 +752,8 @@ def _include_cycles(scenarios: Mapping) -> list[list[str]]:
 def _load(kind: str, path: str, mtime_ns: int):
     p = Path(path)
     data = _read(p)
-    return {"module": parse_module, "losses": parse_losses, "classify": parse_classify}[kind](data, p)
+    return {"module": parse_module, "losses": parse_losses, "classify": parse_classify,
+            "emission": parse_emission}[kind](data, p)
 
 
 def _cached(kind: str, name_or_path: str):
@@ -672,6 +769,11 @@ def load_module(name_or_path: str) -> ModulePreset:
 def load_losses(name_or_path: str) -> LossesPreset:
     """The losses preset ``name_or_path``, checked."""
     return _cached("losses", name_or_path)
+
+
+def load_emission(name_or_path: str) -> EmissionPreset:
+    """The emission-factor preset ``name_or_path`` (shipped name or TOML path), checked."""
+    return _cached("emission", name_or_path)
 
 
 def load_classify(name_or_path: str) -> ClassifyPreset:
@@ -695,7 +797,15 @@ def load_policy(name_or_path: str, classify: ClassifyPreset | None = None) -> Po
 
 @lru_cache(maxsize=64)
 def _load_policy(path: str, mtime_ns: int, classify: ClassifyPreset | None):
-    return parse_policy(_read(Path(path)), Path(path), classify)
+    policy = parse_policy(_read(Path(path)), Path(path), classify)
+    if policy.emission_preset:
+        ef = load_emission(policy.emission_preset).emission_factor_kg_per_kwh
+        if not math.isclose(ef, policy.emission_factor_kg_per_kwh, rel_tol=1e-9):
+            raise ConfigError(
+                f"The policy preset {path} states emission_factor_kg_per_kwh = {policy.emission_factor_kg_per_kwh:g} "
+                f"but names emission_preset '{policy.emission_preset}', whose factor is {ef:g} kg/kWh.",
+                fix="Make the two agree (the emission preset is the source), or drop emission_preset.")
+    return policy
 
 
 def load_preset(kind: str, name_or_path: str):
@@ -703,16 +813,16 @@ def load_preset(kind: str, name_or_path: str):
 
     Parameters
     ----------
-    kind : {'policy', 'classify', 'module', 'losses'}
+    kind : {'policy', 'classify', 'module', 'losses', 'emission'}
     name_or_path : str
         Shipped preset name or path to a TOML file.
 
     Returns
     -------
-    PolicyPreset, ClassifyPreset, ModulePreset or LossesPreset
+    PolicyPreset, ClassifyPreset, ModulePreset, LossesPreset or EmissionPreset
         Frozen and checked; also a read-only mapping of the TOML's keys.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown preset kind {kind!r}; expected one of {KINDS}")
     return {"policy": load_policy, "classify": load_classify, "module": load_module,
-            "losses": load_losses}[kind](name_or_path)
+            "losses": load_losses, "emission": load_emission}[kind](name_or_path)
