@@ -75,6 +75,10 @@ model_options = _options(
                  help="CSV building_id,building_type,reason whose classification beats every rule."),
     click.option("--registry", "registries", multiple=True, metavar="PATH[:datum]",
                  help="Institution registry (CSV with lon/lat, or a layer); repeatable. Datum wgs84/gcj02/bd09."),
+    click.option("--installed", "installed", multiple=True, metavar="PATH[:datum]",
+                 help="已建/在建/已备案光伏项目清单 Installed, under-construction and planned PV projects (CSV/XLSX/"
+                      "GPKG: project name, capacity kW, status 已并网/在建/已备案, date, building id or lon/lat); "
+                      "repeatable. Datum wgs84/cgcs2000/gcj02/bd09."),
     click.option("--exclude", "excludes", multiple=True, type=FILE,
                  help="No-go polygons/points (e.g. heritage); every layer of the file is used; repeatable."),
     click.option("--exclude-datum", type=DATUMS, default=None, help="Datum of lon/lat --exclude files (default wgs84)."),

@@ -8,13 +8,16 @@
       buildings.choose        street / district / bbox / within selection
       buildings.checks        weather distance, policy district, datum, overlaps, high latitude
       buildings.classify      building type, policy class, department
+      planning.tasks          plan task (36 / 37), its departments, the responsible one
       buildings.exclusions    protected / no-go roofs
       roofs.survey_roofs      usable area → planes → heights → module layout
+      planning.installed      installed / under construction / planned projects → roofs
       solar.plane_yields      pvlib, once per distinct orientation
     size(prepared, scenario)                          ← per scenario, cheap
       planning.apply_scenario policy coverage → modules → capacity → status
       buildings.checks        unclassified buildings and the kW they leave out
       solar.apply_yields      kWh, performance ratio, CO2
+      planning.installed      kW on each roof, remaining potential, trajectory
       planning.summarise      district / street / class / department rollup
       planning.outlines       street and district layers
       outputs.provenance      run_info
@@ -43,7 +46,8 @@ from pvsite.buildings.locate import Selection
 from pvsite.config import Config
 from pvsite.io import run_inputs
 from pvsite.outputs import provenance
-from pvsite.planning import outlines, sizing
+from pvsite.planning import installed as installed_mod
+from pvsite.planning import outlines, sizing, tasks
 from pvsite.planning.rollup import summarise
 from pvsite.planning.scenario import apply_scenario
 from pvsite import presets
@@ -87,6 +91,7 @@ class Prepared:
     findings: list = field(default_factory=list)
     horizons: horizon_mod.HorizonProfiles | None = None
     shading: dict | None = None
+    installed: pd.DataFrame | None = None
 
 
 @dataclass
@@ -113,6 +118,8 @@ class RunResult:
     footprints_meta: dict = field(default_factory=dict)
     config: Config | None = None
     findings: list = field(default_factory=list)
+    installed_entries: pd.DataFrame | None = None
+    trajectory: pd.DataFrame | None = None
 
     @property
     def district(self) -> pd.Series:
@@ -150,17 +157,19 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
         overrides=config.input.overrides or None,
         registry=located.registry_per_roof.reindex(chosen.buildings.index)
         if located.registry_per_roof is not None else None)
-    buildings = exclusions_mod.apply_exclusions(buildings, inputs.exclusions, config.exclusions)
+    buildings = exclusions_mod.apply_exclusions(tasks.assign_tasks(buildings, policy, config.delivery.departments),
+                                                inputs.exclusions, config.exclusions)
     say(STAGES[3])
     surveyed = survey_roofs(buildings, config, module, located.site_lat_deg)
     horizons = horizon_mod.roof_horizons(surveyed, located.buildings, config.shading, config.heights)
+    installed = installed_mod.match_installed(surveyed.roofs, inputs.installed, config.delivery.tolerance_m)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
                                  located.site_lon_deg, module, losses, config.system,
                                  **horizon_mod.yield_inputs(horizons))
     return Prepared(config, selection, inputs, located, chosen, surveyed.roofs, planes, surveyed.panels,
                     classify_mod.classification_report(buildings, classes.class_order), policy, classes,
-                    module, started, findings, horizons, planes.attrs.get("shading"))
+                    module, started, findings, horizons, planes.attrs.get("shading"), installed)
 
 
 def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = None) -> RunResult:
@@ -180,10 +189,11 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
     say(STAGES[5])
     sized = apply_scenario(p.roofs, p.planes, p.panels, rules, p.config.exclusions.flag_only)
     roofs, planes = yields.apply_yields(sized.roofs, sized.planes, float(p.policy["emission_factor_kg_per_kwh"]))
+    roofs = installed_mod.apply_installed(roofs, p.installed)
     findings = p.findings + checks.check_scenario(roofs, planes, p.module, scenario)
     say(STAGES[6])
-    summary = summarise(roofs, float(p.policy["target_kw"]), p.classes.class_names_zh,
-                        streets=p.chosen.street_names, scope_label=p.chosen.scope)
+    summary = summarise(roofs, float(p.policy["target_kw"]), p.classes.class_names_zh, streets=p.chosen.street_names,
+                        scope_label=p.chosen.scope, targets=p.policy.targets, entries=p.installed)
     streets = outlines.streets_layer(summary, p.located.street_polygons, roofs)
     return _result(p, scenario, roofs, planes, sized.panels, summary, streets, findings)
 
@@ -202,14 +212,14 @@ def compare_scenarios(prepared: Prepared, scenarios: list[str] | None = None) ->
     pandas.DataFrame
         One row per scenario: ``scenario``, ``description_zh``, ``n_sized``,
         ``capacity_kw``, ``annual_mwh``, ``co2_t``, ``specific_yield_kwh_per_kwp``,
-        ``share_of_target_pct``.
+        ``potential_x_target`` (potentials: what the scenario would reach, not what is built).
     """
     rows = []
     for name in scenarios or list(prepared.policy["scenarios"]):
         d = size(prepared, name).district
         rows.append({"scenario": name, "description_zh": prepared.policy["scenarios"][name].get("description_zh", ""),
                      **{k: d[k] for k in ("n_sized", "capacity_kw", "annual_mwh", "co2_t",
-                                          "specific_yield_kwh_per_kwp", "share_of_target_pct")}})
+                                          "specific_yield_kwh_per_kwp", "potential_x_target")}})
     return pd.DataFrame(rows)
 
 
@@ -224,6 +234,8 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets,
     counts = {"input": len(p.inputs.footprints), "selected": p.chosen.n_selected, "rejected": len(p.chosen.rejected),
               "excluded": int(roofs["excluded"].sum()), "outside_streets": p.located.n_outside_streets,
               "panels": int(planes["n_modules"].sum())}
+    trajectory = installed_mod.trajectory(p.installed, p.policy.targets)
+    findings = findings + installed_mod.findings(p.installed, trajectory)
     info = provenance.for_run(p, scenario, desc, roofs, counts, findings)
     return RunResult(
         roofs=roofs, planes=planes, streets=streets, district_layer=outlines.district_layer(summary, streets),
@@ -231,5 +243,5 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets,
         target_kw=float(p.policy["target_kw"]), is_synthetic=p.inputs.is_synthetic, scope=p.chosen.scope,
         classification_report=p.classification_report, weather_meta=p.inputs.weather_meta, counts=counts,
         panels=panels, registry_entries=p.located.registry_entries, footprints_meta=p.inputs.footprints_meta,
-        config=p.config, findings=findings,
+        config=p.config, findings=findings, installed_entries=p.installed, trajectory=trajectory,
     )

@@ -19,6 +19,7 @@ import pandas as pd
 from pvsite.config import ExclusionLayerConfig, RegistryConfig
 from pvsite.errors import ConfigError, InputError
 from pvsite.io import footprints as footprints_io
+from pvsite.io import installed as installed_io
 from pvsite.io import layers
 from pvsite.io import weather as weather_io
 from pvsite.resources import SAMPLE_FOOTPRINTS
@@ -56,6 +57,8 @@ class RunInputs:
         The institution registries (``[[input.registries]]``, ``--registry``), in precedence order.
     exclusions : list of (ExclusionLayerConfig, SideLayer)
         The exclusion layers (``[[exclusions.layers]]``, ``--exclude``).
+    installed : list of pvsite.io.installed.InstalledList
+        The lists of installed / planned PV projects (``[[delivery.installed]]``, ``--installed``).
     warnings : list
         Warnings of the reads.
     """
@@ -72,6 +75,7 @@ class RunInputs:
     districts: gpd.GeoDataFrame | None = None
     registries: list[tuple[RegistryConfig, layers.SideLayer]] = field(default_factory=list)
     exclusions: list[tuple[ExclusionLayerConfig, layers.SideLayer]] = field(default_factory=list)
+    installed: list[installed_io.InstalledList] = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
 
@@ -163,7 +167,7 @@ def read_street_names(config) -> list[str]:
 
 
 def read_inputs(config, selection) -> RunInputs:
-    """Read the footprints, weather, street polygons, registries, exclusion and selection layers of a run.
+    """Read the footprints, weather, street polygons, registries, exclusion, selection layers and PV lists of a run.
 
     The weather is read first: it is cheap and a wrong file should fail
     before the footprints are parsed.  Every side layer is read here, so a
@@ -193,5 +197,6 @@ def read_inputs(config, selection) -> RunInputs:
         within=within, districts=districts,
         registries=[(spec, read_registry(spec)) for spec in config.input.registries],
         exclusions=[(spec, read_exclusion_layer(spec)) for spec in config.exclusions.layers],
+        installed=[installed_io.read_installed(spec) for spec in config.delivery.installed],
     )
 

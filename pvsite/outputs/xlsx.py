@@ -48,10 +48,12 @@ SUMMARY_SHEETS = {
 MAX_ROOF_ROWS = 10_000
 
 #: Excel number format per schema unit (numbers stay numbers; the format only shows them).
-#: ``%`` columns hold percent values (``share_of_target_pct`` = 408.5), so ``0.0``, not ``0.0%``.
+#: ``%`` columns hold percent values (``achieved_pct`` = 12.5), so ``0.0``, not ``0.0%``;
+#: ``×`` columns hold multiples (``potential_x_target`` = 4.09).
 NUMBER_FORMATS = {
     "kW": "0.0", "kWh": "#,##0", "MWh": "#,##0.0", "%": "0.0", "m²": "#,##0.0", "m": "0.0",
     "°": "0.0", "W/m²": "0.0", "kWh/kWp": "#,##0", "t/yr": "#,##0.0",
+    "×": "0.00",
 }
 #: Number format of a unitless float column (ratios such as ``performance_ratio``).
 RATIO_FORMAT = "0.000"

@@ -45,8 +45,8 @@ def test_numbers_are_numbers_with_unit_formats(result, tmp_path):
     assert isinstance(cell_kw.value, float) and cell_kw.number_format == "0.0"
     assert isinstance(cell_kwh.value, float) and cell_kwh.number_format == "#,##0"
     share = wb["全区与街道"].cell(2, _col(wb["全区与街道"], xlsx.header(
-        next(c for c in schema.columns("summary") if c.name == "share_of_target_pct"))))
-    assert share.number_format == "0.0" and share.value == pytest.approx(result.district["share_of_target_pct"])
+        next(c for c in schema.columns("summary") if c.name == "potential_x_target"))))
+    assert share.number_format == "0.00" and share.value == pytest.approx(result.district["potential_x_target"])
     # every sheet: frozen header row, autofilter over the data, widths from the header
     for sheet in wb.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
