@@ -154,22 +154,21 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     say(STAGES[2])
     buildings = classify_mod.classify(
         chosen.buildings, preset=classes, new_building_year=config.classify.new_building_year,
-        overrides=config.input.overrides or None,
-        registry=located.registry_per_roof.reindex(chosen.buildings.index)
+        overrides=config.input.overrides or None, registry=located.registry_per_roof.reindex(chosen.buildings.index)
         if located.registry_per_roof is not None else None)
     buildings = exclusions_mod.apply_exclusions(tasks.assign_tasks(buildings, policy, config.delivery.departments),
                                                 inputs.exclusions, config.exclusions)
     say(STAGES[3])
     surveyed = survey_roofs(buildings, config, module, located.site_lat_deg)
     horizons = horizon_mod.roof_horizons(surveyed, located.buildings, config.shading, config.heights)
-    installed = installed_mod.match_installed(surveyed.roofs, inputs.installed, config.delivery.tolerance_m)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
                                  located.site_lon_deg, module, losses, config.system,
                                  **horizon_mod.yield_inputs(horizons))
     return Prepared(config, selection, inputs, located, chosen, surveyed.roofs, planes, surveyed.panels,
-                    classify_mod.classification_report(buildings, classes.class_order), policy, classes,
-                    module, started, findings, horizons, planes.attrs.get("shading"), installed)
+                    classify_mod.classification_report(buildings, classes.class_order), policy, classes, module,
+                    started, findings, horizons, planes.attrs.get("shading"),
+                    installed_mod.match_installed(surveyed.roofs, inputs.installed, config.delivery.tolerance_m))
 
 
 def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = None) -> RunResult:

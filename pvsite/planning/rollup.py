@@ -50,7 +50,8 @@ def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
             **{f"capacity_{lv}_kw": cap.where(level == lv, 0.0) for lv in CONFIDENCE_LEVELS},
             "annual_mwh": roofs["annual_kwh"].astype(float).fillna(0.0) / 1000.0,
             "co2_t": roofs["co2_t"].astype(float).fillna(0.0),
-            **{c: roofs[c].astype(float).fillna(0.0) if c in roofs.columns else 0.0 for c in DELIVERY_COLUMNS},
+            **{c: roofs[c].astype("Float64").fillna(0.0).astype(float) if c in roofs.columns
+               else (cap if c == "remaining_potential_kw" else 0.0) for c in DELIVERY_COLUMNS},
         },
         index=roofs.index,
     )
