@@ -58,3 +58,23 @@ def test_targets_and_tasks_are_checked(tmp_path):
         load_policy(str(p))
     msg = str(err.value)
     assert "must not fall" in msg and "must equal target_kw" in msg and "tasks.36.responsible_default" in msg
+
+
+def test_owner_words_and_overrides_set_owner_type():
+    import geopandas as gpd
+    import shapely
+
+    from pvsite.buildings.classify import classify
+    from pvsite.io.fields import parse_owner_type
+
+    got = parse_owner_type(pd.Series(["区属企业", "上海长宁区属国有公司", "民营", "某集团", "", None]))
+    assert list(got[:4]) == ["区属国企", "区属国企", "私营", "某集团"] and got[4:].isna().all()
+    gdf = gpd.GeoDataFrame({"building_id": ["A", "B"], "name": ["厂房", "厂房"], "use": ["工业", "工业"],
+                            "year_built": pd.array([2000, 2000], dtype="Int64"), "owner_type": ["私营", pd.NA]},
+                           geometry=[shapely.box(0, 0, 10, 10), shapely.box(20, 0, 30, 10)], crs=32651)
+    over = pd.DataFrame({"building_id": ["B"], "building_type": ["factory"], "reason": ["台账"],
+                         "owner_type": ["区属企业"]})
+    out = classify(gdf, load_classify("cn-default"), 2022, overrides=over)
+    assert list(out["owner_type"]) == ["私营", "区属国企"]
+    tasks = assign_tasks(out.assign(street=["新华路街道", "新华路街道"]), load_policy("changning-2023"))
+    assert list(tasks["responsible_department"]) == ["新华路街道", "区国资委"]
