@@ -46,7 +46,7 @@ SHORTCUTS = {
 }
 
 
-def configure(config: Config | str | Path | None = None, *, registries=(), excludes=(), contexts=(),
+def configure(config: Config | str | Path | None = None, *, registries=(), excludes=(), contexts=(), installed=(),
               **settings) -> Config:
     """The run configuration: a TOML file (or a :class:`Config`) with settings on top.
 
@@ -56,6 +56,9 @@ def configure(config: Config | str | Path | None = None, *, registries=(), exclu
         A configuration, or a TOML file of overrides; default: pvsite's defaults.
     registries : sequence of str or dict
         Institution registries added to ``[input] registries`` (``PATH[:datum]`` or tables).
+    installed : sequence of str or dict
+        Lists of installed / planned PV projects added to ``[delivery] installed``
+        (``PATH[:datum]``, datum also ``cgcs2000``, or tables).
     excludes : sequence of str or dict
         Exclusion layers added to ``[exclusions] layers`` (``PATH[:datum]`` or tables).
     contexts : sequence of str or dict
@@ -83,6 +86,11 @@ def configure(config: Config | str | Path | None = None, *, registries=(), exclu
             sections[key] = value
     if registries:
         sections.setdefault("input", {})["registries"] = list(cfg.input.registries) + [_spec(r) for r in registries]
+    if installed:
+        from pvsite.io.installed import parse_installed_spec
+
+        sections.setdefault("delivery", {})["installed"] = (list(cfg.delivery.installed)
+                                                           + [parse_installed_spec(i) for i in installed])
     if excludes:
         sections.setdefault("exclusions", {})["layers"] = list(cfg.exclusions.layers) + [_spec(e) for e in excludes]
     if contexts:

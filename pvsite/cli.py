@@ -78,6 +78,10 @@ model_options = _options(
     click.option("--context", "contexts", multiple=True, metavar="PATH[:datum]",
                  help="Land-use parcels (GB 50137 codes, 用地性质) or OSM areas (amenity=school, landuse=industrial) "
                       "whose type passes to the footprints inside them; repeatable."),
+    click.option("--installed", "installed", multiple=True, metavar="PATH[:datum]",
+                 help="已建/在建/已备案光伏项目清单 Installed, under-construction and planned PV projects (CSV/XLSX/"
+                      "GPKG: project name, capacity kW, status 已并网/在建/已备案, date, building id or lon/lat); "
+                      "repeatable. Datum wgs84/cgcs2000/gcj02/bd09."),
     click.option("--exclude", "excludes", multiple=True, type=FILE,
                  help="No-go polygons/points (e.g. heritage); every layer of the file is used; repeatable."),
     click.option("--exclude-datum", type=DATUMS, default=None, help="Datum of lon/lat --exclude files (default wgs84)."),

@@ -391,6 +391,46 @@ class ExclusionLayerConfig(_Section):
     name_field: str | None = None
 
 
+@dataclass(frozen=True)
+class InstalledConfig(_Section):
+    """One list of installed / planned PV systems (``[[delivery.installed]]``; ``--installed PATH[:datum]``).
+
+    Attributes
+    ----------
+    path : str
+        CSV, Excel or vector file, one row per PV project (relative to the config file).
+    datum : str or None
+        Datum of its lon/lat coordinates (wgs84 — also CGCS2000, identical at
+        cm level —, gcj02, bd09); ``None`` when the columns name it, the layer
+        is projected, or the rows carry building ids only.
+    columns : dict
+        pvsite field → source column (``project_name``, ``capacity_kw``,
+        ``capacity_mw``, ``capacity_ac_kw``, ``commissioned``, ``status``,
+        ``building_id``); unmapped fields are auto-detected from ``[installed]``
+        of ``presets/fields.toml``.
+    lon_col, lat_col : str or None
+        Coordinate columns; ``None`` = auto-detected (``[registry] lonlat``).
+    layer : str or None
+        Layer of a multi-layer file, or sheet of an Excel file.
+    encoding : str or None
+        Text encoding of a CSV; ``None``: UTF-8 (BOM allowed), then GBK.
+    """
+
+    _key: ClassVar[str] = "delivery.installed[]"
+
+    path: str = setting(path=True)
+    datum: str | None = setting(None, choices=DATUMS)
+    columns: dict = setting(dict, values=str)
+    lon_col: str | None = None
+    lat_col: str | None = None
+    layer: str | None = None
+    encoding: str | None = None
+
+
+#: Where ``responsible_department`` comes from (:mod:`pvsite.planning.tasks`).
+DEPARTMENT_SOURCES = ("plan", "classify")
+
+
 # ---------------------------------------------------------------------------
 # Sections
 # ---------------------------------------------------------------------------
@@ -912,6 +952,34 @@ class CarbonConfig(_Section):
 
 
 @dataclass(frozen=True)
+class DeliveryConfig(_Section):
+    """What is built, under construction and planned; who is responsible.
+
+    Attributes
+    ----------
+    installed : tuple of InstalledConfig
+        Lists of PV projects (``[[delivery.installed]]``, ``--installed PATH[:datum]``).
+    tolerance_m : float
+        Largest distance from a project's point to the nearest roof still
+        matched, when no roof contains it [m].  30 m, the tolerance of the
+        institution registries (:class:`RegistryConfig`): a project's point is
+        a geocoded address or a map pin at the gate or frontage of its site,
+        within a street's width of the building in Shanghai's blocks (pvsite
+        assumption).
+    departments : str
+        ``plan`` (default): ``responsible_department`` from the policy preset's
+        ``[tasks]`` (task 36 / 37 of the Changning plan, by owner, type and
+        street); ``classify``: the classification preset's per-type department
+        alone, as before the plan's task table was read (reproduces earlier runs;
+        also what a policy without ``[tasks]`` gives).
+    """
+
+    installed: tuple = setting(tuple, item=InstalledConfig)
+    tolerance_m: float = setting(30.0, unit="m", range=Range(0.0, math.inf, True, False))
+    departments: str = setting("plan", choices=DEPARTMENT_SOURCES)
+
+
+@dataclass(frozen=True)
 class OutputConfig(_Section):
     """What the GeoPackage holds.
 
@@ -955,6 +1023,7 @@ class Config:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     weather: WeatherConfig = field(default_factory=WeatherConfig)
     exclusions: ExclusionsConfig = field(default_factory=ExclusionsConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     priority: PriorityConfig = field(default_factory=PriorityConfig)
     carbon: CarbonConfig = field(default_factory=CarbonConfig)

@@ -8,15 +8,18 @@
       buildings.choose        street / district / bbox / within selection
       buildings.checks        weather distance, policy district, datum, overlaps, high latitude
       buildings.classify      site context (--context parcels / OSM areas), building type, policy class, department
+      planning.tasks          plan task (36 / 37), its departments, the responsible one
       buildings.exclusions    protected / no-go roofs
       roofs.survey_roofs      usable area → planes → heights → module layout
+      planning.installed      installed / under construction / planned projects → roofs
       solar.plane_yields      pvlib, once per distinct orientation
     size(prepared, scenario)                          ← per scenario, cheap
       planning.apply_scenario policy coverage → modules → capacity → status
       buildings.checks        unclassified buildings and the kW they leave out
       solar.apply_yields      kWh, performance ratio, CO2 (emission preset)
       planning.carbon         standard coal saved
-      planning.summarise      district / street / class / department rollup, renewable share
+      planning.installed      kW on each roof, remaining potential, trajectory
+      planning.summarise      district / street / class / department rollup, targets, renewable share
       planning.ranking        priority list toward the gap, one task list per department
       planning.outlines       street and district layers
       outputs.provenance      run_info
@@ -45,7 +48,8 @@ from pvsite.buildings.locate import Selection
 from pvsite.config import Config
 from pvsite.io import run_inputs
 from pvsite.outputs import provenance
-from pvsite.planning import carbon, outlines, ranking, sizing
+from pvsite.planning import carbon, outlines, ranking, sizing, tasks
+from pvsite.planning import installed as installed_mod
 from pvsite.planning.rollup import summarise
 from pvsite.planning.scenario import apply_scenario
 from pvsite import presets
@@ -90,6 +94,7 @@ class Prepared:
     horizons: horizon_mod.HorizonProfiles | None = None
     shading: dict | None = None
     emission: presets.EmissionPreset | None = None
+    installed: pd.DataFrame | None = None
 
 
 @dataclass
@@ -118,6 +123,8 @@ class RunResult:
     findings: list = field(default_factory=list)
     priority: pd.DataFrame | None = None
     department_tasks: dict | None = None
+    installed_entries: pd.DataFrame | None = None
+    trajectory: pd.DataFrame | None = None
 
     @property
     def district(self) -> pd.Series:
@@ -157,7 +164,8 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
         registry=located.registry_per_roof.reindex(chosen.buildings.index)
         if located.registry_per_roof is not None else None,
         context=classify_mod.match_context(chosen.buildings, inputs.context, classes))
-    buildings = exclusions_mod.apply_exclusions(buildings, inputs.exclusions, config.exclusions)
+    buildings = exclusions_mod.apply_exclusions(tasks.assign_tasks(buildings, policy, config.delivery.departments),
+                                                inputs.exclusions, config.exclusions)
     say(STAGES[3])
     surveyed = survey_roofs(buildings, config, module, located.site_lat_deg)
     horizons = horizon_mod.roof_horizons(surveyed, located.buildings, config.shading, config.heights)
@@ -167,7 +175,8 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
                                  **horizon_mod.yield_inputs(horizons))
     return Prepared(config, selection, inputs, located, chosen, surveyed.roofs, planes, surveyed.panels,
                     classify_mod.classification_report(buildings, classes.class_order), policy, classes,
-                    module, started, findings, horizons, planes.attrs.get("shading"), emission)
+                    module, started, findings, horizons, planes.attrs.get("shading"), emission,
+                    installed_mod.match_installed(surveyed.roofs, inputs.installed, config.delivery.tolerance_m))
 
 
 def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = None) -> RunResult:
@@ -187,11 +196,12 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
     say(STAGES[5])
     sized = apply_scenario(p.roofs, p.planes, p.panels, rules, p.config.exclusions.flag_only)
     roofs, planes = yields.apply_yields(sized.roofs, sized.planes, p.emission.emission_factor_kg_per_kwh)
-    roofs = carbon.add_coal(roofs, p.emission)
+    roofs = installed_mod.apply_installed(carbon.add_coal(roofs, p.emission), p.installed)
     findings = p.findings + checks.check_scenario(roofs, planes, p.module, scenario)
     say(STAGES[6])
-    summary = summarise(roofs, float(p.policy["target_kw"]), p.classes.class_names_zh,
-                        streets=p.chosen.street_names, scope_label=p.chosen.scope, consumption=p.inputs.consumption)
+    summary = summarise(roofs, float(p.policy["target_kw"]), p.classes.class_names_zh, streets=p.chosen.street_names,
+                        scope_label=p.chosen.scope, consumption=p.inputs.consumption, targets=p.policy.targets,
+                        entries=p.installed)
     priority = ranking.rank_roofs(roofs, p.config.priority.rank_by, float(p.policy["target_kw"]),
                                   p.classes.class_order, summary)
     streets = outlines.streets_layer(summary, p.located.street_polygons, roofs)
@@ -212,14 +222,14 @@ def compare_scenarios(prepared: Prepared, scenarios: list[str] | None = None) ->
     pandas.DataFrame
         One row per scenario: ``scenario``, ``description_zh``, ``n_sized``,
         ``capacity_kw``, ``annual_mwh``, ``co2_t``, ``specific_yield_kwh_per_kwp``,
-        ``share_of_target_pct``.
+        ``potential_x_target`` (potentials: what the scenario would reach, not what is built).
     """
     rows = []
     for name in scenarios or list(prepared.policy["scenarios"]):
         d = size(prepared, name).district
         rows.append({"scenario": name, "description_zh": prepared.policy["scenarios"][name].get("description_zh", ""),
                      **{k: d[k] for k in ("n_sized", "capacity_kw", "annual_mwh", "co2_t",
-                                          "specific_yield_kwh_per_kwp", "share_of_target_pct")}})
+                                          "specific_yield_kwh_per_kwp", "potential_x_target")}})
     return pd.DataFrame(rows)
 
 
@@ -234,6 +244,8 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets,
     counts = {"input": len(p.inputs.footprints), "selected": p.chosen.n_selected, "rejected": len(p.chosen.rejected),
               "excluded": int(roofs["excluded"].sum()), "outside_streets": p.located.n_outside_streets,
               "panels": int(planes["n_modules"].sum())}
+    trajectory = installed_mod.trajectory(p.installed, p.policy.targets)
+    findings = findings + installed_mod.findings(p.installed, trajectory)
     info = provenance.for_run(p, scenario, desc, roofs, counts, findings)
     return RunResult(
         roofs=roofs, planes=planes, streets=streets, district_layer=outlines.district_layer(summary, streets),
@@ -242,4 +254,5 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets,
         classification_report=p.classification_report, weather_meta=p.inputs.weather_meta, counts=counts,
         panels=panels, registry_entries=p.located.registry_entries, footprints_meta=p.inputs.footprints_meta,
         config=p.config, findings=findings, priority=priority, department_tasks=ranking.department_tasks(priority),
+        installed_entries=p.installed, trajectory=trajectory,
     )

@@ -46,21 +46,21 @@ def _n(x, digits=0):
 def block_district() -> str:
     res = district_run()
     s = res.summary
-    lines = ["| 街道 street | buildings | sized | PV area m² | kW | MWh/yr | tCO2/yr | kWh/kWp | % of 16,000 kW |",
+    lines = ["| 街道 street | buildings | sized | PV area m² | 潜力 potential kW | MWh/yr | tCO2/yr | kWh/kWp | × 16,000 kW |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for _, r in s[s.level.isin(["street", "district"])].iterrows():
         key = f"**{r.key}**" if r.level == "district" else r.key
         lines.append(f"| {key} | {_n(r.n_buildings)} | {_n(r.n_sized)} | {_n(r.pv_area_m2)} | {_n(r.capacity_kw)} "
                      f"| {_n(r.annual_mwh)} | {_n(r.co2_t)} | {_n(r.specific_yield_kwh_per_kwp)} "
-                     f"| {_n(r.share_of_target_pct, 1)} |")
-    lines += ["", "| 政策类别 class | buildings | sized | kW | MWh/yr | % of target |", "|---|---:|---:|---:|---:|---:|"]
+                     f"| {_n(r.potential_x_target, 2)} |")
+    lines += ["", "| 政策类别 class | buildings | sized | 潜力 kW | MWh/yr | × target |", "|---|---:|---:|---:|---:|---:|"]
     for _, r in s[s.level == "class"].iterrows():
         lines.append(f"| {r.key_zh} ({r.key}) | {_n(r.n_buildings)} | {_n(r.n_sized)} | {_n(r.capacity_kw)} "
-                     f"| {_n(r.annual_mwh)} | {_n(r.share_of_target_pct, 1)} |")
-    lines += ["", "| 责任部门 department | buildings | sized | kW | MWh/yr | % of target |", "|---|---:|---:|---:|---:|---:|"]
+                     f"| {_n(r.annual_mwh)} | {_n(r.potential_x_target, 2)} |")
+    lines += ["", "| 责任部门 department | buildings | sized | 潜力 kW | MWh/yr | × target |", "|---|---:|---:|---:|---:|---:|"]
     for _, r in s[s.level == "department"].iterrows():
         lines.append(f"| {r.key_zh} | {_n(r.n_buildings)} | {_n(r.n_sized)} | {_n(r.capacity_kw)} "
-                     f"| {_n(r.annual_mwh)} | {_n(r.share_of_target_pct, 1)} |")
+                     f"| {_n(r.annual_mwh)} | {_n(r.potential_x_target, 2)} |")
     return "\n".join(lines)
 
 
@@ -74,7 +74,7 @@ def block_streets() -> str:
         tot = res.summary[(res.summary.level == "street") & (res.summary.key == street)].iloc[0]
         out.append(f"**{street}** — `pvsite run --street {street}` → {_n(tot.capacity_kw)} kW, "
                    f"{_n(tot.annual_mwh)} MWh/yr, {_n(tot.co2_t)} tCO2/yr, "
-                   f"{_n(tot.share_of_target_pct, 1)} % of the district target; "
+                   f"{_n(tot.potential_x_target, 2)} × the district target (potential, not built); "
                    f"{_n(tot.n_sized)} of {_n(tot.n_buildings)} roofs carry PV. Largest three:\n")
         out.append("| building | class | rule | roof | roof m² | usable m² | ratio | required m² | modules (fit) "
                    "| PV area m² | kW | kWh/yr | kWh/kWp |")
@@ -90,14 +90,14 @@ def block_streets() -> str:
 
 
 def block_scenarios() -> str:
-    lines = ["| policy preset | scenario | sized roofs | kW | MWh/yr | tCO2/yr | % of 16,000 kW |",
+    lines = ["| policy preset | scenario | sized roofs | 潜力 potential kW | MWh/yr | tCO2/yr | × 16,000 kW |",
              "|---|---|---:|---:|---:|---:|---:|"]
     from pvsite.pipeline import compare_scenarios
 
     for policy in POLICIES:
         for _, d in compare_scenarios(prepared(policy)).iterrows():
             lines.append(f"| {policy} | `{d.scenario}` | {_n(d.n_sized)} | {_n(d.capacity_kw)} | {_n(d.annual_mwh)} "
-                         f"| {_n(d.co2_t)} | {_n(d.share_of_target_pct, 1)} |")
+                         f"| {_n(d.co2_t)} | {_n(d.potential_x_target, 2)} |")
     return "\n".join(lines)
 
 

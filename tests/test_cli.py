@@ -49,7 +49,7 @@ def test_summary_equals_sum_of_roofs(street_run):
     assert months.to_numpy() == pytest.approx(roofs.annual_kwh.to_numpy(), rel=1e-9, abs=1e-6)
     for level in ("class", "department", "street_class"):
         assert summary[summary.level == level].capacity_kw.sum() == pytest.approx(d.capacity_kw)
-    assert d.share_of_target_pct == pytest.approx(d.capacity_kw / 16000 * 100)
+    assert d.potential_x_target == pytest.approx(d.capacity_kw / 16000)
     # CO2 with Shanghai's 0.42 kg/kWh
     assert d.co2_t == pytest.approx(d.annual_mwh * 0.42, rel=1e-9)
 

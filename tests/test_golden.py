@@ -52,12 +52,29 @@ def _compare(roofs: pd.DataFrame, name: str) -> None:
     assert float(roofs["capacity_kw"].sum()) == pytest.approx(float(d["capacity_kw"]), rel=1e-9)
 
 
+#: Departments as main gave them (before the plan's task table was read): the classification
+#: preset of d9a0c03, per-type departments ([delivery] departments = "classify").  Only the
+#: departments differ from the shipped cn-default (test_golden_classify_preset_is_the_shipped_one).
+LEGACY_DEPARTMENTS = {"classify": {"preset": str(GOLDEN / "cn-default-d9a0c03.toml")},
+                      "delivery": {"departments": "classify"}}
+
+
+def test_golden_classify_preset_is_the_shipped_one_but_for_departments():
+    from pvsite.presets import load_classify
+
+    old, new = load_classify(LEGACY_DEPARTMENTS["classify"]["preset"]), load_classify("cn-default")
+    assert old.class_order == new.class_order and list(old.types) == list(new.types)
+    assert [(t.building_class, t.name_zh) for t in old.types.values()] == \
+        [(t.building_class, t.name_zh) for t in new.types.values()]
+    assert repr(old.rules) == repr(new.rules) and dict(old.confidence) == dict(new.confidence)
+
+
 @pytest.fixture(scope="module")
 def sample_prepared():
     from pvsite import pipeline
     from pvsite.config import Config
 
-    return pipeline.prepare(Config())
+    return pipeline.prepare(Config().with_overrides(**LEGACY_DEPARTMENTS))
 
 
 @pytest.mark.parametrize("scenario", ["plan-2025", "technical-max"])
@@ -76,7 +93,7 @@ def test_bund_matches_golden(shared_data):
 
     cfg = Config().with_overrides(
         input={"footprints": str(shared_data / "footprints" / "shanghai_bund_buildings.gpkg")},
-        policy={"scenario": "technical-max"}, output={"panels": False},
+        policy={"scenario": "technical-max"}, output={"panels": False}, **LEGACY_DEPARTMENTS,
         exclusions={"layers": [{"path": str(shared_data / "constraints" / "shanghai_heritage_osm.gpkg")}]},
     )
     result = pipeline.run(cfg)

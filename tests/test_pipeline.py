@@ -66,7 +66,7 @@ def test_compare_scenarios_is_size_per_scenario(prepared):
     for _, row in table.iterrows():
         d = pipeline.size(prepared, row["scenario"]).district
         assert row["capacity_kw"] == pytest.approx(d["capacity_kw"], rel=1e-12)
-        assert row["share_of_target_pct"] == pytest.approx(d["capacity_kw"] / 16000 * 100)
+        assert row["potential_x_target"] == pytest.approx(d["capacity_kw"] / 16000)
 
 
 def test_street_run_equals_district_roofs(prepared):

@@ -166,6 +166,14 @@ def classify(gdf, preset, new_building_year, overrides=None, registry=None, cont
         onote[hit] = table["reason"].to_numpy(dtype=object)[pos[hit]]
         orule[hit] = f"override:{label}"
         matches["override"] = (otype, orule, onote)
+        if "owner_type" in table.columns:  # an owner column of the overrides beats the footprint attribute
+            from pvsite.io.fields import parse_owner_type
+
+            owner = parse_owner_type(table["owner_type"]).to_numpy(dtype=object)[pos[hit]]
+            base = (out["owner_type"].astype("str") if "owner_type" in out.columns
+                    else pd.Series(pd.NA, index=out.index, dtype="str")).to_numpy(dtype=object)
+            base[np.flatnonzero(hit)] = np.where(pd.isna(owner), base[hit], owner)
+            out["owner_type"] = pd.Series(base, index=out.index, dtype="str")
         unused = np.setdiff1d(np.arange(len(table)), pos[hit])
         if unused.size:
             log.warning("%d override(s) in %s name building_ids not in the footprints: %s",
@@ -671,10 +679,13 @@ def _read_overrides(overrides, types: dict):
                          fix="Use a CSV with header building_id,building_type,reason.")
     if "reason" not in table.columns:
         table["reason"] = None
-    table = table[["building_id", "building_type", "reason"]].astype("str")
+    table = table[["building_id", "building_type", "reason", *(["owner_type"] if "owner_type" in table.columns
+                                                              else [])]].astype("str")
     for c in table.columns:
         table[c] = table[c].str.strip()
     table["reason"] = table["reason"].mask(table["reason"].isin(["", "nan", "None"]))
+    if "owner_type" in table.columns:
+        table["owner_type"] = table["owner_type"].mask(table["owner_type"].isin(["", "nan", "None"]))
     problems = []
     bad = table[~table["building_type"].isin(list(types))]
     if len(bad):

@@ -197,6 +197,45 @@ def match_registry(roofs, side: SideLayer, spec: RegistryConfig, classes: Classi
     return per_roof, entries
 
 
+def locate_points(roofs_m, points, tolerance_m: float) -> pd.DataFrame:
+    """The roof each point lies on: the smallest containing roof, else the nearest within ``tolerance_m``.
+
+    The matching of :func:`match_registry` for points, without its one-entry-
+    per-footprint rule (several PV projects may sit on one roof).  Used by
+    :func:`pvsite.planning.installed.match_installed`.
+
+    Parameters
+    ----------
+    roofs_m : geopandas.GeoDataFrame
+        Roofs in a metric CRS; rows with a ``reject_reason`` or no geometry are never matched.
+    points : array of shapely geometries
+        One point per entry in ``roofs_m.crs`` (None / empty = no coordinates).
+    tolerance_m : float
+        Largest distance to a roof not containing the point [m].
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point: ``roof`` (row position in ``roofs_m``, -1 when unmatched),
+        ``method`` (``contains`` / ``nearest`` / ``unmatched``) and ``distance_m``
+        [m] to the matched (or nearest) roof (NaN without coordinates).
+    """
+    eg = np.asarray(points, dtype=object)
+    n = len(eg)
+    missing = shapely.is_missing(eg) | shapely.is_empty(eg)
+    tid = np.where(missing, -1, shapely.get_type_id(np.where(missing, None, eg)))
+    is_point = tid == 0
+    status = np.full(n, None, dtype=object)
+    status[~is_point] = "unmatched"
+    found = _Entries(eg, is_point, np.zeros(n, dtype=bool), is_point, status, np.full(n, np.nan))
+    pairs = _candidate_pairs(found, _usable_footprints(roofs_m), tolerance_m)
+    roof = np.full(n, -1, dtype=np.int64)
+    roof[pairs["entry"].to_numpy(dtype=np.int64)] = pairs["roof"].to_numpy(dtype=np.int64)
+    method = np.where(roof < 0, "unmatched",
+                      np.where(np.asarray([str(x).startswith("contains") for x in found.status]), "contains", "nearest"))
+    return pd.DataFrame({"roof": roof, "method": method, "distance_m": found.distance_m})
+
+
 @dataclass
 class _Entries:
     """Registry entries placed in the footprints' CRS, with what their geometry allows."""

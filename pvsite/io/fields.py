@@ -25,7 +25,8 @@ from pvsite.errors import ConfigError, InputError
 FIELDS_PRESET = Path(__file__).resolve().parent.parent / "presets" / "fields.toml"
 
 #: pvsite fields that can be mapped from a source column.
-PVSITE_FIELDS = ("building_id", "name", "use", "storeys", "height_m", "year_built", "roof_type", "street")
+PVSITE_FIELDS = ("building_id", "name", "use", "storeys", "height_m", "year_built", "roof_type", "street",
+                 "owner_type")
 
 #: Values of the ``roof_type`` field.
 ROOF_TYPES = ("flat", "pitched", "metal", "unknown")
@@ -205,6 +206,24 @@ def parse_year(s: pd.Series, warn, col) -> pd.Series:
         sample = ", ".join(repr(v) for v in t[bad].unique()[:5])
         warn.append(f"year_built: {int(bad.sum())} value(s) in '{col}' without a year, treated as unknown ({sample})")
     return y
+
+
+def parse_owner_type(s: pd.Series) -> pd.Series:
+    """Owner category (``[owner_type]`` of presets/fields.toml: 区属国企, 市属国企, 私营 …) of each value.
+
+    Exact words first, then words contained in the value (``上海长宁区属企业`` → 区属国企);
+    other non-blank values are kept as written, blanks become NA.
+    """
+    vocab = {k: [str(w).lower() for w in v] for k, v in fields_preset().get("owner_type", {}).items()}
+    text = clean_text(s)
+    low = text.str.lower()
+    out = pd.Series(pd.NA, index=s.index, dtype="str")
+    for key, words in vocab.items():
+        out = out.mask(out.isna() & low.isin(words), key)
+    for key, words in vocab.items():
+        for w in words:
+            out = out.mask(out.isna() & low.str.contains(w, regex=False).fillna(False).astype(bool), key)
+    return out.fillna(text).astype("str")
 
 
 def parse_roof_type(s: pd.Series, warn, col) -> pd.Series:

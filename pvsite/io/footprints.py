@@ -59,6 +59,7 @@ from pvsite.io.fields import (
     clean_lower_text,
     clean_text,
     parse_height_m,
+    parse_owner_type,
     parse_roof_type,
     parse_storeys,
     parse_year,
@@ -70,7 +71,7 @@ log = logging.getLogger(__name__)
 #: Columns of every frame returned by :func:`read_footprints` (then OSM extras, then ``geometry``).
 CANONICAL_COLUMNS = (
     "building_id", "source_row", "name", "use", "storeys", "height_m", "year_built",
-    "roof_type", "street", "reject_reason", "geometry_note",
+    "roof_type", "street", "owner_type", "reject_reason", "geometry_note",
 )
 
 #: OSM keys that feed the ``[[rules.osm]]`` classification family → canonical column (lower-case
@@ -965,6 +966,7 @@ def _canonical_frame(raw, source_row, mapping, stem, invalid_wkb, warn) -> gpd.G
         "roof_type": (pd.Series("unknown", index=range(n), dtype="str") if col("roof_type") is None
                       else parse_roof_type(col("roof_type"), warn, mapping["roof_type"])),
         "street": text("street"),
+        "owner_type": text("owner_type") if col("owner_type") is None else parse_owner_type(col("owner_type")),
         "reject_reason": pd.Series(reason, dtype="str"),
         "geometry_note": pd.Series(note, dtype="str"),
     }

@@ -20,6 +20,7 @@ from pvsite.config import ContextConfig, ExclusionLayerConfig, RegistryConfig
 from pvsite.errors import ConfigError, InputError
 from pvsite.io import consumption as consumption_io
 from pvsite.io import footprints as footprints_io
+from pvsite.io import installed as installed_io
 from pvsite.io import layers
 from pvsite.io import weather as weather_io
 from pvsite.resources import SAMPLE_FOOTPRINTS
@@ -63,6 +64,8 @@ class RunInputs:
     consumption : pandas.DataFrame or None
         Annual energy use entries (``--consumption``,
         :func:`pvsite.io.consumption.read_consumption`), or None.
+    installed : list of pvsite.io.installed.InstalledList
+        The lists of installed / planned PV projects (``[[delivery.installed]]``, ``--installed``).
     warnings : list
         Warnings of the reads.
     """
@@ -80,6 +83,7 @@ class RunInputs:
     registries: list[tuple[RegistryConfig, layers.SideLayer]] = field(default_factory=list)
     exclusions: list[tuple[ExclusionLayerConfig, layers.SideLayer]] = field(default_factory=list)
     context: list[tuple[ContextConfig, gpd.GeoDataFrame]] = field(default_factory=list)
+    installed: list[installed_io.InstalledList] = field(default_factory=list)
     warnings: list = field(default_factory=list)
     consumption: pd.DataFrame | None = None
 
@@ -184,7 +188,7 @@ def read_street_names(config) -> list[str]:
 
 
 def read_inputs(config, selection) -> RunInputs:
-    """Read the footprints, weather, street polygons, registries, exclusion and selection layers of a run.
+    """Read the footprints, weather, street polygons, registries, exclusion, selection layers and PV lists of a run.
 
     The weather is read first: it is cheap and a wrong file should fail
     before the footprints are parsed.  Every side layer is read here, so a
@@ -216,6 +220,7 @@ def read_inputs(config, selection) -> RunInputs:
         exclusions=[(spec, read_exclusion_layer(spec)) for spec in config.exclusions.layers],
         context=[(spec, read_context_layer(spec)) for spec in config.input.context],
         consumption=read_consumption(config),
+        installed=[installed_io.read_installed(spec) for spec in config.delivery.installed],
     )
 
 

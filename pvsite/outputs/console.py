@@ -298,14 +298,19 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
         console.print(format_field_report(result.footprints_meta, compact=not verbose), markup=False)
         console.print(format_classification_report(result.classification_report, top=30 if verbose else 8),
                       markup=False)
-    table = Table(title=f"pvsite — {escape(result.scope)} — {escape(result.scenario)}", show_lines=False)
+    table = Table(title=f"pvsite — {escape(result.scope)} — {escape(result.scenario)} (潜力 potential)",
+                  show_lines=False)
+    built = _built_known(result)
     for col, justify in [("街道 Street", "left"), ("建筑 Bldgs", "right"), ("安装 Sized", "right"),
-                         ("kW", "right"), ("MWh/yr", "right"), ("tCO2/yr", "right"), ("% target", "right")]:
+                         ("潜力 kW", "right"), ("MWh/yr", "right"), ("tCO2/yr", "right"), ("× 目标 target", "right"),
+                         *([("已建 built kW", "right"), ("在建 kW", "right")] if built else [])]:
         table.add_column(col, justify=justify)
     def add(label: str, row, bold: bool = False, style: str = "", **kw) -> None:
         """One table row; names from the input are escaped (a '[' is not rich markup)."""
         cells = [_fmt(row["n_buildings"]), _fmt(row["n_sized"]), _fmt(row["capacity_kw"]),
-                 _fmt(row["annual_mwh"]), _fmt(row["co2_t"]), _fmt(row["share_of_target_pct"], 1)]
+                 _fmt(row["annual_mwh"]), _fmt(row["co2_t"]), _fmt_x(row.get("potential_x_target"))]
+        if built:
+            cells += [_fmt(row.get("installed_kw")), _fmt(row.get("under_construction_kw"))]
         if bold:
             cells[2], cells[5] = f"[bold]{cells[2]}[/]", f"[bold]{cells[5]}[/]"
         text = escape(label)
@@ -325,11 +330,13 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
         add(f"  {row['key_zh']}", row, style="dim")
     console.print(table)
     console.print(
-        f"目标 Target {result.target_kw:,.0f} kW: this scenario reaches "
-        f"[bold]{d['capacity_kw']:,.0f} kW ({d['share_of_target_pct']:.1f} %)[/], "
+        f"潜力 Potential of scenario {escape(result.scenario)}: [bold]{d['capacity_kw']:,.0f} kW = "
+        f"{_fmt_x(d.get('potential_x_target'))} 目标 target[/] ({result.target_kw:,.0f} kW), "
         f"{d['annual_mwh']:,.0f} MWh/yr, {d['co2_t']:,.0f} tCO2/yr"
         + (f"; specific yield {d['specific_yield_kwh_per_kwp']:,.0f} kWh/kWp" if d["capacity_kw"] > 0 else "")
+        + " — what the roofs could carry, not what is built."
     )
+    console.print(built_line(result))
     print_carbon(result)
     print_priority(result, top=10 if verbose else 5)
     if out is not None:
@@ -385,6 +392,38 @@ def print_priority(result, top: int = 5) -> None:
     if rows:
         header = ("#", "建筑 id", "名称 name", "街道", "类别", "责任部门", "潜力 kW", "MWh/yr", "累计 kW")
         console.print("\n".join(text_table([header, *rows], right={0, 6, 7, 8})), markup=False)
+def _fmt_x(value) -> str:
+    """A multiple of the target: ``4.09 ×``; ``—`` when unknown."""
+    return "—" if value is None or pd.isna(value) else f"{float(value):,.2f} ×"
+
+
+def _built_known(result) -> bool:
+    """True when the run had a list of installed systems (``--installed``)."""
+    return getattr(result, "installed_entries", None) is not None
+
+
+def built_line(result) -> str:
+    """已建 / 在建 against the target, or the statement that built capacity is unknown."""
+    if not _built_known(result):
+        return ("[yellow]已建容量未知：未提供已建项目清单 (--installed) / built capacity unknown: no list of installed "
+                "systems given (--installed PATH[:datum]); the figures above are potential only.[/]")
+    d = result.district
+    traj = getattr(result, "trajectory", None)
+    years = ""
+    if traj is not None and traj["target_kw"].notna().any():
+        years = f" ({traj.attrs.get('first_year', '')}–{int(traj.loc[traj['target_kw'].notna(), 'year'].max())})"
+    remaining = d.get("remaining_kw")
+    gap = ("" if remaining is None or pd.isna(remaining) else
+           f"; 尚差 remaining [bold]{float(remaining):,.0f} kW[/]" if remaining >= 0 else
+           f"; 超出目标 target exceeded by [bold]{-float(remaining):,.0f} kW[/]")
+    pct, inst = d.get("achieved_pct"), float(d["installed_kw"])
+    counted = (float(d["target_kw"]) - float(remaining)) if remaining is not None and not pd.isna(remaining) else inst
+    part = (f" = [bold]{float(pct):.1f} % of target[/]{years}" if abs(counted - inst) < 1e-6 else
+            f", of which {counted:,.0f} kW commissioned{years} count toward the target = [bold]{float(pct):.1f} % "
+            f"of target[/]")
+    return (f"已建 Built [bold]{inst:,.0f} kW[/]" + ("" if pct is None or pd.isna(pct) else part)
+            + f"; 在建 under construction {float(d['under_construction_kw']):,.0f} kW"
+            + f"; 已备案 planned {float(d['planned_kw']):,.0f} kW" + gap + ".")
 
 
 def format_finding(finding) -> str:
@@ -402,14 +441,14 @@ def print_scenarios(table, scope: str, target_kw: float, default: str | None = N
     """Print the scenario comparison of :func:`pvsite.pipeline.compare_scenarios`."""
     out = Table(title=f"pvsite — {escape(scope)} — 情景对比 scenarios (target {target_kw:,.0f} kW)")
     for col, justify in [("情景 Scenario", "left"), ("说明", "left"), ("安装 Sized", "right"), ("kW", "right"),
-                         ("MWh/yr", "right"), ("tCO2/yr", "right"), ("kWh/kWp", "right"), ("% target", "right")]:
+                         ("MWh/yr", "right"), ("tCO2/yr", "right"), ("kWh/kWp", "right"), ("× 目标 target", "right")]:
         out.add_column(col, justify=justify)
     for _, row in table.iterrows():
         name = escape(str(row["scenario"])) + (" *" if row["scenario"] == default else "")
         out.add_row(name, escape(str(row["description_zh"])), _fmt(row["n_sized"]), _fmt(row["capacity_kw"]),
                     _fmt(row["annual_mwh"]), _fmt(row["co2_t"]),
                     "—" if row["capacity_kw"] <= 0 else _fmt(row["specific_yield_kwh_per_kwp"]),
-                    _fmt(row["share_of_target_pct"], 1))
+                    _fmt_x(row["potential_x_target"]))
     console.print(out)
     if default:
-        console.print("* default scenario of the preset; capacities are potentials, not what is built.")
+        console.print("* default scenario of the preset; 潜力 capacities are potentials, not what is built.")

@@ -94,13 +94,13 @@ _ROOF_MEASURES = {
 }
 _STREET_MEASURES = {
     "capacity_kw": ("装机容量 capacity_kw", "kW", "0 kW"),
-    "share_of_target_pct": ("占目标比例 share_of_target", "%", "0 %"),
+    "potential_x_target": ("潜力为目标倍数 potential_x_target", "×", "0 ×"),
 }
-#: Street label: name, then capacity and share of the district target.
+#: Street label: name, then the scenario's potential and its multiple of the target (潜力, not achieved).
 STREET_LABEL = (
     "coalesce(\"key_zh\", \"key\", '') || '\\n' || "
-    "format_number(coalesce(\"capacity_kw\", 0), 0) || ' kW' || "
-    "coalesce(' (' || format_number(\"share_of_target_pct\", 1) || '%)', '')"
+    "'潜力 ' || format_number(coalesce(\"capacity_kw\", 0), 0) || ' kW' || "
+    "coalesce(' (' || format_number(\"potential_x_target\", 2) || ' × 目标)', '')"
 )
 
 _GEOM_KIND = {  # gpkg_geometry_columns.geometry_type_name → (QGIS wkbType, geometry, layerGeometryType)
@@ -489,8 +489,8 @@ def add_styles(gpkg_path: str | Path, measure: str = "capacity_kw") -> list[Styl
     values, plus a grey 0/no-value class) on ``measure`` — the default style —
     and on the other of capacity / specific yield, plus a categorised style
     on ``class_zh``.  ``streets``: graduated (Blues, semi-transparent) on
-    ``capacity_kw`` (default) and ``share_of_target_pct``, labelled with the
-    street name, kW and share of target.  ``rejected``: red hatch.  Every
+    ``capacity_kw`` (default) and ``potential_x_target``, labelled with the
+    street name, potential kW and its multiple of the target.  ``rejected``: red hatch.  Every
     style, also those of ``summary`` and ``run_info``, carries the Chinese
     field aliases of :mod:`pvsite.outputs.schema`.  Rows pvsite wrote before (owner
     ``pvsite``) are replaced, so the call is idempotent.

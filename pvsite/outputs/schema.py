@@ -64,7 +64,10 @@ _ROOFS = [
     Column("class_note", "string", "", "分类说明", "Override reason or registry entry behind the class"),
     Column("class_confidence", "string", "", "分类依据可信度", "Confidence of the class from the family of the deciding rule (classify preset [confidence]): high (override, registry, survey use or land-use code), medium (OSM tags), low (name keywords only), none (no rule matched)"),
     Column("class_overruled", "string", "", "被覆盖的分类规则", "Rule of the highest lower-priority family that also matched but gave another policy class ('<rule> → <class>'), empty when the rules agree"),
-    Column("responsible_department", "string", "", "责任部门", "Department responsible under the plan's task table"),
+    Column("owner_type", "string", "", "权属", "Owner category (区属国企 / 市属国企 / 央企 / 公共机构 / 私营 / 外资, or as written) from a footprint attribute or the overrides; empty when unknown"),
+    Column("plan_task", "string", "", "规划任务", "Number of the plan task that obliges the roof (长府〔2023〕1号 task table: 36 new buildings, 37 existing); empty when no task covers it"),
+    Column("plan_task_departments", "string", "", "任务责任单位", "The departments (责任单位) the task table names for that task, 、-joined"),
+    Column("responsible_department", "string", "", "责任部门", "The one department whose task list carries the roof: by owner (区属国企 → 区国资委), building type (schools → 区教育局 …), else the roof's street (各街道镇) for task 37; 区建管委 for task 36 (policy preset [tasks])"),
     Column("is_new", "boolean", "", "是否新建", "Completed in or after the policy's new-building year (2022)"),
     Column("is_new_basis", "string", "", "新建判定依据", "How is_new was decided"),
     Column("area_m2", "Float64", "m²", "屋顶面积(㎡)", "Roof (footprint) area"),
@@ -90,6 +93,10 @@ _ROOFS = [
     Column("pv_area_m2", "Float64", "m²", "光伏占用面积(㎡)", "Array field of the installed modules: the required area in whole modules, capped by what fits"),
     Column("policy_exceeds_fit", "boolean", "", "要求超出可装", "The policy asks for more area than physically fits"),
     Column("capacity_kw", "Float64", "kW", "装机容量(kW)", "DC capacity: installed modules × module watts"),
+    Column("installed_kw", "Float64", "kW", "已并网(kW)", "DC capacity of built (已并网) projects of the --installed lists on this roof; empty when no list was given (unknown, not zero)"),
+    Column("under_construction_kw", "Float64", "kW", "在建(kW)", "DC capacity of projects under construction (在建) on this roof; empty without --installed"),
+    Column("planned_kw", "Float64", "kW", "已备案(kW)", "DC capacity of registered, not yet built projects (已备案) on this roof; empty without --installed"),
+    Column("remaining_potential_kw", "Float64", "kW", "剩余潜力(kW)", "max(capacity_kw − installed_kw − under_construction_kw − planned_kw, 0): the scenario's potential beyond what is on the roof"),
     Column("annual_kwh", "Float64", "kWh", "年发电量(kWh)", "AC energy in the weather year"),
     *[
         Column(m, "Float64", "kWh", f"{int(m[-2:])}月发电量(kWh)", f"AC energy in month {int(m[-2:])}")
@@ -130,11 +137,17 @@ _ROLLUP = [
     Column("co2_t", "Float64", "t/yr", "年减排CO2(吨)", "Total avoided CO2 per year"),
     Column("tce_t", "Float64", "t/yr", "年节约标准煤(吨)", "Total standard coal saved per year (annual kWh × 供电标准煤耗)"),
     Column("specific_yield_kwh_per_kwp", "Float64", "kWh/kWp", "等效利用小时", "Capacity-weighted specific yield"),
-    Column("target_kw", "Float64", "kW", "目标容量(kW)", "The plan's capacity target (district rows only)"),
-    Column("share_of_target_pct", "Float64", "%", "占目标比例(%)", "capacity_kw / target_kw × 100"),
     Column("consumption_kwh", "Float64", "kWh", "年用能(kWh)", "Annual energy use from --consumption (street and district rows; NA without)"),
     Column("share_pv_kwh", "Float64", "kWh", "计入替代率的光伏发电量(kWh)", "PV potential counted against consumption_kwh: all roofs of a street or district with a street/district value, only the listed buildings' roofs where use is given per building"),
     Column("renewable_share_pct", "Float64", "%", "可再生能源替代率代理值(%)", "share_pv_kwh / consumption_kwh × 100: a PV-only proxy of task 15's 城镇建筑可再生能源替代率 (goal 10 % 2025, 15 % 2030), in kWh, potential not built; NA without --consumption"),
+    Column("installed_kw", "Float64", "kW", "已并网(kW)", "Built (已并网) DC capacity of the --installed lists; the district row also counts projects that matched no roof; empty without a list (unknown)"),
+    Column("under_construction_kw", "Float64", "kW", "在建(kW)", "DC capacity under construction (在建); district row as installed_kw"),
+    Column("planned_kw", "Float64", "kW", "已备案(kW)", "DC capacity registered, not yet built (已备案); district row as installed_kw"),
+    Column("remaining_potential_kw", "Float64", "kW", "剩余潜力(kW)", "Sum of the roofs' remaining potential beyond what is on them"),
+    Column("target_kw", "Float64", "kW", "目标容量(kW)", "The plan's built-capacity target: district row, and street / department rows the policy preset allocates a target to"),
+    Column("remaining_kw", "Float64", "kW", "距目标尚差(kW)", "target_kw − built capacity commissioned within the target's years (policy [targets]: 2021–2025 for Changning; = installed_kw when every project is); negative when the target is exceeded"),
+    Column("achieved_pct", "Float64", "%", "目标完成率(%)", "Built capacity commissioned within the target's years / target_kw × 100 (built only: under construction and planned are not achieved)"),
+    Column("potential_x_target", "Float64", "×", "潜力为目标的倍数", "capacity_kw / target_kw (the row's own target, else the district's): the scenario's potential as a multiple of the target, not an achievement"),
 ]
 
 _CLASSIFICATION = [

@@ -16,6 +16,9 @@ from pvsite.planning.carbon import renewable_share
 from pvsite.presets import CONFIDENCE_LEVELS
 
 NO_STREET = "(未划分街道)"
+#: Per-roof registry columns summed by the rollup (:mod:`pvsite.planning.installed`).
+REGISTRY_KW = ("installed_kw", "under_construction_kw", "planned_kw")
+DELIVERY_COLUMNS = (*REGISTRY_KW, "remaining_potential_kw")
 NO_DEPARTMENT = "(未指定)"
 
 
@@ -49,6 +52,8 @@ def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
             "annual_mwh": roofs["annual_kwh"].astype(float).fillna(0.0) / 1000.0,
             "co2_t": roofs["co2_t"].astype(float).fillna(0.0),
             "tce_t": pd.to_numeric(roofs["tce_t"], errors="coerce").fillna(0.0) if "tce_t" in roofs.columns else np.nan,
+            **{c: roofs[c].astype("Float64").fillna(0.0).astype(float) if c in roofs.columns
+               else (cap if c == "remaining_potential_kw" else 0.0) for c in DELIVERY_COLUMNS},
         },
         index=roofs.index,
     )
@@ -69,6 +74,8 @@ def summarise(
     streets: list[str] | None = None,
     scope_label: str = "全区",
     consumption: pd.DataFrame | None = None,
+    targets=None,
+    entries: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The summary table: one row per district / street / class / department / street×class.
 
@@ -92,6 +99,16 @@ def summarise(
         Annual energy use entries (:func:`pvsite.io.consumption.read_consumption`)
         for ``consumption_kwh`` / ``renewable_share_pct``
         (:func:`pvsite.planning.carbon.renewable_share`); NA without.
+    targets : pvsite.presets.Targets, optional
+        The policy's ``[targets]``: its ``streets`` / ``departments``
+        allocations become those rows' ``target_kw``.
+    entries : pandas.DataFrame, optional
+        The matched PV projects (:func:`pvsite.planning.installed.match_installed`);
+        projects that matched no roof are added to the district row's
+        ``installed_kw`` / ``under_construction_kw`` / ``planned_kw`` (they are
+        the district's, though on no known roof).  None: no list was given, so
+        those columns (and ``remaining_kw``, ``achieved_pct``) are NA — unknown,
+        not zero.
 
     Returns
     -------
@@ -146,8 +163,70 @@ def summarise(
         level("street_class", by_sc, street_class_zh),
     ]
     out = pd.concat(parts, ignore_index=True)
-    out["target_kw"] = np.where(out["level"] == "district", float(target_kw), np.nan)
-    out["share_of_target_pct"] = out["capacity_kw"] / float(target_kw) * 100.0
+    _targets(out, float(target_kw), targets, entries, dict(zip(roofs["building_id"].astype(str), dept))
+             if "building_id" in roofs.columns else {})
     for col in ("n_buildings", "n_sized", "n_exceeds_fit"):
         out[col] = out[col].round().astype("Int64")
     return renewable_share(out, roofs, consumption, scope_label)
+
+
+def counted_toward_target(entries: pd.DataFrame, targets) -> pd.Series:
+    """Built capacity that counts toward the target [kW] per project: commissioned within the target's years.
+
+    The plan's target is capacity built in ``targets.first_year`` … the last
+    milestone year (十四五 = 2021–2025 for Changning); a project commissioned
+    before or after is on its roof (``installed_kw``) but not toward that target.
+    Without ``[targets]`` every built project counts.
+    """
+    built = (entries["status"] == "built").to_numpy()
+    kw = entries["capacity_kw"].astype(float).where(built, 0.0)
+    if targets is None:
+        return kw
+    year = pd.to_datetime(entries["commissioned"]).dt.year
+    inside = (year >= targets.first_year) & (year <= targets.last_year)
+    return kw.where(inside.fillna(False).astype(bool), 0.0)
+
+
+def _targets(out: pd.DataFrame, target_kw: float, targets, entries, dept_of: dict) -> None:
+    """Registry totals, ``target_kw``, ``remaining_kw``, ``achieved_pct`` and ``potential_x_target``, in place.
+
+    ``target_kw``: the district row's target, and the street / department rows
+    the preset allocates a target to (NA elsewhere).  ``remaining_kw`` =
+    target_kw − built capacity counted toward it (:func:`counted_toward_target`;
+    equal to ``installed_kw`` when every project was commissioned within the
+    target's years), negative when the target is exceeded; ``achieved_pct`` =
+    that built capacity / target_kw × 100 (under construction and planned are
+    not achieved).  ``potential_x_target`` = capacity_kw / target_kw — the row's
+    own target where it has one, else the district's — a multiple of the
+    target, not an achievement.
+    """
+    district = (out["level"] == "district").to_numpy()
+    tgt = np.where(district, target_kw, np.nan)
+    for level, table in (("street", getattr(targets, "streets", {})), ("department", getattr(targets, "departments", {}))):
+        rows = (out["level"] == level).to_numpy()
+        tgt = np.where(rows, out["key"].map(dict(table)).to_numpy(dtype=float), tgt)
+    known = entries is not None
+    counted = pd.Series(np.nan, index=out.index)
+    if known:
+        un = entries[entries["match_method"] == "unmatched"]
+        for status, col in (("built", "installed_kw"), ("under_construction", "under_construction_kw"),
+                            ("planned", "planned_kw")):
+            out.loc[district, col] += float(un.loc[un["status"] == status, "capacity_kw"].sum())
+        kw = counted_toward_target(entries, targets)
+        counted[:] = 0.0
+        counted[district] = float(kw.sum())
+        by_street = kw.groupby(entries["street"].astype("string").fillna("")).sum()
+        by_dept = kw.groupby(entries["building_id"].astype("string").map(dept_of).astype("string").fillna("")).sum()
+        for level, sums in (("street", by_street), ("department", by_dept)):
+            rows = (out["level"] == level).to_numpy()
+            counted[rows] = out.loc[rows, "key"].map(sums).fillna(0.0).to_numpy(dtype=float)
+    for col in REGISTRY_KW:
+        out[col] = out[col].astype("Float64") if known else pd.array([pd.NA] * len(out), dtype="Float64")
+    out["remaining_potential_kw"] = out["remaining_potential_kw"].astype("Float64")
+    out["target_kw"] = pd.array(tgt, dtype="Float64")
+    done = pd.array(counted.to_numpy(), dtype="Float64")
+    out["remaining_kw"] = out["target_kw"] - done
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["achieved_pct"] = (done / out["target_kw"] * 100.0).astype("Float64")
+        ref = out["target_kw"].fillna(target_kw).astype(float)
+        out["potential_x_target"] = pd.array(out["capacity_kw"].astype(float) / ref, dtype="Float64")

@@ -23,7 +23,7 @@ import difflib
 import math
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -542,6 +542,69 @@ RULE_KEYS = ("building_class", "building_type", "is_new", "ratio")
 
 
 @dataclass(frozen=True, eq=False)
+class Targets(_Record):
+    """What a plan asks to be *built* (``[targets]`` of a policy preset).
+
+    Attributes
+    ----------
+    source : str
+        The plan text the figures come from (task number).
+    first_year : int
+        First year whose commissioned capacity counts toward the target.
+    milestones : Mapping of int to float
+        Year → cumulative built capacity the plan asks for by the end of that
+        year [kW], years ascending; the last equals ``target_kw``.
+    streets, departments : Mapping of str to float
+        Optional allocations of the target [kW] per street / department.
+    """
+
+    source: str
+    first_year: int
+    milestones: Mapping
+    streets: Mapping
+    departments: Mapping
+
+    @property
+    def last_year(self) -> int:
+        """Year of the last milestone (the target year)."""
+        return max(self.milestones)
+
+
+@dataclass(frozen=True, eq=False)
+class PlanTask(_Record):
+    """A task of the plan's task table that obliges roofs (``[tasks.<number>]``).
+
+    Attributes
+    ----------
+    number : str
+        Task number in the plan's table (``"37"``).
+    text_zh : str
+        The task as printed.
+    departments : tuple of str
+        责任单位 as printed, in order.
+    scenarios : tuple of str
+        A roof carries the task when a rule of one of these scenarios gives it a ratio > 0;
+        empty: the task obliges no single roof (a district total).
+    responsible_by_owner, responsible_by_type : Mapping of str to str
+        ``owner_type`` / building type → the one department a roof goes to.
+    responsible_default : str
+        Department of the other roofs, or ``"street"`` (the roof's street or town, 各街道镇).
+    """
+
+    number: str
+    text_zh: str
+    departments: tuple
+    scenarios: tuple
+    responsible_by_owner: Mapping
+    responsible_by_type: Mapping
+    responsible_default: str
+
+
+#: ``responsible_default`` word meaning "the roof's street or town" (the plan's 各街道镇).
+STREET_DEPARTMENT = "street"
+
+
+@dataclass(frozen=True, eq=False)
 class PolicyPreset(_Record):
     """A policy (``presets/policy/*.toml``): target, emission factor and scenarios.
 
@@ -592,6 +655,8 @@ class PolicyPreset(_Record):
     emission_preset: str = ""
     renewable_share_goals_pct: Mapping | None = None
     renewable_share_source: str = ""
+    targets: Targets | None = None
+    tasks: Mapping = field(default_factory=lambda: MappingProxyType({}))
 
     def resolve(self, scenario: str | None) -> tuple[str, tuple[Rule, ...]]:
         """A scenario's ordered rules: its own, then those of its includes (depth first).
@@ -637,7 +702,7 @@ def parse_policy(data: Mapping, path: Path, classify: ClassifyPreset | None = No
     """
     p = _Problems("policy", path)
     p.keys(data, "", [*_POLICY_TEXT, "target_kw", "emission_factor_kg_per_kwh", "default_scenario", "scenarios",
-                      "district_bbox", "renewable_share_goals_pct"],
+                      "district_bbox", "renewable_share_goals_pct", "targets", "tasks"],
            required=["target_kw", "emission_factor_kg_per_kwh", "default_scenario", "scenarios"])
     text = {k: p.text(data, k, "") or "" for k in _POLICY_TEXT}
     target = p.number(data, "target_kw", "", 0.0, math.inf, False, False, unit="kW")
@@ -697,10 +762,12 @@ def parse_policy(data: Mapping, path: Path, classify: ClassifyPreset | None = No
     default = data.get("default_scenario")
     if "default_scenario" in data and default not in raw:
         p.append(f"default_scenario: {default!r} is not one of the scenarios ({', '.join(raw)})")
+    targets = _parse_targets(p, data.get("targets"), target) if "targets" in data else None
+    tasks = _parse_tasks(p, data.get("tasks"), raw, classify)
     p.raise_if_any()
     return PolicyPreset(target_kw=target, emission_factor_kg_per_kwh=ef, default_scenario=default,
                         scenarios=MappingProxyType(scenarios), path=path, district_bbox=bbox,
-                        renewable_share_goals_pct=goals, **text)
+                        renewable_share_goals_pct=goals, targets=targets, tasks=MappingProxyType(tasks), **text)
 
 
 def _renewable_goals(p: _Problems, raw) -> Mapping | None:
@@ -719,6 +786,112 @@ def _renewable_goals(p: _Problems, raw) -> Mapping | None:
         if v is not None:
             goals[int(year)] = v
     return MappingProxyType(dict(sorted(goals.items())))
+
+
+def _kw_table(p: _Problems, table, where: str) -> dict:
+    """A table of name → kW ≥ 0 (problems recorded)."""
+    if not isinstance(table, Mapping):
+        p.append(f"{where}: must be a table of name = kW, found {table!r}")
+        return {}
+    return {str(k): v for k in table if (v := p.number(table, k, f"{where}.", 0.0, math.inf, unit="kW")) is not None}
+
+
+def _parse_targets(p: _Problems, t, target_kw: float | None) -> Targets | None:
+    """``[targets]``: cumulative milestones ending at ``target_kw``, optional allocations."""
+    if not isinstance(t, Mapping):
+        p.append(f"targets: must be a table, found {t!r}")
+        return None
+    p.keys(t, "targets.", ["source", "first_year", "milestones", "streets", "departments"],
+           required=["source", "first_year", "milestones"])
+    first = t.get("first_year")
+    if not (isinstance(first, int) and not isinstance(first, bool) and 1990 <= first <= 2100):
+        p.append(f"targets.first_year: must be a year (integer in [1990, 2100]), found {first!r}")
+        first = None
+    raw = t.get("milestones") or {}
+    miles = {}
+    for k in (raw if isinstance(raw, Mapping) else {}):
+        try:
+            year = int(k)
+        except ValueError:
+            p.append(f"targets.milestones: key {k!r} is not a year")
+            continue
+        v = p.number(raw, k, "targets.milestones.", 0.0, math.inf, False, True, unit="kW")
+        if v is not None:
+            miles[year] = v
+    if not isinstance(raw, Mapping) or not miles:
+        p.append("targets.milestones: must be a table of year = cumulative kW, e.g. { \"2025\" = 16000.0 }")
+        return None
+    years = sorted(miles)
+    values = [miles[y] for y in years]
+    if any(b < a for a, b in zip(values, values[1:])):
+        p.append(f"targets.milestones: cumulative kW must not fall from year to year, found {miles}")
+    if first is not None and years[0] < first:
+        p.append(f"targets.milestones: year {years[0]} is before first_year {first}")
+    if target_kw is not None and abs(values[-1] - target_kw) > 1e-6:
+        p.append(f"targets.milestones: the last milestone ({years[-1]}: {values[-1]:g} kW) must equal "
+                 f"target_kw ({target_kw:g} kW)")
+    alloc = {k: _kw_table(p, t.get(k, {}), f"targets.{k}") for k in ("streets", "departments")}
+    for k, table in alloc.items():
+        if target_kw is not None and sum(table.values()) > target_kw + 1e-6:
+            p.append(f"targets.{k}: the allocations add up to {sum(table.values()):g} kW, more than "
+                     f"target_kw ({target_kw:g} kW)")
+    return Targets(source=p.text(t, "source", "targets.") or "", first_year=first or years[0],
+                   milestones=MappingProxyType(dict(zip(years, values))),
+                   streets=MappingProxyType(alloc["streets"]), departments=MappingProxyType(alloc["departments"]))
+
+
+def _text_list(p: _Problems, value, where: str) -> tuple:
+    if not (isinstance(value, list) and all(isinstance(x, str) and x.strip() for x in value)):
+        p.append(f"{where}: must be a list of names, found {value!r}")
+        return ()
+    return tuple(value)
+
+
+def _parse_tasks(p: _Problems, raw, scenarios: Mapping, classify: ClassifyPreset | None) -> dict:
+    """``[tasks.<number>]``: departments as printed, which roofs, which department per roof."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        p.append(f"tasks: must be a table of [tasks.<number>] tables, found {raw!r}")
+        return {}
+    tasks = {}
+    for number, t in raw.items():
+        where = f"tasks.{number}."
+        if not isinstance(t, Mapping):
+            p.append(f"tasks.{number}: must be a table")
+            continue
+        p.keys(t, where, ["text_zh", "departments", "scenarios", "responsible_by_owner", "responsible_by_type",
+                          "responsible_default"], required=["text_zh", "departments"])
+        depts = _text_list(p, t.get("departments", []), where + "departments")
+        scs = _text_list(p, t.get("scenarios", []), where + "scenarios") if "scenarios" in t else ()
+        for sc in scs:
+            if sc not in scenarios:
+                p.append(f"{where}scenarios: unknown scenario {sc!r} ({', '.join(scenarios)})")
+        maps = {}
+        for key in ("responsible_by_owner", "responsible_by_type"):
+            table = t.get(key, {})
+            if not (isinstance(table, Mapping) and all(isinstance(v, str) for v in table.values())):
+                p.append(f"{where}{key}: must be a table of name = department, found {table!r}")
+                table = {}
+            maps[key] = {str(k): v for k, v in table.items()}
+            for k, v in maps[key].items():
+                if v not in depts:
+                    p.append(f"{where}{key}.{k}: {v!r} is not one of the task's departments ({'、'.join(depts)})")
+        if classify is not None:
+            for k in maps["responsible_by_type"]:
+                if k not in classify.types:
+                    p.append(f"{where}responsible_by_type.{k}: not a building type of the classification preset "
+                             f"{classify.path.name} ({', '.join(classify.types)})")
+        default = p.text(t, "responsible_default", where, "") or ""
+        if scs and not default:
+            p.append(f"{where}responsible_default: missing (a department of the task, or \"street\")")
+        elif default and default != STREET_DEPARTMENT and default not in depts:
+            p.append(f"{where}responsible_default: {default!r} is neither \"street\" nor one of the task's "
+                     f"departments ({'、'.join(depts)})")
+        tasks[str(number)] = PlanTask(str(number), p.text(t, "text_zh", where) or "", depts, scs,
+                                      MappingProxyType(maps["responsible_by_owner"]),
+                                      MappingProxyType(maps["responsible_by_type"]), default)
+    return tasks
 
 
 def _include_cycles(scenarios: Mapping) -> list[list[str]]:

@@ -34,8 +34,10 @@ EXPECTED_TYPES = {
     "school": ("public_institution", "公共机构", "区教育局"),
     "hospital": ("public_institution", "公共机构", "区卫健委"),
     "public_service": ("public_institution", "公共机构", "区机管局"),
-    "factory": ("factory", "工业厂房", "区商务委"),
-    "warehouse": ("factory", "工业厂房", "区商务委"),
+    # 区商务委 is not a 责任单位 of tasks 34–38 of the plan (shared/docs): factories have no type department;
+    # the plan's tasks give them to their street or to 区国资委 (pvsite.planning.tasks).
+    "factory": ("factory", "工业厂房", ""),
+    "warehouse": ("factory", "工业厂房", ""),
     "office": ("other_public", "其他公共建筑", "区发改委（统筹）"),
     "commercial": ("other_public", "其他公共建筑", "区发改委（统筹）"),
     "hotel": ("other_public", "其他公共建筑", "区发改委（统筹）"),

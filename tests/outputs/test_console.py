@@ -11,7 +11,7 @@ from pvsite.outputs import console as report
 
 def test_markup_like_names_are_printed_literally(monkeypatch):
     row = dict(level="street", key="[bold]X街道", key_zh="[bold]X街道", n_buildings=1, n_sized=1,
-               capacity_kw=10.0, annual_mwh=1.0, co2_t=0.4, share_of_target_pct=0.1,
+               capacity_kw=10.0, annual_mwh=1.0, co2_t=0.4, potential_x_target=0.001,
                specific_yield_kwh_per_kwp=1000.0)
     summary = pd.DataFrame([dict(row, level="district"), row, dict(row, level="class", key="other", key_zh="其他")])
     result = SimpleNamespace(

@@ -256,7 +256,7 @@ def test_opens_styled_in_real_qgis(tmp_path):
         "aliases": {
             "roofs": {c: schema.aliases("roofs")[c] for c in ("capacity_kw", "class_zh", "kwh_m12",
                                                               "specific_yield_kwh_per_kwp")},
-            "streets": {c: schema.aliases("streets")[c] for c in ("key_zh", "capacity_kw", "share_of_target_pct")},
+            "streets": {c: schema.aliases("streets")[c] for c in ("key_zh", "capacity_kw", "potential_x_target")},
             "summary": {c: schema.aliases("summary")[c] for c in ("level", "annual_mwh")},
             "run_info": {"key": "参数", "value": "取值"},
             "rejected": {"reject_reason": "剔除原因", "building_id": "建筑编号"},

@@ -13,12 +13,13 @@ from pvsite.outputs import schema, xlsx
 #: Unit → what the column name must say about it (CONVENTIONS.md: names carry units).
 UNIT_IN_NAME = {
     "m": "_m", "m²": "_m2", "°": "_deg", "kW": "_kw", "kWh": "kwh", "MWh": "_mwh", "t/yr": "_t",
-    "%": "_pct", "W/m²": "_w_per_m2", "kWh/kWp": "_kwh_per_kwp",
+    "%": "_pct", "W/m²": "_w_per_m2", "kWh/kWp": "_kwh_per_kwp", "×": "_x_",
 }
 #: Unit → how a Chinese title may write it.
 UNIT_IN_TITLE = {
     "m": ("米", "[m]"), "m²": ("㎡", "[m²]"), "°": ("°",), "kW": ("kW",), "kWh": ("kWh",), "MWh": ("MWh",),
     "t/yr": ("吨", "[t/yr]"), "%": ("%",), "W/m²": ("W/㎡", "[W/m²]"), "kWh/kWp": ("kWh/kWp",),
+    "×": ("倍", "×"),
 }
 
 

@@ -60,7 +60,8 @@ def test_hand_example():
     s = summarise(roofs, target_kw=16000.0, streets=["A", "B", "C"])
     d = s[s.level == "district"].iloc[0]
     assert d.capacity_kw == 350.0 and d.annual_mwh == pytest.approx(390.0)
-    assert d.share_of_target_pct == pytest.approx(350 / 16000 * 100)
+    assert d.potential_x_target == pytest.approx(350 / 16000)
+    assert pd.isna(d.installed_kw) and pd.isna(d.achieved_pct)  # no --installed: unknown, not 0
     assert d.specific_yield_kwh_per_kwp == pytest.approx(390000 / 350)
     st_rows = s[s.level == "street"].set_index("key")
     assert st_rows.index.tolist() == ["A", "B", "C"]  # C listed though empty
