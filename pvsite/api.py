@@ -39,6 +39,10 @@ SHORTCUTS = {
     "panels": "output.panels",
     "flag_exclusions": "exclusions.flag_only",
     "shading": "shading.enabled",
+    "report": "report.enabled",
+    "pdf": "report.pdf",
+    "tile_url": "report.tile_url",
+    "tile_datum": "report.tile_datum",
 }
 
 

@@ -57,7 +57,8 @@ def footprints(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def config(footprints) -> Config:
-    return Config().with_overrides(input={"footprints": str(footprints)})
+    # the report's members (charts, HTML, PDF) are tested in test_report.py; here the core four
+    return Config().with_overrides(input={"footprints": str(footprints)}, report={"enabled": False})
 
 
 @pytest.fixture(scope="module")
