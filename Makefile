@@ -20,10 +20,12 @@ $(STAMP): setup.cfg setup.py pyproject.toml
 run: $(STAMP)
 	$(BIN)/pvsite run --overwrite
 
-# The QGIS tests use Debian's python3-qgis (installed here when missing; the
+# The QGIS tests use Debian's python3-qgis, the report's browser tests Debian's chromium
+# (installed here when missing; the
 # tests skip with a visible reason only where it cannot be installed).
 test: $(STAMP)
 	bash scripts/install_qgis.sh
+	bash scripts/install_browser.sh
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

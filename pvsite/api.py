@@ -43,6 +43,10 @@ SHORTCUTS = {
     "rank_by": "priority.rank_by",
     "consumption": "carbon.consumption",
     "emission_factor": "carbon.emission_factor",
+    "report": "report.enabled",
+    "pdf": "report.pdf",
+    "tile_url": "report.tile_url",
+    "tile_datum": "report.tile_datum",
 }
 
 

@@ -209,6 +209,14 @@ def main():
                    "EPSG:4490 (CGCS2000 lon/lat). Default: the run's WGS 84 / UTM zone (EPSG:32651 in Shanghai).")
 @click.option("--panels/--no-panels", default=None,
               help="Write the panels layer (one rectangle per module) always / never; default: up to 200,000 modules.")
+@click.option("--report/--no-report", default=None,
+              help="HTML 报告与图表 Write the one-file HTML report and chart PNGs (default on).")
+@click.option("--pdf/--no-pdf", default=None,
+              help="报告 PDF Print the report to PDF with headless Chromium when installed (default on).")
+@click.option("--tile-url", default=None, metavar="URL",
+              help="地图底图 Optional XYZ tile URL for the report's map ({z}/{x}/{y}); default none (fully offline).")
+@click.option("--tile-datum", type=click.Choice(["wgs84", "gcj02"]), default=None,
+              help="底图坐标系 Datum of --tile-url tiles: gcj02 for 高德/腾讯 tiles (default wgs84).")
 @verbosity
 @handle_errors
 def run(config_path, excludes, exclude_datum, heights, street, district, district_boundaries, bbox,

@@ -1009,6 +1009,47 @@ class OutputConfig(_Section):
     crs: str | None = setting(None, crs=True)
 
 
+#: Datums a tile basemap can be in (WGS84 for OSM-style tiles; GCJ-02 for 高德 / 腾讯 and 天地图 web tiles
+#: published for Chinese web maps).
+TILE_DATUMS = ("wgs84", "gcj02")
+
+
+@dataclass(frozen=True)
+class ReportConfig(_Section):
+    """The HTML report, its PDF and the chart PNGs (:mod:`pvsite.outputs.report`, :mod:`pvsite.outputs.charts`).
+
+    Attributes
+    ----------
+    enabled : bool
+        Write ``<stem>.html`` and the chart PNGs (``<stem>_chart_*.png``) with
+        the set (``--no-report``: not; default on).
+    pdf : bool
+        Also print the report to ``<stem>.pdf`` with headless Chromium when
+        ``/usr/bin/chromium`` (or ``chromium`` on PATH) is present
+        (``--no-pdf``: not).  Without Chromium the report says how to get a PDF.
+    tile_url : str or None
+        Optional basemap tiles for the interactive map, an XYZ template with
+        ``{z}``, ``{x}``, ``{y}`` (and optionally ``{s}`` → a/b/c).  Unset
+        (default): no basemap, nothing is fetched from the internet.
+    tile_datum : str
+        Datum of the tiles: ``wgs84`` or ``gcj02`` (高德 / 腾讯 tiles are
+        GCJ-02: the roofs are then shifted to GCJ-02 so they sit on the tiles).
+    tile_attribution : str
+        Credit line shown on the map for the tiles (the tile provider's terms).
+    max_map_roofs : int
+        Most roofs drawn on the interactive map; beyond it only roofs with PV
+        are drawn and the report says so (pvsite assumption: 50,000 outlines
+        keep the file below ~15 MB and the map fluid).
+    """
+
+    enabled: bool = True
+    pdf: bool = True
+    tile_url: str | None = None
+    tile_datum: str = setting("wgs84", choices=TILE_DATUMS)
+    tile_attribution: str = ""
+    max_map_roofs: int = setting(50_000, unit="-", range=Range(1, math.inf, True, False))
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything that defines a run."""
@@ -1027,6 +1068,7 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
     priority: PriorityConfig = field(default_factory=PriorityConfig)
     carbon: CarbonConfig = field(default_factory=CarbonConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
 
     def to_dict(self) -> dict:
         """Plain nested dict (``None`` values dropped, as TOML has no null)."""

@@ -42,7 +42,8 @@ from pathlib import Path
 
 from pvsite.errors import OutputError
 from pvsite.io import atomic
-from pvsite.outputs import gpkg, provenance, qgis, xlsx
+from pvsite.config import ReportConfig
+from pvsite.outputs import gpkg, provenance, qgis, report, xlsx
 from pvsite.outputs.console import safe_name
 
 log = logging.getLogger(__name__)
@@ -90,12 +91,17 @@ class Member:
         through ``context.temp``.
     label : str
         What the progress step says while the member is written (default: the key).
+    wanted : callable, optional
+        ``wanted(result)``: whether this run writes the member (default: always).
+        A member not wanted is not written, and its file of an earlier set is
+        removed once the new set is in place (a set never mixes two runs).
     """
 
     key: str
     suffix: str
     write: Callable[[object, Path, SetContext], None]
     label: str = ""
+    wanted: Callable[[object], bool] | None = None
 
 
 def _write_gpkg(result, tmp: Path, ctx: SetContext) -> None:
@@ -124,6 +130,39 @@ def _csv_twin(table: xlsx.Table) -> Callable[[object, Path, SetContext], None]:
 
 def _write_priority_csv(result, tmp: Path, ctx: SetContext) -> None:
     xlsx.write_csv(tmp, xlsx.priority_frame(result))
+def _report_cfg(result):
+    cfg = getattr(result, "config", None)
+    return getattr(cfg, "report", None) or ReportConfig()
+
+
+def _report_wanted(result) -> bool:
+    return _report_cfg(result).enabled
+
+
+def _pdf_wanted(result) -> bool:
+    cfg = _report_cfg(result)
+    return cfg.enabled and cfg.pdf and report.find_chromium() is not None
+
+
+def _chart_writer(key: str):
+    def write_chart(result, tmp: Path, ctx: SetContext) -> None:
+        from pvsite.outputs import charts
+
+        tmp.write_bytes(charts.render(result, key))
+    return write_chart
+
+
+def _write_html(result, tmp: Path, ctx: SetContext) -> None:
+    pngs = {c.key: ctx.temp[f"chart_{c.key}"].read_bytes() for c in report.charts_mod.CHARTS}
+    pdf = _pdf_wanted(result)
+    note = "" if pdf else report.NO_PDF_HINT if _report_cfg(result).pdf else ""
+    text = report.html_text(result, pngs, set_info=ctx.info, pdf_note=note,
+                            pdf_name=ctx.final["pdf"].name if pdf else "")
+    tmp.write_text(text, encoding="utf-8")
+
+
+def _write_pdf(result, tmp: Path, ctx: SetContext) -> None:
+    report.print_pdf(ctx.temp["html"], tmp)
 
 
 #: The files of a run's output set, in writing order (a member may read the ones before it).
@@ -135,6 +174,10 @@ MEMBERS: tuple[Member, ...] = (
     *(Member(f"{suffix[1:-4]}_csv", suffix, _csv_twin(table), f"{table.sheet} CSV")
       for suffix, table in xlsx.CSV_TWINS.items()),
     Member("priority_csv", "_priority.csv", _write_priority_csv, "优先屋顶清单 CSV priority"),
+    *(Member(f"chart_{c.key}", c.suffix, _chart_writer(c.key), f"图表 chart {c.key}", wanted=_report_wanted)
+      for c in report.charts_mod.CHARTS),
+    Member("html", ".html", _write_html, "报告 HTML report", wanted=_report_wanted),
+    Member("pdf", ".pdf", _write_pdf, "报告 PDF report", wanted=_pdf_wanted),
 )
 
 
@@ -171,6 +214,16 @@ class OutputSet:
     @property
     def roofs_csv(self) -> Path:
         return self.paths["roofs_csv"]
+
+    @property
+    def html(self) -> Path | None:
+        """The HTML report (None when ``[report] enabled = false``)."""
+        return self.paths.get("html")
+
+    @property
+    def pdf(self) -> Path | None:
+        """The PDF of the report (None without Chromium or with ``--no-pdf``)."""
+        return self.paths.get("pdf")
 
     def __iter__(self) -> Iterator[Path]:
         return iter(self.paths.values())
@@ -333,18 +386,22 @@ def step_label(member: Member, final: Path) -> str:
 
 def _write_locked(result, path: Path, progress: Callable[[str], None] | None = None) -> OutputSet:
     remove_stale_temps(path)
-    final = member_paths(path)
+    members = [m for m in MEMBERS if m.wanted is None or m.wanted(result)]
+    final, others = member_paths(path), member_paths(path)
+    final = {m.key: others.pop(m.key) for m in members}
     temp = {k: atomic.temp_path(p) for k, p in final.items()}
     info = provenance.output_set_info()
     ctx = SetContext(final=final, temp=temp, info=info)
     try:
-        for member in MEMBERS:
+        for member in members:
             atomic.discard(temp[member.key])
             if progress is not None:
                 progress(step_label(member, final[member.key]))
             member.write(result, temp[member.key], ctx)
             log.info("wrote %s (temporary, for %s)", temp[member.key].name, final[member.key].name)
         atomic.replace_all((temp[k], final[k]) for k in final)
+        for stale in others.values():  # a member this run does not write: no file of an earlier set stays
+            atomic.discard(stale)
     except BaseException:
         for tmp in temp.values():
             atomic.discard(tmp)

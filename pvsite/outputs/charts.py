@@ -1,0 +1,354 @@
+"""Charts of a run as PNG (matplotlib, Agg), with Chinese text in a CJK font.
+
+    png = charts.render(result, "progress")      # bytes of one PNG
+    for chart in charts.CHARTS: ...               # every chart of the report
+
+Each chart is a function ``result → matplotlib Figure`` listed in
+:data:`CHARTS` (key, file suffix, Chinese / English title); the output set
+writes each as ``<stem>_chart_<key>.png`` (:mod:`pvsite.outputs`) and the HTML
+report embeds the same bytes.  matplotlib is imported only when a chart is
+drawn, so ``import pvsite`` stays fast.
+
+Chinese text needs a font with CJK glyphs: :func:`cjk_font` looks one up in
+matplotlib's font list (Noto Sans CJK SC, installed by Debian's
+``fonts-noto-cjk`` — ``scripts/install_qgis.sh`` installs it — then Source Han
+Sans, WenQuanYi, SimHei, Microsoft YaHei, PingFang).  Without one the charts
+fall back to their English labels, log a warning and print
+"no CJK font: install fonts-noto-cjk" on the figure, so a chart never shows
+tofu boxes silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+#: CJK font families tried, in order (names as matplotlib's font manager reports them).
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+                "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "Microsoft YaHei", "PingFang SC",
+                "Noto Sans CJK JP", "Noto Sans CJK TC")
+#: Text drawn on a figure when no CJK font was found.
+NO_CJK_NOTE = "no CJK font: Chinese labels omitted - install fonts-noto-cjk (scripts/install_qgis.sh)"
+
+#: Class bins of roof capacity for the maps (static chart and the report's interactive map) [kW]:
+#: lower bounds; a roof with 0 kW is drawn grey (pvsite assumption: bins a planner reads at a glance).
+KW_BINS = (0.0, 30.0, 100.0, 300.0, 1000.0)
+#: Colours of :data:`KW_BINS` (viridis-like, light → dark; readable in print and for colour-blind readers).
+KW_COLOURS = ("#fde725", "#5ec962", "#21918c", "#3b528b", "#440154")
+#: Colour of roofs without PV.
+NO_PV_COLOUR = "#d0d0d0"
+
+#: Colours of built / in progress / remaining / potential.
+_C_BUILT, _C_PROGRESS, _C_REMAIN, _C_POTENTIAL = "#2e7d32", "#f9a825", "#e0e0e0", "#1565c0"
+_DPI = 120
+_CJK_RE = re.compile(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]")
+
+
+@functools.lru_cache(maxsize=1)
+def cjk_font() -> str | None:
+    """The first CJK font family of :data:`CJK_FAMILIES` matplotlib knows, else ``None``."""
+    from matplotlib import font_manager
+
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for family in CJK_FAMILIES:
+        if family in names:
+            return family
+    log.warning("No CJK font found for the charts (tried %s): Chinese labels are left out. "
+                "Install fonts-noto-cjk (apt-get install fonts-noto-cjk, or scripts/install_qgis.sh). / "
+                "图表未找到中文字体，中文标注已省略；请安装 fonts-noto-cjk。", ", ".join(CJK_FAMILIES))
+    return None
+
+
+def font_file(family: str) -> str:
+    """Path of the font file matplotlib uses for ``family``."""
+    from matplotlib import font_manager
+
+    return font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+
+
+def label(zh: str, en: str) -> str:
+    """``"zh en"`` with a CJK font, else ``en`` alone (never tofu)."""
+    return f"{zh} {en}".strip() if cjk_font() else en
+
+
+def name(text: object) -> str:
+    """A data label (street, department): as is with a CJK font, else its CJK characters replaced by '?'."""
+    text = "" if text is None or (isinstance(text, float) and np.isnan(text)) else str(text)
+    return text if cjk_font() else (_CJK_RE.sub("?", text) or "?")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    family = cjk_font()
+    plt.rcParams.update({
+        "font.family": "sans-serif",
+        "font.sans-serif": ([family] if family else []) + ["DejaVu Sans"],
+        "axes.unicode_minus": False,  # CJK fonts lack U+2212
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    })
+    return plt
+
+
+def _finish(fig, title: str):
+    fig.suptitle(title, fontsize=13, fontweight="bold")
+    if cjk_font() is None:
+        fig.text(0.5, 0.005, NO_CJK_NOTE, ha="center", va="bottom", fontsize=8, color="#b00020")
+    return fig
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _district(result) -> pd.Series:
+    s = result.summary
+    return s[s["level"] == "district"].iloc[0]
+
+
+def _has(row: pd.Series, col: str) -> bool:
+    return col in row.index and pd.notna(row[col])
+
+
+def registry_given(result) -> bool:
+    """Whether the run had a registry of installed systems (``installed_kw`` in the summary)."""
+    return "installed_kw" in result.summary.columns and _has(_district(result), "installed_kw")
+
+
+# --- the charts ----------------------------------------------------------------------------------
+
+def progress(result):
+    """Built / in progress / remaining against the target; without a registry: potential vs target."""
+    plt = _pyplot()
+    d = _district(result)
+    target = float(d["target_kw"]) if _has(d, "target_kw") else float(result.target_kw)
+    potential = float(d["capacity_kw"])
+    fig, ax = plt.subplots(figsize=(9, 3.2 if not registry_given(result) else 3.8), dpi=_DPI)
+    rows = [label("潜力", "potential")]
+    ax.barh(0, potential, color=_C_POTENTIAL, height=0.5)
+    ax.text(potential, 0, f"  {_fmt(potential)} kW (× {potential / target:.2f} {label('目标', 'target')})"
+            if target > 0 else f"  {_fmt(potential)} kW", va="center", fontsize=9)
+    if registry_given(result):
+        built = float(d["installed_kw"])
+        doing = float(d["under_construction_kw"]) if _has(d, "under_construction_kw") else 0.0
+        remain = max(target - built - doing, 0.0)
+        rows.insert(0, label("进度", "progress"))
+        ax.barh(1, built, color=_C_BUILT, height=0.5, label=label("已建", "built"))
+        ax.barh(1, doing, left=built, color=_C_PROGRESS, height=0.5, label=label("在建", "in progress"))
+        ax.barh(1, remain, left=built + doing, color=_C_REMAIN, height=0.5, edgecolor="#9e9e9e",
+                label=label("尚缺", "remaining"))
+        pct = built / target * 100 if target > 0 else float("nan")
+        ax.text(max(built + doing + remain, target), 1,
+                f"  {label('已建', 'built')} {_fmt(built)} kW = {pct:.1f} % · {label('在建', 'in progress')} "
+                f"{_fmt(doing)} kW", va="center", fontsize=9)
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+        yticks = [1, 0]
+    else:
+        fig.text(0.01, 0.015, label("已建容量未知（未提供 --installed）：图中为潜力，并非已建",
+                                    "built capacity unknown (no --installed): this is potential, not built"),
+                 fontsize=10, color="#b00020", va="bottom")
+        yticks = [0]
+    ax.axvline(target, color="#c62828", lw=2, ls="--")
+    ax.text(target, ax.get_ylim()[1], f"{label('目标', 'target')} {_fmt(target)} kW", color="#c62828",
+            ha="center", va="bottom", fontsize=9)
+    ax.set_yticks(yticks, rows if len(yticks) == 2 else rows[-1:])
+    ax.set_xlabel(label("装机容量", "capacity") + " [kW]")
+    ax.set_xlim(0, max(potential, target) * 1.45)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: _fmt(x)))
+    fig.tight_layout(rect=(0, 0.07, 1, 0.9))
+    return _finish(fig, label(f"{result.scope} 目标进度", "progress to target"))
+
+
+def _by_level(result, level: str, zh: str, en: str):
+    plt = _pyplot()
+    rows = result.summary[result.summary["level"] == level].copy()
+    rows = rows.sort_values("capacity_kw", ascending=True)
+    names = [name(k) for k in rows["key_zh"].fillna(rows["key"])]
+    height = max(2.8, 0.36 * len(rows) + 1.4)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, height), dpi=_DPI, sharey=True)
+    y = np.arange(len(rows))
+    for ax, col, colour, what in ((a1, "capacity_kw", _C_POTENTIAL, label("装机潜力", "capacity") + " [kW]"),
+                                  (a2, "annual_mwh", "#ef6c00", label("年发电量", "energy") + " [MWh/yr]")):
+        values = rows[col].astype(float).fillna(0.0).to_numpy()
+        ax.barh(y, values, color=colour, height=0.65)
+        top = values.max() if len(values) and values.max() > 0 else 1.0
+        for yi, v in zip(y, values):
+            ax.text(v + top * 0.01, yi, _fmt(v), va="center", fontsize=8)
+        ax.set_xlim(0, top * 1.22)
+        ax.set_xlabel(what)
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: _fmt(x)))
+        ax.tick_params(axis="x", labelsize=8)
+    a1.set_yticks(y, names, fontsize=9)
+    fig.tight_layout(rect=(0, 0.02, 1, 0.93))
+    return _finish(fig, label(f"按{zh} 潜力", f"potential by {en}"))
+
+
+def by_street(result):
+    """kW and MWh per street (summary rows ``level == 'street'``)."""
+    return _by_level(result, "street", "街道", "street")
+
+
+def by_class(result):
+    """kW and MWh per policy class (``level == 'class'``)."""
+    return _by_level(result, "class", "类别", "class")
+
+
+def by_department(result):
+    """kW and MWh per responsible department (``level == 'department'``)."""
+    return _by_level(result, "department", "责任部门", "department")
+
+
+def monthly(result):
+    """Monthly generation of the roofs with PV [MWh] (``kwh_m01`` … ``kwh_m12``)."""
+    plt = _pyplot()
+    cols = [f"kwh_m{m:02d}" for m in range(1, 13)]
+    present = [c for c in cols if c in result.roofs.columns]
+    mwh = result.roofs[present].astype(float).fillna(0.0).sum().to_numpy() / 1000.0 if present else np.zeros(0)
+    fig, ax = plt.subplots(figsize=(9, 3.8), dpi=_DPI)
+    months = [label(f"{m}月", "") if cjk_font() else f"{m}" for m in range(1, 13)][:len(mwh)]
+    ax.bar(months, mwh, color="#ef6c00")
+    top = mwh.max() if len(mwh) and mwh.max() > 0 else 1.0
+    for i, v in enumerate(mwh):
+        ax.text(i, v + top * 0.01, _fmt(v), ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(0, top * 1.15)
+    ax.set_ylabel(label("发电量", "energy") + " [MWh]")
+    if not cjk_font():
+        ax.set_xlabel("month")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: _fmt(x)))
+    total = mwh.sum()
+    ax.text(0.99, 0.97, f"{label('全年', 'year')} {_fmt(total)} MWh", transform=ax.transAxes, ha="right",
+            va="top", fontsize=9)
+    fig.tight_layout(rect=(0, 0.02, 1, 0.92))
+    return _finish(fig, label("逐月发电量", "monthly generation"))
+
+
+def kw_colours(kw) -> np.ndarray:
+    """Colour (hex) of each roof by :data:`KW_BINS`; :data:`NO_PV_COLOUR` for 0 kW."""
+    kw = np.nan_to_num(np.asarray(kw, dtype=float))
+    idx = np.searchsorted(np.asarray(KW_BINS), kw, side="right") - 1
+    out = np.asarray(KW_COLOURS, dtype=object)[np.clip(idx, 0, len(KW_COLOURS) - 1)]
+    out[kw <= 0] = NO_PV_COLOUR
+    return out
+
+
+def bin_labels() -> list[str]:
+    """Legend labels of :data:`KW_BINS` (``"0–30 kW"`` …)."""
+    edges = list(KW_BINS) + [None]
+    return [f"{_fmt(lo)}–{_fmt(hi)} kW" if hi is not None else f"≥ {_fmt(lo)} kW"
+            for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+def roof_map(result):
+    """Roofs coloured by kW over the street outlines (``result.streets``), in the output CRS."""
+    plt = _pyplot()
+    from matplotlib.collections import PatchCollection  # noqa: F401  (geopandas plots through it)
+    from matplotlib.patches import Patch
+
+    import matplotlib.patheffects as pe
+
+    roofs = result.roofs[result.roofs.geometry.notna() & ~result.roofs.geometry.is_empty]
+    x0, y0, x1, y1 = roofs.total_bounds if len(roofs) else (0.0, 0.0, 1.0, 1.0)
+    aspect = float(np.clip((y1 - y0) / max(x1 - x0, 1e-9), 0.4, 1.6))
+    fig, ax = plt.subplots(figsize=(9, 9 * aspect + 0.8), dpi=_DPI)
+    streets = getattr(result, "streets", None)
+    if streets is not None and len(streets):
+        streets = streets.to_crs(roofs.crs) if roofs.crs is not None and streets.crs != roofs.crs else streets
+        streets.boundary.plot(ax=ax, color="#616161", linewidth=0.8)
+        for _, s in streets.iterrows():
+            if s.geometry is None or s.geometry.is_empty:
+                continue
+            p = s.geometry.representative_point()
+            ax.text(p.x, p.y, name(s.get("key_zh", s.get("key", ""))), fontsize=9, ha="center", va="center",
+                    color="#263238", path_effects=[pe.withStroke(linewidth=3, foreground="white")], zorder=5)
+    colours = kw_colours(roofs["capacity_kw"])
+    no_pv = colours == NO_PV_COLOUR
+    if no_pv.any():
+        roofs[no_pv].plot(ax=ax, color=NO_PV_COLOUR, linewidth=0)
+    if (~no_pv).any():
+        roofs[~no_pv].plot(ax=ax, color=list(colours[~no_pv]), linewidth=0.2, edgecolor="#333333")
+    handles = [Patch(color=NO_PV_COLOUR, label=label("无光伏", "no PV"))] + [
+        Patch(color=c, label=t) for c, t in zip(KW_COLOURS, bin_labels())]
+    ax.legend(handles=handles, loc="lower left", fontsize=8, title=label("装机", "capacity"),
+              title_fontsize=8, framealpha=0.9)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    # 1 km scale bar (the output CRS is metric: pvsite.geo.crs)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    if roofs.crs is not None and roofs.crs.is_projected:
+        bx, by = x1 - (x1 - x0) * 0.05 - 1000.0, y0 + (y1 - y0) * 0.04
+        ax.plot([bx, bx + 1000.0], [by, by], color="black", lw=3)
+        ax.text(bx + 500.0, by + (y1 - y0) * 0.012, "1 km", ha="center", va="bottom", fontsize=8)
+    fig.tight_layout(rect=(0, 0.01, 1, 0.96))
+    return _finish(fig, label(f"{result.scope} 屋顶光伏潜力分布", "roofs by capacity"))
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the report.
+
+    Attributes
+    ----------
+    key : str
+        Short name; the PNG is ``<stem>_chart_<key>.png``.
+    title_zh, title_en : str
+        Caption in the report.
+    draw : callable
+        ``draw(result) → matplotlib.figure.Figure``.
+    """
+
+    key: str
+    title_zh: str
+    title_en: str
+    draw: Callable
+
+    @property
+    def suffix(self) -> str:
+        return f"_chart_{self.key}.png"
+
+
+#: Every chart, in the report's order.
+CHARTS: tuple[Chart, ...] = (
+    Chart("progress", "目标进度", "progress to target", progress),
+    Chart("street", "按街道", "by street", by_street),
+    Chart("class", "按类别", "by class", by_class),
+    Chart("department", "按责任部门", "by department", by_department),
+    Chart("monthly", "逐月发电量", "monthly generation", monthly),
+    Chart("map", "屋顶分布图", "map of roofs", roof_map),
+)
+_BY_KEY = {c.key: c for c in CHARTS}
+
+
+def png_bytes(fig) -> bytes:
+    """The PNG of ``fig`` (closed afterwards)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=fig.dpi, metadata={"Software": None})
+    finally:
+        plt.close(fig)
+    return buf.getvalue()
+
+
+def render(result, key: str) -> bytes:
+    """PNG bytes of chart ``key`` (:data:`CHARTS`) of ``result``."""
+    return png_bytes(_BY_KEY[key].draw(result))
+
+
+__all__ = ["CHARTS", "CJK_FAMILIES", "Chart", "KW_BINS", "KW_COLOURS", "NO_PV_COLOUR", "bin_labels", "by_class",
+           "by_department", "by_street", "cjk_font", "font_file", "kw_colours", "label", "monthly", "name",
+           "png_bytes", "progress", "registry_given", "render", "roof_map"]

@@ -1,0 +1,106 @@
+"""The HTML report and its place in the output set (the browser tests: test_report_browser.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from pvsite import outputs
+from pvsite.geo import datums
+from pvsite.outputs import charts, report
+from report_fixtures import STREETS, small_result
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory):
+    return small_result(tmp_path_factory.mktemp("report"))
+
+
+@pytest.fixture(scope="module")
+def page(result):
+    return report.html_text(result, {"progress": charts.render(result, "progress")})
+
+
+def _embedded(text: str, ident: str) -> dict:
+    m = re.search(rf'<script type="application/[a-z+]*json" id="{ident}">(.*?)</script>', text, re.S)
+    return json.loads(m.group(1))
+
+
+def test_nothing_is_loaded_from_outside_the_file(page):
+    # every src / href / url() is a data: URI or an in-page link; no CDN script, font or tile
+    refs = re.findall(r'(?:src|href)\s*=\s*["\']([^"\']*)', page) + re.findall(r"url\(([^)]*)\)", page)
+    assert refs and all(r.startswith(("data:", "#")) for r in refs), refs
+    assert "@import" not in page and "<link" not in page
+    assert "img-src data:;" in page  # the CSP forbids any fetch of images when no tile URL is given
+
+
+def test_roofs_are_embedded_in_wgs84_rounded(result, page):
+    roofs = _embedded(page, "pv-roofs")["features"]
+    assert len(roofs) == len(result.roofs)
+    coords = np.array([xy for f in roofs for xy in f["geometry"]["coordinates"][0]])
+    assert np.all(np.abs(coords * 1e6 - np.round(coords * 1e6)) < 1e-6)
+    # the first roof's corner: the input box starts at 121.42, 31.21
+    assert coords[:, 0].min() == pytest.approx(121.42, abs=2e-6)
+    assert coords[:, 1].min() == pytest.approx(31.21, abs=2e-6)
+    p = roofs[0]["properties"]
+    assert p["name"] == "楼0" and p["street"] == STREETS[0] and p["cls"] == "公共机构"
+    assert p["kw"] == pytest.approx(float(result.roofs["capacity_kw"].iloc[0]), abs=0.05)
+    assert p["status"] == "可装（潜力）"
+
+
+def test_gcj02_tiles_shift_the_roofs(tmp_path):
+    r = small_result(tmp_path, tile_url="https://example.invalid/{z}/{x}/{y}.png", tile_datum="gcj02")
+    page = report.html_text(r, {})
+    x0 = np.array(_embedded(page, "pv-roofs")["features"][0]["geometry"]["coordinates"][0])
+    lon, lat = datums.wgs84_to_gcj02(np.array([121.42]), np.array([31.21]))
+    assert x0[:, 0].min() == pytest.approx(lon[0], abs=2e-6) and x0[:, 1].min() == pytest.approx(lat[0], abs=2e-6)
+    assert abs(lon[0] - 121.42) > 1e-3  # the GCJ-02 shift is hundreds of metres here
+    assert _embedded(page, "pv-conf")["tileUrl"].startswith("https://example.invalid/")
+
+
+def test_headline_flags_and_assumptions(result, page):
+    assert "潜力 potential" in page and "× 目标 target 16,000 kW" in page
+    assert "未知 unknown" in page and "未提供 --installed" in page   # no registry: built is not invented
+    assert "% of target" not in page.split("Data flags")[0].split("Headline")[1].replace("占目标", "")
+    for item, value, source in report.assumptions(result):
+        assert item in page
+    assert "PVWatts Version 5 Manual" in page          # the losses preset's citation
+    assert result.run_info["emission_factor_source"][:20] in page
+    # the unclassified finding of this run (商务办公 → other_public … ) or none; every finding is listed
+    for f in result.findings:
+        assert f.message_zh[:15] in page
+
+
+def test_tables_have_every_street_class_and_department(result, page):
+    s = result.summary
+    for lvl in ("street", "class", "department"):
+        table = page.split(f'id="table-{lvl}"')[1].split("</table>")[0]
+        for name in s.loc[s["level"] == lvl, "key_zh"]:
+            assert f"<td>{name}</td>" in table
+
+
+def test_write_all_adds_report_members_and_removes_them_when_off(result, tmp_path, monkeypatch):
+    out = tmp_path / "r.gpkg"
+    monkeypatch.setattr(report, "find_chromium", lambda: None)   # no PDF: the report says how to get one
+    written = outputs.write_all(result, out)
+    keys = set(written.paths)
+    assert {"html", *(f"chart_{c.key}" for c in charts.CHARTS)} <= keys and "pdf" not in keys
+    text = written.html.read_text(encoding="utf-8")
+    assert report.NO_PDF_HINT[:20] in text and written.set_id in text
+    assert (tmp_path / "r_chart_map.png").read_bytes()[:4] == b"\x89PNG"
+    # a second run with the report off leaves no report of the first set beside it
+    r2 = type(result)(**{**result.__dict__, "config": result.config.with_overrides(report={"enabled": False})})
+    again = outputs.write_all(r2, out, overwrite=True)
+    assert set(again.paths) == {"gpkg", "qgs", "xlsx", "roofs_csv"}
+    assert not list(tmp_path.glob("r*.png")) and not (tmp_path / "r.html").exists()
+
+
+def test_existing_report_is_refused_without_overwrite(result, tmp_path):
+    out = tmp_path / "r.gpkg"
+    (tmp_path / "r.html").write_text("old", encoding="utf-8")
+    with pytest.raises(outputs.OutputError):
+        outputs.write_all(result, out)
+    assert (tmp_path / "r.html").read_text(encoding="utf-8") == "old"
