@@ -143,18 +143,31 @@ def gap(roofs: pd.DataFrame, target_kw: float, summary: pd.DataFrame | None = No
     Returns
     -------
     gap_kw : float
-        ``target_kw − installed − under construction − planned`` [kW]; ≤ 0
-        when the target is reached.
+        ``target_kw − built − under construction − planned`` [kW]; ≤ 0
+        when the target is reached.  "built" is what counts toward the
+        target (the district row's ``remaining_kw``: projects commissioned
+        within the target's years) when the summary has it.
     basis : str
         How it was computed (``potential only`` without a registry).
     """
     district = summary[summary["level"] == "district"] if summary is not None and "level" in summary else None
     source = district if district is not None and "installed_kw" in district.columns and len(district) else roofs
-    if "installed_kw" not in source.columns:
+    if "installed_kw" not in source.columns or not source["installed_kw"].notna().any():
         return float(target_kw), POTENTIAL_ONLY
     parts = {c: _sum(source, c) or 0.0 for c in ("installed_kw", "under_construction_kw", "planned_kw")}
-    value = float(target_kw) - sum(parts.values())
-    basis = (f"target {target_kw:,.0f} − 已并网 built {parts['installed_kw']:,.0f} − 在建 under construction "
+    remaining = (source["remaining_kw"].iloc[0] if source is district and "remaining_kw" in source.columns
+                 else pd.NA)
+    if pd.notna(remaining):
+        # target − built capacity that counts toward it (commissioned within the target's years,
+        # planning.rollup.counted_toward_target) − what is under way
+        counted = float(target_kw) - float(remaining)
+        value = float(remaining) - parts["under_construction_kw"] - parts["planned_kw"]
+        built = (f"已并网 built {counted:,.0f}" if abs(counted - parts["installed_kw"]) < 1e-6 else
+                 f"已并网 built {counted:,.0f} (of {parts['installed_kw']:,.0f}: commissioned within the target's years)")
+    else:
+        value = float(target_kw) - sum(parts.values())
+        built = f"已并网 built {parts['installed_kw']:,.0f}"
+    basis = (f"target {target_kw:,.0f} − {built} − 在建 under construction "
              f"{parts['under_construction_kw']:,.0f} − 已备案 planned {parts['planned_kw']:,.0f} kW")
     return value, basis
 
