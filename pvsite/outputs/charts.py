@@ -142,7 +142,10 @@ def progress(result):
     ax.text(potential, 0, f"  {_fmt(potential)} kW (× {potential / target:.2f} {label('目标', 'target')})"
             if target > 0 else f"  {_fmt(potential)} kW", va="center", fontsize=9)
     if registry_given(result):
-        built = float(d["installed_kw"])
+        # toward the target counts what was commissioned within its years (summary remaining_kw /
+        # achieved_pct, planning.rollup.counted_toward_target), not every built project
+        built = (target - float(d["remaining_kw"]) if _has(d, "remaining_kw") and target > 0
+                 else float(d["installed_kw"]))
         doing = float(d["under_construction_kw"]) if _has(d, "under_construction_kw") else 0.0
         remain = max(target - built - doing, 0.0)
         rows.insert(0, label("进度", "progress"))
@@ -150,11 +153,13 @@ def progress(result):
         ax.barh(1, doing, left=built, color=_C_PROGRESS, height=0.5, label=label("在建", "in progress"))
         ax.barh(1, remain, left=built + doing, color=_C_REMAIN, height=0.5, edgecolor="#9e9e9e",
                 label=label("尚缺", "remaining"))
-        pct = built / target * 100 if target > 0 else float("nan")
+        pct = (float(d["achieved_pct"]) if _has(d, "achieved_pct") else
+               built / target * 100 if target > 0 else float("nan"))
         ax.text(max(built + doing + remain, target), 1,
-                f"  {label('已建', 'built')} {_fmt(built)} kW = {pct:.1f} % · {label('在建', 'in progress')} "
+                f"  {label('已建(计入目标)', 'built toward target')} {_fmt(built)} kW = {pct:.1f} % · "
+                f"{label('在建', 'in progress')} "
                 f"{_fmt(doing)} kW", va="center", fontsize=9)
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=3, fontsize=8, frameon=False)
         yticks = [1, 0]
     else:
         fig.text(0.01, 0.015, label("已建容量未知（未提供 --installed）：图中为潜力，并非已建",
