@@ -39,6 +39,9 @@ SHORTCUTS = {
     "panels": "output.panels",
     "flag_exclusions": "exclusions.flag_only",
     "shading": "shading.enabled",
+    "scheduler": "compute.scheduler",
+    "dask_address": "compute.address",
+    "workers": "compute.n_workers",
 }
 
 

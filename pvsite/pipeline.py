@@ -9,7 +9,8 @@
       buildings.checks        weather distance, policy district, datum, overlaps, high latitude
       buildings.classify      building type, policy class, department
       buildings.exclusions    protected / no-go roofs
-      roofs.survey_roofs      usable area → planes → heights → module layout
+      roofs.survey_roofs      usable area → planes → heights → module layout   } on partitions with
+      roofs.roof_horizons     horizons of the planes (shading on)              } [compute] (pvsite.compute)
       solar.plane_yields      pvlib, once per distinct orientation
     size(prepared, scenario)                          ← per scenario, cheap
       planning.apply_scenario policy coverage → modules → capacity → status
@@ -46,9 +47,8 @@ from pvsite.outputs import provenance
 from pvsite.planning import outlines, sizing
 from pvsite.planning.rollup import summarise
 from pvsite.planning.scenario import apply_scenario
-from pvsite import presets
+from pvsite import compute, presets
 from pvsite.roofs import horizon as horizon_mod
-from pvsite.roofs.survey import survey_roofs
 from pvsite.solar import yields
 
 __all__ = ["Prepared", "RunResult", "Selection", "compare_scenarios", "list_streets", "prepare", "run", "size"]
@@ -152,8 +152,8 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
         if located.registry_per_roof is not None else None)
     buildings = exclusions_mod.apply_exclusions(buildings, inputs.exclusions, config.exclusions)
     say(STAGES[3])
-    surveyed = survey_roofs(buildings, config, module, located.site_lat_deg)
-    horizons = horizon_mod.roof_horizons(surveyed, located.buildings, config.shading, config.heights)
+    surveyed = compute.survey_roofs(buildings, config, module, located.site_lat_deg)
+    horizons = compute.roof_horizons(surveyed, located.buildings, config)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
                                  located.site_lon_deg, module, losses, config.system,
