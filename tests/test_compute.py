@@ -2,7 +2,9 @@
 
 No mocks: the ``dask`` runs start a ``distributed.LocalCluster`` of two
 one-thread worker processes (what ``--scheduler dask`` starts); the tests
-are skipped, saying why, only when that cluster cannot start here.
+are skipped, saying why, only when that cluster cannot start here.  The
+real-Bund tests are ``slow`` (``make test``; about a minute on the loaded
+machine); the sample ones run in the fast lane.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import shapely
 
 from pvsite import compute, pipeline
 from pvsite.buildings.locate import Selection
-from pvsite.config import Config
+from pvsite.config import ComputeConfig, Config
 from pvsite.errors import ConfigError
 from pvsite.roofs.orientation import grid_north_bearing_deg
 
@@ -32,7 +34,7 @@ def dask_cluster():
     """The LocalCluster ``scheduler = "dask"`` starts (2 workers × 1 thread, processes); closed after the module."""
     pytest.importorskip("distributed", reason="distributed is not installed (pip install 'pvsite[dask]')")
     try:
-        client = compute.dask_client(Config().compute.__class__(scheduler="dask", n_workers=2))
+        client = compute.dask_client(ComputeConfig(scheduler="dask", n_workers=2))
     except Exception as exc:  # pragma: no cover - depends on the machine
         pytest.skip(f"a distributed.LocalCluster cannot start here: {exc!r}")
     yield client
@@ -74,8 +76,8 @@ def _first_modules(panels, n: int) -> pd.DataFrame:
 @pytest.mark.parametrize("scheduler", ["processes", "dask"])
 def test_sample_on_partitions_equals_one_process(sample_serial, scheduler, request):
     """The sample with shading, cut into 6 partitions (700 roofs), on 2 worker processes: every figure the same."""
-    if scheduler == "dask":
-        request.getfixturevalue("dask_cluster")
+    if scheduler == "dask":  # two worker processes of one thread each, as --scheduler dask starts
+        assert sorted(request.getfixturevalue("dask_cluster").nthreads().values()) == [1, 1]
     cfg = Config().with_overrides(shading={"enabled": True},
                                   compute={"scheduler": scheduler, "n_workers": 2, "partition_roofs": 700})
     parted = pipeline.prepare(cfg)
@@ -92,6 +94,7 @@ def test_sample_on_partitions_equals_one_process(sample_serial, scheduler, reque
     assert shapely.equals_exact(a.geometry.array, b.geometry.array, tolerance=0).all()
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 def test_bund_on_a_local_cluster_equals_one_process(shared_data, dask_cluster):
     """All 10,613 real Bund outlines (the golden run), 6 partitions on the LocalCluster: the same roofs."""
@@ -106,6 +109,7 @@ def test_bund_on_a_local_cluster_equals_one_process(shared_data, dask_cluster):
     assert serial.roofs["capacity_kw"].sum() > 300_000
 
 
+@pytest.mark.slow
 @pytest.mark.shared_data
 def test_bund_horizons_with_halo_on_a_local_cluster(shared_data, dask_cluster):
     """Shading on a Bund window (1,070 roofs, obstructions from all 10,613): spatial partitions of 200 roofs with a
