@@ -47,6 +47,9 @@ SHORTCUTS = {
     "pdf": "report.pdf",
     "tile_url": "report.tile_url",
     "tile_datum": "report.tile_datum",
+    "scheduler": "compute.scheduler",
+    "dask_address": "compute.address",
+    "workers": "compute.n_workers",
 }
 
 

@@ -100,6 +100,12 @@ model_options = _options(
     click.option("--emission-factor", default=None, metavar="PRESET",
                  help="排放因子 Emission-factor preset (shanghai-2022 default, national-2022, national-2021, "
                       "east-china-2022, national-grid-ets-2022) or a TOML path; also sets the standard-coal rate."),
+    click.option("--scheduler", type=click.Choice(["serial", "processes", "dask"]), default=None,
+                 help="Where the layout and horizons run: this process (default), local processes, or Dask."),
+    click.option("--dask-address", default=None, metavar="tcp://HOST:PORT",
+                 help="A running Dask scheduler (implies --scheduler dask); default a local cluster."),
+    click.option("--workers", type=click.IntRange(1), default=None,
+                 help="Worker processes for --scheduler processes / a local Dask cluster (default 2)."),
 )
 
 selection_options = _options(
@@ -161,6 +167,8 @@ def _configure(config_path, excludes=(), exclude_datum=None, heights=None, **set
     # A flag that is not given must not override the TOML file: only True counts.
     flags = {k: True if settings.pop(k, None) else None for k in ("flag_exclusions", "allow_distant_weather")}
     settings["weather_columns"] = _column_map(settings.pop("weather_columns", ()))
+    if settings.get("dask_address") and not settings.get("scheduler"):
+        settings["scheduler"] = "dask"
     return api.configure(config_path, excludes=excl, heights=heights,
                          **flags, **settings)
 

@@ -64,6 +64,8 @@ ENGINES = ("pyogrio", "fiona")
 ROOF_TYPES = ("flat", "pitched", "metal", "unknown")
 #: Module orientations on flush planes.
 FLUSH_ORIENTATIONS = ("portrait", "landscape", "best")
+#: Where the per-roof stages run (:mod:`pvsite.compute`).
+SCHEDULERS = ("serial", "processes", "dask")
 #: Cell-temperature models of :func:`pvsite.solar.energy.temperature_parameters`.
 TEMPERATURE_MODELS = ("faiman", "sapm")
 
@@ -1051,6 +1053,52 @@ class ReportConfig(_Section):
 
 
 @dataclass(frozen=True)
+class ComputeConfig(_Section):
+    """Where the per-roof stages run (:mod:`pvsite.compute`): one process, a process pool, or Dask.
+
+    The layout (:func:`pvsite.roofs.survey.survey_roofs`) and, with shading,
+    the horizons (:func:`pvsite.roofs.horizon.horizon_profiles`) run on
+    partitions of the chosen roofs; the results equal the one-process run
+    (same roofs, planes, modules, horizons).  Nothing else changes.
+
+    Attributes
+    ----------
+    scheduler : str
+        ``serial`` (default: this process, no partitions), ``processes``
+        (a local pool of ``n_workers`` processes) or ``dask`` (a
+        ``distributed`` cluster: a LocalCluster of ``n_workers`` one-thread
+        processes, or the scheduler at ``address``; needs ``pip install
+        pvsite[dask]``).
+    n_workers : int
+        Worker processes of ``processes`` and of a local Dask cluster
+        (pvsite default 2: this machine's cores).
+    partition_roofs : int
+        Roofs per partition [-].  5,000 (pvsite assumption): a partition's
+        layout peaks at ≈ 0.1 GB, and a run of 100,000 roofs gives 20 tasks
+        for the workers to share.
+    address : str or None
+        ``tcp://host:8786`` of a running Dask scheduler (``scheduler = "dask"``
+        only).  Every worker must see the run's input files at the same
+        paths (a height raster is read there).
+    """
+
+    scheduler: str = setting("serial", choices=SCHEDULERS)
+    n_workers: int = setting(2, unit="-", range=Range(1, 1024, True, True))
+    partition_roofs: int = setting(5000, unit="-", range=Range(1, 10_000_000, True, True))
+    address: str | None = None
+
+    def _cross_check(self) -> list[Problem]:
+        if self.address and self.scheduler != "dask":
+            return [("address", f"a Dask scheduler address needs scheduler = \"dask\", found {self.scheduler!r}",
+                     "Set [compute] scheduler = \"dask\" (or --scheduler dask), or drop the address.")]
+        if self.address and not str(self.address).startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://",
+                                                                 "wss://")):
+            return [("address", f"{self.address!r} is not a Dask scheduler address",
+                     "Give it as tcp://HOST:PORT (the address `dask scheduler` prints).")]
+        return []
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything that defines a run."""
 
@@ -1069,6 +1117,7 @@ class Config:
     priority: PriorityConfig = field(default_factory=PriorityConfig)
     carbon: CarbonConfig = field(default_factory=CarbonConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    compute: ComputeConfig = field(default_factory=ComputeConfig)
 
     def to_dict(self) -> dict:
         """Plain nested dict (``None`` values dropped, as TOML has no null)."""

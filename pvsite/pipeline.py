@@ -10,7 +10,8 @@
       buildings.classify      site context (--context parcels / OSM areas), building type, policy class, department
       planning.tasks          plan task (36 / 37), its departments, the responsible one
       buildings.exclusions    protected / no-go roofs
-      roofs.survey_roofs      usable area → planes → heights → module layout
+      roofs.survey_roofs      usable area → planes → heights → module layout   } on partitions with
+      roofs.roof_horizons     horizons of the planes (shading on)              } [compute] (pvsite.compute)
       planning.installed      installed / under construction / planned projects → roofs
       solar.plane_yields      pvlib, once per distinct orientation
     size(prepared, scenario)                          ← per scenario, cheap
@@ -52,9 +53,8 @@ from pvsite.planning import carbon, outlines, ranking, sizing, tasks
 from pvsite.planning import installed as installed_mod
 from pvsite.planning.rollup import summarise
 from pvsite.planning.scenario import apply_scenario
-from pvsite import presets
+from pvsite import compute, presets
 from pvsite.roofs import horizon as horizon_mod
-from pvsite.roofs.survey import survey_roofs
 from pvsite.solar import yields
 
 __all__ = ["Prepared", "RunResult", "Selection", "compare_scenarios", "list_streets", "prepare", "run", "size"]
@@ -167,8 +167,8 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     buildings = exclusions_mod.apply_exclusions(tasks.assign_tasks(buildings, policy, config.delivery.departments),
                                                 inputs.exclusions, config.exclusions)
     say(STAGES[3])
-    surveyed = survey_roofs(buildings, config, module, located.site_lat_deg)
-    horizons = horizon_mod.roof_horizons(surveyed, located.buildings, config.shading, config.heights)
+    surveyed = compute.survey_roofs(buildings, config, module, located.site_lat_deg)
+    horizons = compute.roof_horizons(surveyed, located.buildings, config)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
                                  located.site_lon_deg, module, losses, config.system,

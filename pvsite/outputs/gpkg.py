@@ -209,10 +209,10 @@ def write_panels(path: str | Path, panels, batch_modules: int | None = None, crs
     int
         Modules written.
     """
-    from pvsite.roofs.layout import PANEL_BATCH_MODULES, ModulePanels
+    from pvsite.roofs.layout import PANEL_BATCH_MODULES, ModulePanelParts, ModulePanels
 
     size = batch_modules or PANEL_BATCH_MODULES
-    if isinstance(panels, ModulePanels):
+    if isinstance(panels, (ModulePanels, ModulePanelParts)):
         parts = panels.batches(size)
     else:
         parts = (panels.iloc[i:i + size] for i in range(0, len(panels), size))

@@ -128,6 +128,7 @@ def roof_surface_from_raster(
     opposite_tolerance_deg: float = OPPOSITE_TOLERANCE_DEG,
     ridge_gap_m: float | None = None,
     tile_pixels: int = TILE_PIXELS,
+    north_deg: float | None = None,
 ) -> pd.DataFrame:
     """Height and roof planes of every footprint from a height raster.
 
@@ -153,6 +154,8 @@ def roof_surface_from_raster(
     tile_pixels : int
         Roofs are read in tiles of about this many pixels a side [px]
         (memory bound: a tile's window is read whole).
+    north_deg : float, optional
+        Grid bearing of true north [°] instead of the frame's own (the whole run's, :mod:`pvsite.compute`).
 
     Returns
     -------
@@ -188,6 +191,7 @@ def roof_surface_from_raster(
     surface = roof_surface(
         roofs, pixels, min_pixels=min_pixels, min_coverage=min_coverage, flat_max_tilt_deg=flat_max_tilt_deg,
         max_rmse_m=max_rmse_m, opposite_tolerance_deg=opposite_tolerance_deg, ridge_gap_m=ridge_gap_m,
+        north_deg=north_deg,
     )
     if pixels is not None:
         logger.info("height raster %s: %d roofs sampled, %d pixels; shapes %s",
@@ -206,6 +210,7 @@ def roof_surface(
     max_rmse_m: float = MAX_RMSE_M,
     opposite_tolerance_deg: float = OPPOSITE_TOLERANCE_DEG,
     ridge_gap_m: float | None = None,
+    north_deg: float | None = None,
 ) -> pd.DataFrame:
     """Height, fitted planes and roof shape of every footprint from its pixels (pure).
 
@@ -233,6 +238,8 @@ def roof_surface(
     ridge_gap_m : float, optional
         Width of the band along the ridge left out of the half fits [m];
         default one pixel side in metres.
+    north_deg : float, optional
+        Grid bearing of true north [°] instead of the frame's own (the whole run's, :mod:`pvsite.compute`).
 
     Returns
     -------
@@ -270,7 +277,7 @@ def roof_surface(
     count, coverage, median = _pixel_statistics(roof, z, pixels.pixel_area_m2, geoms)
 
     # Ridge: the long axis through the centre of the minimum rotated rectangle.
-    north = grid_north_bearing_deg(roofs)
+    north = grid_north_bearing_deg(roofs) if north_deg is None else float(north_deg)
     centre, unit, _ = long_axis(geoms)
     if "axis_azimuth_deg" in roofs.columns:
         axis_true = roofs["axis_azimuth_deg"].to_numpy(dtype=float)

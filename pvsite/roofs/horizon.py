@@ -213,6 +213,9 @@ def horizon_profiles(
     rays_per_sector: int = RAYS_PER_SECTOR,
     module_height_m: float = MODULE_HEIGHT_M,
     neighbours: gpd.GeoDataFrame | None = None,
+    north_deg: float | None = None,
+    origin_xy: tuple[float, float] | None = None,
+    tallest_m: float | None = None,
 ) -> HorizonProfiles:
     """Horizon profile of every PV plane, and of its sample points, from the surrounding buildings.
 
@@ -244,6 +247,13 @@ def horizon_profiles(
         recognised).  Default ``roofs`` itself.  Pass every input building
         (not only the selection) so a selection's edge sees the towers
         beyond it.  Rows without geometry or height are skipped.
+    north_deg, origin_xy, tallest_m : optional
+        Whole-run constants a partition of a run (:func:`pvsite.compute.roof_horizons`)
+        passes so its horizons are bit for bit those of one process: the grid
+        bearing of true north [°] (default that of ``roofs``), the origin the
+        ray casting subtracts from the coordinates for precision [m] (default
+        the centre of ``roofs.total_bounds``) and the tallest obstruction [m]
+        that sets ``radius_m`` (default the tallest of ``neighbours``).
 
     Returns
     -------
@@ -265,7 +275,7 @@ def horizon_profiles(
     if neighbours is not roofs and neighbours.crs != roofs.crs:
         raise InputError(f"horizon_profiles: neighbours in {neighbours.crs}, roofs in {roofs.crs}.",
                          fix="Reproject the neighbours to the roofs' CRS.")
-    north = grid_north_bearing_deg(roofs)
+    north = grid_north_bearing_deg(roofs) if north_deg is None else float(north_deg)
     n_planes = len(planes)
     xy, point_plane, weight = plane_sample_points(roofs, planes, points_per_plane, north_deg=north)
     roof_pos = roofs.index.get_indexer(planes["roof_index"]) if n_planes else np.zeros(0, dtype=int)
@@ -278,12 +288,14 @@ def horizon_profiles(
     point_h = plane_h[point_plane] + float(module_height_m)
     point_roof_label = planes["roof_index"].to_numpy()[point_plane] if n_planes else np.zeros(0)
 
-    nb_geoms = np.asarray(neighbours.geometry.array, dtype=object)
-    nb_h = _heights(neighbours, "neighbours")
-    nb_ok = ~shapely.is_missing(nb_geoms) & ~shapely.is_empty(nb_geoms) & np.isfinite(nb_h) & (nb_h > 0)
-    nb_ok &= np.isin(shapely.get_type_id(np.where(nb_ok, nb_geoms, None)), (3, 6))
-    nb_keep = np.flatnonzero(nb_ok)
-    tallest = float(nb_h[nb_keep].max()) if len(nb_keep) else 0.0
+    nb_geoms, nb_h, nb_keep = obstructions(neighbours)
+    if tallest_m is not None:
+        tallest = float(tallest_m)
+    else:
+        tallest = float(nb_h[nb_keep].max()) if len(nb_keep) else 0.0
+    if origin_xy is None:
+        x0, y0, x1, y1 = roofs.total_bounds if len(roofs) else (0.0, 0.0, 0.0, 0.0)
+        origin_xy = ((x0 + x1) / 2.0, (y0 + y1) / 2.0) if np.all(np.isfinite([x0, y0, x1, y1])) else (0.0, 0.0)
     plane_radius = search_radius_m(plane_h + module_height_m, tallest, min_sun_elevation_deg, radius_m)
 
     J = n_sectors * rays_per_sector
@@ -291,7 +303,7 @@ def horizon_profiles(
     if len(xy) and len(nb_keep):
         _cast(ray, xy, point_h, point_roof_label, nb_geoms[nb_keep], nb_h[nb_keep],
               neighbours.index.to_numpy()[nb_keep], north, n_sectors, rays_per_sector,
-              np.tan(np.radians(min_sun_elevation_deg)), float(radius_m))
+              np.tan(np.radians(min_sun_elevation_deg)), float(radius_m), np.asarray(origin_xy, dtype=float))
     point_horizon = ray.reshape(len(xy), n_sectors, rays_per_sector).mean(axis=2, dtype=np.float64)
 
     horizon = np.full((n_planes, n_sectors), np.nan)
@@ -308,6 +320,30 @@ def horizon_profiles(
         max_radius_m=float(radius_m), min_sun_elevation_deg=float(min_sun_elevation_deg),
         plane_index=planes.index,
     )
+
+
+def obstructions(neighbours: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The buildings that can obstruct: a polygon and a height > 0.
+
+    Parameters
+    ----------
+    neighbours : geopandas.GeoDataFrame
+        Geometry and ``height_m`` [m].
+
+    Returns
+    -------
+    geoms : numpy.ndarray of shapely geometries
+        Every row's geometry.
+    height_m : numpy.ndarray
+        Every row's height [m] (NaN when missing).
+    keep : numpy.ndarray of int
+        Positions of the rows with a (multi)polygon and a finite height > 0.
+    """
+    nb_geoms = np.asarray(neighbours.geometry.array, dtype=object)
+    nb_h = _heights(neighbours, "neighbours")
+    nb_ok = ~shapely.is_missing(nb_geoms) & ~shapely.is_empty(nb_geoms) & np.isfinite(nb_h) & (nb_h > 0)
+    nb_ok &= np.isin(shapely.get_type_id(np.where(nb_ok, nb_geoms, None)), (3, 6))
+    return nb_geoms, nb_h, np.flatnonzero(nb_ok)
 
 
 def plane_sample_points(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, points_per_plane: int = POINTS_PER_PLANE,
@@ -425,7 +461,7 @@ def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return src, np.arange(int(counts.sum())) - offset[src]
 
 
-def _cast(ray, xy, point_h, point_label, nb_geoms, nb_h, nb_label, north, n_sectors, m, tan_min, cap):
+def _cast(ray, xy, point_h, point_label, nb_geoms, nb_h, nb_label, north, n_sectors, m, tan_min, cap, origin):
     """Fill ``ray`` (n_points, n_sectors · m) with the highest obstruction elevation along each ray [°]."""
     J = n_sectors * m
     w = 360.0 / n_sectors
@@ -460,7 +496,6 @@ def _cast(ray, xy, point_h, point_label, nb_geoms, nb_h, nb_label, north, n_sect
     if not len(nb_idx):
         return
     ea, eb, estart, ecount = _edges(nb_geoms)
-    origin = xy.mean(axis=0)
     ea, eb, pxy = ea - origin, eb - origin, xy - origin
     flat = ray.reshape(-1)
     for sl in _chunks(ecount[nb_idx], CHUNK_ROWS // 8):  # (pair, edge) rows per chunk
@@ -561,6 +596,29 @@ def roof_horizons(surveyed, buildings: gpd.GeoDataFrame, shading_cfg, heights_cf
     """
     if not shading_cfg.enabled:
         return None
+    neighbours = horizon_neighbours(surveyed, buildings, heights_cfg)
+    return horizon_profiles(surveyed.roofs, surveyed.planes, neighbours=neighbours, **profile_settings(shading_cfg))
+
+
+def profile_settings(shading_cfg) -> dict:
+    """Keyword arguments of :func:`horizon_profiles` from a :class:`pvsite.config.ShadingConfig`."""
+    return dict(n_sectors=shading_cfg.n_sectors, radius_m=shading_cfg.max_radius_m,
+                points_per_plane=shading_cfg.points_per_plane, min_sun_elevation_deg=shading_cfg.min_sun_elevation_deg,
+                rays_per_sector=shading_cfg.rays_per_sector, module_height_m=shading_cfg.module_height_m)
+
+
+def horizon_neighbours(surveyed, buildings: gpd.GeoDataFrame, heights_cfg) -> gpd.GeoDataFrame:
+    """The obstructing buildings of a run: every usable input building with a height.
+
+    Those not surveyed get their height with their class unknown (the
+    ``other`` entries of ``heights_cfg``); the surveyed ones keep theirs.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``geometry``, ``height_m`` [m], ``height_source`` (and ``storeys``
+        when the input has it), index labels of ``buildings``.
+    """
     from pvsite.roofs.building_heights import building_heights
 
     usable = buildings["reject_reason"].isna() if "reject_reason" in buildings.columns else slice(None)
@@ -569,11 +627,7 @@ def roof_horizons(surveyed, buildings: gpd.GeoDataFrame, shading_cfg, heights_cf
     neighbours[["height_m", "height_source"]] = building_heights(neighbours, heights_cfg)
     own = surveyed.roofs.index.intersection(neighbours.index)
     neighbours.loc[own, "height_m"] = surveyed.roofs.loc[own, "height_m"]
-    return horizon_profiles(
-        surveyed.roofs, surveyed.planes, n_sectors=shading_cfg.n_sectors, radius_m=shading_cfg.max_radius_m,
-        points_per_plane=shading_cfg.points_per_plane, min_sun_elevation_deg=shading_cfg.min_sun_elevation_deg,
-        rays_per_sector=shading_cfg.rays_per_sector,
-        module_height_m=shading_cfg.module_height_m, neighbours=neighbours)
+    return neighbours
 
 
 def yield_inputs(horizons: HorizonProfiles | None) -> dict:

@@ -116,6 +116,7 @@ def layout_roofs(
     panels: bool,
     n_phases: int = N_PHASES,
     true_north: bool = True,
+    north_deg: float | None = None,
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame | None]:
     """Place module rectangles on every plane; count what fits.
 
@@ -151,6 +152,12 @@ def layout_roofs(
         :func:`pvsite.roofs.usable.usable_roofs` gives them by default);
         convert them to grid bearings with the CRS's meridian convergence.
         Pass the same value as to ``usable_roofs``.
+    north_deg : float, optional
+        Grid bearing of true north to use instead of the frame's own
+        (:func:`pvsite.roofs.orientation.grid_north_bearing_deg` of the
+        frame): a partitioned run (:mod:`pvsite.compute`) passes the whole
+        run's value so every partition orients its roofs exactly as one
+        process would.
 
     Returns
     -------
@@ -172,7 +179,8 @@ def layout_roofs(
     if not (isinstance(n_phases, int) and n_phases >= 1):
         raise ConfigError(f"n_phases must be a whole number ≥ 1, found {n_phases!r}.")
     _check_columns(roofs, planes)
-    frames = plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, true_north=true_north)
+    frames = plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, true_north=true_north,
+                          north_deg=north_deg)
     polygons, origin = plane_polygons(roofs, planes, frames.roof_pos, frames.flush, frames.grid_azimuth_rad)
     variants = layout_variants(frames, module, mounting_cfg)
     bands = row_bands(shapely.bounds(polygons), variants, n_phases)
@@ -304,6 +312,43 @@ class ModulePanels:
 
 
 @dataclass(frozen=True)
+class ModulePanelParts:
+    """The ``panels`` layer of a layout done in consecutive parts (:func:`pvsite.compute.survey_roofs`).
+
+    Each part is the :class:`ModulePanels` of a contiguous run of roofs in
+    input order, so the parts one after the other are the one layer a
+    single layout gives, row for row; same methods as :class:`ModulePanels`.
+    """
+
+    parts: tuple
+
+    def fit_per_plane(self) -> np.ndarray:
+        """Modules per plane after the obstruction allowance [-], planes in order."""
+        return np.concatenate([p.fit_per_plane() for p in self.parts]) if self.parts else np.zeros(0, np.int64)
+
+    def per_plane(self) -> np.ndarray:
+        """Modules per plane this layer holds [-], planes in order."""
+        return np.concatenate([p.per_plane() for p in self.parts]) if self.parts else np.zeros(0, np.int64)
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def installed(self, planes: pd.DataFrame, column: str = "n_modules") -> "ModulePanelParts":
+        """The first ``planes[column]`` modules of each plane, part by part."""
+        return ModulePanelParts(tuple(p.installed(planes, column) for p in self.parts))
+
+    def batches(self, max_modules: int = PANEL_BATCH_MODULES):
+        """The batches of every part, in order (:meth:`ModulePanels.batches`)."""
+        for p in self.parts:
+            yield from p.batches(max_modules)
+
+    def to_geodataframe(self) -> gpd.GeoDataFrame:
+        """The whole layer at once (small runs and tests)."""
+        frames = [p.to_geodataframe() for p in self.parts]
+        return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=frames[0].crs)
+
+
+@dataclass(frozen=True)
 class PlaneFrames:
     """Per plane: its roof, mounting, tilt, array-frame bearing and row pitch."""
 
@@ -321,7 +366,8 @@ class PlaneFrames:
     rack_slant_m: float
 
 
-def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_north: bool) -> PlaneFrames:
+def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_north: bool,
+                 north_deg: float | None = None) -> PlaneFrames:
     """Roof, tilt, array-frame bearing and rack row pitch of every plane.
 
     Parameters
@@ -340,6 +386,8 @@ def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_nort
     true_north : bool
         Azimuths are true bearings: add the grid convergence
         (:func:`pvsite.roofs.orientation.grid_north_bearing_deg`).
+    north_deg : float, optional
+        That convergence, when given (the whole run's, :mod:`pvsite.compute`).
 
     Returns
     -------
@@ -356,7 +404,7 @@ def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_nort
     flush = planes["mounting"].to_numpy() == "flush"
     tilt = planes["tilt_deg"].to_numpy(dtype=float)
     azimuth = planes["azimuth_deg"].to_numpy(dtype=float)
-    north = grid_north_bearing_deg(roofs) if true_north else 0.0
+    north = (grid_north_bearing_deg(roofs) if north_deg is None else float(north_deg)) if true_north else 0.0
     rack = mounting.rack_rows(module, mounting_cfg, latitude_deg, tilt[~flush], azimuth[~flush])
     pitch = np.full(len(planes), np.nan)
     pitch[~flush] = rack.row_pitch_m
@@ -949,7 +997,7 @@ def select_panels(panels: gpd.GeoDataFrame, planes: pd.DataFrame, column: str = 
     geopandas.GeoDataFrame or ModulePanels
         The subset of ``panels`` (``order < n``), of the type of ``panels``.
     """
-    if isinstance(panels, ModulePanels):
+    if isinstance(panels, (ModulePanels, ModulePanelParts)):
         return panels.installed(planes, column)
     key = pd.MultiIndex.from_arrays([planes["roof_index"], planes["plane"]])
     n = pd.Series(planes[column].to_numpy(), index=key)

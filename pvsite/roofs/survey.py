@@ -47,7 +47,8 @@ class SurveyedRoofs:
     panels: gpd.GeoDataFrame | ModulePanels | None
 
 
-def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: float) -> SurveyedRoofs:
+def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: float, *,
+                 north_deg: float | None = None) -> SurveyedRoofs:
     """Usable roof, planes and module layout of every building.
 
     Parameters
@@ -60,6 +61,11 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
         Module preset.
     site_lat_deg : float
         Latitude of the site [°N] (row pitch).
+    north_deg : float, optional
+        Grid bearing of true north [°]; default that of ``buildings``
+        (:func:`pvsite.roofs.orientation.grid_north_bearing_deg`).  A
+        partition of a run (:func:`pvsite.compute.survey_roofs`) gets the
+        whole run's, so it gives the roofs one process would.
 
     With ``config.roof.height_raster``, roof planes are measured from the
     raster (:func:`pvsite.roofs.heights.roof_surface_from_raster`, which
@@ -67,10 +73,10 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
     its ``height_source`` (:func:`pvsite.roofs.building_heights.building_heights`:
     attribute, storeys, raster median, or a flagged class default).
     """
-    roofs = usable_mod.usable_roofs(buildings, config.roof)
+    roofs = usable_mod.usable_roofs(buildings, config.roof, north_deg=north_deg)
     planes = planes_mod.roof_planes(roofs, config.roof, config.mounting, site_lat_deg, module)
     if config.roof.height_raster:
-        surface = heights.roof_surface_from_raster(roofs, config.roof.height_raster)
+        surface = heights.roof_surface_from_raster(roofs, config.roof.height_raster, north_deg=north_deg)
         log.warning("height raster %s: %s", Path(config.roof.height_raster).name,
                     surface["raster_roof_shape"].value_counts().to_dict())
         roofs["raster_roof_shape"] = surface["raster_roof_shape"]
@@ -81,7 +87,8 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
     roofs[["height_m", "height_source"]] = building_heights(
         roofs, config.heights, None if surface is None else surface["raster_height_m"])
     planes, panels = layout.layout_roofs(roofs, planes, module, config.mounting, site_lat_deg,
-                                         panels=False if config.output.panels is False else "lazy")
+                                         panels=False if config.output.panels is False else "lazy",
+                                         north_deg=north_deg)
     return SurveyedRoofs(describe_planes(roofs, planes), planes, panels)
 
 

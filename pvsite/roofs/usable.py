@@ -42,6 +42,7 @@ def usable_roofs(
     roof_cfg: RoofConfig,
     *,
     true_north: bool = True,
+    north_deg: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Usable roof polygons, areas and long-axis bearing of every building.
 
@@ -85,6 +86,12 @@ def usable_roofs(
         the CRS's meridian convergence at the centre of the data (one value
         for the frame; about 0.8° for Changning in UTM 51N).  No correction
         when the frame has no CRS.
+    north_deg : float, optional
+        Grid bearing of true north to use instead of the frame's own
+        (:func:`pvsite.roofs.orientation.grid_north_bearing_deg` of the
+        frame): a partitioned run (:mod:`pvsite.compute`) passes the whole
+        run's value so every partition orients its roofs exactly as one
+        process would.
 
     Returns
     -------
@@ -127,7 +134,7 @@ def usable_roofs(
 
     # Long axis from the minimum rotated (minimum-area) rectangle.
     centre, axis_unit, long_len = long_axis(geoms)
-    north = grid_north_bearing_deg(gdf) if true_north else 0.0
+    north = (grid_north_bearing_deg(gdf) if north_deg is None else float(north_deg)) if true_north else 0.0
     axis_deg = axis_bearing_deg(axis_unit, north)
 
     # Setback: negative buffer, mitred so rectangular corners stay square.

@@ -1,0 +1,324 @@
+"""Where the per-roof stages run: this process, a local process pool, or a Dask cluster.
+
+:func:`pvsite.pipeline.prepare` calls :func:`survey_roofs` and
+:func:`roof_horizons` here instead of the stage functions themselves; with
+``[compute] scheduler = "serial"`` (the default) they *are* the stage
+functions (:func:`pvsite.roofs.survey.survey_roofs`,
+:func:`pvsite.roofs.horizon.roof_horizons`), called once.  With
+``processes`` or ``dask`` the chosen roofs are cut into partitions of
+``partition_roofs`` roofs, the stage function runs on each partition on a
+worker, and the parts are put back together in input order.  The results
+equal the one-process run: the same roofs, planes, modules and horizons
+(tested on a real ``distributed.LocalCluster``, :mod:`tests.test_compute`).
+
+Why a module of its own, not code in each stage: the stages stay pure
+functions of a frame (a partition is just a smaller frame), the pipeline
+stays a list of stage calls, and the one place that knows about workers,
+partitions and halos is this one.  Dask is imported only when
+``scheduler = "dask"`` (``pip install pvsite[dask]``), so a serial run never
+pays for it.
+
+Partitions
+----------
+*Layout* (:func:`survey_roofs`): contiguous runs of roofs **in input
+order**.  A roof's usable area, planes and module layout depend on no other
+roof, so any cut is exact; cutting in input order makes the parts
+concatenate to the one-process frames row for row, and the panels layer
+streams part after part in the same order
+(:class:`pvsite.roofs.layout.ModulePanelParts`).
+
+*Horizons* (:func:`roof_horizons`): **spatial** partitions, because a
+plane's horizon needs the buildings around it.  The roofs with planes are
+sorted by the Hilbert distance of their footprint centroids
+(:meth:`geopandas.GeoSeries.hilbert_distance`, level 16) and cut into runs
+of ``partition_roofs``; each partition gets, as its *halo*, every
+obstructing building whose bounding box meets the partition's bounding box
+grown by ``[shading] max_radius_m``.  The ray cast keeps a neighbour only
+within ``max_radius_m`` of a sample point, and every sample point lies in
+its roof's footprint, so the halo holds every neighbour one process would
+use.  Spatial partitions keep the halos small (a partition of 5,000 dense
+roofs plus a 1 km rim, not the whole city).
+
+Whole-run constants
+-------------------
+Three numbers that a stage would otherwise take from the frame it is given
+are computed once on the whole run and passed to every partition: the grid
+bearing of true north (:func:`pvsite.roofs.orientation.grid_north_bearing_deg`
+of the whole selection), the origin the ray cast subtracts from the
+coordinates, and the tallest obstruction (it sets the reported search radius).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+from typing import Callable, Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from pvsite.errors import ConfigError
+from pvsite.roofs import horizon as horizon_mod
+from pvsite.roofs import survey as survey_mod
+from pvsite.roofs.layout import ModulePanelParts
+from pvsite.roofs.orientation import grid_north_bearing_deg
+
+log = logging.getLogger(__name__)
+
+#: Open executors and Dask clients, by (scheduler, address, n_workers); closed at exit or by :func:`close`.
+_POOLS: dict = {}
+#: Seconds to wait for a Dask scheduler at ``[compute] address``.
+CONNECT_TIMEOUT_S = 10
+
+
+# ---------------------------------------------------------------------------
+# The two stages
+# ---------------------------------------------------------------------------
+
+
+def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: float) -> survey_mod.SurveyedRoofs:
+    """:func:`pvsite.roofs.survey.survey_roofs`, on partitions when ``config.compute`` asks for it.
+
+    Parameters
+    ----------
+    buildings : geopandas.GeoDataFrame
+        Classified buildings in a metric CRS.
+    config : pvsite.config.Config
+        Validated configuration (``compute`` chooses where it runs).
+    module : pvsite.presets.ModulePreset
+        Module preset.
+    site_lat_deg : float
+        Site latitude [°N].
+
+    Returns
+    -------
+    pvsite.roofs.survey.SurveyedRoofs
+        Equal to the one-process result; ``panels`` is a
+        :class:`pvsite.roofs.layout.ModulePanelParts` when partitioned.
+    """
+    cfg = config.compute
+    size = int(cfg.partition_roofs)
+    if cfg.scheduler == "serial" or len(buildings) <= size:
+        return survey_mod.survey_roofs(buildings, config, module, site_lat_deg)
+    north = grid_north_bearing_deg(buildings)
+    tasks = [(buildings.iloc[i:i + size], config, module, site_lat_deg, north) for i in range(0, len(buildings), size)]
+    log.info("layout: %d roofs in %d partitions on %s", len(buildings), len(tasks), describe(cfg))
+    parts = run_tasks(_survey_part, tasks, cfg)
+    roofs = pd.concat([p.roofs for p in parts])
+    planes = pd.concat([p.planes for p in parts], ignore_index=True)
+    panels = None if parts[0].panels is None else ModulePanelParts(tuple(p.panels for p in parts))
+    return survey_mod.SurveyedRoofs(gpd.GeoDataFrame(roofs, geometry=buildings.geometry.name, crs=buildings.crs),
+                                    planes, panels)
+
+
+def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFrame,
+                  config) -> horizon_mod.HorizonProfiles | None:
+    """:func:`pvsite.roofs.horizon.roof_horizons`, on spatial partitions with a halo when asked.
+
+    Parameters
+    ----------
+    surveyed : pvsite.roofs.survey.SurveyedRoofs
+        The surveyed roofs and planes.
+    buildings : geopandas.GeoDataFrame
+        Every input building (the obstructions), same metric CRS.
+    config : pvsite.config.Config
+        ``shading`` (off: None), ``heights``, ``compute``.
+
+    Returns
+    -------
+    pvsite.roofs.horizon.HorizonProfiles or None
+        Equal to the one-process result (None when shading is off).
+    """
+    cfg, shading = config.compute, config.shading
+    if not shading.enabled:
+        return None
+    roofs, planes = surveyed.roofs, surveyed.planes
+    with_planes = np.flatnonzero(roofs.index.isin(planes["roof_index"]))
+    if cfg.scheduler == "serial" or len(with_planes) <= cfg.partition_roofs:
+        return horizon_mod.roof_horizons(surveyed, buildings, shading, config.heights)
+    neighbours = horizon_mod.horizon_neighbours(surveyed, buildings, config.heights)
+    _, nb_h, nb_keep = horizon_mod.obstructions(neighbours)
+    x0, y0, x1, y1 = roofs.total_bounds
+    constants = dict(north_deg=grid_north_bearing_deg(roofs), origin_xy=((x0 + x1) / 2.0, (y0 + y1) / 2.0),
+                     tallest_m=float(nb_h[nb_keep].max()) if len(nb_keep) else 0.0, **horizon_mod.profile_settings(shading))
+    parts = spatial_partitions(roofs.iloc[with_planes], int(cfg.partition_roofs))
+    nb_tree = shapely.STRtree(np.asarray(neighbours.geometry.array, dtype=object))
+    tasks, positions = [], []
+    roof_of_plane = planes["roof_index"].to_numpy()
+    for pos in parts:
+        part_roofs = roofs.iloc[with_planes[pos]]
+        plane_pos = np.flatnonzero(np.isin(roof_of_plane, part_roofs.index.to_numpy()))
+        box = _bounds(part_roofs)
+        halo = np.sort(nb_tree.query(shapely.box(*(box + np.array([-1, -1, 1, 1]) * shading.max_radius_m))))
+        tasks.append((part_roofs, planes.iloc[plane_pos], neighbours.iloc[halo], constants))
+        positions.append(plane_pos)
+    log.info("horizons: %d roofs with planes in %d spatial partitions (halo %.0f m) on %s",
+             len(with_planes), len(tasks), shading.max_radius_m, describe(cfg))
+    return _join_profiles(run_tasks(_horizon_part, tasks, cfg), positions, planes.index)
+
+
+def spatial_partitions(frame: gpd.GeoDataFrame, size: int) -> list[np.ndarray]:
+    """Positions in ``frame`` of each spatial partition: Hilbert order of the centroids, runs of ``size``.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Footprints (rows without geometry go last, in order).
+    size : int
+        Rows per partition, ≥ 1.
+
+    Returns
+    -------
+    list of numpy.ndarray of int
+        Sorted positions, one array per partition; together every row once.
+    """
+    centres = gpd.GeoSeries(shapely.centroid(np.asarray(frame.geometry.array, dtype=object)), crs=frame.crs)
+    ok = ~(centres.isna() | centres.is_empty).to_numpy()
+    key = np.full(len(frame), np.iinfo(np.int64).max, dtype=np.int64)
+    if ok.any():
+        key[ok] = centres[ok].hilbert_distance(total_bounds=centres[ok].total_bounds, level=16).to_numpy()
+    order = np.argsort(key, kind="stable")
+    return [np.sort(order[i:i + size]) for i in range(0, len(order), size)]
+
+
+# ---------------------------------------------------------------------------
+# Workers
+# ---------------------------------------------------------------------------
+
+
+def run_tasks(fn: Callable, tasks: Sequence[tuple], cfg) -> list:
+    """``[fn(*t) for t in tasks]`` on the scheduler of ``cfg``, results in task order.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function (it is pickled to the workers).
+    tasks : sequence of tuple
+        Positional arguments of each call.
+    cfg : pvsite.config.ComputeConfig
+        ``scheduler``, ``n_workers``, ``address``.
+    """
+    if cfg.scheduler == "serial":
+        return [fn(*t) for t in tasks]
+    if cfg.scheduler == "processes":
+        return list(_process_pool(int(cfg.n_workers)).map(fn, *zip(*tasks)))
+    client = dask_client(cfg)
+    futures = [client.submit(fn, *t, pure=False) for t in tasks]
+    return client.gather(futures)
+
+
+def dask_client(cfg):
+    """The ``distributed.Client`` of ``cfg``: at ``cfg.address``, else on a LocalCluster (one per process, reused).
+
+    The local cluster has ``cfg.n_workers`` worker processes of one thread
+    each (the stages are numpy/shapely code that holds the GIL between
+    calls, so processes, not threads, run them in parallel).
+
+    Raises
+    ------
+    pvsite.errors.ConfigError
+        Dask is not installed, or no scheduler answers at the address.
+    """
+    key = ("dask", cfg.address, None if cfg.address else int(cfg.n_workers))
+    if key in _POOLS:
+        return _POOLS[key][0]
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise ConfigError("[compute] scheduler = \"dask\" needs Dask: 未安装 Dask / Dask is not installed "
+                          f"({exc}).", fix="pip install 'pvsite[dask]', or use --scheduler processes.") from exc
+    if cfg.address:
+        try:
+            client = Client(cfg.address, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"[compute] address {cfg.address}: 无法连接 Dask 调度器 / no Dask scheduler "
+                              f"answers there ({exc}).",
+                              fix="Start one (`dask scheduler`, then `dask worker ADDRESS` on each machine) "
+                                  "or use --scheduler dask without an address for a local cluster.") from exc
+        _POOLS[key] = (client, None)
+    else:
+        cluster = LocalCluster(n_workers=int(cfg.n_workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        _POOLS[key] = (Client(cluster), cluster)
+    _POOLS[key][0].run(_warm)  # every worker imports the stages now, not inside the first task
+    return _POOLS[key][0]
+
+
+def describe(cfg) -> str:
+    """The scheduler in words, e.g. ``'dask LocalCluster (2 workers)'``."""
+    if cfg.scheduler == "dask":
+        return f"dask {cfg.address}" if cfg.address else f"dask LocalCluster ({cfg.n_workers} workers)"
+    if cfg.scheduler == "processes":
+        return f"{cfg.n_workers} local processes"
+    return "this process"
+
+
+def close() -> None:
+    """Shut down every pool and Dask client this process opened (also done at exit)."""
+    while _POOLS:
+        (kind, _, _), (pool, cluster) = _POOLS.popitem()
+        if kind == "processes":
+            pool.shutdown(wait=True, cancel_futures=True)
+            continue
+        pool.close()  # a Client: disconnect (a remote scheduler keeps running)
+        if cluster is not None:
+            cluster.close()
+
+
+atexit.register(close)
+
+
+def _process_pool(n_workers: int):
+    key = ("processes", None, n_workers)
+    if key not in _POOLS:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["pvsite.compute"])
+        _POOLS[key] = (ProcessPoolExecutor(n_workers, mp_context=ctx), None)
+    return _POOLS[key][0]
+
+
+def _warm() -> None:
+    import pvsite.compute  # noqa: F401  (the stages and their numpy/shapely/pvlib imports)
+
+
+def _survey_part(buildings, config, module, site_lat_deg, north_deg):
+    return survey_mod.survey_roofs(buildings, config, module, site_lat_deg, north_deg=north_deg)
+
+
+def _horizon_part(roofs, planes, neighbours, constants):
+    return horizon_mod.horizon_profiles(roofs, planes, neighbours=neighbours, **constants)
+
+
+def _bounds(roofs: gpd.GeoDataFrame) -> np.ndarray:
+    """Bounding box of the footprints and usable polygons of ``roofs`` [m]."""
+    geoms = [np.asarray(roofs.geometry.array, dtype=object)]
+    if "usable_geometry" in roofs.columns:
+        geoms.append(np.asarray(gpd.GeoSeries(roofs["usable_geometry"]).array, dtype=object))
+    b = shapely.bounds(np.concatenate(geoms))
+    return np.array([np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3])])
+
+
+def _join_profiles(parts: list, positions: list[np.ndarray], plane_index: pd.Index) -> horizon_mod.HorizonProfiles:
+    """One :class:`HorizonProfiles` for all planes from the partitions' (planes at ``positions``)."""
+    first = parts[0]
+    n = len(plane_index)
+    horizon = np.full((n, first.n_sectors), np.nan)
+    hmax, radius = np.full(n, np.nan), np.full(n, np.nan)
+    for part, pos in zip(parts, positions):
+        horizon[pos], hmax[pos], radius[pos] = part.horizon_deg, part.horizon_max_deg, part.radius_m
+    point_plane = np.concatenate([pos[p.point_plane] for p, pos in zip(parts, positions)])
+    order = np.argsort(point_plane, kind="stable")
+
+    def points(name):
+        return np.concatenate([getattr(p, name) for p in parts])[order]
+
+    return horizon_mod.HorizonProfiles(
+        horizon_deg=horizon, horizon_max_deg=hmax, point_horizon_deg=points("point_horizon_deg"),
+        point_plane=point_plane[order], point_weight=points("point_weight"), point_xy=points("point_xy"),
+        point_height_m=points("point_height_m"), radius_m=radius, max_radius_m=first.max_radius_m,
+        min_sun_elevation_deg=first.min_sun_elevation_deg, plane_index=plane_index)

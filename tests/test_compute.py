@@ -1,0 +1,216 @@
+"""Partitioned runs (pvsite.compute) equal the one-process run, on a real process pool and a real Dask LocalCluster.
+
+No mocks: the ``dask`` runs start a ``distributed.LocalCluster`` of two
+one-thread worker processes (what ``--scheduler dask`` starts); the tests
+are skipped, saying why, only when that cluster cannot start here.  The
+real-Bund tests are ``slow`` (``make test``; about a minute on the loaded
+machine); the sample ones run in the fast lane.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from pvsite import compute, pipeline
+from pvsite.buildings.locate import Selection
+from pvsite.config import ComputeConfig, Config
+from pvsite.errors import ConfigError
+from pvsite.roofs.orientation import grid_north_bearing_deg
+
+#: A 1.1 km × 1.3 km window west of the river: 1,070 real Bund roofs (its neighbours: all 10,613).
+BUND_WINDOW = (121.476, 31.228, 121.488, 31.240)
+HORIZON_FIELDS = ("horizon_deg", "horizon_max_deg", "point_horizon_deg", "point_plane", "point_weight", "point_xy",
+                  "point_height_m", "radius_m")
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """The LocalCluster ``scheduler = "dask"`` starts (2 workers × 1 thread, processes); closed after the module."""
+    pytest.importorskip("distributed", reason="distributed is not installed (pip install 'pvsite[dask]')")
+    try:
+        client = compute.dask_client(ComputeConfig(scheduler="dask", n_workers=2))
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        pytest.skip(f"a distributed.LocalCluster cannot start here: {exc!r}")
+    yield client
+    compute.close()
+
+
+@pytest.fixture(scope="module")
+def sample_serial():
+    return pipeline.prepare(Config().with_overrides(shading={"enabled": True}))
+
+
+def _equal_prepared(a, b) -> None:
+    pd.testing.assert_frame_equal(pd.DataFrame(a.roofs), pd.DataFrame(b.roofs))
+    pd.testing.assert_frame_equal(a.planes, b.planes)  # modules_fit, yields and shading losses per plane
+    if a.horizons is not None:
+        for name in HORIZON_FIELDS:
+            assert np.array_equal(getattr(a.horizons, name), getattr(b.horizons, name), equal_nan=True), name
+        assert a.horizons.plane_index.equals(b.horizons.plane_index)
+
+
+def _equal_sized(a, b) -> None:
+    for scenario in ("plan-2025", "technical-max"):
+        ra, rb = pipeline.size(a, scenario), pipeline.size(b, scenario)
+        pd.testing.assert_frame_equal(pd.DataFrame(ra.roofs), pd.DataFrame(rb.roofs))
+        np.testing.assert_allclose(rb.roofs["annual_kwh"], ra.roofs["annual_kwh"], rtol=1e-9, atol=0)
+        pd.testing.assert_frame_equal(ra.summary, rb.summary)
+
+
+def _first_modules(panels, n: int) -> pd.DataFrame:
+    rows, got = [], 0
+    for batch in panels.batches(20_000):
+        rows.append(batch)
+        got += len(batch)
+        if got >= n:
+            break
+    return pd.concat(rows, ignore_index=True).iloc[:n]
+
+
+@pytest.mark.parametrize("scheduler", ["processes", "dask"])
+def test_sample_on_partitions_equals_one_process(sample_serial, scheduler, request):
+    """The sample with shading, cut into 6 partitions (700 roofs), on 2 worker processes: every figure the same."""
+    if scheduler == "dask":  # two worker processes of one thread each, as --scheduler dask starts
+        assert sorted(request.getfixturevalue("dask_cluster").nthreads().values()) == [1, 1]
+    cfg = Config().with_overrides(shading={"enabled": True},
+                                  compute={"scheduler": scheduler, "n_workers": 2, "partition_roofs": 700})
+    parted = pipeline.prepare(cfg)
+    assert type(parted.panels).__name__ == "ModulePanelParts" and len(parted.panels.parts) == 6
+    _equal_prepared(sample_serial, parted)
+    _equal_sized(sample_serial, parted)
+    assert np.array_equal(parted.panels.per_plane(), sample_serial.panels.per_plane())
+    assert len(parted.panels) == len(sample_serial.panels) > 500_000
+    # The panels layer: same rectangles in the same order, across the first partition border (roof 700).
+    n = int(sample_serial.panels.per_plane()[: int(np.searchsorted(sample_serial.planes["roof_index"].to_numpy(),
+                                                                  sample_serial.roofs.index[701]))].sum()) + 500
+    a, b = _first_modules(sample_serial.panels, n), _first_modules(parted.panels, n)
+    pd.testing.assert_frame_equal(a.drop(columns="geometry"), b.drop(columns="geometry"))
+    assert shapely.equals_exact(a.geometry.array, b.geometry.array, tolerance=0).all()
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_bund_on_a_local_cluster_equals_one_process(shared_data, dask_cluster):
+    """All 10,613 real Bund outlines (the golden run), 6 partitions on the LocalCluster: the same roofs."""
+    cfg = Config().with_overrides(
+        input={"footprints": str(shared_data / "footprints" / "shanghai_bund_buildings.gpkg")},
+        policy={"scenario": "technical-max"}, output={"panels": False},
+        exclusions={"layers": [{"path": str(shared_data / "constraints" / "shanghai_heritage_osm.gpkg")}]})
+    serial = pipeline.run(cfg)
+    parted = pipeline.run(cfg.with_overrides(compute={"scheduler": "dask", "partition_roofs": 2000}))
+    pd.testing.assert_frame_equal(pd.DataFrame(serial.roofs), pd.DataFrame(parted.roofs))
+    pd.testing.assert_frame_equal(serial.summary, parted.summary)
+    assert serial.roofs["capacity_kw"].sum() > 300_000
+
+
+@pytest.mark.slow
+@pytest.mark.shared_data
+def test_bund_horizons_with_halo_on_a_local_cluster(shared_data, dask_cluster):
+    """Shading on a Bund window (1,070 roofs, obstructions from all 10,613): spatial partitions of 200 roofs with a
+    1 km halo give the one-process horizons bit for bit, and the same shaded yields."""
+    cfg = Config().with_overrides(
+        input={"footprints": str(shared_data / "footprints" / "shanghai_bund_buildings.gpkg")},
+        shading={"enabled": True}, output={"panels": False})
+    window = Selection(bbox=BUND_WINDOW)
+    serial = pipeline.prepare(cfg, window)
+    parted = pipeline.prepare(cfg.with_overrides(compute={"scheduler": "dask", "partition_roofs": 200}), window)
+    assert len(serial.roofs) > 1000 and np.nanmax(serial.horizons.horizon_max_deg) > 30  # real towers around
+    _equal_prepared(serial, parted)
+    ra, rb = pipeline.size(serial, "technical-max"), pipeline.size(parted, "technical-max")
+    pd.testing.assert_frame_equal(pd.DataFrame(ra.roofs), pd.DataFrame(rb.roofs))
+
+
+def test_halo_is_needed(sample_serial):
+    """Without the halo the horizons differ: a partition alone does not see the towers beyond its edge."""
+    from pvsite.roofs import horizon
+
+    prepared = sample_serial
+    roofs, planes = prepared.roofs, prepared.planes
+    parts = compute.spatial_partitions(roofs[roofs.index.isin(planes["roof_index"])], 700)
+    first = roofs[roofs.index.isin(planes["roof_index"])].iloc[parts[0]]
+    own = planes[planes["roof_index"].isin(first.index)]
+    x0, y0, x1, y1 = roofs.total_bounds
+    whole_run = dict(north_deg=grid_north_bearing_deg(roofs), origin_xy=((x0 + x1) / 2, (y0 + y1) / 2),
+                     **horizon.profile_settings(prepared.config.shading))
+    alone = horizon.horizon_profiles(first, own, neighbours=first, **whole_run).horizon_deg
+    full = prepared.horizons.horizon_deg[planes.index.get_indexer(own.index)]
+    ok = np.isfinite(full)
+    assert np.array_equal(ok, np.isfinite(alone))
+    assert (alone[ok] < full[ok] - 1.0).sum() > 100
+    assert (alone[ok] <= full[ok]).all()  # fewer obstructions never raise a horizon
+
+
+def test_whole_run_grid_north_is_needed(sample_serial):
+    """A partition's own grid north (0.842° instead of the district's 0.830°) turns the 2.5° sectors by 0.01°: rays
+    that graze a tower edge hit or miss it, so a few sectors move by up to ~11°.  Hence one north for the whole run."""
+    from pvsite.roofs import horizon
+
+    roofs, planes = sample_serial.roofs, sample_serial.planes
+    with_planes = roofs[roofs.index.isin(planes["roof_index"])]
+    first = with_planes.iloc[compute.spatial_partitions(with_planes, 700)[0]]
+    own = planes[planes["roof_index"].isin(first.index)]
+    neighbours = horizon.horizon_neighbours(sample_serial_survey(sample_serial), sample_serial.located.buildings,
+                                            sample_serial.config.heights)
+    settings = horizon.profile_settings(sample_serial.config.shading)
+    x0, y0, x1, y1 = roofs.total_bounds
+    origin = ((x0 + x1) / 2, (y0 + y1) / 2)
+    full = sample_serial.horizons.horizon_deg[planes.index.get_indexer(own.index)]
+    same = horizon.horizon_profiles(first, own, neighbours=neighbours, origin_xy=origin,
+                                    north_deg=grid_north_bearing_deg(roofs), **settings).horizon_deg
+    assert np.array_equal(same, full, equal_nan=True)
+    assert abs(grid_north_bearing_deg(first) - grid_north_bearing_deg(roofs)) > 0.005
+    turned = horizon.horizon_profiles(first, own, neighbours=neighbours, origin_xy=origin, **settings).horizon_deg
+    assert np.nanmax(np.abs(turned - full)) > 1.0
+
+
+def sample_serial_survey(prepared):
+    from pvsite.roofs.survey import SurveyedRoofs
+
+    return SurveyedRoofs(prepared.roofs, prepared.planes, None)
+
+
+def test_spatial_partitions_cover_every_row_once_and_are_compact(sample_serial):
+    gdf = sample_serial.roofs
+    parts = compute.spatial_partitions(gdf, 500)
+    together = np.sort(np.concatenate(parts))
+    assert np.array_equal(together, np.arange(len(gdf)))
+    assert all(len(p) == 500 for p in parts[:-1])
+    # Hilbert runs are compact: each partition's box is far smaller than the whole district's.
+    whole = gdf.total_bounds
+    area = (whole[2] - whole[0]) * (whole[3] - whole[1])
+    boxes = [gdf.iloc[p].total_bounds for p in parts]
+    assert np.median([(b[2] - b[0]) * (b[3] - b[1]) for b in boxes]) < area / 3
+
+
+def test_config_and_cli_checks():
+    with pytest.raises(ConfigError, match="scheduler = \"dask\""):
+        Config().with_overrides(compute={"address": "tcp://127.0.0.1:8786"})
+    with pytest.raises(ConfigError, match="not a Dask scheduler address"):
+        Config().with_overrides(compute={"scheduler": "dask", "address": "127.0.0.1:8786"})
+    with pytest.raises(ConfigError, match="compute.scheduler"):
+        Config().with_overrides(compute={"scheduler": "spark"})
+    from pvsite.cli import _configure
+
+    cfg = _configure(None, dask_address="tcp://10.0.0.5:8786", workers=4)
+    assert (cfg.compute.scheduler, cfg.compute.address, cfg.compute.n_workers) == ("dask", "tcp://10.0.0.5:8786", 4)
+
+
+def test_unreachable_scheduler_is_a_config_error(monkeypatch):
+    pytest.importorskip("distributed")
+    cfg = Config().with_overrides(compute={"scheduler": "dask", "address": "tcp://127.0.0.1:9"}).compute
+    monkeypatch.setattr(compute, "CONNECT_TIMEOUT_S", 2)
+    with pytest.raises(ConfigError, match="no Dask scheduler"):
+        compute.dask_client(cfg)
+
+
+def test_serial_run_does_not_import_dask():
+    code = ("import sys; from pvsite import pipeline, compute, cli; "
+            "print(sorted(m for m in ('dask', 'distributed', 'dask_geopandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
