@@ -51,7 +51,7 @@ input_options = _options(
                  help="Building footprints (GPKG/SHP/GeoJSON/FGB/Parquet/.gdb folder/KML/KMZ/zipped SHP or /vsizip/ "
                       "path/DXF/CSV with WKT/.osm.pbf). Default: the embedded sample district."),
     click.option("--layer", default=None, help="Layer in a multi-layer footprint file."),
-    click.option("--encoding", default=None, help="Attribute encoding of a Shapefile without .cpg (e.g. gbk)."),
+    click.option("--encoding", default=None, help="Attribute encoding of a Shapefile without .cpg, or of a DXF drawing (overrides its $DWGCODEPAGE), e.g. gbk."),
     click.option("--crs", default=None,
                  help="CRS of the file when it has none, or when its declared CRS fails the plausibility checks (e.g. EPSG:4490)."),
     click.option("--datum", type=DATUMS, default=None,

@@ -12,11 +12,15 @@ work.
   option, else the ``.cpg``, else UTF-8 then GBK.
 * Text tables (CSV/TSV; :func:`read_csv_text`): the ``encoding`` option, else
   UTF-8 (BOM allowed) then GBK.
+* DXF drawings (:func:`dxf_encoding`): the ``encoding`` option, else the
+  ``$DWGCODEPAGE`` header (R2004 and earlier; UTF-8 from R2007), checked against
+  the bytes, with UTF-8 and GBK as fallbacks for drawings saved as ANSI_1252.
 """
 
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -247,3 +251,117 @@ def read_csv_text(path, encoding=None, *, sep=",", what="table") -> tuple[pd.Dat
                              fix="Use a comma-separated file (tab-separated for .tsv) with a header row.") from None
     raise InputError(f"{what} {path} cannot be decoded as {' or '.join(t.upper() for t in tries)}.",
                      fix="Pass the encoding it was written in (e.g. gb18030) or save the file as UTF-8.")
+
+
+#: ``$DWGCODEPAGE`` header values of DXF R2004 and earlier → Python codec.  The ANSI_* names are Windows
+#: code pages (AutoCAD DXF reference, HEADER section; table as in ezdxf "DXF File Encoding",
+#: https://ezdxf.readthedocs.io/en/stable/dxfinternals/fileencoding.html); ANSI_936 is Chinese GBK.
+#: GB2312 is read as GBK, its superset; ASCII as cp1252, a superset.
+DXF_CODEPAGES = {
+    "ANSI_874": "cp874", "ANSI_932": "cp932", "ANSI_936": "gbk", "ANSI_949": "cp949", "ANSI_950": "cp950",
+    "ANSI_1250": "cp1250", "ANSI_1251": "cp1251", "ANSI_1252": "cp1252", "ANSI_1253": "cp1253",
+    "ANSI_1254": "cp1254", "ANSI_1255": "cp1255", "ANSI_1256": "cp1256", "ANSI_1257": "cp1257",
+    "ANSI_1258": "cp1258", "GB2312": "gbk", "BIG5": "big5", "DOS850": "cp850", "DOS866": "cp866",
+    "ASCII": "cp1252", "UTF-8": "utf-8", "UTF8": "utf-8",
+}
+
+#: ``$ACADVER`` from which AutoCAD writes DXF text as UTF-8 whatever ``$DWGCODEPAGE`` says (R2007, AC1021).
+DXF_UTF8_FROM = "AC1021"
+
+_DXF_VAR = r"\$%s[ \t]*\r?\n[ \t]*%d[ \t]*\r?\n([^\r\n]*)"
+#: A non-ASCII byte run made only of GB2312 (EUC-CN) characters: lead byte 0xA1–0xF7, trail 0xA1–0xFE.
+_EUC_CN_RUN = re.compile(rb"(?:[\xa1-\xf7][\xa1-\xfe])+")
+
+
+def _decodes(data: bytes, codec: str) -> bool:
+    try:
+        data.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def dxf_encoding(path: Path, encoding, warn) -> tuple[str, str]:
+    """The codec of a DXF drawing's text (layer names, TEXT, attributes) and why.
+
+    DXF R2004 and earlier store text in the code page the ``$DWGCODEPAGE`` header
+    names (:data:`DXF_CODEPAGES`; ANSI_1252 when absent); R2007 (AC1021) and later
+    store UTF-8.  GDAL's DXF driver reads ``$DWGCODEPAGE`` too, but takes it at its
+    word, so pvsite decides here and hands the codec to GDAL as the
+    ``DXF_ENCODING`` configuration option (GDAL DXF driver, "Character
+    Encodings": it overrides the header's code page).  Order:
+
+    1. ``encoding`` (``--encoding``) when given;
+    2. ASCII-only text: nothing to decode (UTF-8);
+    3. R2007+ text that is valid UTF-8: UTF-8;
+    4. a declared code page other than ANSI_1252 that decodes every byte: that one;
+    5. otherwise (ANSI_1252 declared or no declaration — how many Chinese CAD
+       programs save GBK drawings): UTF-8 when the bytes are valid UTF-8, GBK
+       when every non-ASCII byte forms GB2312 characters (a Western ANSI_1252
+       text has accented letters next to ASCII, which never do), else the
+       declared code page — each fallback with a warning.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.dxf`` file (read whole, once).
+    encoding : str or None
+        Codec given by the user (``--encoding``); wins.
+    warn : list of str
+        Warnings are appended here.
+
+    Returns
+    -------
+    (str, str)
+        Python codec name (e.g. ``'gbk'``) and the basis of the choice.
+
+    Raises
+    ------
+    ConfigError
+        Unknown ``encoding``.
+    InputError
+        Text that neither the declared code page, UTF-8 nor GBK decodes.
+    """
+    data = Path(path).read_bytes()
+    head = data[: 1 << 20]
+    ver = re.search((_DXF_VAR % ("ACADVER", 1)).encode(), head)
+    cp = re.search((_DXF_VAR % ("DWGCODEPAGE", 3)).encode(), head)
+    ver = ver.group(1).decode("ascii", "replace").strip().upper() if ver else ""
+    cp = cp.group(1).decode("ascii", "replace").strip().upper() if cp else ""
+    declared = DXF_CODEPAGES.get(cp) if cp else "cp1252"
+    said = f"$DWGCODEPAGE {cp}" if cp else "no $DWGCODEPAGE (ANSI_1252, AutoCAD's default)"
+    name = Path(path).name
+    if encoding is not None:
+        codec = check_codec(encoding)
+        if cp and declared not in (None, codec):
+            warn.append(f"{name}: --encoding {encoding} overrides the drawing's $DWGCODEPAGE {cp}")
+        return codec, "argument (--encoding)"
+    runs = re.findall(rb"[\x80-\xff]+", data)
+    if not runs:
+        return "utf-8", "ASCII text only"
+    utf8 = _decodes(data, "utf-8")
+    if ver >= DXF_UTF8_FROM and ver.startswith("AC") and utf8:
+        return "utf-8", f"DXF {ver} (R2007 or later) text is UTF-8"
+    if cp and declared is None:
+        warn.append(f"{name}: unknown $DWGCODEPAGE {cp!r}; guessing the text encoding (pass --encoding to choose)")
+    elif declared not in ("cp1252", "utf-8"):
+        if _decodes(data, declared):
+            return declared, said
+        warn.append(f"{name}: text is not valid {declared} although the drawing declares {said}; "
+                    f"guessing the text encoding (pass --encoding to choose)")
+    if utf8:
+        if cp:
+            warn.append(f"{name}: declares {said} but its text is UTF-8; decoded as UTF-8")
+        return "utf-8", f"{said}, but the text is UTF-8"
+    if all(_EUC_CN_RUN.fullmatch(r) for r in runs):
+        warn.append(f"{name}: declares {said} but its text reads as Chinese GBK (as many Chinese CAD programs "
+                    f"save it); decoded as GBK (pass --encoding cp1252 if it is a Western European drawing)")
+        return "gbk", f"{said}, but every non-ASCII character is GB2312"
+    if declared == "cp1252" and _decodes(data, "cp1252"):
+        return "cp1252", said
+    raise InputError(
+        f"The text of DXF drawing {path} cannot be decoded: it declares {said}, and it is neither "
+        f"valid UTF-8 nor Chinese GBK.",
+        fix="Pass --encoding with the code page the drawing was saved in (e.g. --encoding gb18030, big5, cp1251).",
+        zh="DXF 图纸文字编码无法识别", fix_zh="请用 --encoding 指定图纸保存时的代码页（如 gb18030、big5）。",
+    )

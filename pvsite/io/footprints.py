@@ -51,6 +51,7 @@ from pvsite.io.encodings import (
     check_codec,
     cpg_codec,
     decode_frame,
+    dxf_encoding,
     shapefile_encoding,
 )
 from pvsite.io.fields import (
@@ -155,11 +156,16 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         or generic-typed (mixed types: 'Unknown') layer not named as a
         non-building layer (:data:`NON_BUILDING_LAYERS`: streets, district,
         sample_info, roofs, ...); otherwise an error lists the layers.
+        KML/KMZ: every folder is read (GDAL's LIBKML driver makes each
+        ``<Folder>`` a layer) unless ``layer`` names one.
     encoding : str, optional
         Attribute encoding of a Shapefile (e.g. ``'gbk'``); overrides its
         ``.cpg`` (with a warning).  Without either, UTF-8 is tried and GBK
         used when UTF-8 fails to decode.  Text is decoded strictly: a byte
-        sequence invalid in the encoding is an error, never dropped.
+        sequence invalid in the encoding is an error, never dropped.  For a
+        DXF it overrides the drawing's ``$DWGCODEPAGE``
+        (:func:`pvsite.io.encodings.dxf_encoding`); for a CSV it is the
+        file's encoding.
     crs : str, optional
         CRS to assume when the source declares none, e.g. ``'EPSG:4490'``
         (CGCS2000 lon/lat [°]) or ``'EPSG:4549'`` (CGCS2000 / 3-degree
@@ -181,7 +187,9 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         Columns :data:`CANONICAL_COLUMNS` (``storeys`` [-] Int64, ``height_m``
         [m] Float64, ``year_built`` [year] Int64), for input carrying OSM
         tags in any format (:func:`osm_tags`) also :data:`OSM_COLUMNS`
-        (lower-case tag values), then ``geometry`` in the source CRS.  One row per
+        (lower-case tag values), for KML/KMZ also ``kml_folder`` (the
+        folder each placemark was read from), then ``geometry`` in the
+        source CRS.  One row per
         source feature (OSM: per multipolygon with a ``building`` tag other
         than ``no``), in source order, RangeIndex.  ``source_row`` is the
         0-based position in the source layer (OSM: in GDAL's
@@ -192,7 +200,9 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         ``path, layer, driver, format, crs, n_features, n_source_features,
         n_rejected, n_repaired, sha256, encoding, encoding_basis,
         field_mapping, unmapped_source_columns, osm_tags, rule_inputs,
-        warnings``.  ``field_mapping`` maps each pvsite field, and each
+        kml_folders, warnings``.  ``kml_folders`` maps each KML folder read
+        to its number of placemarks (empty for other formats); ``layer``
+        then says ``'N KML folders: name (n), ...'``.  ``field_mapping`` maps each pvsite field, and each
         :data:`OSM_COLUMNS` column that got values, to its source (``'building:levels
         from other_tags (hstore)'``, ``'tags (JSON)'``); ``osm_tags`` gives
         every OSM key found with its sources and count of values;
@@ -228,7 +238,8 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         "path": str(path), "layer": None, "driver": driver, "format": fmt, "crs": None,
         "n_features": 0, "n_source_features": 0, "n_rejected": 0, "n_repaired": 0,
         "sha256": sha256_of(_hashed_files(file, suffix)), "encoding": None, "encoding_basis": None,
-        "field_mapping": {}, "unmapped_source_columns": [], "osm_tags": {}, "rule_inputs": {}, "warnings": warn,
+        "field_mapping": {}, "unmapped_source_columns": [], "osm_tags": {}, "rule_inputs": {}, "kml_folders": {},
+        "warnings": warn,
     }
     open_kw = _open_options(suffix)
 
@@ -248,9 +259,13 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         meta["layer"] = "multipolygons"
         raw, source_row, invalid_wkb, n_src = _read_osm(path, engine, warn)
         meta["n_source_features"] = n_src
+    elif driver == "LIBKML":
+        raw, meta["layer"], meta["kml_folders"], invalid_wkb = _read_kml(src, layer, engine, warn)
+        source_row = np.arange(len(raw))
     else:
         meta["layer"] = _pick_layer(src, layer, open_kw)
         tries = basis = cpg = None
+        gdal_config = {}
         inner = _zip_driver(src, meta["layer"]) if suffix == ".zip" else None
         if inner is not None:
             meta["driver"], meta["format"] = inner, f"{inner} in a zip archive"
@@ -261,10 +276,15 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
         elif inner == "ESRI Shapefile":
             tries, meta["encoding"], basis = _zip_shapefile_encoding(file, encoding)
             meta["encoding_basis"] = basis
-        elif encoding is not None and driver not in ("CSV", "DXF"):
+        elif driver == "DXF":
+            codec, meta["encoding_basis"] = dxf_encoding(file, encoding, warn)
+            meta["encoding"] = codec
+            gdal_config["DXF_ENCODING"] = codec.upper()  # GDAL recodes DXF text itself (iconv names)
+        elif encoding is not None and driver != "CSV":
             warn.append(f"encoding={encoding!r} ignored: {fmt} text is always UTF-8")
-        raw, used = _read_ogr(src, meta["layer"], engine, warn, tries, basis, cpg,
-                              encoding=encoding if driver in ("CSV", "DXF") else None, **open_kw)
+        with gdal_options(gdal_config):
+            raw, used = _read_ogr(src, meta["layer"], engine, warn, tries, basis, cpg,
+                                  encoding=encoding if driver == "CSV" else None, **open_kw)
         if tries and basis is None:
             meta["encoding"] = used
             meta["encoding_basis"] = "UTF-8 decoded" if used == "UTF-8" else "UTF-8 failed to decode; fell back to GBK"
@@ -282,6 +302,7 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
     raw = _ensure_crs(raw, path, crs, warn)
     meta["crs"] = raw.crs.to_string()
 
+    folder = raw.pop("kml_folder") if "kml_folder" in raw.columns else None
     source_cols = [c for c in raw.columns if c != raw.geometry.name]
     tags, tag_sources = osm_tags(raw.drop(columns=raw.geometry.name))
     made = [k for k in OSM_FIELD_TAGS if k in tags.columns and _column_for(source_cols, k) is None]
@@ -310,6 +331,8 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
             gdf.insert(len(gdf.columns) - 1, col, vals.to_numpy())
             if key in tags.columns:
                 shown[col] = ", ".join(tag_sources[key])
+    if folder is not None:
+        gdf.insert(len(gdf.columns) - 1, "kml_folder", pd.Series(folder.to_numpy(), dtype="str"))
     meta["field_mapping"] = shown
     meta["osm_tags"] = {k: {"sources": list(tag_sources[k]), "n_values": int(clean_text(tags[k]).notna().sum())}
                         for k in tags.columns}
@@ -411,6 +434,84 @@ def _open_options(suffix: str) -> dict:
     if suffix == ".csv":
         return {"GEOM_POSSIBLE_NAMES": ",".join(CSV_GEOMETRY_COLUMNS), "KEEP_GEOM_COLUMNS": "NO"}
     return {}
+
+
+class gdal_options:
+    """Set GDAL configuration options for a ``with`` block, then restore the previous values.
+
+    GDAL's options are process-wide; pvsite sets them only around its own reads (e.g. ``DXF_ENCODING``,
+    ``LIBKML_LAUNDER_FIELD_NAMES``).
+    """
+
+    def __init__(self, options: dict):
+        self.options = {k: v for k, v in options.items() if v is not None}
+
+    def __enter__(self):
+        self.saved = {k: pyogrio.get_gdal_config_option(k) for k in self.options}
+        if self.options:
+            pyogrio.set_gdal_config_options(self.options)
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved:
+            pyogrio.set_gdal_config_options({k: (None if v is None else str(v)) for k, v in self.saved.items()})
+        return False
+
+
+#: GDAL options for reading KML/KMZ: keep ExtendedData names as written (GDAL's LIBKML driver turns
+#: every non-ASCII byte of a ``<Data name>`` into ``_`` by default, so 层数 would become ``______``;
+#: ``LIBKML_LAUNDER_FIELD_NAMES``, default YES, in GDAL's ogr/ogrsf_frmts/libkml reader).
+KML_GDAL_OPTIONS = {"LIBKML_LAUNDER_FIELD_NAMES": "NO"}
+
+
+def _read_kml(src: str, layer, engine, warn):
+    """Read a KML/KMZ: every folder (GDAL's LIBKML layers), or the one ``layer`` names, as one frame.
+
+    GDAL's LIBKML driver exposes each ``<Folder>`` (nested ones too, by their own name; a repeated name
+    gets `` (#2)``) and the placemarks directly under ``<Document>`` as layers.  Without ``layer`` all of
+    them are read and concatenated in file order, each row keeping its folder in ``kml_folder``; points
+    and lines stay rows, rejected later as "not a polygon" like any non-polygon feature.
+
+    Returns
+    -------
+    (GeoDataFrame, str, dict, dict)
+        Rows with a ``kml_folder`` column, the layer text for the run info (one folder, or
+        ``'N KML folders: …'``), {folder: features read}, and {row: reason} for undecodable geometry.
+    """
+    with gdal_options(KML_GDAL_OPTIONS):
+        folders = [layer] if layer is not None else None
+        if folders is None:
+            try:
+                listed = pyogrio.list_layers(src)
+            except Exception as exc:
+                raise InputError(f"Cannot open {src}: {exc}.", fix="Check that the file is valid KML/KMZ.") from None
+            folders = [str(n) for n, t in listed if t is not None]
+            if not folders:
+                raise InputError(f"{src} has no folder with placemarks.",
+                                 fix="Give a KML/KMZ whose placemarks are the building outlines (polygons).")
+        else:
+            _pick_layer(src, layer)  # names the folders when ``layer`` is not one of them
+        frames, counts, invalid, offset = [], {}, {}, 0
+        for name in folders:
+            df, _ = _read_ogr(src, name, engine, warn)
+            counts[name] = int(len(df))
+            if not len(df):
+                continue
+            if engine == "pyogrio":
+                invalid.update({offset + k: v for k, v in _diagnose_null_geometry(src, name, df).items()})
+            df["kml_folder"] = name
+            frames.append(df)
+            offset += len(df)
+    if not frames:
+        raise InputError(f"{src}: no placemarks in its folders ({', '.join(folders)}).",
+                         fix="Give a KML/KMZ whose placemarks are the building outlines (polygons).")
+    crs = next((f.crs for f in frames if f.crs is not None), None)
+    raw = gpd.GeoDataFrame(pd.concat([f.set_crs(crs, allow_override=True) if f.crs != crs else f for f in frames],
+                                     ignore_index=True), geometry=frames[0].geometry.name, crs=crs)
+    if len(folders) == 1:
+        return raw, folders[0], counts, invalid
+    listing = ", ".join(f"{n} ({c})" for n, c in counts.items())
+    return raw, f"{len(folders)} KML folders: {listing}", counts, invalid
 
 
 def _zip_driver(src: str, layer) -> str | None:

@@ -109,6 +109,21 @@ def test_land_use_codes_match_whole_codes():
     ]
 
 
+def test_service_land_of_residential_areas_is_not_housing():
+    """R12/R22/R32 服务设施用地 (GB 50137-2011 表3.3.2: 幼托, 卫生服务, 养老 … of a residential area) is not
+    housing, in the use_code family as in the context family: it falls through to the building's other rules."""
+    gdf = frame(use=["R22", "R12 服务设施用地", "R32 居住区服务设施用地", "R22 幼儿园", "R21", "R2 二类居住用地"],
+                name=["", "", "", "", "", ""])
+    assert result(gdf) == [
+        ("other", DEFAULT_RULE),
+        ("other", DEFAULT_RULE),
+        ("other", DEFAULT_RULE),  # '居住' inside the R32 name does not make it housing either
+        ("school", "use:幼儿园"),
+        ("residential", "use_code:R"),
+        ("residential", "use:居住"),
+    ]
+
+
 def test_osm_tags():
     n = 8
     gdf = frame(

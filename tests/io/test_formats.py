@@ -146,3 +146,159 @@ def test_cli_footprints_option_accepts_a_gdb_folder():
     assert opt.type.dir_okay and opt.type.file_okay
     others = [p for p in run.params if getattr(p, "type", None) is not None and p.name in ("streets", "weather", "overrides")]
     assert others and all(not p.type.dir_okay for p in others)  # only --footprints takes a folder
+
+
+# ---------------------------------------------------------------------------
+# KML with several (nested) folders
+# ---------------------------------------------------------------------------
+
+def _ring(x, y, d=0.001):
+    return f"{x},{y} {x + d},{y} {x + d},{y + d} {x},{y + d} {x},{y}"
+
+
+def _placemark(name, inner, data=""):
+    ext = f"<ExtendedData>{data}</ExtendedData>" if data else ""
+    return f"<Placemark><name>{name}</name>{ext}{inner}</Placemark>"
+
+
+def _polygon(x, y):
+    return f"<Polygon><outerBoundaryIs><LinearRing><coordinates>{_ring(x, y)}</coordinates></LinearRing></outerBoundaryIs></Polygon>"
+
+
+#: A survey office's KML: loose placemark under <Document>, a folder with a point (gate house) and a nested
+#: folder, a second folder whose placemark carries ExtendedData with a Chinese field name.
+MULTI_FOLDER_KML = f"""<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2">
+<Document><name>长宁区建筑普查</name>
+ {_placemark("散装楼", _polygon(121.43, 31.20))}
+ <Folder><name>工业厂房</name>
+  {_placemark("一号厂房", _polygon(121.40, 31.20))}
+  {_placemark("门卫室", "<Point><coordinates>121.4005,31.2005</coordinates></Point>")}
+  <Folder><name>仓储物流</name>
+   {_placemark("二号仓库", _polygon(121.41, 31.20))}
+   {_placemark("围墙", "<LineString><coordinates>121.41,31.199 121.412,31.199</coordinates></LineString>")}
+  </Folder>
+ </Folder>
+ <Folder><name>学校</name>
+  {_placemark("长宁区实验小学", _polygon(121.42, 31.20), '<Data name="层数"><value>4</value></Data>')}
+ </Folder>
+</Document></kml>
+"""
+
+
+@pytest.mark.parametrize("ext", ["kml", "kmz"])
+def test_kml_with_several_folders_reads_them_all(tmp_path, ext):
+    path = tmp_path / f"普查.{ext}"
+    if ext == "kml":
+        path.write_text(MULTI_FOLDER_KML, encoding="utf-8")
+    else:
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("doc.kml", MULTI_FOLDER_KML.encode("utf-8"))
+    assert [str(n) for n in pyogrio.list_layers(path)[:, 0]] == ["长宁区建筑普查", "工业厂房", "仓储物流", "学校"]
+    gdf, meta = read_footprints(path)
+    assert gdf["name"].tolist() == ["散装楼", "一号厂房", "门卫室", "二号仓库", "围墙", "长宁区实验小学"]
+    assert gdf["kml_folder"].tolist() == ["长宁区建筑普查", "工业厂房", "工业厂房", "仓储物流", "仓储物流", "学校"]
+    assert meta["kml_folders"] == {"长宁区建筑普查": 1, "工业厂房": 2, "仓储物流": 2, "学校": 1}
+    assert meta["layer"] == "4 KML folders: 长宁区建筑普查 (1), 工业厂房 (2), 仓储物流 (2), 学校 (1)"
+    # the point and the line are kept as rows and rejected the way every non-polygon feature is
+    assert gdf["reject_reason"].tolist()[2] == "not a polygon (Point)"
+    assert gdf["reject_reason"].tolist()[4] == "not a polygon (LineString)"
+    assert meta["n_features"] == 6 and meta["n_rejected"] == 2
+    assert gdf["source_row"].tolist() == list(range(6)) and gdf["building_id"].is_unique
+    # the Chinese ExtendedData field name survives (GDAL would launder it to '______') and maps to storeys
+    assert meta["field_mapping"]["storeys"] == "层数" and gdf["storeys"].tolist()[5] == 4
+    assert pyogrio.get_gdal_config_option("LIBKML_LAUNDER_FIELD_NAMES") is None  # restored after the read
+
+
+def test_kml_layer_option_reads_one_folder(tmp_path):
+    path = tmp_path / "b.kml"
+    path.write_text(MULTI_FOLDER_KML, encoding="utf-8")
+    gdf, meta = read_footprints(path, layer="仓储物流")
+    assert gdf["name"].tolist() == ["二号仓库", "围墙"] and set(gdf["kml_folder"]) == {"仓储物流"}
+    assert meta["layer"] == "仓储物流" and meta["kml_folders"] == {"仓储物流": 2}
+    with pytest.raises(InputError, match="has no layer '办公'.*工业厂房"):
+        read_footprints(path, layer="办公")
+
+
+# ---------------------------------------------------------------------------
+# DXF text in legacy code pages ($DWGCODEPAGE)
+# ---------------------------------------------------------------------------
+
+def _dxf(codepage="ANSI_936", acadver="AC1009", codec="gbk") -> bytes:
+    """A minimal R12 DXF, written group code by group code: two closed POLYLINEs and a TEXT on layer 厂房,
+    a LINE on layer 道路; text encoded with ``codec`` (GBK as Chinese CAD saves it)."""
+    def pairs(*kv):
+        return "".join(f"{c:>3}\n{v}\n" for c, v in kv)
+
+    def polyline(handle, x0, y0, w, h):
+        s = pairs((0, "POLYLINE"), (5, handle), (8, "厂房"), (66, 1), (10, 0.0), (20, 0.0), (30, 0.0), (70, 1))
+        for x, y in ((x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)):
+            s += pairs((0, "VERTEX"), (8, "厂房"), (10, x), (20, y), (30, 0.0))
+        return s + pairs((0, "SEQEND"), (8, "厂房"))
+
+    header = [(9, "$ACADVER"), (1, acadver)] + ([(9, "$DWGCODEPAGE"), (3, codepage)] if codepage else [])
+    text = (pairs((0, "SECTION"), (2, "HEADER"), *header, (0, "ENDSEC"))
+            + pairs((0, "SECTION"), (2, "TABLES"), (0, "TABLE"), (2, "LAYER"), (70, 2),
+                    (0, "LAYER"), (2, "厂房"), (70, 0), (62, 7), (6, "CONTINUOUS"),
+                    (0, "LAYER"), (2, "道路"), (70, 0), (62, 7), (6, "CONTINUOUS"), (0, "ENDTAB"), (0, "ENDSEC"))
+            + pairs((0, "SECTION"), (2, "ENTITIES"))
+            + polyline("A1", X0, Y0, 10.0, 10.0) + polyline("A2", X0 + 30, Y0, 10.0, 12.0)
+            + pairs((0, "TEXT"), (5, "A3"), (8, "厂房"), (10, X0 + 5), (20, Y0 + 5), (30, 0.0), (40, 2.5), (1, "一号厂房"))
+            + pairs((0, "LINE"), (5, "A4"), (8, "道路"), (10, X0), (20, Y0 - 20), (30, 0.0), (11, X0 + 100),
+                    (21, Y0 - 20), (31, 0.0))
+            + pairs((0, "ENDSEC"), (0, "EOF")))
+    return text.encode(codec)
+
+
+def _read_dxf(path, **kw):
+    return read_footprints(path, crs="EPSG:4549", fields={"use": "Layer"}, **kw)
+
+
+def test_dxf_ansi_936_layer_names(tmp_path):
+    path = tmp_path / "厂区.dxf"
+    path.write_bytes(_dxf())
+    assert "厂房".encode("gbk") in path.read_bytes() and "厂房".encode("utf-8") not in path.read_bytes()
+    gdf, meta = _read_dxf(path)
+    assert gdf["use"].tolist() == ["厂房", "厂房"] and len(gdf) == 2
+    assert (meta["encoding"], meta["encoding_basis"]) == ("gbk", "$DWGCODEPAGE ANSI_936")
+    np.testing.assert_allclose(gdf.area.to_numpy(), [100.0, 120.0])
+    assert pyogrio.get_gdal_config_option("DXF_ENCODING") is None  # restored after the read
+
+
+@pytest.mark.parametrize("codepage", [None, "ANSI_1252"])
+def test_dxf_gbk_text_under_the_western_default_is_recognised(tmp_path, codepage):
+    path = tmp_path / "plan.dxf"
+    path.write_bytes(_dxf(codepage=codepage))
+    # GDAL alone takes the header at its word: mojibake
+    assert pyogrio.read_dataframe(path)["Layer"].iloc[0] == "厂房".encode("gbk").decode("cp1252")
+    gdf, meta = _read_dxf(path)
+    assert gdf["use"].tolist() == ["厂房", "厂房"] and meta["encoding"] == "gbk"
+    assert any("its text reads as Chinese GBK" in w for w in meta["warnings"])
+    # --encoding overrides: the user says it is a Western drawing
+    gdf, meta = _read_dxf(path, encoding="cp1252")
+    assert gdf["use"].tolist() == ["³§·¿"] * 2 and meta["encoding_basis"] == "argument (--encoding)"
+
+
+def test_dxf_encoding_option_overrides_a_wrong_code_page(tmp_path):
+    path = tmp_path / "plan.dxf"
+    path.write_bytes(_dxf(codepage="ANSI_1251"))  # declared Cyrillic, every byte decodes: taken at its word
+    gdf, meta = _read_dxf(path)
+    assert meta["encoding"] == "cp1251" and gdf["use"].iloc[0] != "厂房"
+    gdf, meta = _read_dxf(path, encoding="gbk")
+    assert gdf["use"].tolist() == ["厂房", "厂房"]
+    assert any("--encoding gbk overrides the drawing's $DWGCODEPAGE ANSI_1251" in w for w in meta["warnings"])
+
+
+def test_dxf_r2007_is_utf8_whatever_the_code_page(tmp_path):
+    path = tmp_path / "plan.dxf"
+    path.write_bytes(_dxf(codepage="ANSI_1252", acadver="AC1021", codec="utf-8"))
+    gdf, meta = _read_dxf(path)
+    assert gdf["use"].tolist() == ["厂房", "厂房"] and meta["encoding"] == "utf-8"
+
+
+def test_dxf_undecodable_text_is_an_error(tmp_path):
+    path = tmp_path / "plan.dxf"
+    data = _dxf(codepage="ANSI_1252").replace("一号厂房".encode("gbk"), b"\x81\x20\x8d")
+    path.write_bytes(data.replace("厂房".encode("gbk"), b"L1").replace("道路".encode("gbk"), b"L2"))
+    with pytest.raises(InputError, match="cannot be decoded.*ANSI_1252"):
+        _read_dxf(path)
