@@ -141,8 +141,9 @@ def test_existing_member_is_refused_without_overwrite(result, tmp_path, existing
     assert other.read_bytes() == b"the user's file"
     assert sorted(p.name for p in tmp_path.iterdir()) == [other.name]
     written = outputs.write_all(result, out, overwrite=True)
-    # member_paths lists every possible member; this run writes the core four (report off)
-    assert set(written.paths) == {"gpkg", "qgs", "xlsx", "roofs_csv"}
+    # member_paths lists every possible member; this run writes the core set and the CSV twins (report off)
+    assert set(written.paths) == {m.key for m in outputs.MEMBERS if m.wanted is None}
+    assert {"gpkg", "qgs", "xlsx", "roofs_csv", "streets_csv"} <= set(written.paths)
     assert all(p.is_file() for p in written)
     assert other.read_bytes() != b"the user's file"
 
