@@ -65,6 +65,7 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
+import scipy.sparse
 
 from pvsite.errors import InputError
 from pvsite.presets import LossesPreset, ModulePreset
@@ -91,6 +92,8 @@ DROPPED_LOSS_ITEM = "shading"
 #: Orientations whose tables are built together (memory: 2 × SVF grid ×
 #: daylight hours × chunk float64 arrays, ≈ 22 MB each at 32).
 TABLE_CHUNK = 32
+#: Points whose bin look-ups are held at once (memory bound: ≤ 4 × 20,000 × sectors weights).
+POINT_CHUNK = 20_000
 
 #: Columns of :func:`shading_losses` besides the yields.
 SHADING_COLUMNS = ("shading_loss_pct", "sky_view_factor", "horizon_max_deg", "shading_applied")
@@ -114,21 +117,34 @@ def sector_index(azimuth_deg, n_sectors: int) -> np.ndarray:
             % n_sectors)
 
 
-def _dozier_frew(h_rad: np.ndarray, tilt_rad: np.ndarray, dphi_rad: np.ndarray) -> np.ndarray:
-    """Isotropic sky view of a tilted plane over its horizon, discrete in azimuth.
+def _dozier_frew(h_rad: np.ndarray, beta: float, dphi_rad: np.ndarray) -> np.ndarray:
+    """Isotropic sky view of points on one tilted plane over their horizons, discrete in azimuth.
 
     Dozier & Frew (1990), eq. 7: with ``H`` the horizon's zenith angle,
     ``V = 1/(2π) ∫ [cos β sin² H + sin β cos(φ − A) (H − sin H cos H)] dφ``,
     here a mean over the sectors (Δφ = 2π/n).  ``H`` is limited by the plane's
-    own horizon (the sky behind the plane is not seen).
+    own horizon (the sky behind the plane is not seen).  With ``e = π/2 − H``
+    the horizon elevation: ``sin² H = (1 + cos 2e) / 2`` and
+    ``H − sin H cos H = π/2 − e − sin(2e) / 2``.
+
+    Parameters
+    ----------
+    h_rad : ndarray (P, n)
+        Horizon elevation [rad] in the ``n`` sectors.
+    beta : float
+        Tilt of the plane [rad].
+    dphi_rad : ndarray (n,)
+        Sector azimuth minus the plane's azimuth [rad].
     """
-    beta = tilt_rad[:, None]
+    cos_d = np.cos(dphi_rad)
     # The plane's own horizon in each direction: cos θ = 0 at tan e = −tan β cos(φ − A).
-    own = np.arctan2(-np.sin(beta) * np.cos(dphi_rad), np.cos(beta))
-    h = np.maximum(np.maximum(h_rad, own), 0.0)
-    zen = np.pi / 2 - h
-    term = np.cos(beta) * np.sin(zen) ** 2 + np.sin(beta) * np.cos(dphi_rad) * (zen - np.sin(zen) * np.cos(zen))
-    return term.mean(axis=1)
+    own = np.arctan2(-np.sin(beta) * cos_d, np.cos(beta))
+    e = np.maximum(h_rad, np.maximum(own, 0.0))
+    two_e = 2.0 * e
+    n = e.shape[1]
+    flat_part = np.cos(beta) * (n + np.cos(two_e).sum(axis=1)) / 2.0
+    tilted_part = (np.pi / 2 - e - np.sin(two_e) / 2.0) @ (np.sin(beta) * cos_d)
+    return (flat_part + tilted_part) / n
 
 
 def sky_view_factor(horizon_deg, tilt_deg, azimuth_deg, relative: bool = True) -> np.ndarray:
@@ -160,15 +176,23 @@ def sky_view_factor(horizon_deg, tilt_deg, azimuth_deg, relative: bool = True) -
     divides by the same sum for an empty horizon, so the sector
     discretisation cancels.
     """
-    h = np.radians(np.atleast_2d(np.asarray(horizon_deg, dtype=float)))
-    tilt = np.radians(np.broadcast_to(np.asarray(tilt_deg, dtype=float), h.shape[:1]))
-    azim = np.broadcast_to(np.asarray(azimuth_deg, dtype=float), h.shape[:1])
-    n = h.shape[1]
-    dphi = np.radians(np.arange(n) * 360.0 / n)[None, :] - np.radians(azim)[:, None]
-    v = _dozier_frew(h, tilt, dphi)
-    if not relative:
-        return v
-    return v / _dozier_frew(np.zeros_like(h[:, :1]).repeat(n, axis=1), tilt, dphi)
+    h_deg = np.atleast_2d(np.asarray(horizon_deg, dtype=float))
+    p, n = h_deg.shape
+    tilt = np.broadcast_to(np.asarray(tilt_deg, dtype=float), (p,))
+    azim = np.broadcast_to(np.asarray(azimuth_deg, dtype=float), (p,))
+    # One pass per distinct plane orientation (few), vectorised over its points and sectors.
+    orient, which = np.unique(np.column_stack([tilt, azim]), axis=0, return_inverse=True)
+    which = which.reshape(-1)
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(len(orient) + 1))
+    sector = np.radians(np.arange(n) * 360.0 / n)
+    out = np.empty(p)
+    for o, (t_deg, a_deg) in enumerate(orient):
+        pts = order[bounds[o]:bounds[o + 1]]
+        beta, dphi = np.radians(t_deg), sector - np.radians(a_deg)
+        v = _dozier_frew(np.radians(h_deg[pts]), beta, dphi)
+        out[pts] = v / _dozier_frew(np.zeros((1, n)), beta, dphi) if relative else v
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -303,20 +327,51 @@ def blocked_share(horizon_deg: np.ndarray, bins: SunBins) -> np.ndarray:
     ``clip((h[sector] − e_low) / Δe, 0, 1)``: the sun's energy is taken as
     spread evenly over the bin's elevation band.
     """
-    h = horizon_deg[:, bins.sector]
-    return np.clip((h - bins.elev_low_deg) / ELEVATION_BIN_DEG, 0.0, 1.0)
+    h = np.asarray(horizon_deg, dtype=float)[:, bins.sector]
+    h -= bins.elev_low_deg
+    h /= ELEVATION_BIN_DEG
+    return np.minimum(np.maximum(h, 0.0, out=h), 1.0, out=h)
 
 
 def _point_energy(tables: OrientationTables, i: int, horizon_deg, svf, bins: SunBins) -> np.ndarray:
-    """Monthly AC kWh/kWp (P, 12) of points on orientation ``i`` of ``tables``."""
-    w = blocked_share(horizon_deg, bins)
-    n_s = len(SVF_GRID)
-    lost = (w @ tables.ac_lost_kwh[i].reshape(len(bins.sector), n_s * 12)).reshape(-1, n_s, 12)
-    ac = tables.ac_kwh[i][None] - lost                                        # (P, S, 12)
+    """Monthly AC kWh/kWp (P, 12) of points on orientation ``i`` of ``tables``.
+
+    The same sum as ``blocked_share(h, bins) @ ac_lost_kwh``, without the
+    (points × bins) matrix: within a sector the bins are elevation bands;
+    every band below the horizon is blocked and the band it falls in partly,
+    so a sector's loss is its band table summed up to the horizon (a
+    cumulative table, interpolated within the band) — one look-up per point
+    and sector, and only where the horizon reaches the sector's lowest sun.
+    The AC energy is linear in the blocked shares for each sky scaling of
+    :data:`SVF_GRID` and interpolated between the two scalings around the
+    point's sky-view factor.
+    """
+    n_s, n_k = len(SVF_GRID), bins.n_sectors
+    n_elev = int(round(90.0 / ELEVATION_BIN_DEG))
+    band = np.rint(bins.elev_low_deg / ELEVATION_BIN_DEG).astype(np.intp)
+    dense = np.zeros((n_k, n_elev + 1, n_s, 12))
+    dense[bins.sector, band + 1] = tables.ac_lost_kwh[i]
+    cum = np.cumsum(dense, axis=1).reshape(n_k * (n_elev + 1) * n_s, 12)  # (sector, band q, scaling): lost below q
+    lowest = np.full(n_k, np.inf)
+    np.minimum.at(lowest, bins.sector, bins.elev_low_deg)
     j = np.clip(np.searchsorted(SVF_GRID, svf, side="right") - 1, 0, n_s - 2)
     t = (svf - SVF_GRID[j]) / (SVF_GRID[j + 1] - SVF_GRID[j])
-    rows = np.arange(len(svf))
-    return ac[rows, j] * (1.0 - t)[:, None] + ac[rows, j + 1] * t[:, None]
+    ac = tables.ac_kwh[i]
+    out = ac[j] * (1.0 - t)[:, None] + ac[j + 1] * t[:, None]
+    for lo in range(0, len(svf), POINT_CHUNK):
+        h = np.asarray(horizon_deg[lo:lo + POINT_CHUNK], dtype=float)
+        p, k = np.nonzero(h > lowest)  # row-major: sorted by point
+        x = np.minimum(h[p, k] / ELEVATION_BIN_DEG, n_elev)
+        q = np.minimum(np.floor(x).astype(np.intp), n_elev - 1)
+        r, tp, jp = x - q, t[lo + p], j[lo + p]
+        at = (k * (n_elev + 1) + q) * n_s + jp
+        # Four table rows per (point, sector): bands q, q + 1 × scalings j, j + 1, bilinear weights.
+        weights = np.stack([(1 - r) * (1 - tp), (1 - r) * tp, r * (1 - tp), r * tp], axis=1).ravel()
+        cols = (at[:, None] + np.array([0, 1, n_s, n_s + 1])).ravel()
+        starts = np.r_[0, np.cumsum(np.bincount(p, minlength=len(h)) * 4)]
+        lost = scipy.sparse.csr_matrix((weights, cols, starts), shape=(len(h), len(cum))) @ cum
+        out[lo:lo + len(h)] -= lost
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -173,6 +173,27 @@ def test_agrees_with_a_brute_force_ray_march_on_random_blocks():
     assert checked >= 20
 
 
+def test_skipping_pairs_that_cannot_raise_the_horizon_changes_nothing(monkeypatch):
+    """The nearest-first sweep skips pairs by an upper bound only: the profiles equal those of casting every pair."""
+    from pvsite.roofs import horizon as hz
+
+    rng = np.random.default_rng(7)
+    n = 300  # a dense block field: towers behind low blocks, so many far pairs are hidden
+    centres = rng.uniform(-400, 400, size=(n, 2))
+    polys = [shapely.affinity.rotate(_box(cx, cy, *rng.uniform(4, 20, 2)), rng.uniform(0, 90)) for cx, cy in centres]
+    heights = np.where(rng.random(n) < 0.15, rng.uniform(60, 150, n), rng.uniform(6, 30, n))
+    roofs = _frame(polys, heights)
+    planes = pd.DataFrame({"roof_index": range(n), "plane": 0, "mounting": "tilted_rows", "azimuth_deg": 180.0})
+    swept = horizon_profiles(roofs, planes, n_sectors=144, rays_per_sector=1, points_per_plane=4)
+    monkeypatch.setattr(hz, "SWEEP_BANDS", np.zeros(0))       # one band: every pair cast, nothing skipped
+    every = horizon_profiles(roofs, planes, n_sectors=144, rays_per_sector=1, points_per_plane=4)
+    assert (every.point_horizon_deg > 0).mean() > 0.2
+    np.testing.assert_array_equal(swept.point_horizon_deg, every.point_horizon_deg)
+    monkeypatch.setattr(hz, "SWEEP_BANDS", np.array([5.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0]))
+    finer = horizon_profiles(roofs, planes, n_sectors=144, rays_per_sector=1, points_per_plane=4)
+    np.testing.assert_array_equal(finer.point_horizon_deg, every.point_horizon_deg)
+
+
 def test_rejected_rows_and_bad_parameters():
     roofs = _frame([LOW, None, _box(0, -40, 10, 5)], [H_ROOF, np.nan, 50.0])
     hp = horizon_profiles(roofs, _plane())

@@ -223,3 +223,41 @@ def test_bad_horizon_inputs_are_named(setup, bad, match):
     with pytest.raises(InputError, match=match):
         shading.shading_losses(planes, args["point_horizon_deg"], args["point_plane"], args["point_weight"],
                                weather, SITE, module, losses, system)
+
+
+def test_table_look_up_equals_the_blocked_share_matrix_product(setup):
+    """_point_energy sums the band tables up to the horizon; it must equal blocked_share @ table, bin by bin."""
+    weather, module, losses, system = setup
+    sky = energy.sky_year(weather, SITE[0], SITE[1], SITE[2])
+    bins = shading.sun_bins(sky, 144)
+    temp = energy.temperature_parameters(system.temperature_model, "tilted_rows", module)
+    tables = shading.orientation_tables(sky, bins, np.array([20.0]), np.array([180.0]), temp, module, 0.86,
+                                        system.inverter_efficiency_pct / 100.0, system.dc_ac_ratio)
+    rng = np.random.default_rng(3)
+    h = np.clip(rng.uniform(-5, 60, (400, 144)) * (rng.random((400, 144)) < 0.5), 0, 90)
+    h[0], h[1] = 0.0, 90.0
+    h[2] = np.arange(144) % 46 * 2.0  # exactly on band edges
+    svf = rng.uniform(0, 1, 400)
+    svf[:3] = [1.0, 0.0, 0.4]
+    got = shading._point_energy(tables, 0, h, svf, bins)
+    n_s = len(shading.SVF_GRID)
+    lost = (shading.blocked_share(h, bins) @ tables.ac_lost_kwh[0].reshape(len(bins.sector), n_s * 12))
+    ac = tables.ac_kwh[0][None] - lost.reshape(-1, n_s, 12)
+    j = np.clip(np.searchsorted(shading.SVF_GRID, svf, side="right") - 1, 0, n_s - 2)
+    t = (svf - shading.SVF_GRID[j]) / (shading.SVF_GRID[j + 1] - shading.SVF_GRID[j])
+    rows = np.arange(len(svf))
+    want = ac[rows, j] * (1 - t)[:, None] + ac[rows, j + 1] * t[:, None]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-9)
+    assert (want.sum(axis=1)[1] < want.sum(axis=1)[0] * 0.7)  # a full horizon loses the beam
+
+
+def test_sky_view_factor_by_orientation_groups_matches_per_point_formula():
+    """Points of several orientations at once give the same factor as each point alone."""
+    rng = np.random.default_rng(5)
+    h = rng.uniform(0, 50, (30, 72))
+    tilt, az = rng.choice([0.0, 20.0, 30.0], 30), rng.choice([90.0, 180.0, 270.0], 30)
+    together = shading.sky_view_factor(h, tilt, az)
+    alone = [shading.sky_view_factor(h[i], tilt[i], az[i])[0] for i in range(30)]
+    np.testing.assert_allclose(together, alone, rtol=1e-12)
+    flat = shading.sky_view_factor(h, 0.0, 180.0)
+    np.testing.assert_allclose(flat, np.mean(np.cos(np.radians(h)) ** 2, axis=1), rtol=1e-12)
