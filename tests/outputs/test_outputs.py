@@ -413,8 +413,10 @@ def test_write_gpkg_alone_is_atomic_and_refuses_to_clobber(result, tmp_path, mon
 def test_workbook_sheets_and_headers_with_units(result, tmp_path):
     path = xlsx.write_xlsx(tmp_path / "w.xlsx", result)
     sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["汇总", "街道", "类别", "责任部门", "进度", "优先屋顶清单", "屋顶明细", "街道×类别",
-                            "说明", "分类统计"]
+    # one 任务-<部门> sheet per responsible department, between the priority list and the roof list
+    tasks = [n for n in sheets if n.startswith("任务-")]
+    assert tasks and list(sheets) == ["汇总", "街道", "类别", "责任部门", "进度", "优先屋顶清单", *tasks, "屋顶明细",
+                                      "街道×类别", "说明", "分类统计"]
     street = sheets["街道"]
     shown = [xlsx.header(c) for c in schema.columns("summary") if c.name not in ("key",)]
     assert list(street.columns) == shown  # the code column `key` is shown by its Chinese name only
