@@ -20,6 +20,7 @@ from pvsite.config import ExclusionLayerConfig, RegistryConfig
 from pvsite.errors import ConfigError, InputError
 from pvsite.io import footprints as footprints_io
 from pvsite.io import layers
+from pvsite.io import loads as loads_io
 from pvsite.io import weather as weather_io
 from pvsite.resources import SAMPLE_FOOTPRINTS
 
@@ -58,6 +59,8 @@ class RunInputs:
         The exclusion layers (``[[exclusions.layers]]``, ``--exclude``).
     warnings : list
         Warnings of the reads.
+    load : pandas.DataFrame or None
+        Hourly loads [kWh] per building / street / class (``--load``), on the weather's hours.
     """
 
     footprints: gpd.GeoDataFrame
@@ -73,6 +76,7 @@ class RunInputs:
     registries: list[tuple[RegistryConfig, layers.SideLayer]] = field(default_factory=list)
     exclusions: list[tuple[ExclusionLayerConfig, layers.SideLayer]] = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    load: pd.DataFrame | None = None
 
 
 def footprints_path(config) -> Path:
@@ -193,5 +197,6 @@ def read_inputs(config, selection) -> RunInputs:
         within=within, districts=districts,
         registries=[(spec, read_registry(spec)) for spec in config.input.registries],
         exclusions=[(spec, read_exclusion_layer(spec)) for spec in config.exclusions.layers],
+        load=loads_io.read_load(config.economics.load, weather.index) if config.economics.load else None,
     )
 
