@@ -39,6 +39,9 @@ SHORTCUTS = {
     "panels": "output.panels",
     "flag_exclusions": "exclusions.flag_only",
     "shading": "shading.enabled",
+    "economics": "economics.preset",
+    "business_model": "economics.business_model",
+    "load": "economics.load",
 }
 
 

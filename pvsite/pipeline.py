@@ -15,6 +15,7 @@
       planning.apply_scenario policy coverage → modules → capacity → status
       buildings.checks        unclassified buildings and the kW they leave out
       solar.apply_yields      kWh, performance ratio, CO2
+      economics.appraise      capex, benefit, payback, NPV, IRR, LCOE per roof
       planning.summarise      district / street / class / department rollup
       planning.outlines       street and district layers
       outputs.provenance      run_info
@@ -28,6 +29,7 @@ Python API (``pvsite.run``, ``pvsite.write``) call exactly these.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -46,10 +48,10 @@ from pvsite.outputs import provenance
 from pvsite.planning import outlines, sizing
 from pvsite.planning.rollup import summarise
 from pvsite.planning.scenario import apply_scenario
-from pvsite import presets
+from pvsite import economics, presets
 from pvsite.roofs import horizon as horizon_mod
 from pvsite.roofs.survey import survey_roofs
-from pvsite.solar import yields
+from pvsite.solar import hourly, yields
 
 __all__ = ["Prepared", "RunResult", "Selection", "compare_scenarios", "list_streets", "prepare", "run", "size"]
 
@@ -137,6 +139,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     classes = presets.load_classify(config.classify.preset)
     policy = presets.load_policy(config.policy.preset, classify=classes)
     sizing.scenario_rules(policy, config.policy.scenario)  # a wrong scenario fails before any work
+    presets.load_economics(config.economics.preset)  # so does a wrong economics preset
     module, losses = presets.load_module(config.system.module), presets.load_losses(config.system.losses)
     say(STAGES[0])
     inputs = run_inputs.read_inputs(config, selection)
@@ -180,6 +183,7 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
     say(STAGES[5])
     sized = apply_scenario(p.roofs, p.planes, p.panels, rules, p.config.exclusions.flag_only)
     roofs, planes = yields.apply_yields(sized.roofs, sized.planes, float(p.policy["emission_factor_kg_per_kwh"]))
+    roofs = economics.appraise(roofs, planes, p.config.economics, load=p.inputs.load, hourly_pv=_hourly_pv(p))
     findings = p.findings + checks.check_scenario(roofs, planes, p.module, scenario)
     say(STAGES[6])
     summary = summarise(roofs, float(p.policy["target_kw"]), p.classes.class_names_zh,
@@ -216,6 +220,14 @@ def compare_scenarios(prepared: Prepared, scenarios: list[str] | None = None) ->
 def list_streets(config: Config) -> list[str]:
     """Names of the streets a run can select (polygons, else the street attribute)."""
     return run_inputs.read_street_names(config)
+
+
+def _hourly_pv(p: Prepared):
+    """Hourly kWh/kWp of planes on the run's weather and site (only computed when a load is given)."""
+    return functools.partial(
+        hourly.plane_profiles, weather=p.inputs.weather, latitude_deg=p.located.site_lat_deg,
+        longitude_deg=p.located.site_lon_deg, altitude_m=float(p.inputs.weather_meta.get("altitude") or 0.0),
+        module=p.module, losses=presets.load_losses(p.config.system.losses), system=p.config.system)
 
 
 def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets, findings) -> RunResult:

@@ -16,6 +16,8 @@ from pvsite.presets import CONFIDENCE_LEVELS
 
 NO_STREET = "(未划分街道)"
 NO_DEPARTMENT = "(未指定)"
+#: Economics columns summed per group (present when pvsite.economics.appraise ran, else empty).
+ECON_SUMS = ("capex_yuan", "first_year_benefit_yuan", "npv_yuan")
 
 
 def _class_ranker(class_order):
@@ -47,6 +49,8 @@ def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
             **{f"capacity_{lv}_kw": cap.where(level == lv, 0.0) for lv in CONFIDENCE_LEVELS},
             "annual_mwh": roofs["annual_kwh"].astype(float).fillna(0.0) / 1000.0,
             "co2_t": roofs["co2_t"].astype(float).fillna(0.0),
+            **{c: (roofs[c].astype("Float64").fillna(0.0).astype(float) if c in roofs.columns else np.nan)
+               for c in ECON_SUMS},
         },
         index=roofs.index,
     )
@@ -92,7 +96,11 @@ def summarise(
         Columns of :data:`pvsite.outputs.schema` layer ``summary``;
         ``capacity_<level>_kw`` [kW] splits ``capacity_kw`` by the roofs'
         ``class_confidence`` (:data:`pvsite.presets.CONFIDENCE_LEVELS`), so
-        the parts add up to it on every row.
+        the parts add up to it on every row.  With the economics columns
+        (:func:`pvsite.economics.appraise`) also ``capex_yuan``,
+        ``first_year_benefit_yuan``, ``npv_yuan`` [元] (sums) and
+        ``simple_payback_yr`` = capex sum / benefit sum (NaN when the benefit
+        ≤ 0, and all four NaN without economics).
     """
     def level(name: str, frame: pd.DataFrame, key_zh=None) -> pd.DataFrame:
         keys = frame.index.astype(str)
@@ -141,6 +149,11 @@ def summarise(
     out = pd.concat(parts, ignore_index=True)
     out["target_kw"] = np.where(out["level"] == "district", float(target_kw), np.nan)
     out["share_of_target_pct"] = out["capacity_kw"] / float(target_kw) * 100.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        benefit = out["first_year_benefit_yuan"].to_numpy(dtype=float)
+        out["simple_payback_yr"] = np.where(benefit > 0, out["capex_yuan"].to_numpy(dtype=float) / benefit, np.nan)
+    if "capex_yuan" not in roofs.columns:  # no economics: say nothing rather than zero
+        out[[*ECON_SUMS, "simple_payback_yr"]] = np.nan
     for col in ("n_buildings", "n_sized", "n_exceeds_fit"):
         out[col] = out[col].round().astype("Int64")
     return out
