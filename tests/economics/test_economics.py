@@ -264,3 +264,35 @@ def test_load_profile_sets_the_shares_of_the_roofs_it_covers(sample_prepared, tm
     fac = r.roofs[(r.roofs["building_class"] == "factory") & (r.roofs["capacity_kw"] > 0)]
     assert (fac["self_consumption_share"] == 0).all() and (fac["self_consumption_source"] == "load:class").all()
     assert (r.roofs["capacity_kw"] == base.roofs["capacity_kw"]).all()
+
+
+def test_lcoe_agrees_with_pysam_lcoefcr_for_level_flows():
+    """PySAM's LCOE module (Lcoefcr: capex × FCR + fixed O&M over annual energy) takes level cash flows
+    only, so compare on a preset without degradation or inverter replacement, FCR = capital recovery factor."""
+    PySAM = pytest.importorskip("PySAM.Lcoefcr")
+    level = dataclasses.replace(PRESET, first_year_degradation_pct=0.0, annual_degradation_pct=0.0,
+                                inverter_replacement_year=PRESET.lifetime_yr + 1)
+    roofs = _roofs()
+    out = economics.appraise(roofs, pd.DataFrame(), EconomicsConfig(), preset=level)
+    r, n = level.discount_rate_pct / 100.0, level.lifetime_yr
+    crf = r * (1 + r) ** n / ((1 + r) ** n - 1)
+    for i in range(len(roofs)):
+        m = PySAM.new()
+        m.SimpleLCOE.annual_energy = float(roofs["annual_kwh"].iloc[i])
+        m.SimpleLCOE.capital_cost = float(out["capex_yuan"].iloc[i])
+        m.SimpleLCOE.fixed_charge_rate = crf
+        m.SimpleLCOE.fixed_operating_cost = float(out["om_yuan_per_yr"].iloc[i])
+        m.SimpleLCOE.variable_operating_cost = 0.0
+        m.execute()
+        assert out["lcoe_yuan_per_kwh"].iloc[i] == pytest.approx(m.Outputs.lcoe_fcr, rel=0.01)
+
+
+def test_cli_options_reach_the_economics_config():
+    from pvsite import api
+
+    cfg = api.configure(None, economics="shanghai-2025", business_model="emc", load=None)
+    assert (cfg.economics.preset, cfg.economics.business_model) == ("shanghai-2025", "emc")
+    with pytest.raises(ConfigError, match="economics.business_model"):
+        api.configure(None, business_model="lease")
+    with pytest.raises(ConfigError, match="economics"):
+        presets.load_economics("no-such-economics")
