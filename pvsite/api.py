@@ -50,6 +50,9 @@ SHORTCUTS = {
     "scheduler": "compute.scheduler",
     "dask_address": "compute.address",
     "workers": "compute.n_workers",
+    "economics": "economics.preset",
+    "business_model": "economics.business_model",
+    "load": "economics.load",
 }
 
 

@@ -106,6 +106,12 @@ model_options = _options(
                  help="A running Dask scheduler (implies --scheduler dask); default a local cluster."),
     click.option("--workers", type=click.IntRange(1), default=None,
                  help="Worker processes for --scheduler processes / a local Dask cluster (default 2)."),
+    click.option("--economics", default=None,
+                 help="Economics preset name or TOML path: costs, tariffs, rewards, EMC terms (default shanghai-2025)."),
+    click.option("--business-model", type=click.Choice(["self", "full-export", "emc"]), default=None,
+                 help="self = 自发自用余电上网 (owner pays); full-export = 全额上网; emc = 合同能源管理 (investor builds)."),
+    click.option("--load", type=FILE, default=None,
+                 help="Hourly load CSV (time + kWh per building id, street or class): self-consumption from the hours."),
 )
 
 selection_options = _options(

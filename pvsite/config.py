@@ -68,6 +68,8 @@ FLUSH_ORIENTATIONS = ("portrait", "landscape", "best")
 SCHEDULERS = ("serial", "processes", "dask")
 #: Cell-temperature models of :func:`pvsite.solar.energy.temperature_parameters`.
 TEMPERATURE_MODELS = ("faiman", "sapm")
+#: Business models of :mod:`pvsite.economics.models`.
+BUSINESS_MODELS = ("self", "full-export", "emc")
 
 
 class Range(NamedTuple):
@@ -1099,6 +1101,50 @@ class ComputeConfig(_Section):
 
 
 @dataclass(frozen=True)
+class EconomicsConfig(_Section):
+    """Money figures per roof: costs, savings, payback, NPV, IRR, LCOE (:mod:`pvsite.economics`).
+
+    Attributes
+    ----------
+    preset : str
+        Economics preset (``presets/economics/<name>.toml``) or path
+        (``--economics``): costs, tariffs, Shanghai rewards, EMC terms, each cited.
+    business_model : {'self', 'full-export', 'emc'}
+        ``self``: the owner pays and uses the energy, the surplus is exported
+        (自发自用、余电上网); ``full-export``: everything exported (全额上网);
+        ``emc``: an investor builds, the host buys the energy at a discount
+        (合同能源管理).  ``--business-model``.
+    business_model_by_class : dict
+        Policy class → business model, overriding ``business_model`` for that
+        class (``[economics.business_model_by_class] factory = "emc"``).
+    discount_rate_pct : float or None
+        Real discount rate [%/yr]; ``None`` uses the preset's.
+    lifetime_yr : float or None
+        Project life [yr], a whole number of years; ``None`` uses the preset's.
+    load : str or None
+        Hourly load CSV (``--load``): a ``time`` column and one kWh column per
+        building id, street or policy class; with it the self-consumed share
+        follows from the hours (:mod:`pvsite.economics.selfconsumption`).
+    """
+
+    preset: str = "shanghai-2025"
+    business_model: str = setting("self", choices=BUSINESS_MODELS)
+    business_model_by_class: dict = setting(dict, values=str)
+    discount_rate_pct: float | None = setting(None, unit="%", range=Range(-5.0, 50.0, True, True))
+    lifetime_yr: float | None = setting(None, unit="yr", range=Range(1.0, 60.0, True, True))
+    load: str | None = setting(None, path=True)
+
+    def _cross_check(self) -> list[tuple[str, str, str]]:
+        bad = {k: v for k, v in self.business_model_by_class.items() if v not in BUSINESS_MODELS}
+        out = [("business_model_by_class", f"values must be one of {', '.join(BUSINESS_MODELS)}, found {bad}",
+                f"set each class to one of {', '.join(BUSINESS_MODELS)}")] if bad else []
+        if self.lifetime_yr is not None and self.lifetime_yr != int(self.lifetime_yr):
+            out.append(("lifetime_yr", f"must be a whole number of years, found {self.lifetime_yr!r}",
+                        "give the lifetime in whole years (e.g. 25)"))
+        return out
+
+
+@dataclass(frozen=True)
 class Config:
     """Everything that defines a run."""
 
@@ -1118,6 +1164,7 @@ class Config:
     carbon: CarbonConfig = field(default_factory=CarbonConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     compute: ComputeConfig = field(default_factory=ComputeConfig)
+    economics: EconomicsConfig = field(default_factory=EconomicsConfig)
 
     def to_dict(self) -> dict:
         """Plain nested dict (``None`` values dropped, as TOML has no null)."""

@@ -20,6 +20,7 @@
       solar.apply_yields      kWh, performance ratio, CO2 (emission preset)
       planning.carbon         standard coal saved
       planning.installed      kW on each roof, remaining potential, trajectory
+      economics.appraise      capex, benefit, payback, NPV, IRR, LCOE per roof (business model)
       planning.summarise      district / street / class / department rollup, targets, renewable share
       planning.ranking        priority list toward the gap, one task list per department
       planning.outlines       street and district layers
@@ -34,6 +35,7 @@ Python API (``pvsite.run``, ``pvsite.write``) call exactly these.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -53,9 +55,9 @@ from pvsite.planning import carbon, outlines, ranking, sizing, tasks
 from pvsite.planning import installed as installed_mod
 from pvsite.planning.rollup import summarise
 from pvsite.planning.scenario import apply_scenario
-from pvsite import compute, presets
+from pvsite import compute, economics, presets
 from pvsite.roofs import horizon as horizon_mod
-from pvsite.solar import yields
+from pvsite.solar import hourly, yields
 
 __all__ = ["Prepared", "RunResult", "Selection", "compare_scenarios", "list_streets", "prepare", "run", "size"]
 
@@ -146,11 +148,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     """
     say, selection = stage or _silent, selection or Selection()
     started = _dt.datetime.now(_dt.timezone.utc)
-    classes = presets.load_classify(config.classify.preset)
-    policy = presets.load_policy(config.policy.preset, classify=classes)
-    sizing.scenario_rules(policy, config.policy.scenario)  # a wrong scenario fails before any work
-    module, losses = presets.load_module(config.system.module), presets.load_losses(config.system.losses)
-    emission = carbon.emission_preset(config, policy)
+    classes, policy, module, losses, emission = _presets(config)
     say(STAGES[0])
     inputs = run_inputs.read_inputs(config, selection)
     say(STAGES[1])
@@ -179,6 +177,16 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
                     installed_mod.match_installed(surveyed.roofs, inputs.installed, config.delivery.tolerance_m))
 
 
+def _presets(config: Config):
+    """The run's presets, loaded and cross-checked before any input is read (a wrong one fails first)."""
+    classes = presets.load_classify(config.classify.preset)
+    policy = presets.load_policy(config.policy.preset, classify=classes)
+    sizing.scenario_rules(policy, config.policy.scenario)
+    presets.load_economics(config.economics.preset)
+    module, losses = presets.load_module(config.system.module), presets.load_losses(config.system.losses)
+    return classes, policy, module, losses, carbon.emission_preset(config, policy)
+
+
 def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = None) -> RunResult:
     """Size the prepared roofs for one scenario of the policy preset and roll up.
 
@@ -197,6 +205,7 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
     sized = apply_scenario(p.roofs, p.planes, p.panels, rules, p.config.exclusions.flag_only)
     roofs, planes = yields.apply_yields(sized.roofs, sized.planes, p.emission.emission_factor_kg_per_kwh)
     roofs = installed_mod.apply_installed(carbon.add_coal(roofs, p.emission), p.installed)
+    roofs = economics.appraise(roofs, planes, p.config.economics, load=p.inputs.load, hourly_pv=_hourly_pv(p))
     findings = p.findings + checks.check_scenario(roofs, planes, p.module, scenario)
     say(STAGES[6])
     summary = summarise(roofs, float(p.policy["target_kw"]), p.classes.class_names_zh, streets=p.chosen.street_names,
@@ -236,6 +245,14 @@ def compare_scenarios(prepared: Prepared, scenarios: list[str] | None = None) ->
 def list_streets(config: Config) -> list[str]:
     """Names of the streets a run can select (polygons, else the street attribute)."""
     return run_inputs.read_street_names(config)
+
+
+def _hourly_pv(p: Prepared):
+    """Hourly kWh/kWp of planes on the run's weather and site (only computed when a load is given)."""
+    return functools.partial(
+        hourly.plane_profiles, weather=p.inputs.weather, latitude_deg=p.located.site_lat_deg,
+        longitude_deg=p.located.site_lon_deg, altitude_m=float(p.inputs.weather_meta.get("altitude") or 0.0),
+        module=p.module, losses=presets.load_losses(p.config.system.losses), system=p.config.system)
 
 
 def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets, findings, priority) -> RunResult:

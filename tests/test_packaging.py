@@ -29,13 +29,14 @@ from pvsite import resources
 REPO = Path(__file__).resolve().parent.parent
 
 # Subpackages the wheel must carry (the stage layout) and data it must carry.
-SUBPACKAGES = ("geo", "io", "buildings", "roofs", "solar", "planning", "outputs", "datagen", "presets")
+SUBPACKAGES = ("geo", "io", "buildings", "roofs", "solar", "planning", "economics", "outputs", "datagen", "presets")
 DATA = (
     "pvsite/_defaults/footprints/sample_district.gpkg",
     "pvsite/_defaults/irradiance/shanghai_default_year.csv",
     "pvsite/presets/fields.toml",
     "pvsite/presets/policy/changning-2023.toml",
     "pvsite/presets/module/generic-550w.toml",
+    "pvsite/presets/economics/shanghai-2025.toml",
 )
 
 

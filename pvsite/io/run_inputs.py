@@ -22,6 +22,7 @@ from pvsite.io import consumption as consumption_io
 from pvsite.io import footprints as footprints_io
 from pvsite.io import installed as installed_io
 from pvsite.io import layers
+from pvsite.io import loads as loads_io
 from pvsite.io import weather as weather_io
 from pvsite.resources import SAMPLE_FOOTPRINTS
 
@@ -68,6 +69,8 @@ class RunInputs:
         The lists of installed / planned PV projects (``[[delivery.installed]]``, ``--installed``).
     warnings : list
         Warnings of the reads.
+    load : pandas.DataFrame or None
+        Hourly loads [kWh] per building / street / class (``--load``), on the weather's hours.
     """
 
     footprints: gpd.GeoDataFrame
@@ -86,6 +89,7 @@ class RunInputs:
     installed: list[installed_io.InstalledList] = field(default_factory=list)
     warnings: list = field(default_factory=list)
     consumption: pd.DataFrame | None = None
+    load: pd.DataFrame | None = None
 
 
 def footprints_path(config) -> Path:
@@ -221,6 +225,7 @@ def read_inputs(config, selection) -> RunInputs:
         context=[(spec, read_context_layer(spec)) for spec in config.input.context],
         consumption=read_consumption(config),
         installed=[installed_io.read_installed(spec) for spec in config.delivery.installed],
+        load=loads_io.read_load(config.economics.load, weather.index) if config.economics.load else None,
     )
 
 

@@ -153,6 +153,22 @@ def output_set_info(now: _dt.datetime | None = None) -> dict[str, str]:
     return {"output_set_id": uuid.uuid4().hex, "output_set_created_utc": _utc_text(now)}
 
 
+def _economics_info(econ) -> str:
+    """The economics preset, its terms and conventions, as one JSON line of run_info."""
+    from pvsite import presets
+
+    e = presets.load_economics(econ.preset)
+    return json.dumps({
+        "preset": str(e.path), "business_model": econ.business_model,
+        "business_model_by_class": dict(econ.business_model_by_class),
+        "discount_rate_pct_real": e.discount_rate_pct if econ.discount_rate_pct is None else econ.discount_rate_pct,
+        "lifetime_yr": int(econ.lifetime_yr or e.lifetime_yr), "load": econ.load or "",
+        "conventions": "real 元 of the preset year; year-end flows, capex at year 0; LCOE = discounted capex + "
+                       "O&M + inverter / discounted degraded kWh; payback = capex / net first-year benefit",
+        "assumption_tables": [k for k, v in e.sources.items() if presets.ASSUMPTION_LABEL in v],
+    }, ensure_ascii=False)
+
+
 def for_run(prepared, scenario: str, scenario_description: str, roofs, counts: dict,
             findings=()) -> dict[str, str]:
     """The ``run_info`` of one sized scenario of a :class:`pvsite.pipeline.Prepared` run.
@@ -177,6 +193,7 @@ def for_run(prepared, scenario: str, scenario_description: str, roofs, counts: d
         "n_outside_streets": str(counts["outside_streets"]),
         "n_modules": str(counts["panels"]),
         "module_preset": str(p.module.get("_path", "")),
+        "economics": _economics_info(p.config.economics),
         "footprints_warnings": json.dumps(p.inputs.footprints_meta.get("warnings", []), ensure_ascii=False),
         "shading": json.dumps(p.shading, ensure_ascii=False, default=str) if p.shading else
         "off (no geometric shading; the losses preset's shading item applies)",

@@ -67,13 +67,13 @@ MAX_ROOF_ROWS = 50_000
 NUMBER_FORMATS = {
     "kW": "#,##0.0", "kWh": "#,##0", "MWh": "#,##0.0", "m²": "#,##0", "%": "0.0", "m": "0.0",
     "°": "0.0", "W/m²": "0.0", "kWh/kWp": "#,##0", "t/yr": "#,##0.0", "t": "#,##0.0",
-    "yuan": "#,##0", "yuan/yr": "#,##0", "yuan/kWh": "0.000", "yr": "0.0", "×": '0.00"×"',
+    "元": "#,##0", "元/yr": "#,##0", "元/kWh": "0.000", "yr": "0.0", "×": '0.00"×"',
 }
 #: Unit of a column that is not in the schema, from the end of its name (the names carry units).
 SUFFIX_UNITS = (
-    ("_yuan_per_kwh", "yuan/kWh"), ("_yuan_per_yr", "yuan/yr"), ("_kwh_per_kwp", "kWh/kWp"),
+    ("_yuan_per_kwh", "元/kWh"), ("_yuan_per_yr", "元/yr"), ("_kwh_per_kwp", "kWh/kWp"),
     ("_kw", "kW"), ("_kwh", "kWh"), ("_mwh", "MWh"), ("_m2", "m²"), ("_pct", "%"), ("_deg", "°"),
-    ("_m", "m"), ("_yuan", "yuan"), ("_yr", "yr"), ("_t", "t"), ("_x_target", "×"),
+    ("_m", "m"), ("_yuan", "元"), ("_yr", "yr"), ("_t", "t"), ("_x_target", "×"),
 )
 #: Number format of a unitless float column (ratios such as ``performance_ratio``).
 RATIO_FORMAT = "0.00"

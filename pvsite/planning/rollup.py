@@ -20,6 +20,8 @@ NO_STREET = "(未划分街道)"
 REGISTRY_KW = ("installed_kw", "under_construction_kw", "planned_kw")
 DELIVERY_COLUMNS = (*REGISTRY_KW, "remaining_potential_kw")
 NO_DEPARTMENT = "(未指定)"
+#: Economics columns summed per group (present when pvsite.economics.appraise ran, else empty).
+ECON_SUMS = ("capex_yuan", "first_year_benefit_yuan", "npv_yuan")
 
 
 def _class_ranker(class_order):
@@ -54,6 +56,8 @@ def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
             "tce_t": pd.to_numeric(roofs["tce_t"], errors="coerce").fillna(0.0) if "tce_t" in roofs.columns else np.nan,
             **{c: roofs[c].astype("Float64").fillna(0.0).astype(float) if c in roofs.columns
                else (cap if c == "remaining_potential_kw" else 0.0) for c in DELIVERY_COLUMNS},
+            **{c: (roofs[c].astype("Float64").fillna(0.0).astype(float) if c in roofs.columns else np.nan)
+               for c in ECON_SUMS},
         },
         index=roofs.index,
     )
@@ -116,7 +120,11 @@ def summarise(
         Columns of :data:`pvsite.outputs.schema` layer ``summary``;
         ``capacity_<level>_kw`` [kW] splits ``capacity_kw`` by the roofs'
         ``class_confidence`` (:data:`pvsite.presets.CONFIDENCE_LEVELS`), so
-        the parts add up to it on every row.
+        the parts add up to it on every row.  With the economics columns
+        (:func:`pvsite.economics.appraise`) also ``capex_yuan``,
+        ``first_year_benefit_yuan``, ``npv_yuan`` [元] (sums) and
+        ``simple_payback_yr`` = capex sum / benefit sum (NaN when the benefit
+        ≤ 0, and all four NaN without economics).
     """
     def level(name: str, frame: pd.DataFrame, key_zh=None) -> pd.DataFrame:
         keys = frame.index.astype(str)
@@ -165,6 +173,11 @@ def summarise(
     out = pd.concat(parts, ignore_index=True)
     _targets(out, float(target_kw), targets, entries, dict(zip(roofs["building_id"].astype(str), dept))
              if "building_id" in roofs.columns else {})
+    with np.errstate(invalid="ignore", divide="ignore"):
+        benefit = out["first_year_benefit_yuan"].to_numpy(dtype=float)
+        out["simple_payback_yr"] = np.where(benefit > 0, out["capex_yuan"].to_numpy(dtype=float) / benefit, np.nan)
+    if "capex_yuan" not in roofs.columns:  # no economics: say nothing rather than zero
+        out[[*ECON_SUMS, "simple_payback_yr"]] = np.nan
     for col in ("n_buildings", "n_sized", "n_exceeds_fit"):
         out[col] = out[col].round().astype("Int64")
     return renewable_share(out, roofs, consumption, scope_label)

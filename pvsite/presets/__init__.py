@@ -6,7 +6,8 @@ the shipped files) or by a path to the user's own file of the same shape.
 
 Presets are loaded **once** and checked completely into frozen dataclasses
 (:class:`PolicyPreset`, :class:`ClassifyPreset`, :class:`ModulePreset`,
-:class:`LossesPreset`, :class:`EmissionPreset`), each carrying the path it came from.  Every problem
+:class:`LossesPreset`, :class:`EmissionPreset`, :class:`EconomicsPreset`), each carrying the path it came
+from.  Every problem
 of a file — unknown key (with the nearest valid one), missing key, wrong
 type, value out of range, unknown class or type, include cycle, bad regex —
 is reported in one :class:`~pvsite.errors.ConfigError` naming the file and
@@ -32,7 +33,7 @@ from typing import Any
 from pvsite.errors import ConfigError
 
 PRESET_DIR = Path(__file__).resolve().parent
-KINDS = ("policy", "classify", "module", "losses", "emission")
+KINDS = ("policy", "classify", "module", "losses", "emission", "economics")
 
 
 def available(kind: str) -> list[str]:
@@ -917,6 +918,252 @@ def _include_cycles(scenarios: Mapping) -> list[list[str]]:
 
 
 # ---------------------------------------------------------------------------
+# Economics
+# ---------------------------------------------------------------------------
+
+#: Capex mountings of an economics preset (``[capex] <mounting>_yuan_per_w``).
+CAPEX_MOUNTINGS = ("flat_racks", "metal_flush", "pitched_flush")
+#: What the Shanghai reward is paid on (``[tariffs.*] subsidy_basis``).
+SUBSIDY_BASES = ("export", "generation")
+#: The word that marks a value as pvsite's own estimate in a preset's ``source``.
+ASSUMPTION_LABEL = "pvsite assumption"
+
+
+@dataclass(frozen=True)
+class TariffGroup:
+    """One tariff group of an economics preset (``[tariffs.<name>]``).
+
+    Attributes
+    ----------
+    name, name_zh : str
+        Key and Chinese name.
+    flat_yuan_per_kwh : float
+        Host's grid price averaged over PV hours [元/kWh].
+    subsidy_basis : {'export', 'generation'}
+        Energy the Shanghai reward is paid on.
+    subsidy_yuan_per_kwh : float
+        Reward [元/kWh].
+    source : str
+        Citation or assumption label.
+    """
+
+    name: str
+    name_zh: str
+    flat_yuan_per_kwh: float
+    subsidy_basis: str
+    subsidy_yuan_per_kwh: float
+    source: str
+
+
+@dataclass(frozen=True, eq=False)
+class EconomicsPreset(_Record):
+    """Costs, tariffs, rewards and contract terms (``presets/economics/*.toml``).
+
+    Every number is in 元 of the preset's year, held constant (real terms);
+    ``discount_rate_pct`` is a real rate.  ``sources`` maps each table of the
+    file to its citation or to ":data:`ASSUMPTION_LABEL` — set yours".
+
+    Attributes
+    ----------
+    name, name_zh : str
+    capex_bands_kw : tuple of float
+        Lower bounds of the size bands [kW DC], ascending, starting at 0.
+    capex_yuan_per_w : Mapping
+        Mounting (:data:`CAPEX_MOUNTINGS`) → tuple of 元/W DC, one per band.
+    om_yuan_per_w_yr : float
+        O&M [元/W DC/yr].
+    inverter_replacement_year : int
+        Year of the one inverter replacement (≤ lifetime to count).
+    inverter_yuan_per_w : float
+        Its cost [元/W DC].
+    first_year_degradation_pct, annual_degradation_pct : float
+        Power loss in year 1 and in every later year [%].
+    lifetime_yr : int
+        Project life [yr].
+    discount_rate_pct : float
+        Real discount rate [%/yr].
+    feed_in_yuan_per_kwh : float
+        Price of exported energy [元/kWh].
+    subsidy_cap_full_load_hours : float
+        Reward ends when cumulative generation / kW reaches this [h].
+    subsidy_cap_years : int
+        ... or after this many years.
+    tariffs : Mapping
+        Group name → :class:`TariffGroup`.
+    tariff_by_type, tariff_by_class : Mapping
+        Building type / policy class → tariff group (type first).
+    self_consumption_by_type, self_consumption_by_class : Mapping
+        Building type / policy class → share of PV energy used on site [0–1].
+    emc_host_discount_pct : float
+        Host's discount on its tariff for energy bought from the investor [%].
+    emc_contract_years : int
+        Contract length [yr]; the system passes to the host afterwards.
+    emc_roof_rent_yuan_per_m2_yr : float
+        Rent the investor pays per m² of PV field [元/m²/yr].
+    sources : Mapping
+        Table → citation or assumption label.
+    path : Path
+    """
+
+    name: str
+    name_zh: str
+    capex_bands_kw: tuple
+    capex_yuan_per_w: Mapping
+    om_yuan_per_w_yr: float
+    inverter_replacement_year: int
+    inverter_yuan_per_w: float
+    first_year_degradation_pct: float
+    annual_degradation_pct: float
+    lifetime_yr: int
+    discount_rate_pct: float
+    feed_in_yuan_per_kwh: float
+    subsidy_cap_full_load_hours: float
+    subsidy_cap_years: int
+    tariffs: Mapping
+    tariff_by_type: Mapping
+    tariff_by_class: Mapping
+    self_consumption_by_type: Mapping
+    self_consumption_by_class: Mapping
+    emc_host_discount_pct: float
+    emc_contract_years: int
+    emc_roof_rent_yuan_per_m2_yr: float
+    sources: Mapping
+    path: Path
+
+
+#: Economics tables and their numeric keys: (low, high, low included, high included, unit).
+_ECON_NUMBERS = {
+    "om": {"yuan_per_w_yr": (0.0, 1.0, True, True, "元/W/yr")},
+    "inverter": {"replacement_year": (1, 100, True, True, "yr"), "yuan_per_w": (0.0, 5.0, True, True, "元/W")},
+    "degradation": {"first_year_pct": (0.0, 20.0, True, True, "%"), "annual_pct": (0.0, 5.0, True, True, "%/yr")},
+    "finance": {"lifetime_yr": (1, 60, True, True, "yr"), "discount_rate_pct": (-5.0, 50.0, True, True, "%")},
+    "feed_in": {"yuan_per_kwh": (0.0, 5.0, True, True, "元/kWh")},
+    "subsidy": {"cap_full_load_hours": (0.0, math.inf, True, False, "h"), "cap_years": (0, 60, True, True, "yr")},
+    "emc": {"host_discount_pct": (0.0, 100.0, True, True, "%"), "contract_years": (1, 60, True, True, "yr"),
+            "roof_rent_yuan_per_m2_yr": (0.0, 1000.0, True, True, "元/m²/yr")},
+}
+_ECON_INTS = {("inverter", "replacement_year"), ("finance", "lifetime_yr"), ("subsidy", "cap_years"),
+              ("emc", "contract_years")}
+_TARIFF_NUMBERS = {"flat_yuan_per_kwh": (0.0, 10.0, False, True, "元/kWh"),
+                   "subsidy_yuan_per_kwh": (0.0, 5.0, True, True, "元/kWh")}
+
+
+def _source(p: _Problems, table: Mapping, where: str) -> str:
+    """A table's ``source``: required, non-empty text."""
+    src = p.text(table, "source", where, default=None)
+    if not src or not src.strip():
+        p.append(f"{where}source: missing — cite where the numbers come from, or write "
+                 f"'{ASSUMPTION_LABEL} — set yours'")
+        return ""
+    return src
+
+
+def _mapping(p: _Problems, table: Mapping, key: str, where: str, check) -> dict:
+    """A ``{name = value}`` table whose values pass ``check(value, dotted) -> value | None``."""
+    v = table.get(key, {})
+    if not isinstance(v, Mapping):
+        p.append(f"{where}{key}: must be a table, found {v!r}")
+        return {}
+    out = {}
+    for k, x in v.items():
+        got = check(x, f"{where}{key}.{k}")
+        if got is not None:
+            out[str(k)] = got
+    return out
+
+
+def parse_economics(data: Mapping, path: Path) -> EconomicsPreset:
+    """Check an economics preset's tables (every problem at once) and type it."""
+    p = _Problems("economics", path)
+    tables = ["capex", *_ECON_NUMBERS, "tariffs", "tariff_of", "self_consumption"]
+    p.keys(data, "", ["name", "name_zh", *tables], required=tables)
+    sources: dict[str, str] = {}
+    nums: dict[tuple[str, str], float | None] = {}
+    for tab, keys in _ECON_NUMBERS.items():
+        t = data.get(tab, {})
+        if not isinstance(t, Mapping):
+            p.append(f"{tab}: must be a table")
+            continue
+        p.keys(t, f"{tab}.", [*keys, "source"], required=[*keys, "source"])
+        sources[tab] = _source(p, t, f"{tab}.")
+        for k, spec in keys.items():
+            v = p.number(t, k, f"{tab}.", *spec[:4], unit=spec[4])
+            if v is not None and (tab, k) in _ECON_INTS and v != int(v):
+                p.append(f"{tab}.{k}: must be a whole number of years, found {v!r}")
+            nums[(tab, k)] = v
+    # capex
+    cap = data.get("capex", {}) if isinstance(data.get("capex", {}), Mapping) else {}
+    mount_keys = [f"{m}_yuan_per_w" for m in CAPEX_MOUNTINGS]
+    p.keys(cap, "capex.", ["bands_kw", *mount_keys, "source"], required=["bands_kw", *mount_keys, "source"])
+    sources["capex"] = _source(p, cap, "capex.")
+    bands = cap.get("bands_kw", [])
+    ok_num = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)  # noqa: E731
+    if not (isinstance(bands, list) and bands and all(ok_num(b) for b in bands) and bands[0] == 0
+            and all(b < c for b, c in zip(bands, bands[1:]))):
+        p.append(f"capex.bands_kw: must be ascending kW lower bounds starting at 0, found {bands!r}")
+        bands = []
+    capex = {}
+    for m, key in zip(CAPEX_MOUNTINGS, mount_keys):
+        vals = cap.get(key, [])
+        if not (isinstance(vals, list) and all(ok_num(v) and 0 < v <= 50 for v in vals)
+                and (not bands or len(vals) == len(bands))):
+            p.append(f"capex.{key}: must be one 元/W value in (0, 50] per size band ({len(bands)}), found {vals!r}")
+            continue
+        capex[m] = tuple(float(v) for v in vals)
+    # tariffs
+    tariffs = {}
+    tt = data.get("tariffs", {})
+    if not isinstance(tt, Mapping) or not tt:
+        p.append("tariffs: must hold at least one [tariffs.<group>] table")
+        tt = {}
+    for g, t in tt.items():
+        w = f"tariffs.{g}."
+        if not isinstance(t, Mapping):
+            p.append(f"tariffs.{g}: must be a table")
+            continue
+        p.keys(t, w, ["name_zh", *_TARIFF_NUMBERS, "subsidy_basis", "source"],
+               required=[*_TARIFF_NUMBERS, "subsidy_basis", "source"])
+        vals = {k: p.number(t, k, w, *spec[:4], unit=spec[4]) for k, spec in _TARIFF_NUMBERS.items()}
+        basis = t.get("subsidy_basis")
+        if basis not in SUBSIDY_BASES:
+            p.append(f"{w}subsidy_basis: must be one of {', '.join(SUBSIDY_BASES)}, found {basis!r}")
+        src = _source(p, t, w)
+        sources[f"tariffs.{g}"] = src
+        if None not in vals.values() and basis in SUBSIDY_BASES:
+            tariffs[str(g)] = TariffGroup(str(g), p.text(t, "name_zh", w) or str(g), vals["flat_yuan_per_kwh"],
+                                          basis, vals["subsidy_yuan_per_kwh"], src)
+    group = lambda x, where: x if x in tt else p.append(  # noqa: E731
+        f"{where}: unknown tariff group {x!r} (groups: {', '.join(map(str, tt))})")
+    share = lambda x, where: float(x) if ok_num(x) and 0 <= x <= 1 else p.append(  # noqa: E731
+        f"{where}: must be a share in [0, 1], found {x!r}")
+    to = data.get("tariff_of", {}) if isinstance(data.get("tariff_of", {}), Mapping) else {}
+    p.keys(to, "tariff_of.", ["by_type", "by_class", "source"], required=["by_class", "source"])
+    sources["tariff_of"] = _source(p, to, "tariff_of.")
+    sc = data.get("self_consumption", {}) if isinstance(data.get("self_consumption", {}), Mapping) else {}
+    p.keys(sc, "self_consumption.", ["by_type", "by_class", "source"], required=["by_class", "source"])
+    sources["self_consumption"] = _source(p, sc, "self_consumption.")
+    by = {"tariff_by_type": _mapping(p, to, "by_type", "tariff_of.", group),
+          "tariff_by_class": _mapping(p, to, "by_class", "tariff_of.", group),
+          "self_consumption_by_type": _mapping(p, sc, "by_type", "self_consumption.", share),
+          "self_consumption_by_class": _mapping(p, sc, "by_class", "self_consumption.", share)}
+    name, name_zh = p.text(data, "name", ""), p.text(data, "name_zh", "")
+    p.raise_if_any()
+    n = {f"{t}.{k}": v for (t, k), v in nums.items()}
+    return EconomicsPreset(
+        name=name, name_zh=name_zh, capex_bands_kw=tuple(float(b) for b in bands),
+        capex_yuan_per_w=MappingProxyType(capex), om_yuan_per_w_yr=n["om.yuan_per_w_yr"],
+        inverter_replacement_year=int(n["inverter.replacement_year"]), inverter_yuan_per_w=n["inverter.yuan_per_w"],
+        first_year_degradation_pct=n["degradation.first_year_pct"], annual_degradation_pct=n["degradation.annual_pct"],
+        lifetime_yr=int(n["finance.lifetime_yr"]), discount_rate_pct=n["finance.discount_rate_pct"],
+        feed_in_yuan_per_kwh=n["feed_in.yuan_per_kwh"], subsidy_cap_full_load_hours=n["subsidy.cap_full_load_hours"],
+        subsidy_cap_years=int(n["subsidy.cap_years"]), tariffs=MappingProxyType(tariffs),
+        **{k: MappingProxyType(v) for k, v in by.items()},
+        emc_host_discount_pct=n["emc.host_discount_pct"], emc_contract_years=int(n["emc.contract_years"]),
+        emc_roof_rent_yuan_per_m2_yr=n["emc.roof_rent_yuan_per_m2_yr"], sources=MappingProxyType(sources),
+        path=path)
+
+
+# ---------------------------------------------------------------------------
 # Loading
 # ---------------------------------------------------------------------------
 
@@ -926,7 +1173,7 @@ def _load(kind: str, path: str, mtime_ns: int):
     p = Path(path)
     data = _read(p)
     return {"module": parse_module, "losses": parse_losses, "classify": parse_classify,
-            "emission": parse_emission}[kind](data, p)
+            "emission": parse_emission, "economics": parse_economics}[kind](data, p)
 
 
 def _cached(kind: str, name_or_path: str):
@@ -947,6 +1194,11 @@ def load_losses(name_or_path: str) -> LossesPreset:
 def load_emission(name_or_path: str) -> EmissionPreset:
     """The emission-factor preset ``name_or_path`` (shipped name or TOML path), checked."""
     return _cached("emission", name_or_path)
+
+
+def load_economics(name_or_path: str) -> EconomicsPreset:
+    """The economics preset ``name_or_path`` (costs, tariffs, rewards, EMC terms), checked."""
+    return _cached("economics", name_or_path)
 
 
 def load_classify(name_or_path: str) -> ClassifyPreset:
@@ -986,16 +1238,16 @@ def load_preset(kind: str, name_or_path: str):
 
     Parameters
     ----------
-    kind : {'policy', 'classify', 'module', 'losses', 'emission'}
+    kind : {'policy', 'classify', 'module', 'losses', 'emission', 'economics'}
     name_or_path : str
         Shipped preset name or path to a TOML file.
 
     Returns
     -------
-    PolicyPreset, ClassifyPreset, ModulePreset, LossesPreset or EmissionPreset
+    PolicyPreset, ClassifyPreset, ModulePreset, LossesPreset, EmissionPreset or EconomicsPreset
         Frozen and checked; also a read-only mapping of the TOML's keys.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown preset kind {kind!r}; expected one of {KINDS}")
     return {"policy": load_policy, "classify": load_classify, "module": load_module,
-            "losses": load_losses, "emission": load_emission}[kind](name_or_path)
+            "losses": load_losses, "emission": load_emission, "economics": load_economics}[kind](name_or_path)

@@ -14,12 +14,14 @@ from pvsite.outputs import schema, xlsx
 UNIT_IN_NAME = {
     "m": "_m", "m²": "_m2", "°": "_deg", "kW": "_kw", "kWh": "kwh", "MWh": "_mwh", "t/yr": "_t",
     "%": "_pct", "W/m²": "_w_per_m2", "kWh/kWp": "_kwh_per_kwp", "×": "_x_",
+    "元": "_yuan", "元/yr": "_yuan", "yr": "_yr", "元/kWh": "_yuan_per_kwh",
 }
 #: Unit → how a Chinese title may write it.
 UNIT_IN_TITLE = {
     "m": ("米", "[m]"), "m²": ("㎡", "[m²]"), "°": ("°",), "kW": ("kW",), "kWh": ("kWh",), "MWh": ("MWh",),
     "t/yr": ("吨", "[t/yr]"), "%": ("%",), "W/m²": ("W/㎡", "[W/m²]"), "kWh/kWp": ("kWh/kWp",),
     "×": ("倍", "×"),
+    "元": ("元",), "元/yr": ("元",), "yr": ("年",), "元/kWh": ("元/kWh",),
 }
 
 

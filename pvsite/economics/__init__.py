@@ -1,0 +1,181 @@
+"""Economics stage: investment, benefit, payback, NPV, IRR and LCOE of every sized roof.
+
+One call, :func:`appraise`, in :func:`pvsite.pipeline.size` after the yields::
+
+    roofs = economics.appraise(roofs, planes, config.economics, load=..., hourly_pv=...)
+
+* :mod:`.selfconsumption` — share of PV used on site (preset per type/class, or
+  hour by hour from ``--load``);
+* :mod:`.models` — the business models (self / full-export / emc) as yearly
+  cash flows of the investing party and of the EMC host;
+* :mod:`.cashflows` — NPV, IRR, LCOE and simple payback on the (roofs × years)
+  matrices, vectorised.
+
+Costs, tariffs, rewards and contract terms come from an economics preset
+(``presets/economics/shanghai-2025.toml``), every number cited or labelled a
+pvsite assumption.  Money is real (constant 元 of the preset's year).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from pvsite import presets
+from pvsite.economics import cashflows, models, selfconsumption
+
+__all__ = ["ECON_COLUMNS", "appraise", "capex_per_w", "roof_inputs"]
+
+#: Columns :func:`appraise` adds to the roofs (pvsite/outputs/schema.py describes each).
+ECON_COLUMNS = ("business_model", "capex_yuan", "om_yuan_per_yr", "self_consumption_share",
+                "self_consumption_source", "tariff_group", "first_year_benefit_yuan", "simple_payback_yr",
+                "npv_yuan", "irr_pct", "lcoe_yuan_per_kwh", "host_benefit_yuan_per_yr", "investor_irr_pct",
+                "econ_note")
+
+
+def capex_per_w(roofs: pd.DataFrame, preset) -> np.ndarray:
+    """Installed cost [元/W DC] of each roof by mounting and size band.
+
+    ``tilted_rows`` → ``flat_racks``; ``flush`` on a ``metal`` roof →
+    ``metal_flush``; any other flush plane → ``pitched_flush``.  The band is
+    the last ``capex_bands_kw`` lower bound ≤ the roof's ``capacity_kw``.
+    """
+    mounting = roofs["mounting"].astype("string").fillna("tilted_rows").to_numpy()
+    roof_type = roofs["roof_type"].astype("string").fillna("unknown").to_numpy()
+    kind = np.where(mounting == "tilted_rows", "flat_racks",
+                    np.where(roof_type == "metal", "metal_flush", "pitched_flush"))
+    band = np.searchsorted(np.asarray(preset.capex_bands_kw), roofs["capacity_kw"].to_numpy(dtype=float),
+                           side="right") - 1
+    band = np.clip(band, 0, len(preset.capex_bands_kw) - 1)
+    table = np.array([preset.capex_yuan_per_w[m] for m in presets.CAPEX_MOUNTINGS])  # (3, bands)
+    row = np.searchsorted(np.array(presets.CAPEX_MOUNTINGS), kind)
+    order = np.argsort(np.array(presets.CAPEX_MOUNTINGS))
+    return table[order[row], band]
+
+
+def roof_inputs(roofs: pd.DataFrame, preset, config) -> pd.DataFrame:
+    """Per-roof tariff group, tariff, reward and business model (before any cash flow)."""
+    btype = roofs["building_type"].astype(object)
+    bclass = roofs["building_class"].astype(object)
+    group = btype.map(dict(preset.tariff_by_type)).fillna(bclass.map(dict(preset.tariff_by_class)))
+    fallback = dict(preset.tariff_by_class).get("other", next(iter(preset.tariffs)))
+    group = group.fillna(fallback).astype(str)
+    tg = {k: preset.tariffs[k] for k in group.unique()}
+    by_class = dict(config.business_model_by_class)
+    model = bclass.map(lambda c: by_class.get(c, config.business_model)).astype(str)
+    return pd.DataFrame({
+        "tariff_group": group,
+        "tariff_yuan_per_kwh": group.map({k: g.flat_yuan_per_kwh for k, g in tg.items()}).astype(float),
+        "subsidy_yuan_per_kwh": group.map({k: g.subsidy_yuan_per_kwh for k, g in tg.items()}).astype(float),
+        "subsidy_on_generation": group.map({k: g.subsidy_basis == "generation" for k, g in tg.items()}).astype(bool),
+        "business_model": model,
+    }, index=roofs.index)
+
+
+def appraise(roofs: pd.DataFrame, planes: pd.DataFrame, config, load: pd.DataFrame | None = None,
+             hourly_pv: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+             preset=None) -> pd.DataFrame:
+    """The economics columns (:data:`ECON_COLUMNS`) of every roof.
+
+    Parameters
+    ----------
+    roofs : pandas.DataFrame
+        Sized, simulated roofs: ``capacity_kw`` [kW DC], ``annual_kwh`` [kWh],
+        ``pv_area_m2`` [m²], ``mounting``, ``roof_type``, ``building_type``,
+        ``building_class``, ``building_id``, ``street``.
+    planes : pandas.DataFrame
+        Sized planes (``roof_index``, ``capacity_kw``, ``annual_kwh``); used
+        only with ``load``.
+    config : pvsite.config.EconomicsConfig
+        Preset, business model(s), discount-rate and lifetime overrides.
+    load : pandas.DataFrame, optional
+        Hourly load [kWh] (:func:`pvsite.io.loads.read_load`); the shares of
+        the roofs it covers follow from the hours.
+    hourly_pv : callable, optional
+        ``planes → DataFrame`` of hourly AC energy per kWp [kWh/kWp] (rows the
+        weather hours, columns the planes' labels); needed with ``load``
+        (:func:`pvsite.solar.hourly.plane_profiles`).
+    preset : pvsite.presets.EconomicsPreset, optional
+        Default: ``presets.load_economics(config.preset)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``roofs`` with :data:`ECON_COLUMNS` added.  Money [元], rates [%],
+        LCOE [元/kWh]; unsized roofs get zero money and empty ratios.
+    """
+    preset = preset or presets.load_economics(config.preset)
+    years = int(config.lifetime_yr or preset.lifetime_yr)
+    rate = float(preset.discount_rate_pct if config.discount_rate_pct is None else config.discount_rate_pct) / 100.0
+    cap = roofs["capacity_kw"].to_numpy(dtype=float)
+    sized = cap > 0
+    inp = roof_inputs(roofs, preset, config)
+    share, source = selfconsumption.preset_shares(roofs, preset)
+    share, source = pd.Series(share, index=roofs.index), pd.Series(source, index=roofs.index, dtype=object)
+    if load is not None:
+        s, src = _load_shares(roofs, planes, load, hourly_pv)
+        share.loc[s.index], source.loc[src.index] = s.to_numpy(), src.to_numpy()
+
+    capex = capex_per_w(roofs, preset) * cap * 1000.0
+    om = preset.om_yuan_per_w_yr * cap * 1000.0
+    energy = cashflows.degraded_energy(roofs["annual_kwh"].to_numpy(dtype=float), years,
+                                       preset.first_year_degradation_pct, preset.annual_degradation_pct)
+    replacement = np.zeros_like(energy)
+    if preset.inverter_replacement_year <= years:
+        replacement[:, preset.inverter_replacement_year - 1] = preset.inverter_yuan_per_w * cap * 1000.0
+    flows = models.yearly_flows(
+        inp["business_model"].to_numpy(), energy, share.to_numpy(), inp["tariff_yuan_per_kwh"].to_numpy(),
+        preset.feed_in_yuan_per_kwh, inp["subsidy_yuan_per_kwh"].to_numpy(), inp["subsidy_on_generation"].to_numpy(),
+        models.subsidy_fraction(energy, cap, preset.subsidy_cap_full_load_hours, preset.subsidy_cap_years),
+        om, replacement, preset.emc_host_discount_pct / 100.0, preset.emc_contract_years,
+        preset.emc_roof_rent_yuan_per_m2_yr * roofs["pv_area_m2"].to_numpy(dtype=float))
+    matrix = np.column_stack([-capex, flows.investor])
+    first = flows.investor[:, 0]
+    payback, note = cashflows.simple_payback(capex, first, years)
+    irr = cashflows.irr(matrix) * 100.0
+    is_emc = inp["business_model"].to_numpy() == "emc"
+
+    out = roofs.copy()
+    out["business_model"] = inp["business_model"].to_numpy()
+    out["capex_yuan"] = np.where(sized, capex, 0.0)
+    out["om_yuan_per_yr"] = np.where(sized, om, 0.0)
+    out["self_consumption_share"] = np.where(inp["business_model"] == "full-export", 0.0, share.to_numpy())
+    out["self_consumption_source"] = np.where(inp["business_model"] == "full-export", "full-export",
+                                              source.to_numpy())
+    out["tariff_group"] = inp["tariff_group"].to_numpy()
+    out["first_year_benefit_yuan"] = np.where(sized, first, 0.0)
+    out["simple_payback_yr"] = np.where(sized, payback, np.nan)
+    out["npv_yuan"] = np.where(sized, cashflows.npv(rate, matrix), 0.0)
+    out["irr_pct"] = np.where(sized, irr, np.nan)
+    out["lcoe_yuan_per_kwh"] = np.where(sized, cashflows.lcoe(capex, om[:, None] + replacement, energy, rate),
+                                        np.nan)
+    out["host_benefit_yuan_per_yr"] = np.where(sized & is_emc, flows.host[:, 0], np.nan)
+    out["investor_irr_pct"] = np.where(sized & is_emc, irr, np.nan)
+    irr_note = np.where(np.isnan(irr), "IRR无解 IRR undefined (no sign change in the cash flows)", "")
+    notes = [" ; ".join(x for x in pair if x) for pair in zip(note, irr_note)]
+    out["econ_note"] = np.where(sized, notes, "未装光伏 no PV sized")
+    return out
+
+
+def _load_shares(roofs, planes, load, hourly_pv):
+    """Shares of the roofs ``load`` covers, from hourly PV summed over each roof's planes."""
+    from pvsite.errors import ConfigError
+
+    idx = selfconsumption.covered(roofs, load)
+    if idx.empty:
+        return pd.Series(dtype=float), pd.Series(dtype=object)
+    if hourly_pv is None:
+        raise ConfigError("A load profile was given but no hourly PV profile to match it with.",
+                          fix="Call economics.appraise(..., hourly_pv=pvsite.solar.hourly.plane_profiles bound "
+                              "to the run's weather), as pvsite.pipeline.size does.")
+    sel = planes[planes["roof_index"].isin(idx) & (planes["capacity_kw"] > 0)]
+    per_kwp = hourly_pv(sel)  # (T, planes) kWh/kWp
+    kwh = per_kwp.to_numpy() * sel["capacity_kw"].to_numpy(dtype=float)[None, :]
+    # scale each plane to its annual kWh (which carries the shading loss the unshaded profile lacks)
+    total = kwh.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        kwh = kwh * np.where(total > 0, sel["annual_kwh"].to_numpy(dtype=float) / total, 0.0)[None, :]
+    roof_pv = pd.DataFrame(kwh, columns=sel["roof_index"].to_numpy()).T.groupby(level=0).sum().T
+    return selfconsumption.load_shares(roofs, roof_pv, load)
