@@ -53,7 +53,7 @@ from pvsite.io import run_inputs
 from pvsite.outputs import provenance
 from pvsite.planning import carbon, outlines, ranking, sizing, tasks
 from pvsite.planning import installed as installed_mod
-from pvsite.planning.rollup import summarise
+from pvsite.planning.rollup import potential_totals, summarise
 from pvsite.planning.scenario import apply_scenario
 from pvsite import compute, economics, presets
 from pvsite.roofs import horizon as horizon_mod
@@ -127,6 +127,8 @@ class RunResult:
     department_tasks: dict | None = None
     installed_entries: pd.DataFrame | None = None
     trajectory: pd.DataFrame | None = None
+    #: Potential of every scenario of the preset (:func:`compare_scenarios`), for the headline tables.
+    scenarios: pd.DataFrame | None = None
 
     @property
     def district(self) -> pd.Series:
@@ -214,7 +216,8 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
     priority = ranking.rank_roofs(roofs, p.config.priority.rank_by, float(p.policy["target_kw"]),
                                   p.classes.class_order, summary)
     streets = outlines.streets_layer(summary, p.located.street_polygons, roofs)
-    return _result(p, scenario, roofs, planes, sized.panels, summary, streets, findings, priority)
+    return _result(p, scenario, roofs, planes, sized.panels, summary, streets, findings, priority,
+                   compare_scenarios(p))
 
 
 def run(config: Config, selection: Selection | None = None, stage: Stage | None = None,
@@ -233,12 +236,13 @@ def compare_scenarios(prepared: Prepared, scenarios: list[str] | None = None) ->
         ``capacity_kw``, ``annual_mwh``, ``co2_t``, ``specific_yield_kwh_per_kwp``,
         ``potential_x_target`` (potentials: what the scenario would reach, not what is built).
     """
-    rows = []
-    for name in scenarios or list(prepared.policy["scenarios"]):
-        d = size(prepared, name).district
-        rows.append({"scenario": name, "description_zh": prepared.policy["scenarios"][name].get("description_zh", ""),
-                     **{k: d[k] for k in ("n_sized", "capacity_kw", "annual_mwh", "co2_t",
-                                          "specific_yield_kwh_per_kwp", "potential_x_target")}})
+    p, rows = prepared, []
+    for name in scenarios or list(p.policy["scenarios"]):
+        _, rules = sizing.scenario_rules(p.policy, name)
+        sized = apply_scenario(p.roofs, p.planes, p.panels, rules, p.config.exclusions.flag_only)
+        roofs, _ = yields.apply_yields(sized.roofs, sized.planes, p.emission.emission_factor_kg_per_kwh)
+        rows.append({"scenario": name, "description_zh": p.policy["scenarios"][name].get("description_zh", ""),
+                     **potential_totals(roofs, float(p.policy["target_kw"]))})
     return pd.DataFrame(rows)
 
 
@@ -255,7 +259,8 @@ def _hourly_pv(p: Prepared):
         module=p.module, losses=presets.load_losses(p.config.system.losses), system=p.config.system)
 
 
-def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets, findings, priority) -> RunResult:
+def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets, findings, priority,
+            scenarios) -> RunResult:
     sc = p.policy["scenarios"][scenario]
     desc = sc.get("description_zh", "") + " / " + sc.get("description", "")
     counts = {"input": len(p.inputs.footprints), "selected": p.chosen.n_selected, "rejected": len(p.chosen.rejected),
@@ -271,5 +276,5 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets,
         classification_report=p.classification_report, weather_meta=p.inputs.weather_meta, counts=counts,
         panels=panels, registry_entries=p.located.registry_entries, footprints_meta=p.inputs.footprints_meta,
         config=p.config, findings=findings, priority=priority, department_tasks=ranking.department_tasks(priority),
-        installed_entries=p.installed, trajectory=trajectory,
+        installed_entries=p.installed, trajectory=trajectory, scenarios=scenarios,
     )

@@ -243,3 +243,28 @@ def _targets(out: pd.DataFrame, target_kw: float, targets, entries, dept_of: dic
         out["achieved_pct"] = (done / out["target_kw"] * 100.0).astype("Float64")
         ref = out["target_kw"].fillna(target_kw).astype(float)
         out["potential_x_target"] = pd.array(out["capacity_kw"].astype(float) / ref, dtype="Float64")
+
+
+def potential_totals(roofs: pd.DataFrame, target_kw: float) -> dict:
+    """The district totals of one scenario's potential (what :func:`summarise` gives its district row).
+
+    Parameters
+    ----------
+    roofs : DataFrame
+        Sized roofs with ``capacity_kw``, ``annual_kwh``, ``co2_t``.
+    target_kw : float
+        The plan's target [kW].
+
+    Returns
+    -------
+    dict
+        ``n_sized``, ``capacity_kw`` [kW], ``annual_mwh`` [MWh], ``co2_t`` [t/yr],
+        ``specific_yield_kwh_per_kwp``, ``potential_x_target`` (capacity / target:
+        a multiple of the target, not an achievement).
+    """
+    cap = roofs["capacity_kw"].astype(float).fillna(0.0)
+    kw, kwh = float(cap.sum()), float(roofs["annual_kwh"].astype(float).fillna(0.0).sum())
+    return {"n_sized": int((cap > 0).sum()), "capacity_kw": kw, "annual_mwh": kwh / 1000.0,
+            "co2_t": float(roofs["co2_t"].astype(float).fillna(0.0).sum()),
+            "specific_yield_kwh_per_kwp": kwh / kw if kw > 0 else np.nan,
+            "potential_x_target": kw / float(target_kw) if target_kw > 0 else np.nan}
