@@ -101,6 +101,78 @@ def block_scenarios() -> str:
     return "\n".join(lines)
 
 
+#: The synthetic project list of the delivery example (footprints/README.md).
+INSTALLED = ROOT / "footprints" / "sample_installed.csv"
+
+
+@lru_cache(maxsize=None)
+def delivery_run():
+    """The sample district, plan-2025, with the synthetic project list (``--installed``)."""
+    from pvsite.config import Config
+    from pvsite.pipeline import run
+
+    return run(Config().with_overrides(delivery={"installed": [{"path": str(INSTALLED)}]}))
+
+
+def block_delivery() -> str:
+    res = delivery_run()
+    d, pr, e = res.district, res.priority, res.installed_entries
+    a = pr.attrs
+    by = e.groupby("match_method").size().to_dict()
+    lines = [
+        f"`pvsite run --installed footprints/sample_installed.csv` (synthetic list: {len(e)} projects; matched by id "
+        f"{by.get('id', 0)}, by the roof containing the point {by.get('contains', 0)}, nearest "
+        f"{by.get('nearest', 0)}, unmatched {by.get('unmatched', 0)}):",
+        "",
+        "| 全区 district | kW |", "|---|---:|",
+        f"| 已并网 built (all) | {_n(d.installed_kw)} |",
+        f"| 已并网 built toward the target (commissioned 2021–2025) | {_n(d.target_kw - d.remaining_kw)} "
+        f"= {d.achieved_pct:.1f} % of {_n(d.target_kw)} |",
+        f"| 在建 under construction | {_n(d.under_construction_kw)} |",
+        f"| 已备案 planned (filed) | {_n(d.planned_kw)} |",
+        f"| 尚差 remaining to the target (target − built toward it) | {_n(d.remaining_kw)} |",
+        f"| 缺口 gap for new roofs (remaining − in progress − filed) | {_n(a['gap_kw'])} |",
+        f"| 剩余潜力 remaining potential of the roofs (plan-2025) | {_n(d.remaining_potential_kw)} |",
+        "",
+        f"Ranked by `{a['rank_by']}` ({a['rank_by_zh']}), the first **{a['n_closing']} roofs** close the gap:",
+        "",
+        "| # | building | street | class | department (task) | remaining kW | MWh/yr | cumulative kW |",
+        "|---:|---|---|---|---|---:|---:|---:|",
+    ]
+    for _, r in pr.head(5).iterrows():
+        name = r["name"] if isinstance(r["name"], str) and r["name"] else r["building_id"]
+        lines.append(f"| {int(r['rank'])} | {name} | {r['street']} | {r['class_zh']} | {r['responsible_department']} "
+                     f"({r['plan_task']}) | {_n(r['remaining_potential_kw'])} | {_n(r['annual_kwh'] / 1000)} "
+                     f"| {_n(r['cumulative_kw'])} |")
+    tasks = sorted(res.department_tasks.items(), key=lambda kv: -float(kv[1]["remaining_potential_kw"].sum()))
+    lines += ["", "One task list per responsible department (workbook sheets 任务-‹部门›): " + "; ".join(
+        f"{k} {len(v)} roofs / {_n(v['remaining_potential_kw'].sum())} kW" for k, v in tasks) + "."]
+    return "\n".join(lines)
+
+
+def block_economics() -> str:
+    import dataclasses
+
+    from pvsite.pipeline import size
+
+    base = prepared()
+    lines = ["| business model | sized roofs | capex 万元 | 元/W | first-year net benefit 万元/yr | simple payback yr "
+             "| NPV 万元 | IRR % (median) | LCOE 元/kWh (range) | host benefit 万元/yr |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|"]
+    for model in ("self", "full-export", "emc"):
+        p = dataclasses.replace(base, config=base.config.with_overrides(economics={"business_model": model}))
+        res = size(p)
+        d, r = res.district, res.roofs[res.roofs["capacity_kw"] > 0]
+        irr = r["investor_irr_pct"] if model == "emc" else r["irr_pct"]
+        host = r["host_benefit_yuan_per_yr"].sum() / 1e4 if model == "emc" else float("nan")
+        lines.append(
+            f"| `{model}` | {_n(len(r))} | {_n(d.capex_yuan / 1e4)} | {d.capex_yuan / (d.capacity_kw * 1000):.2f} "
+            f"| {_n(d.first_year_benefit_yuan / 1e4)} | {d.simple_payback_yr:.2f} | {_n(d.npv_yuan / 1e4)} "
+            f"| {irr.median():.1f} | {r['lcoe_yuan_per_kwh'].min():.3f}–{r['lcoe_yuan_per_kwh'].max():.3f} "
+            f"| {'—' if host != host else _n(host, 1)} |")
+    return "\n".join(lines)
+
+
 def block_columns() -> str:
     from pvsite.outputs import schema
 
@@ -113,6 +185,8 @@ BLOCKS = {
     "streets": block_streets,
     "scenarios": block_scenarios,
     "columns": block_columns,
+    "delivery": block_delivery,
+    "economics": block_economics,
 }
 
 

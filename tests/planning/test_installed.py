@@ -9,7 +9,7 @@ from pvsite import pipeline
 from pvsite.config import Config
 from pvsite.outputs import console
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "installed_sample.csv"
+DATA = Path(__file__).resolve().parents[2] / "footprints" / "sample_installed.csv"
 
 
 @pytest.fixture(scope="module")
