@@ -380,12 +380,17 @@ def _headline(result) -> str:
     if charts_mod.registry_given(result):
         built = float(d["installed_kw"])
         doing = float(d.get("under_construction_kw", 0.0) or 0.0)
-        pct = built / target * 100 if target > 0 else float("nan")
-        remain = target - built
+        # toward the target counts what was commissioned within its years (planning.rollup)
+        remain = float(d["remaining_kw"]) if pd.notna(d.get("remaining_kw")) else target - built
+        pct = float(d["achieved_pct"]) if pd.notna(d.get("achieved_pct")) else (
+            built / target * 100 if target > 0 else float("nan"))
+        counted = target - remain
         note = "已超额完成 target exceeded" if remain < 0 else "距目标尚缺 remaining"
-        cards.append(("已建 built（已并网）", f"{_fmt(built)} kW", f"占目标 {pct:.1f} % of target"))
+        sub = f"占目标 {pct:.1f} % of target" + (
+            "" if abs(counted - built) < 1e-6 else f"（计入目标 {_fmt(counted)} kW toward it）")
+        cards.append(("已建 built（已并网）", f"{_fmt(built)} kW", sub))
         cards.append(("在建 in progress", f"{_fmt(doing)} kW", ""))
-        cards.append((note, f"{_fmt(abs(remain))} kW", "目标 − 已建 target − built"))
+        cards.append((note, f"{_fmt(abs(remain))} kW", "目标 − 计入目标的已建 target − built toward it"))
     else:
         cards.append(("已建 / 在建 built / in progress", "未知 unknown", "未提供 --installed / no registry given"))
     if "renewable_share_pct" in d and pd.notna(d["renewable_share_pct"]):
