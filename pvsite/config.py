@@ -486,6 +486,11 @@ class InputConfig(_Section):
     context : tuple of ContextConfig
         Site-context layers (``[[input.context]]``, ``--context``): land-use
         parcels or OSM areas whose type passes to the footprints inside them.
+    osm_areas_as_context : bool
+        When the footprints are an ``.osm.pbf``, its own area polygons
+        (``amenity=school``, ``landuse=industrial`` … without ``building=*``) are
+        context too (:func:`pvsite.io.run_inputs.read_contexts`).  Default true:
+        OSM maps campuses as areas around untagged buildings.
     """
 
     footprints: str | None = setting(None, path=True)
@@ -501,6 +506,7 @@ class InputConfig(_Section):
     overrides: str | None = setting(None, path=True)
     registries: tuple = setting(tuple, item=RegistryConfig)
     context: tuple = setting(tuple, item=ContextConfig)
+    osm_areas_as_context: bool = True
 
 
 @dataclass(frozen=True)

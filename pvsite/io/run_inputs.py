@@ -178,6 +178,31 @@ def read_context_layer(spec: ContextConfig) -> gpd.GeoDataFrame:
                                use_field=spec.use_field)
 
 
+def read_contexts(config) -> list[tuple[ContextConfig, gpd.GeoDataFrame]]:
+    """The site-context layers of a run: ``--context`` files, and an ``.osm.pbf``'s own area polygons.
+
+    An OpenStreetMap extract maps campuses and zones as areas (``amenity=school``,
+    ``landuse=industrial`` …) beside the buildings inside them; when the footprints
+    are an ``.osm.pbf``, its ``multipolygons`` layer (without ``building=*``) is
+    context automatically (issue #11: the campus polygon itself is not a roof),
+    unless the same file is already given with ``--context`` or ``[input]
+    osm_areas_as_context = false``.  An extract with no such areas adds nothing (logged).
+    """
+    out = [(spec, read_context_layer(spec)) for spec in config.input.context]
+    fp = footprints_path(config)
+    given = {Path(spec.path).resolve() for spec in config.input.context}
+    auto = config.input.osm_areas_as_context and fp.name.lower().endswith(".osm.pbf")
+    if auto and fp.resolve() not in given:
+        spec = ContextConfig(path=str(fp))
+        try:
+            out.append((spec, read_context_layer(spec)))
+            log.info("context: the area polygons of %s (%d) type the buildings inside them", fp.name,
+                        len(out[-1][1]))
+        except InputError as exc:  # an extract with no area polygons: nothing to add
+            log.info("context: %s has no usable area polygons (%s)", fp.name, exc.message)
+    return out
+
+
 def read_street_names(config) -> list[str]:
     """The streets a run can select: the street polygons' names, else the footprints' street attribute.
 
@@ -222,7 +247,7 @@ def read_inputs(config, selection) -> RunInputs:
         within=within, districts=districts,
         registries=[(spec, read_registry(spec)) for spec in config.input.registries],
         exclusions=[(spec, read_exclusion_layer(spec)) for spec in config.exclusions.layers],
-        context=[(spec, read_context_layer(spec)) for spec in config.input.context],
+        context=read_contexts(config),
         consumption=read_consumption(config),
         installed=[installed_io.read_installed(spec) for spec in config.delivery.installed],
         load=loads_io.read_load(config.economics.load, weather.index) if config.economics.load else None,

@@ -133,8 +133,12 @@ def test_helsinki_osm_areas_type_untagged_buildings(shared_data):
         ctx = read_context(pbf)
         assert "osm_building" not in ctx.columns or ctx["osm_building"].isna().all()  # buildings are not context
         assert (ctx["osm_landuse"] == "commercial").sum() == 50
-        plain = api.prepare(footprints=str(pbf), allow_distant_weather=True).roofs
+        plain = api.prepare(footprints=str(pbf), allow_distant_weather=True,
+                            input={"osm_areas_as_context": False}).roofs
         roofs = api.prepare(footprints=str(pbf), allow_distant_weather=True, contexts=[str(pbf)]).roofs
+        auto = api.prepare(footprints=str(pbf), allow_distant_weather=True).roofs
+    # an .osm.pbf's own areas are context without asking (issue #11 item 2)
+    assert (auto["class_rule"].to_numpy() == roofs["class_rule"].to_numpy()).all()
     before = (plain["class_rule"] == classify_mod.DEFAULT_RULE).sum()
     after = (roofs["class_rule"] == classify_mod.DEFAULT_RULE).sum()
     by_context = roofs["class_rule"].str.startswith("context:")
