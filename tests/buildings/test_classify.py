@@ -151,6 +151,12 @@ def test_osm_landuse_is_last_resort():
     assert result(gdf) == [("commercial", "osm:shop=*"), ("factory", "osm:landuse=industrial")]
 
 
+def test_building_number_alone_is_not_housing():
+    """"N号楼" numbers a building; it says housing only after an estate's name (office parks are N号楼 too)."""
+    gdf = frame(name=["虹古创意园1号楼", "益民科技园4号楼", "天山家园3号楼", "古北华庭二期5号楼", "仙霞小区12号楼"])
+    assert [c for c, _ in result(gdf)] == ["other", "other", "residential", "residential", "residential"]
+
+
 def test_name_keywords():
     gdf = frame(name=["长宁区实验小学", "复旦大学附属华山医院", "长宁区人民政府", "华人大厦", "长宁区人大常委会",
                       "上海机械厂", "来福士广场", "上海图书馆", "虹桥火车站", "锦江饭店", "天山五村", "天山二村12号楼",
@@ -168,7 +174,7 @@ def test_name_keywords():
         ("transport", "name:火车站"),
         ("hotel", "name:饭店"),
         ("residential", "name:里弄"),  # 天山五村: a Shanghai housing estate, a name ending in 村
-        ("residential", "name:号楼"),
+        ("residential", "name:小区号楼"),  # N号楼 after an estate's name
         ("public_service", "name:library"),
         ("other", DEFAULT_RULE),  # 'court' alone is not a courthouse
         ("hotel", "name:hotel"),
