@@ -287,7 +287,7 @@ def group_economics(roofs: pd.DataFrame, scope_label: str) -> pd.DataFrame:
         with np.errstate(invalid="ignore", divide="ignore"):
             weighted = np.where(sums["w"] > 0, sums["wl"] / sums["w"], np.nan)
         used = g["model"].agg(lambda m: ",".join(x for x in models.MODELS if x in set(m)))
-        parts.append(pd.DataFrame({"level": level, "key": sums.index.astype(str),
-                                   "lcoe_yuan_per_kwh": weighted, "business_model": used.reindex(sums.index).to_numpy()}))
+        parts.append(pd.DataFrame({"level": level, "key": sums.index.astype(str), "lcoe_yuan_per_kwh": weighted,
+                                   "business_model": used.reindex(sums.index).to_numpy()}))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["level", "key", "lcoe_yuan_per_kwh", "business_model"])
