@@ -21,6 +21,7 @@
       planning.carbon         standard coal saved
       planning.installed      kW on each roof, remaining potential, trajectory
       economics.appraise      capex, benefit, payback, NPV, IRR, LCOE per roof (business model)
+      economics.sensitivity   district payback / NPV with capex ± 20 %, tariff ± 10 %, self-use ± 20 points
       planning.summarise      district / street / class / department rollup, targets, renewable share
       planning.ranking        priority list toward the gap, one task list per department
       planning.outlines       street and district layers
@@ -129,6 +130,9 @@ class RunResult:
     trajectory: pd.DataFrame | None = None
     #: Potential of every scenario of the preset (:func:`compare_scenarios`), for the headline tables.
     scenarios: pd.DataFrame | None = None
+    #: District payback and NPV with capex ± 20 %, tariff ± 10 %, self-consumption ± 20 points
+    #: (:func:`pvsite.economics.sensitivity.sensitivity`): parameter, change, payback_yr, npv_yuan …
+    sensitivity: pd.DataFrame | None = None
 
     @property
     def district(self) -> pd.Series:
@@ -208,6 +212,7 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
     roofs, planes = yields.apply_yields(sized.roofs, sized.planes, p.emission.emission_factor_kg_per_kwh)
     roofs = installed_mod.apply_installed(carbon.add_coal(roofs, p.emission), p.installed)
     roofs = economics.appraise(roofs, planes, p.config.economics, load=p.inputs.load, hourly_pv=_hourly_pv(p))
+    sensitivity = economics.sensitivity(roofs, planes, p.config.economics)
     findings = p.findings + checks.check_scenario(roofs, planes, p.module, scenario)
     say(STAGES[6])
     summary = summarise(roofs, float(p.policy["target_kw"]), p.classes.class_names_zh, streets=p.chosen.street_names,
@@ -217,7 +222,7 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
                                   p.classes.class_order, summary)
     streets = outlines.streets_layer(summary, p.located.street_polygons, roofs)
     return _result(p, scenario, roofs, planes, sized.panels, summary, streets, findings, priority,
-                   compare_scenarios(p))
+                   compare_scenarios(p), sensitivity)
 
 
 def run(config: Config, selection: Selection | None = None, stage: Stage | None = None,
@@ -260,7 +265,7 @@ def _hourly_pv(p: Prepared):
 
 
 def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets, findings, priority,
-            scenarios) -> RunResult:
+            scenarios, sensitivity=None) -> RunResult:
     sc = p.policy["scenarios"][scenario]
     desc = sc.get("description_zh", "") + " / " + sc.get("description", "")
     counts = {"input": len(p.inputs.footprints), "selected": p.chosen.n_selected, "rejected": len(p.chosen.rejected),
@@ -276,5 +281,5 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets,
         classification_report=p.classification_report, weather_meta=p.inputs.weather_meta, counts=counts,
         panels=panels, registry_entries=p.located.registry_entries, footprints_meta=p.inputs.footprints_meta,
         config=p.config, findings=findings, priority=priority, department_tasks=ranking.department_tasks(priority),
-        installed_entries=p.installed, trajectory=trajectory, scenarios=scenarios,
+        installed_entries=p.installed, trajectory=trajectory, scenarios=scenarios, sensitivity=sensitivity,
     )

@@ -84,7 +84,7 @@ def test_xlsx_beside_the_geopackage(street_run):
     sheets = pd.read_excel(xlsx, sheet_name=None)
     # one 任务-<部门> sheet per responsible department, between the priority list and the roof list
     tasks = [n for n in sheets if n.startswith("任务-")]
-    assert tasks and list(sheets) == ["汇总", "街道", "类别", "责任部门", "进度", "优先屋顶清单", *tasks, "屋顶明细",
+    assert tasks and list(sheets) == ["汇总", "街道", "类别", "责任部门", "经济性", "进度", "优先屋顶清单", *tasks, "屋顶明细",
                                       "街道×类别", "说明", "分类统计"]
     roofs = _read(out, "roofs")
     assert sheets["街道"]["装机容量(kW)"].iloc[0] == pytest.approx(roofs.capacity_kw.sum())

@@ -9,7 +9,11 @@ One call, :func:`appraise`, in :func:`pvsite.pipeline.size` after the yields::
 * :mod:`.models` — the business models (self / full-export / emc) as yearly
   cash flows of the investing party and of the EMC host;
 * :mod:`.cashflows` — NPV, IRR, LCOE and simple payback on the (roofs × years)
-  matrices, vectorised.
+  matrices, vectorised;
+* :mod:`.sensitivity` — the district's payback and NPV with capex ± 20 %,
+  tariff ± 10 %, self-consumption ± 20 points (``RunResult.sensitivity``);
+  :func:`group_economics` — capacity-weighted LCOE and business models per
+  street / department (the workbook's 经济性 sheet and the report).
 
 Costs, tariffs, rewards and contract terms come from an economics preset
 (``presets/economics/shanghai-2025.toml``), every number cited or labelled a
@@ -18,6 +22,7 @@ pvsite assumption.  Money is real (constant 元 of the preset's year).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -25,8 +30,10 @@ import pandas as pd
 
 from pvsite import presets
 from pvsite.economics import cashflows, models, selfconsumption
+from pvsite.economics.sensitivity import sensitivity
 
-__all__ = ["ECON_COLUMNS", "appraise", "capex_per_w", "roof_inputs"]
+__all__ = ["ECON_COLUMNS", "CashFlows", "appraisal_shares", "appraise", "capex_per_w", "cash_flows",
+           "group_economics", "roof_inputs", "sensitivity"]
 
 #: Columns :func:`appraise` adds to the roofs (pvsite/outputs/schema.py describes each).
 ECON_COLUMNS = ("business_model", "capex_yuan", "om_yuan_per_yr", "self_consumption_share",
@@ -107,33 +114,15 @@ def appraise(roofs: pd.DataFrame, planes: pd.DataFrame, config, load: pd.DataFra
         LCOE [元/kWh]; unsized roofs get zero money and empty ratios.
     """
     preset = preset or presets.load_economics(config.preset)
-    years = int(config.lifetime_yr or preset.lifetime_yr)
-    rate = float(preset.discount_rate_pct if config.discount_rate_pct is None else config.discount_rate_pct) / 100.0
     cap = roofs["capacity_kw"].to_numpy(dtype=float)
     sized = cap > 0
-    inp = roof_inputs(roofs, preset, config)
-    share, source = selfconsumption.preset_shares(roofs, preset)
-    share, source = pd.Series(share, index=roofs.index), pd.Series(source, index=roofs.index, dtype=object)
-    if load is not None:
-        s, src = _load_shares(roofs, planes, load, hourly_pv)
-        share.loc[s.index], source.loc[src.index] = s.to_numpy(), src.to_numpy()
-
-    capex = capex_per_w(roofs, preset) * cap * 1000.0
-    om = preset.om_yuan_per_w_yr * cap * 1000.0
-    energy = cashflows.degraded_energy(roofs["annual_kwh"].to_numpy(dtype=float), years,
-                                       preset.first_year_degradation_pct, preset.annual_degradation_pct)
-    replacement = np.zeros_like(energy)
-    if preset.inverter_replacement_year <= years:
-        replacement[:, preset.inverter_replacement_year - 1] = preset.inverter_yuan_per_w * cap * 1000.0
-    flows = models.yearly_flows(
-        inp["business_model"].to_numpy(), energy, share.to_numpy(), inp["tariff_yuan_per_kwh"].to_numpy(),
-        preset.feed_in_yuan_per_kwh, inp["subsidy_yuan_per_kwh"].to_numpy(), inp["subsidy_on_generation"].to_numpy(),
-        models.subsidy_fraction(energy, cap, preset.subsidy_cap_full_load_hours, preset.subsidy_cap_years),
-        om, replacement, preset.emc_host_discount_pct / 100.0, preset.emc_contract_years,
-        preset.emc_roof_rent_yuan_per_m2_yr * roofs["pv_area_m2"].to_numpy(dtype=float))
+    share, source = appraisal_shares(roofs, planes, preset, load, hourly_pv)
+    c = cash_flows(roofs, share.to_numpy(), config, preset)
+    inp, capex, om, energy, replacement, flows, rate = (c.inputs, c.capex, c.om, c.energy, c.replacement,
+                                                        c.flows, c.rate)
     matrix = np.column_stack([-capex, flows.investor])
     first = flows.investor[:, 0]
-    payback, note = cashflows.simple_payback(capex, first, years)
+    payback, note = cashflows.simple_payback(capex, first, c.years)
     irr = cashflows.irr(matrix) * 100.0
     is_emc = inp["business_model"].to_numpy() == "emc"
 
@@ -159,6 +148,83 @@ def appraise(roofs: pd.DataFrame, planes: pd.DataFrame, config, load: pd.DataFra
     return out
 
 
+def appraisal_shares(roofs: pd.DataFrame, planes: pd.DataFrame, preset, load: pd.DataFrame | None = None,
+                     hourly_pv: Callable | None = None) -> tuple[pd.Series, pd.Series]:
+    """Self-consumed share [0–1] of every roof and its source: the preset's, then the hours of ``load``."""
+    share, source = selfconsumption.preset_shares(roofs, preset)
+    share, source = pd.Series(share, index=roofs.index), pd.Series(source, index=roofs.index, dtype=object)
+    if load is not None:
+        s, src = _load_shares(roofs, planes, load, hourly_pv)
+        share.loc[s.index], source.loc[src.index] = s.to_numpy(), src.to_numpy()
+    return share, source
+
+
+@dataclass
+class CashFlows:
+    """The yearly cash flows of a set of roofs under one preset (:func:`cash_flows`).
+
+    Attributes
+    ----------
+    inputs : pandas.DataFrame
+        :func:`roof_inputs` (tariff group, tariff, reward, business model).
+    capex, om : ndarray (R,)
+        Investment [元] and O&M per year [元/yr].
+    energy, replacement : ndarray (R, N)
+        Degraded AC energy [kWh] and inverter replacement [元] of years 1 … N.
+    flows : pvsite.economics.models.Flows
+        Net flows of the investing party and of the EMC host [元], years 1 … N.
+    years : int
+        Life [yr].
+    rate : float
+        Real discount rate [fraction/yr].
+    """
+
+    inputs: pd.DataFrame
+    capex: np.ndarray
+    om: np.ndarray
+    energy: np.ndarray
+    replacement: np.ndarray
+    flows: models.Flows
+    years: int
+    rate: float
+
+
+def cash_flows(roofs: pd.DataFrame, share, config, preset) -> CashFlows:
+    """Capex, O&M, degraded energy and the business models' yearly flows of every roof.
+
+    The one place the cash flows are built: :func:`appraise` and
+    :func:`pvsite.economics.sensitivity.sensitivity` both call it.
+
+    Parameters
+    ----------
+    roofs : pandas.DataFrame
+        As :func:`appraise`.
+    share : array_like (R,)
+        Self-consumed share [0–1] (:func:`appraisal_shares`).
+    config : pvsite.config.EconomicsConfig
+    preset : pvsite.presets.EconomicsPreset
+    """
+    years = int(config.lifetime_yr or preset.lifetime_yr)
+    rate = float(preset.discount_rate_pct if config.discount_rate_pct is None else config.discount_rate_pct) / 100.0
+    cap = roofs["capacity_kw"].to_numpy(dtype=float)
+    inp = roof_inputs(roofs, preset, config)
+    capex = capex_per_w(roofs, preset) * cap * 1000.0
+    om = preset.om_yuan_per_w_yr * cap * 1000.0
+    energy = cashflows.degraded_energy(roofs["annual_kwh"].to_numpy(dtype=float), years,
+                                       preset.first_year_degradation_pct, preset.annual_degradation_pct)
+    replacement = np.zeros_like(energy)
+    if preset.inverter_replacement_year <= years:
+        replacement[:, preset.inverter_replacement_year - 1] = preset.inverter_yuan_per_w * cap * 1000.0
+    flows = models.yearly_flows(
+        inp["business_model"].to_numpy(), energy, np.asarray(share, dtype=float),
+        inp["tariff_yuan_per_kwh"].to_numpy(), preset.feed_in_yuan_per_kwh, inp["subsidy_yuan_per_kwh"].to_numpy(),
+        inp["subsidy_on_generation"].to_numpy(),
+        models.subsidy_fraction(energy, cap, preset.subsidy_cap_full_load_hours, preset.subsidy_cap_years),
+        om, replacement, preset.emc_host_discount_pct / 100.0, preset.emc_contract_years,
+        preset.emc_roof_rent_yuan_per_m2_yr * roofs["pv_area_m2"].to_numpy(dtype=float))
+    return CashFlows(inp, capex, om, energy, replacement, flows, years, rate)
+
+
 def _load_shares(roofs, planes, load, hourly_pv):
     """Shares of the roofs ``load`` covers, from hourly PV summed over each roof's planes."""
     from pvsite.errors import ConfigError
@@ -179,3 +245,49 @@ def _load_shares(roofs, planes, load, hourly_pv):
         kwh = kwh * np.where(total > 0, sel["annual_kwh"].to_numpy(dtype=float) / total, 0.0)[None, :]
     roof_pv = pd.DataFrame(kwh, columns=sel["roof_index"].to_numpy()).T.groupby(level=0).sum().T
     return selfconsumption.load_shares(roofs, roof_pv, load)
+
+
+def group_economics(roofs: pd.DataFrame, scope_label: str) -> pd.DataFrame:
+    """Capacity-weighted LCOE and the business models of the sized roofs, per district, street and department.
+
+    The keys are those of :func:`pvsite.planning.rollup.summarise` (``level``,
+    ``key``), so the rows join the summary's money sums.
+
+    Parameters
+    ----------
+    roofs : pandas.DataFrame
+        Appraised roofs (:func:`appraise`): ``capacity_kw``, ``lcoe_yuan_per_kwh``,
+        ``business_model``, ``street``, ``responsible_department``.
+    scope_label : str
+        Key of the district row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level``, ``key``, ``lcoe_yuan_per_kwh`` = Σ(LCOE × kW) / Σ kW over
+        the sized roofs with an LCOE [元/kWh] (NaN without), ``business_model``:
+        the models used, in :data:`pvsite.economics.models.MODELS` order,
+        comma-joined codes ("" without sized roofs).
+    """
+    from pvsite.planning.rollup import NO_DEPARTMENT, NO_STREET  # noqa: PLC0415
+
+    sized = roofs[roofs["capacity_kw"].to_numpy(dtype=float) > 0]
+    kw = sized["capacity_kw"].to_numpy(dtype=float)
+    lcoe = sized["lcoe_yuan_per_kwh"].to_numpy(dtype=float, na_value=np.nan)
+    ok = np.isfinite(lcoe)
+    frame = pd.DataFrame({"w": np.where(ok, kw, 0.0), "wl": np.where(ok, kw * lcoe, 0.0),
+                          "model": sized["business_model"].astype(str).to_numpy()}, index=sized.index)
+    keys = {"district": pd.Series(scope_label, index=sized.index),
+            "street": sized["street"].astype("string").fillna(NO_STREET),
+            "department": sized["responsible_department"].astype("string").replace("", pd.NA).fillna(NO_DEPARTMENT)}
+    parts = []
+    for level, key in keys.items():
+        g = frame.groupby(key.to_numpy())
+        sums = g[["w", "wl"]].sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            weighted = np.where(sums["w"] > 0, sums["wl"] / sums["w"], np.nan)
+        used = g["model"].agg(lambda m: ",".join(x for x in models.MODELS if x in set(m)))
+        parts.append(pd.DataFrame({"level": level, "key": sums.index.astype(str), "lcoe_yuan_per_kwh": weighted,
+                                   "business_model": used.reindex(sums.index).to_numpy()}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["level", "key", "lcoe_yuan_per_kwh", "business_model"])

@@ -240,6 +240,63 @@ def monthly(result):
     return _finish(fig, label("逐月发电量", "monthly generation"))
 
 
+def sensitivity(result):
+    """Tornado chart: the district's simple payback when capex, tariff or self-consumption change.
+
+    From ``result.sensitivity`` (:func:`pvsite.economics.sensitivity.sensitivity`):
+    one bar per parameter from its lower to its higher case, around the base
+    payback; the parameter with the widest swing on top.
+    """
+    plt = _pyplot()
+    table = getattr(result, "sensitivity", None)
+    fig, ax = plt.subplots(figsize=(9, 3.6), dpi=_DPI)
+    base = table[table["parameter"] == "base"] if table is not None else None
+    if base is None or not len(base) or not np.isfinite(float(base["payback_yr"].iloc[0])):
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, label("未测算回收期敏感性（无经济性结果或不回收）",
+                                "payback sensitivity not computed (no economics, or no payback)"),
+                ha="center", va="center", fontsize=11, color="#b00020", transform=ax.transAxes)
+        return _finish(fig, label("回收期敏感性", "payback sensitivity"))
+    b = float(base["payback_yr"].iloc[0])
+    cases = table[table["parameter"] != "base"]
+    names = {"capex": ("投资", "capex"), "tariff": ("电价", "tariff"), "self_consumption": ("自用比例", "self-use")}
+    bars = []
+    for parameter, g in cases.groupby("parameter", sort=False):
+        g = g.sort_values("change")
+        lo, hi = g.iloc[0], g.iloc[-1]
+        unit = "%" if lo["change_unit"] == "%" else label("个百分点", "pp")
+        zh, en = names.get(parameter, (parameter, parameter))
+        span = abs(float(hi["change"]))
+        bars.append((label(zh, en) + f" ±{span:g} {unit}", float(lo["payback_yr"]), float(hi["payback_yr"])))
+    bars.sort(key=lambda t: abs(np.nan_to_num(t[2] - t[1])))  # widest last = on top
+    y = np.arange(len(bars))
+    c_minus, c_plus = "#1565c0", "#ef6c00"
+    for yi, (_, lo, hi) in zip(y, bars):
+        for v, c in ((lo, c_minus), (hi, c_plus)):
+            if np.isfinite(v):
+                ax.barh(yi, v - b, left=b, color=c, height=0.55)
+                ax.text(v, yi, f" {v:.1f} " if v >= b else f" {v:.1f} ", va="center", fontsize=9,
+                        ha="left" if v >= b else "right")
+            else:
+                ax.text(b, yi, label("  不回收", "  no payback"), va="center", fontsize=9, color="#b00020")
+    ax.axvline(b, color="#263238", lw=1.5)
+    ax.text(b, len(bars) - 0.45, f"{label('基准', 'base')} {b:.1f} {label('年', 'yr')}", ha="center", va="bottom",
+            fontsize=9, bbox={"facecolor": "white", "edgecolor": "#263238", "boxstyle": "round,pad=0.25"})
+    ax.set_yticks(y, [t[0] for t in bars], fontsize=9)
+    finite = [v for _, lo, hi in bars for v in (lo, hi) if np.isfinite(v)] + [b]
+    span = max(max(finite) - min(finite), 0.5)
+    ax.set_xlim(max(0.0, min(finite) - 0.35 * span), max(finite) + 0.35 * span)
+    ax.set_ylim(-0.6, len(bars) - 0.1)
+    ax.set_xlabel(label("全区静态回收期", "district simple payback") + f" [{label('年', 'yr')}]")
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=c_minus, label=label("参数降低", "lower")),
+                       Patch(color=c_plus, label=label("参数提高", "higher"))],
+              loc="upper right", fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.02, 1, 0.9))
+    return _finish(fig, label("回收期敏感性", "payback sensitivity"))
+
+
 def kw_colours(kw) -> np.ndarray:
     """Colour (hex) of each roof by :data:`KW_BINS`; :data:`NO_PV_COLOUR` for 0 kW."""
     kw = np.nan_to_num(np.asarray(kw, dtype=float))
@@ -332,6 +389,7 @@ CHARTS: tuple[Chart, ...] = (
     Chart("class", "按类别", "by class", by_class),
     Chart("department", "按责任部门", "by department", by_department),
     Chart("monthly", "逐月发电量", "monthly generation", monthly),
+    Chart("sensitivity", "回收期敏感性", "payback sensitivity", sensitivity),
     Chart("map", "屋顶分布图", "map of roofs", roof_map),
 )
 _BY_KEY = {c.key: c for c in CHARTS}
@@ -356,4 +414,4 @@ def render(result, key: str) -> bytes:
 
 __all__ = ["CHARTS", "CJK_FAMILIES", "Chart", "KW_BINS", "KW_COLOURS", "NO_PV_COLOUR", "bin_labels", "by_class",
            "by_department", "by_street", "cjk_font", "font_file", "kw_colours", "label", "monthly", "name",
-           "png_bytes", "progress", "registry_given", "render", "roof_map"]
+           "png_bytes", "progress", "registry_given", "render", "roof_map", "sensitivity"]

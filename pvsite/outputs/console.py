@@ -337,10 +337,32 @@ def print_summary(result, out: Path | None = None, verbose: int = 0, quiet: bool
         + " — what the roofs could carry, not what is built."
     )
     console.print(built_line(result))
+    line = economics_line(result)
+    if line:
+        console.print(line)
     print_carbon(result)
     print_priority(result, top=10 if verbose else 5)
     if out is not None:
         console.print(f"输出 Output: {escape(str(out))}")
+
+
+def economics_line(result) -> str:
+    """One line of the district's money: 投资 万元, 首年净收益 万元/yr, 静态回收期 年, business model(s); '' without."""
+    d = result.district
+    if "capex_yuan" not in d.index or pd.isna(d["capex_yuan"]):
+        return ""
+    from pvsite.outputs.schema import BUSINESS_MODEL_ZH
+
+    roofs = result.roofs
+    used = sorted(set(roofs.loc[roofs["capacity_kw"] > 0, "business_model"].astype(str))) \
+        if "business_model" in roofs else []
+    models = " + ".join(f"{BUSINESS_MODEL_ZH.get(m, m)} {m}" for m in used) or "—"
+    payback = d.get("simple_payback_yr")
+    pb = (f"[bold]{float(payback):.1f} 年 yr[/]" if payback is not None and not pd.isna(payback)
+          else "不回收 never pays back")
+    return (f"经济性 Economics (潜力 potential): 投资 capex [bold]{float(d['capex_yuan']) / 1e4:,.0f} 万元[/], "
+            f"首年净收益 first-year net benefit {float(d['first_year_benefit_yuan']) / 1e4:,.0f} 万元/yr, "
+            f"静态回收期 simple payback {pb}; 商业模式 {escape(models)}")
 
 
 def print_carbon(result) -> None:

@@ -169,6 +169,28 @@ def _economics_info(econ) -> str:
     }, ensure_ascii=False)
 
 
+#: Chinese names of the tables of an economics preset (the assumption labels the workbook and report list).
+ECON_TABLES_ZH = {"capex": "投资单价", "om": "运维费", "inverter": "逆变器更换", "degradation": "组件衰减",
+                  "finance": "寿命与折现率", "feed_in": "上网电价", "subsidy": "上海市奖励", "tariff_of": "电价类别归属",
+                  "self_consumption": "自用比例", "emc": "合同能源管理条款"}
+
+
+def economics_entry(run_info: dict) -> dict:
+    """The ``economics`` entry of ``run_info`` as a dict, with ``preset_name`` and
+    ``assumption_tables_zh`` (Chinese names of the preset's tables labelled pvsite assumptions); {} without one."""
+    try:
+        e = json.loads(run_info.get("economics") or "{}")
+    except ValueError:
+        return {}
+    if not e:
+        return {}
+    e["preset_name"] = Path(e.get("preset", "")).stem or e.get("preset", "")
+    e["assumption_tables_zh"] = [
+        f"电价 {t.split('.', 1)[1]}" if t.startswith("tariffs.") else ECON_TABLES_ZH.get(t, t)
+        for t in e.get("assumption_tables", [])]
+    return e
+
+
 def for_run(prepared, scenario: str, scenario_description: str, roofs, counts: dict,
             findings=()) -> dict[str, str]:
     """The ``run_info`` of one sized scenario of a :class:`pvsite.pipeline.Prepared` run.

@@ -13,7 +13,10 @@ buttons, click a roof for its figures, filter by street and class).  A tile
 basemap is drawn only when ``[report] tile_url`` (``--tile-url``) is given.
 
 Chinese first, English second: the headline figures (潜力 potential as
-"× target"; 已建 / 在建 only where a registry of installed systems was given),
+"× target", and every scenario's potential from ``RunResult.scenarios``; 已建 / 在建 only where a
+registry of installed systems was given), the 经济性 section (investment, first-year benefit, payback,
+NPV, LCOE; the street / department economics table; the payback tornado chart of
+``RunResult.sensitivity``; every table of the economics preset with its source, assumptions marked),
 the street / class / department tables, the priority list and the department
 task lists (when the run has them), the charts, every assumption with its
 source and every data flag (synthetic sample, synthetic weather, the sanity
@@ -220,6 +223,11 @@ _EXTRA_HEADERS = {
     "annual_kwh": "年发电量 energy [kWh/yr]", "specific_yield_kwh_per_kwp": "等效利用小时 [kWh/kWp]",
     "cumulative_kw": "累计 cumulative [kW]", "closes_gap": "补足缺口 closes gap", "status": "状态 status",
     "irr_pct": "IRR [%]", "lcoe_yuan_per_kwh": "度电成本 LCOE [元/kWh]",
+    "capex_wan_yuan": "投资 capex [万元]", "first_year_benefit_wan_yuan": "首年收益 first-year benefit [万元/yr]",
+    "npv_wan_yuan": "净现值 NPV [万元]", "business_model": "商业模式 business model", "level": "层级 level",
+    "scenario": "情景 scenario", "description_zh": "说明 description", "capacity_kw": "潜力 potential [kW]",
+    "n_sized": "安装建筑数 sized", "parameter_zh": "参数 parameter", "change_label": "变化 change",
+    "payback_yr": "静态回收期 payback [年]",
 }
 _SUMMARY_COLS = ["key_zh", "n_buildings", "n_sized", "capacity_kw", "annual_mwh", "co2_t", "tce_t",
                  "specific_yield_kwh_per_kwp", "installed_kw", "under_construction_kw", "planned_kw",
@@ -243,10 +251,13 @@ def _cell(v, col: str) -> tuple[str, bool]:
     if isinstance(v, (int, np.integer)):
         return f"{int(v):,}", True
     if isinstance(v, (float, np.floating)):
-        digits = 2 if col.endswith(("_x_target", "_per_kwh")) else 1 if col.endswith(("_pct", "_yr")) else 0
+        digits = 3 if col.endswith("_per_kwh") else 2 if col.endswith("_x_target") else \
+            1 if col.endswith(("_pct", "_yr", "_wan_yuan")) else 0
         return f"{float(v):,.{digits}f}", True
     if col == "status":
         return html.escape(STATUS_ZH.get(str(v), str(v))), False
+    if col in schema.CATEGORY_LABELS:
+        return html.escape(str(schema.label_series(col, pd.Series([v])).iloc[0])), False
     return html.escape(str(v)), False
 
 
@@ -400,6 +411,77 @@ def _headline(result) -> str:
                    f'<div class="s">{html.escape(s)}</div></div>' for k, v, s in cards)
 
 
+_ECON_COLS = ["level", "key_zh", "n_sized", "capacity_kw", "capex_wan_yuan", "first_year_benefit_wan_yuan",
+              "npv_wan_yuan", "simple_payback_yr", "lcoe_yuan_per_kwh", "business_model"]
+_SCENARIO_COLS = ["scenario", "description_zh", "n_sized", "capacity_kw", "annual_mwh", "potential_x_target"]
+_SENSITIVITY_COLS = ["parameter_zh", "change_label", "payback_yr", "npv_wan_yuan"]
+
+
+def scenarios_html(result) -> str:
+    """The potential of every scenario (``RunResult.scenarios``): kW and × target, never % of target."""
+    sc = getattr(result, "scenarios", None)
+    if sc is None or not len(sc):
+        return "<p class='muted'>未比较情景 / scenarios not compared (pvsite scenarios --compare).</p>"
+    return ("<h3>各情景潜力 potential by scenario</h3>" + html_table(sc, _SCENARIO_COLS, "table-scenarios")
+            + f"<p class='muted'>本次运行情景 this run: {html.escape(result.scenario)}；潜力不是已建 / potentials, "
+              "not built.</p>")
+
+
+def economics_html(result, chart_png: bytes | None) -> str:
+    """The 经济性 section: headline money, the street / department table, the tornado chart, preset sources."""
+    from pvsite.outputs import xlsx
+    from pvsite.outputs.provenance import economics_entry
+
+    rows = xlsx.economics_rows(result)
+    if rows is None:
+        return "<p class='muted'>本次运行未测算经济性 / no economics in this run.</p>"
+    d = rows[rows["level"] == "district"].iloc[0]
+    e = economics_entry(result.run_info)
+    models = " + ".join(schema.BUSINESS_MODEL_ZH.get(m, m) for m in str(d["business_model"]).split(",") if m)
+    cards = [("投资 capex", f"{_fmt(d['capex_wan_yuan'], 1)} 万元", f"{_fmt(d['capacity_kw'])} kW 潜力 potential"),
+             ("首年净收益 first-year net benefit", f"{_fmt(d['first_year_benefit_wan_yuan'], 1)} 万元/yr",
+              "节省电费 + 上网收入 + 奖励 − 运维"),
+             ("静态回收期 simple payback", f"{_fmt(d['simple_payback_yr'], 1)} 年 yr", "投资合计 / 首年净收益合计"),
+             ("净现值 NPV", f"{_fmt(d['npv_wan_yuan'], 1)} 万元",
+              f"实际折现率 real rate {e.get('discount_rate_pct_real', '')} %, {e.get('lifetime_yr', '')} 年"),
+             ("度电成本 LCOE（容量加权）", f"{_fmt(d['lcoe_yuan_per_kwh'], 3)} 元/kWh", f"商业模式 {models}")]
+    out = ("<div class='cards' id='econ-cards'>" + "".join(
+        f'<div class="card"><div class="k">{k}</div><div class="v">{v}</div><div class="s">{html.escape(t)}</div>'
+        f"</div>" for k, v, t in cards) + "</div>")
+    out += ("<h3>按街道与责任部门 by street and department</h3>"
+            + html_table(rows, _ECON_COLS, "table-economics"))
+    sens = getattr(result, "sensitivity", None)
+    if chart_png is not None:
+        out += (f'<figure class="chart"><img alt="回收期敏感性 payback sensitivity" '
+                f'src="data:image/png;base64,{base64.b64encode(chart_png).decode("ascii")}"/>'
+                "<figcaption>回收期敏感性：投资 ±20 %、电价 ±10 %、自用比例 ±20 个百分点 / payback sensitivity"
+                "</figcaption></figure>")
+    if sens is not None:
+        out += html_table(schema.with_display_units(sens), _SENSITIVITY_COLS, "table-sensitivity")
+    out += economics_sources_html(result, e)
+    return out
+
+
+def economics_sources_html(result, entry: dict) -> str:
+    """Every table of the economics preset with its source; the pvsite assumptions marked."""
+    from pvsite import presets
+
+    cfg = result.config
+    try:
+        preset = presets.load_economics(cfg.economics.preset if cfg is not None else entry.get("preset", ""))
+    except Exception:  # noqa: BLE001 — a citation must not stop a report
+        return "<p class='muted'>经济性参数来源不可读 / the economics preset's sources could not be read.</p>"
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{'假设 pvsite assumption' if presets.ASSUMPTION_LABEL in v else '引用 cited'}"
+        f"</td><td>{html.escape(v)}</td></tr>" for k, v in preset.sources.items())
+    return (f"<h3>经济性参数 economics preset: {html.escape(preset.name)} — {html.escape(preset.name_zh)}</h3>"
+            "<p class='muted'>标为“假设”的参数表是 pvsite 的估计，请用实际报价、电价与合同替换 / tables marked "
+            "“assumption” are pvsite's estimates: set yours (--economics my.toml).</p>"
+            '<table id="table-econ-sources"><thead>'
+            "<tr><th>参数表 table</th><th>性质 kind</th><th>来源 source</th>"
+            f"</tr></thead><tbody>{rows}</tbody></table>")
+
+
 def html_text(result, charts: dict[str, bytes], *, set_info: dict | None = None, pdf_note: str = "",
               pdf_name: str = "") -> str:
     """The whole report as one HTML document (see the module docstring).
@@ -449,7 +531,7 @@ def html_text(result, charts: dict[str, bytes], *, set_info: dict | None = None,
         f'<figure class="chart{" print-map" if c.key == "map" else ""}"><img alt="{c.title_zh} {c.title_en}" '
         f'src="data:image/png;base64,{base64.b64encode(charts[c.key]).decode("ascii")}"/>'
         f"<figcaption>{c.title_zh} {c.title_en}</figcaption></figure>"
-        for c in charts_mod.CHARTS if c.key in charts)
+        for c in charts_mod.CHARTS if c.key in charts and c.key != "sensitivity")
     assume = "".join(f"<tr><td>{html.escape(a)}</td><td>{html.escape(b)}</td><td>{html.escape(c)}</td></tr>"
                      for a, b, c in assumptions(result))
     flag_html = "".join(f'<li class="{lvl}">{html.escape(t)}</li>' for lvl, t in flags(result, extra))
@@ -463,7 +545,8 @@ def html_text(result, charts: dict[str, bytes], *, set_info: dict | None = None,
                 if pdf_name else (f'<p class="muted">{html.escape(pdf_note)}</p>' if pdf_note else ""))
     return _TEMPLATE.format(
         title=html.escape(title), synthetic=_synthetic_banner(result), pdf_line=pdf_line,
-        headline=_headline(result), tables=tables, lists=lists, charts=chart_html, assumptions=assume,
+        headline=_headline(result), scenarios=scenarios_html(result),
+        economics=economics_html(result, charts.get("sensitivity")), tables=tables, lists=lists, charts=chart_html, assumptions=assume,
         flags=flag_html, config_toml=html.escape(result.run_info.get("config_toml", "")),
         set_id=html.escape(set_info.get("output_set_id", "")), created=html.escape(
             set_info.get("output_set_created_utc", result.run_info.get("created_utc", ""))),
@@ -632,6 +715,9 @@ _TEMPLATE = """<!DOCTYPE html>
 <p class="muted">“潜力”为情景测算的可装容量，并非已建；“× 目标”为潜力与目标之比。 / “Potential” is what the scenario's rules
 fit on the roofs, not what is built; “× target” is potential divided by the target.</p>
 <div class="cards">{headline}</div>
+{scenarios}
+<h2>经济性 Economics</h2>
+<section id="economics">{economics}</section>
 <h2>数据提示 Data flags</h2>
 <ul class="flags">{flags}</ul>
 <h2 class="screen-only">地图 Map</h2>

@@ -118,8 +118,8 @@ _ROOFS = [
     Column("first_year_benefit_yuan", "Float64", "元/yr", "首年净收益(元)", "Net benefit of year 1 to the investing party: savings + feed-in revenue + Shanghai reward − O&M (− roof rent and host discount under EMC)"),
     Column("simple_payback_yr", "Float64", "yr", "静态回收期(年)", "capex_yuan / first_year_benefit_yuan; empty when the net benefit ≤ 0 or beyond the lifetime (see econ_note)"),
     Column("npv_yuan", "Float64", "元", "净现值(元)", "Net present value of the investing party's real cash flows over the lifetime at the real discount rate"),
-    Column("irr_pct", "Float64", "%", "内部收益率(%)", "Internal rate of return (real) of the investing party's cash flows; empty where undefined"),
-    Column("lcoe_yuan_per_kwh", "Float64", "元/kWh", "度电成本(元/kWh)", "Real LCOE: discounted capex + O&M + inverter replacement / discounted degraded energy"),
+    Column("irr_pct", "Float64", "%", "内部收益率IRR(%)", "Internal rate of return (real) of the investing party's cash flows; empty where undefined"),
+    Column("lcoe_yuan_per_kwh", "Float64", "元/kWh", "度电成本LCOE(元/kWh)", "Real LCOE: discounted capex + O&M + inverter replacement / discounted degraded energy"),
     Column("host_benefit_yuan_per_yr", "Float64", "元/yr", "业主年收益(元)", "EMC only: year-1 saving of the roof owner (tariff discount on self-consumed energy + roof rent)"),
     Column("investor_irr_pct", "Float64", "%", "投资方内部收益率(%)", "EMC only: the investor's IRR (real)"),
     Column("econ_note", "string", "", "经济性说明", "Why payback or IRR are empty (不回收 never pays back …), or 未装光伏 for unsized roofs"),
@@ -199,6 +199,7 @@ _PRIORITY = [
     Column("remaining_potential_kw", "Float64", "kW", "剩余潜力(kW)", "capacity_kw less what is built, in construction or planned on the roof"),
     Column("cumulative_kw", "Float64", "kW", "累计剩余潜力(kW)", "remaining_potential_kw summed down the ranked list"),
     Column("closes_gap", "boolean", "", "属于补足缺口的最少屋顶", "In the smallest set of roofs, in rank order, that closes the remaining gap to the target"),
+    Column("status_zh", "string", "", "状态", "Status of the roof in Chinese (department task lists)"),
 ]
 
 _INSTALLED = [
@@ -215,6 +216,54 @@ _INSTALLED = [
     Column("source", "string", "", "来源", "File and row of the entry"),
 ]
 
+# Display columns: money in 万元 (10⁴ 元) where people read it (the priority and department sheets, 经济性, the
+# report).  Each is derived from one column of the layers by a factor (:data:`DERIVED`); the GeoPackage and the
+# roofs CSV keep 元.
+_DISPLAY = [
+    Column("capex_wan_yuan", "Float64", "万元", "投资(万元)", "capex_yuan / 10⁴: installed cost in 万元"),
+    Column("first_year_benefit_wan_yuan", "Float64", "万元/yr", "首年收益(万元)",
+           "first_year_benefit_yuan / 10⁴: net first-year benefit of the investing party in 万元"),
+    Column("npv_wan_yuan", "Float64", "万元", "净现值(万元)", "npv_yuan / 10⁴: net present value in 万元"),
+]
+#: Display column → (the column it is derived from, factor): ``display = source × factor``.
+DERIVED: dict[str, tuple[str, float]] = {
+    "capex_wan_yuan": ("capex_yuan", 1e-4),
+    "first_year_benefit_wan_yuan": ("first_year_benefit_yuan", 1e-4),
+    "npv_wan_yuan": ("npv_yuan", 1e-4),
+}
+
+# The 经济性 sheet: summary money sums (in 万元) beside what only the roofs give per group
+# (pvsite.economics.group_economics).
+_ECONOMICS = [
+    Column("lcoe_yuan_per_kwh", "Float64", "元/kWh", "加权度电成本LCOE(元/kWh)",
+           "Capacity-weighted LCOE of the group's sized roofs: Σ(LCOE × kW) / Σ kW"),
+    Column("business_model", "string", "", "商业模式", "Business model(s) of the group's sized roofs"),
+]
+
+# RunResult.sensitivity (pvsite.economics.sensitivity): the district's payback and NPV per case.
+_SENSITIVITY = [
+    Column("parameter_zh", "string", "", "参数", "Parameter changed: 投资 capex, 电价 host tariff, 自用比例 self-consumption"),
+    Column("change_label", "string", "", "变化", "The change: ± % of the preset's values, or ± percentage points of the share"),
+    Column("payback_yr", "Float64", "yr", "静态回收期(年)", "District Σ capex / Σ net first-year benefit under the change"),
+    Column("npv_yuan", "Float64", "元", "净现值(元)", "District Σ NPV under the change"),
+]
+
+
+def with_display_units(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every source column of :data:`DERIVED` replaced, in its place, by its display column.
+
+    The one place money becomes 万元 for display; the numbers are the
+    source × factor at full precision (the number format rounds them).
+    """
+    out = df.copy()
+    for name, (source, factor) in DERIVED.items():
+        if source in out.columns and name not in out.columns:
+            at = out.columns.get_loc(source)
+            values = pd.to_numeric(out.pop(source), errors="coerce").astype("Float64") * factor
+            out.insert(at, name, values)
+    return out
+
+
 LAYERS: dict[str, list[Column]] = {
     "roofs": _ROOFS,
     "streets": _ROLLUP,
@@ -229,6 +278,9 @@ TABLES: dict[str, list[Column]] = {
     "trajectory": _TRAJECTORY,
     "priority": _PRIORITY,
     "installed": _INSTALLED,
+    "display": _DISPLAY,
+    "economics": _ECONOMICS,
+    "sensitivity": _SENSITIVITY,
 }
 
 
@@ -304,7 +356,7 @@ LEVEL_ZH = {"district": "全区", "street": "街道(镇)", "class": "政策类�
 INSTALLED_STATUS_ZH = {"built": "已并网", "under_construction": "在建", "planned": "已备案"}
 #: How a registry entry was matched to a roof.
 MATCH_METHOD_ZH = {"id": "编号匹配", "contains": "位置落在屋顶内", "nearest": "最近屋顶", "unmatched": "未匹配"}
-#: Business model of the economics (contracts: ``business_model``).
+#: Business model of the economics (contracts: ``business_model``); a group's models are comma-joined codes.
 BUSINESS_MODEL_ZH = {"self": "自发自用、余电上网", "full-export": "全额上网", "emc": "合同能源管理(EMC)"}
 #: Booleans.
 BOOL_ZH = {True: "是", False: "否"}
@@ -356,13 +408,21 @@ def label_series(name: str, s: pd.Series, extra: Mapping[str, Mapping[str, str]]
     table = (extra or {}).get(name) or CATEGORY_LABELS.get(name)
     if table is None:
         return s
-    return s.astype(object).map(lambda v: table.get(v, v) if isinstance(v, str) else v)
+
+    def one(v):
+        if not isinstance(v, str):
+            return v
+        if v in table or "," not in v:
+            return table.get(v, v)
+        return " + ".join(table.get(x, x) for x in v.split(","))  # several codes (a group's business models)
+    return s.astype(object).map(one)
 
 
 def unlabelled(name: str, s: pd.Series) -> set[str]:
     """Codes of ``s`` that the table of column ``name`` does not label (empty when all are)."""
     table = CATEGORY_LABELS.get(name, {})
-    return {v for v in s.dropna().unique() if isinstance(v, str) and v and v not in table}
+    return {x for v in s.dropna().unique() if isinstance(v, str) and v
+            for x in ([v] if v in table else v.split(",")) if x not in table}
 
 
 if __name__ == "__main__":  # pragma: no cover

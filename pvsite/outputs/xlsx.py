@@ -9,9 +9,13 @@ Chinese labels of :data:`pvsite.outputs.schema.CATEGORY_LABELS`, booleans as 是
                            标煤, 可再生能源替代率 — each from the run when it has it, else an
                            explicit "未提供 / not given" line; native Excel charts
 街道, 类别, 责任部门        summary rows of that level, the district row first and emphasised
+经济性                     district, street and department: 投资 / 首年收益 / 净现值 (万元), 静态回收期,
+                           capacity-weighted LCOE, business model(s); a note names the economics
+                           preset and which of its tables are pvsite assumptions
 进度                       year-by-year trajectory (``RunResult.trajectory``), when given
-优先屋顶清单                ``RunResult.priority``; without it the roofs with PV by capacity (said so)
-任务-<部门> …              one sheet per department (``RunResult.department_tasks``), when given
+优先屋顶清单                ``RunResult.priority``; without it the roofs with PV by capacity (said so);
+                           money in 万元 (:data:`pvsite.outputs.schema.DERIVED`), payback, IRR, LCOE
+任务-<部门> …              one sheet per department (``RunResult.department_tasks``), when given, likewise
 屋顶明细                    every roof, sized or not, with status and reason, by street then capacity
 已建项目清单                registry entries (``RunResult.installed_entries``), when given
 街道×类别, 说明, 分类统计    street × class rows, provenance and output set, classification report
@@ -68,12 +72,13 @@ NUMBER_FORMATS = {
     "kW": "#,##0.0", "kWh": "#,##0", "MWh": "#,##0.0", "m²": "#,##0", "%": "0.0", "m": "0.0",
     "°": "0.0", "W/m²": "0.0", "kWh/kWp": "#,##0", "t/yr": "#,##0.0", "t": "#,##0.0",
     "元": "#,##0", "元/yr": "#,##0", "元/kWh": "0.000", "yr": "0.0", "×": '0.00"×"',
+    "万元": "#,##0.0", "万元/yr": "#,##0.0",
 }
 #: Unit of a column that is not in the schema, from the end of its name (the names carry units).
 SUFFIX_UNITS = (
     ("_yuan_per_kwh", "元/kWh"), ("_yuan_per_yr", "元/yr"), ("_kwh_per_kwp", "kWh/kWp"),
     ("_kw", "kW"), ("_kwh", "kWh"), ("_mwh", "MWh"), ("_m2", "m²"), ("_pct", "%"), ("_deg", "°"),
-    ("_m", "m"), ("_yuan", "元"), ("_yr", "yr"), ("_t", "t"), ("_x_target", "×"),
+    ("_m", "m"), ("_wan_yuan", "万元"), ("_yuan", "元"), ("_yr", "yr"), ("_t", "t"), ("_x_target", "×"),
 )
 #: Number format of a unitless float column (ratios such as ``performance_ratio``).
 RATIO_FORMAT = "0.00"
@@ -209,8 +214,11 @@ def display_columns(df: pd.DataFrame, tables: tuple[str, ...], *, extra_labels=N
     if keep is not None:
         names = [n for n in keep if n in names]
     else:
-        order = {c.name: i for i, c in enumerate(c for t in tables for c in schema.columns(t))}
-        names = sorted(names, key=lambda n: (order.get(n, len(order)), 0))
+        order: dict[str, int] = {}
+        for i, c in enumerate(c for t in tables for c in schema.columns(t)):
+            order.setdefault(c.name, i)  # the first table that lists a column places it
+        # a display column (万元, schema.DERIVED) stands where its source column would
+        names = sorted(names, key=lambda n: (order.get(schema.DERIVED.get(n, ("",))[0], order.get(n, len(order))), 0))
     names = [n for n in names if not (n in schema.ZH_SIBLINGS and schema.ZH_SIBLINGS[n] in names)]
     out = []
     for n in names:
@@ -333,19 +341,21 @@ def roof_sheet_note(shown: int, total: int, csv_name: str | None) -> str:
 
 #: Columns of the priority sheet when no ranking was computed (the roofs with PV by capacity).
 FALLBACK_PRIORITY_COLUMNS = ("building_id", "name", "street", "class_zh", "responsible_department",
-                             "capacity_kw", "annual_kwh", "specific_yield_kwh_per_kwp", "co2_t", "status")
+                             "capacity_kw", "annual_kwh", "specific_yield_kwh_per_kwp", "co2_t", "status",
+                             "capex_yuan", "first_year_benefit_yuan", "simple_payback_yr", "irr_pct",
+                             "lcoe_yuan_per_kwh", "business_model")
 
 
 def priority_rows(result) -> tuple[pd.DataFrame, str | None]:
     """Rows of 优先屋顶清单 and the note above them (None when ``result.priority`` is given)."""
     pr = getattr(result, "priority", None)
     if pr is not None:
-        return pd.DataFrame(pr), None
+        return schema.with_display_units(pd.DataFrame(pr)), None
     roofs = pd.DataFrame(result.roofs.drop(columns=["geometry", "usable_geometry"], errors="ignore"))
     sized = roofs[roofs["capacity_kw"] > 0]
     cap = sized["capacity_kw"].to_numpy(dtype=float)
     rows = sized.iloc[np.argsort(-cap, kind="stable")].reset_index(drop=True)
-    rows = rows[[c for c in FALLBACK_PRIORITY_COLUMNS if c in rows]]
+    rows = schema.with_display_units(rows[[c for c in FALLBACK_PRIORITY_COLUMNS if c in rows]])
     rows.insert(0, "rank", pd.array(np.arange(1, len(rows) + 1), dtype="Int64"))
     return rows, ("未计算优先排序（--rank-by）：按装机潜力从大到小列出有装机的屋顶 / "
                   "no ranking computed (--rank-by): roofs with PV by potential capacity, largest first")
@@ -400,11 +410,57 @@ TRAJECTORY = Table("进度", lambda r: getattr(r, "trajectory", None), ("traject
 STREET_CLASS = Table("街道×类别", _summary_rows(("street_class",)), ("summary",), _is_district)
 INSTALLED = Table("已建项目清单", lambda r: getattr(r, "installed_entries", None), ("installed", "roofs"),
                   absent="未提供已建项目清单 (--installed) / no registry of installed systems given")
-PRIORITY_TABLES = ("priority", "roofs", "summary")
+PRIORITY_TABLES = ("priority", "roofs", "summary", "display")
+
+
+#: Summary columns of the 经济性 sheet (money shown in 万元, schema.DERIVED), then group_economics' columns.
+ECONOMICS_COLUMNS = ("level", "key", "key_zh", "n_sized", "capacity_kw", "annual_mwh", "capex_yuan",
+                     "first_year_benefit_yuan", "npv_yuan", "simple_payback_yr")
+
+
+def economics_rows(result) -> pd.DataFrame | None:
+    """Rows of 经济性: the district, then each street, then each department (None without economics).
+
+    Money sums and simple payback (Σ capex / Σ benefit) from the summary; the
+    capacity-weighted LCOE and the business models used from the roofs
+    (:func:`pvsite.economics.group_economics`); money in 万元.
+    """
+    from pvsite.economics import group_economics
+
+    s = result.summary
+    if "capex_yuan" not in s.columns or s["capex_yuan"].isna().all() or "lcoe_yuan_per_kwh" not in result.roofs:
+        return None
+    rows = s[s["level"].isin(("district", "street", "department"))]
+    rows = rows[[c for c in ECONOMICS_COLUMNS if c in rows.columns]]
+    groups = group_economics(result.roofs, str(result.district["key"]))
+    out = rows.merge(groups, on=["level", "key"], how="left", sort=False)
+    out["business_model"] = out["business_model"].fillna("")
+    return schema.with_display_units(out).reset_index(drop=True)
+
+
+def economics_note(result) -> str:
+    """The note above 经济性: the economics preset, the business model, and which of its tables are assumptions."""
+    from pvsite.outputs.provenance import economics_entry
+
+    e = economics_entry(result.run_info)
+    if not e:
+        return "未记录经济性参数 / no economics entry in run_info"
+    by_class = e.get("business_model_by_class") or {}
+    model = schema.BUSINESS_MODEL_ZH.get(e.get("business_model", ""), e.get("business_model", ""))
+    model += "".join(f"；{k}: {schema.BUSINESS_MODEL_ZH.get(v, v)}" for k, v in by_class.items())
+    assumed = "、".join(e["assumption_tables_zh"]) or "无 none"
+    return (f"经济性参数 economics preset: {e['preset_name']} ({e.get('preset', '')})；商业模式 business model: {model}；"
+            f"实际折现率 real discount rate {e.get('discount_rate_pct_real', '')} %，寿命 lifetime "
+            f"{e.get('lifetime_yr', '')} 年；金额为 {e['preset_name']} 年不变价 万元。"
+            f"以下参数表为 pvsite 假设，请换成实际报价/电价 / pvsite assumptions, set yours: {assumed}。"
+            f"静态回收期 = 投资合计 / 首年净收益合计 (payback = Σ capex / Σ first-year benefit)。")
+
+ECONOMICS = Table("经济性", economics_rows, ("summary", "display", "economics"), _is_district,
+                  absent="未测算经济性 / no economics in this run")
 
 #: CSV twin suffix → the table it repeats (the roofs CSV, ``_roofs.csv``, is the twin of 屋顶明细).
 CSV_TWINS = {"_streets.csv": STREETS, "_classes.csv": CLASSES, "_departments.csv": DEPARTMENTS,
-             "_trajectory.csv": TRAJECTORY}
+             "_trajectory.csv": TRAJECTORY, "_economics.csv": ECONOMICS}
 
 
 # ---------------------------------------------------------------------------
@@ -463,6 +519,7 @@ def headline_rows(result) -> list[tuple[str, object, str, str]]:
     remaining_pot = _get(d, "remaining_potential_kw")
     if remaining_pot is not None:
         rows.append(("剩余潜力 remaining potential", remaining_pot, "kW", "潜力 − 已建 − 在建 − 已备案"))
+    rows += scenario_rows(result)
     rows += [("年发电量 annual generation (潜力)", _get(d, "annual_mwh"), "MWh", "")]
     ef = result.run_info.get("emission_factor_source", "")
     rows.append(("年减排CO2 CO2 avoided (潜力)", _get(d, "co2_t"), "t/yr", ef))
@@ -473,9 +530,48 @@ def headline_rows(result) -> list[tuple[str, object, str, str]]:
     rows.append(("可再生能源替代率 renewable share (潜力)", share, "%",
                  "光伏年发电量 / 建筑能耗 / PV kWh ÷ consumption kWh" if share is not None else
                  f"{NOT_GIVEN}：未提供建筑能耗 (--consumption) / no consumption data given"))
+    rows += economics_headline_rows(result)
     if result.run_info.get("warning"):
         rows.insert(0, ("警告 warning", result.run_info["warning"], "", ""))
     return rows
+
+
+def scenario_rows(result) -> list[tuple[str, object, str, str]]:
+    """汇总 rows of every scenario's potential (``RunResult.scenarios``): kW and × 目标, never % of target."""
+    sc = getattr(result, "scenarios", None)
+    if sc is None or not len(sc):
+        return [("潜力 potential by scenario", None, "kW",
+                 "本次运行未比较情景 / scenarios not compared (pvsite scenarios --compare)")]
+    rows = []
+    for _, r in sc.iterrows():
+        star = "（本次 this run）" if r["scenario"] == result.scenario else ""
+        rows += [(f"情景潜力 potential · {r['scenario']}", float(r["capacity_kw"]), "kW",
+                  f"{r.get('description_zh', '')}{star}；潜力，不是已建 / potential, not built"),
+                 (f"情景潜力/目标 potential × target · {r['scenario']}",
+                  None if pd.isna(r["potential_x_target"]) else float(r["potential_x_target"]), "×", "")]
+    return rows
+
+
+def economics_headline_rows(result) -> list[tuple[str, object, str, str]]:
+    """汇总 rows of the district's money: 投资, 首年收益 (万元), 静态回收期, and the business model used."""
+    d = result.district
+    capex, benefit = _get(d, "capex_yuan"), _get(d, "first_year_benefit_yuan")
+    if capex is None:
+        return [("投资 capex (潜力)", None, "万元", "未测算经济性 / no economics in this run")]
+    from pvsite.outputs.provenance import economics_entry
+
+    e = economics_entry(result.run_info)
+    models = sorted(set(result.roofs.loc[result.roofs["capacity_kw"] > 0, "business_model"].astype(str))) \
+        if "business_model" in result.roofs else []
+    model = " + ".join(schema.BUSINESS_MODEL_ZH.get(m, m) for m in models) or "—"
+    preset = f"经济性参数 {e.get('preset_name', '')}；详见“经济性”表 / see sheet 经济性"
+    payback = _get(d, "simple_payback_yr")
+    return [("投资 capex (潜力)", capex / 1e4, "万元", f"商业模式 {model}；{preset}"),
+            ("年收益 first-year net benefit (潜力)", None if benefit is None else benefit / 1e4, "万元/yr",
+             "节省电费 + 上网收入 + 奖励 − 运维 / savings + feed-in + reward − O&M"),
+            ("静态回收期 simple payback", payback, "yr",
+             "投资合计 / 首年净收益合计 / Σ capex ÷ Σ benefit" if payback is not None else
+             "首年净收益 ≤ 0：不回收 / net benefit ≤ 0: never pays back")]
 
 
 # ---------------------------------------------------------------------------
@@ -776,17 +872,18 @@ def write_workbook(path: str | Path, result, set_info: dict[str, str] | None = N
         ncols[ws.index] = len(cols)
 
     _headline_sheet(wb, fmt, result)
-    for t in (STREETS, CLASSES, DEPARTMENTS, TRAJECTORY):
+    for t in (STREETS, CLASSES, DEPARTMENTS, ECONOMICS, TRAJECTORY):
         df = t.rows(result)
-        if df is None and t is TRAJECTORY:
+        if df is None and t.absent:
             table(t.sheet, None, t.tables, absent=t.absent)
             continue
-        table(t.sheet, df, t.tables, emphasise=t.emphasise(df) if t.emphasise else None)
+        table(t.sheet, df, t.tables, emphasise=t.emphasise(df) if t.emphasise else None,
+              note_above=economics_note(result) if t is ECONOMICS else None)
     prio, prio_note = priority_rows(result)
     table("优先屋顶清单", prio, PRIORITY_TABLES, note_above=prio_note)
     tasks = getattr(result, "department_tasks", None) or {}
     for dept, name in department_sheet_names(tasks, taken=_FIXED_SHEETS).items():
-        table(name, pd.DataFrame(tasks[dept]), PRIORITY_TABLES)
+        table(name, schema.with_display_units(pd.DataFrame(tasks[dept])), PRIORITY_TABLES)
     rows = roof_rows(result)
     shown, truncated = roof_sheet(rows, MAX_ROOF_ROWS if max_roof_rows is None else max_roof_rows)
     if truncated:  # back to street / capacity order
@@ -813,7 +910,7 @@ def write_workbook(path: str | Path, result, set_info: dict[str, str] | None = N
 
 
 #: Sheet names a department sheet may not take.
-_FIXED_SHEETS = ("汇总", "街道", "类别", "责任部门", "进度", "优先屋顶清单", "屋顶明细", "已建项目清单",
+_FIXED_SHEETS = ("汇总", "街道", "类别", "责任部门", "经济性", "进度", "优先屋顶清单", "屋顶明细", "已建项目清单",
                  "街道×类别", "说明", "分类统计")
 
 

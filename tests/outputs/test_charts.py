@@ -64,3 +64,11 @@ def test_kw_colours_by_bins():
     c = charts.kw_colours([0, 10, 30, 99.9, 100, 5000, np.nan])
     assert list(c) == [charts.NO_PV_COLOUR, charts.KW_COLOURS[0], charts.KW_COLOURS[1], charts.KW_COLOURS[1],
                        charts.KW_COLOURS[2], charts.KW_COLOURS[4], charts.NO_PV_COLOUR]
+
+
+def test_sensitivity_chart_without_economics_says_so(result):
+    import dataclasses
+
+    png = charts.render(dataclasses.replace(result, sensitivity=None), "sensitivity")
+    assert png[:4] == b"\x89PNG"
+    assert charts.label("未测算回收期敏感性", "x").startswith("未测算")

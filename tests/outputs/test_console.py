@@ -25,3 +25,15 @@ def test_markup_like_names_are_printed_literally(monkeypatch):
     report.print_summary(result, None, quiet=True)
     out = buf.getvalue()
     assert "[bold]X街道" in out and "[red]weather" in out and "[i]d" in out
+
+
+def test_economics_line_in_wan_yuan_with_the_business_model():
+    summary = pd.DataFrame([dict(level="district", capex_yuan=2.0e8, first_year_benefit_yuan=4.0e7,
+                                 simple_payback_yr=5.0)])
+    roofs = pd.DataFrame({"capacity_kw": [10.0, 0.0], "business_model": ["emc", "self"]})
+    result = SimpleNamespace(district=summary.iloc[0], roofs=roofs)
+    line = report.economics_line(result)
+    assert "20,000 万元" in line and "4,000 万元/yr" in line and "5.0 年" in line
+    assert "合同能源管理" in line and "自发自用" not in line   # only the models of sized roofs
+    none = SimpleNamespace(district=pd.Series({"capacity_kw": 1.0}), roofs=roofs)
+    assert report.economics_line(none) == ""

@@ -99,9 +99,9 @@ def test_write_all_writes_one_consistent_set(result, tmp_path):
     out = tmp_path / "run.gpkg"
     written = outputs.write_all(result, out)
     names = ["run.gpkg", "run.qgs", "run.xlsx", "run_roofs.csv", "run_streets.csv", "run_classes.csv",
-             "run_departments.csv", "run_trajectory.csv", "run_priority.csv"]
+             "run_departments.csv", "run_trajectory.csv", "run_economics.csv", "run_priority.csv"]
     assert written.paths == dict(zip(["gpkg", "qgs", "xlsx", "roofs_csv", "streets_csv", "classes_csv",
-                                      "departments_csv", "trajectory_csv", "priority_csv"],
+                                      "departments_csv", "trajectory_csv", "economics_csv", "priority_csv"],
                                      [tmp_path / n for n in names]))
     assert list(written) == [tmp_path / n for n in names]
     assert os.fspath(written) == str(out)
@@ -415,7 +415,7 @@ def test_workbook_sheets_and_headers_with_units(result, tmp_path):
     sheets = pd.read_excel(path, sheet_name=None)
     # one 任务-<部门> sheet per responsible department, between the priority list and the roof list
     tasks = [n for n in sheets if n.startswith("任务-")]
-    assert tasks and list(sheets) == ["汇总", "街道", "类别", "责任部门", "进度", "优先屋顶清单", *tasks, "屋顶明细",
+    assert tasks and list(sheets) == ["汇总", "街道", "类别", "责任部门", "经济性", "进度", "优先屋顶清单", *tasks, "屋顶明细",
                                       "街道×类别", "说明", "分类统计"]
     street = sheets["街道"]
     shown = [xlsx.header(c) for c in schema.columns("summary") if c.name not in ("key",)]

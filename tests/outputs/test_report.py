@@ -104,3 +104,30 @@ def test_existing_report_is_refused_without_overwrite(result, tmp_path):
     with pytest.raises(outputs.OutputError):
         outputs.write_all(result, out)
     assert (tmp_path / "r.html").read_text(encoding="utf-8") == "old"
+
+
+def test_economics_section_money_table_sensitivity_and_sources(result):
+    page = report.html_text(result, {"sensitivity": charts.render(result, "sensitivity")})
+    econ = page.split('<section id="economics">')[1].split("</section>")[0]
+    d = result.district
+    assert f"{d['capex_yuan'] / 1e4:,.1f} 万元" in econ and f"{d['simple_payback_yr']:.1f} 年" in econ
+    table = econ.split('id="table-economics"')[1].split("</table>")[0]
+    s = result.summary
+    for name in s.loc[s["level"].isin(("street", "department")) & (s["capex_yuan"] > 0), "key_zh"]:
+        assert f"<td>{name}</td>" in table
+    assert "自发自用、余电上网" in table
+    assert econ.count("data:image/png;base64,") == 1 and "回收期敏感性" in econ
+    sens = econ.split('id="table-sensitivity"')[1].split("</table>")[0]
+    assert sens.count("<tr>") == 1 + len(result.sensitivity)  # header + every case
+    sources = econ.split('id="table-econ-sources"')[1].split("</table>")[0]
+    assert "假设 pvsite assumption" in sources and "沪发改规范〔2022〕14号" in sources
+    # the tornado chart is in the economics section, not repeated among the charts
+    assert page.count("回收期敏感性 payback sensitivity") == 1
+
+
+def test_headline_lists_every_scenario_as_x_target(result, page):
+    head = page.split("Headline")[1].split("Economics")[0]
+    table = head.split('id="table-scenarios"')[1].split("</table>")[0]
+    for _, sc in result.scenarios.iterrows():
+        assert f"<td>{sc['scenario']}</td>" in table and f"{sc['potential_x_target']:.2f}" in table
+    assert "% of target" not in head.replace("占目标", "")

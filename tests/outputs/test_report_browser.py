@@ -141,8 +141,19 @@ def test_the_page_renders_with_its_figures(browser, written):
     assert browser.js("document.title").startswith(result.scope)
     text = browser.js("document.body.innerText")
     assert "要点 Headline" in text and "潜力 potential" in text and "已建 / 在建" in text
-    assert browser.js("document.querySelectorAll('figure.chart img').length") == 6
+    assert browser.js("document.querySelectorAll('figure.chart img').length") == 7
     assert browser.js("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+
+
+def test_the_economics_section_renders(browser, written):
+    result, _ = written
+    econ = browser.js("document.getElementById('economics').innerText")
+    assert "投资 capex" in econ and "静态回收期" in econ and "万元" in econ
+    assert browser.js("document.querySelectorAll('#table-economics tbody tr').length") == int(
+        result.summary["level"].isin(("district", "street", "department")).sum())
+    # the tornado chart has drawn (a decoded PNG with width) inside the section
+    assert browser.js("Array.from(document.querySelectorAll('#economics img')).map(i => i.naturalWidth)")[0] > 0
+    assert browser.js("document.querySelectorAll('#table-scenarios tbody tr').length") == len(result.scenarios)
 
 
 def test_the_map_draws_every_roof(browser, written):

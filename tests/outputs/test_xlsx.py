@@ -108,7 +108,7 @@ TABLE_SHEETS = ("街道", "类别", "责任部门", "屋顶明细", "街道×类
 def test_sheets_in_order_with_the_headline_first(delivered, tmp_path):
     path = xlsx.write_xlsx(tmp_path / "w.xlsx", delivered)
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["汇总", "街道", "类别", "责任部门", "进度", "优先屋顶清单", "任务-区商务委_科委_测试_1_",
+    assert wb.sheetnames == ["汇总", "街道", "类别", "责任部门", "经济性", "进度", "优先屋顶清单", "任务-区商务委_科委_测试_1_",
                              "任务-区国资委", "屋顶明细", "已建项目清单", "街道×类别", "说明", "分类统计"]
     head = _headline(wb)
     d = delivered.district
@@ -168,13 +168,13 @@ def test_number_formats_frozen_headers_filters_widths(delivered, tmp_path):
     ws = wb["屋顶明细"]
     want = {"装机容量(kW)": "#,##0.0", "年发电量(kWh)": "#,##0", "屋顶面积(㎡)": "#,##0", "倾角(°)": "0.0",
             "系统效率PR": "0.00", "源数据行号": "0", "可装组件数": "#,##0", "年减排CO2(吨)": "#,##0.0",
-            "年节约标准煤(吨)": "#,##0.0", "self_consumption_share": "0.0%", "已并网(kW)": "#,##0.0"}
+            "年节约标准煤(吨)": "#,##0.0", "自用比例": "0.0%", "已并网(kW)": "#,##0.0"}
     for title, f in want.items():
         cell = ws.cell(2, _col(ws, title))
         assert isinstance(cell.value, (int, float)) and cell.number_format == f, (title, cell.number_format)
     street = wb["街道"]
     assert street.cell(2, _col(street, "装机容量(kW)")).value == pytest.approx(delivered.district["capacity_kw"])
-    assert street.cell(2, _col(street, "潜力为目标的倍数")).number_format == '0.00"×"'
+    assert street.cell(2, _col(street, "潜力为目标的倍数 [×]")).number_format == '0.00"×"'
     for name in TABLE_SHEETS + ("进度", "已建项目清单", "任务-区国资委"):
         sheet = wb[name]
         assert sheet.freeze_panes == "A2", name
@@ -189,7 +189,7 @@ def test_number_formats_frozen_headers_filters_widths(delivered, tmp_path):
 
 #: Category columns (headers) that must hold no English code.
 CATEGORY_HEADERS = ("状态", "屋顶类型", "安装方式", "分类依据可信度", "高度来源", "栅格屋顶形态", "政策类别(中文)",
-                    "建筑类型(中文)", "是否新建", "是否排除", "要求超出可装", "business_model", "汇总层级",
+                    "建筑类型(中文)", "是否新建", "是否排除", "要求超出可装", "商业模式", "汇总层级",
                     "属于补足缺口的最少屋顶", "匹配方式")
 
 
@@ -205,7 +205,7 @@ def test_no_english_codes_in_category_columns(delivered, tmp_path):
                 vals = {ws.cell(r, j).value for r in range(2, ws.max_row + 1)} - {None}
                 assert not any(re.search(r"[A-Za-z]", v.replace("EMC", "")) for v in vals), (ws.title, h, vals)
                 seen.add(h)
-    assert {"状态", "屋顶类型", "安装方式", "是否新建", "business_model", "属于补足缺口的最少屋顶"} <= seen
+    assert {"状态", "屋顶类型", "安装方式", "是否新建", "商业模式", "属于补足缺口的最少屋顶"} <= seen
     # every code of the roofs' category columns has a label
     for name in schema.CATEGORY_LABELS:
         if name in delivered.roofs:
@@ -281,7 +281,7 @@ def test_csv_twins_are_members_with_bom_and_chinese(delivered, tmp_path):
     written = outputs.write_all(delivered, tmp_path / "run.gpkg")
     twins = {k: p for k, p in written.paths.items() if k.endswith("_csv")}
     assert set(twins) == {"roofs_csv", "streets_csv", "classes_csv", "departments_csv", "trajectory_csv",
-                          "priority_csv"}
+                          "economics_csv", "priority_csv"}
     for key, p in twins.items():
         raw = p.read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf"), key
@@ -340,7 +340,7 @@ def test_sample_district_workbook(tmp_path):
     res = pipeline.run(Config().with_overrides(output={"panels": False}))
     written = outputs.write_all(res, tmp_path / "sample.gpkg")
     wb = openpyxl.load_workbook(written.xlsx, read_only=True)
-    assert wb.sheetnames[:6] == ["汇总", "街道", "类别", "责任部门", "进度", "优先屋顶清单"]
+    assert wb.sheetnames[:7] == ["汇总", "街道", "类别", "责任部门", "经济性", "进度", "优先屋顶清单"]
     roofs = pd.read_excel(written.xlsx, sheet_name="屋顶明细")
     assert len(roofs) == len(res.roofs)
     assert set(roofs["状态"]) <= set(schema.STATUS_ZH.values())
@@ -351,3 +351,77 @@ def test_sample_district_workbook(tmp_path):
     assert classes["名称"].iloc[0] == "全区" and {"公共机构", "工业厂房"} <= set(classes["名称"])
     csv = pd.read_csv(written.roofs_csv, encoding="utf-8-sig")
     assert len(csv) == len(res.roofs) and csv["装机容量(kW)"].sum() == pytest.approx(res.roofs["capacity_kw"].sum())
+
+
+MONEY_HEADERS = ("投资(万元)", "首年收益(万元)", "静态回收期(年)", "内部收益率IRR(%)", "度电成本LCOE(元/kWh)")
+
+
+def test_priority_and_department_sheets_show_money_in_wan_yuan(result, tmp_path):
+    wb = openpyxl.load_workbook(xlsx.write_xlsx(tmp_path / "w.xlsx", result))
+    roofs = result.roofs.set_index("building_id")
+    sheets = ["优先屋顶清单"] + [n for n in wb.sheetnames if n.startswith("任务-")]
+    assert len(sheets) > 1
+    for name in sheets:
+        ws = wb[name]
+        heads = [c.value for c in ws[1]]
+        assert all(h in heads for h in MONEY_HEADERS), (name, heads)
+        assert "投资(元)" not in heads and "净现值(元)" not in heads  # 元 columns replaced, not doubled
+        for r in range(2, ws.max_row + 1):
+            rid = ws.cell(r, _col(ws, "建筑编号")).value
+            cell = ws.cell(r, _col(ws, "投资(万元)"))
+            assert cell.value == pytest.approx(roofs.loc[rid, "capex_yuan"] / 1e4, rel=1e-12)
+            assert cell.number_format == "#,##0.0"
+            assert ws.cell(r, _col(ws, "首年收益(万元)")).value == pytest.approx(
+                roofs.loc[rid, "first_year_benefit_yuan"] / 1e4, rel=1e-12)
+            assert ws.cell(r, _col(ws, "度电成本LCOE(元/kWh)")).number_format == "0.000"
+    # the roof detail keeps 元 (the GeoPackage's unit)
+    assert "投资(元)" in [c.value for c in wb["屋顶明细"][1]]
+
+
+def test_economics_sheet_by_street_and_department_with_the_preset_note(result, tmp_path):
+    wb = openpyxl.load_workbook(xlsx.write_xlsx(tmp_path / "w.xlsx", result))
+    ws = wb["经济性"]
+    note = ws.cell(1, 1).value
+    assert "shanghai-2025" in note and "pvsite 假设" in note and "投资单价" in note and ws.freeze_panes == "A3"
+    heads = [c.value for c in ws[2]]
+    rows = [dict(zip(heads, r)) for r in ws.iter_rows(min_row=3, values_only=True)]
+    assert {r["汇总层级"] for r in rows} == {"全区", "街道(镇)", "责任部门"}
+    d, sized = result.district, result.roofs[result.roofs["capacity_kw"] > 0]
+    top = rows[0]
+    assert top["名称"] == "全区" and ws.cell(3, 1).font.b
+    assert top["投资(万元)"] == pytest.approx(d["capex_yuan"] / 1e4)
+    assert top["首年收益(万元)"] == pytest.approx(d["first_year_benefit_yuan"] / 1e4)
+    assert top["净现值(万元)"] == pytest.approx(d["npv_yuan"] / 1e4)
+    assert top["静态回收期(年)"] == pytest.approx(d["capex_yuan"] / d["first_year_benefit_yuan"])
+    assert top["加权度电成本LCOE(元/kWh)"] == pytest.approx(
+        np.average(sized["lcoe_yuan_per_kwh"], weights=sized["capacity_kw"]))
+    assert top["商业模式"] == "自发自用、余电上网"
+    assert ws.cell(3, _col(ws, "投资(万元)", 2)).number_format == "#,##0.0"
+    depts = [r for r in rows if r["汇总层级"] == "责任部门"]
+    assert sum(r["投资(万元)"] for r in depts) == pytest.approx(d["capex_yuan"] / 1e4)
+
+
+def test_headline_has_every_scenario_as_kw_and_x_target_and_the_money(result, tmp_path):
+    wb = openpyxl.load_workbook(xlsx.write_xlsx(tmp_path / "w.xlsx", result))
+    head = _headline(wb)
+    for _, sc in result.scenarios.iterrows():
+        assert head[f"情景潜力 potential · {sc['scenario']}"][0] == pytest.approx(sc["capacity_kw"])
+        assert head[f"情景潜力/目标 potential × target · {sc['scenario']}"][0] == pytest.approx(
+            sc["potential_x_target"])
+    assert not any("%" in k and "潜力" in k for k in head)
+    d = result.district
+    assert head["投资 capex (潜力)"][0] == pytest.approx(d["capex_yuan"] / 1e4)
+    assert head["年收益 first-year net benefit (潜力)"][0] == pytest.approx(d["first_year_benefit_yuan"] / 1e4)
+    assert head["静态回收期 simple payback"][0] == pytest.approx(d["simple_payback_yr"])
+    assert "自发自用、余电上网" in head["投资 capex (潜力)"][1]
+    ws = wb["汇总"]
+    row = next(r for r in range(4, ws.max_row + 1) if ws.cell(r, 1).value == "投资 capex (潜力)")
+    assert ws.cell(row, 2).number_format == "#,##0.0" and ws.cell(row, 3).value == "万元"
+
+
+def test_display_units_replace_the_yuan_columns_in_place():
+    df = pd.DataFrame({"a": [1], "capex_yuan": [123_456.0], "npv_yuan": [np.nan], "z": [0]})
+    out = schema.with_display_units(df)
+    assert list(out.columns) == ["a", "capex_wan_yuan", "npv_wan_yuan", "z"]
+    assert out["capex_wan_yuan"].iloc[0] == pytest.approx(12.3456) and pd.isna(out["npv_wan_yuan"].iloc[0])
+    assert xlsx.header(xlsx.schema_column("capex_wan_yuan", xlsx.PRIORITY_TABLES)) == "投资(万元)"
