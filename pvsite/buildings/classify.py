@@ -153,6 +153,13 @@ def classify(gdf, preset, new_building_year, overrides=None, registry=None, cont
     n = len(out)
     matches = {}
 
+    if registry is not None and "registry_owner" in registry.columns:
+        # a registry's ownership column (权属, 单位性质 …) beats the footprint attribute; an override beats both
+        reg_owner = registry["registry_owner"].reindex(out.index).to_numpy(dtype=object)
+        base = (out["owner_type"].astype("str") if "owner_type" in out.columns
+                else pd.Series(pd.NA, index=out.index, dtype="str")).to_numpy(dtype=object)
+        out["owner_type"] = pd.Series(np.where(pd.isna(reg_owner), base, reg_owner), index=out.index, dtype="str")
+
     if overrides is not None:
         if "building_id" not in out.columns:
             raise InputError("Overrides need a building_id column in the footprints, which this frame lacks.",

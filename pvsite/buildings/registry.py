@@ -55,7 +55,7 @@ import shapely
 from pvsite.config import RegistryConfig
 from pvsite.errors import ConfigError, InputError
 from pvsite.geo import crs as crs_mod
-from pvsite.io.fields import load_registry_candidates
+from pvsite.io.fields import load_registry_candidates, parse_owner_type
 from pvsite.io.layers import SideLayer
 from pvsite.presets import ClassifyPreset
 
@@ -66,7 +66,7 @@ ROUNDED_DEG = 0.01
 #: Largest distance of a value from a multiple of the step still taken as rounded [°].
 ROUNDING_SLACK_DEG = 1e-5
 #: Columns of the per-footprint frame returned by :func:`match_registry`.
-REGISTRY_COLUMNS = ("registry_type", "registry_name", "registry_rule", "registry_match")
+REGISTRY_COLUMNS = ("registry_type", "registry_name", "registry_rule", "registry_match", "registry_owner")
 #: Columns of the per-entry frame returned by :func:`match_registry` (then ``geometry``).
 ENTRY_COLUMNS = (
     "row", "name", "registry_type", "type_basis", "status", "distance_m", "building_id",
@@ -169,6 +169,10 @@ def match_registry(roofs, side: SideLayer, spec: RegistryConfig, classes: Classi
     names = _pick_text(reg.table, spec.name_col, "name", path, exclude=reg.lonlat_columns)
     tcol = _pick_column(reg.table, spec.type_col, "type", path, exclude=(*(reg.lonlat_columns or ()), names.name))
     rtype, basis = _resolve_types(reg.table, tcol, spec.type_map, spec.default_type, names, classes, path)
+    ocol = _pick_column(reg.table, None, "owner", path,
+                        exclude=(*(reg.lonlat_columns or ()), names.name, tcol))
+    owners = (parse_owner_type(reg.table[ocol]) if ocol is not None
+              else pd.Series(pd.NA, index=reg.table.index, dtype="str"))
 
     roofs_m = crs_mod.to_metric(roofs)
     found = _entry_geometry(reg, roofs_m.crs, rounded_deg)
@@ -187,6 +191,7 @@ def match_registry(roofs, side: SideLayer, spec: RegistryConfig, classes: Classi
     per_roof.iloc[w_roof, 1] = names.to_numpy(dtype=object)[w_entry]
     per_roof.iloc[w_roof, 2] = [f"registry:{label}:{r}" for r in rows[w_entry]]
     per_roof.iloc[w_roof, 3] = found.status[w_entry]
+    per_roof.iloc[w_roof, 4] = owners.to_numpy(dtype=object)[w_entry]
 
     entries = _entries_table(reg, found, pairs, footprints, names, rtype, basis, roofs_m.crs)
     n_matched = int(entries["status"].str.startswith(("contains", "nearest")).sum())

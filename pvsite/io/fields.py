@@ -49,12 +49,13 @@ def load_registry_candidates() -> dict:
     Returns
     -------
     dict
-        ``lonlat`` (list of [lon column, lat column] pairs), ``name`` and
-        ``type`` (lists of column names), in preference order.
+        ``lonlat`` (list of [lon column, lat column] pairs), ``name``,
+        ``type`` and ``owner`` (lists of column names), in preference order.
     """
     reg = fields_preset().get("registry", {})
     return {"lonlat": [list(p) for p in reg.get("lonlat", [])],
-            "name": list(reg.get("name", [])), "type": list(reg.get("type", []))}
+            "name": list(reg.get("name", [])), "type": list(reg.get("type", [])),
+            "owner": list(reg.get("owner", []))}
 
 
 # ---------------------------------------------------------------------------

@@ -64,7 +64,7 @@ _ROOFS = [
     Column("class_note", "string", "", "分类说明", "Override reason or registry entry behind the class"),
     Column("class_confidence", "string", "", "分类依据可信度", "Confidence of the class from the family of the deciding rule (classify preset [confidence]): high (override, registry, survey use or land-use code), medium (OSM tags), low (name keywords only), none (no rule matched)"),
     Column("class_overruled", "string", "", "被覆盖的分类规则", "Rule of the highest lower-priority family that also matched but gave another policy class ('<rule> → <class>'), empty when the rules agree"),
-    Column("owner_type", "string", "", "权属", "Owner category (区属国企 / 市属国企 / 央企 / 公共机构 / 私营 / 外资, or as written) from a footprint attribute or the overrides; empty when unknown"),
+    Column("owner_type", "string", "", "权属", "Owner category (区属国企 / 市属国企 / 央企 / 公共机构 / 私营 / 外资, or as written) from a footprint attribute, a registry column (权属, 单位性质 …) or the overrides (that order of precedence, the last wins); empty when unknown"),
     Column("plan_task", "string", "", "规划任务", "Number of the plan task that obliges the roof (长府〔2023〕1号 task table: 36 new buildings, 37 existing); empty when no task covers it"),
     Column("plan_task_departments", "string", "", "任务责任单位", "The departments (责任单位) the task table names for that task, 、-joined"),
     Column("responsible_department", "string", "", "责任部门", "The one department whose task list carries the roof: by owner (区属国企 → 区国资委), building type (schools → 区教育局 …), else the roof's street (各街道镇) for task 37; 区建管委 for task 36 (policy preset [tasks])"),

@@ -426,3 +426,25 @@ def test_combine_matches_first_typed_wins(tmp_path):
     assert both["registry_rule"].tolist()[:2] == ["registry:a.csv:1", "registry:b.csv:2"]
     assert both["registry_type"].tolist()[:2] == ["school", "hospital"]
     assert both.iloc[2].isna().all()
+
+
+def test_registry_owner_column_sets_owner_type_and_the_department(tmp_path):
+    """A registry's 权属 column (区属国企 …) reaches owner_type, so task 37 gives the roof to 区国资委."""
+    import pandas as pd
+
+    from pvsite import api
+    from pvsite.config import Config
+    from pvsite import pipeline
+
+    base = pipeline.prepare(Config())
+    roofs = base.roofs.to_crs(4326)
+    factory = roofs[(roofs["building_class"] == "factory") & ~roofs["is_new"].astype(bool)].iloc[0]
+    pt = factory.geometry.representative_point()
+    reg = tmp_path / "soe.csv"
+    pd.DataFrame({"单位名称": ["区属某集团厂房"], "类型": ["factory"], "权属": ["长宁区属国有企业"],
+                  "lon": [pt.x], "lat": [pt.y]}).to_csv(reg, index=False, encoding="utf-8-sig")
+    res = pipeline.run(api.configure(registries=[f"{reg}:wgs84"]))
+    row = res.roofs.set_index("building_id").loc[factory["building_id"]]
+    assert row["owner_type"] == "区属国企"
+    assert row["responsible_department"] == "区国资委" and row["plan_task"] == "37"
+    assert factory["responsible_department"] != "区国资委"  # without the registry: its street
