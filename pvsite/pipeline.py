@@ -13,7 +13,8 @@
       roofs.survey_roofs      usable area → planes → heights → module layout   } on partitions with
       roofs.roof_horizons     horizons of the planes (shading on)              } [compute] (pvsite.compute)
       planning.installed      installed / under construction / planned projects → roofs
-      solar.plane_yields      pvlib, once per distinct orientation
+      solar.plane_yields      pvlib, once per distinct orientation; planes below roof.min_yield_share_pct
+                              of the site's optimum yield keep no modules (suitability)
     size(prepared, scenario)                          ← per scenario, cheap
       planning.apply_scenario policy coverage → modules → capacity → status
       buildings.checks        unclassified buildings and the kW they leave out
@@ -129,6 +130,8 @@ class RunResult:
     trajectory: pd.DataFrame | None = None
     #: Potential of every scenario of the preset (:func:`compare_scenarios`), for the headline tables.
     scenarios: pd.DataFrame | None = None
+    #: Horizon profiles of the planes (shading on), for the GeoPackage's ``horizons`` table.
+    horizons: horizon_mod.HorizonProfiles | None = None
 
     @property
     def district(self) -> pd.Series:
@@ -171,7 +174,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     horizons = compute.roof_horizons(surveyed, located.buildings, config)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
-                                 located.site_lon_deg, module, losses, config.system,
+                                 located.site_lon_deg, module, losses, config.system, config.roof.min_yield_share_pct,
                                  **horizon_mod.yield_inputs(horizons))
     return Prepared(config, selection, inputs, located, chosen, surveyed.roofs, planes, surveyed.panels,
                     classify_mod.classification_report(buildings, classes.class_order), policy, classes,
@@ -276,5 +279,5 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets,
         classification_report=p.classification_report, weather_meta=p.inputs.weather_meta, counts=counts,
         panels=panels, registry_entries=p.located.registry_entries, footprints_meta=p.inputs.footprints_meta,
         config=p.config, findings=findings, priority=priority, department_tasks=ranking.department_tasks(priority),
-        installed_entries=p.installed, trajectory=trajectory, scenarios=scenarios,
+        installed_entries=p.installed, trajectory=trajectory, scenarios=scenarios, horizons=p.horizons,
     )
