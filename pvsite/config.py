@@ -580,6 +580,23 @@ class RoofConfig(_Section):
         building layer).  1 km²: the largest single buildings in the world
         are ≈ 0.5–1 km² (pvsite assumption; the largest outline in the Bund
         data is 0.018 km²).
+    min_yield_share_pct : float
+        A PV plane carries modules only if its specific yield (shaded, when
+        shading is on) reaches this share of the site's optimum plane — an
+        unshaded plane of the same mounting facing the equator at the tilt of
+        maximum yield, simulated with the same pvlib chain
+        (:func:`pvsite.solar.yields.suitable_planes`) [%].  80 % follows NREL's
+        rooftop technical-potential study (Gagnon, Margolis, Melius, Phillips,
+        Elmore 2016, *Rooftop Solar Photovoltaic Technical Potential in the
+        United States: A Detailed Assessment*, NREL/TP-6A20-65298: a suitable
+        roof plane receives at least 80 % of the annual insolation of an
+        unshaded, optimally oriented surface at its location); German solar
+        cadastres likewise leave north-facing roof planes out as unsuitable
+        (e.g. Solardachkataster Landkreis Roth, "Datengrundlage &
+        Eignungsklassen").  On Shanghai's weather this drops north slopes of
+        25° pitched roofs (≈ 73 % of the optimum) and keeps east/west ones
+        (≈ 87 %).  0 puts modules on every plane (the figures before this
+        setting existed).
     height_raster : str or None
         Building-height raster (nDSM: metres above ground; any GDAL format
         with a CRS).  When given, roofs get measured heights where
@@ -602,6 +619,7 @@ class RoofConfig(_Section):
     )
     min_part_area_m2: float = setting(2.5, unit="m²", range=Range(0.0, math.inf, True, False))
     max_footprint_area_m2: float = setting(1.0e6, unit="m²", range=Range(0.0, math.inf, False, False))
+    min_yield_share_pct: float = setting(80.0, unit="%", range=Range(0.0, 100.0, True, True))
     height_raster: str | None = setting(None, path=True)
 
 

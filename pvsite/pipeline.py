@@ -13,7 +13,8 @@
       roofs.survey_roofs      usable area → planes → heights → module layout   } on partitions with
       roofs.roof_horizons     horizons of the planes (shading on)              } [compute] (pvsite.compute)
       planning.installed      installed / under construction / planned projects → roofs
-      solar.plane_yields      pvlib, once per distinct orientation
+      solar.plane_yields      pvlib, once per distinct orientation; planes below roof.min_yield_share_pct
+                              of the site's optimum yield keep no modules (suitability)
     size(prepared, scenario)                          ← per scenario, cheap
       planning.apply_scenario policy coverage → modules → capacity → status
       buildings.checks        unclassified buildings and the kW they leave out
@@ -133,6 +134,8 @@ class RunResult:
     #: District payback and NPV with capex ± 20 %, tariff ± 10 %, self-consumption ± 20 points
     #: (:func:`pvsite.economics.sensitivity.sensitivity`): parameter, change, payback_yr, npv_yuan …
     sensitivity: pd.DataFrame | None = None
+    #: Horizon profiles of the planes (shading on), for the GeoPackage's ``horizons`` table.
+    horizons: horizon_mod.HorizonProfiles | None = None
 
     @property
     def district(self) -> pd.Series:
@@ -175,7 +178,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     horizons = compute.roof_horizons(surveyed, located.buildings, config)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
-                                 located.site_lon_deg, module, losses, config.system,
+                                 located.site_lon_deg, module, losses, config.system, config.roof.min_yield_share_pct,
                                  **horizon_mod.yield_inputs(horizons))
     return Prepared(config, selection, inputs, located, chosen, surveyed.roofs, planes, surveyed.panels,
                     classify_mod.classification_report(buildings, classes.class_order), policy, classes,
@@ -282,4 +285,5 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets,
         panels=panels, registry_entries=p.located.registry_entries, footprints_meta=p.inputs.footprints_meta,
         config=p.config, findings=findings, priority=priority, department_tasks=ranking.department_tasks(priority),
         installed_entries=p.installed, trajectory=trajectory, scenarios=scenarios, sensitivity=sensitivity,
+        horizons=p.horizons,
     )

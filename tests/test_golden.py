@@ -105,3 +105,28 @@ def test_sample_gpkg_keeps_its_layers_and_fields(tmp_path):
         assert not lost, f"{layer}: fields lost {lost}"
         if layer != "run_info":
             assert int(info["features"]) == spec["n"], f"{layer}: {info['features']} features, golden {spec['n']}"
+
+
+#: District figures of the golden tables before roof suitability (roof.min_yield_share_pct) existed, captured
+#: from tests/golden at de4cb5e: scenario → (capacity_kw, annual_kwh, n_sized).  Threshold 0 reproduces them
+#: (checked roof by roof against those tables before they were regenerated).
+BEFORE_SUITABILITY = {"sample_plan-2025": (65419.75, 63198522.35, 335),
+                      "sample_technical-max": (327075.1, 304750193.38, 3403),
+                      "bund_technical-max": (304427.2, None, 8551)}
+
+
+def test_threshold_zero_reproduces_the_figures_before_suitability():
+    from pvsite import pipeline
+    from pvsite.config import Config
+
+    prepared = pipeline.prepare(Config().with_overrides(roof={"min_yield_share_pct": 0.0}))
+    for scenario in ("plan-2025", "technical-max"):
+        _check_before(pipeline.size(prepared, scenario).roofs, f"sample_{scenario}")
+
+
+def _check_before(roofs, name: str) -> None:
+    kw, kwh, n = BEFORE_SUITABILITY[name]
+    assert float(roofs["capacity_kw"].sum()) == pytest.approx(kw, abs=0.01)
+    if kwh is not None:
+        assert float(roofs["annual_kwh"].sum()) == pytest.approx(kwh, rel=1e-8)
+    assert int((roofs["status"] == "sized").sum()) == n and (roofs["low_yield_kw"] == 0).all()

@@ -81,3 +81,35 @@ def test_tower_south_costs_more_than_ten_percent_north_less_than_three(tmp_path,
     assert np.degrees(np.arctan(119.5 / 126)) - 1 < south["horizon_max_deg"] < np.degrees(np.arctan(119.5 / 99)) + 1
     assert south["annual_kwh"] == pytest.approx(free["annual_kwh"] * (1 - south["shading_loss_pct"] / 100), rel=1e-6)
     assert south["sky_view_factor"] < free["sky_view_factor"] == pytest.approx(1.0)
+
+
+def test_gpkg_horizons_table_reads_back(tmp_path):
+    """Shading on: the GeoPackage holds a non-spatial ``horizons`` table, one row per plane, 144 sectors."""
+    import pyogrio
+
+    from pvsite.outputs import gpkg as gpkg_mod
+    from pvsite.outputs import schema
+
+    result, _ = _low_roof(tmp_path, "south")
+    gpkg = gpkg_mod.write_result(tmp_path / "run.gpkg", result)
+    table = pyogrio.read_dataframe(gpkg, layer="horizons", read_geometry=False)
+    sectors = [c for c in table.columns if c.startswith(schema.HORIZON_SECTOR_PREFIX) and c[1:].isdigit()]
+    assert len(sectors) == 144 and sectors[0] == "h000" and sectors[72] == "h180"
+    assert [c.name for c in schema.TABLES["horizons"]] == [c for c in table.columns if c not in sectors]
+    assert len(table) == len(result.planes)
+    low = table[table["building_id"] == "low"].iloc[0]
+    # 130 m slab 100 m south of a 10.5 m viewpoint: atan(119.5 / 100) ≈ 50° at worst, from the roof centre
+    # ~112 m → ≈ 47°; nothing to the north
+    assert 40.0 < low["h180"] < 51.0 and low["h000"] == 0.0
+    assert low["horizon_max_deg"] == pytest.approx(low[sectors].max(), abs=1e-3)  # sectors rounded to 1e-3°
+    assert low["shading_loss_pct"] > 0
+
+
+def test_no_horizons_table_without_shading(tmp_path):
+    import pyogrio
+
+    from pvsite.outputs import gpkg as gpkg_mod
+
+    result, _ = _low_roof(tmp_path, "south", shading=False)
+    gpkg_mod.write_result(tmp_path / "run.gpkg", result)
+    assert "horizons" not in {name for name, _ in pyogrio.list_layers(tmp_path / "run.gpkg")}

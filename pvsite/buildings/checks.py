@@ -10,7 +10,7 @@ Two stage calls: :func:`check_inputs` in :func:`pvsite.pipeline.prepare`
 left unconverted, overlapping footprints, the high-latitude no-shade
 fallback) and :func:`check_scenario` in :func:`pvsite.pipeline.size`
 (buildings no rule classified, and the kW the scenario leaves out because of
-them).
+them; roofs without a roof type, sized as flat; planes left out for low yield).
 """
 
 from __future__ import annotations
@@ -319,6 +319,71 @@ def unclassified(roofs: pd.DataFrame, planes: pd.DataFrame, module_power_w: floa
         {"n_unclassified": k, "n_buildings": n, "capacity_kw": round(kw, 1), "fit_kw": round(fit_kw, 1)})]
 
 
+def unknown_roof_type(roofs: pd.DataFrame) -> list[Finding]:
+    """Roofs without a roof type, and what pvsite assumed for them.
+
+    Parameters
+    ----------
+    roofs : pandas.DataFrame
+        Sized roofs (``roof_type``, ``status``, ``capacity_kw``).
+
+    Returns
+    -------
+    list of Finding
+        One warning when any usable roof has ``roof_type`` missing or
+        ``unknown``: they are laid out as flat roofs (tilted rows, the flat
+        setback and equipment allowance of ``[roof]``).
+    """
+    if "roof_type" not in roofs.columns:
+        return []
+    usable = roofs["status"].astype(str).to_numpy() != "rejected"
+    rt = roofs["roof_type"].astype(object)
+    mask = usable & (rt.isna() | (rt.astype(str) == "unknown")).to_numpy()
+    k, n = int(mask.sum()), int(usable.sum())
+    if k == 0:
+        return []
+    kw = float(roofs.loc[mask, "capacity_kw"].sum())
+    return [Finding(
+        "unknown_roof_type", "warning",
+        f"{k:,} / {n:,} 个屋顶无屋顶类型，按平屋顶（倾斜支架阵列、平屋顶退让与设备扣减）计算，计 {kw:,.0f} kW；"
+        "坡屋顶或彩钢屋面会因此被高估或低估，请提供屋顶类型字段（[input.fields] roof_type）。",
+        f"{k:,} of {n:,} roofs have no roof type: sized as flat roofs (tilted rack rows, the flat setback and "
+        f"equipment allowance of [roof]), {kw:,.0f} kW; pitched or metal roofs among them are misjudged — give "
+        "a roof type column ([input.fields] roof_type).",
+        {"n_unknown_roof_type": k, "n_roofs": n, "capacity_kw": round(kw, 1)})]
+
+
+def low_yield_planes(roofs: pd.DataFrame, planes: pd.DataFrame) -> list[Finding]:
+    """Planes left without modules by the suitability threshold (:func:`pvsite.solar.yields.suitable_planes`).
+
+    Returns
+    -------
+    list of Finding
+        One warning with the planes, roofs and kW left out, and the optimum
+        they were measured against; none when the threshold is off or left
+        nothing out.
+    """
+    info = planes.attrs.get("suitability")
+    if not info or "low_yield_kw" not in roofs.columns or not info.get("n_planes_low_yield"):
+        return []
+    kw = float(roofs["low_yield_kw"].sum())
+    n_roofs = int((roofs["low_yield_kw"] > 0).sum())
+    n_none = int((roofs["status"].astype(str) == "low yield").sum())
+    share, n_planes = info["min_yield_share_pct"], info["n_planes_low_yield"]
+    best = ", ".join(f"{m} {o['specific_yield_kwh_per_kwp']:.0f} kWh/kWp @ {o['tilt_deg']:g}°"
+                     for m, o in info["optimum"].items())
+    return [Finding(
+        "low_yield_planes", "warning",
+        f"{n_planes:,} 个阵列面（{n_roofs:,} 个屋顶，其中 {n_none:,} 个因此无光伏）年发电量低于本地最佳朝向的 "
+        f"{share:g}%（{best}），不装组件，共 {kw:,.0f} kW 未计入；roof.min_yield_share_pct = 0 可恢复计入。",
+        f"{n_planes:,} planes on {n_roofs:,} roofs ({n_none:,} of them left without PV) yield below {share:g} % "
+        f"of the site's optimum ({best}): no modules, {kw:,.0f} kW not counted; roof.min_yield_share_pct = 0 "
+        "counts them.",
+        {"n_planes": n_planes, "n_roofs": n_roofs, "n_roofs_without_pv": n_none, "low_yield_kw": round(kw, 1),
+         "min_yield_share_pct": share})]
+
+
 def check_scenario(roofs, planes, module, scenario: str) -> list[Finding]:
     """The checks of :func:`pvsite.pipeline.size` (depend on the scenario)."""
-    return unclassified(roofs, planes, float(module["power_w"]), scenario)
+    return (unclassified(roofs, planes, float(module["power_w"]), scenario) + unknown_roof_type(roofs)
+            + low_yield_planes(roofs, planes))

@@ -65,6 +65,7 @@ def write_layers(
     panels: gpd.GeoDataFrame | None = None,
     registry_entries: pd.DataFrame | None = None,
     crs=None,
+    horizons: pd.DataFrame | None = None,
 ) -> Path:
     """Write the run's layers, aliases and styles into a new GeoPackage at ``path``.
 
@@ -90,6 +91,8 @@ def write_layers(
         CRS the geometry layers are written in (``[output] crs``, ``--out-crs``);
         default: each layer's own CRS (the run's metric WGS 84 / UTM CRS).  The frames passed in
         are not changed.
+    horizons : DataFrame, optional
+        Non-spatial table ``horizons`` (:func:`horizons_table`), written when given and not empty.
     """
     path = Path(path)
     out_crs = _out_crs(crs, roofs)
@@ -106,6 +109,8 @@ def write_layers(
         _write(schema.conform(classification, "classification"), path, "classification")
     if rejected is not None and len(rejected):
         _write(_to(rejected, out_crs), path, "rejected")
+    if horizons is not None and len(horizons):
+        _write(horizons, path, "horizons")
     info = pd.DataFrame({"key": list(run_info), "value": [str(v) for v in run_info.values()]})
     _write(info, path, "run_info")
     _write_aliases(path)
@@ -164,7 +169,43 @@ def write_result(path: str | Path, result, run_info: dict[str, str] | None = Non
         classification=result.classification_report, panels=panels,
         registry_entries=result.registry_entries,
         crs=result.config.output.crs if getattr(result, "config", None) is not None else None,
+        horizons=horizons_table(getattr(result, "horizons", None), result.planes, result.roofs),
     )
+
+
+def horizons_table(horizons, planes: pd.DataFrame, roofs: pd.DataFrame) -> pd.DataFrame | None:
+    """The ``horizons`` table: one row per shaded plane, one column per azimuth sector.
+
+    Parameters
+    ----------
+    horizons : pvsite.roofs.horizon.HorizonProfiles or None
+        The run's plane horizons (``None`` when shading is off).
+    planes : pandas.DataFrame
+        The run's planes (``roof_index``, ``plane``, ``tilt_deg``, ``azimuth_deg``, and the shading
+        columns), indexed like the horizons' planes.
+    roofs : pandas.DataFrame
+        The roofs (``building_id``), indexed by ``roof_index``.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The columns of ``schema.TABLES['horizons']`` then ``h000`` … [°]
+        (:data:`pvsite.outputs.schema.HORIZON_SECTOR_PREFIX`); ``None`` without horizons.
+    """
+    if horizons is None:
+        return None
+    profiles = horizons.to_frame()
+    pl = planes.reindex(profiles.index)
+    out = pd.DataFrame({
+        "building_id": roofs["building_id"].reindex(pl["roof_index"].to_numpy()).to_numpy(),
+        "plane": pl["plane"].to_numpy(), "tilt_deg": pl["tilt_deg"].to_numpy(),
+        "azimuth_deg": pl["azimuth_deg"].to_numpy(), "horizon_max_deg": profiles["horizon_max_deg"].to_numpy(),
+        **{c: pl[c].to_numpy() if c in pl else np.nan for c in ("sky_view_factor", "shading_loss_pct")},
+    })
+    for c in schema.TABLES["horizons"]:
+        out[c.name] = out[c.name].astype(c.dtype)
+    sectors = profiles.drop(columns="horizon_max_deg").round(3)
+    return pd.concat([out, sectors.reset_index(drop=True)], axis=1)
 
 
 def panels_to_write(panels, mode: bool | None):

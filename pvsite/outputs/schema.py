@@ -75,7 +75,7 @@ _ROOFS = [
     Column("obstruction_area_m2", "Float64", "m²", "设备占用扣减(㎡)", "Allowance for roof equipment (stair housings, tanks, HVAC) removed from the usable area"),
     Column("raster_roof_shape", "string", "", "栅格屋顶形态", "Roof shape measured on the height raster (flat / pitched / mono-pitch / unknown), when one is given"),
     Column("axis_azimuth_deg", "Float64", "°", "建筑主轴方位(°)", "Bearing of the building's long axis, 0–180 clockwise from north"),
-    Column("roof_note", "string", "", "屋顶说明", "Why usable area is reduced or zero"),
+    Column("roof_note", "string", "", "屋顶说明", "Why usable area is reduced or zero, and which planes are left out for low yield (中文 / English)"),
     Column("mounting", "string", "", "安装方式", "tilted_rows (flat roofs) or flush (pitched/metal roofs)"),
     Column("n_planes", "Int64", "", "阵列面数", "Number of PV planes on the roof"),
     Column("tilt_deg", "Float64", "°", "倾角(°)", "Array tilt (first plane)"),
@@ -87,7 +87,8 @@ _ROOFS = [
     Column("policy_ratio", "Float64", "", "政策覆盖率", "Share of roof area the scenario asks to give to PV"),
     Column("policy_rule", "string", "", "政策条款", "Scenario rule that set policy_ratio"),
     Column("required_pv_area_m2", "Float64", "m²", "政策要求面积(㎡)", "policy_ratio × area_m2"),
-    Column("modules_fit", "Int64", "", "可装组件数", "Modules that physically fit the usable roof (layout)"),
+    Column("modules_fit", "Int64", "", "可装组件数", "Modules that physically fit the usable roof (layout), on planes that pass the suitability threshold (see low_yield_kw)"),
+    Column("low_yield_kw", "Float64", "kW", "低产面未计容量(kW)", "DC kW of the modules that fit on planes whose (shaded) specific yield is below roof.min_yield_share_pct (default 80 %) of the site's optimum plane (north slopes, deep shade): not counted in any scenario; 0 when the threshold is 0"),
     Column("fit_pv_area_m2", "Float64", "m²", "可装阵列面积(㎡)", "Array field of every module that fits"),
     Column("n_modules", "Int64", "", "安装组件数", "Modules installed under the scenario"),
     Column("pv_area_m2", "Float64", "m²", "光伏占用面积(㎡)", "Array field of the installed modules: the required area in whole modules, capped by what fits"),
@@ -123,7 +124,7 @@ _ROOFS = [
     Column("host_benefit_yuan_per_yr", "Float64", "元/yr", "业主年收益(元)", "EMC only: year-1 saving of the roof owner (tariff discount on self-consumed energy + roof rent)"),
     Column("investor_irr_pct", "Float64", "%", "投资方内部收益率(%)", "EMC only: the investor's IRR (real)"),
     Column("econ_note", "string", "", "经济性说明", "Why payback or IRR are empty (不回收 never pays back …), or 未装光伏 for unsized roofs"),
-    Column("status", "string", "", "状态", "sized / not required / too small / excluded / rejected"),
+    Column("status", "string", "", "状态", "sized / not required / low yield (modules fit only on planes below the suitability threshold) / too small / excluded / rejected"),
     Column("reject_reason", "string", "", "剔除原因", "Why the input geometry could not be used"),
     Column("geometry_note", "string", "", "几何说明", "Repairs made to the input geometry"),
     Column("overlap_note", "string", "", "重叠说明",
@@ -264,6 +265,22 @@ def with_display_units(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Non-spatial GeoPackage table ``horizons`` (shading on): one row per PV plane, then one column per azimuth
+#: sector ``h000`` … ``h357`` (sector centre bearing in whole degrees, clockwise from true north; 144 sectors
+#: of 2.5° by default, so h002 is 2.5°) holding the obstruction elevation [°] seen from the plane (mean of its
+#: sample points). One column per sector, not a packed text field, so QGIS can chart, filter and join it
+#: (join on building_id to the roofs layer).
+HORIZON_SECTOR_PREFIX = "h"
+_HORIZONS = [
+    Column("building_id", "string", "", "建筑编号", "Building the plane belongs to (join to the roofs layer)"),
+    Column("plane", "Int64", "", "阵列面", "Plane of the roof (0, or 0/1 for pitched and metal roofs)"),
+    Column("tilt_deg", "Float64", "°", "倾角(°)", "Tilt of the plane"),
+    Column("azimuth_deg", "Float64", "°", "方位角(°)", "Azimuth of the plane, clockwise from north"),
+    Column("horizon_max_deg", "Float64", "°", "最大遮挡高度角(°)", "Highest sector of the plane's horizon"),
+    Column("sky_view_factor", "Float64", "", "天空可视因子", "Sky-view factor of the plane (Dozier & Frew 1990)"),
+    Column("shading_loss_pct", "Float64", "%", "遮挡损失(%)", "Annual AC energy the horizon takes from the plane"),
+]
+
 LAYERS: dict[str, list[Column]] = {
     "roofs": _ROOFS,
     "streets": _ROLLUP,
@@ -281,6 +298,7 @@ TABLES: dict[str, list[Column]] = {
     "display": _DISPLAY,
     "economics": _ECONOMICS,
     "sensitivity": _SENSITIVITY,
+    "horizons": _HORIZONS,
 }
 
 
@@ -336,6 +354,7 @@ STATUS_ZH = {
     "sized": "已配置光伏",
     "not required": "政策未要求",
     "too small": "面积过小",
+    "low yield": "发电量低(朝北或遮挡)",
     "excluded": "排除(保护建筑/禁建区)",
     "rejected": "几何无效",
 }

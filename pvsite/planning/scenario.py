@@ -18,7 +18,13 @@ from pvsite.planning import sizing
 from pvsite.roofs import layout
 
 #: Status of a roof, in the order the rule below tests them.
-STATUSES = ("rejected", "sized", "excluded", "not required", "too small")
+STATUSES = ("rejected", "sized", "excluded", "not required", "low yield", "too small")
+
+#: ``roof_note`` of a roof with planes left out for low yield; ``{n}`` of ``{total}`` planes [-],
+#: ``{kw}`` their kW [kW], ``{share}`` the threshold [%] (:func:`pvsite.solar.yields.suitable_planes`).
+LOW_YIELD_NOTE = ("{n}/{total} 个面年发电量低于本地最佳朝向的 {share:g}%（北坡或遮挡），不计装机 {kw:,.1f} kW / "
+                  "{n} of {total} planes yield below {share:g} % of the site's optimum (north-facing or shaded): "
+                  "{kw:,.1f} kW left out")
 
 
 @dataclass
@@ -54,7 +60,11 @@ def apply_scenario(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, panels: gpd.Ge
         Roofs with the sizing columns and ``status`` (one of :data:`STATUSES`):
         ``rejected`` unusable geometry; ``sized`` capacity > 0; ``excluded``
         a no-go roof the policy would size; ``not required`` no rule asks for
-        PV; ``too small`` asked for PV but no module fits.
+        PV; ``low yield`` asked for PV, but modules fit only on planes below
+        the suitability threshold (``roof.min_yield_share_pct``); ``too small``
+        asked for PV but no module fits.  ``low_yield_kw`` [kW] is what fits
+        on a roof's unsuitable planes, and ``roof_note`` says so (appended to
+        a usable-area note).
     """
     rejected = roofs["reject_reason"].notna().to_numpy()
     ratios = sizing.policy_ratios(roofs, rules)
@@ -64,8 +74,47 @@ def apply_scenario(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, panels: gpd.Ge
     if panels is not None:
         panels = layout.select_panels(panels, planes)
     ratio = roofs["policy_ratio"].to_numpy()
+    roofs = low_yield(roofs, planes)
     roofs["status"] = np.select(
-        [rejected, roofs["capacity_kw"].to_numpy() > 0, no_pv & (ratio > 0), ratio <= 0],
-        list(STATUSES[:4]), default=STATUSES[4],
+        [rejected, roofs["capacity_kw"].to_numpy() > 0, no_pv & (ratio > 0), ratio <= 0,
+         roofs["low_yield_kw"].to_numpy() > 0],
+        list(STATUSES[:5]), default=STATUSES[5],
     )
     return SizedRoofs(roofs, planes, panels)
+
+
+def low_yield(roofs: pd.DataFrame, planes: pd.DataFrame) -> pd.DataFrame:
+    """``low_yield_kw`` and the ``roof_note`` of roofs with planes below the suitability threshold.
+
+    Parameters
+    ----------
+    roofs : pandas.DataFrame
+        Sized roofs (``roof_note``).
+    planes : pandas.DataFrame
+        Planes with ``roof_index``, ``module_power_w`` [W] and, when the
+        threshold was applied, ``modules_low_yield`` and ``attrs['suitability']``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``roofs`` with ``low_yield_kw`` [kW] (0 everywhere without the threshold).
+    """
+    roofs = roofs.copy()
+    if "modules_low_yield" not in planes.columns:
+        roofs["low_yield_kw"] = 0.0
+        return roofs
+    kw = planes["modules_low_yield"].to_numpy(dtype=float) * planes["module_power_w"].to_numpy(dtype=float) / 1000.0
+    g = pd.DataFrame({"roof_index": planes["roof_index"].to_numpy(), "kw": kw, "low": kw > 0}).groupby("roof_index")
+    sums = g.agg(kw=("kw", "sum"), n=("low", "sum"), total=("low", "size")).reindex(roofs.index)
+    roofs["low_yield_kw"] = sums["kw"].fillna(0.0).to_numpy()
+    hit = roofs["low_yield_kw"].to_numpy() > 0
+    if hit.any():
+        share = float(planes.attrs.get("suitability", {}).get("min_yield_share_pct", np.nan))
+        notes = [LOW_YIELD_NOTE.format(n=int(n), total=int(t), share=share, kw=k)
+                 for n, t, k in zip(sums["n"][hit], sums["total"][hit], sums["kw"][hit])]
+        old = roofs["roof_note"].to_numpy(dtype=object)[hit] if "roof_note" in roofs else [None] * len(notes)
+        note = roofs["roof_note"].astype(object).to_numpy().copy() if "roof_note" in roofs else \
+            np.full(len(roofs), None, dtype=object)
+        note[hit] = [f"{o}; {n}" if isinstance(o, str) and o else n for o, n in zip(old, notes)]
+        roofs["roof_note"] = pd.Series(note, index=roofs.index, dtype=object)
+    return roofs

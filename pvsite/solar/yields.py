@@ -7,6 +7,8 @@ Two steps, split so that every scenario of a preset reuses one simulation:
   ``system.orientation_step_deg``, and mounting — is simulated once with
   :func:`pvsite.solar.energy.simulate`; every plane gets its orientation's
   specific yield [kWh/kWp], monthly yields and plane-of-array irradiation;
+  with a suitability threshold, planes below that share of the site's
+  optimum yield keep no modules (:func:`suitable_planes`);
 * :func:`apply_yields` (per scenario, in :func:`pvsite.pipeline.size`):
   kWh = capacity × specific yield per plane, summed per roof, with the
   performance ratio and the avoided CO2.
@@ -26,8 +28,8 @@ YIELD_COLUMNS = ("specific_yield_kwh_per_kwp", "poa_kwh_per_m2", *energy.MONTH_C
 
 
 def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict, latitude_deg: float,
-                 longitude_deg: float, module, losses, system, point_horizon_deg=None, point_plane=None,
-                 point_weight=None) -> pd.DataFrame:
+                 longitude_deg: float, module, losses, system, min_yield_share_pct: float = 0.0,
+                 point_horizon_deg=None, point_plane=None, point_weight=None) -> pd.DataFrame:
     """Specific yield of every plane, simulating each distinct orientation once.
 
     Without horizons (the default) every plane gets its orientation's
@@ -54,6 +56,10 @@ def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict
         Loss preset.
     system : pvsite.config.SystemConfig
         Inverter, DC/AC ratio, temperature model, orientation step.
+    min_yield_share_pct : float
+        Suitability threshold [%] of the site's optimum yield
+        (``roof.min_yield_share_pct``); > 0 applies :func:`suitable_planes`,
+        0 (default) leaves every plane its modules.
     point_horizon_deg : array_like (P, n), optional
         Horizon elevation [°] of each sample point, ``n`` ≥ 36 sectors.
     point_plane : array_like of int (P,), optional
@@ -64,9 +70,25 @@ def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict
     Returns
     -------
     pandas.DataFrame
-        ``planes`` with :data:`YIELD_COLUMNS` added (same index), and the
-        shading columns when horizons are given.
+        ``planes`` with :data:`YIELD_COLUMNS` added (same index), the
+        shading columns when horizons are given, and the suitability columns
+        (:data:`SUITABILITY_COLUMNS`, ``attrs['suitability']``) when the
+        threshold is > 0.
     """
+    out = _yields(planes, weather, weather_meta, latitude_deg, longitude_deg, module, losses, system,
+                  point_horizon_deg, point_plane, point_weight)
+    if min_yield_share_pct > 0 and len(out):
+        shaded = "shading" in out.attrs
+        optimum = optimum_yields(weather, weather_meta, latitude_deg, longitude_deg, module,
+                                 shading.without_shading_item(losses) if shaded else losses, system,
+                                 out["mounting"].unique())
+        out = suitable_planes(out, optimum, min_yield_share_pct)
+    return out
+
+
+def _yields(planes, weather, weather_meta, latitude_deg, longitude_deg, module, losses, system,
+            point_horizon_deg, point_plane, point_weight) -> pd.DataFrame:
+    """:func:`plane_yields` without the suitability step."""
     given = [v is not None for v in (point_horizon_deg, point_plane, point_weight)]
     if any(given) and not all(given):
         raise ConfigError("plane_yields needs point_horizon_deg, point_plane and point_weight together.",
@@ -96,6 +118,91 @@ def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict
     return out
 
 
+def optimum_yields(weather: pd.DataFrame, weather_meta: dict, latitude_deg: float, longitude_deg: float,
+                   module, losses, system, mountings) -> pd.DataFrame:
+    """The site's best plane for each mounting: equator-facing, unshaded, at the tilt of maximum yield.
+
+    Simulated with the chain of :func:`plane_yields` (:func:`pvsite.solar.energy.optimum_tilt`,
+    tilts 0–60° in 1° steps, azimuth 180° north of the equator, 0° south of it).
+
+    Parameters
+    ----------
+    weather, weather_meta, latitude_deg, longitude_deg, module, losses, system
+        As for :func:`plane_yields` (``losses`` without the shading item when
+        the planes are geometrically shaded, so the reference is open sky).
+    mountings : iterable of str
+        Mountings of the planes (:data:`pvsite.solar.energy.MOUNTINGS`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``mounting``: ``tilt_deg`` [°], ``azimuth_deg`` [°],
+        ``specific_yield_kwh_per_kwp`` [kWh/kWp], ``poa_kwh_per_m2`` [kWh/m²].
+    """
+    azimuth = 180.0 if latitude_deg >= 0 else 0.0
+    rows = {}
+    for mount in sorted({str(m) for m in mountings}):
+        best = energy.optimum_tilt(
+            weather, latitude_deg, longitude_deg, float(weather_meta.get("altitude") or 0.0), module, losses,
+            inverter_efficiency_pct=system.inverter_efficiency_pct, dc_ac_ratio=system.dc_ac_ratio,
+            temperature_model=system.temperature_model, azimuth_deg=azimuth, mounting=mount)
+        rows[mount] = {"tilt_deg": best["tilt_deg"], "azimuth_deg": azimuth,
+                       "specific_yield_kwh_per_kwp": best["specific_yield_kwh_per_kwp"],
+                       "poa_kwh_per_m2": best["poa_kwh_per_m2"]}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("mounting")
+
+
+#: Columns :func:`suitable_planes` adds to the planes.
+SUITABILITY_COLUMNS = ("yield_share_pct", "modules_low_yield")
+
+
+def suitable_planes(planes: pd.DataFrame, optimum: pd.DataFrame, min_yield_share_pct: float) -> pd.DataFrame:
+    """Planes below a share of the site's optimum yield keep no modules.
+
+    A plane is unsuitable when its specific yield (shaded, when the planes
+    carry shading) is below ``min_yield_share_pct`` % of the optimum of its
+    mounting (:func:`optimum_yields`): its ``modules_fit`` become 0 and move
+    to ``modules_low_yield``, so no scenario sizes them and the panels layer
+    leaves them out.  The share relative to the site's own optimum makes the
+    rule hold for any city and weather year.
+
+    Parameters
+    ----------
+    planes : pandas.DataFrame
+        With ``mounting``, ``specific_yield_kwh_per_kwp`` [kWh/kWp] and
+        ``modules_fit`` [-].
+    optimum : pandas.DataFrame
+        From :func:`optimum_yields`.
+    min_yield_share_pct : float
+        Threshold [%] (``roof.min_yield_share_pct``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``yield_share_pct`` [%] (plane yield / optimum × 100) and
+        ``modules_low_yield`` [-] added, ``modules_fit`` zeroed where
+        unsuitable, and ``attrs['suitability']`` (threshold, optimum per
+        mounting, planes and modules left out).
+    """
+    out = planes.copy()
+    ref = out["mounting"].map(optimum["specific_yield_kwh_per_kwp"]).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = 100.0 * out["specific_yield_kwh_per_kwp"].to_numpy(dtype=float) / ref
+    low = share < float(min_yield_share_pct)  # NaN (no yield known) → kept
+    fit = out["modules_fit"].to_numpy(dtype=np.int64)
+    out["yield_share_pct"] = share
+    out["modules_low_yield"] = np.where(low, fit, 0)
+    out["modules_fit"] = np.where(low, 0, fit)
+    out.attrs["suitability"] = {
+        "min_yield_share_pct": float(min_yield_share_pct),
+        "optimum": {m: {k: round(float(v), 3) for k, v in row.items()} for m, row in optimum.iterrows()},
+        "n_planes_low_yield": int((low & (fit > 0)).sum()),
+        "modules_low_yield": int(fit[low].sum()),
+        "source": "Gagnon et al. 2016, NREL/TP-6A20-65298 (≥ 80 % of the optimally oriented plane's insolation)",
+    }
+    return out
+
+
 def roof_shading(planes: pd.DataFrame) -> pd.DataFrame:
     """Shading figures per roof from its planes (NaN where no plane was shaded).
 
@@ -107,7 +214,10 @@ def roof_shading(planes: pd.DataFrame) -> pd.DataFrame:
     if "shading_loss_pct" not in planes.columns:
         return pd.DataFrame(columns=columns, dtype=float)
     loss = planes["shading_loss_pct"].to_numpy(dtype=float)
-    fit_kw = planes["modules_fit"].to_numpy(dtype=float) * planes["module_power_w"].to_numpy(dtype=float) / 1000.0
+    fit = planes["modules_fit"].to_numpy(dtype=float)
+    if "modules_low_yield" in planes.columns:  # planes left out for low yield still show their shade
+        fit = fit + planes["modules_low_yield"].to_numpy(dtype=float)
+    fit_kw = fit * planes["module_power_w"].to_numpy(dtype=float) / 1000.0
     with np.errstate(invalid="ignore", divide="ignore"):
         unshaded = fit_kw * planes["specific_yield_kwh_per_kwp"].to_numpy(dtype=float) / (1.0 - loss / 100.0)
     ok = np.isfinite(loss) & (fit_kw > 0)

@@ -39,12 +39,15 @@ def test_prepared_panels_are_lazy_and_equal_the_eager_layout(prepared):
     lazy = prepared.panels
     assert isinstance(lazy, layout.ModulePanels)
     eager = _eager(prepared)
-    assert len(lazy) == len(eager) == int(prepared.planes["modules_fit"].sum())
+    # every module that physically fits, also on planes left out for low yield (roof.min_yield_share_pct):
+    # a scenario selects from them by n_modules, which is 0 on those planes
+    fit = prepared.planes["modules_fit"] + prepared.planes.get("modules_low_yield", 0)
+    assert len(lazy) == len(eager) == int(fit.sum())
     _same(lazy.to_geodataframe(), eager)
     # small batches: many of them, none larger than a batch plus one plane, same rows in the same order
     parts = list(lazy.batches(max_modules=500))
     assert len(parts) > 3
-    assert max(len(b) for b in parts) <= 500 + int(prepared.planes["modules_fit"].max())
+    assert max(len(b) for b in parts) <= 500 + int(fit.max())
     _same(pd.concat(parts, ignore_index=True).set_geometry("geometry").set_crs(eager.crs, allow_override=True),
           eager)
 
