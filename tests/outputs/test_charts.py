@@ -64,3 +64,21 @@ def test_kw_colours_by_bins():
     c = charts.kw_colours([0, 10, 30, 99.9, 100, 5000, np.nan])
     assert list(c) == [charts.NO_PV_COLOUR, charts.KW_COLOURS[0], charts.KW_COLOURS[1], charts.KW_COLOURS[1],
                        charts.KW_COLOURS[2], charts.KW_COLOURS[4], charts.NO_PV_COLOUR]
+
+
+def test_polygon_paths_equal_geopandas_patches():
+    """The vectorised paths of the roof map are geopandas' own (holes, multipolygons, ring orientation)."""
+    import shapely
+    from geopandas.plotting import _PolygonPatch
+
+    from pvsite.outputs.charts import polygon_paths
+
+    square = shapely.Polygon([(0, 0), (0, 10), (10, 10), (10, 0)], holes=[[(2, 2), (4, 2), (4, 4), (2, 4)]])
+    multi = shapely.MultiPolygon([shapely.box(20, 0, 25, 5), shapely.box(30, 0, 31, 9)])
+    geoms = np.array([square, None, multi, shapely.Polygon(), shapely.box(0, 20, 3, 21, ccw=False)], dtype=object)
+    paths = polygon_paths(geoms)
+    want = [_PolygonPatch(g).get_path() for g in shapely.normalize(geoms[[0, 2, 4]])]
+    assert len(paths) == 3
+    for got, exp in zip(paths, want):
+        np.testing.assert_array_equal(got.vertices, exp.vertices)
+        np.testing.assert_array_equal(got.codes, exp.codes)
