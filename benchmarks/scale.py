@@ -13,6 +13,9 @@ process so that its peak resident memory is its own:
   from the progress callback) and for writing the output set: seconds and
   peak RSS [MB] (the peak is reset between stages through
   ``/proc/self/clear_refs`` where Linux allows it, else it is the peak so far);
+* within writing, the seconds of each member of the output set (GeoPackage,
+  QGIS project, workbook, each CSV, each chart, HTML report, PDF), from the
+  ``progress`` callback of :func:`pvsite.outputs.write_all`;
 * the whole process (interpreter start, imports, run, write), wall clock and
   peak RSS;
 * the I/O floor with the same engine: read the footprints with pyogrio/Arrow
@@ -162,13 +165,25 @@ def work_pipeline(footprints: str, scenario: str, out: str) -> dict:
             reset_peak()
         clock["label"], clock["t"] = label_next, time.perf_counter()
 
+    members: list[dict] = []
+    member_clock = {"label": None, "t": 0.0}
+
+    def member(label_next: str | None) -> None:
+        """Progress callback of write_all: seconds of each member (label ``写出 <member> writing → file``)."""
+        now = time.perf_counter()
+        if member_clock["label"] is not None:
+            members.append({"member": member_clock["label"], "s": now - member_clock["t"]})
+        name = None if label_next is None else label_next.split(" writing")[0].removeprefix("写出 ")
+        member_clock["label"], member_clock["t"] = name, time.perf_counter()
+
     t0 = time.perf_counter()
     cfg = pvsite.configure(footprints=footprints, scenario=scenario)
     result = pipeline.run(cfg, stage=close)
     close(WRITE_STAGE)
-    outputs.write_all(result, out, overwrite=True)
+    outputs.write_all(result, out, overwrite=True, progress=member)
+    member(None)
     close(None)
-    return {"stages": stages, "run_s": time.perf_counter() - t0, "imports_s": imports_s,
+    return {"stages": stages, "members": members, "run_s": time.perf_counter() - t0, "imports_s": imports_s,
             "peak_mb": max(s["peak_mb"] for s in stages), "peak_resettable": resettable,
             "n": int(result.counts["input"]), "n_sized": int(result.district["n_sized"]),
             "capacity_kw": float(result.district["capacity_kw"]), "modules": int(result.counts["panels"]),
@@ -296,6 +311,13 @@ def table(results: list[dict], help_s: dict | None) -> str:
     for i, name in enumerate(stage_names):
         row(name, [f"{r['run']['stages'][i]['s']:.2f} s / {r['run']['stages'][i]['peak_mb']:,.0f} MB"
                    for r in results])
+    member_names = list(dict.fromkeys(m["member"] for r in results for m in r["run"].get("members", [])))
+    for name in member_names:
+        cells = []
+        for r in results:
+            hit = [m["s"] for m in r["run"].get("members", []) if m["member"] == name]
+            cells.append(f"{hit[0]:.2f} s" if hit else "–")
+        row(f"  {WRITE_STAGE.split()[0]} · {name}", cells)
     row("**run, in process** (prepare + size + write)", [f"**{r['run']['run_s']:.2f} s**" for r in results])
     row("imports", [f"{r['run']['imports_s']:.2f} s" for r in results])
     row("**whole process** (start, imports, run, write)",

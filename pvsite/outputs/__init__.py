@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -161,8 +162,28 @@ def _write_html(result, tmp: Path, ctx: SetContext) -> None:
     tmp.write_text(text, encoding="utf-8")
 
 
+#: The report's roof GeoJSON element: the interactive map is screen-only (``@media print``), so the PDF
+#: is printed from a copy of the HTML without it (Chromium then parses no 4.5 MB of JSON for a Bund run).
+_ROOFS_JSON_OPEN = '<script type="application/geo+json" id="pv-roofs">'
+
+
+def _print_copy(html_path: Path, folder: Path) -> Path | None:
+    """A copy of the report in ``folder`` for printing, its roof GeoJSON emptied; None when not applicable."""
+    text = html_path.read_text(encoding="utf-8")
+    start = text.find(_ROOFS_JSON_OPEN)
+    end = text.find("</script>", start) if start >= 0 else -1
+    if start < 0 or end < 0 or ".screen-only{display:none" not in text:
+        return None
+    start += len(_ROOFS_JSON_OPEN)
+    copy = folder / html_path.name
+    copy.write_text(text[:start] + '{"type":"FeatureCollection","features":[]}' + text[end:], encoding="utf-8")
+    return copy
+
+
 def _write_pdf(result, tmp: Path, ctx: SetContext) -> None:
-    report.print_pdf(ctx.temp["html"], tmp)
+    with tempfile.TemporaryDirectory(prefix="pvsite-print-") as folder:
+        copy = _print_copy(ctx.temp["html"], Path(folder))
+        report.print_pdf(copy or ctx.temp["html"], tmp)
 
 
 #: The files of a run's output set, in writing order (a member may read the ones before it).

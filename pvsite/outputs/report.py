@@ -177,7 +177,7 @@ def map_roofs(result, max_roofs: int, datum: str = "wgs84") -> tuple[str, int, i
     optional = [c for c in ("remaining_potential_kw", "installed_kw", "under_construction_kw", "planned_kw")
                 if c in roofs.columns]
     cols = {c: roofs[c].astype(float).to_numpy() for c in optional}
-    text_cols = {c: [_text(v) for v in roofs[c]] if c in roofs.columns else [""] * len(roofs)
+    text_cols = {c: [_text(v) for v in roofs[c].tolist()] if c in roofs.columns else [""] * len(roofs)
                  for c in ("building_id", "name", "street", "class_zh", "status", "responsible_department",
                            "plan_task")}
     props = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 
@@ -422,19 +423,29 @@ def label_series(name: str, s: pd.Series, extra: Mapping[str, Mapping[str, str]]
     pandas.Series
         Object dtype where labels were applied; missing values stay missing.
     """
+    # vectorised (a dict look-up per distinct value, not a Python call per row): the same values as
+    # ``map(lambda v: BOOL_ZH.get(bool(v)) ...)`` / ``map(lambda v: table.get(v, v) ...)``
     if pd.api.types.is_bool_dtype(s.dtype):
-        return s.astype(object).map(lambda v: BOOL_ZH.get(bool(v)) if not pd.isna(v) else None)
+        na = s.isna().to_numpy()
+        true = s.to_numpy(dtype=bool, na_value=False)
+        out = np.where(true, BOOL_ZH[True], BOOL_ZH[False]).astype(object)
+        out[na] = None
+        return pd.Series(out, index=s.index, name=s.name, dtype=object)
     table = (extra or {}).get(name) or CATEGORY_LABELS.get(name)
     if table is None:
         return s
-
-    def one(v):
-        if not isinstance(v, str):
-            return v
-        if v in table or "," not in v:
-            return table.get(v, v)
-        return " + ".join(table.get(x, x) for x in v.split(","))  # several codes (a group's business models)
-    return s.astype(object).map(one)
+    obj = s.astype(object)
+    vals = obj.to_numpy(dtype=object)
+    hit = obj.isin([k for k in table if isinstance(k, str)]).to_numpy()
+    out = vals.copy()
+    if hit.any():
+        out[hit] = obj[hit].map(table).to_numpy(dtype=object)
+    # several codes joined by commas (a group's business models): label each, once per distinct value
+    multi = ~hit & obj.astype("string").str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+    if multi.any():
+        joined = {v: " + ".join(table.get(x, x) for x in v.split(",")) for v in pd.unique(vals[multi])}
+        out[multi] = [joined[v] for v in vals[multi]]
+    return pd.Series(out, index=s.index, name=s.name, dtype=object)
 
 
 def unlabelled(name: str, s: pd.Series) -> set[str]:

@@ -72,3 +72,19 @@ def test_sensitivity_chart_without_economics_says_so(result):
     png = charts.render(dataclasses.replace(result, sensitivity=None), "sensitivity")
     assert png[:4] == b"\x89PNG"
     assert charts.label("未测算回收期敏感性", "x").startswith("未测算")
+def test_polygon_paths_equal_geopandas_patches():
+    """The vectorised paths of the roof map are geopandas' own (holes, multipolygons, ring orientation)."""
+    import shapely
+    from geopandas.plotting import _PolygonPatch
+
+    from pvsite.outputs.charts import polygon_paths
+
+    square = shapely.Polygon([(0, 0), (0, 10), (10, 10), (10, 0)], holes=[[(2, 2), (4, 2), (4, 4), (2, 4)]])
+    multi = shapely.MultiPolygon([shapely.box(20, 0, 25, 5), shapely.box(30, 0, 31, 9)])
+    geoms = np.array([square, None, multi, shapely.Polygon(), shapely.box(0, 20, 3, 21, ccw=False)], dtype=object)
+    paths = polygon_paths(geoms)
+    want = [_PolygonPatch(g).get_path() for g in shapely.normalize(geoms[[0, 2, 4]])]
+    assert len(paths) == 3
+    for got, exp in zip(paths, want):
+        np.testing.assert_array_equal(got.vertices, exp.vertices)
+        np.testing.assert_array_equal(got.codes, exp.codes)

@@ -131,3 +131,21 @@ def test_headline_lists_every_scenario_as_x_target(result, page):
     for _, sc in result.scenarios.iterrows():
         assert f"<td>{sc['scenario']}</td>" in table and f"{sc['potential_x_target']:.2f}" in table
     assert "% of target" not in head.replace("占目标", "")
+def test_pdf_is_printed_without_the_screen_only_roof_geojson(result, tmp_path):
+    """The print copy differs from the report only in the (screen-only) roof GeoJSON, emptied."""
+    from pvsite.outputs import _print_copy
+
+    pngs = {c.key: charts.render(result, c.key) for c in charts.CHARTS}
+    html_path = tmp_path / "r.html"
+    html_path.write_text(report.html_text(result, pngs), encoding="utf-8")
+    folder = tmp_path / "print"
+    folder.mkdir()
+    copy = _print_copy(html_path, folder)
+    text, printed = html_path.read_text(encoding="utf-8"), copy.read_text(encoding="utf-8")
+    key = 'id="pv-roofs">'
+    i = text.index(key) + len(key)
+    assert text[i:text.index("</script>", i)].count('"Feature"') > 0
+    assert printed == text[:i] + '{"type":"FeatureCollection","features":[]}' + text[text.index("</script>", i):]
+    assert ".screen-only{display:none" in text and 'class="screen-only"' in text
+    html_path.write_text("<html>no map</html>", encoding="utf-8")
+    assert _print_copy(html_path, folder) is None  # nothing to drop: the report itself is printed

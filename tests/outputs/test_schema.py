@@ -105,3 +105,22 @@ def test_markdown_table_lists_every_column_once():
         c.name for c in schema.columns("roofs") if not c.name.startswith("kwh_m")]
     cap = next(line for line in body if line.startswith("| `capacity_kw`"))
     assert cap == "| `capacity_kw` | kW | 装机容量(kW) | DC capacity: installed modules × module watts |"
+
+
+def test_label_series_as_a_per_value_map():
+    """Vectorised labels equal the per-value rule: codes → Chinese, other values unchanged, booleans 是/否."""
+    import numpy as np
+    import pandas as pd
+
+    from pvsite.outputs import schema
+
+    s = pd.Series(["sized", None, np.nan, "excluded", "zzz", 3], index=[5, 6, 7, 8, 9, 10])
+    got = schema.label_series("status", s)
+    assert got.tolist()[0] == schema.STATUS_ZH["sized"] and got.tolist()[3] == schema.STATUS_ZH["excluded"]
+    assert got.tolist()[4:] == ["zzz", 3] and got.iloc[1] is None and pd.isna(got.iloc[2])
+    assert list(got.index) == list(s.index)
+    b = schema.label_series("flag", pd.Series([True, None, False], dtype="boolean"))
+    assert b.tolist() == ["是", None, "否"]
+    extra = {"building_class": {"a": "甲", 1: "one"}}  # only text codes are labelled
+    assert schema.label_series("building_class", pd.Series(["a", "b", None, 1]), extra).tolist() == \
+        ["甲", "b", None, 1]
