@@ -191,11 +191,12 @@ def resolve_street(name: str, valid_streets: Iterable[str]) -> str:
         )
     close = difflib.get_close_matches(name, valid, n=3, cutoff=0.4)
     hint = f"Did you mean {' or '.join(close)}? " if close else ""
+    hint_zh = f"是否想写 {' 或 '.join(close)}？" if close else ""
     raise SelectionError(
         f"Unknown street {name!r}. Valid streets ({len(valid)}): {', '.join(valid) or '(none)'}.",
         fix=f"{hint}Use one of the valid names (the 街道/镇 suffix may be omitted).",
         zh=f"未知街道 {name!r}。有效街道（{len(valid)} 个）：{', '.join(valid) or '（无）'}。",
-        fix_zh=f"{hint}请使用有效名称之一（可省略“街道/镇”后缀）。",
+        fix_zh=f"{hint_zh}请使用有效名称之一（可省略“街道/镇”后缀）。",
     )
 
 
@@ -386,11 +387,12 @@ def resolve_district(district, districts: gpd.GeoDataFrame) -> str:
                              fix_zh="请写全称，如 --district " + matches[0])
     close = difflib.get_close_matches(name, valid, n=3, cutoff=0.4)
     hint = f"Did you mean {' or '.join(close)}? " if close else ""
+    hint_zh = f"是否想写 {' 或 '.join(close)}？" if close else ""
     raise SelectionError(
         f"Unknown district {name!r}. Valid districts ({len(valid)}): {', '.join(valid) or '(none)'}.",
         fix=f"{hint}Use one of the valid names (the 区/县 suffix may be omitted).",
         zh=f"未知区县 {name!r}。有效区县（{len(valid)} 个）：{', '.join(valid) or '（无）'}。",
-        fix_zh=f"{hint}请使用有效名称之一（可省略“区/县”后缀）。",
+        fix_zh=f"{hint_zh}请使用有效名称之一（可省略“区/县”后缀）。",
     )
 
 
