@@ -227,7 +227,8 @@ def dask_client(cfg):
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
-        raise ConfigError("[compute] scheduler = \"dask\" needs Dask: Dask is not installed " f"({exc}).", fix="pip install 'pvsite[dask]', or use --scheduler processes.",
+        raise ConfigError(f"[compute] scheduler = \"dask\" needs Dask: Dask is not installed ({exc}).",
+                          fix="pip install 'pvsite[dask]', or use --scheduler processes.",
                           zh=f"[compute] scheduler = \"dask\" 需要 Dask，但未安装 Dask（{exc}）。",
                           fix_zh="请 pip install 'pvsite[dask]'，或改用 --scheduler processes。") from exc
     if cfg.address:

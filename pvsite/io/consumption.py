@@ -74,7 +74,7 @@ def resolve_columns(columns, mapping: dict | None, path: Path) -> tuple[dict, fl
     if out["consumption_kwh"] is None:
         raise InputError(
             f"--consumption file {path} has no annual energy column (kWh). Columns: {', '.join(map(str, columns))}.",
-            fix="Name the column consumption_kwh / 年用电量(kWh) / 年用电量(万kWh), or map it: [carbon] " "consumption_columns = { consumption_kwh = \"<column>\" }.",
+            fix="Name the column consumption_kwh / 年用电量(kWh) / 年用电量(万kWh), or map it: [carbon] consumption_columns = { consumption_kwh = \"<column>\" }.",
             zh=f"--consumption 文件 {path} 没有年用电量列（kWh）。现有列：{', '.join(map(str, columns))}。",
             fix_zh="请将该列命名为 consumption_kwh / 年用电量(kWh) / 年用电量(万kWh)，或映射：[carbon] consumption_columns = { consumption_kwh = \"<列名>\" }。")
     return out, factor
@@ -129,7 +129,7 @@ def parse_consumption(table: pd.DataFrame, path: Path, mapping: dict | None = No
     if problems:
         raise InputError(
             f"--consumption file {path}: {'; '.join(problems)}.",
-            fix="Give one row per building / street (or one for the district) with its annual energy use as a " "number ≥ 0 in kWh.",
+            fix="Give one row per building / street (or one for the district) with its annual energy use as a number ≥ 0 in kWh.",
             zh=f"--consumption 文件 {path} 有误：{'；'.join(problems)}。",
             fix_zh="每个建筑或街道一行（或全区一行），年用能为不小于 0 的数值（kWh）。")
     if out.empty:

@@ -172,7 +172,7 @@ def _read_side(spec: InstalledConfig, path: Path) -> tuple[gpd.GeoDataFrame, str
     if side.kind == "vector":
         if datum is None and frame.crs is not None and frame.crs.is_geographic:
             raise ConfigError(f"--installed {path}: the datum of its lon/lat coordinates is not declared.",
-                              fix="State it: --installed PATH:wgs84 (GPS, OpenStreetMap, CGCS2000), :gcj02 " "(Amap/Gaode, Tencent) or :bd09 (Baidu).",
+                              fix="State it: --installed PATH:wgs84 (GPS, OpenStreetMap, CGCS2000), :gcj02 (Amap/Gaode, Tencent) or :bd09 (Baidu).",
                               zh=f"--installed {path}：未声明经纬度坐标的坐标系（datum）。",
                               fix_zh="请注明：--installed PATH:wgs84（GPS、OpenStreetMap、CGCS2000）、:gcj02（高德、腾讯）或 :bd09（百度）。")
         g = frame.geometry.to_crs("EPSG:4326")
@@ -219,12 +219,12 @@ def read_installed(spec: InstalledConfig) -> InstalledList:
     mapping = _pick(list(table.columns), dict(spec.columns), path)
     if mapping["capacity_kw"] is None and mapping["capacity_mw"] is None:
         raise InputError(f"--installed {path} has no capacity column (装机容量). Columns: {', '.join(table.columns)}.",
-                         fix="Name it capacity_kw or 装机容量(kW) (capacity_mw for MW), or map it: " "[[delivery.installed]] columns = { capacity_kw = \"...\" }.",
+                         fix="Name it capacity_kw or 装机容量(kW) (capacity_mw for MW), or map it: [[delivery.installed]] columns = { capacity_kw = \"...\" }.",
                          zh=f"--installed {path} 没有装机容量列。现有列：{', '.join(table.columns)}。",
                          fix_zh="请将该列命名为 capacity_kw 或 装机容量(kW)（MW 用 capacity_mw），或映射：[[delivery.installed]] columns = { capacity_kw = \"...\" }。")
     if mapping["status"] is None:
         raise InputError(f"--installed {path} has no status column (项目状态). Columns: {', '.join(table.columns)}.",
-                         fix="Add a column status / 项目状态 with 已并网, 在建 or 已备案 on every row " "(built / under construction / planned).",
+                         fix="Add a column status / 项目状态 with 已并网, 在建 or 已备案 on every row (built / under construction / planned).",
                          zh=f"--installed {path} 没有项目状态列。现有列：{', '.join(table.columns)}。",
                          fix_zh="请添加 status / 项目状态 列，每行填写 已并网、在建 或 已备案。")
 

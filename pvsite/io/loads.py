@@ -78,7 +78,8 @@ def read_load(path, weather_index: pd.DatetimeIndex) -> pd.DataFrame:
     if bad.to_numpy().any():
         col = values.columns[bad.any().to_numpy()][0]
         row = int(np.flatnonzero(bad[col].to_numpy())[0])
-        raise InputError(f"{WHAT} {path}: column {col!r}, row {row + 2}: load must be a number ≥ 0 kWh, " f"found {df[col].iloc[row]!r}.", fix="Fill every hour with the meter's kWh (0 when idle).",
+        raise InputError(f"{WHAT} {path}: column {col!r}, row {row + 2}: load must be a number ≥ 0 kWh, "
+                         f"found {df[col].iloc[row]!r}.", fix="Fill every hour with the meter's kWh (0 when idle).",
                          zh=f"{WHAT} {path}：列 {col!r} 第 {row + 2} 行：负荷须为不小于 0 的数值（kWh），实为 {df[col].iloc[row]!r}。",
                          fix_zh="请为每个小时填入电表的 kWh（空闲时填 0）。")
     key = lambda t: t.month * 10000 + t.day * 100 + t.hour  # noqa: E731
@@ -89,7 +90,8 @@ def read_load(path, weather_index: pd.DatetimeIndex) -> pd.DataFrame:
     missing = ~pd.Index(want).isin(values.index)
     if missing.any():
         first = weather_index[np.flatnonzero(missing)[0]]
-        raise InputError(f"{WHAT} {path}: {int(missing.sum())} hour(s) of the weather year have no load, " f"e.g. {first:%m-%d %H:00}: the load does not cover every hour.",
+        raise InputError(f"{WHAT} {path}: {int(missing.sum())} hour(s) of the weather year have no load, "
+                         f"e.g. {first:%m-%d %H:00}: the load does not cover every hour.",
                          fix="Give one row per hour of a whole year (8,760 rows).",
                          zh=f"{WHAT} {path}：负荷数据不完整，气象年中有 {int(missing.sum())} 个小时没有负荷，如 {first:%m-%d %H:00}。",
                          fix_zh="请提供完整一年、每小时一行的数据（8,760 行）。")
