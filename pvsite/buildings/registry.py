@@ -452,6 +452,10 @@ def _registry(side: SideLayer, rounded_deg) -> _Registry:
 # ---------------------------------------------------------------------------
 
 
+#: Chinese of the column kinds named in messages.
+_KIND_ZH = {"name": "名称", "type": "类型"}
+
+
 def _pick_column(table, explicit, kind, path, exclude=()):
     cols = list(table.columns)
     if explicit is not None:
@@ -462,8 +466,8 @@ def _pick_column(table, explicit, kind, path, exclude=()):
             return low[str(explicit).lower()]
         raise InputError(f"Registry {path} has no {kind} column {explicit!r}. Columns: {', '.join(cols)}.",
                          fix=f"Name the {kind} column of the file.",
-                         zh=f"名录 {path} 没有{kind}字段 {explicit!r}。现有列：{', '.join(cols)}。",
-                         fix_zh=f"请指定文件中的{kind}列。")
+                         zh=f"名录 {path} 没有{_KIND_ZH.get(kind, kind)}字段 {explicit!r}。现有列：{', '.join(cols)}。",
+                         fix_zh=f"请指定文件中的{_KIND_ZH.get(kind, kind)}列。")
     low = {}
     for c in cols:
         if c not in (exclude or ()):
