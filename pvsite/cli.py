@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
+import unicodedata
 from pathlib import Path
 
 import click
@@ -30,6 +32,88 @@ FILE = click.Path(dir_okay=False, path_type=Path)
 DATASET = click.Path(dir_okay=True, path_type=Path)
 
 
+# --- help that wraps Chinese by its width on screen ---------------------------------------
+# Click wraps by characters, but a Chinese character takes two columns in a terminal, so a
+# bilingual help line would run past 80 columns.  These wrap by display width instead.
+
+_CJK = r"\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
+#: One CJK character with the closing punctuation that must stay on its line, an ASCII word, or a space.
+_TOKEN = re.compile(rf"[{_CJK}][，。、；：）」]*|[^\s{_CJK}]+|\s+")
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal (wide and full-width characters count 2)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Greedy wrap by display width; lines may break between Chinese characters and at spaces.
+
+    Paragraphs (blank-line separated) are kept; one that starts with ``\\b`` is left unwrapped.
+    """
+    out: list[str] = []
+    for para in re.split(r"\n\s*\n", text.strip("\n")):
+        if out:
+            out.append("")
+        if para.lstrip().startswith("\b"):
+            out += [ln.rstrip() for ln in para.lstrip()[1:].strip("\n").splitlines()]
+            continue
+        line, used = "", 0
+        for tok in _TOKEN.findall(" ".join(para.split())):
+            w = _width(tok)
+            if tok.isspace():
+                if line:
+                    line, used = line + " ", used + 1
+            elif used + w > width and line.strip():
+                out.append(line.rstrip())
+                line, used = tok, w
+            else:
+                line, used = line + tok, used + w
+        out.append(line.rstrip())
+    return out
+
+
+class _Formatter(click.HelpFormatter):
+    """Click's help formatter, wrapping by display width (see :func:`_wrap`)."""
+
+    def write_text(self, text: str) -> None:
+        indent = " " * self.current_indent
+        for line in _wrap(text, max(self.width - self.current_indent, 11)):
+            self.write(f"{indent}{line}\n" if line else "\n")
+
+    def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
+        rows = list(rows)
+        first_col = min(max((_width(a) for a, _ in rows), default=0), col_max) + col_spacing
+        for first, second in rows:
+            self.write(f"{'':>{self.current_indent}}{first}")
+            if not second:
+                self.write("\n")
+                continue
+            if _width(first) <= first_col - col_spacing:
+                self.write(" " * (first_col - _width(first)))
+            else:
+                self.write("\n" + " " * (first_col + self.current_indent))
+            lines = _wrap(second, max(self.width - first_col - self.current_indent - 2, 10)) or [""]
+            self.write(f"{lines[0]}\n")
+            for line in lines[1:]:
+                self.write(f"{'':>{first_col + self.current_indent}}{line}\n")
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
+class _Command(click.Command):
+    context_class = _Context
+
+
+class _Group(click.Group):
+    context_class = _Context
+    command_class = _Command
+
+
+_Group.group_class = _Group
+
 # --- shared options, declared once -----------------------------------------------------
 
 def _options(*decorators):
@@ -41,55 +125,67 @@ def _options(*decorators):
 
 
 verbosity = _options(
-    click.option("-v", "--verbose", count=True, help="More detail; -v also shows tracebacks."),
-    click.option("-q", "--quiet", is_flag=True, help="Only errors and the final summary."),
+    click.option("-v", "--verbose", count=True, help="详细输出 More detail; -v also shows tracebacks."),
+    click.option("-q", "--quiet", is_flag=True, help="安静模式 Only errors and the final summary."),
 )
 
 #: Options that set configuration keys (named as :data:`pvsite.api.SHORTCUTS`).
 input_options = _options(
     click.option("--footprints", type=DATASET, default=None,
-                 help="Building footprints (GPKG/SHP/GeoJSON/FGB/Parquet/.gdb folder/KML/KMZ/zipped SHP or /vsizip/ "
-                      "path/DXF/CSV with WKT/.osm.pbf). Default: the embedded sample district."),
-    click.option("--layer", default=None, help="Layer in a multi-layer footprint file."),
-    click.option("--encoding", default=None, help="Attribute encoding of a Shapefile without .cpg, or of a DXF drawing (overrides its $DWGCODEPAGE), e.g. gbk."),
+                 help="建筑轮廓文件 Building footprints (GPKG/SHP/GeoJSON/FGB/Parquet/.gdb folder/KML/KMZ/zipped SHP or "
+                      "/vsizip/ path/DXF/CSV with WKT/.osm.pbf). Default: the embedded sample district."),
+    click.option("--layer", default=None, help="图层名 Layer in a multi-layer footprint file."),
+    click.option("--encoding", default=None,
+                 help="属性编码 Attribute encoding of a Shapefile without .cpg, or of a DXF drawing (overrides its "
+                      "$DWGCODEPAGE), e.g. gbk."),
     click.option("--crs", default=None,
-                 help="CRS of the file when it has none, or when its declared CRS fails the plausibility checks (e.g. EPSG:4490)."),
+                 help="坐标系 CRS of the file when it has none, or when its declared CRS fails the plausibility "
+                      "checks (e.g. EPSG:4490)."),
     click.option("--datum", type=DATUMS, default=None,
-                 help="Datum of lon/lat footprints: gcj02 (Amap/Tencent/DataV) or bd09 (Baidu) are converted to WGS84."),
-    click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default=None, help="Vector I/O engine (default pyogrio)."),
+                 help="经纬度坐标系 Datum of lon/lat footprints: gcj02 (Amap/Tencent/DataV) or bd09 (Baidu) are "
+                      "converted to WGS84."),
+    click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default=None,
+                 help="读写引擎 Vector I/O engine (default pyogrio)."),
     click.option("--streets", type=FILE, default=None,
-                 help="Street/town polygons (default: the footprint GPKG's 'streets' layer)."),
-    click.option("--config", "config_path", type=FILE, default=None, help="TOML file overriding defaults (see README)."),
+                 help="街道边界 Street/town polygons (default: the footprint GPKG's 'streets' layer)."),
+    click.option("--config", "config_path", type=FILE, default=None,
+                 help="配置文件 TOML file overriding defaults (see README)."),
 )
 
 model_options = _options(
-    click.option("--policy", default=None, help="Policy preset name or TOML path (default changning-2023)."),
+    click.option("--policy", default=None,
+                 help="政策预设 Policy preset name or TOML path (default changning-2023)."),
     click.option("--weather", type=FILE, default=None,
-                 help="Weather year (EPW, PVGIS csv/json, TMY3, CSV). Default: the embedded synthetic Shanghai year."),
+                 help="气象文件 Weather year (EPW, PVGIS csv/json, TMY3, CSV). Default: the embedded synthetic "
+                      "Shanghai year."),
     click.option("--weather-column", "weather_columns", multiple=True, metavar="NAME=COLUMN",
-                 help="Column of a CSV weather file for a canonical name (time, ghi, dni, dhi, temp_air, "
+                 help="气象列映射 Column of a CSV weather file for a canonical name (time, ghi, dni, dhi, temp_air, "
                       "wind_speed, pressure); repeatable. EPW-style headers are recognised without it."),
     click.option("--allow-distant-weather", is_flag=True, default=None,
-                 help="Run although the weather station is > 1,000 km or > 5° of latitude from the buildings."),
+                 help="允许远处气象站 Run although the weather station is > 1,000 km or > 5° of latitude from the "
+                      "buildings."),
     click.option("--overrides", type=FILE, default=None,
-                 help="CSV building_id,building_type,reason whose classification beats every rule."),
+                 help="分类覆盖表 CSV building_id,building_type,reason whose classification beats every rule."),
     click.option("--registry", "registries", multiple=True, metavar="PATH[:datum]",
-                 help="Institution registry (CSV with lon/lat, or a layer); repeatable. Datum wgs84/gcj02/bd09."),
+                 help="单位名录 Institution registry (CSV with lon/lat, or a layer); repeatable. Datum "
+                      "wgs84/gcj02/bd09."),
     click.option("--context", "contexts", multiple=True, metavar="PATH[:datum]",
-                 help="Land-use parcels (GB 50137 codes, 用地性质) or OSM areas (amenity=school, landuse=industrial) "
-                      "whose type passes to the footprints inside them; repeatable."),
+                 help="用地性质图层 Land-use parcels (GB 50137 codes) or OSM areas (amenity=school, "
+                      "landuse=industrial) whose type passes to the footprints inside them; repeatable."),
     click.option("--installed", "installed", multiple=True, metavar="PATH[:datum]",
                  help="已建/在建/已备案光伏项目清单 Installed, under-construction and planned PV projects (CSV/XLSX/"
                       "GPKG: project name, capacity kW, status 已并网/在建/已备案, date, building id or lon/lat); "
                       "repeatable. Datum wgs84/cgcs2000/gcj02/bd09."),
     click.option("--exclude", "excludes", multiple=True, type=FILE,
-                 help="No-go polygons/points (e.g. heritage); every layer of the file is used; repeatable."),
-    click.option("--exclude-datum", type=DATUMS, default=None, help="Datum of lon/lat --exclude files (default wgs84)."),
-    click.option("--flag-exclusions", is_flag=True, default=None, help="Only flag excluded roofs; they keep their PV."),
+                 help="禁建范围 No-go polygons/points (e.g. heritage); every layer of the file is used; repeatable."),
+    click.option("--exclude-datum", type=DATUMS, default=None,
+                 help="禁建范围坐标系 Datum of lon/lat --exclude files (default wgs84)."),
+    click.option("--flag-exclusions", is_flag=True, default=None,
+                 help="只标记不排除 Only flag excluded roofs; they keep their PV."),
     click.option("--heights", type=FILE, default=None,
-                 help="Building-height raster (metres above ground): measured heights and roof planes."),
+                 help="建筑高度栅格 Building-height raster (metres above ground): measured heights and roof planes."),
     click.option("--shading/--no-shading", default=None,
-                 help="Shading by neighbouring buildings (horizon per roof; off by default in this release)."),
+                 help="周边遮挡 Shading by neighbouring buildings (horizon per roof; off by default in this release)."),
     click.option("--rank-by", default=None, metavar="KEY[,KEY…]",
                  help="优先屋顶排序 Rank the roofs to do next by capacity (default; fewest roofs to close the gap), "
                       "yield, class (public institutions first), payback, npv, lcoe (need --economics), or several "
@@ -101,27 +197,33 @@ model_options = _options(
                  help="排放因子 Emission-factor preset (shanghai-2022 default, national-2022, national-2021, "
                       "east-china-2022, national-grid-ets-2022) or a TOML path; also sets the standard-coal rate."),
     click.option("--scheduler", type=click.Choice(["serial", "processes", "dask"]), default=None,
-                 help="Where the layout and horizons run: this process (default), local processes, or Dask."),
+                 help="并行方式 Where the layout and horizons run: this process (default), local processes, or Dask."),
     click.option("--dask-address", default=None, metavar="tcp://HOST:PORT",
-                 help="A running Dask scheduler (implies --scheduler dask); default a local cluster."),
+                 help="Dask 调度器地址 A running Dask scheduler (implies --scheduler dask); default a local cluster."),
     click.option("--workers", type=click.IntRange(1), default=None,
-                 help="Worker processes for --scheduler processes / a local Dask cluster (default 2)."),
+                 help="进程数 Worker processes for --scheduler processes / a local Dask cluster (default 2)."),
     click.option("--economics", default=None,
-                 help="Economics preset name or TOML path: costs, tariffs, rewards, EMC terms (default shanghai-2025)."),
+                 help="经济性预设 Economics preset name or TOML path: costs, tariffs, rewards, EMC terms (default "
+                      "shanghai-2025)."),
     click.option("--business-model", type=click.Choice(["self", "full-export", "emc"]), default=None,
-                 help="self = 自发自用余电上网 (owner pays); full-export = 全额上网; emc = 合同能源管理 (investor builds)."),
+                 help="商业模式 self = 自发自用余电上网 (owner pays); full-export = 全额上网; emc = 合同能源管理 "
+                      "(investor builds)."),
     click.option("--load", type=FILE, default=None,
-                 help="Hourly load CSV (time + kWh per building id, street or class): self-consumption from the hours."),
+                 help="逐时负荷 Hourly load CSV (time + kWh per building id, street or class): self-consumption "
+                      "from the hours."),
 )
 
 selection_options = _options(
-    click.option("--street", default=None, help="Only this street/town (e.g. 新华路街道). Default: whole district."),
-    click.option("--district", default=None, help="Only this district (name or adcode) of --district-boundaries."),
+    click.option("--street", default=None,
+                 help="只算该街道/镇 Only this street/town (e.g. 新华路街道). Default: whole district."),
+    click.option("--district", default=None,
+                 help="只算该区 Only this district (name or adcode) of --district-boundaries."),
     click.option("--district-boundaries", default=None, metavar="PATH[:datum]",
-                 help="District polygons for --district (e.g. shanghai_districts_gcj02.geojson:gcj02)."),
+                 help="区界 District polygons for --district (e.g. shanghai_districts_gcj02.geojson:gcj02)."),
     click.option("--bbox", nargs=4, type=float, default=None, metavar="W S E N",
-                 help="Only roofs inside this lon/lat box (WGS84 degrees)."),
-    click.option("--within", type=FILE, default=None, help="Only roofs inside the polygons of this file."),
+                 help="范围框 Only roofs inside this lon/lat box (WGS84 degrees)."),
+    click.option("--within", type=FILE, default=None,
+                 help="范围面 Only roofs inside the polygons of this file."),
 )
 
 
@@ -201,28 +303,35 @@ def _selection(street=None, district=None, district_boundaries=None, bbox=None, 
 
 # --- commands ---------------------------------------------------------------------------
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pvsite")
 def main():
-    """pvsite — rooftop PV potential per roof, street and district, toward the plan's target.
+    """pvsite 屋顶光伏潜力测算：逐屋顶、街道、全区，对照规划目标。
 
-    Run `pvsite run` for the whole (sample) district, `pvsite streets` for the street names,
-    `pvsite scenarios --compare` for every scenario of the policy side by side.
+    pvsite — rooftop PV potential per roof, street and district, toward the plan's target.
+
+    \b
+    pvsite run                    测算全区 size the whole (sample) district
+    pvsite streets                街道名称 list the street names
+    pvsite scenarios --compare    各情景对比 every scenario side by side
+    pvsite weather fetch          下载气象年 fetch a PVGIS weather year
     """
 
 
-@main.command()
+@main.command(short_help="测算屋顶光伏并写出成果 Size every roof; write the outputs.")
 @input_options
 @model_options
 @selection_options
-@click.option("--scenario", default=None, help="Policy scenario (see `pvsite scenarios`). Default: the preset's default.")
-@click.option("--out", type=FILE, default=None, help="Output GeoPackage (default outputs/pvsite_<scope>_<scenario>.gpkg).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing output set (.gpkg, .qgs, .xlsx, CSVs).")
+@click.option("--scenario", default=None, help="情景 Policy scenario (see `pvsite scenarios`). Default: the preset's default.")
+@click.option("--out", type=FILE, default=None, help="输出文件 Output GeoPackage (default outputs/pvsite_<scope>_<scenario>.gpkg).")
+@click.option("--overwrite", is_flag=True,
+              help="覆盖已有输出 Replace an existing output set (.gpkg, .qgs, .xlsx, CSVs).")
 @click.option("--out-crs", default=None, metavar="CRS",
-              help="CRS of the GeoPackage layers, e.g. EPSG:4549 (CGCS2000 3-degree Gauss-Kruger CM 120E) or "
+              help="输出坐标系 CRS of the GeoPackage layers, e.g. EPSG:4549 (CGCS2000 3-degree Gauss-Kruger CM 120E) or "
                    "EPSG:4490 (CGCS2000 lon/lat). Default: the run's WGS 84 / UTM zone (EPSG:32651 in Shanghai).")
 @click.option("--panels/--no-panels", default=None,
-              help="Write the panels layer (one rectangle per module) always / never; default: up to 200,000 modules.")
+              help="组件图层 Write the panels layer (one rectangle per module) always / never; default: up to "
+                   "200,000 modules.")
 @click.option("--report/--no-report", default=None,
               help="HTML 报告与图表 Write the one-file HTML report and chart PNGs (default on).")
 @click.option("--pdf/--no-pdf", default=None,
@@ -235,7 +344,11 @@ def main():
 @handle_errors
 def run(config_path, excludes, exclude_datum, heights, street, district, district_boundaries, bbox,
         within, out, overwrite, verbose, quiet, **settings):
-    """Size every roof, simulate its yield and roll up toward the target; write GeoPackage, QGIS project, workbook."""
+    """测算每个屋顶的装机与发电量并汇总对照目标，写出 GeoPackage、QGIS 工程、Excel 工作簿和报告。
+
+    Size every roof, simulate its yield and roll up toward the target; write GeoPackage, QGIS project,
+    workbook and report.
+    """
     from pvsite import api, outputs, pipeline
     from pvsite.outputs import console
 
@@ -249,21 +362,21 @@ def run(config_path, excludes, exclude_datum, heights, street, district, distric
     console.print_summary(result, written.gpkg, verbose=verbose, quiet=quiet)
 
 
-@main.command(name="streets")
+@main.command(name="streets", short_help="列出街道/镇 List the streets/towns.")
 @input_options
 @verbosity
 @handle_errors
 def streets_cmd(config_path, verbose, quiet, **settings):
-    """List the streets/towns a run can select with --street."""
+    """列出可用 --street 选择的街道/镇。 List the streets/towns a run can select with --street."""
     from pvsite import pipeline
 
     for name in pipeline.list_streets(_configure(config_path, **settings)):
         click.echo(name)
 
 
-@main.command()
+@main.command(short_help="情景列表与对比 List or compare the scenarios.")
 @click.option("--compare", is_flag=True,
-              help="Size the current inputs for every scenario (one preparation) and print the table.")
+              help="情景对比 Size the current inputs for every scenario (one preparation) and print the table.")
 @input_options
 @model_options
 @selection_options
@@ -271,7 +384,10 @@ def streets_cmd(config_path, verbose, quiet, **settings):
 @handle_errors
 def scenarios(compare, config_path, excludes, exclude_datum, heights, street, district, district_boundaries, bbox,
               within, verbose, quiet, **settings):
-    """List the scenarios of a policy preset; with --compare, their district totals for the inputs."""
+    """列出政策预设的情景；加 --compare 时给出各情景的全区潜力。
+
+    List the scenarios of a policy preset; with --compare, their district totals for the inputs.
+    """
     from pvsite.planning.sizing import describe_rule, scenario_rules
     from pvsite.presets import load_preset
 
@@ -296,22 +412,22 @@ def scenarios(compare, config_path, excludes, exclude_datum, heights, street, di
                             float(pol["target_kw"]), pol.get("default_scenario"))
 
 
-@main.group()
+@main.group(short_help="气象年 Weather years (PVGIS).")
 def weather():
-    """Weather years: fetch a PVGIS TMY for a point."""
+    """气象年：下载某点的 PVGIS 典型气象年。 Weather years: fetch a PVGIS TMY for a point."""
 
 
-@weather.command()
-@click.option("--lat", "lat", type=float, required=True, help="Latitude [°N].")
-@click.option("--lon", "lon", type=float, required=True, help="Longitude [°E].")
+@weather.command(short_help="下载 PVGIS 典型年 Download a PVGIS TMY.")
+@click.option("--lat", "lat", type=float, required=True, help="纬度 Latitude [°N].")
+@click.option("--lon", "lon", type=float, required=True, help="经度 Longitude [°E].")
 @click.option("--dir", "dest_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to store the file in (default irradiance/).")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Network timeout [s].")
-@click.option("--overwrite", is_flag=True, help="Replace an existing file.")
+              help="保存文件夹 Folder to store the file in (default irradiance/).")
+@click.option("--timeout", type=float, default=60.0, show_default=True, help="网络超时 Network timeout [s].")
+@click.option("--overwrite", is_flag=True, help="覆盖已有文件 Replace an existing file.")
 @verbosity
 @handle_errors
 def fetch(lat, lon, dest_dir, timeout, overwrite, verbose, quiet):
-    """Download a PVGIS typical year for LAT/LON (needs internet)."""
+    """下载 LAT/LON 处的 PVGIS 典型气象年（需联网）。 Download a PVGIS typical year for LAT/LON (needs internet)."""
     from pvsite.io import pvgis
 
     path = pvgis.fetch_pvgis_tmy(lat, lon, dest_dir=dest_dir, timeout=timeout, overwrite=overwrite)

@@ -227,16 +227,19 @@ def dask_client(cfg):
     try:
         from distributed import Client, LocalCluster
     except ImportError as exc:
-        raise ConfigError("[compute] scheduler = \"dask\" needs Dask: 未安装 Dask / Dask is not installed "
-                          f"({exc}).", fix="pip install 'pvsite[dask]', or use --scheduler processes.") from exc
+        raise ConfigError(f"[compute] scheduler = \"dask\" needs Dask: Dask is not installed ({exc}).",
+                          fix="pip install 'pvsite[dask]', or use --scheduler processes.",
+                          zh=f"[compute] scheduler = \"dask\" 需要 Dask，但未安装 Dask（{exc}）。",
+                          fix_zh="请 pip install 'pvsite[dask]'，或改用 --scheduler processes。") from exc
     if cfg.address:
         try:
             client = Client(cfg.address, timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:
-            raise ConfigError(f"[compute] address {cfg.address}: 无法连接 Dask 调度器 / no Dask scheduler "
-                              f"answers there ({exc}).",
+            raise ConfigError(f"[compute] address {cfg.address}: no Dask scheduler answers there ({exc}).",
                               fix="Start one (`dask scheduler`, then `dask worker ADDRESS` on each machine) "
-                                  "or use --scheduler dask without an address for a local cluster.") from exc
+                                  "or use --scheduler dask without an address for a local cluster.",
+                              zh=f"[compute] address {cfg.address}：无法连接 Dask 调度器（{exc}）。",
+                              fix_zh="请先启动调度器（`dask scheduler`，再在每台机器上运行 `dask worker ADDRESS`），或不带地址使用 --scheduler dask 启动本机集群。") from exc
         _POOLS[key] = (client, None)
     else:
         cluster = LocalCluster(n_workers=int(cfg.n_workers), threads_per_worker=1, processes=True,

@@ -44,6 +44,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import re
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar, NamedTuple, get_args, get_origin, get_type_hints
@@ -185,14 +186,64 @@ def check(obj: Any, prefix: str | None = None) -> list[Problem]:
     return problems
 
 
+#: Chinese renderings of the fixed wording of the problems and fixes above (regex → template);
+#: a wording not listed stays English only.
+_PROBLEMS_ZH = tuple((re.compile(a), b) for a, b in (
+    (r"^unknown (config )?key$", "未知的键"),
+    (r"^must be given \(no default\)$", "必须给出（无默认值）"),
+    (r"^expects a table, found (.*)$", r"应为表，实为 \1"),
+    (r"^expects a list of tables, found (.*)$", r"应为表的列表，实为 \1"),
+    (r"^expects true or false, found (.*)$", r"应为 true 或 false，实为 \1"),
+    (r"^expects int, found (.*)$", r"应为整数，实为 \1"),
+    (r"^expects float, found (.*)$", r"应为数值，实为 \1"),
+    (r"^expects str, found (.*)$", r"应为文字，实为 \1"),
+    (r"^must be a table of sections, found (.*)$", r"应为由各节组成的表，实为 \1"),
+    (r"^must be a table, found (.*)$", r"应为表，实为 \1"),
+    (r"^must be a list of tables, found (.*)$", r"应为表的列表，实为 \1"),
+    (r"^must be a table or a path, found (.*)$", r"应为表或路径，实为 \1"),
+    (r"^must be in (.*), found (.*)$", r"须在 \1 之内，实为 \2"),
+    (r"^must be ([≥>] .*), found (.*)$", r"须 \1，实为 \2"),
+    (r"^is (.*), not one of (.*)$", r"为 \1，不是 \2 之一"),
+    (r"^(.*) is not a coordinate reference system pyproj knows$", r"\1 不是 pyproj 能识别的坐标系"),
+    (r"^did you mean '(.*)'\? Set '(.*)' to one of (.*)\.$", r"是否想写 '\1'？请把 '\2' 设为 \3 之一。"),
+    (r"^Set '(.*)' to one of (.*)\.$", r"请把 '\1' 设为 \2 之一。"),
+    (r"^Give '(.*)' a value (.*) \(check the unit and the sign\)\.$", r"请给 '\1' 一个 \2 的值（检查单位和正负号）。"),
+    (r"^Give '(.*)' a value of that type\.$", r"请给 '\1' 一个该类型的值。"),
+    (r"^Set '(.*)'\.$", r"请设置 '\1'。"),
+    (r"^did you mean '(.*)'\?$", r"是否想写 '\1'？"),
+    (r"^valid keys here: (.*)$", "有效的键见英文列表"),
+))
+
+
+def _zh(text: str | None) -> str | None:
+    """The Chinese of a problem or fix of :func:`check` when its wording is known, else None."""
+    for pattern, template in _PROBLEMS_ZH:
+        if text and pattern.match(text):
+            return pattern.sub(template, text)
+    return None
+
+
 def config_error(source: str, problems: list[Problem]) -> ConfigError:
-    """One :class:`ConfigError` listing every problem, each with its source and dotted key."""
+    """One :class:`ConfigError` listing every problem, each with its source and dotted key.
+
+    The headline is in Chinese and English; each problem line is English, followed by its
+    Chinese (in full-width brackets) where the wording is one of :data:`_PROBLEMS_ZH`.
+    """
     if len(problems) == 1:
         key, msg, fix = problems[0]
-        return ConfigError(f"{source}: '{key}': {msg}.", fix=fix)
-    lines = "".join(f"\n  - {source}: '{key}': {msg} — {fix}" for key, msg, fix in problems)
+        return ConfigError(f"{source}: '{key}': {msg}.", fix=fix,
+                           zh=f"配置有误（{source}）：'{key}' {_zh(msg) or '的值不可用（见下方英文说明）'}。",
+                           fix_zh=_zh(fix))
+
+    def line(key, msg, fix):
+        zh = "；".join(x for x in (_zh(msg), _zh(fix)) if x)
+        return f"\n  - {source}: '{key}': {msg} — {fix}" + (f"（{zh}）" if zh else "")
+
+    lines = "".join(line(*p) for p in problems)
     return ConfigError(f"{len(problems)} problems in the configuration ({source}):{lines}",
-                       fix="Correct every key listed above (each line names the fix).")
+                       fix="Correct every key listed above (each line names the fix).",
+                       zh=f"配置中有 {len(problems)} 处问题（{source}），逐条列在下方：",
+                       fix_zh="逐项改正上面列出的键（每行都写明了改法）。")
 
 
 def _kind(hint: Any) -> tuple[str, bool]:

@@ -126,10 +126,11 @@ def weather_distance(weather_meta: dict, site_lon_deg: float, site_lat_deg: floa
     if far and not allow_distant:
         raise InputError(
             f"The weather year {src} ({weather_meta.get('description', '')}) is {where}: its sun and climate "
-            f"are not the buildings' (limits {WEATHER_REFUSE_KM:,.0f} km, {WEATHER_REFUSE_DLAT_DEG:g}° of latitude). "
-            f"气象数据站点距建筑 {km:,.0f} km，不能代表当地。",
+            f"are not the buildings' (limits {WEATHER_REFUSE_KM:,.0f} km, {WEATHER_REFUSE_DLAT_DEG:g}° of latitude).",
             fix="Pass a weather file for the site (--weather PATH; `pvsite weather fetch --lat … --lon …` gets a "
                 "PVGIS year), or --allow-distant-weather (weather.allow_distant = true) to run anyway.",
+            zh=f"气象文件 {src} 的站点距建筑 {km:,.0f} km（{where}），其日照和气候不能代表当地（限值 {WEATHER_REFUSE_KM:,.0f} km、纬度差 {WEATHER_REFUSE_DLAT_DEG:g}°）。",
+            fix_zh="请提供当地的气象文件（--weather PATH；`pvsite weather fetch --lat … --lon …` 可下载 PVGIS 典型年），或加 --allow-distant-weather（weather.allow_distant = true）仍然运行。",
         )
     if not far and km <= WEATHER_WARN_KM:
         return []

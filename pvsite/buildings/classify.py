@@ -163,7 +163,9 @@ def classify(gdf, preset, new_building_year, overrides=None, registry=None, cont
     if overrides is not None:
         if "building_id" not in out.columns:
             raise InputError("Overrides need a building_id column in the footprints, which this frame lacks.",
-                             fix="Classify the frame returned by read_footprints().")
+                             fix="Classify the frame returned by read_footprints().",
+                             zh="覆盖表需要建筑轮廓中的 building_id 字段，但该数据表没有。",
+                             fix_zh="请对 read_footprints() 返回的数据表进行分类。")
         table, label = _read_overrides(overrides, p["types"])
         otype, orule, onote = (np.full(n, None, dtype=object) for _ in range(3))
         idx = pd.Index(table["building_id"])
@@ -694,7 +696,9 @@ def _read_overrides(overrides, types: dict):
     if lacking:
         raise InputError(f"Overrides {label} lacks column(s) {', '.join(lacking)}. "
                          f"Detected: {', '.join(table.columns)}.",
-                         fix="Use a CSV with header building_id,building_type,reason.")
+                         fix="Use a CSV with header building_id,building_type,reason.",
+                         zh=f"覆盖表 {label} 缺少列 {', '.join(lacking)}。现有列：{', '.join(table.columns)}。",
+                         fix_zh="请使用表头为 building_id,building_type,reason 的 CSV。")
     if "reason" not in table.columns:
         table["reason"] = None
     table = table[["building_id", "building_type", "reason", *(["owner_type"] if "owner_type" in table.columns
@@ -715,7 +719,9 @@ def _read_overrides(overrides, types: dict):
         problems.append(f"duplicated building_id: {', '.join(dup.unique()[:10])}")
     if problems:
         raise InputError(f"Overrides {label}: " + "; ".join(problems) + ".",
-                         fix="Give each building_id once, with one of the valid building types.")
+                         fix="Give each building_id once, with one of the valid building types.",
+                         zh=f"覆盖表 {label} 有误：" + "；".join(problems) + "。",
+                         fix_zh="每个 building_id 只写一次，并填写有效的建筑类型。")
     return table.reset_index(drop=True), label
 
 
@@ -723,16 +729,22 @@ def _align_registry(registry, index: pd.Index, types: dict):
     """Registry type, rule and note aligned to ``index`` (NA where no entry)."""
     if not isinstance(registry, pd.DataFrame):
         raise InputError("registry= must be the per-footprint DataFrame returned by match_registry().",
-                         fix="Pass match_registry(...)[0].")
+                         fix="Pass match_registry(...)[0].",
+                         zh="registry= 必须是 match_registry() 返回的逐建筑 DataFrame。",
+                         fix_zh="请传入 match_registry(...)[0]。")
     lacking = [c for c in ("registry_type", "registry_rule") if c not in registry.columns]
     if lacking:
         raise InputError(f"The registry frame lacks column(s) {', '.join(lacking)}. "
                          f"Detected: {', '.join(map(str, registry.columns))}.",
-                         fix="Pass the first frame returned by pvsite.buildings.registry.match_registry().")
+                         fix="Pass the first frame returned by pvsite.buildings.registry.match_registry().",
+                         zh=f"名录匹配表缺少列 {', '.join(lacking)}。现有列：{', '.join(map(str, registry.columns))}。",
+                         fix_zh="请传入 pvsite.buildings.registry.match_registry() 返回的第一个表。")
     if not registry.index.equals(index):
         if not (registry.index.is_unique and index.is_unique):
             raise InputError("The registry frame is not indexed like the footprints (duplicate labels).",
-                             fix="Match the registry against the same frame you classify.")
+                             fix="Match the registry against the same frame you classify.",
+                             zh="名录匹配表与建筑轮廓的索引不一致（有重复标签）。",
+                             fix_zh="请将名录与要分类的同一建筑轮廓表匹配。")
         extra = registry.index.difference(index)
         if len(extra) and registry.loc[extra, "registry_type"].notna().any():
             log.info("%d registry match(es) concern footprints outside this frame (not selected)",
@@ -742,7 +754,9 @@ def _align_registry(registry, index: pd.Index, types: dict):
     bad = rtype[rtype.notna() & ~rtype.isin(list(types))]
     if len(bad):
         raise InputError(f"Registry types not in the classification preset: {', '.join(sorted(set(bad))[:10])}.",
-                         fix=f"Use pvsite building types: {', '.join(types)}.")
+                         fix=f"Use pvsite building types: {', '.join(types)}.",
+                         zh=f"名录中的建筑类型不在分类预设中：{', '.join(sorted(set(bad))[:10])}。",
+                         fix_zh=f"请使用 pvsite 的建筑类型：{', '.join(types)}。")
     rule = _text(registry["registry_rule"]).fillna("registry")
     name = _text(registry["registry_name"]) if "registry_name" in registry.columns else None
     match = _text(registry["registry_match"]) if "registry_match" in registry.columns else None

@@ -113,6 +113,8 @@ def mark_exclusions(roofs: gpd.GeoDataFrame, layers, min_overlap_share: float) -
         raise InputError(
             f"The roofs are in a geographic CRS ({roofs.crs.name}); overlap shares need metres.",
             fix="Project the roofs first (pvsite.geo.crs.to_metric).",
+            zh=f"屋顶数据为地理坐标系（{roofs.crs.name}），计算重叠比例需要以米为单位。",
+            fix_zh="请先投影屋顶数据（pvsite.geo.crs.to_metric）。",
         )
     hit_roof, hit_label = [], []
     for spec, side in layers:

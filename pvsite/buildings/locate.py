@@ -117,7 +117,9 @@ def site_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
     geoms = gdf.geometry[~gdf.geometry.isna() & ~gdf.geometry.is_empty]
     if len(geoms) == 0:
         raise InputError("No building in the selection has a usable geometry.",
-                         fix="Check the footprint file and the selection.")
+                         fix="Check the footprint file and the selection.",
+                         zh="所选范围内没有几何有效的建筑。",
+                         fix_zh="请检查建筑轮廓文件和选择范围。")
     xmin, ymin, xmax, ymax = geoms.total_bounds
     centre = gpd.GeoSeries([shapely.Point((xmin + xmax) / 2, (ymin + ymax) / 2)], crs=gdf.crs).to_crs(4326)
     return float(centre.x.iloc[0]), float(centre.y.iloc[0])
@@ -153,6 +155,8 @@ def locate(inputs, config, classes: ClassifyPreset) -> Located:
             f"No feature of {inputs.footprints_path} (layer {inputs.footprints_meta.get('layer')}) has a usable "
             "building footprint: " + ", ".join(f"{n} × {r}" for r, n in reasons.items()) + ".",
             fix="Footprints must be polygons; pick the building layer with --layer.",
+            zh=f"{inputs.footprints_path}（图层 {inputs.footprints_meta.get('layer')}）中没有可用的建筑轮廓：" + "，".join(f"{n} × {r}" for r, n in reasons.items()) + "。",
+            fix_zh="建筑轮廓必须是面要素；请用 --layer 选择建筑图层。",
         )
     polys = inputs.street_polygons
     n_outside = 0
@@ -239,6 +243,8 @@ def _selection_mask(gdf, sel: Selection, street_names, inputs) -> np.ndarray:
             raise SelectionError(
                 f"--district {sel.district} needs district outlines.",
                 fix="Pass --district-boundaries PATH[:datum] (e.g. a districts GeoJSON).",
+                zh=f"--district {sel.district} 需要区界数据。",
+                fix_zh="请传入 --district-boundaries PATH[:datum]（如区界 GeoJSON）。",
             )
         kwargs = dict(district=sel.district, district_boundaries=inputs.districts)
     return streets_mod.select(gdf, street=sel.street, bbox=sel.bbox, within=inputs.within,

@@ -163,7 +163,9 @@ def match_registry(roofs, side: SideLayer, spec: RegistryConfig, classes: Classi
     """
     if getattr(roofs, "crs", None) is None:
         raise InputError("The footprints have no CRS, so registry points cannot be placed on them.",
-                         fix="Match the frame returned by read_footprints() / to_metric().")
+                         fix="Match the frame returned by read_footprints() / to_metric().",
+                         zh="建筑轮廓没有坐标系，无法把名录点位放到建筑上。",
+                         fix_zh="请匹配 read_footprints() / to_metric() 返回的数据表。")
     path = side.path
     reg = _registry(side, rounded_deg)
     names = _pick_text(reg.table, spec.name_col, "name", path, exclude=reg.lonlat_columns)
@@ -402,7 +404,9 @@ def combine_matches(frames) -> pd.DataFrame:
     for f in frames[1:]:
         if not f.index.equals(out.index):
             raise InputError("Registry matches to combine are not indexed alike.",
-                             fix="Match every registry against the same footprint frame.")
+                             fix="Match every registry against the same footprint frame.",
+                             zh="要合并的名录匹配结果索引不一致。",
+                             fix_zh="请将每份名录都与同一建筑轮廓表匹配。")
         take = (out["registry_type"].isna() & f["registry_type"].notna()) | (
             out["registry_rule"].isna() & f["registry_rule"].notna())
         out.loc[take.to_numpy()] = f.loc[take.to_numpy(), list(REGISTRY_COLUMNS)].to_numpy()
@@ -438,6 +442,8 @@ def _registry(side: SideLayer, rounded_deg) -> _Registry:
                 f"Registry {path}: the datum of its lon/lat coordinates is not declared.",
                 fix="State it: wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu), e.g. "
                     "--registry PATH:gcj02.  The CRS label (often EPSG:4326) cannot tell.",
+                zh=f"名录 {path} 未声明经纬度坐标的坐标系（datum）。",
+                fix_zh="请注明：wgs84（GPS、OpenStreetMap）、gcj02（高德、腾讯）或 bd09（百度），如 --registry PATH:gcj02。坐标系标签（常为 EPSG:4326）无法区分。",
             )
     lon, lat = side.source_lon, side.source_lat
     rounded = np.isfinite(lon) & np.isfinite(lat) & _rounded(lon, lat, rounded_deg)
@@ -451,6 +457,10 @@ def _registry(side: SideLayer, rounded_deg) -> _Registry:
 # ---------------------------------------------------------------------------
 
 
+#: Chinese of the column kinds named in messages.
+_KIND_ZH = {"name": "名称", "type": "类型"}
+
+
 def _pick_column(table, explicit, kind, path, exclude=()):
     cols = list(table.columns)
     if explicit is not None:
@@ -460,7 +470,9 @@ def _pick_column(table, explicit, kind, path, exclude=()):
         if str(explicit).lower() in low:
             return low[str(explicit).lower()]
         raise InputError(f"Registry {path} has no {kind} column {explicit!r}. Columns: {', '.join(cols)}.",
-                         fix=f"Name the {kind} column of the file.")
+                         fix=f"Name the {kind} column of the file.",
+                         zh=f"名录 {path} 没有{_KIND_ZH.get(kind, kind)}字段 {explicit!r}。现有列：{', '.join(cols)}。",
+                         fix_zh=f"请指定文件中的{_KIND_ZH.get(kind, kind)}列。")
     low = {}
     for c in cols:
         if c not in (exclude or ()):
@@ -494,7 +506,9 @@ def _resolve_types(table, tcol, type_map, default_type, names, classes: Classify
         problems.append(f"default_type {default_type!r}")
     if problems:
         raise ConfigError(f"Registry {path}: unknown building type(s): {'; '.join(problems)}.",
-                          fix=f"Use pvsite building types: {', '.join(valid)}.")
+                          fix=f"Use pvsite building types: {', '.join(valid)}.",
+                          zh=f"名录 {path} 中有未知的建筑类型：{'；'.join(problems)}。",
+                          fix_zh=f"请使用 pvsite 的建筑类型：{', '.join(valid)}。")
     n = len(table)
     rtype = pd.Series(pd.NA, index=table.index, dtype="str")
     basis = pd.Series(pd.NA, index=table.index, dtype="str")

@@ -88,6 +88,8 @@ def assign_streets(
             f"{[c for c in streets.columns if c != streets.geometry.name]}.",
             fix="Name the street-name column with [input] street_name_field in the config "
             "(e.g. street_name_field = \"XZQMC\").",
+            zh=f"街道图层没有字段 {name_field!r}；现有字段：{[c for c in streets.columns if c != streets.geometry.name]}。",
+            fix_zh="请在配置文件 [input] street_name_field 中指定街道名称字段（如 street_name_field = \"XZQMC\"）。",
         )
     result = pd.Series([None] * len(roofs), index=roofs.index, dtype=object, name="street")
     if len(roofs) == 0 or len(streets) == 0:
@@ -184,12 +186,17 @@ def resolve_street(name: str, valid_streets: Iterable[str]) -> str:
         raise SelectionError(
             f"Street {name!r} is ambiguous: it matches {', '.join(matches)}.",
             fix="Give the full name, e.g. --street " + matches[0],
+            zh=f"街道名 {name!r} 有歧义：可匹配 {', '.join(matches)}。",
+            fix_zh="请写全称，如 --street " + matches[0],
         )
     close = difflib.get_close_matches(name, valid, n=3, cutoff=0.4)
     hint = f"Did you mean {' or '.join(close)}? " if close else ""
+    hint_zh = f"是否想写 {' 或 '.join(close)}？" if close else ""
     raise SelectionError(
         f"Unknown street {name!r}. Valid streets ({len(valid)}): {', '.join(valid) or '(none)'}.",
         fix=f"{hint}Use one of the valid names (the 街道/镇 suffix may be omitted).",
+        zh=f"未知街道 {name!r}。有效街道（{len(valid)} 个）：{', '.join(valid) or '（无）'}。",
+        fix_zh=f"{hint_zh}请使用有效名称之一（可省略“街道/镇”后缀）。",
     )
 
 
@@ -278,6 +285,8 @@ def select(
             raise SelectionError(
                 f"Cannot select district {district!r}: no district boundary file given.",
                 fix="Give the boundaries, e.g. --district-boundaries shanghai_districts_wgs84.geojson.",
+                zh=f"无法选择区县 {district!r}：未提供区界文件。",
+                fix_zh="请提供区界，如 --district-boundaries shanghai_districts_wgs84.geojson。",
             )
         mask &= district_mask(roofs, district, district_boundaries, district_field, district_datum)
         described.append(f"district {district}")
@@ -287,6 +296,8 @@ def select(
             raise SelectionError(
                 f"Cannot select by street: the roofs have no {street_field!r} column.",
                 fix="Give street polygons (--streets) or map a street column in [input.fields].",
+                zh=f"无法按街道选择：屋顶数据没有 {street_field!r} 字段。",
+                fix_zh="请提供街道边界（--streets），或在 [input.fields] 中映射街道字段。",
             )
         if valid_streets is None:
             valid_streets = roofs[street_field].dropna().astype(str).unique()
@@ -300,6 +311,8 @@ def select(
                 f"Bounding box {tuple(bbox)} is not (xmin, ymin, xmax, ymax) with xmin < xmax and "
                 "ymin < ymax.",
                 fix="Give --bbox xmin ymin xmax ymax, e.g. --bbox 121.40 31.19 121.43 31.22.",
+                zh=f"范围框 {tuple(bbox)} 不是 (xmin, ymin, xmax, ymax)，或不满足 xmin < xmax 且 ymin < ymax。",
+                fix_zh="请写 --bbox xmin ymin xmax ymax，如 --bbox 121.40 31.19 121.43 31.22。",
             )
         mask &= _region_mask(roofs, shapely.box(*bbox), bbox_crs)
         described.append(f"bbox {tuple(bbox)} ({bbox_crs})")
@@ -311,6 +324,8 @@ def select(
             f"The selection {'; '.join(described)} contains none of the {len(roofs)} roofs.",
             fix="Check the street name / bbox coordinates (lon/lat order: xmin ymin xmax ymax) "
             "and the CRS of the region.",
+            zh=f"所选范围 {'；'.join(described)} 不包含 {len(roofs)} 个屋顶中的任何一个。",
+            fix_zh="请检查街道名称 / bbox 坐标（经纬度顺序：xmin ymin xmax ymax）及其坐标系。",
         )
     return mask
 
@@ -367,12 +382,17 @@ def resolve_district(district, districts: gpd.GeoDataFrame) -> str:
             return str(hit[0])
     if len(matches) > 1:
         raise SelectionError(f"District {name!r} is ambiguous: it matches {', '.join(matches)}.",
-                             fix="Give the full name, e.g. --district " + matches[0])
+                             fix="Give the full name, e.g. --district " + matches[0],
+                             zh=f"区县名 {name!r} 有歧义：可匹配 {', '.join(matches)}。",
+                             fix_zh="请写全称，如 --district " + matches[0])
     close = difflib.get_close_matches(name, valid, n=3, cutoff=0.4)
     hint = f"Did you mean {' or '.join(close)}? " if close else ""
+    hint_zh = f"是否想写 {' 或 '.join(close)}？" if close else ""
     raise SelectionError(
         f"Unknown district {name!r}. Valid districts ({len(valid)}): {', '.join(valid) or '(none)'}.",
         fix=f"{hint}Use one of the valid names (the 区/县 suffix may be omitted).",
+        zh=f"未知区县 {name!r}。有效区县（{len(valid)} 个）：{', '.join(valid) or '（无）'}。",
+        fix_zh=f"{hint_zh}请使用有效名称之一（可省略“区/县”后缀）。",
     )
 
 
@@ -437,6 +457,8 @@ def district_mask(
             f"District {name} ({source}) contains none of the {len(roofs)} roofs.",
             fix="Check that the footprints lie in this district, and the boundary file's datum "
                 "(web-map outlines are GCJ-02: pass datum gcj02).",
+            zh=f"区县 {name}（{source}）不包含 {len(roofs)} 个屋顶中的任何一个。",
+            fix_zh="请检查建筑轮廓是否位于该区，以及区界文件的坐标系（网络地图边界为 GCJ-02：请注明 gcj02）。",
         )
     return mask
 

@@ -398,6 +398,8 @@ def monthly_stats_from_stat_file(path) -> MonthlyStats:
         raise InputError(
             f"Statistics file {path}: no {', '.join(missing)} rows found.",
             fix="Use the .stat report written by the EnergyPlus Weather Converter for the EPW.",
+            zh=f"统计文件 {path} 中找不到 {', '.join(missing)} 行。",
+            fix_zh="请使用 EnergyPlus Weather Converter 为该 EPW 生成的 .stat 报告。",
         )
     ranges = section("Monthly Drybulb and Wetbulb Daily Ranges")
     return MonthlyStats(
@@ -433,7 +435,9 @@ def stat_file_location(path) -> dict:
     elev = re.search(r"Elevation --\s*(-?[\d.]+)\s*m", text)
     if not ll:
         raise InputError(f"Statistics file {path}: no location line found.",
-                         fix="Use the .stat report written by the EnergyPlus Weather Converter.")
+                         fix="Use the .stat report written by the EnergyPlus Weather Converter.",
+                         zh=f"统计文件 {path} 中找不到位置（Location）行。",
+                         fix_zh="请使用 EnergyPlus Weather Converter 生成的 .stat 报告。")
     lat = (int(ll[2]) + int(ll[3]) / 60.0) * (1 if ll[1] == "N" else -1)
     lon = (int(ll[5]) + int(ll[6]) / 60.0) * (1 if ll[4] == "E" else -1)
     return {
@@ -468,7 +472,9 @@ def monthly_stats_from_weather(data: pd.DataFrame, source: str = "") -> MonthlyS
     hours = pd.Series(1, index=index).groupby(month).sum()
     if len(hours) != 12:
         raise InputError("monthly_stats_from_weather: the data do not cover all 12 months.",
-                         fix="Pass a whole year of hourly data.")
+                         fix="Pass a whole year of hourly data.",
+                         zh="monthly_stats_from_weather：数据未覆盖全部 12 个月。",
+                         fix_zh="请传入完整一年的逐时数据。")
     days = hours.to_numpy() / 24.0
     sums = data[["ghi", "dhi", "dni"]].groupby(month).sum().to_numpy()
     means = data[["temp_air", "wind_speed"]].groupby(month).mean()

@@ -798,7 +798,9 @@ def write_sample(path: str | Path = SAMPLE_FOOTPRINTS, seed: int = SEED, overwri
     path = Path(path)
     if path.exists() and not overwrite and not is_synthetic_sample(path):
         raise OutputError(f"{path} exists and is not a pvsite synthetic sample; refusing to replace it.",
-                          fix="choose another --out path or pass --overwrite")
+                          fix="choose another --out path or pass --overwrite",
+                          zh=f"{path} 已存在且不是 pvsite 合成样例，拒绝覆盖。",
+                          fix_zh="请换一个 --out 路径，或加 --overwrite")
     buildings, streets, info = generate_sample(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")

@@ -128,6 +128,8 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None = None)
             "measure areas in metres.",
             fix="Give the CRS with --crs (e.g. --crs EPSG:4326 for lon/lat, --crs EPSG:4549 for "
             "CGCS2000 3-degree Gauss-Kruger CM 120E), or add a .prj file beside the Shapefile.",
+            zh=f"{src}：要素未声明坐标系，pvsite 无法以米为单位计算面积。",
+            fix_zh="请用 --crs 指定坐标系（经纬度如 --crs EPSG:4326；CGCS2000 3 度带高斯-克吕格中央经线 120°E 为 --crs EPSG:4549），或在 Shapefile 旁添加 .prj 文件。",
         )
     crs = pyproj.CRS(gdf.crs)
     geoms = gdf.geometry.values
@@ -299,6 +301,8 @@ def check_lonlat_plausible(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None
                 "polygons were built from a table, give the longitude column as X (geopandas: "
                 "points_from_xy(df.lon, df.lat); QGIS 'Add Delimited Text Layer': X field = longitude), "
                 "or swap the axes with shapely.transform(geoms, lambda xy: xy[:, ::-1]).",
+            zh=f"{src}：坐标不是 {name} 要求的经纬度（{where}）：y 达到 {max(abs(miny), abs(maxy)):.6g}°，超出任何纬度，而 x 却像纬度；坐标轴看起来被对调了（x = 纬度，y = 经度）。",
+            fix_zh="请以经度在前（x = 经度，y = 纬度）重新导出文件：若点或面由表格生成，请把经度列作为 X（geopandas：points_from_xy(df.lon, df.lat)；QGIS“添加分隔文本图层”：X 字段 = 经度），或用 shapely.transform(geoms, lambda xy: xy[:, ::-1]) 对调坐标轴。",
         )
     bad = (bounds[:, 0] < -180) | (bounds[:, 2] > 180) | (bounds[:, 1] < -90) | (bounds[:, 3] > 90)
     hint = _crs_hint(float(np.median(bounds[bad, 0])), float(np.median(bounds[bad, 1])))
@@ -308,6 +312,8 @@ def check_lonlat_plausible(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None
         "the coordinates look projected (metres).",
         fix=f"Run again with the projected CRS of the data, e.g. --crs EPSG:xxxx; {hint}; "
             "and correct the CRS stored in the file (.prj; QGIS: Layer ▸ Set CRS of Layer).",
+        zh=f"{src}：文件声明为地理坐标系（{name}），但 {len(bounds)} 个要素中有 {int(bad.sum())} 个超出 ±180° / ±90°（{where}），不是经纬度；坐标看起来是投影坐标（米）。",
+        fix_zh=f"请用数据的投影坐标系重新运行，如 --crs EPSG:xxxx；{hint}；并改正文件中保存的坐标系（.prj；QGIS：图层 ▸ 设置图层坐标系）。",
     )
 
 
@@ -420,10 +426,14 @@ def check_projected_plausible(gdf: gpd.GeoDataFrame, path: str | os.PathLike | N
             fix="The coordinates are longitude/latitude: run again with --crs EPSG:4490 (CGCS2000 lon/lat) "
                 "or --crs EPSG:4326 (WGS 84), and correct the CRS stored in the file (.prj; QGIS: "
                 "Layer ▸ Set CRS of Layer — set, do not reproject).",
+            zh=f"{src}：文件声明为投影坐标系 {crs.to_string()}（{crs.name}），但坐标（{where}）看起来是经纬度：{problem}。",
+            fix_zh="坐标是经纬度：请用 --crs EPSG:4490（CGCS2000 经纬度）或 --crs EPSG:4326（WGS 84）重新运行，并改正文件中保存的坐标系（.prj；QGIS：图层 ▸ 设置图层坐标系——是设置，不是重投影）。",
         )
     raise InputError(
         f"{src}: the coordinates ({where}) do not fit the declared CRS {crs.to_string()} ({crs.name}): "
         f"{problem}.",
         fix=f"Run again with the CRS the coordinates really are in, e.g. --crs EPSG:xxxx; "
             f"{_crs_hint(float(np.median(bounds[:, 0])), float(np.median(bounds[:, 1])))}.",
+        zh=f"{src}：坐标（{where}）与声明的坐标系 {crs.to_string()}（{crs.name}）不符：{problem}。",
+        fix_zh=f"请用坐标真实所在的坐标系重新运行，如 --crs EPSG:xxxx；{_crs_hint(float(np.median(bounds[:, 0])), float(np.median(bounds[:, 1])))}。",
     )

@@ -313,6 +313,8 @@ def datum_key(datum) -> str:
             f"Unknown coordinate datum {datum!r}; expected one of {', '.join(DATUMS)}.",
             fix="Use wgs84 for GPS/OpenStreetMap data, gcj02 for Amap/Gaode, Tencent or Aliyun "
             "DataV data, bd09 for Baidu data.",
+            zh=f"未知的坐标系（datum）{datum!r}；应为 {', '.join(DATUMS)} 之一。",
+            fix_zh="GPS / OpenStreetMap 数据用 wgs84，高德、腾讯或阿里云 DataV 数据用 gcj02，百度数据用 bd09。",
         )
     return key
 

@@ -50,12 +50,15 @@ _SIDECARS = ("-journal", "-wal", "-shm")
 
 
 def refuse_existing(target: str | os.PathLike, overwrite: bool,
-                    fix: str = "Pass --overwrite to replace it, or choose another --out.") -> None:
+                    fix: str = "Pass --overwrite to replace it, or choose another --out.",
+                    fix_zh: str = "加 --overwrite 覆盖，或换一个 --out。") -> None:
     """Refuse to clobber: :class:`~pvsite.errors.OutputError` when ``target`` exists and ``overwrite`` is false."""
     from pvsite.errors import OutputError
 
     if not overwrite and Path(target).exists():
-        raise OutputError(f"Output {target} already exists.", fix=fix)
+        raise OutputError(f"Output {target} already exists.", fix=fix,
+                          zh=f"输出 {target} 已存在。",
+                          fix_zh=fix_zh)
 
 
 def temp_path(target: str | os.PathLike) -> Path:

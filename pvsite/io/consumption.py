@@ -68,12 +68,15 @@ def resolve_columns(columns, mapping: dict | None, path: Path) -> tuple[dict, fl
     except KeyError as exc:
         raise InputError(
             f"--consumption file {path}: mapped column {exc.args[0]!r} not found. Columns: {', '.join(map(str, columns))}.",
-            fix="Correct [carbon] consumption_columns to one of the columns. 请将列映射改为文件中的列名。") from None
+            fix="Correct [carbon] consumption_columns to one of the columns.",
+            zh=f"--consumption 文件 {path}：找不到映射的列 {exc.args[0]!r}。现有列：{', '.join(map(str, columns))}。",
+            fix_zh="请将 [carbon] consumption_columns 改为文件中的列名之一。") from None
     if out["consumption_kwh"] is None:
         raise InputError(
             f"--consumption file {path} has no annual energy column (kWh). Columns: {', '.join(map(str, columns))}.",
-            fix="Name the column consumption_kwh / 年用电量(kWh) / 年用电量(万kWh), or map it: [carbon] "
-                "consumption_columns = { consumption_kwh = \"<column>\" }. 请提供年用电量(千瓦时)列。")
+            fix="Name the column consumption_kwh / 年用电量(kWh) / 年用电量(万kWh), or map it: [carbon] consumption_columns = { consumption_kwh = \"<column>\" }.",
+            zh=f"--consumption 文件 {path} 没有年用电量列（kWh）。现有列：{', '.join(map(str, columns))}。",
+            fix_zh="请将该列命名为 consumption_kwh / 年用电量(kWh) / 年用电量(万kWh)，或映射：[carbon] consumption_columns = { consumption_kwh = \"<列名>\" }。")
     return out, factor
 
 
@@ -126,11 +129,14 @@ def parse_consumption(table: pd.DataFrame, path: Path, mapping: dict | None = No
     if problems:
         raise InputError(
             f"--consumption file {path}: {'; '.join(problems)}.",
-            fix="Give one row per building / street (or one for the district) with its annual energy use as a "
-                "number ≥ 0 in kWh. 每个建筑或街道一行，年用能为不小于0的数值(千瓦时)。")
+            fix="Give one row per building / street (or one for the district) with its annual energy use as a number ≥ 0 in kWh.",
+            zh=f"--consumption 文件 {path} 有误：{'；'.join(problems)}。",
+            fix_zh="每个建筑或街道一行（或全区一行），年用能为不小于 0 的数值（kWh）。")
     if out.empty:
         raise InputError(f"--consumption file {path} holds no rows.",
-                         fix="Write a header row, then one row per building, street or the district.")
+                         fix="Write a header row, then one row per building, street or the district.",
+                         zh=f"--consumption 文件 {path} 没有数据行。",
+                         fix_zh="请先写表头行，再每个建筑、街道或全区各写一行。")
     return out.reset_index(drop=True)
 
 

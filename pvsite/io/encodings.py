@@ -50,6 +50,8 @@ def check_codec(encoding, what="--encoding") -> str:
             f"{what} {encoding!r} is not a known text encoding.",
             fix=f"Use a codec name such as {what} gbk (Chinese Windows/ArcGIS Shapefiles), {what} gb18030, "
                 f"{what} utf-8 or {what} big5.",
+            zh=f"{what} {encoding!r} 不是已知的文本编码。",
+            fix_zh=f"请使用编码名，如 {what} gbk（中文 Windows / ArcGIS 的 Shapefile）、{what} gb18030、{what} utf-8 或 {what} big5。",
         ) from None
 
 
@@ -102,6 +104,8 @@ def shapefile_encoding(path: Path, encoding, warn):
                 f"{path} cannot be decoded.",
                 fix=f"Pass --encoding (e.g. --encoding gbk, gb18030 or utf-8; it overrides the .cpg) or write a "
                     f"codec name into {cpg.name}.",
+                zh=f"{cpg} 声明的文本编码 {declared!r} 不为 pvsite 所知，{path} 的文本无法解码。",
+                fix_zh=f"请加 --encoding（如 --encoding gbk、gb18030 或 utf-8；优先于 .cpg），或在 {cpg.name} 中写入编码名。",
             )
         return [name], declared, ".cpg", cpg
     return list(AUTO_ENCODINGS), None, None, None
@@ -206,7 +210,9 @@ def decode_frame(df, path: Path, tries, basis, cpg):
     if row is None and "utf-8" in tried:
         fix += ("  Note that a DBF field name holds at most 10 bytes, so UTF-8 Chinese field names longer than "
                 "3 characters are cut mid-character by many writers: rename those fields or use a GeoPackage.")
-    raise InputError(f"Text attributes or field names of {path} cannot be decoded as {names}: {where}.", fix=fix)
+    raise InputError(f"Text attributes or field names of {path} cannot be decoded as {names}: {where}.", fix=fix,
+                     zh=f"{path} 的文本属性或字段名无法按 {names} 解码：{where}。",
+                     fix_zh=(f"文本可按 {good} 解码：请加 --encoding {good.lower()}（优先于 .cpg），或改正 .cpg 文件。" if good else "请用 --encoding 指定文件写入时的编码（gbk、gb18030、utf-8、big5；优先于 .cpg），或添加/改正 .cpg 文件；若都不行，说明 .dbf 已损坏，请重新导出。") + ("注意 DBF 字段名最多 10 字节，超过 3 个汉字的 UTF-8 字段名常被截断：请改短字段名或改用 GeoPackage。" if row is None and "utf-8" in tried else ""))
 
 
 #: Python codecs tried, in order, for a text table without ``encoding=`` (``utf-8-sig`` accepts a BOM).
@@ -248,9 +254,13 @@ def read_csv_text(path, encoding=None, *, sep=",", what="table") -> tuple[pd.Dat
             continue
         except Exception as exc:  # pandas raises several parser errors
             raise InputError(f"Cannot read {what} {path} as a delimited text table: {exc}.",
-                             fix="Use a comma-separated file (tab-separated for .tsv) with a header row.") from None
+                             fix="Use a comma-separated file (tab-separated for .tsv) with a header row.",
+                             zh=f"无法把 {what} {path} 读作分隔文本表：{exc}。",
+                             fix_zh="请使用带表头的逗号分隔文件（.tsv 用制表符分隔）。") from None
     raise InputError(f"{what} {path} cannot be decoded as {' or '.join(t.upper() for t in tries)}.",
-                     fix="Pass the encoding it was written in (e.g. gb18030) or save the file as UTF-8.")
+                     fix="Pass the encoding it was written in (e.g. gb18030) or save the file as UTF-8.",
+                     zh=f"{what} {path} 无法按 {' 或 '.join(t.upper() for t in tries)} 解码。",
+                     fix_zh="请指定文件写入时的编码（如 gb18030），或将文件另存为 UTF-8。")
 
 
 #: ``$DWGCODEPAGE`` header values of DXF R2004 and earlier → Python codec.  The ANSI_* names are Windows

@@ -95,7 +95,9 @@ def resolve_mapping(columns, fields, path: Path) -> dict:
         hints = [f"{u!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(u, PVSITE_FIELDS, 1)) else repr(u)
                  for u in unknown]
         raise ConfigError(f"Unknown pvsite field(s) in the field mapping: {', '.join(hints)}.",
-                          fix=f"Map only: {', '.join(PVSITE_FIELDS)}.")
+                          fix=f"Map only: {', '.join(PVSITE_FIELDS)}.",
+                          zh=f"字段映射中有未知的 pvsite 字段：{', '.join(hints)}。",
+                          fix_zh=f"只能映射：{', '.join(PVSITE_FIELDS)}。")
     lower: dict[str, str] = {}
     for c in columns:
         lower.setdefault(str(c).strip().lower(), c)
@@ -117,6 +119,8 @@ def resolve_mapping(columns, fields, path: Path) -> dict:
             f"{path}: mapped column(s) not found: {'; '.join(missing)}. "
             f"Available columns: {', '.join(map(str, columns)) or '(none)'}.",
             fix="Correct the field mapping (--field / [input.fields]) to one of the available columns.",
+            zh=f"{path}：找不到映射的列：{'；'.join(missing)}。可用列：{', '.join(map(str, columns)) or '（无）'}。",
+            fix_zh="请将字段映射（--field / [input.fields]）改为可用列之一。",
         )
     candidates = load_field_candidates()
     for f in PVSITE_FIELDS:

@@ -223,14 +223,20 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
     """
     path = Path(path)
     if engine not in ("pyogrio", "fiona"):
-        raise ConfigError(f"Unknown I/O engine {engine!r}.", fix="Use engine='pyogrio' (default) or 'fiona'.")
+        raise ConfigError(f"Unknown I/O engine {engine!r}.", fix="Use engine='pyogrio' (default) or 'fiona'.",
+                          zh=f"未知的读写引擎 {engine!r}。",
+                          fix_zh="请使用 engine='pyogrio'（默认）或 'fiona'。")
     src, file = _gdal_path(path)
     if not file.exists():
-        raise InputError(f"Footprint file {file} does not exist.", fix="Check the path (--footprints).")
+        raise InputError(f"Footprint file {file} does not exist.", fix="Check the path (--footprints).",
+                         zh=f"找不到建筑轮廓文件 {file}。",
+                         fix_zh="请检查路径（--footprints）。")
     suffix, driver, fmt = _detect_format(path)
     if file.is_dir() and suffix != ".gdb":
         raise InputError(f"Footprint path {path} is a directory (a folder), not a file.",
-                         fix="Give --footprints a footprint file, or an Esri File Geodatabase folder ending in .gdb.")
+                         fix="Give --footprints a footprint file, or an Esri File Geodatabase folder ending in .gdb.",
+                         zh=f"建筑轮廓路径 {path} 是文件夹，不是文件。",
+                         fix_zh="请给 --footprints 一个建筑轮廓文件，或以 .gdb 结尾的 Esri File Geodatabase 文件夹。")
     if encoding is not None:
         check_codec(encoding)
     warn: list[str] = []
@@ -251,7 +257,9 @@ def read_footprints(path, *, layer=None, encoding=None, crs=None, fields=None, e
             raw = gpd.read_parquet(path)
         except Exception as exc:  # pyarrow / geopandas raise several types
             raise InputError(f"Cannot read {path} as GeoParquet: {exc}.",
-                             fix="Write it with GeoDataFrame.to_parquet() (GeoParquet metadata required).") from None
+                             fix="Write it with GeoDataFrame.to_parquet() (GeoParquet metadata required).",
+                             zh=f"无法把 {path} 读作 GeoParquet：{exc}。",
+                             fix_zh="请用 GeoDataFrame.to_parquet() 写出（需要 GeoParquet 元数据）。") from None
         source_row = np.arange(len(raw))
     elif driver == "OSM":
         if layer not in (None, "multipolygons"):
@@ -375,7 +383,9 @@ def is_synthetic_sample(path: str | Path) -> bool:
     path = Path(path)
     src, file = _gdal_path(path)
     if not file.exists():
-        raise InputError(f"Footprint file {file} does not exist.", fix="check the path given to --footprints")
+        raise InputError(f"Footprint file {file} does not exist.", fix="check the path given to --footprints",
+                         zh=f"找不到建筑轮廓文件 {file}。",
+                         fix_zh="请检查 --footprints 给出的路径")
     try:
         layers = pyogrio.list_layers(src)
     except Exception:  # not a vector dataset GDAL can open: certainly not our sample
@@ -426,6 +436,8 @@ def _detect_format(path: Path):
         fix="Use a GeoPackage (.gpkg), Shapefile (.shp), GeoJSON (.geojson), FlatGeobuf (.fgb), "
             "GeoParquet (.parquet), File Geodatabase folder (.gdb), KML/KMZ, a zipped Shapefile (.zip), "
             "DXF (.dxf), CSV with a WKT column (.csv) or OpenStreetMap (.osm.pbf) file.",
+        zh=f"建筑轮廓文件 {path} 的格式不受支持（后缀 {path.suffix!r}）。",
+        fix_zh="请使用 GeoPackage (.gpkg)、Shapefile (.shp)、GeoJSON (.geojson)、FlatGeobuf (.fgb)、GeoParquet (.parquet)、File Geodatabase 文件夹 (.gdb)、KML/KMZ、压缩的 Shapefile (.zip)、DXF (.dxf)、带 WKT 列的 CSV (.csv) 或 OpenStreetMap (.osm.pbf) 文件。",
     )
 
 
@@ -484,11 +496,15 @@ def _read_kml(src: str, layer, engine, warn):
             try:
                 listed = pyogrio.list_layers(src)
             except Exception as exc:
-                raise InputError(f"Cannot open {src}: {exc}.", fix="Check that the file is valid KML/KMZ.") from None
+                raise InputError(f"Cannot open {src}: {exc}.", fix="Check that the file is valid KML/KMZ.",
+                                 zh=f"无法打开 {src}：{exc}。",
+                                 fix_zh="请检查该文件是否为有效的 KML/KMZ。") from None
             folders = [str(n) for n, t in listed if t is not None]
             if not folders:
                 raise InputError(f"{src} has no folder with placemarks.",
-                                 fix="Give a KML/KMZ whose placemarks are the building outlines (polygons).")
+                                 fix="Give a KML/KMZ whose placemarks are the building outlines (polygons).",
+                                 zh=f"{src} 没有含地标（placemark）的文件夹。",
+                                 fix_zh="请提供以建筑轮廓（面）为地标的 KML/KMZ。")
         else:
             _pick_layer(src, layer)  # names the folders when ``layer`` is not one of them
         frames, counts, invalid, offset = [], {}, {}, 0
@@ -504,7 +520,9 @@ def _read_kml(src: str, layer, engine, warn):
             offset += len(df)
     if not frames:
         raise InputError(f"{src}: no placemarks in its folders ({', '.join(folders)}).",
-                         fix="Give a KML/KMZ whose placemarks are the building outlines (polygons).")
+                         fix="Give a KML/KMZ whose placemarks are the building outlines (polygons).",
+                         zh=f"{src}：其文件夹（{', '.join(folders)}）中没有地标（placemark）。",
+                         fix_zh="请提供以建筑轮廓（面）为地标的 KML/KMZ。")
     crs = next((f.crs for f in frames if f.crs is not None), None)
     raw = gpd.GeoDataFrame(pd.concat([f.set_crs(crs, allow_override=True) if f.crs != crs else f for f in frames],
                                      ignore_index=True), geometry=frames[0].geometry.name, crs=crs)
@@ -613,24 +631,32 @@ def _pick_layer(path, layer, open_kw=None):
     try:
         layers = pyogrio.list_layers(path) if not open_kw else _layers_with_options(path, open_kw)
     except Exception as exc:
-        raise InputError(f"Cannot open {path}: {exc}.", fix="Check that the file is a valid vector dataset.") from None
+        raise InputError(f"Cannot open {path}: {exc}.", fix="Check that the file is a valid vector dataset.",
+                         zh=f"无法打开 {path}：{exc}。",
+                         fix_zh="请检查该文件是否为有效的矢量数据。") from None
     names = [str(n) for n, _ in layers]
     listing = ", ".join(f"{n} ({t if t is not None else 'table, no geometry'})" for n, t in layers)
     spatial = [(str(n), str(t)) for n, t in layers if t is not None]
     spatial_listing = ", ".join(f"{n} ({t})" for n, t in spatial) or "(none)"
     if layer is not None:
         if layer not in names:
-            raise InputError(f"{path} has no layer {layer!r}. Layers: {listing}.", fix="Pass --layer with one of these.")
+            raise InputError(f"{path} has no layer {layer!r}. Layers: {listing}.", fix="Pass --layer with one of these.",
+                             zh=f"{path} 没有图层 {layer!r}。图层：{listing}。",
+                             fix_zh="请用 --layer 指定其中之一。")
         if layer not in dict(spatial):
             raise InputError(
                 f"{path}: layer {layer!r} is an attribute table without geometry, so it holds no footprints. "
                 f"Layers with geometry: {spatial_listing}.",
                 fix="Pass --layer with one of the layers with geometry (or [input] layer = \"NAME\").",
+                zh=f"{path}：图层 {layer!r} 是没有几何的属性表，不含建筑轮廓。含几何的图层：{spatial_listing}。",
+                fix_zh="请用 --layer 指定含几何的图层之一（或配置 [input] layer = \"NAME\"）。",
             )
         return layer
     if not spatial:
         raise InputError(f"{path} has no layer with geometry. Layers: {listing or '(none)'}.",
-                         fix="Give a footprint file with building polygons (--footprints).")
+                         fix="Give a footprint file with building polygons (--footprints).",
+                         zh=f"{path} 没有含几何的图层。图层：{listing or '（无）'}。",
+                         fix_zh="请提供含建筑面要素的建筑轮廓文件（--footprints）。")
     if len(spatial) == 1:
         return spatial[0][0]
     by_name = [n for n, _ in spatial if n.lower() == "buildings"]
@@ -644,6 +670,8 @@ def _pick_layer(path, layer, open_kw=None):
         f"{path} has several layers and pvsite cannot tell which holds the buildings. "
         f"Layers with geometry: {spatial_listing}.",
         fix="Pass --layer NAME (or [input] layer = \"NAME\").",
+        zh=f"{path} 有多个图层，pvsite 无法判断哪个是建筑图层。含几何的图层：{spatial_listing}。",
+        fix_zh="请加 --layer NAME（或配置 [input] layer = \"NAME\"）。",
     )
 
 
@@ -669,11 +697,16 @@ def _read_ogr(path, layer, engine, warn, tries=None, basis=None, cpg=None, encod
         df = _read_layer(path, layer, RAW_CODEC if tries else encoding, engine, warn, **kw)
     except UnicodeDecodeError as exc:
         raise InputError(f"Text attributes or field names of {path} are not valid UTF-8 ({exc}).",
-                         fix=f"Re-export the file with UTF-8 text (the {path.suffix} format requires it).") from None
+                         fix=f"Re-export the file with UTF-8 text (the {path.suffix} format requires it).",
+                         zh=f"{path} 的文本属性或字段名不是有效的 UTF-8（{exc}）。",
+                         fix_zh=f"请以 UTF-8 文本重新导出文件（{path.suffix} 格式要求 UTF-8）。") from None
     except Exception as exc:
-        raise InputError(f"Cannot read layer {layer!r} of {path}: {exc}.") from None
+        raise InputError(f"Cannot read layer {layer!r} of {path}: {exc}.",
+                         zh=f"无法读取 {path} 的图层 {layer!r}：{exc}。") from None
     if not isinstance(df, gpd.GeoDataFrame):
-        raise InputError(f"{path}: layer {layer!r} has no geometry column.", fix="Pass --layer with a geometry layer.")
+        raise InputError(f"{path}: layer {layer!r} has no geometry column.", fix="Pass --layer with a geometry layer.",
+                         zh=f"{path}：图层 {layer!r} 没有几何列。",
+                         fix_zh="请用 --layer 指定含几何的图层。")
     if not tries:
         return df, None
     return decode_frame(df, path, tries, basis, cpg)
@@ -705,6 +738,8 @@ def _check_shapefile_index(path: Path) -> None:
             f"{shx.name} places the last record's end at byte {int(end.max())}.",
             fix="Re-export the file (or copy it again completely, with its .shx, .dbf, .prj and .cpg); "
                 "a GeoPackage avoids the multi-file problem.",
+            zh=f"{path} 不完整（{n} 条记录缺 {missing} 条）：文件只有 {size} 字节，但其索引 {shx.name} 中最后一条记录结束于第 {int(end.max())} 字节。",
+            fix_zh="请重新导出文件（或完整地重新复制，连同 .shx、.dbf、.prj 和 .cpg）；GeoPackage 没有多文件问题。",
         )
 
 
@@ -925,7 +960,9 @@ def _ensure_crs(raw, path: Path, crs, warn):
             user = pyproj.CRS.from_user_input(crs)
         except pyproj.exceptions.CRSError as exc:
             raise ConfigError(f"--crs {crs!r} is not a CRS pyproj understands: {exc}.",
-                              fix="Use an EPSG code such as EPSG:4490 (CGCS2000) or EPSG:4326 (WGS84).") from None
+                              fix="Use an EPSG code such as EPSG:4490 (CGCS2000) or EPSG:4326 (WGS84).",
+                              zh=f"--crs {crs!r} 不是 pyproj 能识别的坐标系：{exc}。",
+                              fix_zh="请使用 EPSG 代码，如 EPSG:4490（CGCS2000）或 EPSG:4326（WGS84）。") from None
     if raw.crs is None:
         if user is None:
             bounds = _bounds(raw)
@@ -936,6 +973,8 @@ def _ensure_crs(raw, path: Path, crs, warn):
             raise InputError(
                 f"{path} declares no coordinate reference system (CRS), so its coordinates cannot be placed.",
                 fix=f"Pass --crs with the CRS the coordinates are in ({looks}), or add a .prj / CRS to the file.",
+                zh=f"{path} 未声明坐标系（CRS），无法确定坐标位置。",
+                fix_zh=f"请用 --crs 指定坐标所在的坐标系（{looks}），或为文件添加 .prj / 坐标系。",
             )
         raw = raw.set_crs(user)
         _check_crs_fits(raw, path)

@@ -123,7 +123,9 @@ def _pick(columns, explicit: dict, path: Path) -> dict:
     unknown = [k for k in explicit if k not in INSTALLED_FIELDS]
     if unknown:
         raise ConfigError(f"--installed {path}: unknown field(s) {', '.join(map(repr, unknown))} in columns.",
-                          fix=f"Map only: {', '.join(INSTALLED_FIELDS)}.")
+                          fix=f"Map only: {', '.join(INSTALLED_FIELDS)}.",
+                          zh=f"--installed {path}：columns 中有未知字段 {', '.join(map(repr, unknown))}。",
+                          fix_zh=f"只能映射：{', '.join(INSTALLED_FIELDS)}。")
     lower = {}
     for c in columns:
         lower.setdefault(str(c).strip().lower(), c)
@@ -133,7 +135,9 @@ def _pick(columns, explicit: dict, path: Path) -> dict:
         if got is None:
             raise InputError(f"--installed {path} has no column {col!r} (mapped to {f}). "
                              f"Columns: {', '.join(map(str, columns))}.",
-                             fix="Name a column of the file in [[delivery.installed]] columns.")
+                             fix="Name a column of the file in [[delivery.installed]] columns.",
+                             zh=f"--installed {path} 没有列 {col!r}（映射为 {f}）。现有列：{', '.join(map(str, columns))}。",
+                             fix_zh="请在 [[delivery.installed]] columns 中填写文件中的列名。")
         mapping[f] = got
         used.add(got)
     cands = fields_preset().get("installed", {})
@@ -168,8 +172,9 @@ def _read_side(spec: InstalledConfig, path: Path) -> tuple[gpd.GeoDataFrame, str
     if side.kind == "vector":
         if datum is None and frame.crs is not None and frame.crs.is_geographic:
             raise ConfigError(f"--installed {path}: the datum of its lon/lat coordinates is not declared.",
-                              fix="State it: --installed PATH:wgs84 (GPS, OpenStreetMap, CGCS2000), :gcj02 "
-                                  "(Amap/Gaode, Tencent) or :bd09 (Baidu).  数据坐标系未声明，请注明。")
+                              fix="State it: --installed PATH:wgs84 (GPS, OpenStreetMap, CGCS2000), :gcj02 (Amap/Gaode, Tencent) or :bd09 (Baidu).",
+                              zh=f"--installed {path}：未声明经纬度坐标的坐标系（datum）。",
+                              fix_zh="请注明：--installed PATH:wgs84（GPS、OpenStreetMap、CGCS2000）、:gcj02（高德、腾讯）或 :bd09（百度）。")
         g = frame.geometry.to_crs("EPSG:4326")
         g = g.where(g.geom_type.isin(["Point"]), g.representative_point())
         frame = gpd.GeoDataFrame(side.attributes(), geometry=g.values, crs="EPSG:4326")
@@ -206,18 +211,22 @@ def read_installed(spec: InstalledConfig) -> InstalledList:
     path = Path(spec.path)
     frame, datum = _read_side(spec, path)
     if len(frame) == 0:
-        raise InputError(f"--installed file {path} holds no rows. 文件中没有项目。",
-                         fix="Write a header row, then one row per PV project (项目名称, 装机容量, 项目状态 …).")
+        raise InputError(f"--installed file {path} holds no rows.",
+                         fix="Write a header row, then one row per PV project (项目名称, 装机容量, 项目状态 …).",
+                         zh=f"--installed 文件 {path} 中没有项目。",
+                         fix_zh="请先写表头行，再每个光伏项目一行（项目名称、装机容量、项目状态 …）。")
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     mapping = _pick(list(table.columns), dict(spec.columns), path)
     if mapping["capacity_kw"] is None and mapping["capacity_mw"] is None:
         raise InputError(f"--installed {path} has no capacity column (装机容量). Columns: {', '.join(table.columns)}.",
-                         fix="Name it capacity_kw or 装机容量(kW) (capacity_mw for MW), or map it: "
-                             "[[delivery.installed]] columns = { capacity_kw = \"...\" }.  请提供装机容量列。")
+                         fix="Name it capacity_kw or 装机容量(kW) (capacity_mw for MW), or map it: [[delivery.installed]] columns = { capacity_kw = \"...\" }.",
+                         zh=f"--installed {path} 没有装机容量列。现有列：{', '.join(table.columns)}。",
+                         fix_zh="请将该列命名为 capacity_kw 或 装机容量(kW)（MW 用 capacity_mw），或映射：[[delivery.installed]] columns = { capacity_kw = \"...\" }。")
     if mapping["status"] is None:
         raise InputError(f"--installed {path} has no status column (项目状态). Columns: {', '.join(table.columns)}.",
-                         fix="Add a column status / 项目状态 with 已并网, 在建 or 已备案 on every row "
-                             "(built / under construction / planned).  请提供项目状态列。")
+                         fix="Add a column status / 项目状态 with 已并网, 在建 or 已备案 on every row (built / under construction / planned).",
+                         zh=f"--installed {path} 没有项目状态列。现有列：{', '.join(table.columns)}。",
+                         fix_zh="请添加 status / 项目状态 列，每行填写 已并网、在建 或 已备案。")
 
     def col(f):
         return table[mapping[f]] if mapping[f] is not None else pd.Series(pd.NA, index=table.index, dtype="str")
@@ -255,7 +264,9 @@ def read_installed(spec: InstalledConfig) -> InstalledList:
         more = f" (and {len(problems) - 15} more)" if len(problems) > 15 else ""
         raise InputError(f"--installed {path}: {len(problems)} row(s) cannot be used (行 = first data row 1): "
                          + "; ".join(problems[:15]) + more + ".",
-                         fix="Correct those rows in the file (or delete rows that are not PV projects), then rerun.")
+                         fix="Correct those rows in the file (or delete rows that are not PV projects), then rerun.",
+                         zh=f"--installed {path}：有 {len(problems)} 行无法使用（第 1 行为首个数据行），详见下方英文说明。",
+                         fix_zh="请改正文件中的这些行（或删除不是光伏项目的行），然后重新运行。")
     names = clean_text(col("project_name")).fillna(pd.Series([f"{path.stem} #{r}" for r in rows], index=table.index))
     out = gpd.GeoDataFrame(
         {

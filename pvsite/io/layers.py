@@ -168,7 +168,9 @@ def spatial_layers(path) -> list[str]:
     try:
         listed = pyogrio.list_layers(path)
     except Exception as exc:  # pyogrio raises several types
-        raise InputError(f"Cannot open {path}: {exc}.", fix="Check that the file is a vector dataset GDAL reads.") from None
+        raise InputError(f"Cannot open {path}: {exc}.", fix="Check that the file is a vector dataset GDAL reads.",
+                         zh=f"无法打开 {path}：{exc}。",
+                         fix_zh="请检查该文件是否为 GDAL 可读的矢量数据。") from None
     return [str(n) for n, g in listed if g is not None and str(n) not in SKIPPED_LAYERS]
 
 
@@ -234,10 +236,14 @@ def read_layer(path, *, datum=None, layer=None, encoding=None, name_field=None, 
     if encoding is not None:
         check_codec(encoding, what="encoding")
     if not path.exists():
-        raise InputError(f"{what} file {path} does not exist.", fix=f"Check the path given to {what}.")
+        raise InputError(f"{what} file {path} does not exist.", fix=f"Check the path given to {what}.",
+                         zh=f"找不到{what} 文件 {path}。",
+                         fix_zh=f"请检查 {what} 给出的路径。")
     if path.is_file() and path.stat().st_size == 0:
         raise InputError(f"{what} file {path} is empty (0 bytes).",
-                         fix="Export the layer again; a table needs a header row and one row per feature.")
+                         fix="Export the layer again; a table needs a header row and one row per feature.",
+                         zh=f"{what} 文件 {path} 是空文件（0 字节）。",
+                         fix_zh="请重新导出图层；表格需要一行表头，每个要素一行。")
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES + EXCEL_SUFFIXES:
         table = _read_table(path, encoding, layer, what)
@@ -247,11 +253,15 @@ def read_layer(path, *, datum=None, layer=None, encoding=None, name_field=None, 
         side = _read_vector(path, key, layer, encoding, lon_col, lat_col, what, all_layers)
     if len(side.frame) == 0:
         raise InputError(f"{what} file {side.label} holds no features.",
-                         fix="Check the layer (ogrinfo / QGIS list them) or export the features again.")
+                         fix="Check the layer (ogrinfo / QGIS list them) or export the features again.",
+                         zh=f"{what} 文件 {side.label} 中没有要素。",
+                         fix_zh="请检查图层（ogrinfo / QGIS 可列出图层），或重新导出要素。")
     if name_field is not None and name_field not in side.frame.columns:
         cols = ", ".join(str(c) for c in side.frame.columns if c != side.frame.geometry.name)
         raise InputError(f"{what} file {side.label} has no column '{name_field}' (columns: {cols}).",
-                         fix=f"Name the column of {path.name} that holds the names (one of those listed).")
+                         fix=f"Name the column of {path.name} that holds the names (one of those listed).",
+                         zh=f"{what} 文件 {side.label} 没有字段 '{name_field}'（现有字段：{cols}）。",
+                         fix_zh=f"请指定 {path.name} 中存放名称的字段（上列之一）。")
     log.info("%s %s: %d features (%s, datum %s)", what, side.label, len(side.frame), side.kind, side.datum)
     return side
 
@@ -301,7 +311,9 @@ def read_street_polygons(path, footprint_path, layer=None, name_field="name"):
     if name_field not in side.frame.columns:
         cols = ", ".join(str(c) for c in side.frame.columns if c != side.frame.geometry.name)
         raise InputError(f"Streets layer {source} has no column '{name_field}' (columns: {cols}).",
-                         fix="Set [input] street_name_field to the column that holds the street names.")
+                         fix="Set [input] street_name_field to the column that holds the street names.",
+                         zh=f"街道图层 {source} 没有字段 '{name_field}'（现有字段：{cols}）。",
+                         fix_zh="请把 [input] street_name_field 设为存放街道名称的字段。")
     frame = _named_geometry(side.frame)
     gdf = frame.rename(columns={name_field: "street_name"})[["street_name", "geometry"]]
     gdf["street_name"] = gdf["street_name"].astype(str)
@@ -421,7 +433,9 @@ def read_context(path, *, datum=None, layer=None, encoding=None, use_field=None)
         keep &= (out["osm_building"].isna() | (out["osm_building"] == "no")).to_numpy()
     if not keep.any():
         raise InputError(f"--context file {side.label} holds no area polygons (only points, lines or buildings).",
-                         fix="Give land-use parcels or OSM area polygons (amenity=school, landuse=industrial, …).")
+                         fix="Give land-use parcels or OSM area polygons (amenity=school, landuse=industrial, …).",
+                         zh=f"--context 文件 {side.label} 中没有面状区域（只有点、线或建筑）。",
+                         fix_zh="请提供用地地块或 OSM 面状区域（amenity=school、landuse=industrial 等）。")
     out = out.loc[keep].reset_index(drop=True)
     out["geometry"] = shapely.make_valid(out.geometry.to_numpy())
     log.info("--context %s: %d area polygon(s); land-use text from %s", side.label, len(out),
@@ -451,7 +465,9 @@ def _all_layers(path: Path) -> list[str]:
     try:
         return [str(n) for n, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises several types
-        raise InputError(f"Cannot open {path}: {exc}.", fix="Check that the file is a vector dataset GDAL reads.") from None
+        raise InputError(f"Cannot open {path}: {exc}.", fix="Check that the file is a vector dataset GDAL reads.",
+                         zh=f"无法打开 {path}：{exc}。",
+                         fix_zh="请检查该文件是否为 GDAL 可读的矢量数据。") from None
 
 
 def _read_one(path: Path, layer, encoding, what):
@@ -462,10 +478,14 @@ def _read_one(path: Path, layer, encoding, what):
             return gpd.read_parquet(path), None
         except Exception as exc:  # pyarrow / geopandas raise several types
             raise InputError(f"Cannot read {where} as GeoParquet: {exc}.",
-                             fix="Write it with GeoDataFrame.to_parquet() (GeoParquet metadata required).") from None
+                             fix="Write it with GeoDataFrame.to_parquet() (GeoParquet metadata required).",
+                             zh=f"无法把 {where} 读作 GeoParquet：{exc}。",
+                             fix_zh="请用 GeoDataFrame.to_parquet() 写出（需要 GeoParquet 元数据）。") from None
     if layer is not None and path.is_file() and layer not in _all_layers(path):
         raise InputError(f"{path} has no layer {layer!r}. Layers: {', '.join(_all_layers(path)) or '(none)'}.",
-                         fix=f"Give one of those layers for {what}.")
+                         fix=f"Give one of those layers for {what}.",
+                         zh=f"{path} 没有图层 {layer!r}。图层：{', '.join(_all_layers(path)) or '（无）'}。",
+                         fix_zh=f"请为 {what} 指定其中一个图层。")
     shapefile = path.suffix.lower() == ".shp"
     warn: list[str] = []
     tries = basis = cpg = None
@@ -478,7 +498,9 @@ def _read_one(path: Path, layer, encoding, what):
     except Exception as exc:  # pyogrio raises several types for bad files / layers
         raise InputError(f"Cannot read {where}: {exc}.",
                          fix="Use a file GDAL reads (GeoPackage, Shapefile, GeoJSON, FlatGeobuf) or a CSV with "
-                             "lon/lat columns; ogrinfo / QGIS list its layers.") from None
+                             "lon/lat columns; ogrinfo / QGIS list its layers.",
+                         zh=f"无法读取 {where}：{exc}。",
+                         fix_zh="请使用 GDAL 可读的文件（GeoPackage、Shapefile、GeoJSON、FlatGeobuf）或带经纬度列的 CSV；ogrinfo / QGIS 可列出其图层。") from None
     if shapefile and isinstance(df, gpd.GeoDataFrame):
         df, used = decode_frame(df, path, tries, basis, cpg)
         if basis is None and used != tries[0]:
@@ -521,6 +543,8 @@ def _read_vector(path, key, layer, encoding, lon_col, lat_col, what, all_layers)
             "system (CRS), so its features cannot be placed on the footprints.",
             fix="Give the file a CRS (a .prj beside a Shapefile; in QGIS: Layer ▸ Set CRS, then export), "
                 "e.g. EPSG:4326 for lon/lat.",
+            zh=f"{what} 文件 {path}" + (f"（图层 {layer}）" if layer else "") + " 未声明坐标系（CRS），其要素无法与建筑轮廓对齐。",
+            fix_zh="请为文件设置坐标系（Shapefile 旁加 .prj；QGIS：图层 ▸ 设置坐标系，再导出），如经纬度用 EPSG:4326。",
         )
     g = np.asarray(df.geometry.values)
     n = len(g)
@@ -568,9 +592,13 @@ def read_table(path, *, encoding=None, sheet=None, what="table") -> pd.DataFrame
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{what} file {path} does not exist.", fix=f"Check the path given to {what}.")
+        raise InputError(f"{what} file {path} does not exist.", fix=f"Check the path given to {what}.",
+                         zh=f"找不到{what} 文件 {path}。",
+                         fix_zh=f"请检查 {what} 给出的路径。")
     if path.stat().st_size == 0:
-        raise InputError(f"{what} file {path} is empty (0 bytes).", fix="Write a header row, then one row per entry.")
+        raise InputError(f"{what} file {path} is empty (0 bytes).", fix="Write a header row, then one row per entry.",
+                         zh=f"{what} 文件 {path} 是空文件（0 字节）。",
+                         fix_zh="请先写表头行，再每条记录一行。")
     return _read_table(path, encoding, sheet, what)
 
 
@@ -580,7 +608,9 @@ def _read_table(path: Path, encoding, sheet, what) -> pd.DataFrame:
             table = pd.read_excel(path, sheet_name=sheet or 0, dtype=str).fillna("")
         except Exception as exc:  # openpyxl / pandas raise several types
             raise InputError(f"Cannot read {what} workbook {path}" + (f" (sheet {sheet})" if sheet else "")
-                             + f": {exc}.", fix="Check the sheet name, or save the sheet as CSV (UTF-8).") from None
+                             + f": {exc}.", fix="Check the sheet name, or save the sheet as CSV (UTF-8).",
+                             zh=f"无法读取{what} 工作簿 {path}" + (f"（工作表 {sheet}）" if sheet else "") + f"：{exc}。",
+                             fix_zh="请检查工作表名称，或将该工作表另存为 CSV（UTF-8）。") from None
     else:
         sep = "\t" if path.suffix.lower() == ".tsv" else ","
         table, _ = read_csv_text(path, encoding, sep=sep, what=f"{what} file")
@@ -621,11 +651,15 @@ def pick_lonlat(columns, lon_col, lat_col, datum, path, what="--registry"):
     if lon_col is not None or lat_col is not None:
         if lon_col is None or lat_col is None:
             raise ConfigError(f"{what} file {path}: give both the longitude and the latitude column.",
-                              fix="Pass lon_col and lat_col together.")
+                              fix="Pass lon_col and lat_col together.",
+                              zh=f"{what} 文件 {path}：经度列和纬度列须同时给出。",
+                              fix_zh="请同时传入 lon_col 和 lat_col。")
         got = [c if c in columns else lower.get(str(c).strip().lower()) for c in (lon_col, lat_col)]
         if None in got:
             raise InputError(f"{what} file {path} has no column {lon_col if got[0] is None else lat_col!r}. "
-                             f"Columns: {listing}.", fix="Name the coordinate columns of the file.")
+                             f"Columns: {listing}.", fix="Name the coordinate columns of the file.",
+                             zh=f"{what} 文件 {path} 没有列 {lon_col if got[0] is None else lat_col!r}。现有列：{listing}。",
+                             fix_zh="请指定文件中的坐标列。")
         return got[0], got[1], column_datum(got[0]) or column_datum(got[1])
     found = []
     for lon, lat in load_registry_candidates()["lonlat"]:
@@ -638,6 +672,8 @@ def pick_lonlat(columns, lon_col, lat_col, datum, path, what="--registry"):
             f"Columns: {listing}.",
             fix="Name the columns lon/lat (or lng/lat, longitude/latitude, 经度/纬度, lon_bd09/lat_bd09), pass "
                 "lon_col / lat_col, or add the pair to [registry] lonlat in presets/fields.toml.",
+            zh=f"{what} 文件 {path} 既没有几何，也没有 pvsite 能识别的经纬度列。现有列：{listing}。",
+            fix_zh="请将列命名为 lon/lat（或 lng/lat、longitude/latitude、经度/纬度、lon_bd09/lat_bd09），传入 lon_col / lat_col，或在 presets/fields.toml 的 [registry] lonlat 中添加该列对。",
         )
     if datum is not None:
         same = [f for f in found if f[2] == datum]
@@ -648,6 +684,8 @@ def pick_lonlat(columns, lon_col, lat_col, datum, path, what="--registry"):
         raise ConfigError(
             f"{what} file {path}: datum {datum} declared, but its coordinate columns are {names}.",
             fix="Declare the datum the columns hold, or name the columns with lon_col / lat_col.",
+            zh=f"{what} 文件 {path}：声明的坐标系为 {datum}，但其坐标列为 {names}。",
+            fix_zh="请声明坐标列实际所用的坐标系，或用 lon_col / lat_col 指定坐标列。",
         )
     named = [f for f in found if f[2] is not None]
     if len({f[2] for f in named}) == 1 and len(named) == len(found):
@@ -657,6 +695,8 @@ def pick_lonlat(columns, lon_col, lat_col, datum, path, what="--registry"):
         f"{what} file {path}: the datum of its coordinates ({names}) is not declared.",
         fix=f"State it: wgs84 (GPS, OpenStreetMap), gcj02 (Amap/Gaode, Tencent) or bd09 (Baidu), e.g. "
             f"{_datum_hint(what)}.  Web-map points taken as WGS 84 land ~500 m off in Shanghai.",
+        zh=f"{what} 文件 {path}：未声明其坐标（{names}）的坐标系（datum）。",
+        fix_zh=f"请注明：wgs84（GPS、OpenStreetMap）、gcj02（高德、腾讯）或 bd09（百度），如 {_datum_hint(what)}。把网络地图坐标当作 WGS 84，在上海会偏约 500 m。",
     )
 
 
@@ -666,7 +706,9 @@ def _points_from_table(table: pd.DataFrame, path: Path, layer, key, lon_col, lat
     lon_name, lat_name, col_datum = pick_lonlat(list(table.columns), lon_col, lat_col, key, path, what)
     if key is not None and col_datum is not None and col_datum != key:
         raise ConfigError(f"{what} file {path}: datum {key} declared but columns {lon_name}/{lat_name} "
-                          f"say {col_datum}.", fix="Declare the datum the columns hold.")
+                          f"say {col_datum}.", fix="Declare the datum the columns hold.",
+                          zh=f"{what} 文件 {path}：声明的坐标系为 {key}，但列 {lon_name}/{lat_name} 表明是 {col_datum}。",
+                          fix_zh="请声明坐标列实际所用的坐标系。")
     key = key or col_datum
     lon = pd.to_numeric(table[lon_name].astype(str).str.strip(), errors="coerce").to_numpy(dtype=float)
     lat = pd.to_numeric(table[lat_name].astype(str).str.strip(), errors="coerce").to_numpy(dtype=float)
@@ -674,14 +716,18 @@ def _points_from_table(table: pd.DataFrame, path: Path, layer, key, lon_col, lat
     if ok.any() and ((lat[ok] > 60) & (lat[ok] <= 180) & (np.abs(lon[ok]) < 60)).all():
         raise InputError(f"{what} file {path}: {lon_name} holds values like latitudes and {lat_name} like "
                          f"longitudes ({lon[ok][0]:g}, {lat[ok][0]:g}).",
-                         fix="Swap the columns (lon_col / lat_col).")
+                         fix="Swap the columns (lon_col / lat_col).",
+                         zh=f"{what} 文件 {path}：{lon_name} 的值像纬度，{lat_name} 的值像经度（{lon[ok][0]:g}, {lat[ok][0]:g}）。",
+                         fix_zh="请对调这两列（lon_col / lat_col）。")
     bad = ok & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
     if bad.any():
         rows = ", ".join(str(i + 1) for i in np.flatnonzero(bad)[:10])
         raise InputError(
             f"{what} file {path}: columns {lon_name}/{lat_name} hold values that are not lon/lat degrees "
             f"(rows {rows}).", fix="Give lon/lat columns in degrees (projected coordinates are not supported "
-                                   "in a table: convert them, or use a vector file with its CRS).")
+                                   "in a table: convert them, or use a vector file with its CRS).",
+            zh=f"{what} 文件 {path}：列 {lon_name}/{lat_name} 的值不是经纬度（度）（行 {rows}）。",
+            fix_zh="请提供以度为单位的经纬度列（表格不支持投影坐标：请先转换，或使用带坐标系的矢量文件）。")
     wlon, wlat = datums.to_wgs84(lon, lat, key)
     geoms = np.full(len(table), None, dtype=object)
     geoms[ok] = shapely.points(np.asarray(wlon)[ok], np.asarray(wlat)[ok])

@@ -106,6 +106,8 @@ def fetch_pvgis_tmy(
             f"PVGIS download: latitude {latitude!r} / longitude {longitude!r} out of range.",
             fix="Give decimal degrees, latitude −90…90 and longitude −180…180 "
             "(east positive), e.g. --lat 31.22 --lon 121.42 for Changning.",
+            zh=f"PVGIS 下载：纬度 {latitude!r} / 经度 {longitude!r} 超出范围。",
+            fix_zh="请使用十进制度数，纬度 −90…90、经度 −180…180（东经为正），如长宁区 --lat 31.22 --lon 121.42。",
         )
     folder = Path(paths.IRRADIANCE_DIR if dest_dir is None else dest_dir)
     target = folder / pvgis_tmy_filename(lat, lon)
@@ -113,9 +115,12 @@ def fetch_pvgis_tmy(
         raise OutputError(
             f"{target} exists already.",
             fix=f"Use it as it is (--weather {target}), or download again with --overwrite.",
+            zh=f"{target} 已存在。",
+            fix_zh=f"直接使用（--weather {target}），或加 --overwrite 重新下载。",
         )
     by_hand = ("Download a TMY from the PVGIS web site by hand (tool 'TMY', format csv or "
                "json, at this latitude/longitude) or use an EPW, then pass --weather PATH.")
+    by_hand_zh = "请从 PVGIS 网站手动下载该经纬度的典型气象年（工具 'TMY'，格式 csv 或 json），或使用 EPW，再传入 --weather PATH。"
     try:
         result = pvlib.iotools.get_pvgis_tmy(
             lat, lon, outputformat="json", map_variables=False, timeout=timeout,
@@ -125,16 +130,22 @@ def fetch_pvgis_tmy(
         raise InputError(
             f"PVGIS could not be reached ({type(exc).__name__}: {_short(exc)}).",
             fix=by_hand,
+            zh=f"无法连接 PVGIS（{type(exc).__name__}：{_short(exc)}）。",
+            fix_zh=by_hand_zh,
         ) from exc
     except requests.HTTPError as exc:  # PVGIS answered with an error message
         raise InputError(
             f"PVGIS refused the TMY request for {lat:.3f}, {lon:.3f}: {_short(exc)}.",
             fix="Check the coordinates (PVGIS has no data over the sea); or " + by_hand,
+            zh=f"PVGIS 拒绝了 {lat:.3f}, {lon:.3f} 的典型年请求：{_short(exc)}。",
+            fix_zh="请检查坐标（PVGIS 在海上没有数据）；或" + by_hand_zh,
         ) from exc
     except requests.RequestException as exc:
         raise InputError(
             f"PVGIS could not be reached ({type(exc).__name__}: {_short(exc)}).",
             fix=by_hand,
+            zh=f"无法连接 PVGIS（{type(exc).__name__}：{_short(exc)}）。",
+            fix_zh=by_hand_zh,
         ) from exc
     if isinstance(result, tuple) and len(result) == 4:  # pvlib < 0.11
         data, months, inputs, meta = result
@@ -153,6 +164,8 @@ def fetch_pvgis_tmy(
                 f"PVGIS answered for {lat:.3f}, {lon:.3f}, but its TMY cannot be used:\n"
                 f"{exc.message}",
                 fix=by_hand,
+                zh=f"PVGIS 返回了 {lat:.3f}, {lon:.3f} 的数据，但其典型年无法使用：{exc.zh or exc.message}",
+                fix_zh=by_hand_zh,
             ) from exc
     logger.info("PVGIS TMY for %.3f, %.3f written to %s (GHI %.0f kWh/m²/yr)",
                 lat, lon, target, checked["ghi"].sum() / 1000.0)

@@ -100,15 +100,20 @@ def footprint_pixels(
         raise InputError(
             f"Cannot open the height raster {name!r}: {exc}",
             fix="Give the path of a GeoTIFF (or other GDAL raster) in roof.height_raster.",
+            zh=f"无法打开高度栅格 {name!r}：{exc}",
+            fix_zh="请在 roof.height_raster 中给出 GeoTIFF（或其他 GDAL 栅格）的路径。",
         ) from exc
     with src:
         if src.crs is None:
             raise InputError(
                 f"The height raster {name!r} has no CRS.",
                 fix="Assign it one, e.g. gdal_edit.py -a_srs EPSG:32651 file.tif.",
+                zh=f"高度栅格 {name!r} 没有坐标系。",
+                fix_zh="请为其指定坐标系，如 gdal_edit.py -a_srs EPSG:32651 file.tif。",
             )
         if not 1 <= band <= src.count:
-            raise InputError(f"The height raster {name!r} has {src.count} band(s), not band {band}.")
+            raise InputError(f"The height raster {name!r} has {src.count} band(s), not band {band}.",
+                             zh=f"高度栅格 {name!r} 只有 {src.count} 个波段，没有第 {band} 波段。")
         geoms = np.asarray(footprints.geometry.array if isinstance(footprints, gpd.GeoDataFrame)
                            else footprints.array, dtype=object)
         geoms = np.where(shapely.is_missing(geoms) | shapely.is_empty(geoms), None, geoms)

@@ -100,6 +100,8 @@ def footprints_path(config) -> Path:
         raise InputError(
             f"The embedded sample district {SAMPLE_FOOTPRINTS} is missing.",
             fix="Regenerate it with `python -m pvsite.datagen.sample_district`, or pass --footprints PATH.",
+            zh=f"内置样例城区 {SAMPLE_FOOTPRINTS} 缺失。",
+            fix_zh="请用 `python -m pvsite.datagen.sample_district` 重新生成，或传入 --footprints PATH。",
         )
     return SAMPLE_FOOTPRINTS
 
@@ -113,11 +115,15 @@ def read_weather(config) -> tuple[pd.DataFrame, dict]:
         raise ConfigError(
             "[weather] columns is set but no weather file is given.",
             fix="Pass --weather PATH (a CSV), or drop [weather.columns].",
+            zh="配置了 [weather] columns，但没有给出气象文件。",
+            fix_zh="请传入 --weather PATH（CSV 文件），或删除 [weather.columns]。",
         )
     if config.weather.time_shift_min:
         raise ConfigError(
             "[weather] time_shift_min is set but no weather file is given.",
             fix="The default year already follows the sun: drop time_shift_min, or pass --weather PATH.",
+            zh="配置了 [weather] time_shift_min，但没有给出气象文件。",
+            fix_zh="内置默认气象年已与太阳位置对齐：请删除 time_shift_min，或传入 --weather PATH。",
         )
     return weather_io.default_weather()
 
@@ -135,6 +141,8 @@ def read_footprints(config) -> tuple[gpd.GeoDataFrame, Path, dict]:
         raise InputError(
             f"{path} (layer {meta.get('layer')}) holds no features.",
             fix="Check --layer (the layers are listed by `ogrinfo` or QGIS) or the export.",
+            zh=f"{path}（图层 {meta.get('layer')}）中没有要素。",
+            fix_zh="请检查 --layer（`ogrinfo` 或 QGIS 可列出图层）或导出的数据。",
         )
     return gdf, path, meta
 

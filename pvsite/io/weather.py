@@ -192,18 +192,24 @@ def read_weather(
             f"Weather file {path} does not exist.",
             fix="Give the path of an EPW, PVGIS TMY (csv/json), TMY3 or CSV file, "
             "or omit --weather to use the embedded Shanghai default year.",
+            zh=f"找不到气象文件 {path}。",
+            fix_zh="请给出 EPW、PVGIS 典型年（csv/json）、TMY3 或 CSV 文件的路径，或省略 --weather 使用内置的上海默认气象年。",
         )
     fmt = format or detect_format(path)
     if fmt not in FORMATS or fmt == "pvsite-default":
         raise InputError(
             f"Weather file {path}: unknown format {fmt!r}.",
             fix=f"Use one of {', '.join(FORMATS[:-1])}.",
+            zh=f"气象文件 {path}：未知格式 {fmt!r}。",
+            fix_zh=f"请使用 {', '.join(FORMATS[:-1])} 之一。",
         )
     if columns is not None and fmt != "csv":
         raise InputError(
             f"Weather file {path}: a column mapping only applies to plain CSV files, "
             f"but this file was read as {fmt}.",
             fix="Drop the column mapping, or pass format='csv'.",
+            zh=f"气象文件 {path}：列映射只适用于普通 CSV 文件，但该文件按 {fmt} 读取。",
+            fix_zh="请删除列映射，或传入 format='csv'。",
         )
     reader = {
         "epw": _read_epw,
@@ -221,6 +227,8 @@ def read_weather(
             f"Weather file {path} could not be read as {fmt}: {exc}",
             fix="Check that the file is complete and really is in that format "
             "(or force another with format=...).",
+            zh=f"气象文件 {path} 无法按 {fmt} 读取：{exc}",
+            fix_zh="请检查文件是否完整、是否确为该格式（或用 format=... 指定其他格式）。",
         ) from exc
     data = validate_weather(data, path)
     meta = {
@@ -288,6 +296,8 @@ def default_weather() -> tuple[pd.DataFrame, dict]:
             f"The embedded default weather {path} is missing.",
             fix="Regenerate it with `python -m pvsite.datagen.default_weather`, or pass a real "
             "weather file with --weather.",
+            zh=f"内置默认气象文件 {path} 缺失。",
+            fix_zh="请用 `python -m pvsite.datagen.default_weather` 重新生成，或用 --weather 传入真实气象文件。",
         )
     data, meta = read_weather(path, format="csv")
     meta.update(source="pvsite default", format="pvsite-default", path=str(path))
@@ -495,6 +505,8 @@ def _read_pvgis_json(path: Path) -> tuple[pd.DataFrame, dict]:
             f"Weather file {path}: JSON without outputs.tmy_hourly — not a PVGIS TMY file.",
             fix="Download the TMY from PVGIS (tool 'TMY', format json), or convert the "
             "data to a CSV with time,ghi,dni,dhi,temp_air,wind_speed columns.",
+            zh=f"气象文件 {path}：JSON 中没有 outputs.tmy_hourly，不是 PVGIS 典型年文件。",
+            fix_zh="请从 PVGIS 下载典型年（工具 'TMY'，格式 json），或把数据转成含 time,ghi,dni,dhi,temp_air,wind_speed 列的 CSV。",
         )
     raw, meta = pvlib.iotools.read_pvgis_tmy(str(path), pvgis_format="json", map_variables=True)
     loc = meta.get("inputs", {}).get("location", {})
@@ -515,6 +527,8 @@ def _pvgis_frame(raw, header_lines, path, lat, lon, elev, extra, kind):
             f"Weather file {path}: Data needs to contain {list(REQUIRED_COLUMNS)}. "
             f"Detected: {list(raw.columns)} (PVGIS names G(h), Gb(n), Gd(h), T2m, WS10m).",
             fix="Download the PVGIS TMY again with all variables.",
+            zh=f"气象文件 {path}：数据须包含 {list(REQUIRED_COLUMNS)}。现有：{list(raw.columns)}（PVGIS 列名为 G(h)、Gb(n)、Gd(h)、T2m、WS10m）。",
+            fix_zh="请重新下载包含全部变量的 PVGIS 典型年。",
         )
     frame = raw[cols].astype("float64")
     first = header_lines + 1 if header_lines else 1  # JSON: record number
@@ -599,6 +613,8 @@ def _auto_columns(path: Path, columns_in_file, mapped: dict) -> dict:
             raise InputError(
                 f"Weather file {path}: columns {hits} all look like {canon!r}.",
                 fix=f"Say which one: [weather.columns] {canon} = \"{hits[0]}\" (or --weather-column {canon}=COLUMN).",
+                zh=f"气象文件 {path}：列 {hits} 看起来都是 {canon!r}。",
+                fix_zh=f"请指明用哪一列：[weather.columns] {canon} = \"{hits[0]}\"（或 --weather-column {canon}=COLUMN）。",
             )
         if hits:
             found[canon] = hits[0]
@@ -611,6 +627,8 @@ def _read_csv(path: Path, columns=None, time_label="start") -> tuple[pd.DataFram
         raise InputError(
             f"Weather file {path}: time_label must be 'start' or 'end', got {time_label!r}.",
             fix="Use time_label='start' when each time is the start of its hour (canonical).",
+            zh=f"气象文件 {path}：time_label 须为 'start' 或 'end'，实为 {time_label!r}。",
+            fix_zh="若每个时刻为该小时的开始（标准做法），请用 time_label='start'。",
         )
     header: dict[str, str] = {}
     n_comment = 0
@@ -632,6 +650,8 @@ def _read_csv(path: Path, columns=None, time_label="start") -> tuple[pd.DataFram
             raise InputError(
                 f"Weather file {path}: unknown canonical name(s) {unknown} in the column mapping.",
                 fix=f"Map only {list(mapping)} (canonical name → your column).",
+                zh=f"气象文件 {path}：列映射中有未知的标准名 {unknown}。",
+                fix_zh=f"只能映射 {list(mapping)}（标准名 → 你的列名）。",
             )
         mapping.update(columns)
     auto = _auto_columns(path, list(table.columns), dict(columns or {}))
@@ -650,6 +670,8 @@ def _read_csv(path: Path, columns=None, time_label="start") -> tuple[pd.DataFram
             fix="Rename the columns, or map them: [weather.columns] in the config "
             "(ghi = \"your GHI column\" …), --weather-column ghi=COLUMN, or read_weather(path, columns="
             "{'ghi': 'your GHI column', 'time': 'your time column', ...}).",
+            zh=f"气象文件 {path}：数据须包含 {required}。现有：{list(table.columns)}（缺少：{absent}）。",
+            fix_zh="请重命名这些列，或在配置文件中映射：[weather.columns]（ghi = \"你的 GHI 列\" …）、--weather-column ghi=COLUMN，或 read_weather(path, columns={...})。",
         )
     first_line = n_comment + 2
     frame = pd.DataFrame({k: pd.to_numeric(table[v], errors="coerce")
@@ -669,6 +691,8 @@ def _read_csv(path: Path, columns=None, time_label="start") -> tuple[pd.DataFram
                 raise InputError(
                     f"Weather file {path}: header line '# {key}: {value}' is not a number.",
                     fix=f"Write the {key} in decimal degrees/metres, e.g. '# {key}: 31.40'.",
+                    zh=f"气象文件 {path}：表头行 '# {key}: {value}' 不是数字。",
+                    fix_zh=f"请以十进制度数/米写出 {key}，如 '# {key}: 31.40'。",
                 ) from None
         elif key == "is_synthetic":
             meta[key] = value.strip().lower() in ("true", "yes", "1")
@@ -710,6 +734,8 @@ def _epw_time_column(table: pd.DataFrame, header: dict, path: Path) -> None:
         raise InputError(
             f"Weather file {path}: the Year/Month/Day/Hour columns hold blanks or hours outside 1–24.",
             fix="EPW-style hours run 1–24 (end of the hour); or give one ISO 8601 time column.",
+            zh=f"气象文件 {path}：Year/Month/Day/Hour 列中有空值或 1–24 以外的小时。",
+            fix_zh="EPW 式小时为 1–24（该小时结束时刻）；或改用一个 ISO 8601 时间列。",
         )
     offset = float(header.get("utc_offset_h", 8.0))
     idx = _typical_index(parts[0].to_numpy().astype(int), parts[1].to_numpy().astype(int),
@@ -732,6 +758,8 @@ def _parse_times(values: pd.Series, path: Path, first_line: int) -> pd.DatetimeI
             raise InputError(
                 f"Weather file {path}: times are not ISO 8601 date-times: {shown}.",
                 fix="Write times like 2023-01-01T00:00:00+08:00 (start of each hour).",
+                zh=f"气象文件 {path}：时间不是 ISO 8601 日期时间：{shown}。",
+                fix_zh="请把时间写成 2023-01-01T00:00:00+08:00 这样的格式（每小时的开始）。",
             ) from exc
     index = pd.DatetimeIndex(parsed)
     if index.tz is None:
@@ -772,6 +800,8 @@ def _typical_index(year, month, day, hour_start, utc_offset_h: float, source) ->
         raise InputError(
             f"Weather file {source}: invalid dates in rows {', '.join(str(j + 1) for j in i)}.",
             fix="Check the date columns of the file.",
+            zh=f"气象文件 {source}：第 {', '.join(str(j + 1) for j in i)} 行的日期无效。",
+            fix_zh="请检查文件的日期列。",
         )
     idx = pd.DatetimeIndex(coerced).tz_localize(tz).tz_convert(CANONICAL_TZ)
     local = idx.tz_localize(None)

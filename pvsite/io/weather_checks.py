@@ -99,6 +99,8 @@ def validate_weather(data: pd.DataFrame, source: str | os.PathLike) -> pd.DataFr
             f"Detected: {detected} (missing {missing}).",
             fix="Rename the columns, or map them: read_weather(path, columns="
             "{'ghi': 'your GHI column', ...}).",
+            zh=f"气象文件 {name}：数据须包含 {list(REQUIRED_COLUMNS)}。现有：{detected}（缺少 {missing}）。",
+            fix_zh="请重命名这些列，或映射：read_weather(path, columns={'ghi': '你的 GHI 列', ...})。",
         )
     frame = _canonical_frame(data)
     rows = _RowNamer(frame, data["_line"].to_numpy() if "_line" in data.columns else None)
@@ -109,6 +111,8 @@ def validate_weather(data: pd.DataFrame, source: str | os.PathLike) -> pd.DataFr
         raise InputError(
             f"Weather file {name} cannot be used:\n  - " + "\n  - ".join(problems),
             fix="; ".join(dict.fromkeys(fixes)) + ".",
+            zh=f"气象文件 {name} 无法使用：有 {len(problems)} 处问题，逐条列在下方英文说明中。",
+            fix_zh="请按下方每条说明改正气象文件。",
         )
     irr = frame[["ghi", "dni", "dhi"]]
     small_negative = (irr < 0).to_numpy()
@@ -310,5 +314,7 @@ def check_time_shift(value) -> float:
             f"±{MAX_TIME_SHIFT_MIN:g}, found {value!r}.",
             fix="Use the measured offset of the file, e.g. time_shift_min = -30 for the "
             "Shanghai CSWD EPW (see irradiance/README.md), or 0 to use the labels as they are.",
+            zh=f"气象文件的 time_shift_min 须为 ±{MAX_TIME_SHIFT_MIN:g} 以内的分钟数，实为 {value!r}。",
+            fix_zh="请使用该文件实测的时间偏移，如上海 CSWD EPW 用 time_shift_min = -30（见 irradiance/README.md），或用 0 按原标签使用。",
         )
     return shift + 0.0  # -0.0 → 0.0

@@ -53,7 +53,9 @@ log = logging.getLogger(__name__)
 LOCK_TIMEOUT_S = 600.0
 
 _FIX_FOLDER = "Choose an --out in a folder you can write to."
+_FIX_FOLDER_ZH = "请把 --out 放在有写入权限的文件夹中。"
 _FIX_EXISTS = "Pass --overwrite to replace it, or choose another --out."
+_FIX_EXISTS_ZH = "加 --overwrite 覆盖，或换一个 --out。"
 
 
 @dataclass(frozen=True)
@@ -296,7 +298,9 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".gpkg":
         raise OutputError(f"Output {path} must be a GeoPackage (.gpkg).",
-                          fix="Give --out a path ending in .gpkg.")
+                          fix="Give --out a path ending in .gpkg.",
+                          zh=f"输出 {path} 必须是 GeoPackage（.gpkg）。",
+                          fix_zh="请给 --out 一个以 .gpkg 结尾的路径。")
     # pyogrio parses every path as a URI: ';' starts URI parameters and '!' separates an
     # archive, so both cut the path short (pyogrio issue #632) and GDAL writes elsewhere.
     bad = sorted({c for c in str(path) if c in ";!"})
@@ -305,20 +309,28 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
             f"Output {path} contains {' and '.join(repr(c) for c in bad)}, which GDAL/pyogrio "
             "cannot write (the path would be cut short there).",
             fix="Choose an --out whose folder and file names have no ';' or '!'.",
+            zh=f"输出路径 {path} 含有 {' 和 '.join(repr(c) for c in bad)}，GDAL/pyogrio 无法写入（路径会在该处被截断）。",
+            fix_zh="请选择文件夹名和文件名中不含 ';' 或 '!' 的 --out。",
         )
     for existing in member_paths(path).values():
         try:
             if existing.is_dir():
-                raise OutputError(f"Output {existing} is a folder.", fix="Choose another --out.")
-            atomic.refuse_existing(existing, overwrite, _FIX_EXISTS)
+                raise OutputError(f"Output {existing} is a folder.", fix="Choose another --out.",
+                                  zh=f"输出 {existing} 是一个文件夹。",
+                                  fix_zh="请换一个 --out。")
+            atomic.refuse_existing(existing, overwrite, _FIX_EXISTS, _FIX_EXISTS_ZH)
         except OSError as exc:  # e.g. a path component that cannot be searched
             raise OutputError(f"Cannot check output {existing}: {exc.strerror or exc}.",
-                              fix=_FIX_FOLDER) from None
+                              fix=_FIX_FOLDER,
+                              zh=f"无法检查输出 {existing}：{exc.strerror or exc}。",
+                              fix_zh=_FIX_FOLDER_ZH) from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"Cannot create output folder {path.parent}: {exc.strerror or exc}.",
-                          fix=_FIX_FOLDER) from None
+                          fix=_FIX_FOLDER,
+                          zh=f"无法创建输出文件夹 {path.parent}：{exc.strerror or exc}。",
+                          fix_zh=_FIX_FOLDER_ZH) from None
     probe = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.probe")
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -326,7 +338,9 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
         os.unlink(probe)
     except OSError as exc:
         raise OutputError(f"Cannot write in output folder {path.parent}: {exc.strerror or exc}.",
-                          fix=_FIX_FOLDER) from None
+                          fix=_FIX_FOLDER,
+                          zh=f"无法在输出文件夹 {path.parent} 中写入：{exc.strerror or exc}。",
+                          fix_zh=_FIX_FOLDER_ZH) from None
     return path
 
 
@@ -392,12 +406,16 @@ def write_all(result, path: str | Path, *, overwrite: bool = False,
             f"Output {path} is being written by another pvsite run ({exc.holder}); "
             f"waited {lock_timeout_s:g} s for it (lock file {lock}).",
             fix="Wait until that run ends and try again, or choose another --out.",
+            zh=f"输出 {path} 正由另一个 pvsite 运行写入（{exc.holder}）；已等待 {lock_timeout_s:g} 秒（锁文件 {lock}）。",
+            fix_zh="请等该运行结束后再试，或换一个 --out。",
         ) from None
     except OSError as exc:  # the folder went away, the disk is full, ...
         where = exc.filename if exc.filename is not None else path
         raise OutputError(f"Cannot write the output set {path} ({where}): {exc.strerror or exc}.",
                           fix="Check the free space and permissions of the output folder, "
-                              "or choose another --out.") from None
+                              "or choose another --out.",
+                          zh=f"无法写入输出 {path}（{where}）：{exc.strerror or exc}。",
+                          fix_zh="请检查输出文件夹的剩余空间和权限，或换一个 --out。") from None
 
 
 def step_label(member: Member, final: Path) -> str:

@@ -218,7 +218,9 @@ def format_classification_report(report_df: pd.DataFrame, top: int = 10) -> str:
     df = pd.DataFrame(report_df)
     if "building_class" not in df.columns or "n_buildings" not in df.columns:
         raise InputError("The classification report lacks building_class / n_buildings.",
-                         fix="Pass the frame returned by classification_report().")
+                         fix="Pass the frame returned by classification_report().",
+                         zh="分类报告缺少 building_class / n_buildings 字段。",
+                         fix_zh="请传入 classification_report() 返回的数据表。")
     usable = "n_usable" in df.columns
     total = int(df["n_buildings"].sum())
     lines = [f"分类 Classification — {total} 建筑 buildings"]

@@ -412,7 +412,9 @@ def build_styles(gpkg_path: str | Path, measure: str = "capacity_kw") -> list[St
         layers = _read_layers(con)
         if "roofs" not in layers:
             raise InputError(f"{gpkg_path} has no 'roofs' layer; it is not a pvsite output.",
-                             fix="Pass the GeoPackage written by `pvsite run`.")
+                             fix="Pass the GeoPackage written by `pvsite run`.",
+                             zh=f"{gpkg_path} 没有 'roofs' 图层，不是 pvsite 的输出。",
+                             fix_zh="请传入 `pvsite run` 写出的 GeoPackage。")
         styles: list[Style] = []
 
         roofs = layers["roofs"]

@@ -76,7 +76,9 @@ def emission_preset(config, policy) -> presets.EmissionPreset:
             f"The policy preset {policy.get('_path', '')} states emission_factor_kg_per_kwh = "
             f"{float(policy['emission_factor_kg_per_kwh']):g} but names no emission_preset.",
             fix="Add emission_preset = \"<name>\" to the policy preset, or choose one with --emission-factor NAME "
-                f"({', '.join(presets.available('emission'))}).")
+                f"({', '.join(presets.available('emission'))}).",
+            zh=f"政策预设 {policy.get('_path', '')} 写明 emission_factor_kg_per_kwh = {float(policy['emission_factor_kg_per_kwh']):g}，但未指定 emission_preset。",
+            fix_zh=f"请在政策预设中加 emission_preset = \"<名称>\"，或用 --emission-factor NAME 选择（{', '.join(presets.available('emission'))}）。")
     return chosen
 
 
@@ -180,8 +182,9 @@ def renewable_share(summary: pd.DataFrame, roofs: pd.DataFrame, consumption: pd.
         raise InputError(
             f"No entry of the --consumption table matches this run ({scope_label}): "
             + "; ".join(notes[:5]) + ".",
-            fix="Check the building ids (they must be the footprints' building_id) or the street names. "
-                "请核对建筑编号或街道名称与本次测算一致。")
+            fix="Check the building ids (they must be the footprints' building_id) or the street names.",
+            zh=f"--consumption 表中没有与本次测算（{scope_label}）对应的条目：" + "；".join(notes[:5]) + "。",
+            fix_zh="请核对建筑编号（须为建筑轮廓的 building_id）或街道名称与本次测算一致。")
     streets = out["level"] == "street"
     out.loc[streets, "consumption_kwh"] = out.loc[streets, "key"].map(cons).astype(float)
     out.loc[streets, "share_pv_kwh"] = out.loc[streets, "key"].map(pv).astype(float)

@@ -185,8 +185,9 @@ def _sort_values(roofs: pd.DataFrame, key: str, class_order) -> np.ndarray:
         if spec.column not in roofs.columns:
             raise InputError(
                 f"--rank-by {key} ranks by {spec.column} ({spec.label}), but the roofs have no economics columns.",
-                fix="Run the economics stage (--economics PRESET / [economics]) or rank by capacity, yield or class. "
-                    f"按{spec.label_zh}排序需要经济性测算结果(--economics); 否则请用 capacity / yield / class。")
+                fix="Run the economics stage (--economics PRESET / [economics]) or rank by capacity, yield or class.",
+                zh=f"--rank-by {key} 按{spec.label_zh}（{spec.column}）排序，但屋顶数据没有经济性测算列。",
+                fix_zh=f"按{spec.label_zh}排序需要经济性测算结果（--economics PRESET / [economics]）；否则请用 capacity / yield / class 排序。")
         v = pd.to_numeric(roofs[spec.column], errors="coerce").to_numpy(dtype=float)
     v = v if spec.ascending else -v
     return np.where(np.isnan(v), np.inf, v)

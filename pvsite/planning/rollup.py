@@ -34,13 +34,17 @@ def _aggregate(roofs: pd.DataFrame, by: pd.Series | None) -> pd.DataFrame:
     cap = roofs["capacity_kw"].astype(float).fillna(0.0)
     if "class_confidence" not in roofs.columns:
         raise InputError("The roofs lack class_confidence (the confidence of each roof's class).",
-                         fix="Summarise roofs classified by pvsite.buildings.classify.classify().")
+                         fix="Summarise roofs classified by pvsite.buildings.classify.classify().",
+                         zh="屋顶数据缺少 class_confidence（各屋顶类别的置信度）。",
+                         fix_zh="请汇总经 pvsite.buildings.classify.classify() 分类的屋顶。")
     level = roofs["class_confidence"].astype("string")
     unknown = level[level.notna() & ~level.isin(CONFIDENCE_LEVELS)].unique()
     if level.isna().any() or len(unknown):
         raise InputError(f"The roofs' class_confidence must be one of {', '.join(CONFIDENCE_LEVELS)} on every "
                          f"roof; found {sorted(map(str, unknown))[:5] or 'missing values'}.",
-                         fix="Summarise roofs classified by pvsite.buildings.classify.classify().")
+                         fix="Summarise roofs classified by pvsite.buildings.classify.classify().",
+                         zh=f"屋顶的 class_confidence 须为 {', '.join(CONFIDENCE_LEVELS)} 之一；实有 {sorted(map(str, unknown))[:5] or '缺失值'}。",
+                         fix_zh="请汇总经 pvsite.buildings.classify.classify() 分类的屋顶。")
     frame = pd.DataFrame(
         {
             "n_buildings": 1,

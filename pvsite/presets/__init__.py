@@ -54,6 +54,8 @@ def preset_path(kind: str, name_or_path: str) -> Path:
     raise ConfigError(
         f"Unknown {kind} preset '{name_or_path}'.",
         fix=f"Use one of: {', '.join(available(kind))}, or a path to a .toml file.",
+        zh=f"未知的{kind}预设 '{name_or_path}'。",
+        fix_zh=f"请使用 {', '.join(available(kind))} 之一，或 .toml 文件的路径。",
     )
 
 
@@ -112,6 +114,8 @@ class _Problems(list):
             raise ConfigError(
                 f"The {self.kind} preset {self.path} has {len(self)} problem(s): " + "; ".join(self) + ".",
                 fix=f"Correct the preset (the shipped presets/{self.kind}/*.toml files show the shape).",
+                zh=f"{self.kind} 预设 {self.path} 有 {len(self)} 处问题（逐条见下方英文说明）。",
+                fix_zh=f"请改正该预设（可参照随附的 presets/{self.kind}/*.toml 文件的格式）。",
             )
 
 
@@ -675,7 +679,9 @@ class PolicyPreset(_Record):
         name = scenario or self.default_scenario
         if name not in self.scenarios:
             raise ConfigError(f"Unknown scenario '{name}' in {self.path}.",
-                              fix=f"Use --scenario with one of: {', '.join(self.scenarios)}.")
+                              fix=f"Use --scenario with one of: {', '.join(self.scenarios)}.",
+                              zh=f"{self.path} 中没有情景 '{name}'。",
+                              fix_zh=f"请用 --scenario 指定其中之一：{', '.join(self.scenarios)}。")
 
         def collect(n: str) -> tuple:
             sc = self.scenarios[n]
@@ -1229,7 +1235,9 @@ def _load_policy(path: str, mtime_ns: int, classify: ClassifyPreset | None):
             raise ConfigError(
                 f"The policy preset {path} states emission_factor_kg_per_kwh = {policy.emission_factor_kg_per_kwh:g} "
                 f"but names emission_preset '{policy.emission_preset}', whose factor is {ef:g} kg/kWh.",
-                fix="Make the two agree (the emission preset is the source), or drop emission_preset.")
+                fix="Make the two agree (the emission preset is the source), or drop emission_preset.",
+                zh=f"政策预设 {path} 写明 emission_factor_kg_per_kwh = {policy.emission_factor_kg_per_kwh:g}，但所指的 emission_preset '{policy.emission_preset}' 的排放因子为 {ef:g} kg/kWh。",
+                fix_zh="请使两者一致（以排放因子预设为准），或删除 emission_preset。")
     return policy
 
 

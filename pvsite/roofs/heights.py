@@ -343,6 +343,8 @@ def _check_metric(roofs: gpd.GeoDataFrame) -> None:
         raise InputError(
             f"roof_surface_from_raster needs footprints in a projected CRS in metres, found {roofs.crs}.",
             fix="Reproject first, e.g. gdf.to_crs(gdf.estimate_utm_crs()).",
+            zh=f"roof_surface_from_raster 需要以米为单位的投影坐标系下的建筑轮廓，实为 {roofs.crs}。",
+            fix_zh="请先重投影，如 gdf.to_crs(gdf.estimate_utm_crs())。",
         )
 
 
@@ -471,7 +473,9 @@ def apply_raster_planes(
                         "plane1_azimuth_deg", "mono_tilt_deg", "mono_azimuth_deg") if c not in surface.columns]
     if need:
         raise InputError(f"apply_raster_planes needs the columns {need} in the surface table.",
-                         fix="Pass the output of pvsite.roofs.heights.roof_surface_from_raster.")
+                         fix="Pass the output of pvsite.roofs.heights.roof_surface_from_raster.",
+                         zh=f"apply_raster_planes 需要屋面表中的列 {need}。",
+                         fix_zh="请传入 pvsite.roofs.heights.roof_surface_from_raster 的输出。")
     planes = planes.copy()
     planes["plane_source"] = "assumed"
     shape = surface["raster_roof_shape"].reindex(roofs.index).fillna("unknown").to_numpy(dtype=object)

@@ -102,6 +102,9 @@ from pvsite.roofs.orientation import grid_north_bearing_deg
 
 logger = logging.getLogger(__name__)
 
+#: Chinese names of the frames named in messages.
+_ZH = {"roofs": "屋顶", "neighbours": "周边建筑"}
+
 #: Default number of azimuth sectors (10° each), the issue's minimum.
 N_SECTORS = 36
 #: Rays cast per sector (2.5° apart at 36 sectors) (pvsite choice).
@@ -281,10 +284,14 @@ def horizon_profiles(
     for frame, what in ((roofs, "roofs"), (neighbours, "neighbours")):
         if frame.crs is None or not frame.crs.is_projected:
             raise InputError(f"horizon_profiles needs the {what} in a projected CRS in metres, found {frame.crs}.",
-                             fix="Reproject first, e.g. gdf.to_crs(gdf.estimate_utm_crs()).")
+                             fix="Reproject first, e.g. gdf.to_crs(gdf.estimate_utm_crs()).",
+                             zh=f"horizon_profiles 需要以米为单位的投影坐标系下的{_ZH.get(what, what)}，实为 {frame.crs}。",
+                             fix_zh="请先重投影，如 gdf.to_crs(gdf.estimate_utm_crs())。")
     if neighbours is not roofs and neighbours.crs != roofs.crs:
         raise InputError(f"horizon_profiles: neighbours in {neighbours.crs}, roofs in {roofs.crs}.",
-                         fix="Reproject the neighbours to the roofs' CRS.")
+                         fix="Reproject the neighbours to the roofs' CRS.",
+                         zh=f"horizon_profiles：周边建筑的坐标系为 {neighbours.crs}，屋顶为 {roofs.crs}。",
+                         fix_zh="请把周边建筑重投影到屋顶的坐标系。")
     north = grid_north_bearing_deg(roofs) if north_deg is None else float(north_deg)
     n_planes = len(planes)
     xy, point_plane, weight = plane_sample_points(roofs, planes, points_per_plane, north_deg=north)
@@ -294,7 +301,9 @@ def horizon_profiles(
     if np.any(~np.isfinite(plane_h)):
         bad = roofs.index[roof_pos[~np.isfinite(plane_h)]][:5].tolist()
         raise InputError(f"horizon_profiles: roofs {bad} have planes but no height_m.",
-                         fix="Give every roof a height first (pvsite.roofs.building_heights.building_heights).")
+                         fix="Give every roof a height first (pvsite.roofs.building_heights.building_heights).",
+                         zh=f"horizon_profiles：屋顶 {bad} 有屋面但没有 height_m。",
+                         fix_zh="请先为每个屋顶确定高度（pvsite.roofs.building_heights.building_heights）。")
     point_h = plane_h[point_plane] + float(module_height_m)
     point_roof_label = planes["roof_index"].to_numpy()[point_plane] if n_planes else np.zeros(0)
 
@@ -388,7 +397,9 @@ def plane_sample_points(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, points_pe
     pos = roofs.index.get_indexer(planes["roof_index"])
     if np.any(pos < 0):
         raise InputError("horizon_profiles: some planes refer to roofs that are not in the roofs table.",
-                         fix="Pass the roofs and planes of the same survey_roofs call.")
+                         fix="Pass the roofs and planes of the same survey_roofs call.",
+                         zh="horizon_profiles：有些屋面所属的屋顶不在屋顶表中。",
+                         fix_zh="请传入同一次 survey_roofs 调用得到的屋顶和屋面。")
     flush = planes["mounting"].to_numpy() == "flush"
     theta = np.radians(planes["azimuth_deg"].to_numpy(dtype=float) + north)
     polys, origin = plane_polygons(roofs, planes, pos, flush, theta)
@@ -752,7 +763,9 @@ def _ray_directions(J, north, w, step):
 def _heights(frame: pd.DataFrame, what: str) -> np.ndarray:
     if "height_m" not in frame.columns:
         raise InputError(f"horizon_profiles: the {what} have no height_m column.",
-                         fix="Give every building a height first (pvsite.roofs.building_heights.building_heights).")
+                         fix="Give every building a height first (pvsite.roofs.building_heights.building_heights).",
+                         zh=f"horizon_profiles：{_ZH.get(what, what)}没有 height_m 列。",
+                         fix_zh="请先为每栋建筑确定高度（pvsite.roofs.building_heights.building_heights）。")
     return pd.to_numeric(frame["height_m"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
@@ -773,7 +786,9 @@ def _check_parameters(n_sectors, radius_m, points_per_plane, min_sun_elevation_d
         problems.append(f"module_height_m must be ≥ 0 m, found {module_height_m!r}")
     if problems:
         raise InputError("horizon_profiles: " + "; ".join(problems) + ".",
-                         fix="Pass values in the stated ranges (defaults: pvsite.roofs.horizon).")
+                         fix="Pass values in the stated ranges (defaults: pvsite.roofs.horizon).",
+                         zh="horizon_profiles 参数有误：" + "；".join(problems) + "。",
+                         fix_zh="请传入规定范围内的值（默认值见 pvsite.roofs.horizon）。")
 
 
 def roof_horizons(surveyed, buildings: gpd.GeoDataFrame, shading_cfg, heights_cfg) -> HorizonProfiles | None:

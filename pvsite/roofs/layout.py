@@ -177,7 +177,8 @@ def layout_roofs(
         rows the projection of the tilted module), CRS of ``roofs``.
     """
     if not (isinstance(n_phases, int) and n_phases >= 1):
-        raise ConfigError(f"n_phases must be a whole number ≥ 1, found {n_phases!r}.")
+        raise ConfigError(f"n_phases must be a whole number ≥ 1, found {n_phases!r}.",
+                          zh=f"n_phases 须为不小于 1 的整数，实为 {n_phases!r}。")
     _check_columns(roofs, planes)
     frames = plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, true_north=true_north,
                           north_deg=north_deg)
@@ -400,7 +401,8 @@ def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_nort
     """
     roof_pos = roofs.index.get_indexer(planes["roof_index"])
     if np.any(roof_pos < 0):
-        raise InputError("Some planes refer to roofs that are not in the roofs table.")
+        raise InputError("Some planes refer to roofs that are not in the roofs table.",
+                         zh="有些屋面所属的屋顶不在屋顶表中。")
     flush = planes["mounting"].to_numpy() == "flush"
     tilt = planes["tilt_deg"].to_numpy(dtype=float)
     azimuth = planes["azimuth_deg"].to_numpy(dtype=float)
@@ -919,6 +921,8 @@ def _check_columns(roofs: pd.DataFrame, planes: pd.DataFrame) -> None:
         raise InputError(
             f"layout_roofs needs the columns {missing}.",
             fix="Pass the outputs of pvsite.roofs.usable.usable_roofs and pvsite.roofs.planes.roof_planes.",
+            zh=f"layout_roofs 需要列 {missing}。",
+            fix_zh="请传入 pvsite.roofs.usable.usable_roofs 和 pvsite.roofs.planes.roof_planes 的输出。",
         )
 
 

@@ -109,6 +109,8 @@ def roof_planes(
         raise InputError(
             f"roof_planes needs the columns {missing}, which the roofs table lacks.",
             fix="Pass the output of pvsite.roofs.usable.usable_roofs.",
+            zh=f"roof_planes 需要列 {missing}，屋顶表中没有。",
+            fix_zh="请传入 pvsite.roofs.usable.usable_roofs 的输出。",
         )
     mounting.module_dims(module)  # refuses a bad module preset before any work
     gap_m = float(mounting_cfg.module_gap_m)
@@ -118,13 +120,15 @@ def roof_planes(
     roof_type = roofs["roof_type"].astype(object).where(roofs["roof_type"].notna(), "unknown").to_numpy()
     unknown = sorted(set(roof_type) - set(ROOF_TYPES), key=str)
     if unknown:
-        raise InputError(f"Unknown roof_type value(s) {unknown}; expected one of {list(ROOF_TYPES)}.")
+        raise InputError(f"Unknown roof_type value(s) {unknown}; expected one of {list(ROOF_TYPES)}.",
+                         zh=f"未知的 roof_type 值 {unknown}；应为 {list(ROOF_TYPES)} 之一。")
     usable = roofs["usable_area_m2"].to_numpy(dtype=float)
     axis = roofs["axis_azimuth_deg"].to_numpy(dtype=float)
     has_pv = usable > 0
     ridged = np.isin(roof_type, RIDGED_TYPES)
     if np.any(has_pv & ridged & ~np.isfinite(axis)):
-        raise InputError("A pitched or metal roof with usable area has no axis_azimuth_deg.")
+        raise InputError("A pitched or metal roof with usable area has no axis_azimuth_deg.",
+                         zh="有可用面积的坡屋顶或金属屋顶缺少 axis_azimuth_deg（屋脊方位角）。")
 
     n_planes = np.where(has_pv, np.where(ridged, 2, 1), 0)
     pos = np.repeat(np.arange(n), n_planes)

@@ -202,11 +202,15 @@ def _check_input(gdf: gpd.GeoDataFrame) -> pd.Series:
         raise InputError(
             f"The buildings have no 'roof_type' column (columns: {', '.join(map(str, gdf.columns))}).",
             fix="Run the classify stage first, or map a roof type field in [input.fields].",
+            zh=f"建筑数据没有 'roof_type' 字段（现有字段：{', '.join(map(str, gdf.columns))}）。",
+            fix_zh="请先运行分类步骤，或在 [input.fields] 中映射屋顶类型字段。",
         )
     if gdf.crs is not None and not gdf.crs.is_projected:
         raise InputError(
             f"The buildings are in a geographic CRS ({gdf.crs.name}); areas and setbacks need metres.",
             fix="Reproject first, e.g. gdf.to_crs(gdf.estimate_utm_crs()).",
+            zh=f"建筑数据为地理坐标系（{gdf.crs.name}），计算面积和退让距离需要以米为单位。",
+            fix_zh="请先重投影，如 gdf.to_crs(gdf.estimate_utm_crs())。",
         )
     if gdf.crs is None:
         logger.warning("buildings have no CRS: coordinates are taken as metres, axes as grid bearings")
@@ -217,6 +221,8 @@ def _check_input(gdf: gpd.GeoDataFrame) -> pd.Series:
         raise InputError(
             f"Unknown roof_type value(s) {bad} (e.g. rows {rows}); expected one of {list(ROOF_TYPES)}.",
             fix="Fix the classification rules or the roof type field so every value is one of those.",
+            zh=f"未知的 roof_type 值 {bad}（如第 {rows} 行）；应为 {list(ROOF_TYPES)} 之一。",
+            fix_zh="请改正分类规则或屋顶类型字段，使每个值都属于上述之一。",
         )
     return roof_type
 

@@ -196,7 +196,9 @@ def temperature_parameters(temperature_model: str, mounting: str, module: Module
     """
     if mounting not in MOUNTINGS:
         raise ConfigError(
-            f"Unknown mounting {mounting!r}.", fix=f"Use one of: {', '.join(MOUNTINGS)}."
+            f"Unknown mounting {mounting!r}.", fix=f"Use one of: {', '.join(MOUNTINGS)}.",
+            zh=f"未知的安装方式 {mounting!r}。",
+            fix_zh=f"请使用 {', '.join(MOUNTINGS)} 之一。"
         )
     return TEMPERATURE_PARAMETERS[temperature_model](mounting, module)
 
@@ -278,28 +280,36 @@ def diffuse_iam(tilt_deg, n: float, k: float, l: float) -> tuple[np.ndarray, np.
 
 def _check_weather(weather: pd.DataFrame) -> pd.Timedelta:
     if not isinstance(weather, pd.DataFrame):
-        raise InputError(f"Weather must be a pandas DataFrame, found {type(weather).__name__}.")
+        raise InputError(f"Weather must be a pandas DataFrame, found {type(weather).__name__}.",
+                         zh=f"气象数据须为 pandas DataFrame，实为 {type(weather).__name__}。")
     missing = [c for c in REQUIRED_WEATHER if c not in weather.columns]
     if missing:
         raise InputError(
             f"Weather needs columns {list(REQUIRED_WEATHER)}. Missing: {missing}. "
             f"Detected: {list(weather.columns)}.",
             fix="Read the weather file with pvsite.io.weather, which renames columns to pvlib names.",
+            zh=f"气象数据须包含列 {list(REQUIRED_WEATHER)}。缺少：{missing}。现有：{list(weather.columns)}。",
+            fix_zh="请用 pvsite.io.weather 读取气象文件，它会把列名改为 pvlib 名称。",
         )
     idx = weather.index
     if not isinstance(idx, pd.DatetimeIndex) or idx.tz is None:
         raise InputError(
             "Weather index must be a time-zone-aware DatetimeIndex labelling the start of each interval.",
             fix="Localise the index, e.g. df.index = df.index.tz_localize('Asia/Shanghai').",
+            zh="气象数据的索引须为带时区的 DatetimeIndex，标注每个时段的开始。",
+            fix_zh="请为索引指定时区，如 df.index = df.index.tz_localize('Asia/Shanghai')。",
         )
     if len(idx) < 2:
-        raise InputError(f"Weather has {len(idx)} row(s); a year of hourly data is expected.")
+        raise InputError(f"Weather has {len(idx)} row(s); a year of hourly data is expected.",
+                         zh=f"气象数据有 {len(idx)} 行；应为一年的逐时数据。")
     steps = np.diff(idx.asi8)
     if not (steps == steps[0]).all() or steps[0] <= 0:
         raise InputError(
             "Weather time steps are not regular and increasing "
             f"(found steps {sorted(set(pd.to_timedelta(np.unique(steps)[:5]).astype(str)))}).",
             fix="Resample the weather to a regular hourly series without gaps or duplicates.",
+            zh=f"气象数据的时间步长不规则或不递增（步长为 {sorted(set(pd.to_timedelta(np.unique(steps)[:5]).astype(str)))}）。",
+            fix_zh="请把气象数据重采样为无缺口、无重复的规则逐时序列。",
         )
     step = idx[1] - idx[0]
     if len(idx) * step < pd.Timedelta(days=365) - step:
@@ -313,13 +323,15 @@ def _check_weather(weather: pd.DataFrame) -> pd.Timedelta:
 def _check_orientations(orientations: pd.DataFrame, mounting: str | None) -> pd.DataFrame:
     if not isinstance(orientations, pd.DataFrame):
         raise InputError(
-            f"Orientations must be a DataFrame, found {type(orientations).__name__}."
+            f"Orientations must be a DataFrame, found {type(orientations).__name__}.",
+            zh=f"朝向表须为 DataFrame，实为 {type(orientations).__name__}。"
         )
     missing = [c for c in ("tilt_deg", "azimuth_deg") if c not in orientations.columns]
     if missing:
         raise InputError(
             f"Orientations need columns tilt_deg and azimuth_deg. Missing: {missing}. "
-            f"Detected: {list(orientations.columns)}."
+            f"Detected: {list(orientations.columns)}.",
+            zh=f"朝向表须有 tilt_deg 和 azimuth_deg 列。缺少：{missing}。现有：{list(orientations.columns)}。"
         )
     tilt = pd.to_numeric(orientations["tilt_deg"], errors="coerce").to_numpy(dtype=float)
     azim = pd.to_numeric(orientations["azimuth_deg"], errors="coerce").to_numpy(dtype=float)
@@ -330,10 +342,14 @@ def _check_orientations(orientations: pd.DataFrame, mounting: str | None) -> pd.
             f"{int(bad.sum())} orientation(s) have a tilt outside 0–90° or a missing "
             f"tilt/azimuth (e.g. index {examples}).",
             fix="Give tilt_deg in [0, 90] and a finite azimuth_deg (clockwise from north).",
+            zh=f"有 {int(bad.sum())} 个朝向的倾角超出 0–90° 或缺少倾角/方位角（如索引 {examples}）。",
+            fix_zh="请给出 [0, 90] 内的 tilt_deg 和有限的 azimuth_deg（自正北顺时针）。",
         )
     default = DEFAULT_MOUNTING if mounting is None else mounting
     if default not in MOUNTINGS:
-        raise ConfigError(f"Unknown mounting {default!r}.", fix=f"Use one of: {', '.join(MOUNTINGS)}.")
+        raise ConfigError(f"Unknown mounting {default!r}.", fix=f"Use one of: {', '.join(MOUNTINGS)}.",
+                          zh=f"未知的安装方式 {default!r}。",
+                          fix_zh=f"请使用 {', '.join(MOUNTINGS)} 之一。")
     if "mounting" in orientations.columns:
         mount = orientations["mounting"].astype(object).where(orientations["mounting"].notna(), default)
         unknown = sorted(set(mount) - set(MOUNTINGS))
@@ -341,6 +357,8 @@ def _check_orientations(orientations: pd.DataFrame, mounting: str | None) -> pd.
             raise InputError(
                 f"Orientations column 'mounting' has unknown values {unknown}.",
                 fix=f"Use one of: {', '.join(MOUNTINGS)}.",
+                zh=f"朝向表 'mounting' 列有未知值 {unknown}。",
+                fix_zh=f"请使用 {', '.join(MOUNTINGS)} 之一。",
             )
         mount = mount.to_numpy(dtype=object)
     else:

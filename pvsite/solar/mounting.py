@@ -132,6 +132,8 @@ def design_declination_deg(latitude_deg, day: str = "winter_solstice"):
         raise ConfigError(
             f"Unknown design day {day!r} for the row-spacing rule.",
             fix=f"Use one of: {', '.join(_DAYS)}.",
+            zh=f"行距规则的设计日 {day!r} 未知。",
+            fix_zh=f"请使用 {', '.join(_DAYS)} 之一。",
         )
     south = np.asarray(latitude_deg, dtype=float) < 0
     local_winter = np.where(south, OBLIQUITY_DEG, -OBLIQUITY_DEG)
@@ -200,6 +202,8 @@ def shadow_factor(
         raise ConfigError(
             f"No-shade window {start_hour}–{end_hour} h is empty.",
             fix="Set mounting.no_shade_end_hour later than mounting.no_shade_start_hour.",
+            zh=f"无遮挡时段 {start_hour}–{end_hour} 时为空。",
+            fix_zh="请把 mounting.no_shade_end_hour 设得晚于 mounting.no_shade_start_hour。",
         )
     tilt = np.asarray(tilt_deg, dtype=float)
     lat = np.asarray(latitude_deg, dtype=float)
@@ -220,6 +224,8 @@ def shadow_factor(
             f"at latitude {bad} degrees; no row spacing can keep rows unshaded.",
             fix="Shorten the window (mounting.no_shade_start_hour / no_shade_end_hour), "
                 "or set mounting.min_sun_elevation_deg.",
+            zh=f"在纬度 {bad}° 的 {day.replace('_', ' ')}，无遮挡时段 {start_hour:g}–{end_hour:g} 时（真太阳时）内太阳在地平线上或以下；任何行距都无法保证前后排不遮挡。",
+            fix_zh="请缩短该时段（mounting.no_shade_start_hour / no_shade_end_hour），或设置 mounting.min_sun_elevation_deg。",
         )
     keep = np.ones(alt.shape, dtype=bool) if min_sun_elevation_deg is None else (
         (alt >= float(min_sun_elevation_deg)) & (alt > 0.0))
@@ -231,6 +237,8 @@ def shadow_factor(
             f"The sun does not rise on the {day.replace('_', ' ')} at latitude {bad} degrees "
             "(polar night): no row spacing follows from the no-shade rule.",
             fix="Space rows for another design day, or use flush mounting (set the roof type).",
+            zh=f"在纬度 {bad}° 的 {day.replace('_', ' ')}，太阳不升起（极夜）：无遮挡规则得不出行距。",
+            fix_zh="请改用其他设计日确定行距，或采用平铺安装（设置屋顶类型）。",
         )
     cos_rel = np.maximum(np.cos(np.radians(az - row_az[..., None])), 0.0)
     ratio = np.where(keep, cos_rel / np.tan(np.radians(np.where(keep, alt, 45.0))), 0.0)
@@ -482,11 +490,14 @@ def module_dims(module: Mapping) -> tuple[float, float, float]:
         raise ConfigError(
             f"{where}: a module needs numeric power_w [W], length_m [m] and width_m [m].",
             fix="Copy presets/module/generic-550w.toml and edit its values.",
+            zh=f"{where}：组件需要数值型的 power_w [W]、length_m [m] 和 width_m [m]。",
+            fix_zh="请复制 presets/module/generic-550w.toml 并修改其中的数值。",
         ) from None
     if power <= 0 or length <= 0 or width <= 0:
         raise ConfigError(
             f"{module.get('_path', 'module preset')}: power_w, length_m and width_m must be positive, "
             f"found {power}, {length}, {width}.",
+            zh=f"{module.get('_path', 'module preset')}：power_w、length_m 和 width_m 须为正数，实为 {power}、{length}、{width}。",
         )
     return power, length, width
 

@@ -394,21 +394,29 @@ def _check_points(n_planes: int, horizon, plane, weight) -> tuple[np.ndarray, np
     if horizon.ndim != 2 or horizon.shape[1] < MIN_SECTORS:
         raise InputError(f"{where}: point_horizon_deg must be (points, sectors) with ≥ {MIN_SECTORS} "
                          f"sectors; found shape {horizon.shape}.",
-                         fix="Compute the horizon in at least 36 azimuth sectors.")
+                         fix="Compute the horizon in at least 36 azimuth sectors.",
+                         zh=f"{where}：point_horizon_deg 须为 (点, 扇区) 形状且至少 {MIN_SECTORS} 个扇区；实为 {horizon.shape}。",
+                         fix_zh="请至少按 36 个方位扇区计算地平线。")
     n = horizon.shape[0]
     if plane.shape != (n,) or weight.shape != (n,):
         raise InputError(f"{where}: point_plane {plane.shape} and point_weight {weight.shape} must both be "
-                         f"({n},), one value per point.", fix="Give one plane row and one weight per point.")
+                         f"({n},), one value per point.", fix="Give one plane row and one weight per point.",
+                         zh=f"{where}：point_plane {plane.shape} 和 point_weight {weight.shape} 都须为 ({n},)，每点一个值。",
+                         fix_zh="请每点给出一个屋面行号和一个权重。")
     if n and (not np.issubdtype(plane.dtype, np.integer) or plane.min() < 0 or plane.max() >= n_planes):
         raise InputError(f"{where}: point_plane must be integer row positions 0…{n_planes - 1} of the planes "
                          f"frame; found {plane.dtype} in [{plane.min()}, {plane.max()}].",
-                         fix="Pass positional row numbers (planes.index.get_indexer(...)).")
+                         fix="Pass positional row numbers (planes.index.get_indexer(...)).",
+                         zh=f"{where}：point_plane 须为屋面表的整数行位置 0…{n_planes - 1}；实为 {plane.dtype}，范围 [{plane.min()}, {plane.max()}]。",
+                         fix_zh="请传入行位置编号（planes.index.get_indexer(...)）。")
     bad = ~np.isfinite(horizon) | (horizon > 90.0)
     if bad.any():
         rows = np.flatnonzero(bad.any(axis=1))[:5].tolist()
         raise InputError(f"{where}: {int(bad.any(axis=1).sum())} point(s) have a horizon elevation that is "
                          f"missing or above 90° (e.g. points {rows}).",
-                         fix="Give finite elevations ≤ 90°; use 0 where nothing obstructs.")
+                         fix="Give finite elevations ≤ 90°; use 0 where nothing obstructs.",
+                         zh=f"{where}：有 {int(bad.any(axis=1).sum())} 个点的地平线高度角缺失或超过 90°（如点 {rows}）。",
+                         fix_zh="请给出不超过 90° 的有限高度角；无遮挡处填 0。")
     sums = np.bincount(plane.astype(np.intp), weights=weight, minlength=n_planes)
     has = np.bincount(plane.astype(np.intp), minlength=n_planes) > 0
     off = has & (np.abs(sums - 1.0) > 1e-6)
@@ -416,7 +424,9 @@ def _check_points(n_planes: int, horizon, plane, weight) -> tuple[np.ndarray, np
         rows = np.flatnonzero(off)[:5].tolist()
         raise InputError(f"{where}: point_weight must be ≥ 0 and sum to 1 on every plane with points; "
                          f"{int(off.sum())} plane(s) do not (e.g. rows {rows}).",
-                         fix="Normalise the weights per plane (each point's share of the plane).")
+                         fix="Normalise the weights per plane (each point's share of the plane).",
+                         zh=f"{where}：point_weight 须不小于 0 且在每个有点的屋面上合计为 1；有 {int(off.sum())} 个屋面不满足（如第 {rows} 行）。",
+                         fix_zh="请按屋面归一化权重（每点占该屋面的份额）。")
     return horizon, plane.astype(np.intp), weight
 
 

@@ -92,7 +92,9 @@ def _yields(planes, weather, weather_meta, latitude_deg, longitude_deg, module, 
     given = [v is not None for v in (point_horizon_deg, point_plane, point_weight)]
     if any(given) and not all(given):
         raise ConfigError("plane_yields needs point_horizon_deg, point_plane and point_weight together.",
-                          fix="Pass all three horizon inputs (pvsite.roofs.horizon), or none for no shading.")
+                          fix="Pass all three horizon inputs (pvsite.roofs.horizon), or none for no shading.",
+                          zh="plane_yields 需要同时给出 point_horizon_deg、point_plane 和 point_weight。",
+                          fix_zh="请传入全部三个地平线输入（pvsite.roofs.horizon），或都不传表示不计遮挡。")
     if all(given):
         site = (latitude_deg, longitude_deg, float(weather_meta.get("altitude") or 0.0))
         res = shading.shading_losses(planes, point_horizon_deg, point_plane, point_weight, weather, site,
