@@ -296,3 +296,20 @@ def test_cli_options_reach_the_economics_config():
         api.configure(None, business_model="lease")
     with pytest.raises(ConfigError, match="economics"):
         presets.load_economics("no-such-economics")
+
+
+def test_rank_by_payback_orders_the_priority_sheet(tmp_path):
+    """--rank-by payback: the workbook's 优先屋顶清单 runs from the quickest payback up (issue 14, done-when)."""
+    import openpyxl
+
+    from pvsite import api, pipeline
+    from pvsite.outputs import xlsx
+
+    res = pipeline.run(api.configure(rank_by="payback"))
+    assert res.priority.attrs["rank_by"].split(",")[0] == "payback"  # ties broken by capacity
+    wb = openpyxl.load_workbook(xlsx.write_xlsx(tmp_path / "w.xlsx", res), read_only=True)
+    rows = list(wb["优先屋顶清单"].iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r and "静态回收期(年)" in r)
+    col = rows[head].index("静态回收期(年)")
+    paybacks = [r[col] for r in rows[head + 1:] if r and r[col] is not None]
+    assert len(paybacks) > 100 and paybacks == sorted(paybacks)
