@@ -97,6 +97,7 @@ def _pyplot():
         "font.family": "sans-serif",
         "font.sans-serif": ([family] if family else []) + ["DejaVu Sans"],
         "axes.unicode_minus": False,  # CJK fonts lack U+2212
+        "text.parse_math": False,  # names and labels are text: a '$' in a building name is not mathtext
         "axes.spines.top": False,
         "axes.spines.right": False,
     })
