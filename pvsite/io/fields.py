@@ -213,6 +213,22 @@ def parse_year(s: pd.Series, warn, col) -> pd.Series:
     return y
 
 
+def match_vocabulary(low: pd.Series, vocab: dict) -> pd.Series:
+    """Key of ``vocab`` (key → lower-case words) for each lower-case text; NA where no word fits.
+
+    Exact words first (every key), then words contained in the text, keys in
+    ``vocab`` order — so ``长宁区属国有企业`` finds 区属国企 by contained word only
+    when no key has it as an exact word.
+    """
+    out = pd.Series(pd.NA, index=low.index, dtype="str")
+    for key, words in vocab.items():
+        out = out.mask(out.isna() & low.isin(words), key)
+    for key, words in vocab.items():
+        for w in words:
+            out = out.mask(out.isna() & low.str.contains(w, regex=False).fillna(False).astype(bool), key)
+    return out
+
+
 def parse_owner_type(s: pd.Series) -> pd.Series:
     """Owner category (``[owner_type]`` of presets/fields.toml: 区属国企, 市属国企, 私营 …) of each value.
 
@@ -221,14 +237,7 @@ def parse_owner_type(s: pd.Series) -> pd.Series:
     """
     vocab = {k: [str(w).lower() for w in v] for k, v in fields_preset().get("owner_type", {}).items()}
     text = clean_text(s)
-    low = text.str.lower()
-    out = pd.Series(pd.NA, index=s.index, dtype="str")
-    for key, words in vocab.items():
-        out = out.mask(out.isna() & low.isin(words), key)
-    for key, words in vocab.items():
-        for w in words:
-            out = out.mask(out.isna() & low.str.contains(w, regex=False).fillna(False).astype(bool), key)
-    return out.fillna(text).astype("str")
+    return match_vocabulary(text.str.lower(), vocab).fillna(text).astype("str")
 
 
 def parse_roof_type(s: pd.Series, warn, col) -> pd.Series:

@@ -26,7 +26,7 @@ import pandas as pd
 from pvsite.config import InstalledConfig
 from pvsite.errors import ConfigError, InputError
 from pvsite.io import layers
-from pvsite.io.fields import clean_text, fields_preset
+from pvsite.io.fields import clean_text, fields_preset, match_vocabulary
 
 #: pvsite fields of an installed-systems list (``[installed]`` of presets/fields.toml).
 INSTALLED_FIELDS = ("project_name", "capacity_kw", "capacity_mw", "capacity_ac_kw", "commissioned", "status",
@@ -77,15 +77,8 @@ def parse_status(values: pd.Series) -> pd.Series:
     Exact words first, then keywords contained in the value, in the order
     planned → under construction → built (``[installed_status]`` of presets/fields.toml).
     """
-    words = _status_words()
     text = clean_text(values).str.lower().str.replace(r"\s+", " ", regex=True)
-    out = pd.Series(pd.NA, index=values.index, dtype="str")
-    for key, ws in words.items():
-        out = out.mask(out.isna() & text.isin(ws), key)
-    for key, ws in words.items():
-        for w in ws:
-            out = out.mask(out.isna() & text.str.contains(w, regex=False).fillna(False).astype(bool), key)
-    return out
+    return match_vocabulary(text, _status_words())
 
 
 def parse_capacity_kw(values: pd.Series, scale: float = 1.0) -> pd.Series:
