@@ -4,6 +4,8 @@
 # /usr/bin/python3 can already `import qgis.core` and the CJK font is present.
 # Never fails the build: when it cannot install (no network, not root, no
 # apt-get) it prints why and exits 0, and the QGIS test skips with a reason.
+# The apt-get work (missing packages only, sudo when not root) is scripts/apt_install.sh;
+# APT_INSTALL_DRY_RUN=1 prints what it would install and installs nothing.
 #
 # Packages (Debian 12 bookworm: QGIS 3.22.16):
 #   python3-qgis    PyQGIS bindings for /usr/bin/python3 (pulls qgis-providers)
@@ -21,27 +23,13 @@ if have_qgis && have_font; then
     exit 0
 fi
 
-skip() { echo "install_qgis: SKIPPED — $* (QGIS tests will be skipped)"; exit 0; }
-
-command -v apt-get >/dev/null 2>&1 || skip "apt-get not found (not Debian/Ubuntu)"
-SUDO=""
-if [ "$(id -u)" != 0 ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
-        skip "not root and no password-less sudo"; fi
-fi
+note="QGIS tests will be skipped"
+skip() { echo "install_qgis: SKIPPED — $* ($note)"; exit 0; }
 
 start=$(date +%s)
-echo "install_qgis: installing python3-qgis qgis-providers fonts-noto-cjk with apt-get ..."
-export DEBIAN_FRONTEND=noninteractive
-log=$(mktemp)
-if ! $SUDO apt-get update -qq >"$log" 2>&1; then
-    tail -n 5 "$log"; rm -f "$log"; skip "apt-get update failed (no network?)"
-fi
-if ! $SUDO apt-get install -y -qq --no-install-recommends \
-        python3-qgis qgis-providers fonts-noto-cjk >"$log" 2>&1; then
-    tail -n 10 "$log"; rm -f "$log"; skip "apt-get install failed"
-fi
-rm -f "$log"
+bash "$(dirname "$0")/apt_install.sh" --tag install_qgis --note "$note" \
+    python3-qgis qgis-providers fonts-noto-cjk || exit 0
+[ "${APT_INSTALL_DRY_RUN:-0}" = 1 ] && exit 0
 if have_qgis; then
     echo "install_qgis: done in $(( $(date +%s) - start )) s: $(QT_QPA_PLATFORM=offscreen "$PY" -c 'from qgis.core import Qgis; print("QGIS", Qgis.QGIS_VERSION)' 2>/dev/null)"
 else
