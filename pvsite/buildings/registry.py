@@ -55,7 +55,7 @@ import shapely
 from pvsite.config import RegistryConfig
 from pvsite.errors import ConfigError, InputError
 from pvsite.geo import crs as crs_mod
-from pvsite.io.fields import load_registry_candidates, parse_owner_type
+from pvsite.io.fields import load_registry_candidates, parse_owner_type, pick_column
 from pvsite.io.layers import SideLayer
 from pvsite.presets import ClassifyPreset
 
@@ -462,25 +462,10 @@ _KIND_ZH = {"name": "名称", "type": "类型"}
 
 
 def _pick_column(table, explicit, kind, path, exclude=()):
-    cols = list(table.columns)
-    if explicit is not None:
-        if explicit in cols:
-            return explicit
-        low = {c.lower(): c for c in cols}
-        if str(explicit).lower() in low:
-            return low[str(explicit).lower()]
-        raise InputError(f"Registry {path} has no {kind} column {explicit!r}. Columns: {', '.join(cols)}.",
-                         fix=f"Name the {kind} column of the file.",
-                         zh=f"名录 {path} 没有{_KIND_ZH.get(kind, kind)}字段 {explicit!r}。现有列：{', '.join(cols)}。",
-                         fix_zh=f"请指定文件中的{_KIND_ZH.get(kind, kind)}列。")
-    low = {}
-    for c in cols:
-        if c not in (exclude or ()):
-            low.setdefault(c.lower(), c)
-    for cand in load_registry_candidates()[kind]:
-        if cand.lower() in low:
-            return low[cand.lower()]
-    return None
+    zh = _KIND_ZH.get(kind, kind)
+    return pick_column(table.columns, explicit, load_registry_candidates()[kind],
+                       source=f"Registry {path}", source_zh=f"名录 {path}", what=kind, what_zh=zh,
+                       fix=f"Name the {kind} column of the file.", fix_zh=f"请指定文件中的{zh}列。", exclude=exclude)
 
 
 def _pick_text(table, explicit, kind, path, exclude=()):

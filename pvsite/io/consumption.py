@@ -19,27 +19,13 @@ import numpy as np
 import pandas as pd
 
 from pvsite.errors import InputError
-from pvsite.io.fields import fields_preset, load_field_candidates
+from pvsite.io.fields import fields_preset, load_field_candidates, pick_column
 from pvsite.io.layers import read_table
 
 #: pvsite columns of a consumption table.
 CONSUMPTION_FIELDS = ("building_id", "street", "consumption_kwh")
 #: Levels of a consumption entry.
 LEVELS = ("building", "street", "district")
-
-
-def _find(columns, wanted, candidates) -> str | None:
-    lower = {str(c).strip().lower().replace(" ", ""): c for c in columns}
-    if wanted is not None:
-        col = wanted if wanted in columns else lower.get(str(wanted).strip().lower().replace(" ", ""))
-        if col is None:
-            raise KeyError(wanted)
-        return col
-    for cand in candidates:
-        col = lower.get(cand.strip().lower().replace(" ", ""))
-        if col is not None:
-            return col
-    return None
 
 
 def resolve_columns(columns, mapping: dict | None, path: Path) -> tuple[dict, float]:
@@ -55,22 +41,22 @@ def resolve_columns(columns, mapping: dict | None, path: Path) -> tuple[dict, fl
     energy = fields_preset().get("consumption", {})
     out: dict = {}
     factor = 1.0
-    try:
-        for f in ("building_id", "street"):
-            out[f] = _find(columns, mapping.get(f), cands.get(f, []) if f not in mapping else [])
-        if "consumption_kwh" in mapping:
-            out["consumption_kwh"] = _find(columns, mapping["consumption_kwh"], [])
-        else:
-            out["consumption_kwh"] = _find(columns, None, energy.get("kwh", []))
-            if out["consumption_kwh"] is None:
-                out["consumption_kwh"] = _find(columns, None, energy.get("wan_kwh", []))
-                factor = 1e4 if out["consumption_kwh"] is not None else 1.0
-    except KeyError as exc:
-        raise InputError(
-            f"--consumption file {path}: mapped column {exc.args[0]!r} not found. Columns: {', '.join(map(str, columns))}.",
-            fix="Correct [carbon] consumption_columns to one of the columns.",
-            zh=f"--consumption 文件 {path}：找不到映射的列 {exc.args[0]!r}。现有列：{', '.join(map(str, columns))}。",
-            fix_zh="请将 [carbon] consumption_columns 改为文件中的列名之一。") from None
+
+    def find(wanted, candidates=()):
+        return pick_column(columns, wanted, candidates, source=f"--consumption file {path}",
+                           source_zh=f"--consumption 文件 {path}", what="mapped", what_zh="映射的",
+                           fix="Correct [carbon] consumption_columns to one of the columns.",
+                           fix_zh="请将 [carbon] consumption_columns 改为文件中的列名之一。", ignore_spaces=True)
+
+    for f in ("building_id", "street"):
+        out[f] = find(mapping.get(f), cands.get(f, []) if f not in mapping else ())  # mapped to None: no column
+    if "consumption_kwh" in mapping:
+        out["consumption_kwh"] = find(mapping["consumption_kwh"])
+    else:
+        out["consumption_kwh"] = find(None, energy.get("kwh", []))
+        if out["consumption_kwh"] is None:
+            out["consumption_kwh"] = find(None, energy.get("wan_kwh", []))
+            factor = 1e4 if out["consumption_kwh"] is not None else 1.0
     if out["consumption_kwh"] is None:
         raise InputError(
             f"--consumption file {path} has no annual energy column (kWh). Columns: {', '.join(map(str, columns))}.",

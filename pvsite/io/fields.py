@@ -126,14 +126,80 @@ def resolve_mapping(columns, fields, path: Path) -> dict:
     for f in PVSITE_FIELDS:
         if f in mapping:
             continue
-        mapping[f] = None
-        for cand in candidates.get(f, []):
-            col = lower.get(cand.strip().lower())
-            if col is not None and col not in used:
-                mapping[f] = col
-                used.add(col)
-                break
+        mapping[f] = pick_column(columns, None, candidates.get(f, []), source=str(path), source_zh=str(path),
+                                 exclude=used)
+        if mapping[f] is not None:
+            used.add(mapping[f])
     return {f: mapping[f] for f in PVSITE_FIELDS}
+
+
+def _column_key(name, ignore_spaces: bool) -> str:
+    key = str(name).strip().lower()
+    return key.replace(" ", "") if ignore_spaces else key
+
+
+def pick_column(columns, explicit, candidates, *, source: str, source_zh: str, what: str = "", what_zh: str = "",
+                fix: str = "Name one of the columns present.", fix_zh: str = "请填写现有列之一。", exclude=(),
+                ignore_spaces: bool = False):
+    """The source column for one pvsite field: the ``explicit`` name, else the first of ``candidates``.
+
+    Names match exactly first, then ignoring case and surrounding blanks (and every
+    space with ``ignore_spaces``: ``年用电量 (kWh)`` = ``年用电量(kWh)``).  When two
+    columns differ only in case, the first one wins.
+
+    Parameters
+    ----------
+    columns : sequence
+        Column names of the source table.
+    explicit : str or None
+        The column the user named (a field mapping); None auto-detects from ``candidates``.
+    candidates : iterable of str
+        Candidate names in preference order (``presets/fields.toml``); ignored when
+        ``explicit`` is given.
+    source, source_zh : str
+        The file as the error names it, English and Chinese (e.g. ``"Registry schools.csv"``,
+        ``"名录 schools.csv"``).
+    what, what_zh : str
+        The field, English and Chinese (``"name"``, ``"名称"``); empty for "has no column".
+    fix, fix_zh : str
+        The fix the error gives when ``explicit`` is missing, English and Chinese.
+    exclude : iterable
+        Columns never auto-detected (already taken by another field); an explicit name may still use them.
+    ignore_spaces : bool
+        Also ignore spaces inside the names.
+
+    Returns
+    -------
+    str or None
+        The column as spelled in ``columns``; None when nothing was named and no candidate is present.
+
+    Raises
+    ------
+    InputError
+        ``explicit`` is not a column: the message names the file, the column and the columns present.
+    """
+    columns = list(columns)
+    if explicit is not None:
+        if explicit in columns:
+            return explicit
+        want = _column_key(explicit, ignore_spaces)
+        got = next((c for c in columns if _column_key(c, ignore_spaces) == want), None)
+        if got is None:
+            present = ", ".join(map(str, columns)) or "(none)"
+            raise InputError(f"{source} has no {what + ' ' if what else ''}column {explicit!r}. Columns: {present}.",
+                             fix=fix,
+                             zh=f"{source_zh} 没有{what_zh}列 {explicit!r}。现有列：{present}。", fix_zh=fix_zh)
+        return got
+    skip = set(exclude or ())
+    lower: dict = {}
+    for c in columns:
+        if c not in skip:
+            lower.setdefault(_column_key(c, ignore_spaces), c)
+    for cand in candidates:
+        col = lower.get(_column_key(cand, ignore_spaces))
+        if col is not None:
+            return col
+    return None
 
 
 def clean_text(s: pd.Series) -> pd.Series:

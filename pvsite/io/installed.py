@@ -26,7 +26,7 @@ import pandas as pd
 from pvsite.config import InstalledConfig
 from pvsite.errors import ConfigError, InputError
 from pvsite.io import layers
-from pvsite.io.fields import clean_text, fields_preset, match_vocabulary
+from pvsite.io.fields import clean_text, fields_preset, match_vocabulary, pick_column
 
 #: pvsite fields of an installed-systems list (``[installed]`` of presets/fields.toml).
 INSTALLED_FIELDS = ("project_name", "capacity_kw", "capacity_mw", "capacity_ac_kw", "commissioned", "status",
@@ -119,28 +119,20 @@ def _pick(columns, explicit: dict, path: Path) -> dict:
                           fix=f"Map only: {', '.join(INSTALLED_FIELDS)}.",
                           zh=f"--installed {path}：columns 中有未知字段 {', '.join(map(repr, unknown))}。",
                           fix_zh=f"只能映射：{', '.join(INSTALLED_FIELDS)}。")
-    lower = {}
-    for c in columns:
-        lower.setdefault(str(c).strip().lower(), c)
     mapping, used = {}, set()
     for f, col in explicit.items():
-        got = col if col in columns else lower.get(str(col).strip().lower())
-        if got is None:
-            raise InputError(f"--installed {path} has no column {col!r} (mapped to {f}). "
-                             f"Columns: {', '.join(map(str, columns))}.",
-                             fix="Name a column of the file in [[delivery.installed]] columns.",
-                             zh=f"--installed {path} 没有列 {col!r}（映射为 {f}）。现有列：{', '.join(map(str, columns))}。",
-                             fix_zh="请在 [[delivery.installed]] columns 中填写文件中的列名。")
-        mapping[f] = got
-        used.add(got)
+        mapping[f] = pick_column(columns, col, (), source=f"--installed {path}", source_zh=f"--installed {path}",
+                                 what=f, what_zh=f" {f} ",
+                                 fix="Name a column of the file in [[delivery.installed]] columns.",
+                                 fix_zh="请在 [[delivery.installed]] columns 中填写文件中的列名。")
+        used.add(mapping[f])
     cands = fields_preset().get("installed", {})
     for f in INSTALLED_FIELDS:
-        if f in mapping:
-            continue
-        mapping[f] = next((lower[c.lower()] for c in cands.get(f, [])
-                           if c.lower() in lower and lower[c.lower()] not in used), None)
-        if mapping[f] is not None:
-            used.add(mapping[f])
+        if f not in mapping:
+            mapping[f] = pick_column(columns, None, cands.get(f, []), source=str(path), source_zh=str(path),
+                                     exclude=used)
+            if mapping[f] is not None:
+                used.add(mapping[f])
     return mapping
 
 
