@@ -153,11 +153,8 @@ def layout_roofs(
         convert them to grid bearings with the CRS's meridian convergence.
         Pass the same value as to ``usable_roofs``.
     north_deg : float, optional
-        Grid bearing of true north to use instead of the frame's own
-        (:func:`pvsite.roofs.orientation.grid_north_bearing_deg` of the
-        frame): a partitioned run (:mod:`pvsite.compute`) passes the whole
-        run's value so every partition orients its roofs exactly as one
-        process would.
+        Grid bearing of true north instead of the frame's own, as in
+        :func:`pvsite.roofs.usable.usable_roofs` (pass the same value).
 
     Returns
     -------

@@ -25,20 +25,21 @@ def plane_profiles(planes: pd.DataFrame, *, weather: pd.DataFrame, latitude_deg:
     ----------
     planes : pandas.DataFrame
         ``tilt_deg``, ``azimuth_deg`` [°], ``mounting``.
-    weather : pandas.DataFrame
-        Canonical hourly weather year.
+    weather, module, losses, system
+        The run's weather year and pvlib settings, as in
+        :func:`pvsite.solar.shading.shading_losses`.
     latitude_deg, longitude_deg, altitude_m : float
-        Site.
-    module, losses : presets
-        Module and losses presets.
-    system : pvsite.config.SystemConfig
-        Inverter efficiency, DC/AC ratio, temperature model, orientation step.
+        Site latitude [°N], longitude [°E], altitude [m].
 
     Returns
     -------
     pandas.DataFrame
         Rows the weather's hours, columns ``planes.index``; sums to each
         plane's unshaded specific yield.
+
+    See Also
+    --------
+    pvsite.solar.shading.shading_losses : the same chain with the horizon, monthly sums.
     """
     keys = energy.round_orientations(planes, system.orientation_step_deg)
     out = np.zeros((len(weather), len(planes)))

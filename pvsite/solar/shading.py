@@ -447,13 +447,16 @@ def shading_losses(planes: pd.DataFrame, point_horizon_deg, point_plane, point_w
     point_weight : array_like (P,)
         Share of its plane each point stands for [-]; sums to 1 per plane.
     weather : pandas.DataFrame
-        Hourly weather year (:func:`pvsite.solar.energy.simulate`).
+        Canonical hourly weather year of the run (columns and time labels as
+        :func:`pvsite.solar.energy.simulate` describes them).
     site : (float, float, float)
         Latitude [°N], longitude [°E], altitude [m].
-    module, losses
-        Module and losses presets.
+    module, losses : pvsite.presets.ModulePreset, pvsite.presets.LossesPreset
+        Module and losses presets (:func:`pvsite.presets.load_module`,
+        :func:`pvsite.presets.load_losses`; checked there).
     system : pvsite.config.SystemConfig
-        Inverter efficiency, DC/AC ratio, temperature model, orientation step.
+        Inverter efficiency [%], DC/AC ratio [-], temperature model and
+        orientation step [°] (checked by :mod:`pvsite.config`).
 
     Returns
     -------
