@@ -20,8 +20,6 @@ import pvsite
 from pvsite.cli import main
 
 PACKAGE = Path(pvsite.__file__).parent
-#: Edited by another engineer in this phase; their messages are checked when they land.
-SKIPPED = ("economics/", "outputs/xlsx.py", "outputs/report.py", "outputs/charts.py")
 ERRORS = {"PvsiteError", "InputError", "ConfigError", "OutputError", "SelectionError"}
 #: ``raise NAME`` of an error built elsewhere (and checked there) — keep this list short.
 RERAISED = {("io/atomic.py", "exc"), ("io/footprints.py", "declared_wrong")}
@@ -31,9 +29,7 @@ WORD = re.compile(r"[A-Za-z]{3,}")
 
 def _modules():
     for path in sorted(PACKAGE.rglob("*.py")):
-        rel = path.relative_to(PACKAGE).as_posix()
-        if not rel.startswith(SKIPPED):
-            yield rel, ast.parse(path.read_text(encoding="utf-8"))
+        yield path.relative_to(PACKAGE).as_posix(), ast.parse(path.read_text(encoding="utf-8"))
 
 
 def _name(func) -> str | None:

@@ -235,7 +235,10 @@ def _load_shares(roofs, planes, load, hourly_pv):
     if hourly_pv is None:
         raise ConfigError("A load profile was given but no hourly PV profile to match it with.",
                           fix="Call economics.appraise(..., hourly_pv=pvsite.solar.hourly.plane_profiles bound "
-                              "to the run's weather), as pvsite.pipeline.size does.")
+                              "to the run's weather), as pvsite.pipeline.size does.",
+                          zh="给出了负荷曲线（--load），却没有可与之逐时匹配的光伏出力曲线。",
+                          fix_zh="调用 economics.appraise(..., hourly_pv=绑定本次气象数据的 "
+                                 "pvsite.solar.hourly.plane_profiles)，与 pvsite.pipeline.size 的做法相同。")
     sel = planes[planes["roof_index"].isin(idx) & (planes["capacity_kw"] > 0)]
     per_kwp = hourly_pv(sel)  # (T, planes) kWh/kWp
     kwh = per_kwp.to_numpy() * sel["capacity_kw"].to_numpy(dtype=float)[None, :]

@@ -99,8 +99,10 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, chromium: str | None 
     """
     chromium = chromium or find_chromium()
     fix = "Run with --no-pdf ([report] pdf = false), or install chromium (bash scripts/install_browser.sh)."
+    fix_zh = "请加 --no-pdf（[report] pdf = false）重新运行，或安装 Chromium（bash scripts/install_browser.sh）。"
     if chromium is None:
-        raise OutputError("Cannot print the report to PDF: Chromium is not installed.", fix=fix)
+        raise OutputError("Cannot print the report to PDF: Chromium is not installed.", fix=fix,
+                          zh="无法将报告打印为 PDF：未安装 Chromium。", fix_zh=fix_zh)
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
     with tempfile.TemporaryDirectory(prefix="pvsite-chromium-") as profile:
         cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
@@ -111,11 +113,14 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, chromium: str | None 
                                   env={**os.environ, "HOME": profile})
         except subprocess.TimeoutExpired:
             raise OutputError(f"Chromium did not print {html_path.name} to PDF within {timeout_s:g} s.",
-                              fix=fix) from None
+                              fix=fix, zh=f"Chromium 未能在 {timeout_s:g} 秒内将 {html_path.name} 打印为 PDF。",
+                              fix_zh=fix_zh) from None
     if proc.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:
         tail = (proc.stderr or "").strip().splitlines()[-3:]
         raise OutputError(f"Chromium could not print {html_path.name} to PDF (exit {proc.returncode}: "
-                          f"{' | '.join(tail)}).", fix=fix)
+                          f"{' | '.join(tail)}).", fix=fix,
+                          zh=f"Chromium 无法将 {html_path.name} 打印为 PDF（退出码 {proc.returncode}：{' | '.join(tail)}）。",
+                          fix_zh=fix_zh)
     return pdf_path
 
 

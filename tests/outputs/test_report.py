@@ -149,3 +149,19 @@ def test_pdf_is_printed_without_the_screen_only_roof_geojson(result, tmp_path):
     assert ".screen-only{display:none" in text and 'class="screen-only"' in text
     html_path.write_text("<html>no map</html>", encoding="utf-8")
     assert _print_copy(html_path, folder) is None  # nothing to drop: the report itself is printed
+
+
+def test_print_pdf_failures_are_bilingual_and_say_how_to_skip(tmp_path, monkeypatch):
+    from pvsite.errors import OutputError
+    html = tmp_path / "r.html"
+    html.write_text("<html></html>", encoding="utf-8")
+    monkeypatch.setattr(report, "find_chromium", lambda: None)
+    with pytest.raises(OutputError) as e:
+        report.print_pdf(html, tmp_path / "r.pdf")
+    assert "未安装 Chromium" in e.value.zh and "--no-pdf" in e.value.fix_zh and "--no-pdf" in e.value.fix
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\necho 'crashed' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    with pytest.raises(OutputError) as e:
+        report.print_pdf(html, tmp_path / "r.pdf", chromium=str(fake))
+    assert "退出码 3" in e.value.zh and "crashed" in e.value.zh and "exit 3" in e.value.message
