@@ -56,7 +56,7 @@ from pvsite.outputs import provenance
 from pvsite.planning import carbon, outlines, ranking, sizing, tasks
 from pvsite.planning import installed as installed_mod
 from pvsite.planning.rollup import potential_totals, summarise
-from pvsite.planning.scenario import apply_scenario
+from pvsite.planning.scenario import apply_scenario, scenario_potential
 from pvsite import compute, economics, presets
 from pvsite.roofs import horizon as horizon_mod
 from pvsite.solar import hourly, yields
@@ -247,8 +247,8 @@ def compare_scenarios(prepared: Prepared, scenarios: list[str] | None = None) ->
     p, rows = prepared, []
     for name in scenarios or list(p.policy["scenarios"]):
         _, rules = sizing.scenario_rules(p.policy, name)
-        sized = apply_scenario(p.roofs, p.planes, p.panels, rules, p.config.exclusions.flag_only)
-        roofs, _ = yields.apply_yields(sized.roofs, sized.planes, p.emission.emission_factor_kg_per_kwh)
+        roofs = scenario_potential(p.roofs, p.planes, rules, p.config.exclusions.flag_only,
+                                   p.emission.emission_factor_kg_per_kwh)
         rows.append({"scenario": name, "description_zh": p.policy["scenarios"][name].get("description_zh", ""),
                      **potential_totals(roofs, float(p.policy["target_kw"]))})
     return pd.DataFrame(rows)

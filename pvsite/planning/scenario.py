@@ -2,7 +2,8 @@
 
 :func:`apply_scenario` is the sizing call of :func:`pvsite.pipeline.size`;
 it leaves the prepared roofs and planes untouched, so one preparation serves
-every scenario of a preset.
+every scenario of a preset.  :func:`scenario_potential` gives the same
+capacity and energy per roof, lighter, for the comparison of all scenarios.
 """
 
 from __future__ import annotations
@@ -81,6 +82,44 @@ def apply_scenario(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, panels: gpd.Ge
         list(STATUSES[:5]), default=STATUSES[5],
     )
     return SizedRoofs(roofs, planes, panels)
+
+
+def scenario_potential(roofs: pd.DataFrame, planes: pd.DataFrame, rules: list, flag_only_exclusions: bool,
+                       emission_factor_kg_per_kwh: float) -> pd.DataFrame:
+    """Capacity, energy and CO2 of every roof under a scenario's rules, without the full sizing tables.
+
+    The same figures, to the bit, as :func:`apply_scenario` followed by
+    :func:`pvsite.solar.yields.apply_yields` (the same ratios, the same
+    :func:`pvsite.roofs.layout.modules_for_policy`, the same per-roof sums),
+    but it builds no sized copy of the wide roofs table: what
+    :func:`pvsite.pipeline.compare_scenarios` needs for every scenario of a preset
+    (:func:`pvsite.planning.rollup.potential_totals`).
+
+    Parameters
+    ----------
+    roofs, planes, rules, flag_only_exclusions
+        As :func:`apply_scenario` (planes with the yield columns of
+        :func:`pvsite.solar.yields.plane_yields`: ``specific_yield_kwh_per_kwp``).
+    emission_factor_kg_per_kwh : float
+        Grid emission factor [kg CO2/kWh].
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``roofs``: ``capacity_kw`` [kW], ``annual_kwh`` [kWh], ``co2_t`` [t/yr].
+    """
+    ratio = sizing.policy_ratios(roofs, rules)["policy_ratio"].copy()
+    ratio[roofs["reject_reason"].notna().to_numpy()] = 0.0
+    asked = ratio * roofs["area_m2"].astype(float).fillna(0.0)
+    if not flag_only_exclusions:
+        asked[roofs["excluded"].to_numpy(dtype=bool)] = 0.0
+    cap = layout.modules_for_policy(planes, asked) * planes["module_power_w"].astype(float) / 1000.0
+    per_plane = pd.DataFrame({"roof_index": planes["roof_index"].to_numpy(), "capacity_kw": cap.to_numpy(),
+                              "annual_kwh": cap.to_numpy() * planes["specific_yield_kwh_per_kwp"].to_numpy()},
+                             index=planes.index)
+    out = per_plane.groupby("roof_index")[["capacity_kw", "annual_kwh"]].sum().reindex(roofs.index).fillna(0.0)
+    out["co2_t"] = out["annual_kwh"] * float(emission_factor_kg_per_kwh) / 1000.0
+    return out
 
 
 def low_yield(roofs: pd.DataFrame, planes: pd.DataFrame) -> pd.DataFrame:
