@@ -106,6 +106,49 @@ def rasterise_labels(geoms, origin, size_px: int, pixel_m: float = 1.0) -> np.nd
     return rasterize(shapes, out_shape=(size_px, size_px), transform=transform, fill=0, dtype="int32")
 
 
+def erode_labels(labels: np.ndarray, k: int) -> np.ndarray:
+    """Keep a labelled pixel only where every pixel within ``k`` pixels (a square window) has its label."""
+    from scipy import ndimage
+
+    if k <= 0:
+        return labels
+    size = 2 * k + 1
+    same = (ndimage.minimum_filter(labels, size=size, mode="constant", cval=0) == labels) & (
+        ndimage.maximum_filter(labels, size=size, mode="constant", cval=0) == labels)
+    return np.where(same, labels, 0)
+
+
+def raster_scene(path: Path, inset_m: float):
+    """A shared building-height raster as a DSM, its buildings as footprints, and inset roof labels.
+
+    The rasters (EPSG:3857, uint16 storeys × 3 m, nodata = no building) become
+    a DSM on flat ground (nodata → 0 m); every 4-connected region of one
+    height becomes one footprint (``rasterio.features.shapes``), so pvsite
+    and SEBE see the same blocks.  EPSG:3857 metres are ``1 / cos φ`` ground
+    metres: the ground pixel size is ``res × cos φ`` (SEBE's ``scale``).
+    """
+    import geopandas as gpd
+    import rasterio
+    from rasterio.features import rasterize, shapes
+    from shapely.geometry import shape
+
+    with rasterio.open(path) as src:
+        raw, transform, crs, nodata = src.read(1), src.transform, src.crs, src.nodata
+    building = raw != nodata if nodata is not None else raw > 0
+    dsm = np.where(building, raw, 0).astype(float)
+    polys = [(shape(g), float(v)) for g, v in shapes(dsm.astype("float32"), mask=building & (dsm > 0),
+                                                   connectivity=4, transform=transform)]
+    tile = gpd.GeoDataFrame({"height_est_m": [v for _, v in polys]}, geometry=[g for g, _ in polys], crs=crs)
+    labels = rasterize([(g, i + 1) for i, (g, _) in enumerate(polys)], out_shape=dsm.shape, transform=transform,
+                       fill=0, dtype="int32")
+    centre = gpd.GeoSeries(tile.geometry.union_all().envelope.centroid, crs=crs).to_crs(4326)
+    lower_left = gpd.GeoSeries(gpd.points_from_xy([transform.c], [transform.f + transform.e * dsm.shape[0]]),
+                               crs=crs).to_crs(4326)
+    pixel_m = abs(transform.a) * np.cos(np.radians(centre.y[0]))
+    return tile, dsm, erode_labels(labels, int(np.ceil(inset_m / pixel_m))), pixel_m, (lower_left.x[0],
+                                                                                         lower_left.y[0])
+
+
 def zonal_sum_count(values: np.ndarray, labels: np.ndarray, n_zones: int) -> tuple[np.ndarray, np.ndarray]:
     """Sum and pixel count of ``values`` per zone ``1 … n_zones`` of ``labels`` (0 = no zone; NaN values skipped).
 
@@ -149,14 +192,15 @@ def met_from_epw(path: Path, year: int = 2015) -> tuple[np.ndarray, pd.DataFrame
     return met, epw
 
 
-def run_peer(dsm, met, lon, lat, peer_python: Path, sebe_src: Path, workdir: Path) -> dict | str:
+def run_peer(dsm, met, lon, lat, peer_python: Path, sebe_src: Path, workdir: Path,
+             scale: float = 1.0) -> dict | str:
     """SEBE on ``dsm`` in the peer's interpreter: its outputs, or the reason it could not run."""
     if not peer_python.exists():
         return f"peer virtualenv missing: {peer_python} (python3 -m venv /work/venv-sebe; pip install umep)"
     if not (sebe_src / "functions" / "SEBEfiles" / "SEBE_2015a_calc_forprocessing.py").exists():
         return f"SEBE sources missing: {sebe_src} (a UMEP-dev/UMEP-processing checkout)"
     inp, out = workdir / "sebe_in.npz", workdir / "sebe_out.npz"
-    np.savez(inp, dsm=dsm, met=met, scale=1.0, lon=lon, lat=lat, utc=UTC_OFFSET, albedo=ALBEDO)
+    np.savez(inp, dsm=dsm, met=met, scale=scale, lon=lon, lat=lat, utc=UTC_OFFSET, albedo=ALBEDO)
     cmd = [str(peer_python), str(ROOT / "benchmarks" / "sebe_peer.py"), str(inp), str(out), "--sebe-src",
            str(sebe_src)]
     w0 = time.perf_counter()
@@ -239,6 +283,7 @@ def main(argv=None) -> int:
     parser.add_argument("--origin", type=float, nargs=2, default=ORIGIN, metavar=("X", "Y"),
                         help="lower-left corner of the tile [m, EPSG:32651]")
     parser.add_argument("--size", type=int, default=512, help="tile side [px = m]")
+    parser.add_argument("--raster", type=Path, help="a shared rasters/height_*.tif instead of the Bund tile")
     parser.add_argument("--inset", type=float, default=1.5, help="roof pixels at least this far inside [m]")
     parser.add_argument("--peer-python", type=Path, default=PEER_PYTHON)
     parser.add_argument("--sebe-src", type=Path, default=SEBE_SRC)
@@ -253,21 +298,31 @@ def main(argv=None) -> int:
     load = os.getloadavg()
     print(f"pvsite vs UMEP SEBE  {time.strftime('%Y-%m-%d %H:%M')}  {platform.machine()}, {os.cpu_count()} cores, "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, numpy {np.__version__}")
-    allb = gpd.read_file(FOOTPRINTS).to_crs(METRIC_CRS)
-    tile = tile_buildings(allb, args.origin, args.size).reset_index(drop=True)
+    if args.raster:
+        tile, dsm, labels, pixel_m, (lon, lat) = raster_scene(args.raster, args.inset)
+        heights = tile["height_est_m"].to_numpy(float)
+        print(f"tile {args.raster.name}: {dsm.shape[1]} × {dsm.shape[0]} px of {pixel_m:.3f} m on the ground "
+              f"(EPSG:3857), lower-left {lon:.5f} E {lat:.5f} N; {len(tile)} blocks of one height "
+              f"(4-connected), {int((heights > 60).sum())} over 60 m, tallest {heights.max():.0f} m; "
+              f"the shared raster as the DSM (nodata → ground 0 m)")
+    else:
+        allb = gpd.read_file(FOOTPRINTS).to_crs(METRIC_CRS)
+        tile = tile_buildings(allb, args.origin, args.size).reset_index(drop=True)
+        heights = tile["height_est_m"].to_numpy(float)
+        geoms = np.asarray(tile.geometry.array, dtype=object)
+        dsm = rasterise_heights(geoms, heights, args.origin, args.size)
+        labels = rasterise_labels(np.asarray(tile.geometry.buffer(-args.inset).array, dtype=object), args.origin,
+                                  args.size)
+        # the label must sit on its own building's roof height (a tower overlapping a low roof owns those pixels)
+        labels = np.where((labels > 0) & (dsm == heights[np.maximum(labels - 1, 0)]), labels, 0)
+        ll = gpd.GeoSeries(gpd.points_from_xy([args.origin[0]], [args.origin[1]]), crs=METRIC_CRS).to_crs(4326)
+        lon, lat, pixel_m = float(ll.x[0]), float(ll.y[0]), 1.0
+        print(f"tile {args.size} × {args.size} px at 1 m, lower-left ({args.origin[0]:.0f}, {args.origin[1]:.0f}) "
+              f"EPSG:32651 = {lon:.5f} E {lat:.5f} N; {len(tile)} buildings wholly inside, "
+              f"{int((heights > 60).sum())} over 60 m, tallest {heights.max():.0f} m; DSM from outlines × storeys × 3 m")
     tile["tile_id"] = np.arange(len(tile))
-    tile["Id_src"] = [f"t{i}" for i in range(len(tile))]  # the source's ids are all '0' here: pvsite's building_id
-    heights = tile["height_est_m"].to_numpy(float)
-    geoms = np.asarray(tile.geometry.array, dtype=object)
-    dsm = rasterise_heights(geoms, heights, args.origin, args.size)
-    labels = rasterise_labels(np.asarray(tile.geometry.buffer(-args.inset).array, dtype=object), args.origin,
-                              args.size)
-    # the label must sit on its own building's roof height (a tower overlapping a low roof owns those pixels)
-    labels = np.where((labels > 0) & (dsm == heights[np.maximum(labels - 1, 0)]), labels, 0)
-    lonlat = gpd.GeoSeries(gpd.points_from_xy([args.origin[0]], [args.origin[1]]), crs=METRIC_CRS).to_crs(4326)
-    print(f"tile {args.size} × {args.size} px at 1 m, lower-left ({args.origin[0]:.0f}, {args.origin[1]:.0f}) "
-          f"EPSG:32651 = {lonlat.x[0]:.5f} E {lonlat.y[0]:.5f} N; {len(tile)} buildings wholly inside, "
-          f"{int((heights > 60).sum())} over 60 m, tallest {heights.max():.0f} m; DSM from outlines × storeys × 3 m")
+    tile["Id_src"] = [f"t{i}" for i in range(len(tile))]  # unique ids (the Bund source's are all '0' here)
+    tile["Floor"] = np.maximum(np.rint(heights / 3.0), 1).astype(int)
 
     met, _ = met_from_epw(EPW)
     with tempfile.TemporaryDirectory() as tmp:
@@ -275,7 +330,7 @@ def main(argv=None) -> int:
         c0, w0 = time.process_time(), time.perf_counter()
         prep, hz, horiz, t_pv = pvsite_tile(tile, workdir)
         t_prepare = (time.process_time() - c0, time.perf_counter() - w0)
-        peer = run_peer(dsm, met, float(lonlat.x[0]), float(lonlat.y[0]), args.peer_python, args.sebe_src, workdir)
+        peer = run_peer(dsm, met, lon, lat, args.peer_python, args.sebe_src, workdir, scale=1.0 / pixel_m)
 
     from pvsite.solar import yields
 
@@ -287,7 +342,8 @@ def main(argv=None) -> int:
     for name, frame in horiz.items():
         table[f"pvsite_horizontal_{name}_loss_pct"] = _roof_mean_loss(prep.planes, frame).reindex(roofs.index).to_numpy()
     print(f"pvsite: {len(roofs)} roofs, {len(prep.planes)} planes, {len(hz.point_plane)} sample points, "
-          f"{hz.n_sectors} sectors; prepare with shading {t_prepare[0]:.1f} s CPU ({t_prepare[1]:.1f} s wall)")
+          f"{hz.n_sectors} sectors; pvsite side in all (warm-up, 2 prepares, 3 shading evaluations) "
+          f"{t_prepare[0]:.1f} s CPU ({t_prepare[1]:.1f} s wall)")
     t_shade = t_pv["horizons"] + t_pv["shading_losses"]
     t_diff = t_pv["prepare_on"] - t_pv["prepare_off"]
     print(f"  shading CPU: roof_horizons {t_pv['horizons']:.2f} s + shading_losses {t_pv['shading_losses']:.2f} s "
