@@ -184,8 +184,12 @@ def layout_roofs(
                           north_deg=north_deg)
     polygons, origin = plane_polygons(roofs, planes, frames.roof_pos, frames.flush, frames.grid_azimuth_rad)
     variants = layout_variants(frames, module, mounting_cfg)
-    bands = row_bands(shapely.bounds(polygons), variants, n_phases)
+    bounds = shapely.bounds(polygons)
+    bands = row_bands(bounds, variants, n_phases)
     gaps = free_gaps(polygons, bands, variants, float(mounting_cfg.module_gap_m))
+    if getattr(mounting_cfg, "narrow_roof_layouts", False):
+        variants, bands, gaps = narrow_roof_fallbacks(polygons, bounds, frames, variants, bands, gaps, module,
+                                                      mounting_cfg, n_phases)
     best = best_phase(gaps, bands, variants, len(planes))
     keep_share = 1.0 - _obstruction_share(roofs, frames.roof_pos)
 
@@ -577,10 +581,7 @@ def layout_variants(frames: PlaneFrames, module: Mapping, mounting_cfg: Mounting
         modules_per_column=np.where(v_flush, 1, mounting_cfg.modules_per_row_portrait),
         tier=np.zeros(len(plane), dtype=np.int64),
     )
-    racks = np.flatnonzero(~flush)
-    if not getattr(mounting_cfg, "narrow_roof_layouts", False) or frames.rack_pitch_1p_m is None or not len(racks):
-        return normal
-    return _concat_variants([normal, *_narrow_variants(frames, racks, length_m, width_m, gap_m)])
+    return normal
 
 
 #: Layouts a plane can get (``layout`` column), in the order they are tried: the normal rows (rack rows of
@@ -590,6 +591,40 @@ def layout_variants(frames: PlaneFrames, module: Mapping, mounting_cfg: Mounting
 #: the tilted one's (``l·cos β × w`` in portrait, ``w·cos β × l`` in landscape) and a single row needs no
 #: row spacing, so wherever a flat module fits, a 1P or 1L rack module fits too.
 LAYOUTS = ("rows", "single_portrait", "single_landscape")
+
+
+def narrow_roof_fallbacks(polygons, bounds, frames, variants, bands, gaps, module, mounting_cfg, n_phases):
+    """Add the single-row rack variants (:data:`LAYOUTS`) of the rack planes the normal rows leave empty.
+
+    Only planes with a polygon whose normal rows hold no module are laid out again (a few per cent of a
+    district), so the fallbacks cost little; the new variants, bands and gaps are appended to the normal
+    ones (indices shifted) and :func:`best_phase` then keeps, per plane, the lowest tier holding a module.
+
+    Returns
+    -------
+    tuple of Variants, RowBands, FreeGaps
+        The normal ones followed by the fallbacks'.
+    """
+    _, length_m, width_m = mounting.module_dims(module)
+    gap_m = float(mounting_cfg.module_gap_m)
+    n_planes = len(polygons)
+    held = np.bincount(bands.plane[gaps.band], weights=gaps.columns, minlength=n_planes)
+    empty = np.flatnonzero(~frames.flush & (held == 0) & ~np.isnan(bounds[:, 0]))
+    if not len(empty):
+        return variants, bands, gaps
+    extra = _concat_variants(_narrow_variants(frames, empty, length_m, width_m, gap_m))
+    bands2 = row_bands(bounds, extra, n_phases)
+    gaps2 = free_gaps(polygons, bands2, extra, gap_m)
+    nv, nr, nb = len(variants.plane), len(bands.run_variant), len(bands.run)
+    merged_bands = RowBands(
+        run_variant=np.r_[bands.run_variant, bands2.run_variant + nv], run_top_m=np.r_[bands.run_top_m, bands2.run_top_m],
+        run_rows=np.r_[bands.run_rows, bands2.run_rows], run_first_band=np.r_[bands.run_first_band, bands2.run_first_band + nb],
+        run=np.r_[bands.run, bands2.run + nr], row=np.r_[bands.row, bands2.row],
+        variant=np.r_[bands.variant, bands2.variant + nv], plane=np.r_[bands.plane, bands2.plane],
+        top_m=np.r_[bands.top_m, bands2.top_m], bottom_m=np.r_[bands.bottom_m, bands2.bottom_m])
+    merged_gaps = FreeGaps(np.r_[gaps.band, gaps2.band + nb], np.r_[gaps.start_m, gaps2.start_m],
+                           np.r_[gaps.end_m, gaps2.end_m], np.r_[gaps.columns, gaps2.columns])
+    return _concat_variants([variants, extra]), merged_bands, merged_gaps
 
 
 def _narrow_variants(frames: PlaneFrames, racks: np.ndarray, length_m: float, width_m: float,
