@@ -655,6 +655,23 @@ class RoofConfig(_Section):
         and measured tilt/azimuth where the raster shows a pitched or
         mono-pitch roof (:mod:`pvsite.roofs.heights`).
         ``None``: assumed planes only.
+    slender_min_height_m : float
+        Buildings at least this tall whose roof is small (below) are
+        "slender crowns" (:mod:`pvsite.roofs.unsuitable`), status
+        ``unsuitable`` [m].  100 m: GB 50352-2019 民用建筑设计统一标准 §3.1.2
+        calls buildings above 100 m 超高层建筑 (super-tall), whose crowns hold
+        the façade gondola (BMU), helipad and mechanical crown.  ``inf``
+        switches the rule off.
+    slender_max_area_m2 : float
+        A super-tall building with a footprint below this is a slender crown
+        [m²].  300 m² (≈ 17 × 17 m: after the 1.5 m setback and 15 %
+        obstruction allowance ≈ 170 m², a crown smaller than its own BMU and
+        plant) is a pvsite assumption.
+    slender_ratio : float
+        A super-tall building with height / √footprint at least this is a
+        slender crown, whatever its footprint [-].  10 (e.g. 20 m across at
+        200 m) is a pvsite assumption: on the real Bund outlines it adds the
+        set-back crown parts of the 88- to 118-storey towers (360–620 m²).
     """
 
     setback_m: dict = setting(
@@ -672,6 +689,9 @@ class RoofConfig(_Section):
     max_footprint_area_m2: float = setting(1.0e6, unit="m²", range=Range(0.0, math.inf, False, False))
     min_yield_share_pct: float = setting(80.0, unit="%", range=Range(0.0, 100.0, True, True))
     height_raster: str | None = setting(None, path=True)
+    slender_min_height_m: float = setting(100.0, unit="m", range=Range(0.0, math.inf, False, True))
+    slender_max_area_m2: float = setting(300.0, unit="m²", range=Range(0.0, math.inf, True, False))
+    slender_ratio: float = setting(10.0, unit="-", range=Range(0.0, math.inf, False, True))
 
 
 #: Policy classes of the default classification preset (``presets/classify/cn-default.toml``).
@@ -831,6 +851,19 @@ class MountingConfig(_Section):
         normal irradiance through an air mass above 10, so mutual shading then
         costs little energy; 0 keeps every instant with the sun above the
         horizon (very wide rows near sunrise).
+    narrow_roof_layouts : bool
+        On flat and unknown roofs where the normal rack rows
+        (``modules_per_row_portrait`` modules in portrait) hold no module,
+        try in turn single-row portrait racks ("1P": one module up the
+        slope, same tilt, its own no-shade pitch) and single-row landscape
+        racks ("1L"), and keep the first that holds any module (column
+        ``layout``).  Laying modules flat is no further fallback: a flat
+        module's footprint contains a tilted one's, so where a flat module
+        fits a 1P or 1L module fits too.  1P/1L tables are the usual small-roof and
+        high-wind variants of fixed racks beside 2P (the same no-shade row
+        rule of GB 50797-2012 — pvsite assumption that a narrow roof may take
+        them); ``false`` reproduces the figures before this setting (a roof
+        the normal rows cannot use is "too small").
     """
 
     flat_tilt_deg: float = setting(20.0, unit="°", range=Range(0.0, 90.0, True, False))
@@ -841,6 +874,7 @@ class MountingConfig(_Section):
     align_tolerance_deg: float = setting(0.0, unit="°", range=Range(0.0, 45.0, True, True))
     modules_per_row_portrait: int = setting(2, unit="-", range=Range(1, math.inf, True, False))
     flush_orientation: str = setting("best", choices=FLUSH_ORIENTATIONS)
+    narrow_roof_layouts: bool = setting(True)
     min_sun_elevation_deg: float = setting(5.0, unit="°", range=Range(0.0, 45.0, True, False))
 
     def _cross_check(self) -> list[tuple[str, str, str]]:

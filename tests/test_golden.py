@@ -119,7 +119,10 @@ def test_threshold_zero_reproduces_the_figures_before_suitability():
     from pvsite import pipeline
     from pvsite.config import Config
 
-    prepared = pipeline.prepare(Config().with_overrides(roof={"min_yield_share_pct": 0.0}))
+    # Also without the narrow-roof layouts and the slender-crown rule (issue 12 item 5), which came later.
+    prepared = pipeline.prepare(Config().with_overrides(
+        roof={"min_yield_share_pct": 0.0, "slender_min_height_m": float("inf")},
+        mounting={"narrow_roof_layouts": False}))
     for scenario in ("plan-2025", "technical-max"):
         _check_before(pipeline.size(prepared, scenario).roofs, f"sample_{scenario}")
 

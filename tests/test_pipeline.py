@@ -56,7 +56,9 @@ def test_scenarios_differ_as_their_rules_say(prepared):
     np.testing.assert_allclose(plan["capacity_kw"], new["capacity_kw"] + existing["capacity_kw"])
     assert not ((new["capacity_kw"] > 0) & (existing["capacity_kw"] > 0)).any()  # is_new splits them
     tmax = pipeline.size(prepared, "technical-max").roofs
-    assert (tmax["n_modules"] == tmax["modules_fit"]).all()
+    fits = tmax["status"] != "unsuitable"  # under construction / slender crowns: modules fit, none installed
+    assert (tmax.loc[fits, "n_modules"] == tmax.loc[fits, "modules_fit"]).all()
+    assert (tmax.loc[~fits, "n_modules"] == 0).all() and (~fits).sum() == 4
     assert (tmax["capacity_kw"] >= plan["capacity_kw"] - 1e-9).all()
 
 

@@ -26,7 +26,7 @@ FIELDS_PRESET = Path(__file__).resolve().parent.parent / "presets" / "fields.tom
 
 #: pvsite fields that can be mapped from a source column.
 PVSITE_FIELDS = ("building_id", "name", "use", "storeys", "height_m", "year_built", "roof_type", "street",
-                 "owner_type")
+                 "owner_type", "build_status")
 
 #: Values of the ``roof_type`` field.
 ROOF_TYPES = ("flat", "pitched", "metal", "unknown")
@@ -304,6 +304,16 @@ def parse_owner_type(s: pd.Series) -> pd.Series:
     vocab = {k: [str(w).lower() for w in v] for k, v in fields_preset().get("owner_type", {}).items()}
     text = clean_text(s)
     return match_vocabulary(text.str.lower(), vocab).fillna(text).astype("str")
+
+
+def parse_build_status(s: pd.Series) -> pd.Series:
+    """Construction status (``[build_status]`` of presets/fields.toml) of each value: 'under_construction' or NA.
+
+    Exact words first, then words contained in the value (``主体施工中`` → under_construction);
+    any other value (现状, 已建成 …) is NA: the building stands.
+    """
+    vocab = {k: [str(w).lower() for w in v] for k, v in fields_preset().get("build_status", {}).items()}
+    return match_vocabulary(clean_text(s).str.lower(), vocab).astype("str")
 
 
 def parse_roof_type(s: pd.Series, warn, col) -> pd.Series:

@@ -60,6 +60,7 @@ from pvsite.io.fields import (
     clean_lower_text,
     clean_text,
     parse_height_m,
+    parse_build_status,
     parse_owner_type,
     parse_roof_type,
     parse_storeys,
@@ -72,7 +73,7 @@ log = logging.getLogger(__name__)
 #: Columns of every frame returned by :func:`read_footprints` (then OSM extras, then ``geometry``).
 CANONICAL_COLUMNS = (
     "building_id", "source_row", "name", "use", "storeys", "height_m", "year_built",
-    "roof_type", "street", "owner_type", "reject_reason", "geometry_note",
+    "roof_type", "street", "owner_type", "build_status", "reject_reason", "geometry_note",
 )
 
 #: OSM keys that feed the ``[[rules.osm]]`` classification family → canonical column (lower-case
@@ -1107,6 +1108,8 @@ def _canonical_frame(raw, source_row, mapping, stem, invalid_wkb, warn) -> gpd.G
                       else parse_roof_type(col("roof_type"), warn, mapping["roof_type"])),
         "street": text("street"),
         "owner_type": text("owner_type") if col("owner_type") is None else parse_owner_type(col("owner_type")),
+        "build_status": text("build_status") if col("build_status") is None
+        else parse_build_status(col("build_status")),
         "reject_reason": pd.Series(reason, dtype="str"),
         "geometry_note": pd.Series(note, dtype="str"),
     }

@@ -69,7 +69,7 @@ MAX_LIST_ROWS = 200
 #: Chinese names of the sizing statuses (pvsite.planning.scenario.STATUSES): potential, not built.
 STATUS_ZH = {"sized": "可装（潜力）", "not required": "政策不要求", "too small": "屋顶过小",
              "low yield": "发电量低（朝北或遮挡）",
-             "excluded": "排除（保护/禁装）", "rejected": "几何无效"}
+             "excluded": "排除（保护/禁装）", "unsuitable": "不宜安装（在建/超高层塔顶）", "rejected": "几何无效"}
 
 NO_PDF_HINT = ("未生成 PDF：本机没有 Chromium。可在浏览器中打开本文件并“打印 → 另存为 PDF”，或安装 chromium "
                "（bash scripts/install_browser.sh）后重新运行。 / No PDF written: Chromium is not installed. "

@@ -76,8 +76,11 @@ _ROOFS = [
     Column("obstruction_area_m2", "Float64", "m²", "设备占用扣减(㎡)", "Allowance for roof equipment (stair housings, tanks, HVAC) removed from the usable area"),
     Column("raster_roof_shape", "string", "", "栅格屋顶形态", "Roof shape measured on the height raster (flat / pitched / mono-pitch / unknown), when one is given"),
     Column("axis_azimuth_deg", "Float64", "°", "建筑主轴方位(°)", "Bearing of the building's long axis, 0–180 clockwise from north"),
-    Column("roof_note", "string", "", "屋顶说明", "Why usable area is reduced or zero, and which planes are left out for low yield (中文 / English)"),
+    Column("roof_note", "string", "", "屋顶说明", "Why the roof has no PV (every roof without PV has one: status reason first — exclusion, unsuitable, class not required, too small with its usable area and what the smallest layout needs, low yield — then why usable area is reduced or zero and which planes are left out for low yield) (中文 / English)"),
     Column("mounting", "string", "", "安装方式", "tilted_rows (flat roofs) or flush (pitched/metal roofs)"),
+    Column("layout", "string", "", "排布方式", "Module layout of the first plane: rows (normal rack rows of modules_per_row_portrait in portrait, or the flush grid of pitched/metal roofs); on flat roofs the normal rows cannot use, single_portrait (1P racks, one module up the slope) or single_landscape (1L racks), tried in that order ([mounting] narrow_roof_layouts)"),
+    Column("build_status", "string", "", "建设状态", "under_construction when a survey status column (现状 / 建设状态 …) holds 在建 / 施工 / 拟建 … ([build_status] of presets/fields.toml), else empty"),
+    Column("unsuitable_reason", "string", "", "不宜安装原因", "under_construction (OSM building=construction or a survey status 在建/施工/拟建) or slender_crown (height ≥ roof.slender_min_height_m and footprint < roof.slender_max_area_m2 or height/√footprint ≥ roof.slender_ratio); empty otherwise"),
     Column("n_planes", "Int64", "", "阵列面数", "Number of PV planes on the roof"),
     Column("tilt_deg", "Float64", "°", "倾角(°)", "Array tilt (first plane)"),
     Column("array_azimuth_deg", "Float64", "°", "阵列方位角(°)", "Array azimuth, clockwise from north, 180 = south (first plane)"),
@@ -125,7 +128,7 @@ _ROOFS = [
     Column("host_benefit_yuan_per_yr", "Float64", "元/yr", "业主年收益(元)", "EMC only: year-1 saving of the roof owner (tariff discount on self-consumed energy + roof rent)"),
     Column("investor_irr_pct", "Float64", "%", "投资方内部收益率(%)", "EMC only: the investor's IRR (real)"),
     Column("econ_note", "string", "", "经济性说明", "Why payback or IRR are empty (不回收 never pays back …), or 未装光伏 for unsized roofs"),
-    Column("status", "string", "", "状态", "sized / not required / low yield (modules fit only on planes below the suitability threshold) / too small / excluded / rejected"),
+    Column("status", "string", "", "状态", "sized / not required / low yield (modules fit only on planes below the suitability threshold) / too small / excluded / unsuitable (under construction or slender tower crown: unsuitable_reason) / rejected"),
     Column("reject_reason", "string", "", "剔除原因", "Why the input geometry could not be used"),
     Column("geometry_note", "string", "", "几何说明", "Repairs made to the input geometry"),
     Column("overlap_note", "string", "", "重叠说明",
@@ -357,6 +360,7 @@ STATUS_ZH = {
     "too small": "面积过小",
     "low yield": "发电量低(朝北或遮挡)",
     "excluded": "排除(保护建筑/禁建区)",
+    "unsuitable": "不宜安装(在建/超高层塔顶)",
     "rejected": "几何无效",
 }
 #: Roof type of the input (``roof_type``) and the raster's roof shape (``raster_roof_shape``).
@@ -364,6 +368,10 @@ ROOF_TYPE_ZH = {"flat": "平屋顶", "pitched": "坡屋顶", "metal": "金属屋
                 "unknown": "未知"}
 #: Mounting (:data:`pvsite.solar.energy.MOUNTINGS`).
 MOUNTING_ZH = {"tilted_rows": "倾斜支架阵列", "flush": "顺坡平铺"}
+#: Module layout (:data:`pvsite.roofs.layout.LAYOUTS`).
+LAYOUT_ZH = {"rows": "常规排布", "single_portrait": "单排竖放支架(1P)", "single_landscape": "单排横放支架(1L)"}
+#: Why a roof is unsuitable (:data:`pvsite.roofs.unsuitable.UNSUITABLE_REASONS`).
+UNSUITABLE_REASON_ZH = {"under_construction": "在建/拟建", "slender_crown": "超高层塔顶面积小"}
 #: Confidence of the class (:data:`pvsite.presets.CONFIDENCE_LEVELS`).
 CONFIDENCE_ZH = {"high": "高", "medium": "中", "low": "低", "none": "无(未匹配规则)"}
 #: Where ``height_m`` comes from.
@@ -387,6 +395,9 @@ CATEGORY_LABELS: dict[str, Mapping[str, str]] = {
     "roof_type": ROOF_TYPE_ZH,
     "raster_roof_shape": ROOF_TYPE_ZH,
     "mounting": MOUNTING_ZH,
+    "layout": LAYOUT_ZH,
+    "unsuitable_reason": UNSUITABLE_REASON_ZH,
+    "build_status": {"under_construction": "在建/拟建"},
     "class_confidence": CONFIDENCE_ZH,
     "height_source": HEIGHT_SOURCE_ZH,
     "level": LEVEL_ZH,

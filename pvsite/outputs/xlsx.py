@@ -290,7 +290,7 @@ def _is_district(df: pd.DataFrame) -> np.ndarray:
 
 
 def roof_rows(result) -> pd.DataFrame:
-    """Every roof (sized, not required, too small, excluded, rejected), by street then capacity (largest first).
+    """Every roof (sized, not required, too small, low yield, excluded, unsuitable, rejected), by street then capacity (largest first).
 
     The rows of 屋顶明细 and of its CSV twin, the roofs CSV.
     """

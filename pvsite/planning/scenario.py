@@ -8,6 +8,7 @@ capacity and energy per roof, lighter, for the comparison of all scenarios.
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -19,7 +20,19 @@ from pvsite.planning import sizing
 from pvsite.roofs import layout
 
 #: Status of a roof, in the order the rule below tests them.
-STATUSES = ("rejected", "sized", "excluded", "not required", "low yield", "too small")
+STATUSES = ("rejected", "unsuitable", "sized", "excluded", "not required", "low yield", "too small")
+
+#: Status part of the ``roof_note`` of every roof without PV (中文 / English); ``{…}`` are the roof's columns.
+STATUS_NOTES = {
+    "rejected": "几何无效，未计算（{reject_reason}） / rejected: the outline cannot be used ({reject_reason})",
+    "under_construction": "在建或拟建建筑，尚无屋顶可装 / under construction or planned: no roof to equip yet",
+    "slender_crown": ("超高层塔顶面积小（占地 {area_m2} m²、高 {height_m} m），不宜安装 / slender tower crown "
+                      "({area_m2} m² footprint at {height_m} m): not sized"),
+    "excluded": "排除：{exclusion_reason} / excluded: {exclusion_reason}",
+    "not required": "本情景政策不要求该类建筑安装（{class_zh}） / the scenario asks no PV of this class ({building_class})",
+    "low yield": "发电量低 / low yield",
+    "too small": "屋顶过小 / too small",
+}
 
 #: ``roof_note`` of a roof with planes left out for low yield; ``{n}`` of ``{total}`` planes [-],
 #: ``{kw}`` their kW [kW], ``{share}`` the threshold [%] (:func:`pvsite.solar.yields.suitable_planes`).
@@ -59,28 +72,34 @@ def apply_scenario(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, panels: gpd.Ge
     -------
     SizedRoofs
         Roofs with the sizing columns and ``status`` (one of :data:`STATUSES`):
-        ``rejected`` unusable geometry; ``sized`` capacity > 0; ``excluded``
+        ``rejected`` unusable geometry; ``unsuitable`` under construction or a
+        slender tower crown (``unsuitable_reason``, :mod:`pvsite.roofs.unsuitable`);
+        ``sized`` capacity > 0; ``excluded``
         a no-go roof the policy would size; ``not required`` no rule asks for
         PV; ``low yield`` asked for PV, but modules fit only on planes below
         the suitability threshold (``roof.min_yield_share_pct``); ``too small``
         asked for PV but no module fits.  ``low_yield_kw`` [kW] is what fits
-        on a roof's unsuitable planes, and ``roof_note`` says so (appended to
-        a usable-area note).
+        on a roof's unsuitable planes.  ``roof_note`` of every roof without PV
+        starts with the reason (:func:`no_pv_notes`).
     """
     rejected = roofs["reject_reason"].notna().to_numpy()
+    unsuitable = (roofs["unsuitable_reason"].notna().to_numpy() & ~rejected
+                  if "unsuitable_reason" in roofs.columns else np.zeros(len(roofs), dtype=bool))
     ratios = sizing.policy_ratios(roofs, rules)
     ratios.loc[rejected, "policy_ratio"] = 0.0  # rejected geometries carry nothing
     no_pv = roofs["excluded"].to_numpy(dtype=bool) & (not flag_only_exclusions)
+    ratios.loc[unsuitable, "policy_ratio"] = 0.0  # under construction / slender crowns carry nothing
     roofs, planes = sizing.size_roofs(roofs, planes, ratios, no_pv=no_pv)
     if panels is not None:
         panels = layout.select_panels(panels, planes)
     ratio = roofs["policy_ratio"].to_numpy()
     roofs = low_yield(roofs, planes)
     roofs["status"] = np.select(
-        [rejected, roofs["capacity_kw"].to_numpy() > 0, no_pv & (ratio > 0), ratio <= 0,
+        [rejected, unsuitable, roofs["capacity_kw"].to_numpy() > 0, no_pv & (ratio > 0), ratio <= 0,
          roofs["low_yield_kw"].to_numpy() > 0],
-        list(STATUSES[:5]), default=STATUSES[5],
+        list(STATUSES[:6]), default=STATUSES[6],
     )
+    roofs["roof_note"] = no_pv_notes(roofs)
     return SizedRoofs(roofs, planes, panels)
 
 
@@ -110,6 +129,8 @@ def scenario_potential(roofs: pd.DataFrame, planes: pd.DataFrame, rules: list, f
     """
     ratio = sizing.policy_ratios(roofs, rules)["policy_ratio"].copy()
     ratio[roofs["reject_reason"].notna().to_numpy()] = 0.0
+    if "unsuitable_reason" in roofs.columns:  # under construction / slender crowns carry nothing (apply_scenario)
+        ratio[roofs["unsuitable_reason"].notna().to_numpy()] = 0.0
     asked = ratio * roofs["area_m2"].astype(float).fillna(0.0)
     if not flag_only_exclusions:
         asked[roofs["excluded"].to_numpy(dtype=bool)] = 0.0
@@ -119,6 +140,63 @@ def scenario_potential(roofs: pd.DataFrame, planes: pd.DataFrame, rules: list, f
                              index=planes.index)
     out = per_plane.groupby("roof_index")[["capacity_kw", "annual_kwh"]].sum().reindex(roofs.index).fillna(0.0)
     out["co2_t"] = out["annual_kwh"] * float(emission_factor_kg_per_kwh) / 1000.0
+def no_pv_notes(roofs: pd.DataFrame) -> pd.Series:
+    """``roof_note`` of every roof, with the reason first on each roof that carries no PV.
+
+    A roof whose status is not ``sized`` (or that has no module) gets the
+    bilingual reason of :data:`STATUS_NOTES` — the exclusion layer, the
+    unsuitable reason, the class no rule asks for, the rejected outline —
+    followed by its existing note (why the usable area is zero, what the
+    smallest layout needs, the planes left out for low yield), so the note is
+    never empty.  Vectorised: one string operation per reason.
+
+    Parameters
+    ----------
+    roofs : pandas.DataFrame
+        Roofs with ``status`` and ``n_modules``, optionally ``roof_note``,
+        ``unsuitable_reason``, ``exclusion_reason``, ``reject_reason``,
+        ``building_class``, ``area_m2`` [m²], ``height_m`` [m].
+
+    Returns
+    -------
+    pandas.Series
+        Object dtype, index of ``roofs``.
+    """
+    note = (roofs["roof_note"].astype(object) if "roof_note" in roofs.columns
+            else pd.Series(None, index=roofs.index, dtype=object)).copy()
+    status = roofs["status"].astype(str)
+    modules = roofs["n_modules"].to_numpy() if "n_modules" in roofs.columns else np.zeros(len(roofs))
+    no_pv = (status != "sized").to_numpy() | (modules <= 0)
+    if not no_pv.any():
+        return note
+    key = status.copy()
+    if "unsuitable_reason" in roofs.columns:
+        key = key.mask(status.eq("unsuitable"), roofs["unsuitable_reason"].astype(str))
+    key = key.where(key.isin(list(STATUS_NOTES)), "too small")
+    head = pd.Series("", index=roofs.index, dtype=object)
+    for k in pd.unique(key[no_pv]):
+        rows = no_pv & key.eq(k).to_numpy()
+        head[rows] = _fill(STATUS_NOTES[k], roofs.loc[rows])
+    old = note.astype("string").fillna("")
+    full = head.where(old.eq("").to_numpy(), head + ": " + old.astype(object))
+    note[no_pv] = full[no_pv]
+    return note
+
+
+def _fill(template: str, rows: pd.DataFrame) -> pd.Series:
+    """``template`` with each ``{column}`` replaced by the rows' values ('—' when missing; m² and m rounded)."""
+    out = pd.Series("", index=rows.index, dtype=object)
+    for lit, name, _, _ in string.Formatter().parse(template):
+        out = out + lit
+        if name is None:
+            continue
+        if name not in rows.columns:
+            out = out + "—"
+            continue
+        v = rows[name]
+        if name in ("area_m2", "height_m"):
+            v = pd.to_numeric(v, errors="coerce").round(0).map(lambda x: "—" if pd.isna(x) else f"{x:,.0f}")
+        out = out + v.astype("string").fillna("—").replace("", "—").astype(object)
     return out
 
 

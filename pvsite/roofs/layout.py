@@ -181,12 +181,16 @@ def layout_roofs(
                           north_deg=north_deg)
     polygons, origin = plane_polygons(roofs, planes, frames.roof_pos, frames.flush, frames.grid_azimuth_rad)
     variants = layout_variants(frames, module, mounting_cfg)
-    bands = row_bands(shapely.bounds(polygons), variants, n_phases)
+    bounds = shapely.bounds(polygons)
+    bands = row_bands(bounds, variants, n_phases)
     gaps = free_gaps(polygons, bands, variants, float(mounting_cfg.module_gap_m))
+    if getattr(mounting_cfg, "narrow_roof_layouts", False):
+        variants, bands, gaps = narrow_roof_fallbacks(polygons, bounds, frames, variants, bands, gaps, module,
+                                                      mounting_cfg, n_phases)
     best = best_phase(gaps, bands, variants, len(planes))
     keep_share = 1.0 - _obstruction_share(roofs, frames.roof_pos)
 
-    planes = _plane_results(planes, frames, bands, gaps, best, keep_share, module, mounting_cfg)
+    planes = _plane_results(planes, frames, variants, bands, gaps, best, keep_share, module, mounting_cfg)
     logger.info(
         "layout: %d planes, %d modules fit (%.0f kW) after the obstruction allowance; %d row bands",
         len(planes), int(planes["modules_fit"].sum()),
@@ -362,6 +366,10 @@ class PlaneFrames:
     rack_pitch_m: np.ndarray
     #: Slant depth of one rack row ``n·l + (n − 1)·gap`` [m].
     rack_slant_m: float
+    #: Horizontal pitch of single-row portrait racks (slant ``l``) [m]; NaN for flush planes.
+    rack_pitch_1p_m: np.ndarray | None = None
+    #: Horizontal pitch of single-row landscape racks (slant ``w``) [m]; NaN for flush planes.
+    rack_pitch_1l_m: np.ndarray | None = None
 
 
 def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_north: bool,
@@ -407,6 +415,12 @@ def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_nort
     rack = mounting.rack_rows(module, mounting_cfg, latitude_deg, tilt[~flush], azimuth[~flush])
     pitch = np.full(len(planes), np.nan)
     pitch[~flush] = rack.row_pitch_m
+    pitch_1p, pitch_1l = np.full(len(planes), np.nan), np.full(len(planes), np.nan)
+    if getattr(mounting_cfg, "narrow_roof_layouts", False) and (~flush).any():
+        pitch_1p[~flush] = mounting.rack_rows(module, mounting_cfg, latitude_deg, tilt[~flush], azimuth[~flush],
+                                              modules_up=1).row_pitch_m
+        pitch_1l[~flush] = mounting.rack_rows(module, mounting_cfg, latitude_deg, tilt[~flush], azimuth[~flush],
+                                              modules_up=1, landscape=True).row_pitch_m
     return PlaneFrames(
         roof_pos=roof_pos,
         flush=flush,
@@ -414,6 +428,8 @@ def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_nort
         grid_azimuth_rad=np.radians(azimuth + north),
         rack_pitch_m=pitch,
         rack_slant_m=rack.slant_length_m,
+        rack_pitch_1p_m=pitch_1p,
+        rack_pitch_1l_m=pitch_1l,
     )
 
 
@@ -505,6 +521,9 @@ class Variants:
     pitch_m: np.ndarray
     #: Modules stacked in one column of a row (``n`` of a rack row, 1 flush) [-].
     modules_per_column: np.ndarray
+    #: Layout tier (:data:`LAYOUTS`): 0 the normal rows; 1–2 the narrow-roof fallbacks of rack planes,
+    #: tried in this order only when every lower tier holds no module.
+    tier: np.ndarray | None = None
 
 
 def layout_variants(frames: PlaneFrames, module: Mapping, mounting_cfg: MountingConfig) -> Variants:
@@ -546,7 +565,7 @@ def layout_variants(frames: PlaneFrames, module: Mapping, mounting_cfg: Mounting
     cos_tilt = frames.cos_tilt[plane]
     module_across = np.where(land, length_m, width_m)
     module_up = np.where(land, width_m, length_m)
-    return Variants(
+    normal = Variants(
         plane=plane,
         orientation=orientation,
         flush=v_flush,
@@ -557,7 +576,79 @@ def layout_variants(frames: PlaneFrames, module: Mapping, mounting_cfg: Mounting
         depth_m=np.where(v_flush, module_up * cos_tilt, frames.rack_slant_m * cos_tilt),
         pitch_m=np.where(v_flush, (module_up + gap_m) * cos_tilt, frames.rack_pitch_m[plane]),
         modules_per_column=np.where(v_flush, 1, mounting_cfg.modules_per_row_portrait),
+        tier=np.zeros(len(plane), dtype=np.int64),
     )
+    return normal
+
+
+#: Layouts a plane can get (``layout`` column), in the order they are tried: the normal rows (rack rows of
+#: ``modules_per_row_portrait`` modules, or the flush grid of pitched/metal planes), then — on flat and unknown
+#: roofs where those hold no module — single-row portrait racks (1P) and single-row landscape racks (1L).
+#: Modules laid flat (flush, tilt 0) are not a further fallback: a flat module's footprint ``l × w`` contains
+#: the tilted one's (``l·cos β × w`` in portrait, ``w·cos β × l`` in landscape) and a single row needs no
+#: row spacing, so wherever a flat module fits, a 1P or 1L rack module fits too.
+LAYOUTS = ("rows", "single_portrait", "single_landscape")
+
+
+def narrow_roof_fallbacks(polygons, bounds, frames, variants, bands, gaps, module, mounting_cfg, n_phases):
+    """Add the single-row rack variants (:data:`LAYOUTS`) of the rack planes the normal rows leave empty.
+
+    Only planes with a polygon whose normal rows hold no module are laid out again (a few per cent of a
+    district), so the fallbacks cost little; the new variants, bands and gaps are appended to the normal
+    ones (indices shifted) and :func:`best_phase` then keeps, per plane, the lowest tier holding a module.
+
+    Returns
+    -------
+    tuple of Variants, RowBands, FreeGaps
+        The normal ones followed by the fallbacks'.
+    """
+    _, length_m, width_m = mounting.module_dims(module)
+    gap_m = float(mounting_cfg.module_gap_m)
+    n_planes = len(polygons)
+    held = np.bincount(bands.plane[gaps.band], weights=gaps.columns, minlength=n_planes)
+    empty = np.flatnonzero(~frames.flush & (held == 0) & ~np.isnan(bounds[:, 0]))
+    if not len(empty):
+        return variants, bands, gaps
+    extra = _concat_variants(_narrow_variants(frames, empty, length_m, width_m, gap_m))
+    bands2 = row_bands(bounds, extra, n_phases)
+    gaps2 = free_gaps(polygons, bands2, extra, gap_m)
+    nv, nr, nb = len(variants.plane), len(bands.run_variant), len(bands.run)
+    merged_bands = RowBands(
+        run_variant=np.r_[bands.run_variant, bands2.run_variant + nv], run_top_m=np.r_[bands.run_top_m, bands2.run_top_m],
+        run_rows=np.r_[bands.run_rows, bands2.run_rows], run_first_band=np.r_[bands.run_first_band, bands2.run_first_band + nb],
+        run=np.r_[bands.run, bands2.run + nr], row=np.r_[bands.row, bands2.row],
+        variant=np.r_[bands.variant, bands2.variant + nv], plane=np.r_[bands.plane, bands2.plane],
+        top_m=np.r_[bands.top_m, bands2.top_m], bottom_m=np.r_[bands.bottom_m, bands2.bottom_m])
+    merged_gaps = FreeGaps(np.r_[gaps.band, gaps2.band + nb], np.r_[gaps.start_m, gaps2.start_m],
+                           np.r_[gaps.end_m, gaps2.end_m], np.r_[gaps.columns, gaps2.columns])
+    return _concat_variants([variants, extra]), merged_bands, merged_gaps
+
+
+def _narrow_variants(frames: PlaneFrames, racks: np.ndarray, length_m: float, width_m: float,
+                     gap_m: float) -> list[Variants]:
+    """The fallback variants of the rack planes ``racks``: single-row portrait (1P), then landscape (1L) racks.
+
+    A single-row rack of one module up the slope has the slant ``l`` (portrait) or ``w`` (landscape), the
+    plane's rack tilt, and the no-shade pitch of :func:`pvsite.solar.mounting.rack_rows` for that slant
+    (``modules_up=1``); module dimensions from the module preset.
+    """
+    n = len(racks)
+    one = np.ones(n, dtype=np.int64)
+    cos_t = frames.cos_tilt[racks]
+    out = []
+    for tier, land, pitch in ((1, False, frames.rack_pitch_1p_m[racks]), (2, True, frames.rack_pitch_1l_m[racks])):
+        up, across = (width_m, length_m) if land else (length_m, width_m)
+        out.append(Variants(
+            plane=racks, orientation=one * int(land), flush=np.zeros(n, dtype=bool), cos_tilt=cos_t,
+            module_across_m=np.full(n, across), module_up_m=np.full(n, up), cell_across_m=np.full(n, across + gap_m),
+            depth_m=up * cos_t, pitch_m=pitch, modules_per_column=one, tier=one * tier))
+    return out
+
+
+def _concat_variants(parts: list[Variants]) -> Variants:
+    """The variants of ``parts`` one after the other (field by field)."""
+    return Variants(**{f.name: np.concatenate([getattr(p, f.name) for p in parts])
+                       for f in dataclasses.fields(Variants)})
 
 
 @dataclass(frozen=True)
@@ -731,8 +822,12 @@ def best_phase(gaps: FreeGaps, bands: RowBands, variants: Variants, n_planes: in
                               minlength=n_runs)
     best = np.full(n_planes, -1, dtype=np.int64)
     if n_runs:
-        order = pd.DataFrame({"p": variants.plane[bands.run_variant], "m": run_modules, "i": np.arange(n_runs)})
-        order = order.sort_values(["p", "m", "i"], ascending=[True, False, True], kind="stable")
+        tier = variants.tier[bands.run_variant] if variants.tier is not None else np.zeros(n_runs, np.int64)
+        # The lowest tier holding any module wins; within it the most modules (then the first run).
+        key = np.where(run_modules > 0, tier, len(LAYOUTS))
+        order = pd.DataFrame({"p": variants.plane[bands.run_variant], "t": key, "m": run_modules,
+                              "i": np.arange(n_runs)})
+        order = order.sort_values(["p", "t", "m", "i"], ascending=[True, True, False, True], kind="stable")
         first = order.drop_duplicates("p")
         best[first["p"].to_numpy()] = first["i"].to_numpy()
     found = best >= 0
@@ -884,7 +979,7 @@ def _module_positions(variants, bands, gaps, best, gap_m) -> dict:
     }
 
 
-def _plane_results(planes, frames, bands, gaps, best, keep_share, module, mounting_cfg) -> pd.DataFrame:
+def _plane_results(planes, frames, variants, bands, gaps, best, keep_share, module, mounting_cfg) -> pd.DataFrame:
     """``planes`` with the layout's per-plane columns (see :func:`layout_roofs`)."""
     power_w, length_m, width_m = mounting.module_dims(module)
     gap_m = float(mounting_cfg.module_gap_m)
@@ -908,7 +1003,83 @@ def _plane_results(planes, frames, bands, gaps, best, keep_share, module, mounti
         flush, (module_up + gap_m) * (module_across + gap_m) * cos_tilt, rack_pitch * (width_m + gap_m) / n_up,
     )
     out["module_power_w"] = power_w
+    # The narrow-roof fallbacks (tier > 0): their own row pitch and field area per module.
+    found = best.run >= 0
+    var = np.where(found, bands.run_variant[np.maximum(best.run, 0)] if len(bands.run_variant) else 0, -1)
+    tier = np.where(found & (best.modules > 0), variants.tier[np.maximum(var, 0)], 0) \
+        if variants.tier is not None and len(variants.plane) else np.zeros(n_planes, np.int64)
+    out["layout"] = np.asarray(LAYOUTS, dtype=object)[tier]
+    fb = tier > 0
+    if fb.any():
+        v = var[fb]
+        field = variants.pitch_m[v] * variants.cell_across_m[v] / variants.modules_per_column[v]
+        out.loc[out.index[fb], "row_pitch_m"] = variants.pitch_m[v]
+        out.loc[out.index[fb], "field_area_per_module_m2"] = field
+        if "ground_coverage_ratio" in out.columns:
+            out.loc[out.index[fb], "ground_coverage_ratio"] = length_m * width_m / field
     return out
+
+
+#: ``roof_note`` of a roof with usable area where no layout holds a module (:func:`no_fit_notes`).
+NO_FIT_NOTE = ("可用面积 {area:.1f} m²，但放不下最小排布（{layout_zh}：需 ≥ {depth:.2f} m 进深、{length:.2f} m 长的连续条带）"
+               " / usable area {area:.1f} m², but the smallest layout ({layout}) needs a clear strip "
+               "{depth:.2f} m deep and {length:.2f} m long")
+
+
+def no_fit_notes(roofs: pd.DataFrame, planes: pd.DataFrame, module: Mapping,
+                 mounting_cfg: MountingConfig) -> pd.Series:
+    """``roof_note`` with, for every roof that has usable area but holds no module, what the smallest layout needs.
+
+    The smallest layout of a rack plane is a single-row landscape rack (one module ``w`` up the slope at the
+    rack tilt, ``l`` along the row) when ``mounting_cfg.narrow_roof_layouts`` is on, else a normal rack row
+    (slant ``n·l + (n − 1)·gap``, ``w`` along); of a flush plane, one module in the flush orientation(s)
+    allowed, its short side up the slope.  Other roofs keep their note.
+
+    Parameters
+    ----------
+    roofs : pandas.DataFrame
+        ``usable_area_m2`` [m²] and ``roof_note``.
+    planes : pandas.DataFrame
+        Output of :func:`layout_roofs` (``roof_index``, ``mounting``, ``tilt_deg`` [°], ``modules_fit``),
+        before the suitability threshold.
+    module : mapping
+        Module preset (``length_m``, ``width_m`` [m]).
+    mounting_cfg : MountingConfig
+        ``modules_per_row_portrait``, ``module_gap_m`` [m], ``narrow_roof_layouts``, ``flush_orientation``.
+
+    Returns
+    -------
+    pandas.Series
+        The roofs' ``roof_note`` (object dtype, index of ``roofs``).
+    """
+    _, length_m, width_m = mounting.module_dims(module)
+    note = (roofs["roof_note"].astype(object) if "roof_note" in roofs.columns
+            else pd.Series(None, index=roofs.index, dtype=object)).copy()
+    fit = planes.groupby("roof_index")["modules_fit"].sum().reindex(roofs.index).fillna(0).to_numpy()
+    hit = (fit == 0) & (roofs["usable_area_m2"].to_numpy(dtype=float) > 0)
+    if not hit.any():
+        return note
+    first = planes.sort_values(["roof_index", "plane"]).groupby("roof_index").first().reindex(roofs.index[hit])
+    cos_t = np.cos(np.radians(first["tilt_deg"].to_numpy(dtype=float)))
+    flush = first["mounting"].to_numpy() == "flush"
+    n, gap = mounting_cfg.modules_per_row_portrait, float(mounting_cfg.module_gap_m)
+    narrow = bool(getattr(mounting_cfg, "narrow_roof_layouts", False))
+    portrait_only = mounting_cfg.flush_orientation == "portrait"
+    up = np.where(flush, np.where(portrait_only, length_m, width_m),
+                  width_m if narrow else n * length_m + (n - 1) * gap)
+    along = np.where(flush, np.where(portrait_only, width_m, length_m), length_m if narrow else width_m)
+    names = np.where(flush, np.where(portrait_only, "顺坡竖放一块组件|one flush module in portrait",
+                                     "顺坡横放一块组件|one flush module in landscape"),
+                     "单排横放支架|single-row landscape rack" if narrow else f"{n} 块竖放支架排|rack row of {n} in portrait")
+    area = roofs["usable_area_m2"].to_numpy(dtype=float)[hit]
+    old = note.to_numpy(dtype=object)[hit]
+    new = []
+    for a, d, ln, nm, o in zip(area, up * cos_t, along, names, old):
+        zh, en = nm.split("|")
+        text = NO_FIT_NOTE.format(area=a, depth=d, length=ln, layout_zh=zh, layout=en)
+        new.append(f"{o}; {text}" if isinstance(o, str) and o else text)
+    note.iloc[np.flatnonzero(hit)] = new
+    return note
 
 
 def _check_columns(roofs: pd.DataFrame, planes: pd.DataFrame) -> None:

@@ -19,6 +19,7 @@ from pvsite.roofs.layout import ModulePanels
 from pvsite.roofs import heights, layout
 from pvsite.roofs import planes as planes_mod
 from pvsite.roofs.building_heights import building_heights
+from pvsite.roofs import unsuitable as unsuitable_mod
 from pvsite.roofs import usable as usable_mod
 
 log = logging.getLogger(__name__)
@@ -89,14 +90,18 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
     planes, panels = layout.layout_roofs(roofs, planes, module, config.mounting, site_lat_deg,
                                          panels=False if config.output.panels is False else "lazy",
                                          north_deg=north_deg)
+    roofs["roof_note"] = layout.no_fit_notes(roofs, planes, module, config.mounting)
+    roofs["unsuitable_reason"] = unsuitable_mod.unsuitable_reasons(roofs, config.roof)
     return SurveyedRoofs(describe_planes(roofs, planes), planes, panels)
 
 
 def describe_planes(roofs: gpd.GeoDataFrame, planes: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Copy the first plane's mounting, tilt and azimuth, and the plane count, onto each roof."""
+    """Copy the first plane's mounting, layout, tilt and azimuth, and the plane count, onto each roof."""
     roofs = roofs.copy()
     first = planes.sort_values(["roof_index", "plane"]).groupby("roof_index").first()
     roofs["mounting"] = first["mounting"].reindex(roofs.index)
+    if "layout" in first.columns:
+        roofs["layout"] = first["layout"].reindex(roofs.index)
     roofs["tilt_deg"] = first["tilt_deg"].reindex(roofs.index)
     roofs["array_azimuth_deg"] = first["azimuth_deg"].reindex(roofs.index)
     roofs["n_planes"] = planes.groupby("roof_index").size().reindex(roofs.index).fillna(0).astype(int)

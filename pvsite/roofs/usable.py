@@ -105,7 +105,7 @@ def usable_roofs(
         allowance (0 when the roof has no usable area) [m²];
         ``axis_azimuth_deg`` : true bearing of the long axis in [0, 180) [°],
         NaN without geometry;
-        ``roof_note`` : missing, or why the usable area is zero;
+        ``roof_note`` : missing, or why the usable area is zero (中文 / English);
         ``usable_geometry`` : usable MultiPolygon (None when the usable area
         is zero), a second, non-active geometry column in the same CRS.
 
@@ -167,15 +167,18 @@ def usable_roofs(
     small = ~no_geom & (usable_area == 0) & (raw_area > 0) & (net_raw < min_area)
     slivers = ~no_geom & (usable_area == 0) & (raw_area > 0) & (net_raw >= min_area)
     note = np.full(len(geoms), None, dtype=object)
-    note[nothing] = [f"setback leaves nothing (setback {s:g} m)" for s in setback[nothing]]
-    note[slivers] = f"setback leaves only slivers (parts < {min_part_area_m2:g} m²)"
+    note[nothing] = [f"退界后无可用面积（退界 {s:g} m） / setback leaves nothing (setback {s:g} m)"
+                     for s in setback[nothing]]
+    note[slivers] = (f"退界后只剩碎片（每块 < {min_part_area_m2:g} m²） / "
+                     f"setback leaves only slivers (parts < {min_part_area_m2:g} m²)")
     for mask, values in ((below, usable_area), (small, net_raw)):
         note[mask] = [
-            f"usable area {a:.1f} m² < minimum {min_area:g} m²"
+            f"可用面积 {a:.1f} m² 小于最小值 {min_area:g} m²" + (f"（已扣除 {o * 100:g}% 障碍物折减）" if o > 0 else "")
+            + f" / usable area {a:.1f} m² < minimum {min_area:g} m²"
             + (f" (after {o * 100:g} % obstruction allowance)" if o > 0 else "")
             for a, o in zip(values[mask], obstruction[mask])
         ]
-    note[no_geom] = "no geometry"
+    note[no_geom] = "无几何图形 / no geometry"
     usable[below] = None
     usable_area[below] = 0.0
     obstruction_area = np.where(usable_area > 0, geom_area - usable_area, 0.0)

@@ -396,7 +396,8 @@ class RackRows(NamedTuple):
     ground_coverage_ratio: np.ndarray
 
 
-def rack_rows(module: Mapping, mounting_cfg: MountingConfig, latitude_deg, tilt_deg, azimuth_deg) -> RackRows:
+def rack_rows(module: Mapping, mounting_cfg: MountingConfig, latitude_deg, tilt_deg, azimuth_deg, *,
+              modules_up: int | None = None, landscape: bool = False) -> RackRows:
     """Row pitch and ground coverage of rack rows: the one evaluation of the row-spacing rule.
 
     Rows of ``n = mounting_cfg.modules_per_row_portrait`` modules in portrait
@@ -426,6 +427,13 @@ def rack_rows(module: Mapping, mounting_cfg: MountingConfig, latitude_deg, tilt_
         Row tilt of each plane [°].
     azimuth_deg : float or array_like
         Direction each plane's modules face, clockwise from north [°].
+    modules_up : int, optional
+        Modules stacked up the slope of one row instead of
+        ``mounting_cfg.modules_per_row_portrait`` (the single-row fallback
+        racks of :func:`pvsite.roofs.layout.layout_variants` pass 1).
+    landscape : bool
+        Modules in landscape (short side ``w`` up the slope, ``l`` along the
+        row): ``L = n·w + (n − 1)·gap`` and the along-row fill ``l / (l + gap)``.
 
     Returns
     -------
@@ -435,7 +443,9 @@ def rack_rows(module: Mapping, mounting_cfg: MountingConfig, latitude_deg, tilt_
         three array arguments, flattened).
     """
     _, length_m, width_m = module_dims(module)
-    n_up = mounting_cfg.modules_per_row_portrait
+    if landscape:
+        length_m, width_m = width_m, length_m  # side up the slope, side along the row
+    n_up = mounting_cfg.modules_per_row_portrait if modules_up is None else int(modules_up)
     gap_m = float(mounting_cfg.module_gap_m)
     slant_m = n_up * length_m + (n_up - 1) * gap_m
     lat, tilt, azimuth = (np.ravel(a) for a in np.broadcast_arrays(

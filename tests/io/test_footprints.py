@@ -67,6 +67,7 @@ def test_chinese_columns_auto_detected_in_every_format(tmp_path, ext):
     assert meta["field_mapping"] == {
         "building_id": "编号", "name": "名称", "use": "用途", "storeys": "层数", "height_m": "建筑高度",
         "year_built": "建成年份", "roof_type": "屋顶类型", "street": "街道", "owner_type": None,
+        "build_status": None,
     }
     assert meta["unmapped_source_columns"] == ["备注"]
     assert meta["crs"] == "EPSG:4549"
@@ -267,7 +268,7 @@ def test_fiona_engine_gives_same_frame(tmp_path):
 # Expected dtypes of the canonical frame, whatever the format or engine.
 CANONICAL_DTYPES = {
     "building_id": "str", "source_row": "int64", "name": "str", "use": "str", "storeys": "Int64",
-    "height_m": "Float64", "year_built": "Int64", "roof_type": "str", "street": "str", "owner_type": "str",
+    "height_m": "Float64", "year_built": "Int64", "roof_type": "str", "street": "str", "owner_type": "str", "build_status": "str",
     "reject_reason": "str", "geometry_note": "str", "geometry": "geometry",
 }
 

@@ -41,6 +41,7 @@ from pvsite.roofs.layout import (
     row_bands,
     select_panels,
 )
+from pvsite.solar import mounting
 from pvsite.solar.mounting import row_pitch_m, shadow_factor
 from pvsite.presets import load_preset
 from pvsite.roofs.planes import roof_planes
@@ -155,14 +156,45 @@ def test_tiny_roof_and_slivers_hold_nothing():
     # 4 × 4: nothing after the setback.  30 × 5 east–west: 27 × 2 = 54 m² usable,
     # but a 2P row is 4.30 m deep → 0 modules.  5 × 30 north–south: 2 m wide rows
     # take one column: (27 − 4.302)/7.3375 = 3.09 → 4 rows × 1 × 2 = 8 modules.
+    # (The figures before the narrow-roof fallbacks: narrow_roof_layouts off.)
     roofs, planes, panels = lay([box(0, 0, 4, 4), box(0, 0, 30, 5), box(0, 0, 5, 30)], ["flat"] * 3,
-                                index=["tiny", "ew", "ns"])
+                                index=["tiny", "ew", "ns"], mounting_cfg=MountingConfig(narrow_roof_layouts=False))
     assert "tiny" not in set(planes.roof_index)
     fit = planes.set_index("roof_index").modules_fit
     assert roofs.loc["ew", "usable_area_m2"] == pytest.approx(54.0)
     assert fit["ew"] == 0
     assert fit["ns"] == 8
     assert set(panels.roof_index) == {"ns"}
+    assert set(planes.layout) == {"rows"}
+
+
+def test_narrow_flat_roof_takes_single_row_racks():
+    # The 27 × 2 m usable strip of the 30 × 5 roof: a 2P row (4.30 m deep) and a 1P row (l·cos 20° = 2.142 m)
+    # do not fit its 2 m; a 1L row is w·cos 20° = 1.066 m deep, one row, ⌊(27 + 0.02) / (2.279 + 0.02)⌋ = 11
+    # modules along it.  A 27 × 2.5 m strip (30 × 5.5) takes 1P: ⌊(27 + 0.02) / (1.134 + 0.02)⌋ = 23 modules.
+    # The 5 × 30 roof keeps its normal 2P rows (8 modules).
+    roofs, planes, panels = lay([box(0, 0, 30, 5), box(0, 0, 30, 5.5), box(0, 0, 5, 30)], ["flat"] * 3,
+                                index=["ew", "ew1p", "ns"])
+    p = planes.set_index("roof_index")
+    assert p.loc["ew", "layout"] == "single_landscape" and p.loc["ew", "module_orientation"] == "landscape"
+    assert p.loc["ew", "modules_fit"] == 11 and p.loc["ew", "n_rows"] == 1
+    assert p.loc["ew1p", "layout"] == "single_portrait" and p.loc["ew1p", "modules_fit"] == 23
+    assert p.loc["ns", "layout"] == "rows" and p.loc["ns", "modules_fit"] == 8
+    # Field area per module: the 1L row's own no-shade pitch × (l + gap), one module per column.
+    rows_1l = mounting.rack_rows(MODULE, MountingConfig(), LAT, 20.0, 180.0, modules_up=1, landscape=True)
+    assert rows_1l.slant_length_m == pytest.approx(1.134)
+    assert p.loc["ew", "row_pitch_m"] == pytest.approx(rows_1l.row_pitch_m[0])
+    assert p.loc["ew", "field_area_per_module_m2"] == pytest.approx(rows_1l.row_pitch_m[0] * (2.279 + 0.02))
+    # Every module rectangle lies inside the usable polygon, and the panels layer has them all.
+    usable = roofs.set_index(roofs.index)["usable_geometry"]
+    for rid in ("ew", "ew1p"):
+        mods = panels[panels.roof_index == rid]
+        assert len(mods) == p.loc[rid, "modules_fit"]
+        assert shapely.contains(usable[rid].buffer(1e-3), mods.geometry.values).all()
+    # 1L modules are w·cos β deep on the map, l along the row.
+    b = shapely.bounds(panels[panels.roof_index == "ew"].geometry.values[0])
+    assert b[2] - b[0] == pytest.approx(2.279, abs=1e-4)  # (the grid convergence turns it a hair)
+    assert b[3] - b[1] == pytest.approx(1.134 * np.cos(np.radians(20.0)), abs=1e-4)
 
 
 def test_rows_following_the_building():
@@ -331,7 +363,7 @@ def test_real_bund_layout(shared_data):
 # --------------------------------------------------------------------------
 
 
-def layout_steps(shapes, roof_types, roof_cfg=NO_OBS, mounting_cfg=MountingConfig(), n_phases=3):
+def layout_steps(shapes, roof_types, roof_cfg=NO_OBS, mounting_cfg=MountingConfig(narrow_roof_layouts=False), n_phases=3):
     roofs = usable_roofs(frame(shapes, roof_types), roof_cfg)
     planes = roof_planes(roofs, roof_cfg, mounting_cfg, LAT, MODULE)
     # true_north=False: the frame is exactly south-facing (the roofs' centre, 20 m east of

@@ -104,14 +104,14 @@ def test_tiny_roof_is_zero_with_note():
     r = one(box(0, 0, 4, 4))  # 1 × 1 m left after the setback
     assert r.usable_area_m2 == 0.0
     assert r.usable_geometry is None
-    assert r.roof_note == "usable area 1.0 m² < minimum 20 m²"
+    assert r.roof_note == "可用面积 1.0 m² 小于最小值 20 m² / usable area 1.0 m² < minimum 20 m²"
 
 
 def test_small_roof_below_minimum():
     r = one(box(0, 0, 7, 7))  # 4 × 4 = 16 m² < 20 m²
     assert r.area_m2 == pytest.approx(49.0)
     assert r.usable_area_m2 == 0.0
-    assert r.roof_note == "usable area 16.0 m² < minimum 20 m²"
+    assert r.roof_note == "可用面积 16.0 m² 小于最小值 20 m² / usable area 16.0 m² < minimum 20 m²"
     ok = one(box(0, 0, 8, 8))  # 5 × 5 = 25 m² ≥ 20 m²
     assert ok.usable_area_m2 == pytest.approx(25.0)
 
@@ -120,7 +120,7 @@ def test_sliver_strip_leaves_nothing():
     r = one(box(0, 0, 2, 30))  # 2 m wide, 1.5 m from each side: nothing
     assert r.area_m2 == pytest.approx(60.0)
     assert r.usable_area_m2 == 0.0
-    assert r.roof_note == "setback leaves nothing (setback 1.5 m)"
+    assert r.roof_note == "退界后无可用面积（退界 1.5 m） / setback leaves nothing (setback 1.5 m)"
 
 
 def test_sliver_part_is_dropped():
@@ -171,7 +171,7 @@ def test_none_and_empty_geometries_are_kept():
     assert list(r.index) == [7, 3, 9, 1]
     assert list(r.area_m2) == pytest.approx([1000.0, 0.0, 0.0, 100.0])
     assert list(r.usable_area_m2) == pytest.approx([814.0, 0.0, 0.0, 49.0])
-    assert list(r.roof_note[[3, 9]]) == ["no geometry", "no geometry"]
+    assert list(r.roof_note[[3, 9]]) == ["无几何图形 / no geometry"] * 2
     assert np.isnan(r.loc[3, "axis_azimuth_deg"])
     assert r.geometry.name == "geometry"  # active geometry unchanged
     assert r["usable_geometry"].crs == gdf.crs
@@ -450,7 +450,8 @@ def test_minimum_applies_after_the_allowance():
     small = _usable_roofs(frame([box(0, 0, 7.6, 7.6)], ["flat"]), RoofConfig()).iloc[0]
     assert small.usable_area_m2 == 0.0 and small.obstruction_area_m2 == 0.0
     assert small.usable_geometry is None
-    assert small.roof_note == "usable area 18.0 m² < minimum 20 m² (after 15 % obstruction allowance)"
+    assert small.roof_note == ("可用面积 18.0 m² 小于最小值 20 m²（已扣除 15% 障碍物折减） / "
+                               "usable area 18.0 m² < minimum 20 m² (after 15 % obstruction allowance)")
 
 
 def test_obstruction_shares_per_roof_type():
