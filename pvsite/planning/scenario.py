@@ -140,6 +140,9 @@ def scenario_potential(roofs: pd.DataFrame, planes: pd.DataFrame, rules: list, f
                              index=planes.index)
     out = per_plane.groupby("roof_index")[["capacity_kw", "annual_kwh"]].sum().reindex(roofs.index).fillna(0.0)
     out["co2_t"] = out["annual_kwh"] * float(emission_factor_kg_per_kwh) / 1000.0
+    return out
+
+
 def no_pv_notes(roofs: pd.DataFrame) -> pd.Series:
     """``roof_note`` of every roof, with the reason first on each roof that carries no PV.
 
