@@ -109,11 +109,18 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
     tasks = [(buildings.iloc[i:i + size], config, module, site_lat_deg, north) for i in range(0, len(buildings), size)]
     log.info("layout: %d roofs in %d partitions on %s", len(buildings), len(tasks), describe(cfg))
     parts = run_tasks(_survey_part, tasks, cfg)
-    roofs = pd.concat([p.roofs for p in parts])
-    planes = pd.concat([p.planes for p in parts], ignore_index=True)
+    del tasks
     panels = None if parts[0].panels is None else ModulePanelParts(tuple(p.panels for p in parts))
-    return survey_mod.SurveyedRoofs(gpd.GeoDataFrame(roofs, geometry=buildings.geometry.name, crs=buildings.crs),
-                                    planes, panels)
+    # Put together one frame at a time and let go of its parts before the next (1M roofs: the parts and
+    # the concatenations of both frames at once were the main process's layout peak).
+    roof_parts, plane_parts = [p.roofs for p in parts], [p.planes for p in parts]
+    del parts
+    roofs = pd.concat(roof_parts)
+    del roof_parts
+    roofs = gpd.GeoDataFrame(roofs, geometry=buildings.geometry.name, crs=buildings.crs)
+    planes = pd.concat(plane_parts, ignore_index=True)
+    del plane_parts
+    return survey_mod.SurveyedRoofs(roofs, planes, panels)
 
 
 def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFrame,
