@@ -145,8 +145,11 @@ def pd_concat(parts):
 # ---------------------------------------------------------------------------
 
 
-def work_pipeline(footprints: str, scenario: str, out: str) -> dict:
-    """Run prepare → size → write on ``footprints``; seconds and peak RSS per stage."""
+def work_pipeline(footprints: str, scenario: str, out: str, settings: str = "{}") -> dict:
+    """Run prepare → size → write on ``footprints``; seconds (wall and CPU) and peak RSS per stage.
+
+    ``settings``: JSON of extra :func:`pvsite.configure` shortcuts (``panels``, ``report``, ``scheduler``).
+    """
     t_import = time.perf_counter()
     import pyogrio
 
@@ -156,14 +159,17 @@ def work_pipeline(footprints: str, scenario: str, out: str) -> dict:
     imports_s = time.perf_counter() - t_import
     stages: list[dict] = []
     resettable = reset_peak()
-    clock = {"label": None, "t": time.perf_counter()}
+    clock = {"label": None, "t": time.perf_counter(), "cpu": time.process_time()}
 
     def close(label_next: str | None) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         if clock["label"] is not None:
-            stages.append({"stage": clock["label"], "s": now - clock["t"], "peak_mb": peak_rss_mb()})
+            stages.append({"stage": clock["label"], "s": now - clock["t"], "cpu_s": cpu - clock["cpu"],
+                           "peak_mb": peak_rss_mb()})
+            print(f"{clock['label']}: {now - clock['t']:.2f} s, {cpu - clock['cpu']:.2f} s CPU, "
+                  f"peak {peak_rss_mb():,.0f} MB", file=sys.stderr, flush=True)  # shows a run stopped early
             reset_peak()
-        clock["label"], clock["t"] = label_next, time.perf_counter()
+        clock["label"], clock["t"], clock["cpu"] = label_next, time.perf_counter(), time.process_time()
 
     members: list[dict] = []
     member_clock = {"label": None, "t": 0.0}
@@ -177,13 +183,14 @@ def work_pipeline(footprints: str, scenario: str, out: str) -> dict:
         member_clock["label"], member_clock["t"] = name, time.perf_counter()
 
     t0 = time.perf_counter()
-    cfg = pvsite.configure(footprints=footprints, scenario=scenario)
+    cfg = pvsite.configure(footprints=footprints, scenario=scenario, **json.loads(settings))
     result = pipeline.run(cfg, stage=close)
     close(WRITE_STAGE)
     outputs.write_all(result, out, overwrite=True, progress=member)
     member(None)
     close(None)
     return {"stages": stages, "members": members, "run_s": time.perf_counter() - t0, "imports_s": imports_s,
+            "run_cpu_s": time.process_time(),
             "peak_mb": max(s["peak_mb"] for s in stages), "peak_resettable": resettable,
             "n": int(result.counts["input"]), "n_sized": int(result.district["n_sized"]),
             "capacity_kw": float(result.district["capacity_kw"]), "modules": int(result.counts["panels"]),
@@ -291,10 +298,11 @@ def _spawn(*args: str) -> tuple[dict, float, float]:
     return data, wall, max(child_peak, before) / 1024.0
 
 
-def measure(label: str, footprints: Path, scenario: str, peer_sample: int) -> dict:
+def measure(label: str, footprints: Path, scenario: str, peer_sample: int, settings: dict | None = None) -> dict:
     out_dir = CACHE / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
-    run, wall, _ = _spawn("pipeline", str(footprints), scenario, str(out_dir / f"{label}.gpkg"))
+    run, wall, _ = _spawn("pipeline", str(footprints), scenario, str(out_dir / f"{label}.gpkg"),
+                          json.dumps(settings or {}))
     floor, _, _ = _spawn("floor", str(footprints), str(out_dir / f"{label}_floor.gpkg"))
     peer, _, _ = _spawn("peer", str(footprints), str(peer_sample))
     return {"label": label, "run": run, "wall_s": wall, "floor": floor, "peer": peer}
@@ -309,8 +317,8 @@ def table(results: list[dict], help_s: dict | None) -> str:
 
     stage_names = [s["stage"] for s in results[0]["run"]["stages"]]
     for i, name in enumerate(stage_names):
-        row(name, [f"{r['run']['stages'][i]['s']:.2f} s / {r['run']['stages'][i]['peak_mb']:,.0f} MB"
-                   for r in results])
+        row(name, [f"{r['run']['stages'][i]['s']:.2f} s ({r['run']['stages'][i].get('cpu_s', float('nan')):.2f} "
+                   f"CPU) / {r['run']['stages'][i]['peak_mb']:,.0f} MB" for r in results])
     member_names = list(dict.fromkeys(m["member"] for r in results for m in r["run"].get("members", [])))
     for name in member_names:
         cells = []
@@ -320,6 +328,8 @@ def table(results: list[dict], help_s: dict | None) -> str:
         row(f"  {WRITE_STAGE.split()[0]} · {name}", cells)
     row("**run, in process** (prepare + size + write)", [f"**{r['run']['run_s']:.2f} s**" for r in results])
     row("imports", [f"{r['run']['imports_s']:.2f} s" for r in results])
+    row("CPU s of the whole process (this process; workers not counted)",
+        [f"{r['run'].get('run_cpu_s', float('nan')):.1f} s" for r in results])
     row("**whole process** (start, imports, run, write)",
         [f"**{r['wall_s']:.2f} s / {r['run']['peak_mb']:,.0f} MB**" for r in results])
     row("I/O floor (pyogrio/Arrow read + write roofs)",
@@ -331,8 +341,7 @@ def table(results: list[dict], help_s: dict | None) -> str:
     row("× notebook peer (peer / whole process)", [f"{r['peer']['s'] / r['wall_s']:.0f} ×" for r in results])
     row("buildings / sized / modules", [f"{r['run']['n']:,} / {r['run']['n_sized']:,} / {r['run']['modules']:,}"
                                         for r in results])
-    row("panels layer written", ["yes" if r["run"]["panels_written"] else "no (auto: over the threshold)"
-                                 for r in results])
+    row("panels layer written", ["yes" if r["run"]["panels_written"] else "no" for r in results])
     if help_s:
         lines.append(f"\n`{help_s['cmd']} --help`: {help_s['median_s']:.2f} s (median of 5)")
     return "\n".join(lines)
@@ -352,22 +361,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenario", default="technical-max")
     parser.add_argument("--peer-sample", type=int, default=50, help="buildings the notebook peer runs")
     parser.add_argument("--no-help-timing", action="store_true")
+    parser.add_argument("--no-panels", action="store_true", help="output.panels = false")
+    parser.add_argument("--no-report", action="store_true", help="report.enabled = false (no HTML/PDF/charts)")
+    parser.add_argument("--scheduler", default=None, help="[compute] scheduler (serial / processes / dask)")
     args = parser.parse_args(argv)
+    settings = {k: v for k, v in {"panels": False if args.no_panels else None,
+                                  "report": False if args.no_report else None,
+                                  "scheduler": args.scheduler}.items() if v is not None}
     sys.path.insert(0, str(REPO))
     results = []
     for n in args.sizes:
         t0 = time.perf_counter()
         path = make_city(n)
         print(f"city of {n:,} footprints: {path} ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
-        results.append(measure(f"{n:,} synthetic", path, args.scenario, args.peer_sample))
+        results.append(measure(f"{n:,} synthetic", path, args.scenario, args.peer_sample, settings))
     if args.bund:
         if BUND.is_file():
-            results.append(measure("Bund 10,613 real", BUND, args.scenario, args.peer_sample))
+            results.append(measure("Bund 10,613 real", BUND, args.scenario, args.peer_sample, settings))
         else:
             print(f"no {BUND}: Bund skipped", file=sys.stderr)
     help_s = None if args.no_help_timing else _spawn("help")[0]
     print(f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"scenario {args.scenario}; load average {os.getloadavg()[0]:.1f}")
+          f"scenario {args.scenario} {settings or ''}; load average {os.getloadavg()[0]:.1f}")
     if not results[0]["run"]["peak_resettable"]:
         print("(per-stage peaks are peaks so far: /proc/self/clear_refs not writable)")
     print(table(results, help_s))

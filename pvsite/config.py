@@ -1175,7 +1175,8 @@ class ComputeConfig(_Section):
     Attributes
     ----------
     scheduler : str
-        ``serial`` (default: this process, no partitions), ``processes``
+        ``serial`` (default: this process; the layout one partition after
+        the other, the horizons unpartitioned), ``processes``
         (a local pool of ``n_workers`` processes) or ``dask`` (a
         ``distributed`` cluster: a LocalCluster of ``n_workers`` one-thread
         processes, or the scheduler at ``address``; needs ``pip install
@@ -1186,7 +1187,8 @@ class ComputeConfig(_Section):
     partition_roofs : int
         Roofs per partition [-].  5,000 (pvsite assumption): a partition's
         layout peaks at ≈ 0.1 GB, and a run of 100,000 roofs gives 20 tasks
-        for the workers to share.
+        for the workers to share.  The serial layout uses the same partitions
+        (its peak stays bounded; measured CPU time unchanged at 100,000 roofs).
     address : str or None
         ``tcp://host:8786`` of a running Dask scheduler (``scheduler = "dask"``
         only).  Every worker must see the run's input files at the same

@@ -164,6 +164,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     located = locate_mod.locate(inputs, config, classes)
     chosen = locate_mod.choose(located, selection, inputs)
     findings = checks.check_inputs(inputs, located, chosen, policy, config)
+    inputs = run_inputs.release_footprints(inputs)
     say(STAGES[2])
     buildings = classify_mod.classify(
         chosen.buildings, preset=classes, new_building_year=config.classify.new_building_year,
@@ -271,7 +272,7 @@ def _result(p: Prepared, scenario: str, roofs, planes, panels, summary, streets,
             scenarios, sensitivity=None) -> RunResult:
     sc = p.policy["scenarios"][scenario]
     desc = sc.get("description_zh", "") + " / " + sc.get("description", "")
-    counts = {"input": len(p.inputs.footprints), "selected": p.chosen.n_selected, "rejected": len(p.chosen.rejected),
+    counts = {"input": p.inputs.n_footprints, "selected": p.chosen.n_selected, "rejected": len(p.chosen.rejected),
               "excluded": int(roofs["excluded"].sum()), "outside_streets": p.located.n_outside_streets,
               "panels": int(planes["n_modules"].sum())}
     trajectory = installed_mod.trajectory(p.installed, p.policy.targets)
