@@ -185,7 +185,8 @@ model_options = _options(
     click.option("--heights", type=FILE, default=None,
                  help="建筑高度栅格 Building-height raster (metres above ground): measured heights and roof planes."),
     click.option("--shading/--no-shading", default=None,
-                 help="周边遮挡 Shading by neighbouring buildings (horizon per roof; off by default in this release)."),
+                 help="周边遮挡 Shading by neighbouring buildings (horizon per roof; on by default, "
+                      "--no-shading: 不计遮挡 the flat 3 % PVWatts item instead)."),
     click.option("--rank-by", default=None, metavar="KEY[,KEY…]",
                  help="优先屋顶排序 Rank the roofs to do next by capacity (default; fewest roofs to close the gap), "
                       "yield, class (public institutions first), payback, npv, lcoe (need --economics), or several "

@@ -702,11 +702,15 @@ DEFAULT_CLASSES = ("public_institution", "factory", "other_public", "residential
 class ShadingConfig(_Section):
     """Shading by neighbouring buildings (:mod:`pvsite.roofs.horizon`, :mod:`pvsite.solar.shading`).
 
-    Off by default in this release: it changes every yield and costs several
-    times the unshaded run on dense districts (measured on the real Bund
-    outlines: horizons ≈ 20 s per 10,000 roofs), until the faster horizon
-    search lands.  Turn it on with ``--shading`` or ``[shading] enabled = true``.
-    When on, each plane's horizon is computed from every input building with a
+    On by default: a whole ``pvsite run`` on the 10,613 real Bund outlines
+    costs 1.4–1.9 × the CPU seconds of the same run with ``--no-shading``
+    (default scenario 1.91–1.93 × and ``--scenario technical-max
+    --no-panels`` 1.44–1.45 × without the report, the default scenario with
+    the HTML/PDF report 1.75 ×; ``benchmarks/README.md``, "Shading (issue 12
+    item 6)", 2026-12-02, load average 2–7 on 2 shared cores), within issue
+    12's "shading at most doubles the run time".  ``--no-shading`` or
+    ``[shading] enabled = false`` gives the unshaded figures (the flat PVWatts
+    3 % "shading" item instead).  When on, each plane's horizon is computed from every input building with a
     height, its beam and circumsolar irradiance is blocked below the horizon
     and its sky diffuse scaled by the sky-view factor, and the PVWatts 3 %
     "shading" loss item is dropped for those planes (no double counting;
@@ -736,7 +740,7 @@ class ShadingConfig(_Section):
         pvsite assumption).
     """
 
-    enabled: bool = setting(False)
+    enabled: bool = setting(True)
     n_sectors: int = setting(144, unit="-", range=Range(36, 720, True, True))
     rays_per_sector: int = setting(1, unit="-", range=Range(1, 16, True, True))
     points_per_plane: int = setting(6, unit="-", range=Range(1, 64, True, True))

@@ -27,6 +27,9 @@ import pyogrio
 
 REPO = Path(__file__).resolve().parent.parent
 GOLDEN = REPO / "tests" / "golden"
+#: The golden figures are unshaded (``--no-shading``): shading is on by default since issue 12 item 6,
+#: and tests/test_golden.py sets it off the same way.
+UNSHADED = {"shading": {"enabled": False}}
 COLUMNS = ["building_id", "status", "building_class", "building_type", "responsible_department", "is_new", "street",
            "area_m2", "usable_area_m2", "policy_ratio", "pv_area_m2", "n_modules", "capacity_kw", "annual_kwh",
            "co2_t", "specific_yield_kwh_per_kwp", "excluded", "mounting", "tilt_deg", "array_azimuth_deg", "n_planes"]
@@ -68,7 +71,7 @@ def main(argv=None) -> int:
     from pvsite.config import Config
 
     if args.only in (None, "sample"):
-        prepared = pipeline.prepare(Config())
+        prepared = pipeline.prepare(Config().with_overrides(**UNSHADED))
         plan = pipeline.size(prepared, "plan-2025")
         _capture("sample_plan-2025", plan)
         _capture("sample_technical-max", pipeline.size(prepared, "technical-max"))
@@ -79,6 +82,7 @@ def main(argv=None) -> int:
             print(f"no shared data at {data}: Bund table not regenerated", file=sys.stderr)
             return 1
         cfg = Config().with_overrides(
+            **UNSHADED,
             input={"footprints": str(data / "footprints" / "shanghai_bund_buildings.gpkg")},
             policy={"scenario": "technical-max"}, output={"panels": False},
             exclusions={"layers": [{"path": str(data / "constraints" / "shanghai_heritage_osm.gpkg")}]},

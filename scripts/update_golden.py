@@ -25,6 +25,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "tests" / "golden"
+#: The golden figures are unshaded (``--no-shading``): shading is on by default since issue 12 item 6,
+#: and tests/test_golden.py sets it off the same way.
+UNSHADED = {"shading": {"enabled": False}}
 sys.path.insert(0, str(ROOT))
 
 
@@ -57,7 +60,7 @@ def sample() -> None:
     from pvsite import pipeline, write
     from pvsite.config import Config
 
-    prepared = pipeline.prepare(Config())
+    prepared = pipeline.prepare(Config().with_overrides(**UNSHADED))
     for scenario in ("plan-2025", "technical-max"):
         result = pipeline.size(prepared, scenario)
         _write_table(result.roofs, result.summary, f"sample_{scenario}")
@@ -70,7 +73,7 @@ def sample() -> None:
             layer["fields"] = [RENAMED.get(f, f) for f in layer["fields"]]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "sample.gpkg"
-        write(pipeline.run(Config()), out)
+        write(pipeline.run(Config().with_overrides(**UNSHADED)), out)
         for layer in spec:
             if layer in ("run_info", "layer_styles"):  # not counted by the test (their length is metadata)
                 continue
@@ -86,6 +89,7 @@ def bund(shared: Path) -> None:
     from pvsite.config import Config
 
     cfg = Config().with_overrides(
+        **UNSHADED,
         input={"footprints": str(shared / "footprints" / "shanghai_bund_buildings.gpkg")},
         policy={"scenario": "technical-max"}, output={"panels": False},
         exclusions={"layers": [{"path": str(shared / "constraints" / "shanghai_heritage_osm.gpkg")}]},

@@ -153,7 +153,11 @@ def test_bund_every_building_out(shared_data, tmp_path):
     assert (roofs.n_modules == roofs.modules_fit).all()
     np.testing.assert_allclose(roofs.capacity_kw, 0.550 * roofs.n_modules, rtol=1e-12)
     assert ((roofs.status == "sized") == (roofs.modules_fit > 0)).all()
-    assert set(roofs.status) == {"sized", "too small"}
+    # shading is on by default: the Bund's flat roofs fall below the yield threshold ([roof]
+    # min_yield_share_pct) only when neighbours shade them (with --no-shading none is "low yield")
+    assert set(roofs.status) == {"sized", "too small", "low yield"}
+    low = roofs[roofs.status == "low yield"]
+    assert (low.shading_loss_pct > 0).all() and (low.capacity_kw == 0).all()
     sized = roofs[roofs.capacity_kw > 0]
     assert len(sized) > 5000
     # kW per m² of usable area bounded by the module density (550 W on 2.279 m × 1.134 m)

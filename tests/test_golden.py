@@ -7,6 +7,10 @@ excluded, no panels layer), plus the sample GeoPackage's layers and fields.
 Every roof must keep its status, class, department, module count and
 capacity exactly, and its areas and energy within 1e-6 relative.
 
+The golden figures are unshaded: every run here sets ``shading.enabled = false``
+explicitly (:data:`UNSHADED`; the default is on since issue 12 item 6), as
+``scripts/update_golden.py`` does.
+
 Regenerate the tables only for an intended change of behaviour, and say so in
 the commit message (``scripts/update_golden.py`` prints what moved).  Intended
 changes so far: name rules (4 sample roofs), the overlap rule (1 Bund roof), and
@@ -25,6 +29,8 @@ import pyogrio
 import pytest
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
+#: The golden tables are figures without geometric shading (``--no-shading``).
+UNSHADED = {"shading": {"enabled": False}}
 
 EXACT = ["status", "building_class", "building_type", "responsible_department", "is_new", "street",
          "n_modules", "excluded", "mounting", "n_planes"]
@@ -60,7 +66,7 @@ def sample_prepared():
     from pvsite import pipeline
     from pvsite.config import Config
 
-    return pipeline.prepare(Config())
+    return pipeline.prepare(Config().with_overrides(**UNSHADED))
 
 
 @pytest.mark.parametrize("scenario", ["plan-2025", "technical-max"])
@@ -78,6 +84,7 @@ def test_bund_matches_golden(shared_data):
     from pvsite.config import Config
 
     cfg = Config().with_overrides(
+        **UNSHADED,
         input={"footprints": str(shared_data / "footprints" / "shanghai_bund_buildings.gpkg")},
         policy={"scenario": "technical-max"}, output={"panels": False},
         exclusions={"layers": [{"path": str(shared_data / "constraints" / "shanghai_heritage_osm.gpkg")}]},
@@ -93,7 +100,7 @@ def test_sample_gpkg_keeps_its_layers_and_fields(tmp_path):
     from pvsite.config import Config
 
     out = tmp_path / "sample.gpkg"
-    write(pipeline.run(Config()), out)
+    write(pipeline.run(Config().with_overrides(**UNSHADED)), out)
     want = json.loads((GOLDEN / "sample_layers.json").read_text(encoding="utf-8"))
     have = {name for name, _ in pyogrio.list_layers(out)}
     assert set(want) <= have, f"layers lost: {set(want) - have}"
@@ -122,7 +129,7 @@ def test_threshold_zero_reproduces_the_figures_before_suitability():
     # Also without the narrow-roof layouts and the slender-crown rule (issue 12 item 5), which came later.
     prepared = pipeline.prepare(Config().with_overrides(
         roof={"min_yield_share_pct": 0.0, "slender_min_height_m": float("inf")},
-        mounting={"narrow_roof_layouts": False}))
+        mounting={"narrow_roof_layouts": False}, **UNSHADED))
     for scenario in ("plan-2025", "technical-max"):
         _check_before(pipeline.size(prepared, scenario).roofs, f"sample_{scenario}")
 

@@ -113,3 +113,31 @@ def test_no_horizons_table_without_shading(tmp_path):
     result, _ = _low_roof(tmp_path, "south", shading=False)
     gpkg_mod.write_result(tmp_path / "run.gpkg", result)
     assert "horizons" not in {name for name, _ in pyogrio.list_layers(tmp_path / "run.gpkg")}
+
+
+def test_shading_is_on_by_default_and_no_shading_gives_the_unshaded_figures(tmp_path):
+    """Issue 12 item 6: the default run is shaded; ``--no-shading`` reproduces ``[shading] enabled = false``."""
+    import pyogrio
+    from click.testing import CliRunner
+
+    from pvsite.cli import main
+    from pvsite.config import Config
+
+    assert Config().shading.enabled is True
+    src = _district(tmp_path, "south")
+    figures = ["capacity_kw", "n_modules", "annual_kwh", "specific_yield_kwh_per_kwp"]
+    runs = {}
+    for name, flag in (("default", []), ("no_shading", ["--no-shading"])):
+        out = tmp_path / f"{name}.gpkg"
+        result = CliRunner().invoke(main, ["run", "--footprints", str(src), "--scenario", "technical-max",
+                                           "--no-panels", "--no-report", "--out", str(out), "-q", *flag])
+        assert result.exit_code == 0, result.output
+        runs[name] = pyogrio.read_dataframe(out, layer="roofs", read_geometry=False).set_index("building_id")
+    _, off = _low_roof(tmp_path, "south", shading=False)
+    cli_off = runs["no_shading"].loc["low"]
+    for col in figures:
+        assert float(cli_off[col]) == pytest.approx(float(off[col]), rel=1e-12, abs=1e-9), col
+    assert np.isnan(float(cli_off["shading_loss_pct"]))
+    shaded = runs["default"].loc["low"]
+    assert float(shaded["shading_loss_pct"]) > 10.0  # the slab 100 m south (check (b))
+    assert float(shaded["annual_kwh"]) < float(cli_off["annual_kwh"])

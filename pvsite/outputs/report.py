@@ -317,7 +317,7 @@ def assumptions(result) -> list[tuple[str, str, str]]:
         ("建筑轮廓 footprints", info.get("footprints_path", ""), f"sha256 {info.get('footprints_sha256', '')}"),
         ("街道边界 street outlines", info.get("streets_source", ""), ""),
         ("组件 module", info.get("module_preset", ""), _preset_source(info.get("module_preset", ""))),
-        ("遮挡 shading", info.get("shading", ""), "[shading] / --shading"),
+        ("遮挡 shading", info.get("shading", ""), "[shading] / --shading, --no-shading"),
     ]
     if cfg is not None:
         from pvsite import presets

@@ -109,7 +109,7 @@ _ROOFS = [
     ],
     Column("specific_yield_kwh_per_kwp", "Float64", "kWh/kWp", "等效利用小时(kWh/kWp)", "annual_kwh / capacity_kw"),
     Column("performance_ratio", "Float64", "", "系统效率PR", "Specific yield / plane-of-array insolation in kWh/m² per kW/m²"),
-    Column("shading_loss_pct", "Float64", "%", "遮挡损失(%)", "Annual AC energy lost to neighbouring buildings vs the same planes unshaded (energy-weighted over the planes at the modules that fit); empty when shading is off (--shading)"),
+    Column("shading_loss_pct", "Float64", "%", "遮挡损失(%)", "Annual AC energy lost to neighbouring buildings vs the same planes unshaded (energy-weighted over the planes at the modules that fit); empty when shading is off (--no-shading)"),
     Column("sky_view_factor", "Float64", "", "天空可视因子", "Share of the plane's unobstructed sky-diffuse view left by the horizon (Dozier & Frew 1990), module-weighted over the planes"),
     Column("horizon_max_deg", "Float64", "°", "最大遮挡高度角(°)", "Highest obstruction elevation seen from the roof's sample points"),
     Column("co2_t", "Float64", "t/yr", "年减排CO2(吨)", "annual_kwh × grid emission factor of the emission preset (--emission-factor; default 沪环气〔2022〕34号 0.42 kg/kWh)"),

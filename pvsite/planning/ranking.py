@@ -66,7 +66,7 @@ class RankKey:
 RANK_KEYS: dict[str, RankKey] = {
     "capacity": RankKey("remaining_potential_kw", False, "剩余潜力容量(kW)从大到小", "remaining potential kW, largest first"),
     "yield": RankKey("specific_yield_kwh_per_kwp", False, "等效利用小时(含遮挡)从高到低",
-                     "specific yield (shaded when --shading), highest first"),
+                     "specific yield (shaded unless --no-shading), highest first"),
     "class": RankKey("class_priority", True, "政策类别优先: 公共机构、工业厂房、其他公共建筑…",
                      "policy class in plan order: public institutions, factories, other public …"),
     "payback": RankKey("simple_payback_yr", True, "静态回收期从短到长", "simple payback, shortest first", True),

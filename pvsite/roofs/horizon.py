@@ -513,7 +513,9 @@ def _cast(ray, xy, point_h, point_label, nb_geoms, nb_h, nb_label, north, n_sect
     first = ea[np.minimum(estart, len(ea) - 1)] if len(ea) else np.zeros((len(nb_geoms), 2))
     centre = np.column_stack([(nbox[:, 0] + nbox[:, 2]) / 2, (nbox[:, 1] + nbox[:, 3]) / 2])
     circle_r = np.hypot(nbox[:, 2] - nbox[:, 0], nbox[:, 3] - nbox[:, 1]) / 2
-    edges = (ea[:, 0].copy(), ea[:, 1].copy(), (eb - ea)[:, 0].copy(), (eb - ea)[:, 1].copy(), estart, ecount)
+    ev = eb - ea
+    edges = (ea[:, 0].copy(), ea[:, 1].copy(), ev[:, 0].copy(), ev[:, 1].copy(), estart, ecount,
+             ev[:, 0] * ea[:, 1] - ev[:, 1] * ea[:, 0])  # e × a of every edge (the facing test's constant)
     order = np.argsort(bd, kind="stable")
     g_idx, nb_idx, dh, limit, bd = g_idx[order], nb_idx[order], dh[order], limit[order], bd[order]
     cuts = np.searchsorted(bd, SWEEP_BANDS, side="left")
@@ -722,16 +724,19 @@ def _chunks(counts: np.ndarray, size: int):
 
 def _cast_pairs(flat, px, py, pt, nb, dh, edges, north, w, step, J):
     """Cast the rays of one chunk of (point, neighbour) pairs over the neighbours' facing edges."""
-    ax, ay, ex, ey, estart, ecount = edges
+    ax, ay, ex, ey, estart, ecount, lever = edges
     cnt = ecount[nb]
-    src = np.repeat(np.arange(len(nb)), cnt)
-    edge = np.arange(int(cnt.sum())) + np.repeat(estart[nb] - (np.cumsum(cnt) - cnt), cnt)
-    qx = np.repeat(px[pt], cnt) - ax[edge]  # point − edge start
-    qy = np.repeat(py[pt], cnt) - ay[edge]
-    exx, eyy = ex[edge], ey[edge]
-    cross = exx * qy - eyy * qx
+    src, rank = _expand(cnt)
+    edge = estart[nb][src] + rank
+    # Facing test first, from the edge constants alone (cross = e × (p − a) = e × p − e × a): only the
+    # facing rows (about half) gather the point − edge-start vectors.
+    pp = pt[src]
+    cross = ex[edge] * py[pp] - ey[edge] * px[pp] - lever[edge]
     f = np.flatnonzero(cross < 0)  # point on the right of the edge: outside the material, facing it
-    src, qx, qy, exx, eyy, cross = src[f], qx[f], qy[f], exx[f], eyy[f], cross[f]
+    src, edge, cross = src[f], edge[f], cross[f]
+    qx = px[pp[f]] - ax[edge]  # point − edge start
+    qy = py[pp[f]] - ay[edge]
+    exx, eyy = ex[edge], ey[edge]
     # True bearings of the edge ends from the point; the edge spans the short arc between them.
     ba = np.degrees(np.arctan2(-qx, -qy)) - north
     bb = np.degrees(np.arctan2(exx - qx, eyy - qy)) - north
