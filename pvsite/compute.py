@@ -81,7 +81,8 @@ CONNECT_TIMEOUT_S = 10
 # ---------------------------------------------------------------------------
 
 
-def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: float) -> survey_mod.SurveyedRoofs:
+def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: float, *,
+                 north_deg: float | None = None) -> survey_mod.SurveyedRoofs:
     """:func:`pvsite.roofs.survey.survey_roofs`, on partitions when ``config.compute`` asks for it.
 
     Parameters
@@ -94,6 +95,10 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
         Module preset.
     site_lat_deg : float
         Site latitude [°N].
+    north_deg : float, optional
+        Grid convergence of the run [°] (default: at the centre of ``buildings``);
+        :func:`pvsite.pipeline.prepare` passes the whole input's, so a street run
+        lays its planes out in the district run's frame.
 
     Returns
     -------
@@ -103,9 +108,9 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
     """
     cfg = config.compute
     size = int(cfg.partition_roofs)
+    north = grid_north_bearing_deg(buildings) if north_deg is None else float(north_deg)
     if len(buildings) <= size:
-        return survey_mod.survey_roofs(buildings, config, module, site_lat_deg)
-    north = grid_north_bearing_deg(buildings)
+        return survey_mod.survey_roofs(buildings, config, module, site_lat_deg, north_deg=north)
     tasks = [(buildings.iloc[i:i + size], config, module, site_lat_deg, north) for i in range(0, len(buildings), size)]
     log.info("layout: %d roofs in %d partitions on %s", len(buildings), len(tasks), describe(cfg))
     parts = run_tasks(_survey_part, tasks, cfg)
@@ -150,9 +155,7 @@ def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFram
         return horizon_mod.roof_horizons(surveyed, buildings, shading, config.heights)
     neighbours = horizon_mod.horizon_neighbours(surveyed, buildings, config.heights)
     _, nb_h, nb_keep = horizon_mod.obstructions(neighbours)
-    x0, y0, x1, y1 = roofs.total_bounds
-    constants = dict(north_deg=grid_north_bearing_deg(roofs), origin_xy=((x0 + x1) / 2.0, (y0 + y1) / 2.0),
-                     tallest_m=float(nb_h[nb_keep].max()) if len(nb_keep) else 0.0, **horizon_mod.profile_settings(shading))
+    constants = dict(**horizon_mod.run_frame(neighbours), tallest_m=float(nb_h[nb_keep].max()) if len(nb_keep) else 0.0, **horizon_mod.profile_settings(shading))
     parts = spatial_partitions(roofs.iloc[with_planes], int(cfg.partition_roofs))
     nb_tree = shapely.STRtree(np.asarray(neighbours.geometry.array, dtype=object))
     tasks, positions = [], []

@@ -175,8 +175,8 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     buildings = exclusions_mod.apply_exclusions(tasks.assign_tasks(buildings, policy, config.delivery.departments),
                                                 inputs.exclusions, config.exclusions)
     say(STAGES[3])
-    surveyed = compute.survey_roofs(buildings, config, module, located.site_lat_deg)
-    horizons = compute.roof_horizons(surveyed, located.buildings, config)
+    surveyed = compute.survey_roofs(buildings, config, module, located.site_lat_deg, north_deg=located.north_deg)
+    horizons = compute.roof_horizons(surveyed, _obstructions(located, buildings, inputs, config, classes), config)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
                                  located.site_lon_deg, module, losses, config.system, config.roof.min_yield_share_pct,
@@ -258,6 +258,28 @@ def compare_scenarios(prepared: Prepared, scenarios: list[str] | None = None) ->
 def list_streets(config: Config) -> list[str]:
     """Names of the streets a run can select (polygons, else the street attribute)."""
     return run_inputs.read_street_names(config)
+
+
+def _obstructions(located, buildings, inputs, config: Config, classes):
+    """Every input building as a possible obstruction, with its policy class (``building_class``).
+
+    The selected buildings keep the class they were given; those outside a
+    street or box selection are classified the same way (only when shading is
+    on), so their heights — storeys × the storey height of their class — and
+    hence every shaded yield of a street run equal the district run's.
+    """
+    everyone = located.buildings
+    others = everyone.index.difference(buildings.index)
+    if not config.shading.enabled or len(others) == 0:
+        return everyone.assign(building_class=buildings["building_class"].reindex(everyone.index))
+    rest = everyone.loc[others]
+    rest = rest[rest["reject_reason"].isna()] if "reject_reason" in rest.columns else rest
+    rest_class = classify_mod.classify(
+        rest, preset=classes, new_building_year=config.classify.new_building_year,
+        overrides=config.input.overrides or None,
+        registry=located.registry_per_roof.reindex(rest.index) if located.registry_per_roof is not None else None,
+        context=classify_mod.match_context(rest, inputs.context, classes))["building_class"]
+    return everyone.assign(building_class=pd.concat([buildings["building_class"], rest_class]).reindex(everyone.index))
 
 
 def _hourly_pv(p: Prepared):

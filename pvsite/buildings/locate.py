@@ -13,6 +13,7 @@ Two stage calls of :func:`pvsite.pipeline.prepare`:
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,6 +86,19 @@ class Located:
     registry_per_roof: pd.DataFrame | None
     registry_entries: pd.DataFrame | None
     street_polygons: gpd.GeoDataFrame | None
+
+    @functools.cached_property
+    def north_deg(self) -> float:
+        """Grid convergence at the centre of every usable input building [°] (the run's one frame).
+
+        A street or box run takes it from the whole input, not the selection, so
+        its planes and horizons are those of the district run.
+        """
+        from pvsite.roofs.orientation import grid_north_bearing_deg
+
+        b = self.buildings
+        usable = b[b["reject_reason"].isna()] if "reject_reason" in b.columns else b
+        return grid_north_bearing_deg(usable[~usable.geometry.isna()])
 
 
 @dataclass

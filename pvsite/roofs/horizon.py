@@ -815,7 +815,20 @@ def roof_horizons(surveyed, buildings: gpd.GeoDataFrame, shading_cfg, heights_cf
     if not shading_cfg.enabled:
         return None
     neighbours = horizon_neighbours(surveyed, buildings, heights_cfg)
-    return horizon_profiles(surveyed.roofs, surveyed.planes, neighbours=neighbours, **profile_settings(shading_cfg))
+    return horizon_profiles(surveyed.roofs, surveyed.planes, neighbours=neighbours, **run_frame(neighbours),
+                            **profile_settings(shading_cfg))
+
+
+def run_frame(neighbours: gpd.GeoDataFrame) -> dict:
+    """``north_deg`` and ``origin_xy`` of :func:`horizon_profiles` from every input building, not the selection.
+
+    A street run then samples and casts in the same frame as the district run
+    (grid convergence at the centre of the whole input; coordinates relative
+    to its centre), so its horizons equal the district run's.
+    """
+    x0, y0, x1, y1 = neighbours.total_bounds if len(neighbours) else (0.0, 0.0, 0.0, 0.0)
+    origin = ((x0 + x1) / 2.0, (y0 + y1) / 2.0) if np.all(np.isfinite([x0, y0, x1, y1])) else (0.0, 0.0)
+    return {"north_deg": grid_north_bearing_deg(neighbours), "origin_xy": origin}
 
 
 def profile_settings(shading_cfg) -> dict:
@@ -828,7 +841,10 @@ def profile_settings(shading_cfg) -> dict:
 def horizon_neighbours(surveyed, buildings: gpd.GeoDataFrame, heights_cfg) -> gpd.GeoDataFrame:
     """The obstructing buildings of a run: every usable input building with a height.
 
-    Those not surveyed get their height with their class unknown (the
+    Those not surveyed get their height from their ``building_class`` when
+    ``buildings`` has one (:func:`pvsite.pipeline.prepare` classifies the
+    neighbours outside a street selection, so a street run sees the same
+    obstructions as the district run), else with their class unknown (the
     ``other`` entries of ``heights_cfg``); the surveyed ones keep theirs.
 
     Returns
@@ -840,7 +856,7 @@ def horizon_neighbours(surveyed, buildings: gpd.GeoDataFrame, heights_cfg) -> gp
     from pvsite.roofs.building_heights import building_heights
 
     usable = buildings["reject_reason"].isna() if "reject_reason" in buildings.columns else slice(None)
-    cols = ["geometry", *[c for c in ("height_m", "storeys") if c in buildings.columns]]
+    cols = ["geometry", *[c for c in ("height_m", "storeys", "building_class") if c in buildings.columns]]
     neighbours = buildings.loc[usable, cols].copy()
     neighbours[["height_m", "height_source"]] = building_heights(neighbours, heights_cfg)
     own = surveyed.roofs.index.intersection(neighbours.index)
