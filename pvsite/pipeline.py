@@ -166,12 +166,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     findings = checks.check_inputs(inputs, located, chosen, policy, config)
     inputs = run_inputs.release_footprints(inputs)
     say(STAGES[2])
-    buildings = classify_mod.classify(
-        chosen.buildings, preset=classes, new_building_year=config.classify.new_building_year,
-        overrides=config.input.overrides or None,
-        registry=located.registry_per_roof.reindex(chosen.buildings.index)
-        if located.registry_per_roof is not None else None,
-        context=classify_mod.match_context(chosen.buildings, inputs.context, classes))
+    buildings = _classify(chosen.buildings, located, inputs, config, classes)
     buildings = exclusions_mod.apply_exclusions(tasks.assign_tasks(buildings, policy, config.delivery.departments),
                                                 inputs.exclusions, config.exclusions)
     say(STAGES[3])
@@ -260,6 +255,17 @@ def list_streets(config: Config) -> list[str]:
     return run_inputs.read_street_names(config)
 
 
+def _classify(frame, located, inputs, config: Config, classes):
+    """:func:`pvsite.buildings.classify.classify` of ``frame`` (rows of ``located.buildings``) with the run's
+    registries, overrides and site context."""
+    registry = located.registry_per_roof
+    return classify_mod.classify(
+        frame, preset=classes, new_building_year=config.classify.new_building_year,
+        overrides=config.input.overrides or None,
+        registry=registry.reindex(frame.index) if registry is not None else None,
+        context=classify_mod.match_context(frame, inputs.context, classes))
+
+
 def _obstructions(located, buildings, inputs, config: Config, classes):
     """Every input building as a possible obstruction, with its policy class (``building_class``).
 
@@ -274,11 +280,7 @@ def _obstructions(located, buildings, inputs, config: Config, classes):
         return everyone.assign(building_class=buildings["building_class"].reindex(everyone.index))
     rest = everyone.loc[others]
     rest = rest[rest["reject_reason"].isna()] if "reject_reason" in rest.columns else rest
-    rest_class = classify_mod.classify(
-        rest, preset=classes, new_building_year=config.classify.new_building_year,
-        overrides=config.input.overrides or None,
-        registry=located.registry_per_roof.reindex(rest.index) if located.registry_per_roof is not None else None,
-        context=classify_mod.match_context(rest, inputs.context, classes))["building_class"]
+    rest_class = _classify(rest, located, inputs, config, classes)["building_class"]
     return everyone.assign(building_class=pd.concat([buildings["building_class"], rest_class]).reindex(everyone.index))
 
 
