@@ -37,6 +37,7 @@ SHORTCUTS = {
     "scenario": "policy.scenario",
     "heights": "roof.height_raster",
     "panels": "output.panels",
+    "parquet": "output.parquet",
     "out_crs": "output.crs",
     "flag_exclusions": "exclusions.flag_only",
     "shading": "shading.enabled",

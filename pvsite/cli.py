@@ -333,6 +333,9 @@ def main():
 @click.option("--panels/--no-panels", default=None,
               help="组件图层 Write the panels layer (one rectangle per module) always / never; default: up to "
                    "200,000 modules.")
+@click.option("--parquet/--no-parquet", default=None,
+              help="GeoParquet 屋顶 Also write the roofs as a partitioned GeoParquet folder <name>_roofs.parquet/ "
+                   "always / never; default: only beyond the workbook's 50,000-roof sheet.")
 @click.option("--report/--no-report", default=None,
               help="HTML 报告与图表 Write the one-file HTML report and chart PNGs (default on).")
 @click.option("--pdf/--no-pdf", default=None,

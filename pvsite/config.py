@@ -1120,9 +1120,18 @@ class OutputConfig(_Section):
         a setting.  CGCS2000 and WGS 84 agree to a few centimetres, so the
         choice changes the coordinates' form, not their place.  The result in
         memory keeps the run's CRS; layers are transformed as they are written.
+    parquet : bool or None
+        The roofs also as a partitioned GeoParquet folder ``<name>_roofs.parquet/``
+        beside the GeoPackage (:mod:`pvsite.outputs.parquet`; ``--parquet/--no-parquet``):
+        ``true`` always, ``false`` never, ``"auto"`` or unset (the default) only
+        when the run has more roofs than the workbook's 屋顶明细 sheet lists
+        (:data:`pvsite.outputs.xlsx.MAX_ROOF_ROWS`, 50,000).
+
+    An optional true/false setting (``panels``, ``parquet``) also takes ``"auto"``, the same as leaving it unset.
     """
 
     panels: bool | None = None
+    parquet: bool | None = None
     crs: str | None = setting(None, crs=True)
 
 
@@ -1406,8 +1415,8 @@ _BAD = object()
 
 def _coerce(value: Any, hint: Any, meta, dotted: str, current: Any, problems: list[Problem]) -> Any:
     """TOML value → the field's Python value (int → float, table merged, entries typed)."""
-    kind = _kind(hint)[0]
-    if value is None:
+    kind, optional = _kind(hint)
+    if value is None or (optional and kind == "bool" and value == "auto"):  # "auto" = unset
         return None
     if "item" in meta:
         if not isinstance(value, (list, tuple)):

@@ -10,6 +10,10 @@ to the same target (:func:`remove_stale_temps`), unless its process still runs.
     with atomic_path(target) as tmp:
         write_something(tmp)          # renamed to target on success
 
+A target may be a directory (a partitioned GeoParquet dataset): its
+temporary directory is renamed the same way; an existing one is first moved
+aside and removed after the rename (:func:`replace_all`).
+
 Files that belong together (a run's GeoPackage, project and workbook) are
 each written to :func:`temp_path` and then renamed in one step by
 :func:`replace_all`, with SIGINT/SIGTERM held back meanwhile
@@ -27,6 +31,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import socket
 import threading
@@ -68,8 +73,11 @@ def temp_path(target: str | os.PathLike) -> Path:
 
 
 def discard(path: str | os.PathLike) -> None:
-    """Remove a temporary file and the SQLite side files beside it, if present."""
+    """Remove a temporary file and the SQLite side files beside it, or a temporary directory, if present."""
     path = Path(path)
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+        return
     for p in (path, *(path.with_name(path.name + s) for s in _SIDECARS)):
         with contextlib.suppress(FileNotFoundError):
             p.unlink()
@@ -129,8 +137,9 @@ def _pid_alive(pid: int) -> bool:
 def remove_stale_temps(target: str | os.PathLike) -> list[Path]:
     """Delete temporary files of ``target`` that killed processes left behind.
 
-    Matches ``.<name>.<pid>.tmp<suffix>`` and its SQLite side files; a file
-    of this process or of a live process (a concurrent writer) is left alone.
+    Matches ``.<name>.<pid>.tmp<suffix>`` and its SQLite side files (and the
+    ``.<name>.<pid>.old<suffix>`` a directory target is moved to while it is
+    replaced, :func:`replace_all`); files or directories of this process or of a live process (a concurrent writer) is left alone.
 
     Returns
     -------
@@ -139,7 +148,7 @@ def remove_stale_temps(target: str | os.PathLike) -> list[Path]:
     """
     target = Path(target)
     pattern = re.compile(
-        rf"\.{re.escape(target.name)}\.(\d+)\.tmp{re.escape(target.suffix)}(?:{'|'.join(_SIDECARS)})?")
+        rf"\.{re.escape(target.name)}\.(\d+)\.(?:tmp|old){re.escape(target.suffix)}(?:{'|'.join(_SIDECARS)})?")
     removed = []
     if not target.parent.is_dir():
         return removed
@@ -151,7 +160,7 @@ def remove_stale_temps(target: str | os.PathLike) -> list[Path]:
         if pid == os.getpid() or _pid_alive(pid):
             continue
         try:
-            tmp.unlink()
+            discard(tmp) if tmp.is_dir() and not tmp.is_symlink() else tmp.unlink()
         except OSError:
             continue
         log.warning("removed %s, left by an interrupted run (process %d)", tmp, pid)
@@ -193,11 +202,24 @@ def replace_all(pairs: Iterable[tuple[str | os.PathLike, str | os.PathLike]]) ->
 
     Each rename is atomic (``os.replace``); holding the signals back makes the
     sequence uninterruptible by Ctrl-C, so a set of files is replaced whole.
+    A temporary *directory* cannot be renamed over an existing target in one
+    step (POSIX refuses a non-empty one): the target is first renamed aside
+    (``.<name>.<pid>.old<suffix>``), the new directory into place, and the old
+    one removed after every rename (a kill between leaves it for
+    :func:`remove_stale_temps`).
     """
     pairs = [(Path(t), Path(f)) for t, f in pairs]
+    aside = []
     with deferred_signals():
         for tmp, target in pairs:
+            if tmp.is_dir() and (target.exists() or target.is_symlink()):
+                old = target.with_name(f".{target.name}.{os.getpid()}.old{target.suffix}")
+                discard(old)
+                os.replace(target, old)
+                aside.append(old)
             os.replace(tmp, target)
+    for old in aside:
+        discard(old)
 
 
 # ---------------------------------------------------------------------------

@@ -10,8 +10,10 @@ when a city has more roofs than :data:`pvsite.outputs.xlsx.MAX_ROOF_ROWS`),
 streets, classes, departments, trajectory and the priority list.  Each member
 is announced through the ``progress`` callback as it is written.  The CSV is written for every run,
 not only beyond the bound, so a set always has the same files: a smaller run
-never leaves a larger run's CSV (of another set id) beside its workbook.  A
-new output is one more :class:`Member`.  :func:`write_all`
+never leaves a larger run's CSV (of another set id) beside its workbook.
+Beyond that bound (or with ``[output] parquet = true``) the roofs also go to a
+partitioned GeoParquet folder ``<name>_roofs.parquet/`` (:mod:`.parquet`), a
+member that is a directory.  A new output is one more :class:`Member`.  :func:`write_all`
 
 * holds a lock, ``.<name>.lock`` beside the output, for the whole write, so
   two runs aimed at the same ``--out`` never interleave: the second waits (up
@@ -44,7 +46,7 @@ from pathlib import Path
 from pvsite.errors import OutputError
 from pvsite.io import atomic
 from pvsite.config import ReportConfig
-from pvsite.outputs import gpkg, provenance, qgis, report, xlsx
+from pvsite.outputs import gpkg, parquet, provenance, qgis, report, xlsx
 from pvsite.outputs.console import safe_name
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,8 @@ class Member:
         ``wanted(result)``: whether this run writes the member (default: always).
         A member not wanted is not written, and its file of an earlier set is
         removed once the new set is in place (a set never mixes two runs).
+    directory : bool
+        The member is a folder (``write`` creates it at ``temp_path``), not a file.
     """
 
     key: str
@@ -105,6 +109,7 @@ class Member:
     write: Callable[[object, Path, SetContext], None]
     label: str = ""
     wanted: Callable[[object], bool] | None = None
+    directory: bool = False
 
 
 def _write_gpkg(result, tmp: Path, ctx: SetContext) -> None:
@@ -117,11 +122,17 @@ def _write_qgs(result, tmp: Path, ctx: SetContext) -> None:
 
 
 def _write_xlsx(result, tmp: Path, ctx: SetContext) -> None:
-    xlsx.write_workbook(tmp, result, set_info=ctx.info, roofs_csv=ctx.final["roofs_csv"].name)
+    pq = ctx.final.get("roofs_parquet")
+    xlsx.write_workbook(tmp, result, set_info=ctx.info, roofs_csv=ctx.final["roofs_csv"].name,
+                        roofs_parquet=pq.name if pq is not None else None)
 
 
 def _write_roofs_csv(result, tmp: Path, ctx: SetContext) -> None:
     xlsx.write_roofs_csv(tmp, result)
+
+
+def _write_roofs_parquet(result, tmp: Path, ctx: SetContext) -> None:
+    parquet.write_roofs(tmp, result)
 
 
 def _csv_twin(table: xlsx.Table) -> Callable[[object, Path, SetContext], None]:
@@ -194,6 +205,8 @@ MEMBERS: tuple[Member, ...] = (
     Member("qgs", ".qgs", _write_qgs, "QGIS 工程 project"),
     Member("xlsx", ".xlsx", _write_xlsx, "工作簿 workbook"),
     Member("roofs_csv", "_roofs.csv", _write_roofs_csv, "屋顶明细 CSV roofs"),
+    Member("roofs_parquet", "_roofs.parquet", _write_roofs_parquet, "屋顶 GeoParquet roofs",
+           wanted=parquet.wanted, directory=True),
     *(Member(f"{suffix[1:-4]}_csv", suffix, _csv_twin(table), f"{table.sheet} CSV")
       for suffix, table in xlsx.CSV_TWINS.items()),
     Member("priority_csv", "_priority.csv", _write_priority_csv, "优先屋顶清单 CSV priority"),
@@ -237,6 +250,11 @@ class OutputSet:
     @property
     def roofs_csv(self) -> Path:
         return self.paths["roofs_csv"]
+
+    @property
+    def roofs_parquet(self) -> Path | None:
+        """The roofs' GeoParquet folder (None when not written, ``[output] parquet``)."""
+        return self.paths.get("roofs_parquet")
 
     @property
     def html(self) -> Path | None:
@@ -312,9 +330,10 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
             zh=f"输出路径 {path} 含有 {' 和 '.join(repr(c) for c in bad)}，GDAL/pyogrio 无法写入（路径会在该处被截断）。",
             fix_zh="请选择文件夹名和文件名中不含 ';' 或 '!' 的 --out。",
         )
-    for existing in member_paths(path).values():
+    folders = {m.key for m in MEMBERS if m.directory}
+    for key, existing in member_paths(path).items():
         try:
-            if existing.is_dir():
+            if existing.is_dir() and key not in folders:
                 raise OutputError(f"Output {existing} is a folder.", fix="Choose another --out.",
                                   zh=f"输出 {existing} 是一个文件夹。",
                                   fix_zh="请换一个 --out。")

@@ -331,10 +331,13 @@ def roof_sheet(rows: pd.DataFrame, max_rows: int = MAX_ROOF_ROWS) -> tuple[pd.Da
     return rows.iloc[order], True
 
 
-def roof_sheet_note(shown: int, total: int, csv_name: str | None) -> str:
-    """The note row under a bounded 屋顶明细 sheet, naming where the full list is."""
+def roof_sheet_note(shown: int, total: int, csv_name: str | None, parquet_name: str | None = None) -> str:
+    """The note row under a bounded 屋顶明细 sheet, naming where the full list is (CSV, and GeoParquet when written)."""
     where = (f"完整清单见 {csv_name}（UTF-8 带 BOM，Excel 可直接打开）/ full list in {csv_name} (UTF-8 with BOM)"
              if csv_name else "完整清单见同一输出集的 _roofs.csv / full list in the output set's _roofs.csv")
+    if parquet_name:
+        where += (f"；含几何的完整清单见 GeoParquet 文件夹 {parquet_name} / with geometry in the GeoParquet "
+                  f"folder {parquet_name}")
     return (f"注：本表仅列装机容量最大的 {shown:,} 个屋顶（共 {total:,} 个屋顶）；{where}. "
             f"Only the {shown:,} largest of {total:,} roofs are listed.")
 
@@ -839,7 +842,8 @@ def _headline_sheet(wb, fmt: _Formats, result) -> None:
 
 
 def write_workbook(path: str | Path, result, set_info: dict[str, str] | None = None, *,
-                   roofs_csv: str | None = None, max_roof_rows: int | None = None) -> Path:
+                   roofs_csv: str | None = None, max_roof_rows: int | None = None,
+                   roofs_parquet: str | None = None) -> Path:
     """Write the workbook of a :class:`pvsite.pipeline.RunResult` to ``path`` (not atomic).
 
     Parameters
@@ -855,6 +859,8 @@ def write_workbook(path: str | Path, result, set_info: dict[str, str] | None = N
         File name of the set's full roof list, named in the note of a bounded roof sheet.
     max_roof_rows : int, optional
         Most roofs on the 屋顶明细 sheet; default :data:`MAX_ROOF_ROWS`.
+    roofs_parquet : str, optional
+        Folder name of the set's GeoParquet roofs (:mod:`pvsite.outputs.parquet`), named in that note too.
     """
     import xlsxwriter
 
@@ -888,7 +894,7 @@ def write_workbook(path: str | Path, result, set_info: dict[str, str] | None = N
     shown, truncated = roof_sheet(rows, MAX_ROOF_ROWS if max_roof_rows is None else max_roof_rows)
     if truncated:  # back to street / capacity order
         shown = shown.sort_index()
-    note = roof_sheet_note(len(shown), len(rows), roofs_csv) if truncated else None
+    note = roof_sheet_note(len(shown), len(rows), roofs_csv, roofs_parquet) if truncated else None
     table("屋顶明细", shown, ("roofs",), note=note)
     installed = INSTALLED.rows(result)
     if installed is not None:
