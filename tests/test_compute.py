@@ -201,6 +201,69 @@ def test_config_and_cli_checks():
     assert (cfg.compute.scheduler, cfg.compute.address, cfg.compute.n_workers) == ("dask", "tcp://10.0.0.5:8786", 4)
 
 
+@pytest.mark.parametrize("args, expected", [
+    ([], ("serial", None)),
+    (["--scheduler", "serial"], ("serial", None)),
+    (["--scheduler", "processes"], ("processes", None)),
+    (["--scheduler", "dask"], ("dask", None)),
+    (["--scheduler", "local"], ("dask", None)),
+    (["--scheduler", "LOCAL"], ("dask", None)),
+    (["--scheduler", "tcp://10.0.0.5:8786"], ("dask", "tcp://10.0.0.5:8786")),
+    (["--scheduler", "tls://sched.example:8786"], ("dask", "tls://sched.example:8786")),
+    (["--dask-address", "tcp://10.0.0.5:8786"], ("dask", "tcp://10.0.0.5:8786")),
+    (["--scheduler", "dask", "--dask-address", "tcp://10.0.0.5:8786"], ("dask", "tcp://10.0.0.5:8786")),
+    (["--scheduler", "tcp://10.0.0.5:8786", "--dask-address", "tcp://10.0.0.5:8786"], ("dask", "tcp://10.0.0.5:8786")),
+])
+def test_scheduler_option_forms(args, expected):
+    """``--scheduler local|ADDRESS`` as parsed by the run command → [compute] scheduler and address."""
+    import click
+
+    from pvsite import cli
+
+    params = cli.run.make_context("run", [*args, "--workers", "3"]).params
+    with click.Context(cli.run):
+        cfg = cli._configure(None, scheduler=params["scheduler"], dask_address=params["dask_address"],
+                             workers=params["workers"])
+    assert (cfg.compute.scheduler, cfg.compute.address, cfg.compute.n_workers) == (*expected, 3)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scheduler", "spark"], "is not one of serial, processes, dask, local"),
+    (["--scheduler", "10.0.0.5:8786"], "is not one of"),
+    (["--scheduler", "tcp://"], "is not one of"),
+    (["--scheduler", "local", "--dask-address", "tcp://10.0.0.5:8786"], "give one of them"),
+    (["--scheduler", "tcp://a:1", "--dask-address", "tcp://b:2"], "name two schedulers"),
+    (["--scheduler", "processes", "--dask-address", "tcp://b:2"], "scheduler = \"dask\""),
+])
+def test_scheduler_option_mistakes_are_clear(args, message):
+    from click.testing import CliRunner
+
+    from pvsite import cli
+
+    out = CliRunner().invoke(cli.main, ["run", *args, "--out", "/nonexistent-dir-pvsite/x.gpkg"])
+    assert out.exit_code != 0 and "Traceback" not in out.output
+    assert message in " ".join(out.output.split()), out.output
+
+
+def test_scheduler_local_runs_on_a_local_cluster(sample_serial, dask_cluster):
+    """``--scheduler local`` (as the CLI configures it) runs on the LocalCluster: the same roofs and planes."""
+    from pvsite.cli import _configure
+
+    cfg = _configure(None, scheduler="local", workers=2).with_overrides(shading={"enabled": True},
+                                                                        compute={"partition_roofs": 1200})
+    assert (cfg.compute.scheduler, cfg.compute.address) == ("dask", None)
+    assert compute.describe(cfg.compute) == "dask LocalCluster (2 workers)"
+    from distributed import get_task_stream
+
+    assert compute.dask_client(cfg.compute) is dask_cluster
+    with get_task_stream(client=dask_cluster) as stream:
+        parted = pipeline.prepare(cfg)
+    assert len(parted.panels.parts) == 3
+    assert len(stream.data) >= 3  # the partitions ran as tasks on the cluster's workers
+    assert {t["worker"] for t in stream.data} <= set(dask_cluster.nthreads())
+    _equal_prepared(sample_serial, parted)
+
+
 def test_unreachable_scheduler_is_a_config_error(monkeypatch):
     pytest.importorskip("distributed")
     cfg = Config().with_overrides(compute={"scheduler": "dask", "address": "tcp://127.0.0.1:9"}).compute
