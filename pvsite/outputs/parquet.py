@@ -36,9 +36,10 @@ from pvsite.outputs import gpkg, schema, xlsx
 
 log = logging.getLogger(__name__)
 
-#: Roofs per part file of the dataset.  100,000 roofs × the ~70 columns of the roofs layer are
-#: ~25 MB of Parquet (snappy) and ~0.3 GB in memory while one part is converted and written, and a
-#: city of 1,000,000 roofs gives 10 parts: partitions a Dask cluster can share (pvsite choice).
+#: Roofs per part file of the dataset (pvsite choice).  Only one block is conformed and converted
+#: at a time; a city of 1,000,000 roofs gives 10 parts, partitions a Dask cluster can share.
+#: Measured (2-core machine, load ~4.7): 105,540 roofs (the sample tiled 30×) in 2 parts in
+#: 1.5 CPU s, against 2.6 CPU s for the same rows as the GeoPackage's roofs layer.
 PARQUET_BLOCK_ROOFS = 100_000
 
 #: Name of the ``i``-th part file (zero-based) inside the dataset folder.
