@@ -458,31 +458,40 @@ def _decide(matches: dict, types: dict, confidence) -> dict[str, np.ndarray]:
     """
     fams = list(matches)
     n = len(next(iter(matches.values()))[0]) if fams else 0
-    tmat = np.column_stack([matches[f][0] for f in fams] + [np.full(n, None, dtype=object)]).astype(object)
-    rmat = np.column_stack([matches[f][1] for f in fams] + [np.full(n, None, dtype=object)]).astype(object)
-    nmat = np.column_stack([matches[f][2] for f in fams] + [np.full(n, None, dtype=object)]).astype(object)
-    hit = pd.notna(tmat)
-    hit[:, -1] = True  # the default column: always "matches"
-    rows = np.arange(n)
+    nf = len(fams)
+    hit = np.column_stack([pd.notna(matches[f][0]) for f in fams] + [np.ones(n, dtype=bool)])
+    # the default column always "matches"
     first = np.argmax(hit, axis=1)
-    default = first == len(fams)
-    btype = np.where(default, DEFAULT_TYPE, tmat[rows, first]).astype(object)
-    rule = np.where(default, DEFAULT_RULE, rmat[rows, first]).astype(object)
-    note = np.where(default, None, nmat[rows, first]).astype(object)
+    btype = np.full(n, DEFAULT_TYPE, dtype=object)
+    rule = np.full(n, DEFAULT_RULE, dtype=object)
+    note = np.full(n, None, dtype=object)
+    for j, f in enumerate(fams):
+        sel = first == j
+        if sel.any():
+            btype[sel], rule[sel], note[sel] = (np.asarray(a, dtype=object)[sel] for a in matches[f][:3])
     level = np.array([confidence[f] for f in [*fams, "default"]], dtype=object)[first]
 
     to_class = {k: v.building_class for k, v in types.items()}
-    cmat = pd.DataFrame(tmat).apply(lambda c: c.map(to_class)).to_numpy(dtype=object)
     decided = pd.Series(btype).map(to_class).to_numpy(dtype=object)
-    cols = np.arange(len(fams) + 1)
-    differs = (hit & (cols[None, :] > first[:, None]) & (cols[None, :] < len(fams))
-               & (cmat != decided[:, None]))
-    over = np.argmax(differs, axis=1)
-    has = differs.any(axis=1)
+    over = np.full(n, -1, dtype=np.int64)
+    over_rule = np.full(n, None, dtype=object)
+    over_class = np.full(n, None, dtype=object)
+    for j, f in enumerate(fams):
+        cand = hit[:, j] & (j > first) & (over < 0)  # the highest lower-priority family with another class
+        if not cand.any():
+            continue
+        idx = np.flatnonzero(cand)
+        cls = pd.Series(np.asarray(matches[f][0], dtype=object)[idx]).map(to_class).to_numpy(dtype=object)
+        differs = cls != decided[idx]
+        take = idx[differs]
+        over[take] = j
+        over_rule[take] = np.asarray(matches[f][1], dtype=object)[take]
+        over_class[take] = cls[differs]
+    has = over >= 0
     overruled = np.full(n, None, dtype=object)
     if has.any():
-        overruled[has] = (pd.Series(rmat[rows[has], over[has]], dtype="str") + " → "
-                          + pd.Series(cmat[rows[has], over[has]], dtype="str")).to_numpy(dtype=object)
+        overruled[has] = (pd.Series(over_rule[has], dtype="str") + " → "
+                          + pd.Series(over_class[has], dtype="str")).to_numpy(dtype=object)
     return {"building_type": btype, "class_rule": rule, "class_note": note,
             "class_confidence": level, "class_overruled": overruled}
 
