@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from pvsite.buildings.classify import DEFAULT_RULE as NO_RULE
@@ -162,8 +163,10 @@ def outside_policy_district(buildings: gpd.GeoDataFrame, policy, is_synthetic: b
     geoms = geoms[~(geoms.isna() | geoms.is_empty)]
     if bbox is None or len(geoms) == 0:
         return []
-    pts = gpd.GeoSeries(shapely.centroid(geoms.values), crs=buildings.crs).to_crs(4326)
-    x, y = pts.x.to_numpy(), pts.y.to_numpy()
+    # the centres' coordinates through the same transformer GeoSeries.to_crs uses, without building points
+    xy = shapely.get_coordinates(shapely.centroid(geoms.values))
+    x, y = (np.asarray(v) for v in pyproj.Transformer.from_crs(
+        pyproj.CRS(buildings.crs), pyproj.CRS(4326), always_xy=True).transform(xy[:, 0], xy[:, 1]))
     inside = (x >= bbox[0]) & (x <= bbox[2]) & (y >= bbox[1]) & (y <= bbox[3])
     n, n_out = len(inside), int((~inside).sum())
     if n_out <= OUTSIDE_DISTRICT_WARN_SHARE * n:
@@ -206,8 +209,10 @@ def datum_hint(buildings: gpd.GeoDataFrame, polygons: list, datum: str) -> list[
     geoms = geoms[~(geoms.isna() | geoms.is_empty)]
     if datum != "wgs84" or not layers or len(geoms) == 0:
         return []
-    pts = gpd.GeoSeries(shapely.centroid(geoms.values), crs=buildings.crs).to_crs(4326)
-    x, y = pts.x.to_numpy(), pts.y.to_numpy()
+    # the centres' coordinates through the same transformer GeoSeries.to_crs uses, without building points
+    xy = shapely.get_coordinates(shapely.centroid(geoms.values))
+    x, y = (np.asarray(v) for v in pyproj.Transformer.from_crs(
+        pyproj.CRS(buildings.crs), pyproj.CRS(4326), always_xy=True).transform(xy[:, 0], xy[:, 1]))
     area = shapely.union_all(np.concatenate([np.asarray(p.to_crs(4326).geometry.values) for p in layers]))
     shapely.prepare(area)
     share = {"wgs84": float(shapely.contains_xy(area, x, y).mean())}

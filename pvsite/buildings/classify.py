@@ -377,38 +377,62 @@ def _family_matches(frame, rules: list) -> dict[str, tuple[np.ndarray, np.ndarra
 
     Each family is evaluated on all rows, independently of the others, so a row
     keeps what every family says about it (the decision and what it overruled
-    are derived from these).  A rule is evaluated only on the rows its family
-    has not matched yet, and once per distinct value of its column among them
-    (a rule's match is a function of the value alone; missing values never
-    match), so a city of a million footprints with a few thousand distinct uses
-    or names costs a few thousand matches per rule, not a million.
+    are derived from these).  A rule's match is a function of its column's
+    value alone (missing values never match), so each family is decided once
+    per distinct combination of the columns its rules read, and each rule is
+    evaluated once per distinct value among the combinations its family has
+    not matched yet; the result is broadcast to the rows once per family.  A
+    city of a million footprints with a few thousand distinct uses or names
+    costs a few thousand matches per rule, not a million.
     """
     n = len(frame)
     out = {fam: (np.full(n, None, dtype=object), np.full(n, None, dtype=object)) for fam in FAMILIES}
     cache: dict[str, tuple[np.ndarray, pd.Series]] = {}
+    by_family: dict[str, list] = {}
     for r in rules:
-        if r.column not in frame.columns:
-            continue
-        btype, rule = out[r.family]
-        todo = np.flatnonzero(pd.isna(btype))
-        if todo.size == 0:
-            continue
-        if r.column not in cache:
-            osm = r.column.startswith("osm_")
-            text = _text(frame[r.column], lower=True) if osm else simplified(_text(frame[r.column]))
-            codes, uniques = pd.factorize(text, use_na_sentinel=True)
-            cache[r.column] = (codes, pd.Series(uniques, dtype=text.dtype))
-        codes, uniques = cache[r.column]
-        todo = todo[codes[todo] >= 0]  # missing values match no rule
-        wanted = np.zeros(len(uniques), dtype=bool)
-        wanted[codes[todo]] = True
-        which = np.flatnonzero(wanted)
-        matched = np.zeros(len(uniques), dtype=bool)
-        matched[which] = r.match(uniques.iloc[which].reset_index(drop=True))
-        hit = todo[matched[codes[todo]]]
-        btype[hit] = r.type
-        rule[hit] = r.id
+        if r.column in frame.columns:
+            by_family.setdefault(r.family, []).append(r)
+    for fam, frules in by_family.items():
+        btype, rule = out[fam]
+        cols = list(dict.fromkeys(r.column for r in frules))
+        for c in cols:
+            if c not in cache:
+                osm = c.startswith("osm_")
+                text = _text(frame[c], lower=True) if osm else simplified(_text(frame[c]))
+                codes, uniques = pd.factorize(text, use_na_sentinel=True)
+                cache[c] = (codes, pd.Series(uniques, dtype=text.dtype))
+        combo, first = _combinations([cache[c][0] for c in cols], n)
+        k = len(first)
+        ctype, crule = np.full(k, None, dtype=object), np.full(k, None, dtype=object)
+        pending = np.ones(k, dtype=bool)
+        for r in frules:
+            codes, uniques = cache[r.column]
+            cc = codes[first]
+            todo = pending & (cc >= 0)  # missing values match no rule
+            if not todo.any():
+                continue
+            which = np.unique(cc[todo])
+            matched = np.zeros(len(uniques), dtype=bool)
+            matched[which] = r.match(uniques.iloc[which].reset_index(drop=True))
+            hit = todo & matched[np.where(cc >= 0, cc, 0)]
+            ctype[hit] = r.type
+            crule[hit] = r.id
+            pending &= ~hit
+        btype[:] = ctype[combo]
+        rule[:] = crule[combo]
     return out
+
+
+def _combinations(codes: list, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(combination of every row, first row of each combination) of several factorised columns (-1 = missing)."""
+    key = codes[0].astype(np.int64) + 1
+    for c in codes[1:]:
+        key, _ = pd.factorize(key * (int(c.max(initial=-1)) + 2) + (c.astype(np.int64) + 1))
+        key = key.astype(np.int64)
+    combo, _ = pd.factorize(key)
+    first = np.empty(int(combo.max(initial=-1)) + 1, dtype=np.int64)
+    first[combo[::-1]] = np.arange(n - 1, -1, -1)
+    return combo, first
 
 
 def _decide(matches: dict, types: dict, confidence) -> dict[str, np.ndarray]:
@@ -434,31 +458,40 @@ def _decide(matches: dict, types: dict, confidence) -> dict[str, np.ndarray]:
     """
     fams = list(matches)
     n = len(next(iter(matches.values()))[0]) if fams else 0
-    tmat = np.column_stack([matches[f][0] for f in fams] + [np.full(n, None, dtype=object)]).astype(object)
-    rmat = np.column_stack([matches[f][1] for f in fams] + [np.full(n, None, dtype=object)]).astype(object)
-    nmat = np.column_stack([matches[f][2] for f in fams] + [np.full(n, None, dtype=object)]).astype(object)
-    hit = pd.notna(tmat)
-    hit[:, -1] = True  # the default column: always "matches"
-    rows = np.arange(n)
+    nf = len(fams)
+    hit = np.column_stack([pd.notna(matches[f][0]) for f in fams] + [np.ones(n, dtype=bool)])
+    # the default column always "matches"
     first = np.argmax(hit, axis=1)
-    default = first == len(fams)
-    btype = np.where(default, DEFAULT_TYPE, tmat[rows, first]).astype(object)
-    rule = np.where(default, DEFAULT_RULE, rmat[rows, first]).astype(object)
-    note = np.where(default, None, nmat[rows, first]).astype(object)
+    btype = np.full(n, DEFAULT_TYPE, dtype=object)
+    rule = np.full(n, DEFAULT_RULE, dtype=object)
+    note = np.full(n, None, dtype=object)
+    for j, f in enumerate(fams):
+        sel = first == j
+        if sel.any():
+            btype[sel], rule[sel], note[sel] = (np.asarray(a, dtype=object)[sel] for a in matches[f][:3])
     level = np.array([confidence[f] for f in [*fams, "default"]], dtype=object)[first]
 
     to_class = {k: v.building_class for k, v in types.items()}
-    cmat = pd.DataFrame(tmat).apply(lambda c: c.map(to_class)).to_numpy(dtype=object)
     decided = pd.Series(btype).map(to_class).to_numpy(dtype=object)
-    cols = np.arange(len(fams) + 1)
-    differs = (hit & (cols[None, :] > first[:, None]) & (cols[None, :] < len(fams))
-               & (cmat != decided[:, None]))
-    over = np.argmax(differs, axis=1)
-    has = differs.any(axis=1)
+    over = np.full(n, -1, dtype=np.int64)
+    over_rule = np.full(n, None, dtype=object)
+    over_class = np.full(n, None, dtype=object)
+    for j, f in enumerate(fams):
+        cand = hit[:, j] & (j > first) & (over < 0)  # the highest lower-priority family with another class
+        if not cand.any():
+            continue
+        idx = np.flatnonzero(cand)
+        cls = pd.Series(np.asarray(matches[f][0], dtype=object)[idx]).map(to_class).to_numpy(dtype=object)
+        differs = cls != decided[idx]
+        take = idx[differs]
+        over[take] = j
+        over_rule[take] = np.asarray(matches[f][1], dtype=object)[take]
+        over_class[take] = cls[differs]
+    has = over >= 0
     overruled = np.full(n, None, dtype=object)
     if has.any():
-        overruled[has] = (pd.Series(rmat[rows[has], over[has]], dtype="str") + " → "
-                          + pd.Series(cmat[rows[has], over[has]], dtype="str")).to_numpy(dtype=object)
+        overruled[has] = (pd.Series(over_rule[has], dtype="str") + " → "
+                          + pd.Series(over_class[has], dtype="str")).to_numpy(dtype=object)
     return {"building_type": btype, "class_rule": rule, "class_note": note,
             "class_confidence": level, "class_overruled": overruled}
 

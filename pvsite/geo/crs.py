@@ -57,6 +57,10 @@ MAX_AREAL_SCALE_ERROR = 0.01
 #: default district (Changning, Shanghai: WGS 84 / UTM zone 51N).
 FALLBACK_METRIC_CRS = "EPSG:32651"
 
+#: Rows reprojected at a time by :func:`to_metric` (bounds the transient coordinate arrays: ≈ 30 MB for
+#: 200,000 footprints of ~5 vertices, against ≈ 150 MB per million rows in one piece).
+TRANSFORM_CHUNK_ROWS = 200_000
+
 # ---------------------------------------------------------------------------
 # Metric projection
 # ---------------------------------------------------------------------------
@@ -176,7 +180,17 @@ def to_metric(gdf: gpd.GeoDataFrame, path: str | os.PathLike | None = None) -> g
     target = metric_crs_for(gdf, path)
     if pyproj.CRS(gdf.crs) == target:
         return gdf
-    return gdf.to_crs(target)
+    if len(gdf) <= TRANSFORM_CHUNK_ROWS:
+        return gdf.to_crs(target)
+    # GeoDataFrame.to_crs in slices of rows: each coordinate is transformed alone, so the result is
+    # identical, and only one slice's coordinate arrays (get / transform / set) are in memory at a time.
+    out = gdf.copy()
+    geom = out.geometry
+    pieces = [geom.iloc[i:i + TRANSFORM_CHUNK_ROWS].to_crs(target)
+              for i in range(0, len(geom), TRANSFORM_CHUNK_ROWS)]
+    out[geom.name] = gpd.GeoSeries(np.concatenate([np.asarray(p.values) for p in pieces]), index=geom.index,
+                                   crs=pieces[0].crs)
+    return out
 
 
 # ---------------------------------------------------------------------------

@@ -202,6 +202,22 @@ def pick_column(columns, explicit, candidates, *, source: str, source_zh: str, w
     return None
 
 
+def distinct_values(s: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(code of every row, -1 where missing; the distinct non-missing values, in order of first appearance).
+
+    For parsers whose result is a function of the value alone: parse the distinct values once and
+    :func:`broadcast` the result to the rows (a city's few hundred roof-type spellings, not its million rows).
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    return codes, pd.Series(uniques, dtype=s.dtype)
+
+
+def broadcast(parsed: pd.Series, codes: np.ndarray, index, missing=pd.NA) -> pd.Series:
+    """``parsed`` (one entry per distinct value, :func:`distinct_values`) on every row; ``missing`` where code -1."""
+    table = np.append(parsed.to_numpy(dtype=object, na_value=pd.NA), np.array([missing], dtype=object))
+    return pd.Series(table[codes], index=index, dtype=parsed.dtype)
+
+
 def clean_text(s: pd.Series) -> pd.Series:
     """Text with NA for missing/blank; integral floats print without '.0'."""
     if pd.api.types.is_float_dtype(s):
@@ -302,8 +318,13 @@ def parse_owner_type(s: pd.Series) -> pd.Series:
     other non-blank values are kept as written, blanks become NA.
     """
     vocab = {k: [str(w).lower() for w in v] for k, v in fields_preset().get("owner_type", {}).items()}
-    text = clean_text(s)
-    return match_vocabulary(text.str.lower(), vocab).fillna(text).astype("str")
+
+    def parse(u):
+        text = clean_text(u)
+        return match_vocabulary(text.str.lower(), vocab).fillna(text).astype("str")
+
+    codes, uniques = distinct_values(s)
+    return broadcast(parse(uniques), codes, s.index)
 
 
 def parse_build_status(s: pd.Series) -> pd.Series:
@@ -313,14 +334,16 @@ def parse_build_status(s: pd.Series) -> pd.Series:
     any other value (现状, 已建成 …) is NA: the building stands.
     """
     vocab = {k: [str(w).lower() for w in v] for k, v in fields_preset().get("build_status", {}).items()}
-    return match_vocabulary(clean_text(s).str.lower(), vocab).astype("str")
+    codes, uniques = distinct_values(s)
+    return broadcast(match_vocabulary(clean_text(uniques).str.lower(), vocab).astype("str"), codes, s.index)
 
 
 def parse_roof_type(s: pd.Series, warn, col) -> pd.Series:
     """Roof type (:data:`ROOF_TYPES`) from the vocabulary of ``presets/fields.toml``."""
     vocab = fields_preset()["roof_type"]
-    t = clean_lower_text(s).str.replace(r"\s+", " ", regex=True)
-    out = pd.Series(pd.NA, index=s.index, dtype="str")
+    codes, uniques = distinct_values(s)  # decided once per distinct value, counted per row
+    t = clean_lower_text(uniques).str.replace(r"\s+", " ", regex=True)
+    out = pd.Series(pd.NA, index=uniques.index, dtype="str")
     exact = {v.lower(): k for k in ("metal", "flat", "pitched") for v in vocab[k]}
     out = out.fillna(t.map(exact))
     for kind in ("metal", "flat", "pitched"):
@@ -330,8 +353,9 @@ def parse_roof_type(s: pd.Series, warn, col) -> pd.Series:
     unmatched = t.notna() & out.isna()
     if unmatched.any():
         sample = ", ".join(repr(v) for v in t[unmatched].unique()[:10])
-        warn.append(f"roof_type: {int(unmatched.sum())} value(s) in '{col}' not recognised, set to 'unknown' ({sample})")
-    return out.fillna("unknown")
+        n_rows = int(np.bincount(codes[codes >= 0], minlength=len(uniques))[unmatched.to_numpy()].sum())
+        warn.append(f"roof_type: {n_rows} value(s) in '{col}' not recognised, set to 'unknown' ({sample})")
+    return broadcast(out.fillna("unknown"), codes, s.index, missing="unknown")
 
 
 def building_ids(s, source_row, stem, warn, col) -> pd.Series:

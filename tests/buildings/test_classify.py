@@ -439,3 +439,38 @@ def test_confidence_table_is_checked(tmp_path):
         load_classify(str(tmp_path / "bad.toml"))
     msg = str(err.value)
     assert "confidence.osm: missing" in msg and "confidence.name: 'guess'" in msg
+
+
+def test_family_matches_equal_a_row_by_row_first_match_over_columns_and_repeats():
+    """Each family decided per distinct combination of its columns gives, on every row, the first rule
+    (in priority order) whose column value matches — evaluated here row by row, one value at a time."""
+    rng = np.random.default_rng(7)
+    n = 200
+    pick = lambda vals: [vals[i] for i in rng.integers(0, len(vals), n)]  # noqa: E731
+    cols = {
+        "name": pick(["区第一中学", "中山医院", "某某大廈", "长宁区人民政府", "仓库", None, "  ", "华东公寓"]),
+        "use": pick(["教育", "工业", "商业", "住宅", None, "办公", "xyz"]),
+        "osm_building": pick(["school", "yes", "industrial", None, "apartments", "hospital"]),
+        "osm_amenity": pick(["school", None, "hospital", "townhall", "cafe"]),
+        "osm_shop": pick([None, "supermarket", None]),
+    }
+    gdf = frame(**cols)
+    rules = classify_mod.load_rules(PRESET)["rules"]
+    got = classify_mod._family_matches(gdf, rules)
+    memo: dict = {}
+
+    def matches(r, value) -> bool:  # one value alone, as a one-row column
+        if (r.id, value) not in memo:
+            raw = pd.Series([value], dtype="str")
+            text = (classify_mod._text(raw, lower=True) if r.column.startswith("osm_")
+                    else classify_mod.simplified(classify_mod._text(raw)))
+            memo[r.id, value] = bool(text.notna().iloc[0] and r.match(text)[0])
+        return memo[r.id, value]
+
+    for fam, (btype, rule_id) in got.items():
+        frules = [r for r in rules if r.family == fam and r.column in gdf.columns]
+        for i in range(n):
+            hit = next((r for r in frules if matches(r, gdf[r.column].iloc[i])), None)
+            want = (None, None) if hit is None else (hit.type, hit.id)
+            assert (btype[i], rule_id[i]) == want, (fam, i, gdf.iloc[i].to_dict())
+    assert any(v is not None for v in got["osm"][0]) and any(v is not None for v in got["name"][0])

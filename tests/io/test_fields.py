@@ -61,3 +61,18 @@ def test_consumption_reader_uses_it_with_spaces_ignored():
         resolve_columns(["BID", "E"], {"consumption_kwh": "kwh"}, Path("c.csv"))
     assert "--consumption file c.csv has no mapped column 'kwh'. Columns: BID, E." in str(e.value)
     assert "--consumption 文件 c.csv 没有映射的列 'kwh'" in e.value.zh and "consumption_columns" in e.value.fix_zh
+
+
+def test_roof_type_is_parsed_per_distinct_value_and_counted_per_row():
+    """The vocabulary is applied once per distinct spelling; the result and the warning are per row."""
+    import pandas as pd
+
+    from pvsite.io.fields import parse_roof_type
+
+    s = pd.Series(["平屋顶", "xyz", "xyz", None, " XYZ", "彩钢瓦", "平屋顶", "abc"], index=list("abcdefgh"),
+                  dtype="str")
+    warn: list = []
+    out = parse_roof_type(s, warn, "屋顶类型")
+    assert list(out.index) == list("abcdefgh") and str(out.dtype) == "str"
+    assert out.tolist() == ["flat", "unknown", "unknown", "unknown", "unknown", "metal", "flat", "unknown"]
+    assert warn == ["roof_type: 4 value(s) in '屋顶类型' not recognised, set to 'unknown' ('xyz', 'abc')"]
