@@ -54,6 +54,7 @@ import pandas as pd
 import pvlib
 
 from pvsite.errors import ConfigError, InputError
+from pvsite.io import iam_cache
 from pvsite.io.weather_checks import REQUIRED_COLUMNS
 from pvsite.presets import LOSS_ITEMS, LossesPreset, ModulePreset
 
@@ -238,11 +239,36 @@ def _marion_at(tilt_deg: float, n: float, k: float, l: float) -> tuple[float, fl
     return float(iam["sky"]), float(iam["ground"])
 
 
+#: Marion modifiers known to this process, per glazing (n, K, L): {tilt_deg: (sky, ground)}.
+_MARION_KNOWN: dict[tuple[float, float, float], dict[float, tuple[float, float]]] = {}
+
+
+def _marion_table(grid: np.ndarray, n: float, k: float, l: float) -> np.ndarray:
+    """(sky, ground) rows of :func:`_marion_at` for the whole-degree tilts ``grid``.
+
+    Read once per process from the on-disk cache (:mod:`pvsite.io.iam_cache`,
+    keyed by n, K, L and the pvlib version); tilts not in it are computed
+    and the cache is rewritten.  Cached values are the computed floats, so
+    results are identical with and without the cache.
+    """
+    glazing = (float(n), float(k), float(l))
+    known = _MARION_KNOWN.get(glazing)
+    if known is None:
+        known = _MARION_KNOWN[glazing] = iam_cache.load_marion(*glazing, pvlib.__version__)
+    missing = [float(t) for t in grid if float(t) not in known]
+    for t in missing:
+        known[t] = _marion_at(t, *glazing)
+    if missing:
+        iam_cache.store_marion(*glazing, pvlib.__version__, known)
+    return np.array([known[float(t)] for t in grid], dtype=float).reshape(-1, 2)
+
+
 def diffuse_iam(tilt_deg, n: float, k: float, l: float) -> tuple[np.ndarray, np.ndarray]:
     """Sky- and ground-diffuse incidence-angle modifiers (Marion 2017).
 
     ``pvlib.iam.marion_diffuse`` with the physical IAM model, evaluated
-    exactly at whole-degree tilts (cached, ≈ 14 ms per new tilt) and
+    exactly at whole-degree tilts (≈ 14 ms per new tilt; cached in memory and on disk,
+    :func:`_marion_table`) and
     linearly interpolated between them.  Interpolation error (measured at
     half-degree tilts): sky < 1e-5; ground < 2e-3 above 3° tilt and up to
     0.02 below it, where ground-reflected light is < 0.03 % of the POA.
@@ -267,7 +293,7 @@ def diffuse_iam(tilt_deg, n: float, k: float, l: float) -> tuple[np.ndarray, np.
     lo = np.floor(tilt)
     hi = np.ceil(tilt)
     grid = np.unique(np.concatenate([lo.ravel(), hi.ravel()]))
-    table = np.array([_marion_at(float(t), n, k, l) for t in grid]).reshape(-1, 2)
+    table = _marion_table(grid, n, k, l)
     sky = np.interp(tilt, grid, table[:, 0])
     ground = np.interp(tilt, grid, table[:, 1])
     return sky, ground
