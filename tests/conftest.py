@@ -34,6 +34,14 @@ def _find_shared_data() -> Path | None:
 SHARED_DATA = _find_shared_data()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests keep pvsite's on-disk cache (:mod:`pvsite.io.iam_cache`) to themselves, not the user's ~/.cache."""
+    if "PVSITE_CACHE_DIR" not in os.environ:
+        import tempfile
+
+        os.environ["PVSITE_CACHE_DIR"] = tempfile.mkdtemp(prefix="pvsite-test-cache-")
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Path of ``../shared/data`` (real third-party data)."""
