@@ -492,8 +492,9 @@ def plane_polygons(roofs, planes, pos, flush, theta, *, whole_parts: bool = Fals
     n_on_roof = planes.groupby("roof_index")["plane"].transform("size").to_numpy()
     split = flush & (n_on_roof >= 2)
     if split.any():
-        footprints = np.asarray(roofs.geometry.array, dtype=object)[pos[split]]
-        centre, _, _ = long_axis(footprints)
+        # One minimum rotated rectangle per roof, not per plane (its two flush planes share the ridge).
+        split_roofs, split_of = np.unique(pos[split], return_inverse=True)
+        centre = long_axis(np.asarray(roofs.geometry.array, dtype=object)[split_roofs])[0][split_of.reshape(-1)]
         azimuth = theta[split]
         ridge_b = ((centre[:, 0] - origin[split, 0]) * np.sin(azimuth)
                    + (centre[:, 1] - origin[split, 1]) * np.cos(azimuth))
