@@ -2,7 +2,16 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/layout.py
+    .venv/bin/python benchmarks/layout.py [--survey] [--city N]
+
+``--survey`` prints only the per-roof CPU of the whole roofs stage
+(:func:`pvsite.compute.survey_roofs`: usable area, planes, heights, layout,
+notes) as a run gives it its classified buildings — the real Bund and, with
+``--city N``, the cached synthetic city of N footprints
+(``benchmarks/.cache/city_N.gpkg``, made by ``benchmarks/scale.py``) — on
+5,000-roof partitions in this process (``time.process_time``, best of two).
+Take the "before" figure by running the same file with ``PYTHONPATH`` set to
+another checkout.
 
 Prints (asserts nothing), for the Shanghai Bund outlines (10,613 real roofs,
 ``../shared/data/footprints``; roof types drawn at random 60/20/10/10 %
@@ -73,8 +82,61 @@ def report(label: str, gdf: gpd.GeoDataFrame) -> None:
     print("by roof type (MW): " + ", ".join(f"{k} {v / 1000:.2f}" for k, v in by_type.kw.sum().items()))
 
 
+def classified_buildings(path) -> tuple:
+    """The buildings, configuration, module, latitude and north a run gives the roofs stage.
+
+    Runs :func:`pvsite.pipeline.prepare` (technical maximum, unshaded) and stops it as it calls
+    :func:`pvsite.compute.survey_roofs`.
+    """
+    from pvsite import compute, pipeline
+    from pvsite.api import configure
+
+    class _Stop(Exception):
+        pass
+
+    got = {}
+
+    def capture(buildings, config, module, site_lat_deg, north_deg=None):
+        got.update(buildings=buildings, config=config, module=module, lat=site_lat_deg, north=north_deg)
+        raise _Stop
+
+    real, compute.survey_roofs = compute.survey_roofs, capture
+    try:
+        pipeline.prepare(configure(footprints=str(path), scenario="technical-max", shading=False))
+    except _Stop:
+        pass
+    finally:
+        compute.survey_roofs = real
+    return got["buildings"], got["config"], got["module"], got["lat"], got["north"]
+
+
+def survey_cpu(label: str, path, partition: int = 5000) -> None:
+    """CPU seconds and µs per roof of the roofs stage on ``partition``-roof parts, best of two."""
+    from pvsite.roofs.survey import survey_roofs
+
+    buildings, config, module, lat, north = classified_buildings(path)
+    best = np.inf
+    for _ in range(2):
+        t = time.process_time()
+        for i in range(0, len(buildings), partition):
+            survey_roofs(buildings.iloc[i:i + partition], config, module, lat, north_deg=north)
+        best = min(best, time.process_time() - t)
+    print(f"{label}: {len(buildings):,} roofs, roofs stage {best:.2f} CPU s = {best / len(buildings) * 1e6:.0f} µs/roof "
+          f"({partition:,}-roof partitions, one process)")
+
+
 def main() -> None:
+    import sys
+
     print(f"python {platform.python_version()}, {platform.machine()}")
+    if "--survey" in sys.argv:
+        if BUND.is_file():
+            survey_cpu("Shanghai Bund (real, classified by pvsite)", BUND)
+        if "--city" in sys.argv:
+            n = int(sys.argv[sys.argv.index("--city") + 1])
+            city = REPO_ROOT / "benchmarks" / ".cache" / f"city_{n}.gpkg"
+            survey_cpu(f"synthetic city ({city.name})", city)
+        return
     if BUND.is_file():
         gdf = gpd.read_file(BUND, layer="buildings").to_crs("EPSG:32651")
         rng = np.random.default_rng(0)

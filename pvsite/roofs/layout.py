@@ -179,7 +179,8 @@ def layout_roofs(
     _check_columns(roofs, planes)
     frames = plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, true_north=true_north,
                           north_deg=north_deg)
-    polygons, origin = plane_polygons(roofs, planes, frames.roof_pos, frames.flush, frames.grid_azimuth_rad)
+    polygons, origin = plane_polygons(roofs, planes, frames.roof_pos, frames.flush, frames.grid_azimuth_rad,
+                                      whole_parts=True)
     variants = layout_variants(frames, module, mounting_cfg)
     bounds = shapely.bounds(polygons)
     bands = row_bands(bounds, variants, n_phases)
@@ -433,7 +434,7 @@ def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_nort
     )
 
 
-def plane_polygons(roofs, planes, pos, flush, theta) -> tuple[np.ndarray, np.ndarray]:
+def plane_polygons(roofs, planes, pos, flush, theta, *, whole_parts: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Usable polygon of each plane in its array frame, and the frame origins.
 
     Frame: ``a = (x − x0)·cosθ − (y − y0)·sinθ``, ``b = (x − x0)·sinθ +
@@ -454,6 +455,16 @@ def plane_polygons(roofs, planes, pos, flush, theta) -> tuple[np.ndarray, np.nda
         The plane is flush-mounted.
     theta : numpy.ndarray
         Grid bearing of each plane's azimuth [rad].
+    whole_parts : bool
+        Split a two-plane roof by keeping the parts of its usable polygon
+        that lie wholly on the plane's side of the ridge (the usual case: the
+        ridge setback already cut the polygon there), and use
+        ``shapely.intersection`` only for the planes with a part across or
+        touching the ridge.  The kept parts have the same coordinates and
+        edges (same direction) as the intersection, which may start its
+        rings at another vertex and gives a Polygon for one part:
+        :func:`layout_roofs` (which only reads edges, bounds and
+        containment) uses it; the default gives the intersection itself.
 
     Returns
     -------
@@ -481,8 +492,9 @@ def plane_polygons(roofs, planes, pos, flush, theta) -> tuple[np.ndarray, np.nda
     n_on_roof = planes.groupby("roof_index")["plane"].transform("size").to_numpy()
     split = flush & (n_on_roof >= 2)
     if split.any():
-        footprints = np.asarray(roofs.geometry.array, dtype=object)[pos[split]]
-        centre, _, _ = long_axis(footprints)
+        # One minimum rotated rectangle per roof, not per plane (its two flush planes share the ridge).
+        split_roofs, split_of = np.unique(pos[split], return_inverse=True)
+        centre = long_axis(np.asarray(roofs.geometry.array, dtype=object)[split_roofs])[0][split_of.reshape(-1)]
         azimuth = theta[split]
         ridge_b = ((centre[:, 0] - origin[split, 0]) * np.sin(azimuth)
                    + (centre[:, 1] - origin[split, 1]) * np.cos(azimuth))
@@ -491,10 +503,38 @@ def plane_polygons(roofs, planes, pos, flush, theta) -> tuple[np.ndarray, np.nda
         half = np.full(int(split.sum()), shapely.Polygon(), dtype=object)
         if ok.any():
             lo = np.minimum(ridge_b[ok], whole[ok, 3])
-            front_of_ridge = shapely.box(whole[ok, 0] - 1.0, lo, whole[ok, 2] + 1.0, whole[ok, 3] + 1.0)
-            half[ok] = shapely.intersection(polygons[split][ok], front_of_ridge)
+            cut = np.ones(len(lo), dtype=bool)
+            if whole_parts:
+                cut, half_ok = _whole_parts_beyond(polygons[split][ok], lo)
+                fast = np.flatnonzero(ok)[~cut]
+                half[fast] = half_ok[~cut]
+            todo = np.flatnonzero(ok)[cut]
+            if len(todo):
+                front_of_ridge = shapely.box(whole[todo, 0] - 1.0, lo[cut], whole[todo, 2] + 1.0, whole[todo, 3] + 1.0)
+                half[todo] = shapely.intersection(polygons[split][todo], front_of_ridge)
         polygons[split] = half
     return polygons, origin
+
+
+def _whole_parts_beyond(polygons: np.ndarray, lo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of each polygon wholly beyond ``b = lo`` (``b > lo``), where no part reaches across it.
+
+    Returns ``cut`` (per polygon: some part touches or crosses ``b = lo``, so the
+    caller must intersect) and the MultiPolygon of the parts with ``b_min > lo``
+    (an empty Polygon when there is none; not meaningful where ``cut``).
+    """
+    parts, owner = shapely.get_parts(polygons, return_index=True)
+    pb = shapely.bounds(parts)
+    beyond = pb[:, 1] > lo[owner]
+    behind = pb[:, 3] < lo[owner]
+    cut = np.bincount(owner, weights=~(beyond | behind), minlength=len(polygons)) > 0
+    cut |= np.bincount(owner, minlength=len(polygons)) == 0  # empty polygon: as before
+    out = np.full(len(polygons), None, dtype=object)
+    keep = beyond & ~cut[owner]
+    if keep.any():
+        shapely.multipolygons(parts[keep], indices=owner[keep], out=out)
+    out = np.where(shapely.is_missing(out), shapely.Polygon(), out)
+    return cut, out
 
 
 @dataclass(frozen=True)
@@ -825,11 +865,11 @@ def best_phase(gaps: FreeGaps, bands: RowBands, variants: Variants, n_planes: in
         tier = variants.tier[bands.run_variant] if variants.tier is not None else np.zeros(n_runs, np.int64)
         # The lowest tier holding any module wins; within it the most modules (then the first run).
         key = np.where(run_modules > 0, tier, len(LAYOUTS))
-        order = pd.DataFrame({"p": variants.plane[bands.run_variant], "t": key, "m": run_modules,
-                              "i": np.arange(n_runs)})
-        order = order.sort_values(["p", "t", "m", "i"], ascending=[True, True, False, True], kind="stable")
-        first = order.drop_duplicates("p")
-        best[first["p"].to_numpy()] = first["i"].to_numpy()
+        run_plane = variants.plane[bands.run_variant]
+        order = np.lexsort((np.arange(n_runs), -run_modules, key, run_plane))  # by plane, tier, most modules, run
+        p_sorted = run_plane[order]
+        first = np.r_[True, p_sorted[1:] != p_sorted[:-1]]
+        best[p_sorted[first]] = order[first]
     found = best >= 0
     modules = np.zeros(n_planes, dtype=np.int64)
     modules[found] = run_modules[best[found]].astype(np.int64)
@@ -1272,10 +1312,13 @@ def _gaps_between(owner: np.ndarray, start: np.ndarray, end: np.ndarray):
     if len(owner) == 0:
         e = np.empty(0)
         return np.empty(0, dtype=np.int64), e, e
-    df = pd.DataFrame({"band": owner, "s": start, "e": end}).sort_values(["band", "s"], kind="stable")
-    reach = df.groupby("band")["e"].cummax().to_numpy()
-    band = df["band"].to_numpy()
-    s = df["s"].to_numpy()
+    srt = np.lexsort((start, owner))  # stable: by band, then start
+    band, s, e = owner[srt], start[srt], end[srt]
+    # Running maximum of the ends within each band, exactly: the rank of each end among all ends, offset by
+    # band × number of ranks, is increasing across bands, so one np.maximum.accumulate restarts at every band.
+    values, rank = np.unique(e, return_inverse=True)
+    key = band.astype(np.int64) * len(values) + rank.reshape(-1)
+    reach = values[np.maximum.accumulate(key) - band.astype(np.int64) * len(values)]
     same = band[1:] == band[:-1]
     g_start = reach[:-1]
     g_end = s[1:]

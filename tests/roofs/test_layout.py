@@ -450,3 +450,68 @@ def test_tilted_rows_field_area_is_module_area_over_the_planes_gcr():
                            mounting_cfg=MountingConfig(align_tolerance_deg=30.0))
     assert planes.azimuth_deg.nunique() == 2
     np.testing.assert_allclose(planes.field_area_per_module_m2, L * W / planes.ground_coverage_ratio, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------
+# Fast paths against the plain ones, on the real Bund outlines
+# --------------------------------------------------------------------------
+
+
+def _gaps_between_pandas(owner, start, end):
+    """The former pandas :func:`pvsite.roofs.layout._gaps_between` (sort, then a grouped running maximum)."""
+    df = pd.DataFrame({"band": owner, "s": start, "e": end}).sort_values(["band", "s"], kind="stable")
+    reach = df.groupby("band")["e"].cummax().to_numpy()
+    band, s = df["band"].to_numpy(), df["s"].to_numpy()
+    same = band[1:] == band[:-1]
+    ok = same & (s[1:] > reach[:-1])
+    return band[1:][ok], reach[:-1][ok], s[1:][ok]
+
+
+def test_gaps_between_equals_the_pandas_running_maximum():
+    from pvsite.roofs.layout import _gaps_between
+
+    rng = np.random.default_rng(3)
+    owner = np.sort(rng.integers(0, 400, 20_000))[rng.permutation(20_000)]
+    start = rng.uniform(-30, 30, 20_000).round(2)  # ties in start and end on purpose
+    end = start + rng.exponential(3.0, 20_000).round(2)
+    for got, want in zip(_gaps_between(owner, start, end), _gaps_between_pandas(owner, start, end)):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.slow
+def test_bund_fast_paths_equal_the_plain_ones(shared_data):
+    """The layout's ridge split by whole parts (``plane_polygons(whole_parts=True)``) and its numpy gap
+    search and phase choice give, on the real Bund outlines with random roof types, the same gaps, runs,
+    planes and panels as the GEOS intersection and the former pandas sort/groupby steps, bit for bit."""
+    gdf = gpd.read_file(shared_data / "footprints" / "shanghai_bund_buildings.gpkg", layer="buildings").to_crs(CRS)
+    rng = np.random.default_rng(0)
+    gdf["roof_type"] = rng.choice(["flat", "pitched", "metal", "unknown"], len(gdf), p=[0.6, 0.2, 0.1, 0.1])
+    roofs = usable_roofs(gdf, RoofConfig())
+    mounting_cfg = MountingConfig()
+    planes = roof_planes(roofs, RoofConfig(), mounting_cfg, LAT, MODULE)
+    frames = plane_frames(roofs, planes, MODULE, mounting_cfg, LAT, true_north=True)
+    args = (roofs, planes, frames.roof_pos, frames.flush, frames.grid_azimuth_rad)
+    plain, origin = plane_polygons(*args)
+    fast, origin_fast = plane_polygons(*args, whole_parts=True)
+    np.testing.assert_array_equal(origin, origin_fast)
+    split = frames.flush & (planes.groupby("roof_index")["plane"].transform("size").to_numpy() >= 2)
+    assert split.sum() > 2000
+    assert shapely.equals(plain[split], fast[split]).all()
+    np.testing.assert_array_equal(shapely.bounds(plain), shapely.bounds(fast))
+    variants = layout_variants(frames, MODULE, mounting_cfg)
+    bands = row_bands(shapely.bounds(plain), variants, 3)
+    gaps_plain, gaps_fast = free_gaps(plain, bands, variants, G), free_gaps(fast, bands, variants, G)
+    for name in ("band", "start_m", "end_m", "columns"):
+        np.testing.assert_array_equal(getattr(gaps_plain, name), getattr(gaps_fast, name))
+    best = best_phase(gaps_fast, bands, variants, len(planes))
+    # The former pandas choice: per plane the lowest tier holding modules, then most modules, then first run.
+    n_runs = len(bands.run_variant)
+    run_modules = np.bincount(bands.run[gaps_fast.band], minlength=n_runs,
+                              weights=gaps_fast.columns * variants.modules_per_column[bands.variant[gaps_fast.band]])
+    order = pd.DataFrame({"p": variants.plane[bands.run_variant], "m": run_modules, "i": np.arange(n_runs),
+                          "t": np.where(run_modules > 0, variants.tier[bands.run_variant], 3)})
+    first = order.sort_values(["p", "t", "m", "i"], ascending=[True, True, False, True], kind="stable").drop_duplicates("p")
+    want = np.full(len(planes), -1)
+    want[first["p"].to_numpy()] = first["i"].to_numpy()
+    np.testing.assert_array_equal(best.run, want)
+    assert best.modules.sum() > 0
