@@ -243,8 +243,7 @@ def display_columns(df: pd.DataFrame, tables: tuple[str, ...], *, extra_labels=N
 
 def _text_values(s: pd.Series) -> list:
     """Text cells of a column: str values, None where missing or empty, control characters removed."""
-    obj = s.astype(object)
-    vals = obj.where(obj.notna(), None).tolist()
+    vals = s.to_numpy(dtype=object, na_value=None).tolist()
     vals = [None if v is None or v == "" else v if isinstance(v, str) else str(v) for v in vals]
     if ILLEGAL_CHARACTERS_RE.search("".join(v for v in vals if v is not None)):
         vals = [None if v is None else ILLEGAL_CHARACTERS_RE.sub("", v) or None for v in vals]
@@ -675,23 +674,34 @@ def _escape(values: list) -> list:
             for v in values]
 
 
-def _rows_xml(p: _Pending) -> str:
-    """SpreadsheetML ``<row>`` elements of one table, built column by column (one f-string per cell)."""
-    n = len(p.cols[0].values)
-    rn = [str(i) for i in range(p.first_row + 1, p.first_row + 1 + n)]
-    emph = p.emphasise.tolist() if p.emphasise.any() else None
+#: Rows of a table sheet rendered and written to the package at a time (:func:`_splice`): the
+#: SpreadsheetML of a block is built, compressed into the sheet's zip entry and dropped, so memory
+#: holds one block of row XML (~60 columns × 20,000 rows ≈ 100 MB of text), never a whole sheet
+#: (a 300,000-roof sheet is ~2 GB of XML).  pvsite choice; any size gives the same file contents.
+ROW_BLOCK = 20_000
+
+
+def _rows_xml(p: _Pending, lo: int = 0, hi: int | None = None) -> str:
+    """SpreadsheetML ``<row>`` elements of rows ``lo:hi`` of one table, built column by column (one f-string per cell)."""
+    n_all = len(p.cols[0].values)
+    hi = n_all if hi is None else min(hi, n_all)
+    n = hi - lo
+    rn = [str(i) for i in range(p.first_row + 1 + lo, p.first_row + 1 + hi)]
+    emph_block = p.emphasise[lo:hi]
+    emph = emph_block.tolist() if emph_block.any() else None
     columns = []
     for j, c in enumerate(p.cols):
         a = _col_letter(j)
         s0 = p.plain[j].xf_index or 0
         styles = [(p.bold[j].xf_index or 0) if e else s0 for e in emph] if emph else [s0] * n
+        values = c.values[lo:hi]
         if c.kind == "text":
             cells = ["" if v is None else
                      f'<c r="{a}{r}" s="{s}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
-                     for v, r, s in zip(_escape(c.values), rn, styles)]
+                     for v, r, s in zip(_escape(values), rn, styles)]
         else:
             cells = ["" if v is None else f'<c r="{a}{r}" s="{s}"><v>{v!r}</v></c>'
-                     for v, r, s in zip(c.values, rn, styles)]
+                     for v, r, s in zip(values, rn, styles)]
         columns.append(cells)
     return "".join([f'<row r="{r}">{"".join(cells)}</row>' for r, cells in zip(rn, zip(*columns))])
 
@@ -699,12 +709,16 @@ def _rows_xml(p: _Pending) -> str:
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
 
 
-def _splice(package: bytes, path: Path, pending: list[_Pending], ncols: dict[int, int]) -> None:
+def _splice(package: bytes, path: Path, pending: list[_Pending], ncols: dict[int, int],
+            block: int | None = None) -> None:
     """Copy the XlsxWriter package to ``path``, with each pending table's rows put into its sheet XML.
 
     The rows go after the sheet's header row (and a note row above it), before
     any note row under the table; the sheet's ``<dimension>`` is widened to them.
+    The rows are rendered and compressed ``block`` rows at a time
+    (default :data:`ROW_BLOCK`), streamed into the sheet's zip entry.
     """
+    block = block or ROW_BLOCK
     by_sheet = {f"xl/worksheets/sheet{p.sheet_index + 1}.xml": p for p in pending}
     with zipfile.ZipFile(io.BytesIO(package)) as zin, \
             zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
@@ -712,15 +726,24 @@ def _splice(package: bytes, path: Path, pending: list[_Pending], ncols: dict[int
             data = zin.read(info.filename)
             p = by_sheet.get(info.filename)
             if p is not None:
-                rows = _rows_xml(p).encode("utf-8")
                 # the rows before the data (header, note above) are the first rows of <sheetData>
                 head_end = 0
                 for _ in range(p.first_row):
                     head_end = data.index(b"</row>", head_end) + len(b"</row>")
                 ref = f'<dimension ref="A1:{_col_letter(max(ncols[p.sheet_index], 1) - 1)}{p.last_row + 1}"/>'
-                data = data[:head_end] + rows + data[head_end:]
-                data = _DIMENSION.sub(ref.encode(), data, count=1)
-                zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+                head = _DIMENSION.sub(ref.encode(), data[:head_end], count=1)
+                n = len(p.cols[0].values)
+                entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry._compresslevel = 1  # zipfile's own attribute (writestr's compresslevel=1)
+                entry.external_attr = info.external_attr
+                # a sheet beyond 2 GiB of XML needs a ZIP64 entry (~80 bytes a cell is an upper estimate)
+                big = n * max(len(p.cols), 1) * 120 > 2 ** 31 - 2 ** 26
+                with zout.open(entry, "w", force_zip64=big) as f:
+                    f.write(head)
+                    for lo in range(0, n, block):
+                        f.write(_rows_xml(p, lo, lo + block).encode("utf-8"))
+                    f.write(data[head_end:])
             else:
                 zout.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
 
@@ -950,13 +973,31 @@ def priority_frame(result) -> pd.DataFrame:
     return as_frame(display_columns(priority_rows(result)[0], PRIORITY_TABLES, extra_labels=_preset_labels(result)))
 
 
-def write_roofs_csv(path: str | Path, result) -> Path:
+#: Roofs formatted and written to the roofs CSV at a time (:func:`write_roofs_csv`): memory holds
+#: the display strings of one block, never of every roof (pvsite choice; any size gives the same file).
+CSV_BLOCK = 50_000
+
+
+def write_roofs_csv(path: str | Path, result, block: int | None = None) -> Path:
     """Write every roof, the rows of 屋顶明细 without its bound, as CSV at ``path`` (not atomic).
 
     UTF-8 with a byte-order mark (:func:`write_csv`); the same Chinese
-    headers and labels as the sheet.
+    headers and labels as the sheet (:func:`sized_roofs`), formatted and
+    appended ``block`` roofs at a time (default :data:`CSV_BLOCK`).
     """
-    return write_csv(path, sized_roofs(result))
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    path = Path(path)
+    block = block or CSV_BLOCK
+    rows, extra = roof_rows(result), _preset_labels(result)
+    with open(path, "wb") as f:
+        f.write("\ufeff".encode("utf-8"))
+        for lo in range(0, max(len(rows), 1), block):
+            frame = as_frame(display_columns(rows.iloc[lo:lo + block], ("roofs",), extra_labels=extra))
+            pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), f,
+                            pacsv.WriteOptions(include_header=lo == 0))
+    return path
 
 
 def write_xlsx(path: str | Path, result, overwrite: bool = False) -> Path:

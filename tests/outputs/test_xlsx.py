@@ -426,3 +426,24 @@ def test_display_units_replace_the_yuan_columns_in_place():
     assert list(out.columns) == ["a", "capex_wan_yuan", "npv_wan_yuan", "z"]
     assert out["capex_wan_yuan"].iloc[0] == pytest.approx(12.3456) and pd.isna(out["npv_wan_yuan"].iloc[0])
     assert xlsx.header(xlsx.schema_column("capex_wan_yuan", xlsx.PRIORITY_TABLES)) == "投资(万元)"
+
+
+def test_block_sizes_do_not_change_the_roofs_csv_or_the_workbook(result, tmp_path, monkeypatch):
+    """The roofs CSV and the spliced sheets are written in row blocks: a tiny block gives the same bytes of
+    CSV and the same sheet XML as one block holding every row."""
+    small, whole = tmp_path / "small.csv", tmp_path / "whole.csv"
+    xlsx.write_roofs_csv(small, result, block=7)
+    xlsx.write_roofs_csv(whole, result, block=10 ** 9)
+    assert small.read_bytes() == whole.read_bytes()
+    assert small.read_bytes() == xlsx.write_csv(tmp_path / "frame.csv", xlsx.sized_roofs(result)).read_bytes()
+
+    def sheets(block):
+        monkeypatch.setattr(xlsx, "ROW_BLOCK", block)
+        path = xlsx.write_workbook(tmp_path / f"b{block}.xlsx", result, set_info={"output_set_id": "x"})
+        with zipfile.ZipFile(path) as z:
+            return {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")}
+
+    tiny, one = sheets(5), sheets(10 ** 9)
+    assert tiny.keys() == one.keys() and len(tiny) > 5
+    for name in one:
+        assert tiny[name] == one[name], name
