@@ -364,9 +364,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-panels", action="store_true", help="output.panels = false")
     parser.add_argument("--no-report", action="store_true", help="report.enabled = false (no HTML/PDF/charts)")
     parser.add_argument("--scheduler", default=None, help="[compute] scheduler (serial / processes / dask)")
+    parser.add_argument("--no-shading", action="store_true", help="shading.enabled = false (on by default)")
     args = parser.parse_args(argv)
     settings = {k: v for k, v in {"panels": False if args.no_panels else None,
                                   "report": False if args.no_report else None,
+                                  "shading": False if args.no_shading else None,
                                   "scheduler": args.scheduler}.items() if v is not None}
     sys.path.insert(0, str(REPO))
     results = []
