@@ -129,7 +129,7 @@ def apply_installed(roofs, entries):
     three registry columns are NA (unknown, not zero) and the remaining
     potential equals ``capacity_kw``.
     """
-    roofs = roofs.copy()
+    roofs = roofs.copy(deep=False)  # copy-on-write (pandas ≥ 3): setting columns copies none of the others
     cap = roofs["capacity_kw"].astype(float).fillna(0.0)
     if entries is None:
         for col in STATUS_COLUMNS.values():

@@ -219,7 +219,7 @@ def low_yield(roofs: pd.DataFrame, planes: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``roofs`` with ``low_yield_kw`` [kW] (0 everywhere without the threshold).
     """
-    roofs = roofs.copy()
+    roofs = roofs.copy(deep=False)  # copy-on-write (pandas ≥ 3): setting columns copies none of the others
     if "modules_low_yield" not in planes.columns:
         roofs["low_yield_kw"] = 0.0
         return roofs
