@@ -31,15 +31,28 @@ import pandas as pd
 from pvsite import presets
 from pvsite.economics import cashflows, models, selfconsumption
 from pvsite.economics.sensitivity import sensitivity
+from pvsite.solar.yields import _copy
 
-__all__ = ["ECON_COLUMNS", "CashFlows", "appraisal_shares", "appraise", "capex_per_w", "cash_flows",
-           "group_economics", "roof_inputs", "sensitivity"]
+__all__ = ["BLOCK_ROOFS", "CASH_FLOW_COLUMNS", "ECON_COLUMNS", "CashFlows", "appraisal_shares", "appraise", "blocks",
+           "capex_per_w", "cash_flows", "group_economics", "roof_inputs", "sensitivity"]
 
 #: Columns :func:`appraise` adds to the roofs (pvsite/outputs/schema.py describes each).
 ECON_COLUMNS = ("business_model", "capex_yuan", "om_yuan_per_yr", "self_consumption_share",
                 "self_consumption_source", "tariff_group", "first_year_benefit_yuan", "simple_payback_yr",
                 "npv_yuan", "irr_pct", "lcoe_yuan_per_kwh", "host_benefit_yuan_per_yr", "investor_irr_pct",
                 "econ_note")
+
+#: Roofs whose cash flows exist at once (issue 15).  The cash flows are (roofs × years) matrices — energy,
+#: replacement, reward fraction, investor and host flows, the IRR bisection's temporaries: about 15 of them,
+#: 50,000 × 26 years × 8 B ≈ 10 MB each — so :func:`appraise` and :func:`sensitivity` build them for one
+#: block of this many roofs at a time and keep only per-roof figures.  Every figure is computed row by
+#: row (the IRR bisection too, and the NPV / LCOE sums: :func:`pvsite.economics.cashflows.npv`), so no
+#: result depends on the block size; the tests compare a block of 7 roofs with one block for all.
+BLOCK_ROOFS = 50_000
+
+#: The roof columns :func:`cash_flows` reads (a block is cut from these, never from the wide roofs table).
+CASH_FLOW_COLUMNS = ("capacity_kw", "annual_kwh", "pv_area_m2", "mounting", "roof_type", "building_type",
+                     "building_class")
 
 
 def capex_per_w(roofs: pd.DataFrame, preset) -> np.ndarray:
@@ -71,7 +84,8 @@ def roof_inputs(roofs: pd.DataFrame, preset, config) -> pd.DataFrame:
     group = group.fillna(fallback).astype(str)
     tg = {k: preset.tariffs[k] for k in group.unique()}
     by_class = dict(config.business_model_by_class)
-    model = bclass.map(lambda c: by_class.get(c, config.business_model)).astype(str)
+    model = bclass.map(by_class).fillna(config.business_model).astype(str) if by_class else \
+        pd.Series(config.business_model, index=roofs.index).astype(str)
     return pd.DataFrame({
         "tariff_group": group,
         "tariff_yuan_per_kwh": group.map({k: g.flat_yuan_per_kwh for k, g in tg.items()}).astype(float),
@@ -114,38 +128,71 @@ def appraise(roofs: pd.DataFrame, planes: pd.DataFrame, config, load: pd.DataFra
         LCOE [元/kWh]; unsized roofs get zero money and empty ratios.
     """
     preset = preset or presets.load_economics(config.preset)
+    share, source = appraisal_shares(roofs, planes, preset, load, hourly_pv)
+    share = share.to_numpy(dtype=float)
+    narrow = roofs[list(CASH_FLOW_COLUMNS)]
+    parts = [_appraise_block(narrow.iloc[sl], share[sl], config, preset) for sl in blocks(len(roofs))]
+    econ = {k: np.concatenate([part[k] for part in parts]) for k in parts[0]}
+    full_export = econ["business_model"] == "full-export"
+    econ["self_consumption_share"] = np.where(full_export, 0.0, share)
+    econ["self_consumption_source"] = np.where(full_export, "full-export", source.to_numpy())
+    out = _copy(roofs)  # shallow under copy-on-write: the wide roofs' columns are not copied
+    for k in ECON_COLUMNS:
+        out[k] = econ[k]
+    return out
+
+
+def blocks(n: int, size: int | None = None) -> list[slice]:
+    """Consecutive row slices of at most ``size`` (default :data:`BLOCK_ROOFS`) rows covering ``range(n)``.
+
+    At least one slice (empty when ``n == 0``), so an empty frame runs the same code as a full one.
+    """
+    size = max(int(size or BLOCK_ROOFS), 1)
+    return [slice(i, min(i + size, n)) for i in range(0, max(n, 1), size)]
+
+
+#: ``econ_note`` of a roof without PV.
+_NO_PV_NOTE = "未装光伏 no PV sized"
+_IRR_NOTE = "IRR无解 IRR undefined (no sign change in the cash flows)"
+
+
+def _appraise_block(roofs: pd.DataFrame, share: np.ndarray, config, preset) -> dict[str, np.ndarray]:
+    """The per-roof economics of one block of roofs; its (roofs × years) matrices live only here."""
     cap = roofs["capacity_kw"].to_numpy(dtype=float)
     sized = cap > 0
-    share, source = appraisal_shares(roofs, planes, preset, load, hourly_pv)
-    c = cash_flows(roofs, share.to_numpy(), config, preset)
+    c = cash_flows(roofs, share, config, preset)
     inp, capex, om, energy, replacement, flows, rate = (c.inputs, c.capex, c.om, c.energy, c.replacement,
                                                         c.flows, c.rate)
     matrix = np.column_stack([-capex, flows.investor])
     first = flows.investor[:, 0]
     payback, note = cashflows.simple_payback(capex, first, c.years)
     irr = cashflows.irr(matrix) * 100.0
-    is_emc = inp["business_model"].to_numpy() == "emc"
+    model = inp["business_model"].to_numpy()
+    is_emc = model == "emc"
+    return {
+        "business_model": model,
+        "capex_yuan": np.where(sized, capex, 0.0),
+        "om_yuan_per_yr": np.where(sized, om, 0.0),
+        "tariff_group": inp["tariff_group"].to_numpy(),
+        "first_year_benefit_yuan": np.where(sized, first, 0.0),
+        "simple_payback_yr": np.where(sized, payback, np.nan),
+        "npv_yuan": np.where(sized, cashflows.npv(rate, matrix), 0.0),
+        "irr_pct": np.where(sized, irr, np.nan),
+        "lcoe_yuan_per_kwh": np.where(sized, cashflows.lcoe(capex, om[:, None] + replacement, energy, rate),
+                                      np.nan),
+        "host_benefit_yuan_per_yr": np.where(sized & is_emc, flows.host[:, 0], np.nan),
+        "investor_irr_pct": np.where(sized & is_emc, irr, np.nan),
+        "econ_note": np.where(sized, _join_notes(note, np.isnan(irr)), _NO_PV_NOTE),
+    }
 
-    out = roofs.copy()
-    out["business_model"] = inp["business_model"].to_numpy()
-    out["capex_yuan"] = np.where(sized, capex, 0.0)
-    out["om_yuan_per_yr"] = np.where(sized, om, 0.0)
-    out["self_consumption_share"] = np.where(inp["business_model"] == "full-export", 0.0, share.to_numpy())
-    out["self_consumption_source"] = np.where(inp["business_model"] == "full-export", "full-export",
-                                              source.to_numpy())
-    out["tariff_group"] = inp["tariff_group"].to_numpy()
-    out["first_year_benefit_yuan"] = np.where(sized, first, 0.0)
-    out["simple_payback_yr"] = np.where(sized, payback, np.nan)
-    out["npv_yuan"] = np.where(sized, cashflows.npv(rate, matrix), 0.0)
-    out["irr_pct"] = np.where(sized, irr, np.nan)
-    out["lcoe_yuan_per_kwh"] = np.where(sized, cashflows.lcoe(capex, om[:, None] + replacement, energy, rate),
-                                        np.nan)
-    out["host_benefit_yuan_per_yr"] = np.where(sized & is_emc, flows.host[:, 0], np.nan)
-    out["investor_irr_pct"] = np.where(sized & is_emc, irr, np.nan)
-    irr_note = np.where(np.isnan(irr), "IRR无解 IRR undefined (no sign change in the cash flows)", "")
-    notes = [" ; ".join(x for x in pair if x) for pair in zip(note, irr_note)]
-    out["econ_note"] = np.where(sized, notes, "未装光伏 no PV sized")
-    return out
+
+def _join_notes(payback_note: np.ndarray, irr_undefined: np.ndarray) -> np.ndarray:
+    """``payback_note ; IRR note`` per roof (either alone when the other is empty), by table look-up."""
+    kinds, code = np.unique(np.asarray(payback_note, dtype=str), return_inverse=True)
+    table = [" ; ".join(x for x in (k, i) if x) for k in kinds for i in ("", _IRR_NOTE)]
+    if not table:
+        return np.asarray(payback_note, dtype=str)
+    return np.asarray(table, dtype=str)[code.reshape(-1) * 2 + np.asarray(irr_undefined, dtype=int)]
 
 
 def appraisal_shares(roofs: pd.DataFrame, planes: pd.DataFrame, preset, load: pd.DataFrame | None = None,

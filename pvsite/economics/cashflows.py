@@ -51,7 +51,16 @@ def discount_factors(rate: float, years: int) -> np.ndarray:
 def npv(rate: float, flows) -> np.ndarray:
     """Net present value of each row of ``flows`` (R, N+1), year 0 first [元]; as ``numpy_financial.npv``."""
     flows = np.asarray(flows, dtype=float)
-    return flows @ discount_factors(rate, flows.shape[1] - 1)
+    return _row_dot(flows, discount_factors(rate, flows.shape[1] - 1))
+
+
+def _row_dot(matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``matrix @ weights`` as a sum along each row, so a row's value never depends on the other rows.
+
+    (A BLAS matrix–vector product sums a row in an order that depends on how many rows there are, so
+    ``@`` would make a roof's figures depend on the block it is appraised in; :data:`pvsite.economics.BLOCK_ROOFS`.)
+    """
+    return (matrix * weights).sum(axis=-1)
 
 
 def irr(flows, bracket: tuple[float, float] = IRR_BRACKET, steps: int = IRR_STEPS) -> np.ndarray:
@@ -99,9 +108,9 @@ def lcoe(investment, annual_costs, energy_kwh, rate: float) -> np.ndarray:
     """
     costs, energy = np.asarray(annual_costs, dtype=float), np.asarray(energy_kwh, dtype=float)
     d = discount_factors(rate, costs.shape[1])[1:]
-    disc_e = energy @ d
+    disc_e = _row_dot(energy, d)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(disc_e > 0, (np.asarray(investment, dtype=float) + costs @ d) / disc_e, np.nan)
+        return np.where(disc_e > 0, (np.asarray(investment, dtype=float) + _row_dot(costs, d)) / disc_e, np.nan)
 
 
 def simple_payback(investment, first_year_net, lifetime_yr: int) -> tuple[np.ndarray, np.ndarray]:

@@ -3,8 +3,8 @@
     table = sensitivity(roofs, planes, config)      # one row per case, the base case first
 
 Each case recomputes the cash flows of every sized roof through
-:func:`pvsite.economics.cash_flows` — the appraisal's own code — with one
-input changed (:data:`CASES`, the ranges issue 14 asks for):
+:func:`pvsite.economics.cash_flows` — the appraisal's own code, one block of
+:data:`pvsite.economics.BLOCK_ROOFS` roofs at a time — with one input changed (:data:`CASES`, the ranges issue 14 asks for):
 
 * ``capex`` ± 20 %: every 元/W of the preset's ``[capex]`` table scaled
   (O&M and the inverter replacement keep their own 元/W);
@@ -100,18 +100,22 @@ def sensitivity(roofs: pd.DataFrame, planes: pd.DataFrame, config, *, load: pd.D
     from pvsite import economics  # noqa: PLC0415 (the package imports this module)
 
     preset = preset or presets.load_economics(config.preset)
-    sized = roofs[roofs["capacity_kw"].to_numpy(dtype=float) > 0]
-    if "self_consumption_share" in sized.columns:
-        share = sized["self_consumption_share"].to_numpy(dtype=float)
+    is_sized = roofs["capacity_kw"].to_numpy(dtype=float) > 0
+    if "self_consumption_share" in roofs.columns:
+        share = roofs["self_consumption_share"].to_numpy(dtype=float)[is_sized]
     else:
-        share = economics.appraisal_shares(sized, planes, preset, load, hourly_pv)[0].to_numpy()
+        share = economics.appraisal_shares(roofs[is_sized], planes, preset, load, hourly_pv)[0].to_numpy()
+    sized = roofs.loc[is_sized, list(economics.CASH_FLOW_COLUMNS)]  # the few columns the cash flows read
 
     def district(p, s) -> tuple[float, float, float]:
-        c = economics.cash_flows(sized, s, config, p)
-        first = c.flows.investor[:, 0]
-        npv = float((np.column_stack([-c.capex, c.flows.investor]) @ economics.cashflows.discount_factors(
-            c.rate, c.years)).sum())
-        return float(c.capex.sum()), float(first.sum()), npv
+        # the cash flows of one block of roofs at a time; the per-roof capex, first-year benefit and NPV are
+        # kept (3 floats a roof) and summed once, so the sums do not depend on the block size
+        capex, first, npv = np.empty(len(sized)), np.empty(len(sized)), np.empty(len(sized))
+        for sl in economics.blocks(len(sized)):
+            c = economics.cash_flows(sized.iloc[sl], s[sl], config, p)
+            capex[sl], first[sl] = c.capex, c.flows.investor[:, 0]
+            npv[sl] = economics.cashflows.npv(c.rate, np.column_stack([-c.capex, c.flows.investor]))
+        return float(capex.sum()), float(first.sum()), float(npv.sum())
 
     rows = [("base", 0.0, "", *district(preset, share))]
     for parameter, change, unit in cases:
