@@ -237,7 +237,12 @@ def rank_roofs(roofs: pd.DataFrame, rank_by: str, target_kw: float, class_order,
     keys = keys if "capacity" in keys else (*keys, "capacity")
     remaining = remaining_potential_kw(roofs)
     keep = remaining > 0
-    listed = roofs.loc[keep]
+    # Only the columns the list shows or sorts by (never a copy of the wide roofs table with its geometry:
+    # at 300,000 roofs that copy and its reordering were the rollup's peak, ≈ 0.6 GB).
+    wanted = {"building_id", "name", "street", "building_class", "class_zh", "responsible_department", "plan_task",
+              "specific_yield_kwh_per_kwp", "remaining_potential_kw", "capacity_kw", "installed_kw",
+              "under_construction_kw", "planned_kw", *ECONOMICS_COLUMNS, *(RANK_KEYS[k].column for k in keys)}
+    listed = roofs.loc[keep, [c for c in roofs.columns if c in wanted]]
     ids = listed["building_id"].astype("string").fillna("").to_numpy(dtype=object)
     by_id = np.argsort(ids, kind="stable")
     values = [_sort_values(listed, k, class_order)[by_id] for k in keys]

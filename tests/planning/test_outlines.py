@@ -84,3 +84,17 @@ def test_no_union_of_roofs_is_computed(monkeypatch):
     monkeypatch.setattr(shapely, "union_all", forbidden)
     layer = outlines.streets_layer(_summary(["甲街道", "乙街道"]), None, roofs)
     assert layer.geometry.notna().all()
+
+
+@pytest.mark.parametrize("block", [1, 7, 50])
+def test_hulls_in_runs_of_streets_equal_one_call(monkeypatch, block):
+    """Streets in runs of a few vertices give the same hulls, vertex for vertex, as all streets in one call."""
+    roofs = _roofs(n=400)
+    roofs["street"] = np.where(np.arange(400) % 9 == 0, None, [f"街道{i % 23}" for i in range(400)])
+    whole = outlines.street_hulls(roofs)
+    monkeypatch.setattr(outlines, "HULL_BLOCK_VERTICES", block)
+    parts = outlines.street_hulls(roofs)
+    assert list(parts) == list(whole) and len(whole) == 24
+    for key in whole:
+        assert shapely.equals_exact(parts[key], whole[key], tolerance=0), key
+        assert shapely.equals(whole[key], _old_hull(roofs, key)), key

@@ -134,3 +134,19 @@ def test_a_million_roofs():
     roofs = _roofs(1_000_000, 7)
     pr = ranking.rank_roofs(roofs, "class,capacity", 16000, ORDER)
     assert pr["rank"].iloc[-1] == len(pr) and pr["closes_gap"].iloc[0]
+
+
+def test_the_list_reads_only_the_columns_it_shows():
+    """Extra wide columns (geometry, anything else) change nothing in the ranked list."""
+    rng = np.random.default_rng(5)
+    n = 200
+    roofs = pd.DataFrame({"building_id": [f"b{i:03d}" for i in range(n)], "capacity_kw": rng.uniform(0, 500, n),
+                          "specific_yield_kwh_per_kwp": rng.uniform(800, 1200, n),
+                          "building_class": rng.choice(["public_institution", "factory", "other_public"], n),
+                          "class_zh": "类", "street": "甲街道", "responsible_department": "区发改委",
+                          "name": "楼"})
+    base = ranking.rank_roofs(roofs, "class,capacity", 10_000.0, ["public_institution", "factory", "other_public"])
+    wide = roofs.assign(extra=np.arange(n), blob=[{"x": i} for i in range(n)])
+    got = ranking.rank_roofs(wide, "class,capacity", 10_000.0, ["public_institution", "factory", "other_public"])
+    pd.testing.assert_frame_equal(base, got)
+    assert got.attrs == base.attrs and len(got) > 100
