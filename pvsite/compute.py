@@ -131,7 +131,7 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
 
 
 def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFrame,
-                  config) -> horizon_mod.HorizonProfiles | None:
+                  config, shading=None) -> horizon_mod.HorizonProfiles | None:
     """:func:`pvsite.roofs.horizon.roof_horizons`, on spatial partitions with a halo when asked.
 
     Parameters
@@ -142,19 +142,30 @@ def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFram
         Every input building (the obstructions), same metric CRS.
     config : pvsite.config.Config
         ``shading`` (off: None), ``heights``, ``compute``.
+    shading : pvsite.solar.shading.PlaneShading, optional
+        When given, every partition's sample points go to its
+        :meth:`~pvsite.solar.shading.PlaneShading.add_points` as soon as the
+        partition is done and are then dropped: the per-point profiles
+        (points × sectors, ≈ 5 GB at 1,000,000 roofs in float32) never exist
+        for the whole run, and the result holds the per-plane fields only.
 
     Returns
     -------
     pvsite.roofs.horizon.HorizonProfiles or None
-        Equal to the one-process result (None when shading is off).
+        Equal to the one-process result (None when shading is off; without
+        the ``point_*`` fields when ``shading`` is given).
     """
-    cfg, shading = config.compute, config.shading
+    reduce_to, (cfg, shading) = shading, (config.compute, config.shading)
     if not shading.enabled:
         return None
     roofs, planes = surveyed.roofs, surveyed.planes
     with_planes = np.flatnonzero(roofs.index.isin(planes["roof_index"]))
     if len(with_planes) <= cfg.partition_roofs:
-        return horizon_mod.roof_horizons(surveyed, buildings, shading, config.heights)
+        whole = horizon_mod.roof_horizons(surveyed, buildings, config.shading, config.heights)
+        if reduce_to is None:
+            return whole
+        reduce_to.add_points(whole.point_horizon_deg, whole.point_plane, whole.point_weight)
+        return whole.without_points()
     neighbours = horizon_mod.horizon_neighbours(surveyed, buildings, config.heights)
     _, nb_h, nb_keep = horizon_mod.obstructions(neighbours)
     constants = dict(**horizon_mod.run_frame(neighbours), tallest_m=float(nb_h[nb_keep].max()) if len(nb_keep) else 0.0, **horizon_mod.profile_settings(shading))
@@ -174,8 +185,22 @@ def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFram
              len(with_planes), len(parts), shading.max_radius_m, describe(cfg))
     # Serial: one partition's copies (roofs, planes, halo) and ray-cast temporaries at a time — the (roof,
     # neighbour) pairs of a whole city at once were the run's peak (100,000 roofs: ≈ 3 GB).
-    done = [_horizon_part(*t) for t in tasks()] if cfg.scheduler == "serial" else run_tasks(
-        _horizon_part, list(tasks()), cfg)
+    if reduce_to is None:
+        done = [_horizon_part(*t) for t in tasks()] if cfg.scheduler == "serial" else run_tasks(
+            _horizon_part, list(tasks()), cfg)
+        return _join_profiles(done, positions, planes.index)
+
+    def reduced(part, pos):
+        """The partition's points into the per-plane shading sums, in plane order; the part without them."""
+        reduce_to.add_points(part.point_horizon_deg, pos[part.point_plane], part.point_weight)
+        return part.without_points()
+
+    if cfg.scheduler == "serial":  # one partition's points at a time
+        done = [reduced(_horizon_part(*t), pos) for t, pos in zip(tasks(), positions)]
+    else:
+        done = run_tasks(_horizon_part, list(tasks()), cfg)
+        for k, pos in enumerate(positions):
+            done[k] = reduced(done[k], pos)
     return _join_profiles(done, positions, planes.index)
 
 
@@ -334,6 +359,12 @@ def _join_profiles(parts: list, positions: list[np.ndarray], plane_index: pd.Ind
     hmax, radius = np.full(n, np.nan), np.full(n, np.nan)
     for part, pos in zip(parts, positions):
         horizon[pos], hmax[pos], radius[pos] = part.horizon_deg, part.horizon_max_deg, part.radius_m
+    if not first.has_points:  # reduced partition by partition (roof_horizons with ``shading``)
+        return horizon_mod.HorizonProfiles(
+            horizon_deg=horizon, horizon_max_deg=hmax, point_horizon_deg=None, point_plane=None,
+            point_weight=None, point_xy=None, point_height_m=None, radius_m=radius,
+            max_radius_m=first.max_radius_m, min_sun_elevation_deg=first.min_sun_elevation_deg,
+            plane_index=plane_index)
     point_plane = np.concatenate([pos[p.point_plane] for p, pos in zip(parts, positions)])
     order = np.argsort(point_plane, kind="stable")
     where = np.empty_like(order)

@@ -60,6 +60,7 @@ from pvsite.planning.scenario import apply_scenario, scenario_potential
 from pvsite import compute, economics, presets
 from pvsite.roofs import horizon as horizon_mod
 from pvsite.solar import hourly, yields
+from pvsite.solar import shading as shading_mod
 
 __all__ = ["Prepared", "RunResult", "Selection", "compare_scenarios", "list_streets", "prepare", "run", "size"]
 
@@ -171,11 +172,19 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
                                                 inputs.exclusions, config.exclusions)
     say(STAGES[3])
     surveyed = compute.survey_roofs(buildings, config, module, located.site_lat_deg, north_deg=located.north_deg)
-    horizons = compute.roof_horizons(surveyed, _obstructions(located, buildings, inputs, config, classes), config)
+    # With shading, each spatial partition's sample points go straight into the per-plane shading sums and
+    # are dropped (their profiles, points × sectors, would be ≈ 5 GB at 1,000,000 roofs).
+    plane_shading = None if not config.shading.enabled else shading_mod.PlaneShading(
+        surveyed.planes, config.shading.n_sectors, inputs.weather,
+        (located.site_lat_deg, located.site_lon_deg, float(inputs.weather_meta.get("altitude") or 0.0)),
+        module, losses, config.system)
+    horizons = compute.roof_horizons(surveyed, _obstructions(located, buildings, inputs, config, classes), config,
+                                     shading=plane_shading)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
                                  located.site_lon_deg, module, losses, config.system, config.roof.min_yield_share_pct,
-                                 **horizon_mod.yield_inputs(horizons))
+                                 plane_shading=None if horizons is None else plane_shading.result())
+    del plane_shading
     return Prepared(config, selection, inputs, located, chosen, surveyed.roofs, planes, surveyed.panels,
                     classify_mod.classification_report(buildings, classes.class_order), policy, classes,
                     module, started, findings, horizons, planes.attrs.get("shading"), emission,

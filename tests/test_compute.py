@@ -25,8 +25,9 @@ from pvsite.roofs.orientation import grid_north_bearing_deg
 
 #: A 1.1 km × 1.3 km window west of the river: 1,070 real Bund roofs (its neighbours: all 10,613).
 BUND_WINDOW = (121.476, 31.228, 121.488, 31.240)
-HORIZON_FIELDS = ("horizon_deg", "horizon_max_deg", "point_horizon_deg", "point_plane", "point_weight", "point_xy",
-                  "point_height_m", "radius_m")
+HORIZON_FIELDS = ("horizon_deg", "horizon_max_deg", "radius_m")
+#: Not kept by prepare: each partition's points are reduced to per-plane shading and dropped.
+POINT_FIELDS = ("point_horizon_deg", "point_plane", "point_weight", "point_xy", "point_height_m")
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +53,8 @@ def _equal_prepared(a, b) -> None:
     if a.horizons is not None:
         for name in HORIZON_FIELDS:
             assert np.array_equal(getattr(a.horizons, name), getattr(b.horizons, name), equal_nan=True), name
+        for name in POINT_FIELDS:
+            assert getattr(a.horizons, name) is None and getattr(b.horizons, name) is None, name
         assert a.horizons.plane_index.equals(b.horizons.plane_index)
 
 

@@ -89,7 +89,7 @@ under its tower) gets 90° in every sector.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -133,9 +133,12 @@ class HorizonProfiles:
         NaN for a plane without a polygon.  Rows follow ``planes``.
     horizon_max_deg : numpy.ndarray, shape (n_planes,)
         Highest sector of ``horizon_deg`` [°].
-    point_horizon_deg : numpy.ndarray, shape (n_points, n_sectors)
+    point_horizon_deg : numpy.ndarray, shape (n_points, n_sectors), or None
         Profile seen from each sample point [°, ≥ 0]: float32, the ray cast's own values, with one ray per
         sector (the default ``[shading] rays_per_sector = 1``); float64 means of the rays otherwise.
+        The ``point_*`` fields are None when the points were reduced to per-plane shading partition by
+        partition (:func:`pvsite.compute.roof_horizons` with ``shading``, as
+        :func:`pvsite.pipeline.prepare` runs it): at 1,000,000 roofs they would be ≈ 5 GB.
     point_plane : numpy.ndarray of int, shape (n_points,)
         Position (0-based row) in ``planes`` of each point's plane; sorted.
     point_weight : numpy.ndarray, shape (n_points,)
@@ -176,6 +179,16 @@ class HorizonProfiles:
     def sector_azimuth_deg(self) -> np.ndarray:
         """Centre bearing of every sector [°, clockwise from true north]."""
         return sector_azimuths_deg(self.n_sectors)
+
+    @property
+    def has_points(self) -> bool:
+        """Whether the per-point fields are held (not reduced away, see ``point_horizon_deg``)."""
+        return self.point_horizon_deg is not None
+
+    def without_points(self) -> "HorizonProfiles":
+        """The same per-plane profiles, the ``point_*`` fields None (their memory let go)."""
+        return replace(self, point_horizon_deg=None, point_plane=None, point_weight=None, point_xy=None,
+                       point_height_m=None)
 
     def to_frame(self) -> pd.DataFrame:
         """The plane profiles as a table: one row per plane, one column ``h{azimuth:03d}`` per sector [°]."""
@@ -871,7 +884,7 @@ def horizon_neighbours(surveyed, buildings: gpd.GeoDataFrame, heights_cfg) -> gp
 
 def yield_inputs(horizons: HorizonProfiles | None) -> dict:
     """Keyword arguments of :func:`pvsite.solar.yields.plane_yields` for ``horizons`` (none when shading is off)."""
-    if horizons is None:
-        return {}
+    if horizons is None or not horizons.has_points:
+        return {}  # no shading, or already reduced to per-plane shading (pass that as plane_shading)
     return {"point_horizon_deg": horizons.point_horizon_deg, "point_plane": horizons.point_plane,
             "point_weight": horizons.point_weight}

@@ -143,7 +143,9 @@ def _dozier_frew(h_rad: np.ndarray, beta: float, dphi_rad: np.ndarray) -> np.nda
     two_e = 2.0 * e
     n = e.shape[1]
     flat_part = np.cos(beta) * (n + np.cos(two_e).sum(axis=1)) / 2.0
-    tilted_part = (np.pi / 2 - e - np.sin(two_e) / 2.0) @ (np.sin(beta) * cos_d)
+    # A row sum, not a matrix-vector product: BLAS gives a row a different rounding depending on how many
+    # rows share the call, and the points come in blocks (one spatial partition at a time).
+    tilted_part = ((np.pi / 2 - e - np.sin(two_e) / 2.0) * (np.sin(beta) * cos_d)).sum(axis=1)
     return (flat_part + tilted_part) / n
 
 
@@ -297,6 +299,14 @@ def orientation_tables(sky, bins: SunBins, tilt_deg, azimuth_deg, temp_params: d
     -------
     OrientationTables
     """
+    tilt_deg, azimuth_deg = np.atleast_1d(np.asarray(tilt_deg, dtype=float)), np.atleast_1d(np.asarray(azimuth_deg, dtype=float))
+    if len(tilt_deg) == 1:
+        # One orientation is evaluated as two equal columns and the first kept: numpy sums one column (a
+        # contiguous axis) pairwise but several column by column, and an orientation's table must not depend
+        # on which orientations share the call (the points of a run come one spatial partition at a time).
+        full = orientation_tables(sky, bins, np.repeat(tilt_deg, 2), np.repeat(azimuth_deg, 2), temp_params,
+                                  module, loss_factor, eta_inv_nom, dc_ac_ratio, albedo)
+        return OrientationTables(*(getattr(full, f.name)[:1] for f in dataclasses.fields(OrientationTables)))
     c = energy.poa_components(sky, tilt_deg, azimuth_deg, module, albedo, True)
     beam = c["direct"] + c["circumsolar"]
     beam_eff = c["direct"] * c["iam_beam"] + c["circumsolar"] * c["iam_sky"]
@@ -346,32 +356,53 @@ def _point_energy(tables: OrientationTables, i: int, horizon_deg, svf, bins: Sun
     :data:`SVF_GRID` and interpolated between the two scalings around the
     point's sky-view factor.
     """
-    n_s, n_k = len(SVF_GRID), bins.n_sectors
-    n_elev = int(round(90.0 / ELEVATION_BIN_DEG))
-    band = np.rint(bins.elev_low_deg / ELEVATION_BIN_DEG).astype(np.intp)
-    dense = np.zeros((n_k, n_elev + 1, n_s, 12))
-    dense[bins.sector, band + 1] = tables.ac_lost_kwh[i]
-    cum = np.cumsum(dense, axis=1).reshape(n_k * (n_elev + 1) * n_s, 12)  # (sector, band q, scaling): lost below q
-    lowest = np.full(n_k, np.inf)
-    np.minimum.at(lowest, bins.sector, bins.elev_low_deg)
-    j = np.clip(np.searchsorted(SVF_GRID, svf, side="right") - 1, 0, n_s - 2)
-    t = (svf - SVF_GRID[j]) / (SVF_GRID[j + 1] - SVF_GRID[j])
-    ac = tables.ac_kwh[i]
-    out = ac[j] * (1.0 - t)[:, None] + ac[j + 1] * t[:, None]
-    for lo in range(0, len(svf), POINT_CHUNK):
-        h = np.asarray(horizon_deg[lo:lo + POINT_CHUNK], dtype=float)
-        p, k = np.nonzero(h > lowest)  # row-major: sorted by point
-        x = np.minimum(h[p, k] / ELEVATION_BIN_DEG, n_elev)
-        q = np.minimum(np.floor(x).astype(np.intp), n_elev - 1)
-        r, tp, jp = x - q, t[lo + p], j[lo + p]
-        at = (k * (n_elev + 1) + q) * n_s + jp
-        # Four table rows per (point, sector): bands q, q + 1 × scalings j, j + 1, bilinear weights.
-        weights = np.stack([(1 - r) * (1 - tp), (1 - r) * tp, r * (1 - tp), r * tp], axis=1).ravel()
-        cols = (at[:, None] + np.array([0, 1, n_s, n_s + 1])).ravel()
-        starts = np.r_[0, np.cumsum(np.bincount(p, minlength=len(h)) * 4)]
-        lost = scipy.sparse.csr_matrix((weights, cols, starts), shape=(len(h), len(cum))) @ cum
-        out[lo:lo + len(h)] -= lost
-    return out
+    return _CumTable.of(tables, i, bins).point_energy(horizon_deg, svf)
+
+
+@dataclasses.dataclass(frozen=True)
+class _CumTable:
+    """One orientation's cumulative band table (:func:`_point_energy`) and its unblocked monthly AC energy."""
+
+    cum: np.ndarray      # (sectors · (bands + 1) · scalings, 12): lost below band q, row (sector, q, scaling)
+    lowest: np.ndarray   # (sectors,): lowest sun band edge of each sector [°]
+    ac: np.ndarray       # (scalings, 12): unblocked monthly AC energy per kWp [kWh/kWp]
+    n_elev: int
+
+    @classmethod
+    def of(cls, tables: OrientationTables, i: int, bins: SunBins) -> "_CumTable":
+        n_s, n_k = len(SVF_GRID), bins.n_sectors
+        n_elev = int(round(90.0 / ELEVATION_BIN_DEG))
+        band = np.rint(bins.elev_low_deg / ELEVATION_BIN_DEG).astype(np.intp)
+        dense = np.zeros((n_k, n_elev + 1, n_s, 12))
+        dense[bins.sector, band + 1] = tables.ac_lost_kwh[i]
+        cum = np.cumsum(dense, axis=1).reshape(n_k * (n_elev + 1) * n_s, 12)
+        lowest = np.full(n_k, np.inf)
+        np.minimum.at(lowest, bins.sector, bins.elev_low_deg)
+        return cls(cum, lowest, tables.ac_kwh[i].copy(), n_elev)
+
+    @property
+    def nbytes(self) -> int:
+        return self.cum.nbytes + self.lowest.nbytes + self.ac.nbytes
+
+    def point_energy(self, horizon_deg, svf) -> np.ndarray:
+        n_s, n_elev, cum, ac = len(SVF_GRID), self.n_elev, self.cum, self.ac
+        j = np.clip(np.searchsorted(SVF_GRID, svf, side="right") - 1, 0, n_s - 2)
+        t = (svf - SVF_GRID[j]) / (SVF_GRID[j + 1] - SVF_GRID[j])
+        out = ac[j] * (1.0 - t)[:, None] + ac[j + 1] * t[:, None]
+        for lo in range(0, len(svf), POINT_CHUNK):
+            h = np.asarray(horizon_deg[lo:lo + POINT_CHUNK], dtype=float)
+            p, k = np.nonzero(h > self.lowest)  # row-major: sorted by point
+            x = np.minimum(h[p, k] / ELEVATION_BIN_DEG, n_elev)
+            q = np.minimum(np.floor(x).astype(np.intp), n_elev - 1)
+            r, tp, jp = x - q, t[lo + p], j[lo + p]
+            at = (k * (n_elev + 1) + q) * n_s + jp
+            # Four table rows per (point, sector): bands q, q + 1 × scalings j, j + 1, bilinear weights.
+            weights = np.stack([(1 - r) * (1 - tp), (1 - r) * tp, r * (1 - tp), r * tp], axis=1).ravel()
+            cols = (at[:, None] + np.array([0, 1, n_s, n_s + 1])).ravel()
+            starts = np.r_[0, np.cumsum(np.bincount(p, minlength=len(h)) * 4)]
+            lost = scipy.sparse.csr_matrix((weights, cols, starts), shape=(len(h), len(cum))) @ cum
+            out[lo:lo + len(h)] -= lost
+        return out
 
 
 # ---------------------------------------------------------------------------
@@ -477,77 +508,172 @@ def shading_losses(planes: pd.DataFrame, point_horizon_deg, point_plane, point_w
         the counts (for run_info).
     """
     horizon, plane_pos, weight = _check_points(len(planes), point_horizon_deg, point_plane, point_weight)
-    lat, lon, alt = (float(v) for v in site)
-    keys = energy.round_orientations(planes, system.orientation_step_deg)
-    orient = keys.drop_duplicates().reset_index(drop=True)
-    code = keys.merge(orient.reset_index(), on=list(orient.columns), how="left")["index"].to_numpy()
-    sim_kw = dict(inverter_efficiency_pct=system.inverter_efficiency_pct, dc_ac_ratio=system.dc_ac_ratio,
-                  temperature_model=system.temperature_model)
-    base = energy.simulate(weather, lat, lon, alt, orient, module, losses, **sim_kw)
+    run = PlaneShading(planes, horizon.shape[1], weather, site, module, losses, system)
+    run.add_points(horizon, plane_pos, weight)
+    return run.result()
 
-    n_planes = len(planes)
-    monthly = base[list(energy.MONTH_COLUMNS)].to_numpy()[code].copy()
-    loss_pct = np.full(n_planes, np.nan)
-    svf_plane = np.full(n_planes, np.nan)
-    hmax = np.full(n_planes, np.nan)
-    applied = np.bincount(plane_pos, minlength=n_planes) > 0
 
-    if applied.any():
-        dropped = without_shading_item(losses)
-        loss_factor = 1.0 - energy.loss_percent(dropped) / 100.0
-        sky = energy.sky_year(weather, lat, lon, alt)
-        bins = sun_bins(sky, horizon.shape[1])
-        pt_orient = code[plane_pos]
-        tilt_p = keys["tilt_deg"].to_numpy()[plane_pos]
-        azim_p = keys["azimuth_deg"].to_numpy()[plane_pos]
+#: Bytes of cumulative orientation tables :class:`PlaneShading` keeps between blocks of points (least
+#: recently used dropped first; one table is sectors × 46 bands × 5 scalings × 12 months float64,
+#: 3.2 MB at 144 sectors, so ≈ 80 orientations).
+TABLE_CACHE_BYTES = 256 * 2**20
+
+
+class PlaneShading:
+    """:func:`shading_losses` in three steps, for sample points that arrive one block at a time.
+
+    1. ``PlaneShading(planes, n_sectors, …)``: the run-wide part — the
+       planes' orientations (:func:`pvsite.solar.energy.round_orientations`),
+       their unshaded simulation, the sky and the sun bins;
+    2. :meth:`add_points` for each block (e.g. one spatial partition of the
+       horizon stage): the points' monthly AC energy, weighted into per-plane
+       sums, after which the caller may drop the block;
+    3. :meth:`result`: the frame of :func:`shading_losses`.
+
+    Every point of a plane must come in one block (a plane's points lie on
+    one roof, so in one partition).  Per plane the sums are then taken over
+    the same points in the same order as one call with every point, so the
+    result equals it exactly.  An orientation's tables are computed once,
+    when a block first needs them, and their cumulative form is kept
+    (:data:`TABLE_CACHE_BYTES`) for the blocks after it.
+
+    Parameters
+    ----------
+    planes, weather, site, module, losses, system
+        As :func:`shading_losses`.
+    n_sectors : int
+        Azimuth sectors of the horizons (≥ :data:`MIN_SECTORS`).
+    """
+
+    def __init__(self, planes: pd.DataFrame, n_sectors: int, weather: pd.DataFrame,
+                 site: tuple[float, float, float], module: ModulePreset, losses: LossesPreset, system,
+                 cache_bytes: int = TABLE_CACHE_BYTES):
+        self.planes_index, self.n_sectors = planes.index, int(n_sectors)
+        self.weather, self.site = weather, tuple(float(v) for v in site)
+        self.module, self.losses, self.system, self.cache_bytes = module, losses, system, int(cache_bytes)
+        self.keys = energy.round_orientations(planes, system.orientation_step_deg)
+        self.orient = self.keys.drop_duplicates().reset_index(drop=True)
+        self.code = self.keys.merge(self.orient.reset_index(), on=list(self.orient.columns),
+                                    how="left")["index"].to_numpy()
+        lat, lon, alt = self.site
+        self.base = energy.simulate(weather, lat, lon, alt, self.orient, module, losses,
+                                    inverter_efficiency_pct=system.inverter_efficiency_pct,
+                                    dc_ac_ratio=system.dc_ac_ratio, temperature_model=system.temperature_model)
+        n = len(planes)
+        self.shaded = np.zeros((n, 12))
+        self.svf_sum = np.zeros(n)
+        self.hmax = np.full(n, -np.inf)
+        self.n_points = np.zeros(n, dtype=np.int64)
+        self.ref_kwh = np.zeros((len(self.orient), 12))
+        self._sky = self._bins = None
+        self._tables: dict = {}  # orientation → _CumTable, least recently used first
+        self.n_tables_built = 0
+
+    def _sky_bins(self):
+        if self._sky is None:
+            self._sky = energy.sky_year(self.weather, *self.site)
+            self._bins = sun_bins(self._sky, self.n_sectors)
+            self._loss_factor = 1.0 - energy.loss_percent(without_shading_item(self.losses)) / 100.0
+        return self._sky, self._bins
+
+    def _keep(self, o: int, table: _CumTable) -> None:
+        self._tables.pop(o, None)
+        self._tables[o] = table
+        total = sum(t.nbytes for t in self._tables.values())
+        while len(self._tables) > 1 and total > self.cache_bytes:
+            total -= self._tables.pop(next(iter(self._tables))).nbytes
+
+    def add_points(self, point_horizon_deg, point_plane, point_weight) -> None:
+        """Add a block of sample points (arguments as :func:`shading_losses`; every point of their planes)."""
+        horizon, plane_pos, weight = _check_points(len(self.planes_index), point_horizon_deg, point_plane,
+                                                   point_weight)
+        if horizon.shape[1] != self.n_sectors:
+            raise InputError(f"Horizon sample points (pvsite.roofs.horizon): {horizon.shape[1]} sectors, but the "
+                             f"run has {self.n_sectors}.", fix="Give every block in the run's sectors.",
+                             zh=f"地平线采样点（pvsite.roofs.horizon）：扇区数为 {horizon.shape[1]}，而本次运行为 {self.n_sectors}。",
+                             fix_zh="请让每批采样点使用本次运行的扇区数。")
+        if not len(plane_pos):
+            return
+        if (self.n_points[np.unique(plane_pos)] > 0).any():
+            raise InputError("Horizon sample points (pvsite.roofs.horizon): a plane's points came in two blocks.",
+                             fix="Give every point of a plane in one block.",
+                             zh="地平线采样点（pvsite.roofs.horizon）：同一屋面的采样点分在了两批中。",
+                             fix_zh="请把一个屋面的全部采样点放在同一批中。")
+        sky, bins = self._sky_bins()
+        system, orient, n = self.system, self.orient, len(self.planes_index)
+        pt_orient = self.code[plane_pos]
+        tilt_p = self.keys["tilt_deg"].to_numpy()[plane_pos]
+        azim_p = self.keys["azimuth_deg"].to_numpy()[plane_pos]
         svf = np.clip(sky_view_factor(horizon, tilt_p, azim_p), 0.0, 1.0)
         point_kwh = np.zeros((len(plane_pos), 12))
-        ref_kwh = np.zeros((len(orient), 12))
         needed = np.unique(pt_orient)
-        for mount in pd.unique(orient["mounting"].to_numpy()[needed]):
-            temp_params = energy.temperature_parameters(system.temperature_model, mount, module)
-            todo = needed[orient["mounting"].to_numpy()[needed] == mount]
+
+        def use(o, table):
+            pts = np.flatnonzero(pt_orient == o)
+            point_kwh[pts] = table.point_energy(horizon[pts], svf[pts])
+
+        missing = np.array([o for o in needed if o not in self._tables], dtype=np.intp)
+        for o in needed:
+            if o in self._tables:
+                table = self._tables.pop(o)
+                use(o, table)
+                self._tables[o] = table
+        mounting = orient["mounting"].to_numpy()
+        for mount in pd.unique(mounting[missing]):
+            temp_params = energy.temperature_parameters(system.temperature_model, mount, self.module)
+            todo = missing[mounting[missing] == mount]
             for start in range(0, len(todo), TABLE_CHUNK):
                 chunk = todo[start:start + TABLE_CHUNK]
                 tables = orientation_tables(
                     sky, bins, orient["tilt_deg"].to_numpy()[chunk], orient["azimuth_deg"].to_numpy()[chunk],
-                    temp_params, module, loss_factor, system.inverter_efficiency_pct / 100.0,
+                    temp_params, self.module, self._loss_factor, system.inverter_efficiency_pct / 100.0,
                     system.dc_ac_ratio)
-                ref_kwh[chunk] = tables.ac_kwh[:, -1]
+                self.ref_kwh[chunk] = tables.ac_kwh[:, -1]
+                self.n_tables_built += len(chunk)
                 for i, o in enumerate(chunk):
-                    pts = np.flatnonzero(pt_orient == o)
-                    point_kwh[pts] = _point_energy(tables, i, horizon[pts], svf[pts], bins)
-        shaded = np.zeros((n_planes, 12))
-        np.add.at(shaded, plane_pos, point_kwh * weight[:, None])
-        ref = ref_kwh[code]
-        monthly[applied] = shaded[applied]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            loss = 100.0 * (1.0 - shaded.sum(axis=1) / ref.sum(axis=1))
-        loss_pct[applied] = loss[applied]
-        svf_plane[applied] = np.bincount(plane_pos, weights=svf * weight, minlength=n_planes)[applied]
-        hmax_all = np.full(n_planes, -np.inf)
-        np.maximum.at(hmax_all, plane_pos, horizon.max(axis=1))
-        hmax[applied] = hmax_all[applied]
+                    table = _CumTable.of(tables, i, bins)
+                    use(o, table)
+                    self._keep(o, table)
+                del tables
+        np.add.at(self.shaded, plane_pos, point_kwh * weight[:, None])
+        self.svf_sum += np.bincount(plane_pos, weights=svf * weight, minlength=n)
+        np.maximum.at(self.hmax, plane_pos, horizon.max(axis=1))
+        self.n_points += np.bincount(plane_pos, minlength=n)
 
-    out = pd.DataFrame(monthly, index=planes.index, columns=list(energy.MONTH_COLUMNS))
-    annual = base["specific_yield_kwh_per_kwp"].to_numpy()[code].copy()
-    annual[applied] = monthly[applied].sum(axis=1)
-    out.insert(0, "specific_yield_kwh_per_kwp", annual)
-    out["poa_kwh_per_m2"] = base["poa_kwh_per_m2"].to_numpy()[code]
-    out["shading_loss_pct"] = loss_pct
-    out["sky_view_factor"] = svf_plane
-    out["horizon_max_deg"] = hmax
-    out["shading_applied"] = applied
-    out.attrs["shading"] = {
-        "method": METHOD,
-        "n_sectors": int(horizon.shape[1]),
-        "elevation_bin_deg": ELEVATION_BIN_DEG,
-        "dropped_loss_items_pct": ({DROPPED_LOSS_ITEM: float(losses.losses_pct.get(DROPPED_LOSS_ITEM, 0.0))}
-                                   if applied.any() else {}),
-        "n_planes_shaded": int(applied.sum()),
-        "n_planes_unshaded": int(n_planes - applied.sum()),
-    }
-    return out
+    def result(self) -> pd.DataFrame:
+        """The frame of :func:`shading_losses` from the blocks added so far (planes without points unshaded)."""
+        base, code, n_planes = self.base, self.code, len(self.planes_index)
+        monthly = base[list(energy.MONTH_COLUMNS)].to_numpy()[code].copy()
+        applied = self.n_points > 0
+        loss_pct, svf_plane, hmax = (np.full(n_planes, np.nan) for _ in range(3))
+        if applied.any():
+            shaded, ref = self.shaded, self.ref_kwh[code]
+            monthly[applied] = shaded[applied]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                loss = 100.0 * (1.0 - shaded.sum(axis=1) / ref.sum(axis=1))
+            loss_pct[applied] = loss[applied]
+            svf_plane[applied] = self.svf_sum[applied]
+            hmax[applied] = self.hmax[applied]
+        out = pd.DataFrame(monthly, index=self.planes_index, columns=list(energy.MONTH_COLUMNS))
+        annual = base["specific_yield_kwh_per_kwp"].to_numpy()[code].copy()
+        annual[applied] = monthly[applied].sum(axis=1)
+        out.insert(0, "specific_yield_kwh_per_kwp", annual)
+        out["poa_kwh_per_m2"] = base["poa_kwh_per_m2"].to_numpy()[code]
+        out["shading_loss_pct"] = loss_pct
+        out["sky_view_factor"] = svf_plane
+        out["horizon_max_deg"] = hmax
+        out["shading_applied"] = applied
+        losses = self.losses
+        out.attrs["shading"] = {
+            "method": METHOD,
+            "n_sectors": self.n_sectors,
+            "elevation_bin_deg": ELEVATION_BIN_DEG,
+            "dropped_loss_items_pct": ({DROPPED_LOSS_ITEM: float(losses.losses_pct.get(DROPPED_LOSS_ITEM, 0.0))}
+                                       if applied.any() else {}),
+            "n_planes_shaded": int(applied.sum()),
+            "n_planes_unshaded": int(n_planes - applied.sum()),
+        }
+        return out
 
 
 def exact_hourly_yield(weather: pd.DataFrame, site: tuple[float, float, float], tilt_deg: float,

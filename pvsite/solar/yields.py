@@ -41,7 +41,8 @@ YIELD_COLUMNS = ("specific_yield_kwh_per_kwp", "poa_kwh_per_m2", *energy.MONTH_C
 
 def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict, latitude_deg: float,
                  longitude_deg: float, module, losses, system, min_yield_share_pct: float = 0.0,
-                 point_horizon_deg=None, point_plane=None, point_weight=None) -> pd.DataFrame:
+                 point_horizon_deg=None, point_plane=None, point_weight=None,
+                 plane_shading: pd.DataFrame | None = None) -> pd.DataFrame:
     """Specific yield of every plane, simulating each distinct orientation once.
 
     Without horizons (the default) every plane gets its orientation's
@@ -78,6 +79,12 @@ def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict
         Row position in ``planes`` of each point.
     point_weight : array_like (P,), optional
         Share of its plane of each point [-], summing to 1 per plane.
+    plane_shading : pandas.DataFrame, optional
+        Instead of the points: their result already reduced per plane, the
+        frame of :func:`pvsite.solar.shading.shading_losses` (or
+        :meth:`pvsite.solar.shading.PlaneShading.result`) for these planes,
+        same index — as :func:`pvsite.pipeline.prepare` passes it after
+        reducing the points partition by partition.
 
     Returns
     -------
@@ -88,7 +95,7 @@ def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict
         threshold is > 0.
     """
     out = _yields(planes, weather, weather_meta, latitude_deg, longitude_deg, module, losses, system,
-                  point_horizon_deg, point_plane, point_weight)
+                  point_horizon_deg, point_plane, point_weight, plane_shading)
     if min_yield_share_pct > 0 and len(out):
         shaded = "shading" in out.attrs
         optimum = optimum_yields(weather, weather_meta, latitude_deg, longitude_deg, module,
@@ -99,9 +106,21 @@ def plane_yields(planes: pd.DataFrame, weather: pd.DataFrame, weather_meta: dict
 
 
 def _yields(planes, weather, weather_meta, latitude_deg, longitude_deg, module, losses, system,
-            point_horizon_deg, point_plane, point_weight) -> pd.DataFrame:
+            point_horizon_deg, point_plane, point_weight, plane_shading=None) -> pd.DataFrame:
     """:func:`plane_yields` without the suitability step."""
     given = [v is not None for v in (point_horizon_deg, point_plane, point_weight)]
+    if plane_shading is not None:
+        if any(given):
+            raise ConfigError("plane_yields takes either the horizon points or plane_shading, not both.",
+                              fix="Pass the points (pvsite.roofs.horizon) or their per-plane result.",
+                              zh="plane_yields 只能传入地平线采样点或 plane_shading 之一，不能同时传入。",
+                              fix_zh="请传入采样点（pvsite.roofs.horizon）或其按屋面的结果之一。")
+        if not plane_shading.index.equals(planes.index):
+            raise ConfigError("plane_yields: plane_shading is not indexed like the planes.",
+                              fix="Pass the shading result of these planes (same index, same order).",
+                              zh="plane_yields：plane_shading 的索引与屋面表不一致。",
+                              fix_zh="请传入这些屋面的遮挡结果（索引和顺序相同）。")
+        return _with_shading(planes, plane_shading)
     if any(given) and not all(given):
         raise ConfigError("plane_yields needs point_horizon_deg, point_plane and point_weight together.",
                           fix="Pass all three horizon inputs (pvsite.roofs.horizon), or none for no shading.",
@@ -109,13 +128,8 @@ def _yields(planes, weather, weather_meta, latitude_deg, longitude_deg, module, 
                           fix_zh="请传入全部三个地平线输入（pvsite.roofs.horizon），或都不传表示不计遮挡。")
     if all(given):
         site = (latitude_deg, longitude_deg, float(weather_meta.get("altitude") or 0.0))
-        res = shading.shading_losses(planes, point_horizon_deg, point_plane, point_weight, weather, site,
-                                     module, losses, system)
-        out = planes.copy()
-        for col in (*YIELD_COLUMNS, *shading.SHADING_COLUMNS):
-            out[col] = res[col].to_numpy()
-        out.attrs["shading"] = res.attrs["shading"]
-        return out
+        return _with_shading(planes, shading.shading_losses(planes, point_horizon_deg, point_plane, point_weight,
+                                                            weather, site, module, losses, system))
     keys = energy.round_orientations(planes, system.orientation_step_deg)
     orient = keys.drop_duplicates().reset_index(drop=True)
     sim = energy.simulate(
@@ -132,6 +146,15 @@ def _yields(planes, weather, weather_meta, latitude_deg, longitude_deg, module, 
     out = _copy(planes)
     for col in YIELD_COLUMNS:
         out[col] = sim[col].to_numpy()[code]
+    return out
+
+
+def _with_shading(planes: pd.DataFrame, res: pd.DataFrame) -> pd.DataFrame:
+    """``planes`` with the yield and shading columns of a :func:`pvsite.solar.shading.shading_losses` frame."""
+    out = planes.copy()
+    for col in (*YIELD_COLUMNS, *shading.SHADING_COLUMNS):
+        out[col] = res[col].to_numpy()
+    out.attrs["shading"] = res.attrs["shading"]
     return out
 
 

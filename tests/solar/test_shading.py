@@ -261,3 +261,67 @@ def test_sky_view_factor_by_orientation_groups_matches_per_point_formula():
     np.testing.assert_allclose(together, alone, rtol=1e-12)
     flat = shading.sky_view_factor(h, 0.0, 180.0)
     np.testing.assert_allclose(flat, np.mean(np.cos(np.radians(h)) ** 2, axis=1), rtol=1e-12)
+
+
+def test_points_in_blocks_equal_one_call_bit_for_bit(setup):
+    """PlaneShading fed plane groups in any block order (a spatial partition at a time, as the pipeline does)
+    gives exactly shading_losses of every point at once; tables are built once per orientation, also when
+    the cache holds only one; a plane's points split over two blocks is refused."""
+    weather, module, losses, system = setup
+    rng = np.random.default_rng(11)
+    n_planes = 40
+    planes = _planes([(rng.choice([0.0, 10.0, 25.0, 33.0]), rng.choice([90.0, 160.0, 180.0, 200.0, 270.0]),
+                       rng.choice(["tilted_rows", "flush"])) for _ in range(n_planes)])
+    per_plane = rng.integers(0, 5, n_planes)  # some planes have no points
+    plane = np.repeat(np.arange(n_planes), per_plane)
+    weight = rng.uniform(0.1, 1.0, len(plane))
+    weight /= np.bincount(plane, weights=weight, minlength=n_planes)[plane]
+    h = np.clip(rng.uniform(-10, 60, (len(plane), 144)), 0, 90).astype(np.float32)
+    whole = shading.shading_losses(planes, h, plane, weight, weather, SITE, module, losses, system)
+    assert whole["shading_applied"].sum() == (per_plane > 0).sum() < n_planes
+    for cache_bytes in (shading.TABLE_CACHE_BYTES, 1):
+        run = shading.PlaneShading(planes, 144, weather, SITE, module, losses, system, cache_bytes=cache_bytes)
+        for group in (np.array([3, 17, 2]), np.array([0]), np.arange(20, 40), np.array([1, 4, 5, 6, 7, 8, 9]),
+                      np.arange(10, 17), np.array([18, 19])):  # every plane once, groups of 1 to 20
+            pts = np.flatnonzero(np.isin(plane, group))
+            run.add_points(h[pts], plane[pts], weight[pts])
+        pd.testing.assert_frame_equal(run.result(), whole, check_exact=True)
+        assert run.result().attrs["shading"] == whole.attrs["shading"]
+        if cache_bytes > 1:
+            keys = energy.round_orientations(planes, system.orientation_step_deg)
+            assert run.n_tables_built == len(keys.iloc[np.unique(plane)].drop_duplicates())
+    run = shading.PlaneShading(planes, 144, weather, SITE, module, losses, system)
+    first = np.flatnonzero(plane == plane[0])
+    run.add_points(h[first[:1]], plane[first[:1]], np.ones(1))
+    with pytest.raises(InputError, match="two blocks"):
+        run.add_points(h[first[:1]], plane[first[:1]], np.ones(1))
+    with pytest.raises(InputError, match="sectors"):
+        run.add_points(np.zeros((1, 72)), plane[-1:], np.ones(1))
+
+
+def test_a_lone_orientation_has_the_table_it_has_among_others(setup):
+    """An orientation's tables do not depend on which orientations share the call (one, two or many)."""
+    weather, module, losses, system = setup
+    sky = energy.sky_year(weather, *SITE)
+    bins = shading.sun_bins(sky, 144)
+    temp = energy.temperature_parameters(system.temperature_model, "tilted_rows", module)
+    tilt, az = np.array([20.0, 5.0, 33.0, 0.0]), np.array([180.0, 95.0, 250.0, 180.0])
+    args = (temp, module, 0.86, system.inverter_efficiency_pct / 100.0, system.dc_ac_ratio)
+    many = shading.orientation_tables(sky, bins, tilt, az, *args)
+    for k in range(len(tilt)):
+        for lo, hi in ((k, k + 1), (max(k - 1, 0), k + 1)):
+            part = shading.orientation_tables(sky, bins, tilt[lo:hi], az[lo:hi], *args)
+            for f in ("ac_kwh", "ac_lost_kwh", "beam_kwh_m2", "sky_kwh_m2", "ground_kwh_m2", "poa_kwh_m2"):
+                assert np.array_equal(getattr(part, f)[k - lo], getattr(many, f)[k]), (f, k, lo)
+
+
+def test_sky_view_factor_does_not_depend_on_the_rows_beside_it():
+    """A point's factor is the same computed alone, in a block of 2–70 or among 3,000 (no BLAS row rounding)."""
+    rng = np.random.default_rng(1)
+    h = rng.uniform(0, 30, (3000, 144)).astype(np.float32)
+    tilt, az = np.full(3000, 20.0), np.full(3000, 170.0)
+    full = shading.sky_view_factor(h, tilt, az)
+    for p in (1, 2, 3, 10, 22, 38, 67):
+        for lo in (0, 1, 13, 500):
+            assert np.array_equal(shading.sky_view_factor(h[lo:lo + p], tilt[lo:lo + p], az[lo:lo + p]),
+                                  full[lo:lo + p]), (p, lo)
