@@ -332,12 +332,18 @@ def group_economics(roofs: pd.DataFrame, scope_label: str) -> pd.DataFrame:
             "department": sized["responsible_department"].astype("string").replace("", pd.NA).fillna(NO_DEPARTMENT)}
     parts = []
     for level, key in keys.items():
-        g = frame.groupby(key.to_numpy())
+        k = key.to_numpy()
+        g = frame.groupby(k)
         sums = g[["w", "wl"]].sum()
         with np.errstate(invalid="ignore", divide="ignore"):
             weighted = np.where(sums["w"] > 0, sums["wl"] / sums["w"], np.nan)
-        used = g["model"].agg(lambda m: ",".join(x for x in models.MODELS if x in set(m)))
+        # the models each group uses, in MODELS order: one membership test per model, not a call per group
+        pairs = pd.MultiIndex.from_arrays([k, frame["model"].to_numpy()]).unique()
+        used = np.full(len(sums), "", dtype=object)
+        for m in models.MODELS:
+            has = sums.index.isin(pairs[pairs.get_level_values(1) == m].get_level_values(0))
+            used[has] = [u + "," + m if u else m for u in used[has].tolist()]
         parts.append(pd.DataFrame({"level": level, "key": sums.index.astype(str), "lcoe_yuan_per_kwh": weighted,
-                                   "business_model": used.reindex(sums.index).to_numpy()}))
+                                   "business_model": used}))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["level", "key", "lcoe_yuan_per_kwh", "business_model"])

@@ -42,6 +42,7 @@ roof sheet's CSV twin.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
@@ -132,11 +133,18 @@ def header(column: schema.Column) -> str:
 
 def schema_column(name: str, tables: tuple[str, ...]) -> schema.Column | None:
     """The schema entry of column ``name``: the first of ``tables`` (layers or RunResult tables) that lists it."""
-    for t in tables:
-        for c in schema.columns(t):
-            if c.name == name:
-                return c
-    return None
+    return _schema_index(tuple(tables))[1].get(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _schema_index(tables: tuple[str, ...]) -> tuple[dict[str, int], dict[str, schema.Column]]:
+    """Place and entry of every column of the schema ``tables`` (the first table that lists a column wins)."""
+    order: dict[str, int] = {}
+    entry: dict[str, schema.Column] = {}
+    for i, c in enumerate(c for t in tables for c in schema.columns(t)):
+        order.setdefault(c.name, i)
+        entry.setdefault(c.name, c)
+    return order, entry
 
 
 def unit_of(name: str, column: schema.Column | None) -> str:
@@ -177,15 +185,16 @@ class Col:
     header : str
         Chinese header with unit.
     kind : {'num', 'date', 'text'}
-    values : list
-        Python values (float, Excel date serial, str); None where empty.
+    values : numpy.ndarray
+        ``num`` and ``date`` (Excel date serial): float64, NaN where empty (infinities too);
+        ``text``: object array of str, None where empty.
     num_format : str or None
     """
 
     name: str
     header: str
     kind: str
-    values: list
+    values: np.ndarray
     num_format: str | None
 
 
@@ -211,43 +220,50 @@ def display_columns(df: pd.DataFrame, tables: tuple[str, ...], *, extra_labels=N
         Show only these columns, in this order.
     """
     names = [str(c) for c in df.columns if str(c) not in ("geometry", "usable_geometry")]
+    order, entries = _schema_index(tuple(tables))
     if keep is not None:
         names = [n for n in keep if n in names]
     else:
-        order: dict[str, int] = {}
-        for i, c in enumerate(c for t in tables for c in schema.columns(t)):
-            order.setdefault(c.name, i)  # the first table that lists a column places it
         # a display column (万元, schema.DERIVED) stands where its source column would
         names = sorted(names, key=lambda n: (order.get(schema.DERIVED.get(n, ("",))[0], order.get(n, len(order))), 0))
     names = [n for n in names if not (n in schema.ZH_SIBLINGS and schema.ZH_SIBLINGS[n] in names)]
     out = []
     for n in names:
-        col = schema_column(n, tables)
+        col = entries.get(n)
         s = df[n]
         head = header(col) if col is not None else n
         if pd.api.types.is_datetime64_any_dtype(s.dtype):
             d = s.to_numpy(dtype="datetime64[D]")
-            serial = (d - _EXCEL_EPOCH).astype("timedelta64[D]").astype(np.int64).astype(float).tolist()
-            vals = [None if nat else v for v, nat in zip(serial, np.isnat(d).tolist())]
-            out.append(Col(n, head, "date", vals, DATE_FORMAT))
+            serial = (d - _EXCEL_EPOCH).astype("timedelta64[D]").astype(np.int64).astype(float)
+            serial[np.isnat(d)] = np.nan
+            out.append(Col(n, head, "date", serial, DATE_FORMAT))
         elif pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-            a = s.to_numpy(dtype=float, na_value=np.nan)
-            vals = a.tolist()
-            for i in np.flatnonzero(~np.isfinite(a)):
-                vals[i] = None
-            out.append(Col(n, head, "num", vals, number_format(n, unit_of(n, col), s)))
+            a = np.array(s.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+            a[~np.isfinite(a)] = np.nan
+            out.append(Col(n, head, "num", a, number_format(n, unit_of(n, col), s)))
         else:
             out.append(Col(n, head, "text", _text_values(schema.label_series(n, s, extra_labels)), None))
     return out
 
 
-def _text_values(s: pd.Series) -> list:
-    """Text cells of a column: str values, None where missing or empty, control characters removed."""
-    vals = s.to_numpy(dtype=object, na_value=None).tolist()
-    vals = [None if v is None or v == "" else v if isinstance(v, str) else str(v) for v in vals]
-    if ILLEGAL_CHARACTERS_RE.search("".join(v for v in vals if v is not None)):
-        vals = [None if v is None else ILLEGAL_CHARACTERS_RE.sub("", v) or None for v in vals]
-    return vals
+def _text_values(s: pd.Series) -> np.ndarray:
+    """Text cells of a column: str values, None where missing or empty, control characters removed.
+
+    The work is done once per distinct value (:func:`pandas.factorize`), then taken back to the rows.
+    """
+    vals = np.asarray(s.to_numpy(dtype=object, na_value=None), dtype=object)
+    codes, uniques = pd.factorize(vals)  # None → -1
+    if not all(type(u) is str for u in uniques):
+        # values that are not str (numbers in an object column: 1 and 1.0 are one key to factorize)
+        vals = np.array([None if v is None or v == "" else v if isinstance(v, str) else str(v) for v in vals.tolist()]
+                        + [None], dtype=object)[:-1]
+        codes, uniques = pd.factorize(vals)
+    shown = [None if u == "" else u for u in uniques.tolist()]
+    if ILLEGAL_CHARACTERS_RE.search("".join(u for u in shown if u is not None)):
+        shown = [None if u is None else ILLEGAL_CHARACTERS_RE.sub("", u) or None for u in shown]
+    table = np.empty(len(shown) + 1, dtype=object)
+    table[:len(shown)] = shown  # the last entry (code -1) stays None
+    return table[codes]
 
 
 def as_frame(cols: list[Col]) -> pd.DataFrame:
@@ -258,10 +274,11 @@ def as_frame(cols: list[Col]) -> pd.DataFrame:
     data = {}
     for c in cols:
         if c.kind == "date":
-            data[c.header] = [None if v is None else str(_EXCEL_EPOCH + np.timedelta64(int(v), "D"))
-                              for v in c.values]
+            nat = np.isnan(c.values)
+            iso = (_EXCEL_EPOCH + np.where(nat, 0, c.values).astype(np.int64).astype("timedelta64[D]")).astype(str)
+            data[c.header] = pd.array(np.where(nat, None, iso.astype(object)), dtype=object)
         elif c.kind == "num":
-            data[c.header] = pd.array([np.nan if v is None else v for v in c.values], dtype="float64")
+            data[c.header] = pd.array(c.values, dtype="float64")
         else:
             data[c.header] = pd.array(c.values, dtype=object)
     return pd.DataFrame(data)
@@ -624,9 +641,11 @@ def _col_letter(j: int) -> str:
     return s
 
 
-def _width(head: str, values: list, num_format: str | None) -> float:
-    sample = [display_width(f"{v:,.1f}" if isinstance(v, float) else v)
-              for v in values[:_WIDTH_SAMPLE] if v is not None]
+def _width(head: str, values: np.ndarray, num_format: str | None) -> float:
+    first = values[:_WIDTH_SAMPLE].tolist()
+    shown = [f"{v:,.1f}" if isinstance(v, float) else v
+             for v in first if v is not None and v == v]  # None (text) and NaN (numbers) are empty
+    sample = [len(t) if t.isascii() else display_width(t) for t in shown]  # ASCII is one cell a character
     width = max([min(display_width(head), 24)] + sample) + 2
     return float(min(50, max(8, width)))
 
@@ -664,16 +683,6 @@ def _write_table(wb, fmt: _Formats, name: str, cols: list[Col], pending: list, *
     return ws
 
 
-def _escape(values: list) -> list:
-    """XML-escaped text values (None stays None); the per-value work only when a column needs it."""
-    present = [v for v in values if v is not None]
-    joined = "".join(present)
-    if "&" not in joined and "<" not in joined and ">" not in joined:
-        return values
-    return [None if v is None else v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            for v in values]
-
-
 #: Rows of a table sheet rendered and written to the package at a time (:func:`_splice`): the
 #: SpreadsheetML of a block is built, compressed into the sheet's zip entry and dropped, so memory
 #: holds one block of row XML (~60 columns × 20,000 rows ≈ 100 MB of text), never a whole sheet
@@ -681,29 +690,70 @@ def _escape(values: list) -> list:
 ROW_BLOCK = 20_000
 
 
+def _escape(text: str) -> str:
+    """``text`` XML-escaped as a cell's inline string (``&``, ``<``, ``>``)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _cell_tails(c: Col, lo: int, hi: int, styles: tuple[str, ...]) -> tuple[list[np.ndarray], np.ndarray]:
+    """Rows ``lo:hi`` of one column as the part of each cell after its reference, per style, and where it is empty.
+
+    The tail of a cell is ``" s="3"><v>12.5</v></c>`` (a number) or ``" s="3" t="inlineStr"><is><t
+    xml:space="preserve">text</t></is></c>``; ``styles`` are the cell style indices to render
+    (plain, and bold for emphasised rows).  Each distinct value is rendered once
+    (:func:`pandas.factorize`): text XML-escaped, numbers as ``repr(float)`` (the shortest text that
+    reads back to the same float).
+    """
+    v = c.values[lo:hi]
+    if c.kind == "text":
+        codes, uniques = pd.factorize(v)  # None → -1
+        shown = [_escape(u) for u in uniques.tolist()]
+        kind, close = '" t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
+    else:
+        if ((v == 0) & np.signbit(v)).any():  # -0.0 and 0.0 are one key to factorize: repr each value
+            codes = np.where(np.isnan(v), -1, np.arange(len(v)))
+            shown = [repr(x) for x in v.tolist()]
+        else:
+            codes, uniques = pd.factorize(v)  # NaN → -1
+            shown = [repr(x) for x in uniques.tolist()]
+        kind, close = '"><v>', "</v></c>"
+    tails = []
+    for s in styles:
+        table = np.empty(len(shown) + 1, dtype=object)
+        table[:len(shown)] = [f'" s="{s}{kind}{x}{close}' for x in shown]
+        table[-1] = ""  # code -1: an empty cell
+        tails.append(table[codes])
+    return tails, codes < 0
+
+
+#: Pieces of one cell's SpreadsheetML: ``<c r="`` + column letters | row number | style, value, closing tags.
+_CELL_PIECES = 3
+
+
 def _rows_xml(p: _Pending, lo: int = 0, hi: int | None = None) -> str:
-    """SpreadsheetML ``<row>`` elements of rows ``lo:hi`` of one table, built column by column (one f-string per cell)."""
+    """SpreadsheetML ``<row>`` elements of rows ``lo:hi`` of one table.
+
+    Built column by column as arrays of pieces (``<c r="B``, ``12``, ``" s="3"><v>12.5</v></c>``;
+    an empty cell has empty pieces), joined once for the whole block (a str join: several
+    times faster than joining bytes), then encoded once.
+    """
     n_all = len(p.cols[0].values)
     hi = n_all if hi is None else min(hi, n_all)
-    n = hi - lo
-    rn = [str(i) for i in range(p.first_row + 1 + lo, p.first_row + 1 + hi)]
-    emph_block = p.emphasise[lo:hi]
-    emph = emph_block.tolist() if emph_block.any() else None
-    columns = []
+    n = max(hi - lo, 0)
+    rn = np.arange(p.first_row + 1 + lo, p.first_row + 1 + hi).astype(str).astype(object)
+    emph = p.emphasise[lo:hi]
+    pieces = np.empty((n, 3 + _CELL_PIECES * len(p.cols) + 1), dtype=object)
+    pieces[:, 0], pieces[:, 1], pieces[:, 2], pieces[:, -1] = '<row r="', rn, '">', "</row>"
     for j, c in enumerate(p.cols):
-        a = _col_letter(j)
-        s0 = p.plain[j].xf_index or 0
-        styles = [(p.bold[j].xf_index or 0) if e else s0 for e in emph] if emph else [s0] * n
-        values = c.values[lo:hi]
-        if c.kind == "text":
-            cells = ["" if v is None else
-                     f'<c r="{a}{r}" s="{s}" t="inlineStr"><is><t xml:space="preserve">{v}</t></is></c>'
-                     for v, r, s in zip(_escape(values), rn, styles)]
-        else:
-            cells = ["" if v is None else f'<c r="{a}{r}" s="{s}"><v>{v!r}</v></c>'
-                     for v, r, s in zip(values, rn, styles)]
-        columns.append(cells)
-    return "".join([f'<row r="{r}">{"".join(cells)}</row>' for r, cells in zip(rn, zip(*columns))])
+        at = 3 + _CELL_PIECES * j
+        styles = (p.plain[j].xf_index or 0, p.bold[j].xf_index or 0) if emph.any() else (p.plain[j].xf_index or 0,)
+        tails, empty = _cell_tails(c, lo, hi, styles)
+        pieces[:, at] = f'<c r="{_col_letter(j)}'
+        pieces[:, at + 1] = rn
+        pieces[:, at + 2] = np.where(emph, tails[1], tails[0]) if len(tails) > 1 else tails[0]
+        if empty.any():
+            pieces[empty, at:at + 2] = ""
+    return "".join(pieces.ravel().tolist())
 
 
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
@@ -894,9 +944,10 @@ def write_workbook(path: str | Path, result, set_info: dict[str, str] | None = N
                                    "strings_to_urls": False, "in_memory": True})
     fmt, pending, ncols = _Formats(wb), [], {}
 
-    def table(name, df, tables, **kw):
-        cols = display_columns(df, tables, extra_labels=extra) if df is not None else \
-            [Col(c.name, header(c), "text", [], None) for c in schema.columns(tables[0])]
+    def table(name, df, tables, cols=None, **kw):
+        if cols is None:
+            cols = display_columns(df, tables, extra_labels=extra) if df is not None else \
+                [Col(c.name, header(c), "text", np.empty(0, dtype=object), None) for c in schema.columns(tables[0])]
         ws = _write_table(wb, fmt, name, cols, pending, **kw)
         ncols[ws.index] = len(cols)
 
@@ -911,8 +962,9 @@ def write_workbook(path: str | Path, result, set_info: dict[str, str] | None = N
     prio, prio_note = priority_rows(result)
     table("优先屋顶清单", prio, PRIORITY_TABLES, note_above=prio_note)
     tasks = getattr(result, "department_tasks", None) or {}
+    task_cols = department_columns(tasks, extra)
     for dept, name in department_sheet_names(tasks, taken=_FIXED_SHEETS).items():
-        table(name, schema.with_display_units(pd.DataFrame(tasks[dept])), PRIORITY_TABLES)
+        table(name, None, PRIORITY_TABLES, cols=task_cols[dept])
     rows = roof_rows(result)
     shown, truncated = roof_sheet(rows, MAX_ROOF_ROWS if max_roof_rows is None else max_roof_rows)
     if truncated:  # back to street / capacity order
@@ -936,6 +988,26 @@ def write_workbook(path: str | Path, result, set_info: dict[str, str] | None = N
     wb.close()
     _splice(buf.getvalue(), path, pending, ncols)
     return path
+
+
+def department_columns(tasks: dict, extra_labels=None) -> dict[str, list[Col]]:
+    """Department → the shown columns of its task list (``RunResult.department_tasks``).
+
+    Task lists of the same columns and dtypes (those of
+    :func:`pvsite.planning.ranking.department_tasks`) are shown as one table
+    (:func:`display_columns` once for every department's roofs) and cut back
+    into departments; each gives the columns its own list would.
+    """
+    frames = {d: pd.DataFrame(t) for d, t in tasks.items()}
+    same = len({tuple(zip(map(str, f.columns), map(str, f.dtypes), map(repr, f.dtypes))) for f in frames.values()}) == 1
+    if len(frames) < 2 or not same:
+        return {d: display_columns(schema.with_display_units(f), PRIORITY_TABLES, extra_labels=extra_labels)
+                for d, f in frames.items()}
+    whole = schema.with_display_units(pd.concat(frames.values(), ignore_index=True))
+    cols = display_columns(whole, PRIORITY_TABLES, extra_labels=extra_labels)
+    bounds = np.cumsum([0] + [len(f) for f in frames.values()])
+    return {d: [Col(c.name, c.header, c.kind, c.values[lo:hi], c.num_format) for c in cols]
+            for d, lo, hi in zip(frames, bounds[:-1], bounds[1:])}
 
 
 #: Sheet names a department sheet may not take.

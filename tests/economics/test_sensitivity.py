@@ -100,3 +100,50 @@ def test_group_economics_weights_lcoe_by_capacity_and_lists_the_models():
     assert ("department", "区教育局") in g.index
     label = schema.label_series("business_model", pd.Series(["self,emc"])).iloc[0]
     assert label == "自发自用、余电上网 + 合同能源管理(EMC)"
+
+
+def _group_economics_per_group(roofs: pd.DataFrame, scope_label: str) -> pd.DataFrame:
+    """The earlier group_economics (a Python call per group for the models): the reference of the vectorised one."""
+    from pvsite.economics import models
+    from pvsite.planning.rollup import NO_DEPARTMENT, NO_STREET
+
+    sized = roofs[roofs["capacity_kw"].to_numpy(dtype=float) > 0]
+    kw = sized["capacity_kw"].to_numpy(dtype=float)
+    lcoe = sized["lcoe_yuan_per_kwh"].to_numpy(dtype=float, na_value=np.nan)
+    ok = np.isfinite(lcoe)
+    frame = pd.DataFrame({"w": np.where(ok, kw, 0.0), "wl": np.where(ok, kw * lcoe, 0.0),
+                          "model": sized["business_model"].astype(str).to_numpy()}, index=sized.index)
+    keys = {"district": pd.Series(scope_label, index=sized.index),
+            "street": sized["street"].astype("string").fillna(NO_STREET),
+            "department": sized["responsible_department"].astype("string").replace("", pd.NA).fillna(NO_DEPARTMENT)}
+    parts = []
+    for level, key in keys.items():
+        g = frame.groupby(key.to_numpy())
+        sums = g[["w", "wl"]].sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            weighted = np.where(sums["w"] > 0, sums["wl"] / sums["w"], np.nan)
+        used = g["model"].agg(lambda m: ",".join(x for x in models.MODELS if x in set(m)))
+        parts.append(pd.DataFrame({"level": level, "key": sums.index.astype(str), "lcoe_yuan_per_kwh": weighted,
+                                   "business_model": used.reindex(sums.index).to_numpy()}))
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.mark.parametrize("case", ["mixed", "no_lcoe", "none_sized"])
+def test_group_economics_equals_the_per_group_reference(case):
+    """Vectorised group_economics gives exactly the frame of the per-group version: models in MODELS order,
+    missing streets and departments grouped, NaN LCOE where no roof of a group has one, no sized roof."""
+    cfg = EconomicsConfig(business_model_by_class={"factory": "emc", "other": "full-export"})
+    roofs = pd.concat([_roofs()] * 5, ignore_index=True)
+    roofs["capacity_kw"] = roofs["capacity_kw"] * np.arange(1, len(roofs) + 1) + (roofs.index % 4 == 3) * 7.0
+    roofs.loc[[2, 9], "street"] = None
+    roofs.loc[[4, 11], "responsible_department"] = None
+    a = economics.appraise(roofs, pd.DataFrame(), cfg, preset=PRESET)
+    if case == "no_lcoe":
+        a.loc[a["street"] == "A", "lcoe_yuan_per_kwh"] = np.nan
+    if case == "none_sized":
+        a["capacity_kw"] = 0.0
+    got = economics.group_economics(a, "全区")
+    want = _group_economics_per_group(a, "全区")
+    if case != "none_sized":
+        assert set(got["business_model"]) > {"self", "emc"} and got["lcoe_yuan_per_kwh"].notna().any()
+    pd.testing.assert_frame_equal(got, want)
