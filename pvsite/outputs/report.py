@@ -135,17 +135,19 @@ def _round_coords(geoms: np.ndarray) -> np.ndarray:
 
 
 def _to_lonlat(gdf, datum: str):
-    """``gdf`` in WGS84 lon/lat, shifted to GCJ-02 when ``datum == 'gcj02'`` (:mod:`pvsite.geo.datums`)."""
-    out = gdf.to_crs("EPSG:4326") if gdf.crs is not None else gdf
-    geoms = out.geometry.to_numpy()
+    """``gdf``'s geometries in WGS84 lon/lat, shifted to GCJ-02 when ``datum == 'gcj02'``
+    (:mod:`pvsite.geo.datums`), rounded to :data:`COORD_DECIMALS`; only the geometry column is
+    reprojected (not a copy of the whole frame), shift and rounding in one coordinate pass."""
+    out = gdf.geometry.to_crs("EPSG:4326") if gdf.crs is not None else gdf.geometry
+    geoms = out.to_numpy()
     if datum == "gcj02":
         from pvsite.geo import datums
 
         def shift(xy):
             lon, lat = datums.wgs84_to_gcj02(xy[:, 0], xy[:, 1])
-            return np.column_stack([lon, lat])
+            return np.round(np.column_stack([lon, lat]), COORD_DECIMALS)
 
-        geoms = shapely.transform(geoms, shift)
+        return shapely.transform(geoms, shift)
     return _round_coords(geoms)
 
 
@@ -175,31 +177,64 @@ def map_roofs(result, max_roofs: int, datum: str = "wgs84") -> tuple[str, int, i
         roofs = roofs[roofs["capacity_kw"] > 0]
         if len(roofs) > max_roofs:
             roofs = roofs.nlargest(max_roofs, "capacity_kw")
-    geoms = _to_lonlat(roofs, datum)
+    texts = shapely.to_geojson(_to_lonlat(roofs, datum))
+    keep = pd.notna(texts)
+    roofs, texts = roofs[keep], texts[keep]
+    n = len(roofs)
+    if n == 0:
+        return '{"type":"FeatureCollection","features":[]}', 0, n_total
     kw = roofs["capacity_kw"].astype(float).fillna(0.0).to_numpy()
     mwh = roofs["annual_kwh"].astype(float).fillna(0.0).to_numpy() / 1000.0 if "annual_kwh" in roofs else 0 * kw
-    colour = charts_mod.kw_colours(kw)
-    optional = [c for c in ("remaining_potential_kw", "installed_kw", "under_construction_kw", "planned_kw")
-                if c in roofs.columns]
-    cols = {c: roofs[c].astype(float).to_numpy() for c in optional}
-    text_cols = {c: [_text(v) for v in roofs[c].tolist()] if c in roofs.columns else [""] * len(roofs)
-                 for c in ("building_id", "name", "street", "class_zh", "status", "responsible_department",
-                           "plan_task")}
-    props = []
-    for i in range(len(roofs)):
-        p = {"id": text_cols["building_id"][i], "name": text_cols["name"][i], "street": text_cols["street"][i],
-             "cls": text_cols["class_zh"][i] or "未分类",
-             "kw": round(float(kw[i]), 1), "mwh": round(float(mwh[i]), 1),
-             "status": STATUS_ZH.get(text_cols["status"][i], text_cols["status"][i]),
-             "dept": text_cols["responsible_department"][i], "colour": colour[i]}
-        if text_cols["plan_task"][i]:
-            p["plan_task"] = text_cols["plan_task"][i]
-        for c in optional:
-            v = cols[c][i]
-            if np.isfinite(v):
-                p["remaining_kw" if c == "remaining_potential_kw" else c] = round(float(v), 1)
-        props.append(p)
-    return _feature_collection(geoms, props), len(roofs), n_total
+    cols = [texts, _json_texts(roofs, "building_id"), _json_texts(roofs, "name"), _json_texts(roofs, "street"),
+            _json_texts(roofs, "class_zh", empty="未分类"), _fmt_floats(kw), _fmt_floats(mwh),
+            _json_texts(roofs, "status", mapping=STATUS_ZH), _json_texts(roofs, "responsible_department"),
+            np.asarray(charts_mod.kw_colours(kw), dtype=object)]
+    tail = np.full(n, "", dtype=object)  # the optional properties, only where the roof has them
+    plan = _json_texts(roofs, "plan_task")
+    tail = np.where(plan != '""', ', "plan_task": ' + plan, tail)
+    for c in ("remaining_potential_kw", "installed_kw", "under_construction_kw", "planned_kw"):
+        if c in roofs.columns:
+            v = roofs[c].astype(float).to_numpy()
+            key = "remaining_kw" if c == "remaining_potential_kw" else c
+            tail = np.where(np.isfinite(v), tail + f', "{key}": ' + _fmt_floats(v), tail)
+    feature = ('{"type":"Feature","geometry":%s,"properties":{"id": %s, "name": %s, "street": %s, "cls": %s, '
+               '"kw": %s, "mwh": %s, "status": %s, "dept": %s, "colour": "%s"%s}}')
+    table = np.column_stack(cols + [tail]).ravel().tolist()
+    body = ",".join([feature] * n) % tuple(table)  # one format of every feature (no per-roof Python)
+    return '{"type":"FeatureCollection","features":[' + body + "]}", n, n_total
+
+
+def _json_texts(df: pd.DataFrame, col: str, *, empty: str = "", mapping: dict | None = None) -> np.ndarray:
+    """Column ``col`` of ``df`` as JSON string literals (``json.dumps(_text(v), ensure_ascii=False)``),
+    object array; ``empty`` for missing / empty values, values translated by ``mapping`` first.
+    Each distinct value is encoded once (:func:`pandas.factorize`)."""
+    from json.encoder import encode_basestring  # json.dumps(str, ensure_ascii=False)
+
+    if col not in df.columns:
+        return np.full(len(df), encode_basestring(empty), dtype=object)
+    codes, uniques = pd.factorize(df[col], use_na_sentinel=True)
+    words = [_text(u) for u in uniques]
+    if mapping:
+        words = [mapping.get(w, w) for w in words]
+    encoded = np.asarray([encode_basestring(w or empty) for w in words] + [encode_basestring(empty)],
+                         dtype=object)
+    return encoded[codes]  # code -1 (missing) → the last entry
+
+
+def _fmt_floats(values: np.ndarray) -> np.ndarray:
+    """``json.dumps(round(float(v), 1))`` of every value, object array, in one ``%`` format.
+
+    ``"%.1f"`` is correctly rounded like :func:`round`, and for a number already rounded to
+    one decimal ``repr`` (what :mod:`json` writes) gives the same digits below 1e15 (larger
+    finite values take :func:`json.dumps` itself).  Not-finite values come out as ``nan`` /
+    ``inf``, not JSON: callers leave them out.
+    """
+    values = np.asarray(values, dtype=float)
+    out = np.asarray((("%.1f\x00" * len(values)) % tuple(values.tolist())).split("\x00")[:-1], dtype=object)
+    big = np.isfinite(values) & (np.abs(values) >= 1e15)
+    if big.any():  # rare: the exact json.dumps text
+        out[big] = [json.dumps(round(float(v), 1)) for v in values[big]]
+    return out
 
 
 def map_streets(result, datum: str = "wgs84") -> str:

@@ -88,3 +88,62 @@ def test_polygon_paths_equal_geopandas_patches():
     for got, exp in zip(paths, want):
         np.testing.assert_array_equal(got.vertices, exp.vertices)
         np.testing.assert_array_equal(got.codes, exp.codes)
+
+
+def test_charts_leave_matplotlib_settings_alone_and_keep_the_cjk_font(result):
+    """Figure + Agg canvas, no pyplot figure; the style applies inside the chart only, its font stays on the texts."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    before = dict(matplotlib.rcParams)
+    fig = charts.by_street(result)
+    assert dict(matplotlib.rcParams) == before
+    assert isinstance(fig.canvas, FigureCanvasAgg) and fig.canvas.manager is None
+    family = charts.cjk_font()
+    texts = [t for ax in fig.axes for t in ax.get_yticklabels()] + fig.texts
+    assert texts and all(t.get_fontfamily()[0] == (family or "DejaVu Sans") for t in texts)
+    assert all(not t._parse_math for t in texts)  # a '$' in a name is not mathtext
+    assert charts.png_bytes(fig)[:4] == b"\x89PNG"
+
+
+def test_compound_path_fills_the_union_and_keeps_holes():
+    """One path for many roofs: holes stay empty, overlapping and MultiPolygon parts are filled."""
+    import shapely
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import PathCollection
+    from matplotlib.figure import Figure
+
+    ring = shapely.Polygon([(0, 0), (0, 10), (10, 10), (10, 0)], holes=[[(3, 3), (7, 3), (7, 7), (3, 7)]])
+    geoms = np.array([ring, shapely.box(8, 8, 14, 14, ccw=False), None,  # overlaps ring's corner
+                      shapely.MultiPolygon([shapely.box(16, 0, 18, 2), shapely.box(16, 4, 18, 6)])], dtype=object)
+    fig = Figure(figsize=(2, 1), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.add_collection(PathCollection([charts.compound_path(geoms)], facecolor="black", linewidth=0))
+    ax.set_xlim(0, 20), ax.set_ylim(0, 10), ax.set_axis_off()
+    fig.canvas.draw()
+    img = np.asarray(fig.canvas.buffer_rgba())[..., 0]  # red channel: 0 = filled, 255 = white
+
+    def at(x, y):
+        return img[int((10 - y) * 10), int(x * 10)]
+
+    assert at(1, 1) == 0 and at(9, 9) == 0 and at(9.5, 9.5) == 0  # ring and the overlap
+    assert at(5, 5) == 255  # the hole
+    assert at(17, 1) == 0 and at(17, 5) == 0 and at(17, 3) == 255  # both parts, the gap between them
+    assert charts.compound_path(np.array([None, shapely.Polygon()], dtype=object)) is None
+
+
+def test_roof_map_draws_every_roof_in_its_colour_class(result):
+    from matplotlib.collections import PathCollection
+
+    fig = charts.roof_map(result)
+    ax = fig.axes[0]
+    cols = [c for c in ax.collections if isinstance(c, PathCollection)]
+    n_vertices = sum(len(c.get_paths()[0].vertices) for c in cols)
+    import shapely
+
+    assert n_vertices == len(shapely.get_coordinates(shapely.get_rings(shapely.get_parts(result.roofs.geometry.to_numpy()))))
+    colours = set(charts.kw_colours(result.roofs["capacity_kw"]))
+    from matplotlib.colors import to_hex
+
+    assert {to_hex(c.get_facecolor()[0]) for c in cols} == colours

@@ -165,3 +165,68 @@ def test_print_pdf_failures_are_bilingual_and_say_how_to_skip(tmp_path, monkeypa
     with pytest.raises(OutputError) as e:
         report.print_pdf(html, tmp_path / "r.pdf", chromium=str(fake))
     assert "退出码 3" in e.value.zh and "crashed" in e.value.zh and "exit 3" in e.value.message
+
+
+def _per_roof_reference(result, max_roofs: int, datum: str) -> tuple[str, int, int]:
+    """The map's GeoJSON as it was written before the column-wise formatting: a dict and json.dumps per roof."""
+    import shapely
+
+    roofs = result.roofs[result.roofs.geometry.notna() & ~result.roofs.geometry.is_empty]
+    n_total = len(roofs)
+    if n_total > max_roofs:
+        roofs = roofs[roofs["capacity_kw"] > 0]
+        if len(roofs) > max_roofs:
+            roofs = roofs.nlargest(max_roofs, "capacity_kw")
+    geoms = roofs.to_crs("EPSG:4326").geometry.to_numpy()
+    if datum == "gcj02":
+        geoms = shapely.transform(geoms, lambda xy: np.column_stack(datums.wgs84_to_gcj02(xy[:, 0], xy[:, 1])))
+    geoms = shapely.transform(geoms, lambda xy: np.round(xy, report.COORD_DECIMALS))
+    kw = roofs["capacity_kw"].astype(float).fillna(0.0).to_numpy()
+    mwh = roofs["annual_kwh"].astype(float).fillna(0.0).to_numpy() / 1000.0
+    colour = charts.kw_colours(kw)
+    optional = [c for c in ("remaining_potential_kw", "installed_kw", "under_construction_kw", "planned_kw")
+                if c in roofs.columns]
+    values = {c: roofs[c].astype(float).to_numpy() for c in optional}
+    text = {c: [report._text(v) for v in roofs[c].tolist()] if c in roofs.columns else [""] * len(roofs)
+            for c in ("building_id", "name", "street", "class_zh", "status", "responsible_department", "plan_task")}
+    feats = []
+    for i, g in enumerate(shapely.to_geojson(geoms)):
+        p = {"id": text["building_id"][i], "name": text["name"][i], "street": text["street"][i],
+             "cls": text["class_zh"][i] or "未分类", "kw": round(float(kw[i]), 1), "mwh": round(float(mwh[i]), 1),
+             "status": report.STATUS_ZH.get(text["status"][i], text["status"][i]),
+             "dept": text["responsible_department"][i], "colour": colour[i]}
+        if text["plan_task"][i]:
+            p["plan_task"] = text["plan_task"][i]
+        for c in optional:
+            if np.isfinite(values[c][i]):
+                p["remaining_kw" if c == "remaining_potential_kw" else c] = round(float(values[c][i]), 1)
+        feats.append(f'{{"type":"Feature","geometry":{g},"properties":{json.dumps(p, ensure_ascii=False)}}}')
+    return '{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}", len(roofs), n_total
+
+
+@pytest.mark.parametrize("datum", ["wgs84", "gcj02"])
+def test_map_roofs_text_equals_the_per_roof_formatting(result, datum):
+    """The column-wise GeoJSON is character for character the per-roof dict + json.dumps text,
+    also with awkward names (quotes, backslash, %, control characters), missing values and registry columns."""
+    import dataclasses
+
+    roofs = result.roofs.copy()
+    n = len(roofs)
+    roofs.loc[roofs.index[0], "name"] = 'say "hi" \\ 100% \t\n 楼'
+    roofs.loc[roofs.index[1], "name"] = None
+    roofs.loc[roofs.index[2], "class_zh"] = None
+    roofs["plan_task"] = ["2026 批次" if i % 3 == 0 else None for i in range(n)]
+    roofs["installed_kw"] = [np.nan if i % 2 else 0.05 + i * 12.25 for i in range(n)]  # 0.05, 24.55: rounding
+    roofs["remaining_potential_kw"] = roofs["capacity_kw"] - 0.15
+    roofs.loc[roofs.index[3], "capacity_kw"] = 2.675
+    r = dataclasses.replace(result, roofs=roofs)
+    for cap in (10_000, 3):
+        got = report.map_roofs(r, cap, datum)
+        assert got == _per_roof_reference(r, cap, datum)
+        json.loads(got[0])  # valid JSON
+    assert report.map_roofs(r, 3, datum)[1:] == (3, n)
+
+
+def test_float_formatting_is_json_dumps_of_round():
+    values = np.array([0.0, -0.04, 0.05, 0.15, 0.25, 2.675, 12.345, 99.95, 1e14 + 0.05, 3e15, 1e300, 123456.789])
+    assert list(report._fmt_floats(values)) == [json.dumps(round(float(v), 1)) for v in values]
