@@ -2,12 +2,14 @@
 
 :func:`pvsite.pipeline.prepare` calls :func:`survey_roofs` and
 :func:`roof_horizons` here instead of the stage functions themselves; with
-``[compute] scheduler = "serial"`` (the default) the horizons stage *is*
-:func:`pvsite.roofs.horizon.roof_horizons`, called once, and the layout
-(:func:`pvsite.roofs.survey.survey_roofs`) runs in this process on
-partitions of ``partition_roofs`` roofs one after the other, so its
-temporaries never exceed one partition's (100,000 roofs: peak 2.1 → 0.7 GB
-at the same CPU time; 300,000: 5.6 → 1.4 GB).  With ``processes`` or
+``[compute] scheduler = "serial"`` (the default) both the layout
+(:func:`pvsite.roofs.survey.survey_roofs`) and, with shading, the horizons
+(:func:`pvsite.roofs.horizon.horizon_profiles`) run in this process on
+partitions of ``partition_roofs`` roofs one after the other, so their
+temporaries never exceed one partition's (layout, 100,000 roofs: peak 2.1 →
+0.7 GB at the same CPU time; 300,000: 5.6 → 1.4 GB; horizons: see
+:func:`roof_horizons`); a run of at most ``partition_roofs`` roofs is one
+call of each stage.  With ``processes`` or
 ``dask`` the chosen roofs are cut into the same partitions, the stage
 function runs on each partition on a worker, and the parts are put back
 together in input order.  The results
@@ -151,25 +153,30 @@ def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFram
         return None
     roofs, planes = surveyed.roofs, surveyed.planes
     with_planes = np.flatnonzero(roofs.index.isin(planes["roof_index"]))
-    if cfg.scheduler == "serial" or len(with_planes) <= cfg.partition_roofs:
+    if len(with_planes) <= cfg.partition_roofs:
         return horizon_mod.roof_horizons(surveyed, buildings, shading, config.heights)
     neighbours = horizon_mod.horizon_neighbours(surveyed, buildings, config.heights)
     _, nb_h, nb_keep = horizon_mod.obstructions(neighbours)
     constants = dict(**horizon_mod.run_frame(neighbours), tallest_m=float(nb_h[nb_keep].max()) if len(nb_keep) else 0.0, **horizon_mod.profile_settings(shading))
     parts = spatial_partitions(roofs.iloc[with_planes], int(cfg.partition_roofs))
     nb_tree = shapely.STRtree(np.asarray(neighbours.geometry.array, dtype=object))
-    tasks, positions = [], []
     roof_of_plane = planes["roof_index"].to_numpy()
-    for pos in parts:
-        part_roofs = roofs.iloc[with_planes[pos]]
-        plane_pos = np.flatnonzero(np.isin(roof_of_plane, part_roofs.index.to_numpy()))
-        box = _bounds(part_roofs)
-        halo = np.sort(nb_tree.query(shapely.box(*(box + np.array([-1, -1, 1, 1]) * shading.max_radius_m))))
-        tasks.append((part_roofs, planes.iloc[plane_pos], neighbours.iloc[halo], constants))
-        positions.append(plane_pos)
+    positions = [np.flatnonzero(np.isin(roof_of_plane, roofs.index[with_planes[pos]].to_numpy())) for pos in parts]
+
+    def tasks():
+        for pos, plane_pos in zip(parts, positions):
+            part_roofs = roofs.iloc[with_planes[pos]]
+            box = _bounds(part_roofs)
+            halo = np.sort(nb_tree.query(shapely.box(*(box + np.array([-1, -1, 1, 1]) * shading.max_radius_m))))
+            yield part_roofs, planes.iloc[plane_pos], neighbours.iloc[halo], constants
+
     log.info("horizons: %d roofs with planes in %d spatial partitions (halo %.0f m) on %s",
-             len(with_planes), len(tasks), shading.max_radius_m, describe(cfg))
-    return _join_profiles(run_tasks(_horizon_part, tasks, cfg), positions, planes.index)
+             len(with_planes), len(parts), shading.max_radius_m, describe(cfg))
+    # Serial: one partition's copies (roofs, planes, halo) and ray-cast temporaries at a time — the (roof,
+    # neighbour) pairs of a whole city at once were the run's peak (100,000 roofs: ≈ 3 GB).
+    done = [_horizon_part(*t) for t in tasks()] if cfg.scheduler == "serial" else run_tasks(
+        _horizon_part, list(tasks()), cfg)
+    return _join_profiles(done, positions, planes.index)
 
 
 def spatial_partitions(frame: gpd.GeoDataFrame, size: int) -> list[np.ndarray]:
@@ -329,9 +336,18 @@ def _join_profiles(parts: list, positions: list[np.ndarray], plane_index: pd.Ind
         horizon[pos], hmax[pos], radius[pos] = part.horizon_deg, part.horizon_max_deg, part.radius_m
     point_plane = np.concatenate([pos[p.point_plane] for p, pos in zip(parts, positions)])
     order = np.argsort(point_plane, kind="stable")
+    where = np.empty_like(order)
+    where[order] = np.arange(len(order))  # destination row of each concatenated point
+    bounds = np.cumsum([0] + [len(p.point_plane) for p in parts])
 
     def points(name):
-        return np.concatenate([getattr(p, name) for p in parts])[order]
+        """The points' ``name`` of every part, in plane order: one array, filled part by part (no concatenated
+        copy beside it: at 100,000 roofs a (points × 144) horizon is ≈ 0.5 GB)."""
+        first_values = getattr(parts[0], name)
+        out = np.empty((len(order), *first_values.shape[1:]), dtype=first_values.dtype)
+        for k, part in enumerate(parts):
+            out[where[bounds[k]:bounds[k + 1]]] = getattr(part, name)
+        return out
 
     return horizon_mod.HorizonProfiles(
         horizon_deg=horizon, horizon_max_deg=hmax, point_horizon_deg=points("point_horizon_deg"),

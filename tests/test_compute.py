@@ -73,9 +73,10 @@ def _first_modules(panels, n: int) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True).iloc[:n]
 
 
-@pytest.mark.parametrize("scheduler", ["processes", "dask"])
+@pytest.mark.parametrize("scheduler", ["serial", "processes", "dask"])
 def test_sample_on_partitions_equals_one_process(sample_serial, scheduler, request):
-    """The sample with shading, cut into 6 partitions (700 roofs), on 2 worker processes: every figure the same."""
+    """The sample with shading, cut into 6 partitions (700 roofs) — one after the other in this process
+    (serial), or on 2 worker processes — equals one call of each stage: every figure the same."""
     if scheduler == "dask":  # two worker processes of one thread each, as --scheduler dask starts
         assert sorted(request.getfixturevalue("dask_cluster").nthreads().values()) == [1, 1]
     cfg = Config().with_overrides(shading={"enabled": True},

@@ -134,7 +134,8 @@ class HorizonProfiles:
     horizon_max_deg : numpy.ndarray, shape (n_planes,)
         Highest sector of ``horizon_deg`` [°].
     point_horizon_deg : numpy.ndarray, shape (n_points, n_sectors)
-        Profile seen from each sample point [°, ≥ 0].
+        Profile seen from each sample point [°, ≥ 0]: float32, the ray cast's own values, with one ray per
+        sector (the default ``[shading] rays_per_sector = 1``); float64 means of the rays otherwise.
     point_plane : numpy.ndarray of int, shape (n_points,)
         Position (0-based row) in ``planes`` of each point's plane; sorted.
     point_weight : numpy.ndarray, shape (n_points,)
@@ -323,7 +324,11 @@ def horizon_profiles(
         _cast(ray, xy, point_h, point_roof_label, nb_geoms[nb_keep], nb_h[nb_keep],
               neighbours.index.to_numpy()[nb_keep], north, n_sectors, rays_per_sector,
               np.tan(np.radians(min_sun_elevation_deg)), float(radius_m), np.asarray(origin_xy, dtype=float))
-    point_horizon = ray.reshape(len(xy), n_sectors, rays_per_sector).mean(axis=2, dtype=np.float64)
+    # One ray per sector (the default): the sector value is the ray's float32 elevation itself, kept as it
+    # is (half the memory of float64, the same numbers); several rays: their mean in float64.
+    point_horizon = ray if rays_per_sector == 1 else ray.reshape(len(xy), n_sectors, rays_per_sector).mean(
+        axis=2, dtype=np.float64)
+    del ray
 
     horizon = np.full((n_planes, n_sectors), np.nan)
     if len(xy):

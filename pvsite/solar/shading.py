@@ -176,7 +176,7 @@ def sky_view_factor(horizon_deg, tilt_deg, azimuth_deg, relative: bool = True) -
     divides by the same sum for an empty horizon, so the sector
     discretisation cancels.
     """
-    h_deg = np.atleast_2d(np.asarray(horizon_deg, dtype=float))
+    h_deg = np.atleast_2d(np.asarray(horizon_deg))  # float32 points are widened per orientation below
     p, n = h_deg.shape
     tilt = np.broadcast_to(np.asarray(tilt_deg, dtype=float), (p,))
     azim = np.broadcast_to(np.asarray(azimuth_deg, dtype=float), (p,))
@@ -190,7 +190,7 @@ def sky_view_factor(horizon_deg, tilt_deg, azimuth_deg, relative: bool = True) -
     for o, (t_deg, a_deg) in enumerate(orient):
         pts = order[bounds[o]:bounds[o + 1]]
         beta, dphi = np.radians(t_deg), sector - np.radians(a_deg)
-        v = _dozier_frew(np.radians(h_deg[pts]), beta, dphi)
+        v = _dozier_frew(np.radians(h_deg[pts].astype(float)), beta, dphi)
         out[pts] = v / _dozier_frew(np.zeros((1, n)), beta, dphi) if relative else v
     return out
 
@@ -388,7 +388,9 @@ def without_shading_item(losses: LossesPreset) -> LossesPreset:
 
 def _check_points(n_planes: int, horizon, plane, weight) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     where = "Horizon sample points (pvsite.roofs.horizon)"
-    horizon = np.asarray(horizon, dtype=float)
+    horizon = np.asarray(horizon)
+    if horizon.dtype not in (np.float32, np.float64):
+        horizon = horizon.astype(float)  # float32 stays float32 (the ray cast's own values; no float64 copy)
     plane = np.asarray(plane)
     weight = np.asarray(weight, dtype=float)
     if horizon.ndim != 2 or horizon.shape[1] < MIN_SECTORS:
