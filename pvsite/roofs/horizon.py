@@ -432,8 +432,8 @@ def plane_sample_points(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, points_pe
     copies = polys[plane_of]
     coords, owner = shapely.get_coordinates(copies, return_index=True)
     unit = np.column_stack([(coords[:, 0] - a0[owner]) / da[owner], (coords[:, 1] - b0[owner]) / db[owner]])
-    pieces = shapely.clip_by_rect(shapely.set_coordinates(shapely.transform(copies, lambda c: c), unit),
-                                  0.0, 0.0, 1.0, 1.0)
+    # set_coordinates puts new geometries into ``copies`` (a fresh array) and leaves ``polys`` as they are.
+    pieces = shapely.clip_by_rect(shapely.set_coordinates(copies, unit), 0.0, 0.0, 1.0, 1.0)
     piece_area = shapely.area(pieces) * da * db
     keep = piece_area > 0
     plane_of, pieces, piece_area = plane_of[keep], pieces[keep], piece_area[keep]
@@ -643,34 +643,35 @@ def _may_raise(low, owner, xy, spread, centre, radius, dh, bd, north, w, step, J
     v = centre - xy
     dc = np.hypot(v[:, 0], v[:, 1])
     reach = radius + spread
-    bound = np.degrees(np.arctan2(dh, bd))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        half = np.degrees(np.arcsin(np.minimum(1.0, reach / dc)))
-    bear = np.degrees(np.arctan2(v[:, 0], v[:, 1])) - north
+    live = (dc <= reach) | (bd <= 0.0)
+    cand = np.flatnonzero(~live)  # the angles only where the pair can be tested
+    vc, dcc = v[cand], dc[cand]
+    half = np.degrees(np.arcsin(np.minimum(1.0, reach[cand] / dcc)))
+    bear = np.degrees(np.arctan2(vc[:, 0], vc[:, 1])) - north
     j_lo = np.ceil((bear - half + w / 2.0) / step - 0.5).astype(np.int64)
     span = np.floor((bear + half + w / 2.0) / step - 0.5).astype(np.int64) - j_lo + 1
-    live = (dc <= reach) | (span > MAX_TEST_SPAN) | (bd <= 0.0)
-    test = np.flatnonzero(~live & (span > 0))
+    live[cand[span > MAX_TEST_SPAN]] = True
+    sel = (span > 0) & (span <= MAX_TEST_SPAN)
+    test, j_lo, span = cand[sel], j_lo[sel], span[sel]
     if not len(test):
         return live
-    test = test[np.argsort(-span[test], kind="stable")]  # widest first: the pairs still open are a prefix
+    order = np.argsort(-span, kind="stable")  # widest first: the pairs still open are a prefix
+    test, j_lo, span = test[order], j_lo[order], span[order]
     flat = low.reshape(-1)
     lowest = np.full(len(test), np.inf, dtype=np.float32)
-    row, jt = owner[test] * J, j_lo[test] % J
-    open_until = np.searchsorted(-span[test], -np.arange(1, int(span[test[0]]) + 1), side="right")
+    row, jt = owner[test] * J, j_lo % J
+    open_until = np.searchsorted(-span, -np.arange(1, int(span[0]) + 1), side="right")
     for s, k in enumerate(open_until):
         j = jt[:k] + s
         j[j >= J] -= J
         np.minimum(lowest[:k], flat[row[:k] + j], out=lowest[:k])
-    live[test] = lowest < bound[test]
+    live[test] = lowest < np.degrees(np.arctan2(dh[test], bd[test]))
     return live
 
 
 def _group_lowest(ray, gr: _Groups) -> np.ndarray:
     """The lowest value of every ray over the points of each group, shape (n_groups, J)."""
-    k = int(gr.count.max())
-    slot = np.minimum(np.arange(k), gr.count[:, None] - 1)  # a group's last point repeats into the padding
-    return ray[gr.members[gr.start[:, None] + slot]].min(axis=1)
+    return np.minimum.reduceat(ray[gr.members], gr.start, axis=0)
 
 
 def _point_pairs(ray, gr: _Groups, g, nb, dh, limit, nbox, first, nb_geoms, points):
