@@ -643,35 +643,44 @@ def _may_raise(low, owner, xy, spread, centre, radius, dh, bd, north, w, step, J
     v = centre - xy
     dc = np.hypot(v[:, 0], v[:, 1])
     reach = radius + spread
-    live = (dc <= reach) | (bd <= 0.0)
-    cand = np.flatnonzero(~live)  # the angles only where the pair can be tested
-    vc, dcc = v[cand], dc[cand]
-    half = np.degrees(np.arcsin(np.minimum(1.0, reach[cand] / dcc)))
-    bear = np.degrees(np.arctan2(vc[:, 0], vc[:, 1])) - north
+    bound = np.degrees(np.arctan2(dh, bd))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = np.degrees(np.arcsin(np.minimum(1.0, reach / dc)))
+    bear = np.degrees(np.arctan2(v[:, 0], v[:, 1])) - north
     j_lo = np.ceil((bear - half + w / 2.0) / step - 0.5).astype(np.int64)
     span = np.floor((bear + half + w / 2.0) / step - 0.5).astype(np.int64) - j_lo + 1
-    live[cand[span > MAX_TEST_SPAN]] = True
-    sel = (span > 0) & (span <= MAX_TEST_SPAN)
-    test, j_lo, span = cand[sel], j_lo[sel], span[sel]
+    live = (dc <= reach) | (span > MAX_TEST_SPAN) | (bd <= 0.0)
+    test = np.flatnonzero(~live & (span > 0))
     if not len(test):
         return live
-    order = np.argsort(-span, kind="stable")  # widest first: the pairs still open are a prefix
-    test, j_lo, span = test[order], j_lo[order], span[order]
+    test = test[np.argsort(-span[test], kind="stable")]  # widest first: the pairs still open are a prefix
     flat = low.reshape(-1)
     lowest = np.full(len(test), np.inf, dtype=np.float32)
-    row, jt = owner[test] * J, j_lo % J
-    open_until = np.searchsorted(-span, -np.arange(1, int(span[0]) + 1), side="right")
+    row, jt = owner[test] * J, j_lo[test] % J
+    open_until = np.searchsorted(-span[test], -np.arange(1, int(span[test[0]]) + 1), side="right")
     for s, k in enumerate(open_until):
         j = jt[:k] + s
         j[j >= J] -= J
         np.minimum(lowest[:k], flat[row[:k] + j], out=lowest[:k])
-    live[test] = lowest < np.degrees(np.arctan2(dh[test], bd[test]))
+    live[test] = lowest < bound[test]
     return live
 
 
 def _group_lowest(ray, gr: _Groups) -> np.ndarray:
-    """The lowest value of every ray over the points of each group, shape (n_groups, J)."""
-    return np.minimum.reduceat(ray[gr.members], gr.start, axis=0)
+    """The lowest value of every ray over the points of each group, shape (n_groups, J).
+
+    Groups are gathered by size class (counts in [2^(b−1), 2^b)), each class padded only to its own largest
+    group (a group's last point repeats into the padding): at most twice the points, where one padding to
+    the largest group of a partition (a big roof of many points) multiplied the gather by that group's count.
+    """
+    out = np.empty((len(gr.count), ray.shape[1]), dtype=ray.dtype)
+    size_class = np.frexp(gr.count.astype(np.float64))[1]
+    for b in np.unique(size_class):
+        gs = np.flatnonzero(size_class == b)
+        k = int(gr.count[gs].max())
+        slot = np.minimum(np.arange(k), gr.count[gs, None] - 1)
+        out[gs] = ray[gr.members[gr.start[gs, None] + slot]].min(axis=1)
+    return out
 
 
 def _point_pairs(ray, gr: _Groups, g, nb, dh, limit, nbox, first, nb_geoms, points):
