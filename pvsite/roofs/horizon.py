@@ -445,8 +445,8 @@ def plane_sample_points(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, points_pe
     copies = polys[plane_of]
     coords, owner = shapely.get_coordinates(copies, return_index=True)
     unit = np.column_stack([(coords[:, 0] - a0[owner]) / da[owner], (coords[:, 1] - b0[owner]) / db[owner]])
-    pieces = shapely.clip_by_rect(shapely.set_coordinates(shapely.transform(copies, lambda c: c), unit),
-                                  0.0, 0.0, 1.0, 1.0)
+    # set_coordinates puts new geometries into ``copies`` (a fresh array) and leaves ``polys`` as they are.
+    pieces = shapely.clip_by_rect(shapely.set_coordinates(copies, unit), 0.0, 0.0, 1.0, 1.0)
     piece_area = shapely.area(pieces) * da * db
     keep = piece_area > 0
     plane_of, pieces, piece_area = plane_of[keep], pieces[keep], piece_area[keep]
@@ -680,10 +680,20 @@ def _may_raise(low, owner, xy, spread, centre, radius, dh, bd, north, w, step, J
 
 
 def _group_lowest(ray, gr: _Groups) -> np.ndarray:
-    """The lowest value of every ray over the points of each group, shape (n_groups, J)."""
-    k = int(gr.count.max())
-    slot = np.minimum(np.arange(k), gr.count[:, None] - 1)  # a group's last point repeats into the padding
-    return ray[gr.members[gr.start[:, None] + slot]].min(axis=1)
+    """The lowest value of every ray over the points of each group, shape (n_groups, J).
+
+    Groups are gathered by size class (counts in [2^(b−1), 2^b)), each class padded only to its own largest
+    group (a group's last point repeats into the padding): at most twice the points, where one padding to
+    the largest group of a partition (a big roof of many points) multiplied the gather by that group's count.
+    """
+    out = np.empty((len(gr.count), ray.shape[1]), dtype=ray.dtype)
+    size_class = np.frexp(gr.count.astype(np.float64))[1]
+    for b in np.unique(size_class):
+        gs = np.flatnonzero(size_class == b)
+        k = int(gr.count[gs].max())
+        slot = np.minimum(np.arange(k), gr.count[gs, None] - 1)
+        out[gs] = ray[gr.members[gr.start[gs, None] + slot]].min(axis=1)
+    return out
 
 
 def _point_pairs(ray, gr: _Groups, g, nb, dh, limit, nbox, first, nb_geoms, points):

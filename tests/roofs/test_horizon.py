@@ -226,3 +226,40 @@ def test_horizons_of_the_whole_sample_district():
     assert hp.horizon_deg.shape == (len(p.planes), 36)
     assert np.all(np.isfinite(hp.horizon_deg)) and np.all(hp.horizon_deg >= 0) and np.all(hp.horizon_deg <= 90)
     np.testing.assert_allclose(np.bincount(hp.point_plane, hp.point_weight), 1.0)
+
+
+# The group minima of the previous implementation (every group padded to the largest group's point count),
+# kept here as the reference the current one (padded by size class) must equal bit for bit.
+def _old_group_lowest(ray, gr):
+    k = int(gr.count.max())
+    slot = np.minimum(np.arange(k), gr.count[:, None] - 1)
+    return ray[gr.members[gr.start[:, None] + slot]].min(axis=1)
+
+
+@pytest.mark.slow
+def test_real_bund_window_equals_the_previous_skipping_and_casting_every_pair(shared_data, monkeypatch):
+    """1,070 real Bund roofs (their own obstructions), 144 sectors: every point and sector of the profiles is
+    bit for bit that of the previous group minima and that of casting every pair (no skipping)."""
+    from pvsite import pipeline
+    from pvsite.buildings.locate import Selection
+    from pvsite.config import Config
+    from pvsite.roofs import horizon as hz
+
+    cfg = Config().with_overrides(input={"footprints": str(shared_data / "footprints" / "shanghai_bund_buildings.gpkg")},
+                                  output={"panels": False})
+    p = pipeline.prepare(cfg, Selection(bbox=(121.476, 31.228, 121.488, 31.240)))
+    assert len(p.roofs) > 1000
+
+    def run():
+        return horizon_profiles(p.roofs, p.planes, n_sectors=144, rays_per_sector=1)
+
+    now = run()
+    monkeypatch.setattr(hz, "_group_lowest", _old_group_lowest)
+    before = run()
+    monkeypatch.setattr(hz, "SWEEP_BANDS", np.zeros(0))  # one band: every pair cast
+    every = run()
+    assert len(now.point_plane) > 5000 and np.nanmax(now.horizon_max_deg) > 30  # real towers around
+    assert (now.point_horizon_deg > 0).mean() > 0.2
+    for name in ("point_horizon_deg", "horizon_deg", "point_xy", "point_weight", "point_plane", "horizon_max_deg"):
+        assert np.array_equal(getattr(now, name), getattr(before, name), equal_nan=True), name
+        assert np.array_equal(getattr(now, name), getattr(every, name), equal_nan=True), name
