@@ -11,7 +11,8 @@
       planning.tasks          plan task (36 / 37), its departments, the responsible one
       buildings.exclusions    protected / no-go roofs
       roofs.survey_roofs      usable area → planes → heights → module layout   } on partitions with
-      roofs.roof_horizons     horizons of the planes (shading on)              } [compute] (pvsite.compute)
+      roofs.roof_horizons     horizons of the planes (shading on), each        } [compute] (pvsite.compute)
+                              partition's points → solar.shading.PlaneShading  }
       planning.installed      installed / under construction / planned projects → roofs
       solar.plane_yields      pvlib, once per distinct orientation; planes below roof.min_yield_share_pct
                               of the site's optimum yield keep no modules (suitability)
@@ -172,23 +173,28 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
                                                 inputs.exclusions, config.exclusions)
     say(STAGES[3])
     surveyed = compute.survey_roofs(buildings, config, module, located.site_lat_deg, north_deg=located.north_deg)
-    # With shading, each spatial partition's sample points go straight into the per-plane shading sums and
-    # are dropped (their profiles, points × sectors, would be ≈ 5 GB at 1,000,000 roofs).
-    plane_shading = None if not config.shading.enabled else shading_mod.PlaneShading(
-        surveyed.planes, config.shading.n_sectors, inputs.weather,
-        (located.site_lat_deg, located.site_lon_deg, float(inputs.weather_meta.get("altitude") or 0.0)),
-        module, losses, config.system)
+    plane_shading = _plane_shading(surveyed, inputs, located, module, losses, config)
     horizons = compute.roof_horizons(surveyed, _obstructions(located, buildings, inputs, config, classes), config,
                                      shading=plane_shading)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
                                  located.site_lon_deg, module, losses, config.system, config.roof.min_yield_share_pct,
                                  plane_shading=None if horizons is None else plane_shading.result())
-    del plane_shading
     return Prepared(config, selection, inputs, located, chosen, surveyed.roofs, planes, surveyed.panels,
                     classify_mod.classification_report(buildings, classes.class_order), policy, classes,
                     module, started, findings, horizons, planes.attrs.get("shading"), emission,
                     installed_mod.match_installed(surveyed.roofs, inputs.installed, config.delivery.tolerance_m))
+
+
+def _plane_shading(surveyed, inputs, located, module, losses, config: Config):
+    """The per-plane shading sums the horizons stage fills (None with shading off): each spatial partition's
+    sample points go straight into them and are dropped (their profiles, points × sectors, would be ≈ 5 GB at
+    1,000,000 roofs)."""
+    if not config.shading.enabled:
+        return None
+    site = (located.site_lat_deg, located.site_lon_deg, float(inputs.weather_meta.get("altitude") or 0.0))
+    return shading_mod.PlaneShading(surveyed.planes, config.shading.n_sectors, inputs.weather, site, module, losses,
+                                    config.system)
 
 
 def _presets(config: Config):
