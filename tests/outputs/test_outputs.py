@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -213,7 +214,9 @@ def test_ctrl_c_during_the_renames_is_delivered_after_them(tmp_path):
         real_replace(src, dst)
         calls.append(Path(dst).name)
         if len(calls) == 1:
-            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C after the first rename
+            # Ctrl-C after the first rename, aimed at the main thread: a process-directed kill may be taken by
+            # another thread (pyarrow/GDAL pools left by earlier tests) and only run its handler later
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
     os.replace = replace_then_signal
     try:
