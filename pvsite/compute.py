@@ -183,8 +183,9 @@ def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFram
 
     log.info("horizons: %d roofs with planes in %d spatial partitions (halo %.0f m) on %s",
              len(with_planes), len(parts), shading.max_radius_m, describe(cfg))
-    # Serial: one partition's copies (roofs, planes, halo) and ray-cast temporaries at a time — the (roof,
-    # neighbour) pairs of a whole city at once were the run's peak (100,000 roofs: ≈ 3 GB).
+    # Serial: one partition's copies (roofs, planes, halo), ray array and ray-cast temporaries at a time; with
+    # ``shading`` also its point profiles (one call over 100,000 roofs held ≈ 0.5 GB of float32 rays, the
+    # float64 profiles and their copies: the run's 3.7 GB peak).
     if reduce_to is None:
         done = [_horizon_part(*t) for t in tasks()] if cfg.scheduler == "serial" else run_tasks(
             _horizon_part, list(tasks()), cfg)
