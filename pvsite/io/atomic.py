@@ -139,7 +139,8 @@ def remove_stale_temps(target: str | os.PathLike) -> list[Path]:
 
     Matches ``.<name>.<pid>.tmp<suffix>`` and its SQLite side files (and the
     ``.<name>.<pid>.old<suffix>`` a directory target is moved to while it is
-    replaced, :func:`replace_all`); files or directories of this process or of a live process (a concurrent writer) is left alone.
+    replaced, :func:`replace_all`); a file or directory of this process or
+    of a live process (a concurrent writer) is left alone.
 
     Returns
     -------
