@@ -73,23 +73,27 @@ def irr(flows, bracket: tuple[float, float] = IRR_BRACKET, steps: int = IRR_STEP
     has a single real root in the bracket.
     """
     flows = np.asarray(flows, dtype=float)
-    n = flows.shape[1]
-    t = np.arange(n, dtype=float)
+    t = np.arange(flows.shape[1], dtype=float)
 
-    def f(r):
-        return (flows * (1.0 + r[:, None]) ** -t).sum(axis=1)
+    def f(rows, r):
+        return (rows * (1.0 + r[:, None]) ** -t).sum(axis=1)
 
     lo = np.full(len(flows), bracket[0])
     hi = np.full(len(flows), bracket[1])
-    f_lo, f_hi = f(lo), f(hi)
+    f_lo, f_hi = f(flows, lo), f(flows, hi)
     ok = np.isfinite(f_lo) & np.isfinite(f_hi) & (np.sign(f_lo) != np.sign(f_hi)) & (f_lo != 0)
+    out = np.full(len(flows), np.nan)
+    # only the bracketed rows are bisected (a roof without PV, or never paying back, costs nothing here);
+    # each row's sum is along its own row, so its root does not depend on which other rows are searched
+    rows, lo, hi, f_lo = flows[ok], lo[ok], hi[ok], f_lo[ok]
     for _ in range(steps):
         mid = 0.5 * (lo + hi)
-        f_mid = f(mid)
+        f_mid = f(rows, mid)
         same = np.sign(f_mid) == np.sign(f_lo)
         lo, f_lo = np.where(same, mid, lo), np.where(same, f_mid, f_lo)
         hi = np.where(same, hi, mid)
-    return np.where(ok, 0.5 * (lo + hi), np.nan)
+    out[ok] = 0.5 * (lo + hi)
+    return out
 
 
 def lcoe(investment, annual_costs, energy_kwh, rate: float) -> np.ndarray:

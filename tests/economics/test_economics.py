@@ -104,6 +104,19 @@ def test_irr_is_nan_without_a_sign_change_and_matches_npf_elsewhere():
     assert got[2] == pytest.approx(npf.irr(flows[2]), abs=1e-9)
 
 
+def test_irr_of_a_row_does_not_depend_on_the_other_rows():
+    # only bracketed rows are bisected: a row's root is the same alone, among unbracketed rows or in any order
+    rng = np.random.default_rng(7)
+    flows = np.column_stack([-rng.uniform(50, 150, 40), rng.uniform(1, 30, (40, 25))])
+    flows[::3] = 0.0  # roofs without PV: no sign change
+    got = cashflows.irr(flows)
+    assert np.isnan(got[::3]).all() and np.isfinite(np.delete(got, np.s_[::3])).all()
+    alone = np.array([cashflows.irr(row[None, :])[0] for row in flows])
+    np.testing.assert_array_equal(got, alone)
+    order = rng.permutation(len(flows))
+    np.testing.assert_array_equal(cashflows.irr(flows[order]), got[order])
+
+
 def test_a_roof_that_never_pays_back_gets_no_payback_and_a_note():
     # 1 kWh a year cannot carry the O&M; 20 kWh/kWp pays a little but not within the lifetime
     out = _appraise(_roofs(annual_kwh=[100.0, 500_000.0 * 0.1]))
