@@ -77,6 +77,9 @@ def configure(config: Config | str | Path | None = None, *, registries=(), exclu
     **settings
         Shortcuts (:data:`SHORTCUTS`, e.g. ``footprints=``, ``scenario=``) or whole
         sections as dicts (``mounting={"flat_tilt_deg": 15}``).  ``None`` values are ignored.
+        ``scheduler=`` takes what ``--scheduler`` and the TOML file take: ``serial``,
+        ``processes``, ``dask``, ``local`` (a Dask LocalCluster) or a Dask scheduler
+        address such as ``"tcp://10.0.0.5:8786"`` (:class:`pvsite.config.ComputeConfig`).
 
     Raises
     ------

@@ -116,23 +116,6 @@ _Group.group_class = _Group
 
 # --- shared options, declared once -----------------------------------------------------
 
-class SchedulerType(click.ParamType):
-    """``--scheduler``: serial, processes, dask, local (= dask on a LocalCluster) or a Dask scheduler address."""
-
-    name = "scheduler"
-    NAMES = ("serial", "processes", "dask", "local")
-    SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
-
-    def convert(self, value, param, ctx):
-        text = str(value).strip()
-        if text.lower() in self.NAMES:
-            return text.lower()
-        if text.startswith(self.SCHEMES) and len(text) > text.index("//") + 2:
-            return text
-        self.fail(f"{value!r} 不是可用的并行方式 is not one of serial, processes, dask, local or a Dask scheduler "
-                  "address such as tcp://10.0.0.5:8786 (the address `dask scheduler` prints).", param, ctx)
-
-
 def _options(*decorators):
     def apply(f):
         for d in reversed(decorators):
@@ -214,7 +197,7 @@ model_options = _options(
     click.option("--emission-factor", default=None, metavar="PRESET",
                  help="排放因子 Emission-factor preset (shanghai-2022 default, national-2022, national-2021, "
                       "east-china-2022, national-grid-ets-2022) or a TOML path; also sets the standard-coal rate."),
-    click.option("--scheduler", type=SchedulerType(), default=None, metavar="serial|processes|local|ADDRESS",
+    click.option("--scheduler", default=None, metavar="serial|processes|local|ADDRESS",
                  help="并行方式 Where the layout and horizons run: serial = this process (default); processes = a "
                       "local pool; local (= dask) = a Dask LocalCluster; tcp://HOST:PORT = the Dask scheduler there "
                       "(本机 Dask 集群 / 已有 Dask 调度器地址)."),
@@ -287,23 +270,6 @@ def handle_errors(f):
     return wrapper
 
 
-def _scheduler_settings(settings: dict) -> None:
-    """``--scheduler local`` → dask on a LocalCluster; ``--scheduler tcp://…`` → dask at that address."""
-    sched, address = settings.get("scheduler"), settings.get("dask_address")
-    if sched == "local":
-        if address:
-            raise click.BadParameter(f"local starts a LocalCluster, but --dask-address {address} names a scheduler; "
-                                     "give one of them. 本机集群与调度器地址只能选一个。", param_hint="--scheduler")
-        settings["scheduler"] = "dask"
-    elif sched and sched.startswith(SchedulerType.SCHEMES):
-        if address and address != sched:
-            raise click.BadParameter(f"{sched} and --dask-address {address} name two schedulers; give one. "
-                                     "两个调度器地址不一致，只能给一个。", param_hint="--scheduler")
-        settings["scheduler"], settings["dask_address"] = "dask", sched
-    elif address and not sched:
-        settings["scheduler"] = "dask"
-
-
 def _configure(config_path, excludes=(), exclude_datum=None, heights=None, **settings):
     """The validated :class:`pvsite.config.Config` of the options (one call, every problem at once)."""
     from pvsite import api
@@ -312,7 +278,7 @@ def _configure(config_path, excludes=(), exclude_datum=None, heights=None, **set
     # A flag that is not given must not override the TOML file: only True counts.
     flags = {k: True if settings.pop(k, None) else None for k in ("flag_exclusions", "allow_distant_weather")}
     settings["weather_columns"] = _column_map(settings.pop("weather_columns", ()))
-    _scheduler_settings(settings)
+    # --scheduler local|ADDRESS and --dask-address are rewritten and checked by pvsite.config.ComputeConfig.
     return api.configure(config_path, excludes=excl, heights=heights,
                          **flags, **settings)
 

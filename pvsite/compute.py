@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import atexit
 import logging
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -148,6 +148,10 @@ def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFram
         partition is done and are then dropped: the per-point profiles
         (points × sectors, ≈ 5 GB at 1,000,000 roofs in float32) never exist
         for the whole run, and the result holds the per-plane fields only.
+        With ``processes`` / ``dask`` the partitions are reduced as they
+        complete, at most twice the workers' partitions submitted and not
+        yet reduced (:func:`each_completed`); the sums do not depend on that
+        order (a plane's points are all in one partition).
 
     Returns
     -------
@@ -196,12 +200,15 @@ def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFram
         reduce_to.add_points(part.point_horizon_deg, pos[part.point_plane], part.point_weight)
         return part.without_points()
 
-    if cfg.scheduler == "serial":  # one partition's points at a time
-        done = [reduced(_horizon_part(*t), pos) for t, pos in zip(tasks(), positions)]
-    else:
-        done = run_tasks(_horizon_part, list(tasks()), cfg)
-        for k, pos in enumerate(positions):
-            done[k] = reduced(done[k], pos)
+    # Each partition's points are reduced as soon as it is done, in this process, whatever the scheduler:
+    # serial one after the other; processes / dask as they complete, with a bounded number of partitions
+    # submitted and not yet reduced (:func:`each_completed`), so neither the tasks' copies nor the point
+    # profiles of every partition are held at once.  The order does not change a figure: a plane's points
+    # are all in one partition and :class:`~pvsite.solar.shading.PlaneShading` sums them per plane.
+    done = [None] * len(parts)
+    for k, part in each_completed(_horizon_part, tasks(), cfg):
+        done[k] = reduced(part, positions[k])
+        del part
     return _join_profiles(done, positions, planes.index)
 
 
@@ -253,6 +260,94 @@ def run_tasks(fn: Callable, tasks: Sequence[tuple], cfg) -> list:
     client = dask_client(cfg)
     futures = [client.submit(fn, *t, pure=False) for t in tasks]
     return client.gather(futures)
+
+
+def each_completed(fn: Callable, tasks: Iterable[tuple], cfg, in_flight: int | None = None) -> Iterator[tuple[int, Any]]:
+    """``(k, fn(*tasks[k]))`` for every task, as the tasks complete, with a bounded number in flight.
+
+    Serial: in task order, in this process.  ``processes`` / ``dask``: at
+    most ``in_flight`` tasks are submitted and not yet handed back (default
+    twice the workers: one running and one queued on each), and the next
+    task is taken from ``tasks`` (which may be a generator) only when one
+    is handed back; so this process holds at most ``in_flight + 1`` tasks'
+    arguments and results at once, not every task's.  The order is the
+    order of completion (tasks of ``processes`` that complete together: in
+    task order), so a caller must not depend on it.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function (it is pickled to the workers).
+    tasks : iterable of tuple
+        Positional arguments of each call, taken lazily.
+    cfg : pvsite.config.ComputeConfig
+        ``scheduler``, ``n_workers``, ``address``.
+    in_flight : int, optional
+        Tasks submitted and not yet handed back, ≥ 1.
+
+    Yields
+    ------
+    (int, object)
+        The task's position in ``tasks`` and its result.
+    """
+    if cfg.scheduler == "serial":
+        for k, t in enumerate(tasks):
+            yield k, fn(*t)
+        return
+    numbered = enumerate(tasks)
+    if cfg.scheduler == "processes":
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        pool = _process_pool(int(cfg.n_workers))
+        limit = max(1, int(in_flight or 2 * int(cfg.n_workers)))
+        pending: dict = {}
+
+        def submit() -> None:
+            for k, t in numbered:
+                pending[pool.submit(fn, *t)] = k
+                return
+
+        try:
+            for _ in range(limit):
+                submit()
+            while pending:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in sorted(finished, key=pending.__getitem__):
+                    k, result = pending.pop(fut), fut.result()
+                    del fut
+                    submit()  # the workers go on while this process uses the result
+                    yield k, result
+                    del result
+                del finished
+        finally:
+            for fut in pending:
+                fut.cancel()
+        return
+    from distributed import as_completed
+
+    client = dask_client(cfg)
+    limit = max(1, int(in_flight or 2 * max(1, sum(client.nthreads().values()))))
+    queue = as_completed()
+    position: dict = {}
+
+    def submit_dask() -> None:
+        for k, t in numbered:
+            fut = client.submit(fn, *t, pure=False)
+            position[fut.key] = k
+            queue.add(fut)
+            return
+
+    try:
+        for _ in range(limit):
+            submit_dask()
+        for fut in queue:  # also the futures added while iterating
+            k, result = position.pop(fut.key), fut.result()
+            del fut
+            submit_dask()
+            yield k, result
+            del result
+    finally:
+        queue.clear()
 
 
 def dask_client(cfg):

@@ -65,8 +65,12 @@ ENGINES = ("pyogrio", "fiona")
 ROOF_TYPES = ("flat", "pitched", "metal", "unknown")
 #: Module orientations on flush planes.
 FLUSH_ORIENTATIONS = ("portrait", "landscape", "best")
-#: Where the per-roof stages run (:mod:`pvsite.compute`).
+#: Where the per-roof stages run (:mod:`pvsite.compute`): the values ``[compute] scheduler`` holds.
 SCHEDULERS = ("serial", "processes", "dask")
+#: What ``[compute] scheduler`` accepts besides an address: :data:`SCHEDULERS` and ``local`` (stored as ``dask``).
+SCHEDULER_NAMES = (*SCHEDULERS, "local")
+#: Schemes of a Dask scheduler address (the comm protocols of ``distributed``).
+DASK_SCHEMES = ("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")
 #: Cell-temperature models of :func:`pvsite.solar.energy.temperature_parameters`.
 TEMPERATURE_MODELS = ("faiman", "sapm")
 #: Business models of :mod:`pvsite.economics.models`.
@@ -156,6 +160,15 @@ class _Section:
         """Rules between fields of one section (field name, message, fix)."""
         return []
 
+    def _normalise(self, data: dict) -> tuple[dict, list[Problem]]:
+        """One layer's values of this section (a TOML table, API or CLI options) in their stored form.
+
+        ``self`` holds the layers below.  Returns the rewritten table and the
+        problems (field name, message, fix) of the forms it cannot rewrite;
+        the fields named there are left out of the table.
+        """
+        return data, []
+
 
 def check(obj: Any, prefix: str | None = None) -> list[Problem]:
     """Every problem of a config dataclass's values (types, ranges, choices, tables, cross-field).
@@ -203,8 +216,29 @@ _PROBLEMS_ZH = tuple((re.compile(a), b) for a, b in (
     (r"^must be a table or a path, found (.*)$", r"应为表或路径，实为 \1"),
     (r"^must be in (.*), found (.*)$", r"须在 \1 之内，实为 \2"),
     (r"^must be ([≥>] .*), found (.*)$", r"须 \1，实为 \2"),
+    (r"^is (.*), not one of serial, processes, dask, local or a Dask scheduler address$",
+     r"为 \1，不是 serial、processes、dask、local 之一，也不是 Dask 调度器地址"),
     (r"^is (.*), not one of (.*)$", r"为 \1，不是 \2 之一"),
+    (r"^'local' starts a LocalCluster on this machine, but '(.*)' = (.*) names a running scheduler$",
+     r"'local' 在本机启动 LocalCluster，但 '\1' = \2 指定了一个已在运行的调度器"),
+    (r"^(.*) and '(.*)' = (.*) name two different Dask schedulers$", r"\1 与 '\2' = \3 是两个不同的 Dask 调度器"),
+    (r"^a Dask scheduler address needs scheduler = \"dask\", found (.*)$",
+     r'Dask 调度器地址需要 scheduler = "dask"，实为 \1'),
+    (r"^(.*) is not a Dask scheduler address$", r"\1 不是 Dask 调度器地址"),
     (r"^(.*) is not a coordinate reference system pyproj knows$", r"\1 不是 pyproj 能识别的坐标系"),
+    (r"^did you mean '(.*)'\? Set '(.*)' to serial, processes, dask, local or the address `dask scheduler` prints "
+     r"\(e\.g\. (.*)\)\.$", r"是否想写 '\1'？请把 '\2' 设为 serial、processes、dask、local，或 `dask scheduler` 打印的地址（如 \3）。"),
+    (r"^Set '(.*)' to serial, processes, dask, local or the address `dask scheduler` prints \(e\.g\. (.*)\)\.$",
+     r"请把 '\1' 设为 serial、processes、dask、local，或 `dask scheduler` 打印的地址（如 \2）。"),
+    (r"^Give one of them: drop '(.*)' \(--dask-address\) for a LocalCluster, or set '(.*)' = \"dask\" for the "
+     r"scheduler at the address\.$", r"只能选一个：用本机 LocalCluster 就去掉 '\1'（--dask-address），"
+     r"用该地址的调度器就把 '\2' 设为 " '"dask"。'),
+    (r"^Give one address, in '(.*)' or in '(.*)' \(--dask-address\)\.$",
+     r"只给一个地址，写在 '\1' 或 '\2'（--dask-address）中。"),
+    (r"^Set '(.*)' = \"dask\" \(or --scheduler dask\), or drop the address\.$",
+     r"请把 '\1' 设为 " '"dask"（或 --scheduler dask），或去掉该地址。'),
+    (r"^Give it as tcp://HOST:PORT \(the address `dask scheduler` prints\)\.$",
+     r"请写成 tcp://主机:端口（即 `dask scheduler` 打印的地址）。"),
     (r"^did you mean '(.*)'\? Set '(.*)' to one of (.*)\.$", r"是否想写 '\1'？请把 '\2' 设为 \3 之一。"),
     (r"^Set '(.*)' to one of (.*)\.$", r"请把 '\1' 设为 \2 之一。"),
     (r"^Give '(.*)' a value (.*) \(check the unit and the sign\)\.$", r"请给 '\1' 一个 \2 的值（检查单位和正负号）。"),
@@ -1185,6 +1219,29 @@ class ComputeConfig(_Section):
     partitions of the chosen roofs; the results equal the one-process run
     (same roofs, planes, modules, horizons).  Nothing else changes.
 
+    The TOML file, :func:`pvsite.run` / :func:`pvsite.configure` keywords
+    (``scheduler=``, ``dask_address=``) and the CLI (``--scheduler``,
+    ``--dask-address``) accept the same forms, rewritten here, once, to the
+    stored ``scheduler`` and ``address`` (what ``run_info`` records):
+
+    ========================  ==========================================
+    given                     stored
+    ========================  ==========================================
+    ``serial``, ``processes``  that scheduler, no address
+    ``dask``                  ``dask`` (at ``address`` if one is set)
+    ``local``                 ``dask``, no address: a LocalCluster
+    ``tcp://HOST:PORT``       ``dask`` at that address (also ``tls://``…)
+    ``address`` alone         ``dask`` at that address
+    ========================  ==========================================
+
+    Names are case-insensitive.  ``local`` with an address, or an address
+    in ``scheduler`` and a different one in ``address``, is an error.  A
+    layer (the file, then the options) that names a scheduler other than
+    plain ``dask`` also replaces the address of the layers below it
+    (``--scheduler local`` over a file's ``address`` is a LocalCluster).
+    ``ComputeConfig(...)`` built in Python takes the same forms, except an
+    address alone: there the default ``serial`` counts as given.
+
     Attributes
     ----------
     scheduler : str
@@ -1193,7 +1250,8 @@ class ComputeConfig(_Section):
         (a local pool of ``n_workers`` processes) or ``dask`` (a
         ``distributed`` cluster: a LocalCluster of ``n_workers`` one-thread
         processes, or the scheduler at ``address``; needs ``pip install
-        pvsite[dask]``).
+        pvsite[dask]``).  Also accepted: ``local`` and a scheduler address
+        (see above).
     n_workers : int
         Worker processes of ``processes`` and of a local Dask cluster
         (pvsite default 2: this machine's cores).
@@ -1213,15 +1271,78 @@ class ComputeConfig(_Section):
     partition_roofs: int = setting(5000, unit="-", range=Range(1, 10_000_000, True, True))
     address: str | None = None
 
+    def __post_init__(self) -> None:
+        if not _Deferred.active:  # built in Python: the same forms as a TOML table
+            data, problems = self._normalise({"scheduler": self.scheduler, "address": self.address})
+            if problems:
+                raise config_error(f"{type(self).__name__}(...)",
+                                   [(f"{self._key}.{k}", msg, fix) for k, msg, fix in problems])
+            for name in ("scheduler", "address"):
+                object.__setattr__(self, name, data.get(name, getattr(self, name)))
+        super().__post_init__()
+
+    def _normalise(self, data: dict) -> tuple[dict, list[Problem]]:
+        """``local`` and addresses → ``dask`` + ``address`` (the table of the class docstring)."""
+        sched, address = data.get("scheduler"), data.get("address")
+        if sched is None and address is None:
+            return data, []
+        out = dict(data)
+        if isinstance(address, str):
+            address = out["address"] = address.strip()
+        key = f"{self._key or 'compute'}."
+        if sched is None:  # an address alone: Dask there (``--dask-address`` without ``--scheduler``)
+            out["scheduler"] = "dask"
+            return out, []
+        if not isinstance(sched, str):
+            return out, []  # the type check names it
+        text = sched.strip()
+        name = text.lower()
+        if name in SCHEDULERS:
+            out["scheduler"] = name
+            if name != "dask" and address is None:  # a lower layer's address went with its dask
+                out["address"] = None
+            return out, []
+        if name == "local":
+            if address:
+                return _without(out, "scheduler", "address"), [(
+                    "scheduler", f"'local' starts a LocalCluster on this machine, but '{key}address' = "
+                                 f"{address!r} names a running scheduler",
+                    f"Give one of them: drop '{key}address' (--dask-address) for a LocalCluster, or set "
+                    f"'{key}scheduler' = \"dask\" for the scheduler at the address.")]
+            out["scheduler"], out["address"] = "dask", None
+            return out, []
+        if is_dask_address(text):
+            if address and address != text:
+                return _without(out, "scheduler", "address"), [(
+                    "scheduler", f"{text!r} and '{key}address' = {address!r} name two different Dask schedulers",
+                    f"Give one address, in '{key}scheduler' or in '{key}address' (--dask-address).")]
+            out["scheduler"], out["address"] = "dask", text
+            return out, []
+        near = difflib.get_close_matches(name, SCHEDULER_NAMES, n=1)
+        return _without(out, "scheduler"), [(
+            "scheduler", f"is {sched!r}, not one of serial, processes, dask, local or a Dask scheduler address",
+            (f"did you mean '{near[0]}'? " if near else "")
+            + f"Set '{key}scheduler' to serial, processes, dask, local or the address `dask scheduler` prints "
+              "(e.g. tcp://10.0.0.5:8786).")]
+
     def _cross_check(self) -> list[Problem]:
+        key = f"{self._key or 'compute'}."
         if self.address and self.scheduler != "dask":
             return [("address", f"a Dask scheduler address needs scheduler = \"dask\", found {self.scheduler!r}",
-                     "Set [compute] scheduler = \"dask\" (or --scheduler dask), or drop the address.")]
-        if self.address and not str(self.address).startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://",
-                                                                 "wss://")):
+                     f"Set '{key}scheduler' = \"dask\" (or --scheduler dask), or drop the address.")]
+        if self.address and not is_dask_address(self.address):
             return [("address", f"{self.address!r} is not a Dask scheduler address",
                      "Give it as tcp://HOST:PORT (the address `dask scheduler` prints).")]
         return []
+
+
+def _without(table: dict, *keys: str) -> dict:
+    return {k: v for k, v in table.items() if k not in keys}
+
+
+def is_dask_address(text: Any) -> bool:
+    """True for a Dask scheduler address: a scheme of :data:`DASK_SCHEMES` and a host (``tcp://10.0.0.5:8786``)."""
+    return isinstance(text, str) and text.startswith(DASK_SCHEMES) and len(text) > text.index("//") + 2
 
 
 @dataclass(frozen=True)
@@ -1380,6 +1501,9 @@ def _merge(obj: Any, data: dict, prefix: str, problems: list[Problem]) -> Any:
     known = {f.name: f for f in fields(obj)}
     hints = get_type_hints(type(obj))
     changes = {}
+    if isinstance(obj, _Section):
+        data, found = obj._normalise(data)
+        problems += [(f"{prefix}{k}", msg, fix) for k, msg, fix in found]
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if key not in known:

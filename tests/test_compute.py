@@ -87,6 +87,8 @@ def test_sample_on_partitions_equals_one_process(sample_serial, scheduler, reque
     parted = pipeline.prepare(cfg)
     assert type(parted.panels).__name__ == "ModulePanelParts" and len(parted.panels.parts) == 6
     _equal_prepared(sample_serial, parted)
+    # The shading sums, reduced partition by partition as the workers complete them: bit for bit.
+    pd.testing.assert_frame_equal(sample_serial.planes, parted.planes, check_exact=True)
     _equal_sized(sample_serial, parted)
     assert np.array_equal(parted.panels.per_plane(), sample_serial.panels.per_plane())
     assert len(parted.panels) == len(sample_serial.panels) > 500_000
@@ -192,65 +194,186 @@ def test_spatial_partitions_cover_every_row_once_and_are_compact(sample_serial):
     assert np.median([(b[2] - b[0]) * (b[3] - b[1]) for b in boxes]) < area / 3
 
 
-def test_config_and_cli_checks():
-    with pytest.raises(ConfigError, match="scheduler = \"dask\""):
-        Config().with_overrides(compute={"address": "tcp://127.0.0.1:8786"})
-    with pytest.raises(ConfigError, match="not a Dask scheduler address"):
-        Config().with_overrides(compute={"scheduler": "dask", "address": "127.0.0.1:8786"})
-    with pytest.raises(ConfigError, match="compute.scheduler"):
-        Config().with_overrides(compute={"scheduler": "spark"})
-    from pvsite.cli import _configure
+def test_horizon_partitions_reduced_in_any_order_equal_one_process(sample_serial, monkeypatch):
+    """The partitions' points reduced in the reverse of their task order (a pool may complete them in any
+    order), every orientation's table rebuilt for each partition (no table cache, so in other company than
+    one call builds it): the one-process planes and shading, bit for bit."""
+    from pvsite.solar import shading as shading_mod
 
-    cfg = _configure(None, dask_address="tcp://10.0.0.5:8786", workers=4)
-    assert (cfg.compute.scheduler, cfg.compute.address, cfg.compute.n_workers) == ("dask", "tcp://10.0.0.5:8786", 4)
+    made = []
+
+    class Uncached(shading_mod.PlaneShading):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "cache_bytes": 0})
+            made.append(self)
+
+    real, order = compute.each_completed, []
+
+    def reversed_completion(fn, tasks, cfg, in_flight=None):
+        done = list(real(fn, tasks, cfg, in_flight))
+        order.extend(k for k, _ in reversed(done))
+        yield from reversed(done)
+
+    monkeypatch.setattr(shading_mod, "PlaneShading", Uncached)
+    monkeypatch.setattr(compute, "each_completed", reversed_completion)
+    parted = pipeline.prepare(Config().with_overrides(shading={"enabled": True}, compute={"partition_roofs": 700}))
+    assert len(order) == 5 and order == sorted(order, reverse=True)  # 3,268 roofs with planes: 5 partitions
+    assert len(made) == 1 and made[0].n_tables_built > len(made[0].orient)  # tables were rebuilt per partition
+    pd.testing.assert_frame_equal(sample_serial.planes, parted.planes, check_exact=True)
+    _equal_prepared(sample_serial, parted)
 
 
-@pytest.mark.parametrize("args, expected", [
-    ([], ("serial", None)),
-    (["--scheduler", "serial"], ("serial", None)),
-    (["--scheduler", "processes"], ("processes", None)),
-    (["--scheduler", "dask"], ("dask", None)),
-    (["--scheduler", "local"], ("dask", None)),
-    (["--scheduler", "LOCAL"], ("dask", None)),
-    (["--scheduler", "tcp://10.0.0.5:8786"], ("dask", "tcp://10.0.0.5:8786")),
-    (["--scheduler", "tls://sched.example:8786"], ("dask", "tls://sched.example:8786")),
-    (["--dask-address", "tcp://10.0.0.5:8786"], ("dask", "tcp://10.0.0.5:8786")),
-    (["--scheduler", "dask", "--dask-address", "tcp://10.0.0.5:8786"], ("dask", "tcp://10.0.0.5:8786")),
-    (["--scheduler", "tcp://10.0.0.5:8786", "--dask-address", "tcp://10.0.0.5:8786"], ("dask", "tcp://10.0.0.5:8786")),
-])
-def test_scheduler_option_forms(args, expected):
-    """``--scheduler local|ADDRESS`` as parsed by the run command → [compute] scheduler and address."""
-    import click
+_PULLED: list = []
 
+
+def _counted(n: int):
+    """Tasks ``(k, 1)`` for ``pow``, recording how many were taken."""
+    for k in range(n):
+        _PULLED.append(k)
+        yield k, 1
+
+
+@pytest.mark.parametrize("scheduler", ["serial", "processes", "dask"])
+def test_each_completed_bounds_the_tasks_in_flight(scheduler, request):
+    """Every task once with its result, and never more than ``in_flight`` taken and not yet handed back."""
+    if scheduler == "dask":
+        request.getfixturevalue("dask_cluster")
+    cfg = ComputeConfig(scheduler=scheduler, n_workers=2)
+    _PULLED.clear()
+    got = []
+    for k, result in compute.each_completed(pow, _counted(12), cfg, in_flight=3):
+        got.append((k, result))
+        assert len(_PULLED) - len(got) <= 3  # besides the one handed back, at most 3 taken (the 4th after it came)
+    assert sorted(got) == [(k, k) for k in range(12)] and len(_PULLED) == 12
+
+
+#: The forms every layer accepts → the stored (scheduler, address).
+SCHEDULER_FORMS = [
+    ({}, ("serial", None)),
+    ({"scheduler": "serial"}, ("serial", None)),
+    ({"scheduler": "processes"}, ("processes", None)),
+    ({"scheduler": "dask"}, ("dask", None)),
+    ({"scheduler": "local"}, ("dask", None)),
+    ({"scheduler": "LOCAL"}, ("dask", None)),
+    ({"scheduler": "Processes"}, ("processes", None)),
+    ({"scheduler": "tcp://10.0.0.5:8786"}, ("dask", "tcp://10.0.0.5:8786")),
+    ({"scheduler": "tls://sched.example:8786"}, ("dask", "tls://sched.example:8786")),
+    ({"address": "tcp://10.0.0.5:8786"}, ("dask", "tcp://10.0.0.5:8786")),
+    ({"scheduler": "dask", "address": "tcp://10.0.0.5:8786"}, ("dask", "tcp://10.0.0.5:8786")),
+    ({"scheduler": "tcp://10.0.0.5:8786", "address": "tcp://10.0.0.5:8786"}, ("dask", "tcp://10.0.0.5:8786")),
+]
+#: Mistakes → words of the message (every layer, the same).
+SCHEDULER_MISTAKES = [
+    ({"scheduler": "spark"}, "'compute.scheduler': is 'spark', not one of serial, processes, dask, local or a Dask "
+                             "scheduler address"),
+    ({"scheduler": "loacl"}, "did you mean 'local'?"),
+    ({"scheduler": "10.0.0.5:8786"}, "not one of serial, processes, dask, local or a Dask scheduler address"),
+    ({"scheduler": "tcp://"}, "not one of serial, processes, dask, local or a Dask scheduler address"),
+    ({"scheduler": "local", "address": "tcp://10.0.0.5:8786"},
+     "'local' starts a LocalCluster on this machine, but 'compute.address' = 'tcp://10.0.0.5:8786' names a running "
+     "scheduler"),
+    ({"scheduler": "tcp://a:1", "address": "tcp://b:2"},
+     "'tcp://a:1' and 'compute.address' = 'tcp://b:2' name two different Dask schedulers"),
+    ({"scheduler": "processes", "address": "tcp://b:2"}, "a Dask scheduler address needs scheduler = \"dask\""),
+    ({"scheduler": "dask", "address": "127.0.0.1:8786"}, "'127.0.0.1:8786' is not a Dask scheduler address"),
+]
+#: The Chinese half of the messages above (the English is not the only language of an error).
+SCHEDULER_MISTAKES_ZH = ["不是 serial、processes、dask、local 之一，也不是 Dask 调度器地址", "是否想写 'local'？",
+                         "不是 serial、processes、dask、local 之一", "不是 serial、processes、dask、local 之一",
+                         "指定了一个已在运行的调度器", "是两个不同的 Dask 调度器", "Dask 调度器地址需要",
+                         "不是 Dask 调度器地址"]
+
+
+def _toml_layer(tmp_path, table: dict) -> Config:
+    lines = "".join(f'{k} = "{v}"\n' for k, v in table.items())
+    path = tmp_path / "compute.toml"
+    path.write_text("[compute]\n" + lines, encoding="utf-8")
+    from pvsite.config import load_config
+
+    return load_config(path)
+
+
+def _api_layer(table: dict) -> Config:
+    import pvsite
+
+    return pvsite.configure(scheduler=table.get("scheduler"), dask_address=table.get("address"), workers=3)
+
+
+def _cli_layer(table: dict) -> Config:
     from pvsite import cli
 
-    params = cli.run.make_context("run", [*args, "--workers", "3"]).params
-    with click.Context(cli.run):
-        cfg = cli._configure(None, scheduler=params["scheduler"], dask_address=params["dask_address"],
-                             workers=params["workers"])
-    assert (cfg.compute.scheduler, cfg.compute.address, cfg.compute.n_workers) == (*expected, 3)
+    args = [*(["--scheduler", table["scheduler"]] if "scheduler" in table else []),
+            *(["--dask-address", table["address"]] if "address" in table else []), "--workers", "3"]
+    params = cli.run.make_context("run", args).params
+    return cli._configure(None, scheduler=params["scheduler"], dask_address=params["dask_address"],
+                          workers=params["workers"])
+
+
+@pytest.mark.parametrize("table, expected", SCHEDULER_FORMS)
+def test_scheduler_forms_are_the_same_in_toml_api_cli_and_python(tmp_path, table, expected):
+    """``[compute] scheduler = "local"`` / an address in a TOML file, ``pvsite.configure(scheduler=…)``,
+    ``--scheduler …`` and ``ComputeConfig(…)``: one rewrite (pvsite.config), the same stored scheduler and
+    address — what run_info records."""
+    for layer in (_toml_layer(tmp_path, table), _api_layer(table), _cli_layer(table)):
+        assert (layer.compute.scheduler, layer.compute.address) == expected, table
+        recorded = layer.to_dict()["compute"]
+        assert (recorded["scheduler"], recorded.get("address")) == expected
+    if table.keys() != {"address"}:  # ComputeConfig(address=…) alone: its default scheduler is the given serial
+        built = ComputeConfig(**table)
+        assert (built.scheduler, built.address) == expected
+
+
+@pytest.mark.parametrize("table, message", SCHEDULER_MISTAKES)
+def test_scheduler_mistakes_are_the_same_clear_error_everywhere(tmp_path, table, message):
+    zh = SCHEDULER_MISTAKES_ZH[[t for t, _ in SCHEDULER_MISTAKES].index(table)]
+    for build in (lambda: _toml_layer(tmp_path, table), lambda: _api_layer(table), lambda: _cli_layer(table),
+                  lambda: ComputeConfig(**table)):
+        with pytest.raises(ConfigError) as err:
+            build()
+        text = str(err.value)
+        assert message in text and zh in text, text
+        assert "problems in the configuration" not in text  # one problem, not a knock-on second one
+    with pytest.raises(ConfigError, match="compute.toml"):  # the file is named
+        _toml_layer(tmp_path, table)
+
+
+def test_a_later_layer_names_where_to_run():
+    """Options over a file: ``local`` or ``serial`` over a file's address run there, not at the address;
+    plain ``dask`` keeps it; another address replaces it; an address alone means Dask there."""
+    import pvsite
+
+    remote = Config().with_overrides(compute={"scheduler": "tcp://10.0.0.5:8786"})
+    assert (remote.compute.scheduler, remote.compute.address) == ("dask", "tcp://10.0.0.5:8786")
+    for given, expected in [("local", ("dask", None)), ("serial", ("serial", None)),
+                            ("processes", ("processes", None)), ("dask", ("dask", "tcp://10.0.0.5:8786")),
+                            ("tcp://10.0.0.6:8786", ("dask", "tcp://10.0.0.6:8786"))]:
+        cfg = pvsite.configure(remote, scheduler=given)
+        assert (cfg.compute.scheduler, cfg.compute.address) == expected, given
+    cfg = pvsite.configure(Config().with_overrides(compute={"scheduler": "processes"}), dask_address="tcp://h:1")
+    assert (cfg.compute.scheduler, cfg.compute.address) == ("dask", "tcp://h:1")
+    assert 'scheduler = "dask"' in pvsite.configure(scheduler="local").to_toml()
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--scheduler", "spark"], "is not one of serial, processes, dask, local"),
-    (["--scheduler", "10.0.0.5:8786"], "is not one of"),
-    (["--scheduler", "tcp://"], "is not one of"),
-    (["--scheduler", "local", "--dask-address", "tcp://10.0.0.5:8786"], "give one of them"),
-    (["--scheduler", "tcp://a:1", "--dask-address", "tcp://b:2"], "name two schedulers"),
+    (["--scheduler", "spark"], "is 'spark', not one of serial, processes, dask, local or a Dask scheduler address"),
+    (["--scheduler", "local", "--dask-address", "tcp://10.0.0.5:8786"], "names a running scheduler"),
+    (["--scheduler", "tcp://a:1", "--dask-address", "tcp://b:2"], "name two different Dask schedulers"),
     (["--scheduler", "processes", "--dask-address", "tcp://b:2"], "scheduler = \"dask\""),
 ])
 def test_scheduler_option_mistakes_are_clear(args, message):
+    """On the command line: the config error (exit 3), in Chinese and English, no traceback."""
     from click.testing import CliRunner
 
     from pvsite import cli
 
     out = CliRunner().invoke(cli.main, ["run", *args, "--out", "/nonexistent-dir-pvsite/x.gpkg"])
-    assert out.exit_code != 0 and "Traceback" not in out.output
-    assert message in " ".join(out.output.split()), out.output
+    assert out.exit_code == 3 and "Traceback" not in out.output
+    text = " ".join(out.output.split())
+    assert message in text and "compute.scheduler" in text and "调度器" in text, out.output
 
 
 def test_scheduler_local_runs_on_a_local_cluster(sample_serial, dask_cluster):
-    """``--scheduler local`` (as the CLI configures it) runs on the LocalCluster: the same roofs and planes."""
+    """``--scheduler local`` (as the CLI passes it) runs on the LocalCluster: the same roofs and planes."""
     from pvsite.cli import _configure
 
     cfg = _configure(None, scheduler="local", workers=2).with_overrides(shading={"enabled": True},
