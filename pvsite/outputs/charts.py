@@ -209,9 +209,30 @@ def progress(result):
     return _finish(fig, label(f"{result.scope} 目标进度", "progress to target"))
 
 
+#: Bars of a street / class / department chart at most: the largest by capacity, and one bar of the rest.
+#: A district has ≈ 10 streets; a whole city's ≈ 200 bars (12,000 px) could not be read, and every row
+#: stays in the workbook and the report's tables.  A pvsite choice.
+MAX_BARS = 30
+
+
+def bar_rows(rows: pd.DataFrame, max_bars: int = MAX_BARS) -> tuple[pd.DataFrame, int]:
+    """The bars of a by-level chart, smallest first: ``rows`` itself, or its ``max_bars − 1`` largest by
+    capacity and one row ``其余 N 个 N others`` summing the others' ``capacity_kw`` and ``annual_mwh``.
+
+    Returns the bars and how many rows the last bar sums (0: every row has its own bar).
+    """
+    rows = rows.sort_values("capacity_kw", ascending=False, kind="stable")
+    if len(rows) > max_bars:
+        keep, rest = rows.iloc[:max_bars - 1], rows.iloc[max_bars - 1:]
+        other = {"key": "others", "key_zh": label(f"其余 {len(rest)} 个", f"{len(rest)} others")}
+        for col in ("capacity_kw", "annual_mwh"):
+            other[col] = float(rest[col].astype(float).fillna(0.0).sum()) if col in rest else np.nan
+        return pd.concat([pd.DataFrame([other]), keep.iloc[::-1]], ignore_index=True), len(rest)
+    return rows.iloc[::-1], 0
+
+
 def _by_level(result, level: str, zh: str, en: str):
-    rows = result.summary[result.summary["level"] == level].copy()
-    rows = rows.sort_values("capacity_kw", ascending=True)
+    rows, n_rest = bar_rows(result.summary[result.summary["level"] == level])
     names = [name(k) for k in rows["key_zh"].fillna(rows["key"])]
     height = max(2.8, 0.36 * len(rows) + 1.4)
     fig, (a1, a2) = _figure((10, height), nrows=1, ncols=2, sharey=True)
@@ -228,7 +249,13 @@ def _by_level(result, level: str, zh: str, en: str):
         ax.xaxis.set_major_formatter(_kw_formatter())
         ax.tick_params(axis="x", labelsize=8)
     a1.set_yticks(y, names, fontsize=9)
-    fig.tight_layout(rect=(0, 0.02, 1, 0.93))
+    if n_rest:
+        shown = len(rows) - 1
+        fig.text(0.5, 0.935, label(f"前 {shown} 个{zh}与其余 {n_rest} 个之和；全部见工作簿与报告表格",
+                                   f"top {shown} {en} rows and the sum of the other {n_rest}; every row is in "
+                                   "the workbook and the report's tables"), ha="center", va="top", fontsize=8,
+                 color="#555555")
+    fig.tight_layout(rect=(0, 0.02, 1, 0.91 if n_rest else 0.93))
     return _finish(fig, label(f"按{zh} 潜力", f"potential by {en}"))
 
 

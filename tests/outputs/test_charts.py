@@ -147,3 +147,30 @@ def test_roof_map_draws_every_roof_in_its_colour_class(result):
     from matplotlib.colors import to_hex
 
     assert {to_hex(c.get_facecolor()[0]) for c in cols} == colours
+
+
+def test_a_chart_of_many_streets_shows_the_largest_and_sums_the_rest(result):
+    """A whole city's ≈ 200 streets: MAX_BARS bars, the last the sum of the others; the totals unchanged."""
+    import dataclasses
+
+    import pandas as pd
+
+    n = 75
+    streets = pd.DataFrame({"level": "street", "key": [f"s{i:03d}" for i in range(n)],
+                            "key_zh": [f"街道{i:03d}" for i in range(n)],
+                            "capacity_kw": np.arange(n, dtype=float) * 10.0 + 1.0,
+                            "annual_mwh": np.arange(n, dtype=float) + 0.5})
+    bars, n_rest = charts.bar_rows(streets)
+    assert len(bars) == charts.MAX_BARS and n_rest == n - charts.MAX_BARS + 1
+    assert bars["capacity_kw"].sum() == pytest.approx(streets["capacity_kw"].sum())
+    assert bars["annual_mwh"].sum() == pytest.approx(streets["annual_mwh"].sum())
+    assert list(bars["key"].iloc[1:]) == [f"s{i:03d}" for i in range(n - charts.MAX_BARS + 1, n)]  # smallest first
+    assert bars["key"].iloc[0] == "others" and str(n_rest) in bars["key_zh"].iloc[0]
+    few, none_summed = charts.bar_rows(streets.iloc[:5])
+    assert none_summed == 0 and list(few["key"]) == ["s000", "s001", "s002", "s003", "s004"]
+
+    summary = pd.concat([result.summary[result.summary["level"] != "street"], streets], ignore_index=True)
+    fig = charts.by_street(dataclasses.replace(result, summary=summary))
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(ticks) == charts.MAX_BARS and str(n_rest) in ticks[0]
+    assert any(str(n_rest) in t.get_text() and ("workbook" in t.get_text()) for t in fig.texts)
