@@ -299,6 +299,69 @@ def test_points_in_blocks_equal_one_call_bit_for_bit(setup):
         run.add_points(np.zeros((1, 72)), plane[-1:], np.ones(1))
 
 
+def test_compact_band_table_holds_the_dense_cumulative_sums_bit_for_bit(setup):
+    """The kept table has a row per occupied band (and a zero row) per sector; every (sector, band) look-up
+    must read exactly the number of the dense cumulative sum over all 46 bands it replaces."""
+    weather, module, losses, system = setup
+    sky = energy.sky_year(weather, *SITE)
+    temp = energy.temperature_parameters(system.temperature_model, "flush", module)
+    n_s, n_elev = len(shading.SVF_GRID), int(round(90.0 / shading.ELEVATION_BIN_DEG))
+    for n_sectors in (36, 144):
+        bins = shading.sun_bins(sky, n_sectors)
+        tables = shading.orientation_tables(sky, bins, [25.0, 25.0], [95.0, 250.0], temp, module, 0.86,
+                                            system.inverter_efficiency_pct / 100.0, system.dc_ac_ratio)
+        layout = shading._BandLayout.of(bins)
+        band = np.rint(bins.elev_low_deg / shading.ELEVATION_BIN_DEG).astype(np.intp)
+        occupied = np.unique(bins.sector)
+        assert layout.n_rows == len(bins.sector) + len(occupied) < n_sectors * (n_elev + 1) / 3
+        np.testing.assert_array_equal(layout.lowest[occupied], [bins.elev_low_deg[bins.sector == k].min()
+                                                                 for k in occupied])
+        assert np.isinf(np.delete(layout.lowest, occupied)).all()
+        for i in range(2):
+            dense = np.zeros((n_sectors, n_elev + 1, n_s, 12))
+            dense[bins.sector, band + 1] = tables.ac_lost_kwh[i]
+            dense = np.cumsum(dense, axis=1)[occupied]                      # (occupied, bands + 1, S, 12)
+            cum = shading._CumTable.of(tables, i, layout).cum.reshape(layout.n_rows, n_s, 12)
+            read = cum[layout.row_of[occupied]]                              # the row each look-up reads
+            assert read.shape == dense.shape and dense[:, -1].sum() > 0
+            np.testing.assert_array_equal(read.view(np.int64), dense.view(np.int64))
+
+
+def test_many_orientations_in_blocks_build_each_table_once(setup):
+    """Every block (spatial partition) needs all 48 orientations: with the default bound each table is
+    built once; with a bound of 30 tables a later block builds only its 18 not kept; with a bound of 1
+    byte (one table kept) 47.  The result equals one shading_losses call exactly whatever the bound."""
+    weather, module, losses, system = setup
+    rng = np.random.default_rng(21)
+    n_orient, n_blocks = 48, 4
+    az = np.arange(n_orient) * 7.0
+    rows = np.where(np.arange(n_orient) % 4 == 0, "tilted_rows", "flush")
+    planes = _planes([(20.0 if m == "tilted_rows" else 25.0, a, m) for a, m in zip(az, rows)
+                      for _ in range(n_blocks)])          # planes 4o … 4o + 3 share orientation o
+    n_planes = len(planes)
+    per_plane = rng.integers(1, 4, n_planes)
+    plane = np.repeat(np.arange(n_planes), per_plane)
+    weight = rng.uniform(0.1, 1.0, len(plane))
+    weight /= np.bincount(plane, weights=weight, minlength=n_planes)[plane]
+    h = np.clip(rng.uniform(-10, 60, (len(plane), 144)), 0, 90).astype(np.float32)
+    whole = shading.shading_losses(planes, h, plane, weight, weather, SITE, module, losses, system)
+
+    def blocks(cache_bytes):
+        run = shading.PlaneShading(planes, 144, weather, SITE, module, losses, system, cache_bytes=cache_bytes)
+        for b in range(n_blocks):  # block b: plane 4o + b of every orientation o
+            pts = np.flatnonzero(plane % n_blocks == b)
+            run.add_points(h[pts], plane[pts], weight[pts])
+        pd.testing.assert_frame_equal(run.result(), whole, check_exact=True)
+        return run
+
+    run = blocks(shading.TABLE_CACHE_BYTES)
+    assert run.n_tables_built == n_orient
+    per_table = run.table_bytes_peak // n_orient
+    assert run.table_bytes_peak == n_orient * per_table < 0.5 * 2**20 * n_orient
+    for kept, cache_bytes in ((30, 30 * per_table), (1, 1)):  # the last table built is always kept
+        assert blocks(cache_bytes).n_tables_built == n_orient + (n_blocks - 1) * (n_orient - kept)
+
+
 def test_a_lone_orientation_has_the_table_it_has_among_others(setup):
     """An orientation's tables do not depend on which orientations share the call (one, two or many)."""
     weather, module, losses, system = setup
