@@ -268,11 +268,13 @@ def test_sigint_while_writing_cleans_up(previous_output):
         if tmp is not None:
             break
     assert tmp is not None, "never saw the temporary output file"
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr.read().decode()
-    assert not tmp.exists()  # KeyboardInterrupt: write_all removed its temp files
-    assert not list(out.parent.glob(".*.tmp*"))
-    assert [_sha256(out.with_suffix(s)) for s in (".gpkg", ".qgs", ".xlsx")] == digests
+    err = proc.stderr.read().decode()
+    why = f"exit {proc.returncode}, stderr: {err[-2000:]}"  # named in a failure
+    assert proc.returncode != 0, why
+    assert "Traceback" not in err, why
+    assert not tmp.exists(), why  # KeyboardInterrupt: write_all removed its temp files
+    assert not list(out.parent.glob(".*.tmp*")), why
+    assert [_sha256(out.with_suffix(s)) for s in (".gpkg", ".qgs", ".xlsx")] == digests, why
 
 
 def test_stale_temp_of_a_live_process_is_left_alone(tmp_path):

@@ -34,7 +34,6 @@ import re
 import shutil
 import signal
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -182,13 +181,16 @@ def deferred_signals(signums: Iterable[int] = (signal.SIGINT, signal.SIGTERM)) -
     the main thread (where Python cannot install handlers) the block runs
     unprotected.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
     received: list[int] = []
     previous = {}
-    for signum in signums:
-        previous[signum] = signal.signal(signum, lambda n, _frame: received.append(n))
+    try:
+        for signum in signums:
+            previous[signum] = signal.signal(signum, lambda n, _frame: received.append(n))
+    except ValueError:  # not the main thread: Python refuses the handler (the authoritative test of it)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        yield
+        return
     try:
         yield
     finally:

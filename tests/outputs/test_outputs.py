@@ -219,14 +219,37 @@ def test_ctrl_c_during_the_renames_is_delivered_after_them(tmp_path):
             signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
     os.replace = replace_then_signal
+    # what an earlier test in the same process may have changed, named in a failure
+    state = (f"threads {[t.name for t in threading.enumerate()]}, current {threading.current_thread()!r}, main "
+             f"{threading.main_thread()!r}, SIGINT mask {signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])}"
+             f", handler {handler!r}")
     try:
         with pytest.raises(KeyboardInterrupt):
             atomic.replace_all(pairs)
     finally:
         os.replace = real_replace
-    assert calls == ["a.gpkg", "a.qgs", "a.xlsx"]
+    assert calls == ["a.gpkg", "a.qgs", "a.xlsx"], state
     assert [(tmp_path / n).read_text() for n in calls] == ["new", "new", "new"]
     assert signal.getsignal(signal.SIGINT) is handler  # restored
+
+
+def test_renames_outside_the_main_thread_run_unprotected(tmp_path):
+    """Python installs signal handlers only in the main thread: elsewhere the renames still happen, undeferred."""
+    tmp = atomic.temp_path(tmp_path / "b.gpkg")
+    tmp.write_text("new")
+    handler, errors = signal.getsignal(signal.SIGINT), []
+
+    def rename():
+        try:
+            atomic.replace_all([(tmp, tmp_path / "b.gpkg")])
+        except BaseException as exc:  # noqa: BLE001 — reported below
+            errors.append(exc)
+
+    worker = threading.Thread(target=rename)
+    worker.start()
+    worker.join()
+    assert errors == [] and (tmp_path / "b.gpkg").read_text() == "new" and not tmp.exists()
+    assert signal.getsignal(signal.SIGINT) is handler
 
 
 def test_stale_temps_of_every_member_are_swept(result, tmp_path):
