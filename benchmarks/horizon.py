@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/horizon.py            # sample ×3 (≈ 10k roofs) and the Bund
     .venv/bin/python benchmarks/horizon.py --radius 500
+    .venv/bin/python benchmarks/horizon.py --city 20000     # only a cached synthetic city, CPU seconds
 
 Prints (asserts nothing), per data set: roofs, planes, sample points,
 (point, neighbour) pairs, the time of ``horizon_profiles`` (one run, after
@@ -15,6 +16,12 @@ Prints (asserts nothing), per data set: roofs, planes, sample points,
   other much) to ≈ 10k roofs; synthetic: a speed figure, not a horizon one.
 * Bund: the 10,613 real outlines (``../shared/data/footprints``), heights
   ``height_est_m`` (= storeys × 3 m in the source).
+* ``--city N`` (instead of the two above): the synthetic city of ``benchmarks/scale.py`` (cached in
+  ``benchmarks/.cache/city_N.gpkg``, made when missing), its horizons as a run
+  computes them (``[shading]`` defaults: 144 sectors × 1 ray, every input
+  building an obstruction) in one process: CPU seconds (``resource``, not
+  wall time: the machine may be shared) and µs per footprint, of which the
+  ray cast (``_cast_pairs``) and the skip tests (``_may_raise``).
 """
 
 from __future__ import annotations
@@ -22,16 +29,20 @@ from __future__ import annotations
 import argparse
 import logging
 import platform
+import resource
+import sys
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from pvsite import pipeline
+from pvsite import compute, pipeline
 from pvsite.config import Config
 from pvsite.resources import REPO_ROOT
+from pvsite.roofs import horizon as horizon_mod
 from pvsite.roofs.horizon import MAX_RADIUS_M, horizon_profiles
 
 BUND = REPO_ROOT.parent / "shared" / "data" / "footprints" / "shanghai_bund_buildings.gpkg"
@@ -78,10 +89,63 @@ def _measure(label: str, roofs, planes, radius: float) -> None:
     print(f"{'':10s} planes with horizon_max ≥ 10/20/30/45°: {' / '.join(f'{s:.0f} %' for s in share)}")
 
 
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+class _Stop(Exception):
+    """Ends pipeline.prepare once the horizons are measured."""
+
+
+def _measure_city(n: int) -> None:
+    """CPU seconds of the horizons of the cached synthetic city of ``n`` footprints, and of two hot spots."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import scale  # noqa: PLC0415 (benchmarks/scale.py: the city generator and its cache)
+
+    path = scale.make_city(n)  # cached
+    spent = {"_cast_pairs": 0.0, "_may_raise": 0.0}
+
+    def timed(name):
+        inner = getattr(horizon_mod, name)
+
+        def call(*args):
+            t = _cpu_s()
+            try:
+                return inner(*args)
+            finally:
+                spent[name] += _cpu_s() - t
+        return call
+
+    def horizons(surveyed, buildings, config, shading=None):
+        for name in spent:
+            setattr(horizon_mod, name, timed(name))
+        t = _cpu_s()
+        horizon_mod.roof_horizons(surveyed, buildings, config.shading, config.heights)  # one process, no partitions
+        dt = _cpu_s() - t
+        print(f"city_{n:<6d} {len(surveyed.roofs):7,d} roofs {len(surveyed.planes):7,d} planes  horizons "
+              f"{dt:6.1f} CPU-s = {dt / n * 1e6:4.0f} µs per footprint, of which the ray cast "
+              f"{spent['_cast_pairs'] / n * 1e6:.0f} µs and the skip tests {spent['_may_raise'] / n * 1e6:.0f} µs "
+              f"({config.shading.n_sectors} sectors × {config.shading.rays_per_sector} ray)")
+        raise _Stop
+
+    compute.roof_horizons = horizons
+    try:
+        pipeline.prepare(Config().with_overrides(input={"footprints": str(path)}, output={"panels": False}))
+    except _Stop:
+        pass
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--radius", type=float, default=MAX_RADIUS_M, help="cap of the search radius [m]")
+    ap.add_argument("--city", type=int, nargs="*", default=[], help="only these cached synthetic cities (footprints)")
     args = ap.parse_args()
+    if args.city:  # the run's [shading] settings (not --radius)
+        print(f"pvsite horizon benchmark — {platform.processor() or platform.machine()}, synthetic cities")
+        for n in args.city:
+            _measure_city(n)
+        return
     logging.getLogger("pvsite.roofs.horizon").addHandler(_Pairs())
     logging.getLogger("pvsite.roofs.horizon").setLevel(logging.INFO)
     print(f"pvsite horizon benchmark — {platform.processor() or platform.machine()}, "

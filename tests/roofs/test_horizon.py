@@ -185,6 +185,10 @@ def test_skipping_pairs_that_cannot_raise_the_horizon_changes_nothing(monkeypatc
     roofs = _frame(polys, heights)
     planes = pd.DataFrame({"roof_index": range(n), "plane": 0, "mounting": "tilted_rows", "azimuth_deg": 180.0})
     swept = horizon_profiles(roofs, planes, n_sectors=144, rays_per_sector=1, points_per_plane=4)
+    monkeypatch.setattr(hz, "_cast_pairs", _previous_cast_pairs)  # the previous ray cast: the same floats
+    np.testing.assert_array_equal(horizon_profiles(roofs, planes, n_sectors=144, rays_per_sector=1,
+                                                   points_per_plane=4).point_horizon_deg, swept.point_horizon_deg)
+    monkeypatch.undo()
     monkeypatch.setattr(hz, "SWEEP_BANDS", np.zeros(0))       # one band: every pair cast, nothing skipped
     every = horizon_profiles(roofs, planes, n_sectors=144, rays_per_sector=1, points_per_plane=4)
     assert (every.point_horizon_deg > 0).mean() > 0.2
@@ -228,6 +232,47 @@ def test_horizons_of_the_whole_sample_district():
     np.testing.assert_allclose(np.bincount(hp.point_plane, hp.point_weight), 1.0)
 
 
+# The ray cast of the previous implementation (before the repeat-built rows, the modulo-free wrap and the
+# cache-sized chunks), kept as the reference the current one must equal bit for bit.
+def _previous_cast_pairs(flat, px, py, pt, nb, dh, edges, north, w, step, J):
+    """The ray cast of the previous implementation (an index gather per row, float modulo), verbatim."""
+    from pvsite.roofs import horizon as hz
+
+    ax, ay, ex, ey, estart, ecount, lever = edges
+    cnt = ecount[nb]
+    src, rank = hz._expand(cnt)
+    edge = estart[nb][src] + rank
+    # Facing test first, from the edge constants alone (cross = e × (p − a) = e × p − e × a): only the
+    # facing rows (about half) gather the point − edge-start vectors.
+    pp = pt[src]
+    cross = ex[edge] * py[pp] - ey[edge] * px[pp] - lever[edge]
+    f = np.flatnonzero(cross < 0)  # point on the right of the edge: outside the material, facing it
+    src, edge, cross = src[f], edge[f], cross[f]
+    qx = px[pp[f]] - ax[edge]  # point − edge start
+    qy = py[pp[f]] - ay[edge]
+    exx, eyy = ex[edge], ey[edge]
+    # True bearings of the edge ends from the point; the edge spans the short arc between them.
+    ba = np.degrees(np.arctan2(-qx, -qy)) - north
+    bb = np.degrees(np.arctan2(exx - qx, eyy - qy)) - north
+    delta = (bb - ba + 180.0) % 360.0 - 180.0
+    lo = ba + np.minimum(delta, 0.0)
+    hi = ba + np.maximum(delta, 0.0)
+    j_lo = np.ceil((lo + w / 2.0) / step - 0.5).astype(np.int64)
+    n_rays = np.maximum(0, np.floor((hi + w / 2.0) / step - 0.5).astype(np.int64) - j_lo + 1)
+    ray_ux, ray_uy = hz._ray_directions(J, north, w, step)
+    for sl in hz._chunks(n_rays, hz.CHUNK_ROWS):
+        r_src, r_rank = hz._expand(n_rays[sl])
+        j = (j_lo[sl][r_src] + r_rank) % J
+        rows = r_src + sl.start
+        denom = ray_ux[j] * eyy[rows] - ray_uy[j] * exx[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = cross[rows] / denom  # distance along the ray to the edge
+        good = np.flatnonzero(np.isfinite(t) & (t > 0))
+        pair = src[rows[good]]
+        elev = np.degrees(np.arctan2(dh[pair], np.maximum(t[good], 1e-3))).astype(np.float32)
+        np.maximum.at(flat, pt[pair] * J + j[good], elev)
+
+
 # The group minima of the previous implementation (every group padded to the largest group's point count),
 # kept here as the reference the current one (padded by size class) must equal bit for bit.
 def _old_group_lowest(ray, gr):
@@ -239,7 +284,8 @@ def _old_group_lowest(ray, gr):
 @pytest.mark.slow
 def test_real_bund_window_equals_the_previous_skipping_and_casting_every_pair(shared_data, monkeypatch):
     """1,070 real Bund roofs (their own obstructions), 144 sectors: every point and sector of the profiles is
-    bit for bit that of the previous group minima and that of casting every pair (no skipping)."""
+    bit for bit that of the previous group minima, of the previous ray cast and of casting every pair (no
+    skipping)."""
     from pvsite import pipeline
     from pvsite.buildings.locate import Selection
     from pvsite.config import Config
@@ -254,6 +300,9 @@ def test_real_bund_window_equals_the_previous_skipping_and_casting_every_pair(sh
         return horizon_profiles(p.roofs, p.planes, n_sectors=144, rays_per_sector=1)
 
     now = run()
+    monkeypatch.setattr(hz, "_cast_pairs", _previous_cast_pairs)
+    previous_cast = run()
+    monkeypatch.undo()
     monkeypatch.setattr(hz, "_group_lowest", _old_group_lowest)
     before = run()
     monkeypatch.setattr(hz, "SWEEP_BANDS", np.zeros(0))  # one band: every pair cast
@@ -263,3 +312,4 @@ def test_real_bund_window_equals_the_previous_skipping_and_casting_every_pair(sh
     for name in ("point_horizon_deg", "horizon_deg", "point_xy", "point_weight", "point_plane", "horizon_max_deg"):
         assert np.array_equal(getattr(now, name), getattr(before, name), equal_nan=True), name
         assert np.array_equal(getattr(now, name), getattr(every, name), equal_nan=True), name
+        assert np.array_equal(getattr(now, name), getattr(previous_cast, name), equal_nan=True), name
