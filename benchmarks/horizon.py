@@ -59,7 +59,7 @@ class _Pairs(logging.Handler):
 
 
 def _tiled(prepared, copies: int):
-    roofs, planes = prepared.roofs, prepared.planes
+    roofs, planes = prepared.usable_roofs(), prepared.planes
     x0, _, x1, _ = roofs.total_bounds
     frames, plane_frames = [], []
     for k in range(copies):
@@ -154,7 +154,7 @@ def main() -> None:
     _measure("sample ×3", *_tiled(sample, 3), args.radius)
     if BUND.is_file():
         bund = pipeline.prepare(Config().with_overrides(input={"footprints": str(BUND)}, output={"panels": False}))
-        _measure("Bund", bund.roofs, bund.planes, args.radius)
+        _measure("Bund", bund.usable_roofs(), bund.planes, args.radius)
     else:
         print(f"Bund outlines not found at {BUND}: skipped")
 

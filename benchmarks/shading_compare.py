@@ -242,7 +242,7 @@ def pvsite_tile(tile, workdir: Path):
     prep = pvsite.prepare(shading=True, **kw)
     t_on = time.process_time() - c0
     cfg = prep.config
-    surveyed = type("Surveyed", (), {"roofs": prep.roofs, "planes": prep.planes})()
+    surveyed = type("Surveyed", (), {"roofs": prep.usable_roofs(), "planes": prep.planes})()
     c0 = time.process_time()
     hz = horizon_mod.roof_horizons(surveyed, prep.located.buildings, cfg.shading, cfg.heights)
     t_horizons = time.process_time() - c0

@@ -37,6 +37,7 @@ Python API (``pvsite.run``, ``pvsite.write``) call exactly these.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import functools
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ from pvsite.planning.rollup import potential_totals, summarise
 from pvsite.planning.scenario import apply_scenario, scenario_potential
 from pvsite import compute, economics, presets
 from pvsite.roofs import horizon as horizon_mod
+from pvsite.roofs import usable as usable_mod
 from pvsite.solar import hourly, yields
 from pvsite.solar import shading as shading_mod
 
@@ -101,6 +103,17 @@ class Prepared:
     shading: dict | None = None
     emission: presets.EmissionPreset | None = None
     installed: pd.DataFrame | None = None
+
+    def usable_roofs(self) -> gpd.GeoDataFrame:
+        """The roofs with their ``usable_geometry`` (usable MultiPolygon after setbacks; None where there is
+        no usable area), which :func:`prepare` lets go of once the layout and the horizons are done.
+
+        Rebuilt with :func:`pvsite.roofs.usable.usable_roofs` in the run's frame (``located.north_deg``),
+        so it equals the polygons the layout and the horizons used.
+        """
+        footprints = self.roofs[["roof_type", self.roofs.geometry.name]]  # all that usable_roofs reads
+        usable = usable_mod.usable_roofs(footprints, self.config.roof, north_deg=self.located.north_deg)
+        return self.roofs.assign(usable_geometry=usable["usable_geometry"])
 
 
 @dataclass
@@ -176,6 +189,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     plane_shading = _plane_shading(surveyed, inputs, located, module, losses, config)
     horizons = compute.roof_horizons(surveyed, _obstructions(located, buildings, inputs, config, classes), config,
                                      shading=plane_shading)
+    surveyed = _without_intermediates(surveyed)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
                                  located.site_lon_deg, module, losses, config.system, config.roof.min_yield_share_pct,
@@ -184,6 +198,19 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
                     classify_mod.classification_report(buildings, classes.class_order), policy, classes,
                     module, started, findings, horizons, planes.attrs.get("shading"), emission,
                     installed_mod.match_installed(surveyed.roofs, inputs.installed, config.delivery.tolerance_m))
+
+
+#: Columns of the surveyed roofs only the layout and the horizons read (both done within :func:`prepare`); no
+#: output, scenario or report uses them, so the prepared roofs let go of them (``usable_geometry``, a second
+#: polygon per roof: 60 MB resident at 100,000 roofs, ``benchmarks/memory.py --probe``).  :meth:`Prepared.usable_roofs`
+#: rebuilds them, equal.
+INTERMEDIATE_COLUMNS = ("usable_geometry",)
+
+
+def _without_intermediates(surveyed):
+    """``surveyed`` with its roofs without :data:`INTERMEDIATE_COLUMNS`."""
+    drop = [c for c in INTERMEDIATE_COLUMNS if c in surveyed.roofs.columns]
+    return dataclasses.replace(surveyed, roofs=surveyed.roofs.drop(columns=drop)) if drop else surveyed
 
 
 def _plane_shading(surveyed, inputs, located, module, losses, config: Config):

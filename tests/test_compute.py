@@ -137,7 +137,7 @@ def test_halo_is_needed(sample_serial):
     from pvsite.roofs import horizon
 
     prepared = sample_serial
-    roofs, planes = prepared.roofs, prepared.planes
+    roofs, planes = prepared.usable_roofs(), prepared.planes
     parts = compute.spatial_partitions(roofs[roofs.index.isin(planes["roof_index"])], 700)
     first = roofs[roofs.index.isin(planes["roof_index"])].iloc[parts[0]]
     own = planes[planes["roof_index"].isin(first.index)]
@@ -157,7 +157,7 @@ def test_whole_run_grid_north_is_needed(sample_serial):
     that graze a tower edge hit or miss it, so a few sectors move by up to ~11°.  Hence one north for the whole run."""
     from pvsite.roofs import horizon
 
-    roofs, planes = sample_serial.roofs, sample_serial.planes
+    roofs, planes = sample_serial.usable_roofs(), sample_serial.planes
     with_planes = roofs[roofs.index.isin(planes["roof_index"])]
     first = with_planes.iloc[compute.spatial_partitions(with_planes, 700)[0]]
     own = planes[planes["roof_index"].isin(first.index)]
@@ -178,7 +178,7 @@ def test_whole_run_grid_north_is_needed(sample_serial):
 def sample_serial_survey(prepared):
     from pvsite.roofs.survey import SurveyedRoofs
 
-    return SurveyedRoofs(prepared.roofs, prepared.planes, None)
+    return SurveyedRoofs(prepared.usable_roofs(), prepared.planes, None)
 
 
 def test_spatial_partitions_cover_every_row_once_and_are_compact(sample_serial):

@@ -96,7 +96,7 @@ def _horizon_points(prep):
     from pvsite.roofs.survey import SurveyedRoofs
 
     obstructions = pipeline._obstructions(prep.located, prep.roofs, prep.inputs, prep.config, prep.classes)
-    hz = compute.roof_horizons(SurveyedRoofs(prep.roofs, prep.planes, None), obstructions, prep.config)
+    hz = compute.roof_horizons(SurveyedRoofs(prep.usable_roofs(), prep.planes, None), obstructions, prep.config)
     assert not prep.horizons.has_points and hz.has_points
     assert np.array_equal(hz.horizon_deg, prep.horizons.horizon_deg, equal_nan=True)  # the same points
     return hz
@@ -187,7 +187,7 @@ def test_brute_force_agrees_with_the_fast_method_on_bund_roofs(shared_data):
     # the rest is the sector value: a mean of 4 rays compared with the sun elevation is not the share
     # of the sector's azimuths that block the sun when a tower edge cuts the sector.  Kept as a
     # measured regression guard of why the default is 144 × 1.
-    coarse = horizon_mod.horizon_profiles(prep.roofs, prep.planes, n_sectors=36, rays_per_sector=4,
+    coarse = horizon_mod.horizon_profiles(prep.usable_roofs(), prep.planes, n_sectors=36, rays_per_sector=4,
                                           neighbours=_neighbours(prep))
     site = (prep.located.site_lat_deg, prep.located.site_lon_deg,
             float(prep.inputs.weather_meta.get("altitude") or 0.0))

@@ -222,7 +222,7 @@ def test_horizons_of_the_whole_sample_district():
 
     p = pipeline.prepare(Config())
     t = time.perf_counter()
-    hp = horizon_profiles(p.roofs, p.planes)
+    hp = horizon_profiles(p.usable_roofs(), p.planes)
     dt = time.perf_counter() - t
     print(f"\nsample district: {len(p.roofs)} roofs, {len(p.planes)} planes, {len(hp.point_plane)} points: "
           f"{dt:.1f} s ({dt / len(p.roofs) * 1e4:.1f} s per 10k roofs); horizon_max_deg percentiles "
@@ -295,9 +295,10 @@ def test_real_bund_window_equals_the_previous_skipping_and_casting_every_pair(sh
                                   output={"panels": False})
     p = pipeline.prepare(cfg, Selection(bbox=(121.476, 31.228, 121.488, 31.240)))
     assert len(p.roofs) > 1000
+    roofs = p.usable_roofs()
 
     def run():
-        return horizon_profiles(p.roofs, p.planes, n_sectors=144, rays_per_sector=1)
+        return horizon_profiles(roofs, p.planes, n_sectors=144, rays_per_sector=1)
 
     now = run()
     monkeypatch.setattr(hz, "_cast_pairs", _previous_cast_pairs)

@@ -21,7 +21,7 @@ def prepared():
 def _eager(p):
     planes = p.planes[["roof_index", "plane", "mounting", "tilt_deg", "azimuth_deg"]]
     # in the run's frame: grid north of the whole input (a street run lays out as the district run does)
-    _, panels = layout.layout_roofs(p.roofs, planes, p.module, p.config.mounting, p.located.site_lat_deg,
+    _, panels = layout.layout_roofs(p.usable_roofs(), planes, p.module, p.config.mounting, p.located.site_lat_deg,
                                     panels=True, north_deg=p.located.north_deg)
     return panels
 
