@@ -198,9 +198,16 @@ def test_every_input_row_is_accounted_for(case):
 # ---------------------------------------------------------------------------
 
 
+def _default_sigint() -> None:
+    # the run as from a terminal: a shell starts a background job (`make test &`) with SIGINT ignored, and
+    # the children would inherit that (POSIX keeps an ignored signal ignored across exec)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _run_subprocess(out: Path, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "pvsite", "run", "--out", str(out), "-q", *extra]
-    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=_default_sigint)
 
 
 def _interrupt_while_writing(out: Path, sig: int) -> tuple[subprocess.Popen, Path | None]:

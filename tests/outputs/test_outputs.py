@@ -207,6 +207,9 @@ def test_ctrl_c_during_the_renames_is_delivered_after_them(tmp_path):
         tmp.write_text("new")
         pairs.append((tmp, tmp_path / name))
     real_replace = os.replace
+    # Python's Ctrl-C handler, whatever this process inherited: a shell starts a background job (`make test &`)
+    # with SIGINT ignored, and Python then keeps it ignored (see the test below)
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     handler = signal.getsignal(signal.SIGINT)
     calls = []
 
@@ -228,9 +231,35 @@ def test_ctrl_c_during_the_renames_is_delivered_after_them(tmp_path):
             atomic.replace_all(pairs)
     finally:
         os.replace = real_replace
+        restored = signal.getsignal(signal.SIGINT)
+        signal.signal(signal.SIGINT, inherited)
     assert calls == ["a.gpkg", "a.qgs", "a.xlsx"], state
     assert [(tmp_path / n).read_text() for n in calls] == ["new", "new", "new"]
-    assert signal.getsignal(signal.SIGINT) is handler  # restored
+    assert restored is handler  # restored
+
+
+def test_an_ignored_ctrl_c_stays_ignored_and_the_renames_finish(tmp_path):
+    """SIGINT ignored (a background job of a shell): the renames complete and nothing is raised afterwards."""
+    pairs = []
+    for name in ("c.gpkg", "c.qgs"):
+        (tmp_path / name).write_text("old")
+        tmp = atomic.temp_path(tmp_path / name)
+        tmp.write_text("new")
+        pairs.append((tmp, tmp_path / name))
+    real_replace, inherited = os.replace, signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def replace_then_signal(src, dst):
+        real_replace(src, dst)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    os.replace = replace_then_signal
+    try:
+        atomic.replace_all(pairs)
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        os.replace = real_replace
+        signal.signal(signal.SIGINT, inherited)
+    assert [(tmp_path / n).read_text() for n in ("c.gpkg", "c.qgs")] == ["new", "new"]
 
 
 def test_renames_outside_the_main_thread_run_unprotected(tmp_path):
