@@ -79,7 +79,7 @@ _ROOFS = [
     Column("roof_note", "string", "", "屋顶说明", "Why the roof has no PV (every roof without PV has one: status reason first — exclusion, unsuitable, class not required, too small with its usable area and what the smallest layout needs, low yield — then why usable area is reduced or zero and which planes are left out for low yield) (中文 / English)"),
     Column("mounting", "string", "", "安装方式", "tilted_rows (flat roofs) or flush (pitched/metal roofs)"),
     Column("layout", "string", "", "排布方式", "Module layout of the first plane: rows (normal rack rows of modules_per_row_portrait in portrait, or the flush grid of pitched/metal roofs); on flat roofs the normal rows cannot use, single_portrait (1P racks, one module up the slope) or single_landscape (1L racks), tried in that order ([mounting] narrow_roof_layouts)"),
-    Column("build_status", "string", "", "建设状态", "under_construction when a survey status column (现状 / 建设状态 …) holds 在建 / 施工 / 拟建 … ([build_status] of presets/fields.toml), else empty"),
+    Column("build_status", "string", "", "建设状态", "under_construction when a survey status column (现状 / 建设状态 …) holds 在建 / 施工 / 拟建 … and no completed word such as 竣工 / 施工完成 ([build_status] of presets/fields.toml), else empty"),
     Column("unsuitable_reason", "string", "", "不宜安装原因", "under_construction (OSM building=construction or a survey status 在建/施工/拟建) or slender_crown (height ≥ roof.slender_min_height_m and footprint < roof.slender_max_area_m2 or height/√footprint ≥ roof.slender_ratio); empty otherwise"),
     Column("n_planes", "Int64", "", "阵列面数", "Number of PV planes on the roof"),
     Column("tilt_deg", "Float64", "°", "倾角(°)", "Array tilt (first plane)"),
