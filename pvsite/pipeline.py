@@ -188,7 +188,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     surveyed = compute.survey_roofs(buildings, config, module, located.site_lat_deg, north_deg=located.north_deg)
     plane_shading = _plane_shading(surveyed, inputs, located, module, losses, config)
     horizons = compute.roof_horizons(surveyed, _obstructions(located, buildings, inputs, config, classes), config,
-                                     shading=plane_shading)
+                                     shading=plane_shading, north_deg=located.north_deg)
     surveyed = _without_intermediates(surveyed)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
