@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pvsite.solar.yields import _copy
+from pvsite.frames import own_copy
 from pvsite.roofs.layout import ModulePanels
 from pvsite.planning import sizing
 from pvsite.roofs import layout
@@ -236,7 +236,7 @@ def low_yield(roofs: pd.DataFrame, planes: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``roofs`` with ``low_yield_kw`` [kW] (0 everywhere without the threshold).
     """
-    roofs = _copy(roofs)  # shallow under copy-on-write: a new column copies no other column
+    roofs = own_copy(roofs)  # shallow under copy-on-write: a new column copies no other column
     if "modules_low_yield" not in planes.columns:
         roofs["low_yield_kw"] = 0.0
         return roofs
