@@ -131,7 +131,7 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
 
 
 def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFrame,
-                  config, shading=None) -> horizon_mod.HorizonProfiles | None:
+                  config, shading=None, north_deg: float | None = None) -> horizon_mod.HorizonProfiles | None:
     """:func:`pvsite.roofs.horizon.roof_horizons`, on spatial partitions with a halo when asked.
 
     Parameters
@@ -152,6 +152,9 @@ def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFram
         complete, at most twice the workers' partitions submitted and not
         yet reduced (:func:`each_completed`); the sums do not depend on that
         order (a plane's points are all in one partition).
+    north_deg : float, optional
+        The run's grid convergence (:func:`pvsite.roofs.horizon.run_frame`); default that of
+        the neighbours.
 
     Returns
     -------
@@ -165,14 +168,14 @@ def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFram
     roofs, planes = surveyed.roofs, surveyed.planes
     with_planes = np.flatnonzero(roofs.index.isin(planes["roof_index"]))
     if len(with_planes) <= cfg.partition_roofs:
-        whole = horizon_mod.roof_horizons(surveyed, buildings, config.shading, config.heights)
+        whole = horizon_mod.roof_horizons(surveyed, buildings, config.shading, config.heights, north_deg)
         if reduce_to is None:
             return whole
         reduce_to.add_points(whole.point_horizon_deg, whole.point_plane, whole.point_weight)
         return whole.without_points()
     neighbours = horizon_mod.horizon_neighbours(surveyed, buildings, config.heights)
     _, nb_h, nb_keep = horizon_mod.obstructions(neighbours)
-    constants = dict(**horizon_mod.run_frame(neighbours), tallest_m=float(nb_h[nb_keep].max()) if len(nb_keep) else 0.0, **horizon_mod.profile_settings(shading))
+    constants = dict(**horizon_mod.run_frame(neighbours, north_deg), tallest_m=float(nb_h[nb_keep].max()) if len(nb_keep) else 0.0, **horizon_mod.profile_settings(shading))
     parts = spatial_partitions(roofs.iloc[with_planes], int(cfg.partition_roofs))
     nb_tree = shapely.STRtree(np.asarray(neighbours.geometry.array, dtype=object))
     roof_of_plane = planes["roof_index"].to_numpy()

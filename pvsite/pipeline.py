@@ -188,7 +188,7 @@ def prepare(config: Config, selection: Selection | None = None, stage: Stage | N
     surveyed = compute.survey_roofs(buildings, config, module, located.site_lat_deg, north_deg=located.north_deg)
     plane_shading = _plane_shading(surveyed, inputs, located, module, losses, config)
     horizons = compute.roof_horizons(surveyed, _obstructions(located, buildings, inputs, config, classes), config,
-                                     shading=plane_shading)
+                                     shading=plane_shading, north_deg=located.north_deg)
     surveyed = _without_intermediates(surveyed)
     say(STAGES[4])
     planes = yields.plane_yields(surveyed.planes, inputs.weather, inputs.weather_meta, located.site_lat_deg,
@@ -254,7 +254,8 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
     roofs = installed_mod.apply_installed(carbon.add_coal(roofs, p.emission), p.installed)
     roofs = economics.appraise(roofs, planes, p.config.economics, load=p.inputs.load, hourly_pv=_hourly_pv(p))
     sensitivity = economics.sensitivity(roofs, planes, p.config.economics)
-    findings = p.findings + checks.check_scenario(roofs, planes, p.module, scenario)
+    findings = p.findings + checks.check_scenario(roofs, planes, p.module, scenario,
+                                                       p.config.exclusions.flag_only)
     say(STAGES[6])
     summary = summarise(roofs, float(p.policy["target_kw"]), p.classes.class_names_zh, streets=p.chosen.street_names,
                         scope_label=p.chosen.scope, consumption=p.inputs.consumption, targets=p.policy.targets,

@@ -8,6 +8,7 @@ The house rules of the architecture are checked on the source itself:
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -236,3 +237,21 @@ def test_cli_output_into_a_closed_pipe_is_not_an_error():
     assert proc.wait(timeout=120) == 0, err
     assert first.decode().strip().endswith(("街道", "镇"))
     assert "Internal error" not in err and "Traceback" not in err
+
+
+def test_grid_north_is_computed_once_per_run(monkeypatch):
+    """The run's one frame: Located.north_deg serves the planes, the roof surface and the horizons."""
+    from pvsite.roofs import orientation
+
+    real, calls = orientation.grid_north_bearing_deg, []
+
+    def counted(gdf):
+        calls.append(len(gdf))
+        return real(gdf)
+
+    for mod in [m for name, m in sys.modules.items() if name.startswith("pvsite")]:
+        if getattr(mod, "grid_north_bearing_deg", None) is real:
+            monkeypatch.setattr(mod, "grid_north_bearing_deg", counted)
+    p = pipeline.prepare(Config())
+    assert p.config.shading.enabled and p.horizons is not None  # the horizons stage ran
+    assert len(calls) == 1, calls

@@ -288,33 +288,44 @@ def check_inputs(inputs, located, chosen, policy, config) -> list[Finding]:
     return out
 
 
-def unclassified(roofs: pd.DataFrame, planes: pd.DataFrame, module_power_w: float, scenario: str) -> list[Finding]:
+def unclassified(roofs: pd.DataFrame, planes: pd.DataFrame, module_power_w: float, scenario: str,
+                 flag_only_exclusions: bool = False) -> list[Finding]:
     """Buildings no rule classified and the kW the scenario therefore leaves out.
 
     Parameters
     ----------
     roofs : pandas.DataFrame
-        Sized roofs (``class_rule``, ``capacity_kw``, ``status``).
+        Sized roofs (``class_rule``, ``capacity_kw``, ``status``; ``excluded`` when exclusions were read).
     planes : pandas.DataFrame
         Planes with ``roof_index`` and ``modules_fit``.
     module_power_w : float
         Module nameplate power [W].
     scenario : str
         Scenario name (messages).
+    flag_only_exclusions : bool
+        Excluded roofs keep their PV (``exclusions.flag_only``).
 
     Returns
     -------
     list of Finding
         A warning from :data:`UNCLASSIFIED_WARN_SHARE` of the usable buildings.
+        Its ``fit_kw`` ("their roofs hold up to") counts only the roofs a class
+        could give PV: ``modules_fit`` is a technical fit, also on roofs that are
+        unsuitable (under construction, slender crowns) or excluded, which no
+        classification sizes.
     """
-    usable = roofs["status"].astype(str).to_numpy() != "rejected"
+    status = roofs["status"].astype(str).to_numpy()
+    usable = status != "rejected"
     n = int(usable.sum())
     mask = usable & (roofs["class_rule"].astype(str).to_numpy() == NO_RULE)
     k = int(mask.sum())
     if n == 0 or k < UNCLASSIFIED_WARN_SHARE * n:
         return []
     kw = float(roofs.loc[mask, "capacity_kw"].sum())
-    fit = planes.groupby("roof_index")["modules_fit"].sum().reindex(roofs.index[mask]).fillna(0).sum()
+    could = mask & (status != "unsuitable")
+    if "excluded" in roofs.columns and not flag_only_exclusions:
+        could &= ~roofs["excluded"].to_numpy(dtype=bool)
+    fit = planes.groupby("roof_index")["modules_fit"].sum().reindex(roofs.index[could]).fillna(0).sum()
     fit_kw = float(fit) * module_power_w / 1000.0
     return [Finding(
         "unclassified", "warning",
@@ -359,37 +370,56 @@ def unknown_roof_type(roofs: pd.DataFrame) -> list[Finding]:
         {"n_unknown_roof_type": k, "n_roofs": n, "capacity_kw": round(kw, 1)})]
 
 
+#: Statuses of the roofs a scenario asks PV of and sizes: only there does the yield threshold leave kW out.
+ASKED_STATUSES = ("sized", "low yield")
+
+
 def low_yield_planes(roofs: pd.DataFrame, planes: pd.DataFrame) -> list[Finding]:
     """Planes left without modules by the suitability threshold (:func:`pvsite.solar.yields.suitable_planes`).
+
+    Counted on the roofs the scenario asks PV of (:data:`ASKED_STATUSES`):
+    ``low_yield_kw`` is a technical figure on every roof, but on a roof that is
+    not required, excluded or unsuitable the threshold leaves nothing out (the
+    scenario sizes none of it), so those kW are named apart.
 
     Returns
     -------
     list of Finding
         One warning with the planes, roofs and kW left out, and the optimum
         they were measured against; none when the threshold is off or left
-        nothing out.
+        nothing out on the roofs the scenario asks PV of.
     """
     info = planes.attrs.get("suitability")
     if not info or "low_yield_kw" not in roofs.columns or not info.get("n_planes_low_yield"):
         return []
-    kw = float(roofs["low_yield_kw"].sum())
-    n_roofs = int((roofs["low_yield_kw"] > 0).sum())
+    asked = roofs["status"].astype(str).isin(ASKED_STATUSES).to_numpy()
+    low_kw = roofs["low_yield_kw"].to_numpy(dtype=float)
+    on_low = planes["modules_low_yield"].to_numpy() > 0
+    n_planes = int((on_low & planes["roof_index"].isin(roofs.index[asked]).to_numpy()).sum())
+    if n_planes == 0:
+        return []
+    kw = float(low_kw[asked].sum())
+    rest = float(low_kw[~asked].sum())
+    n_roofs = int((asked & (low_kw > 0)).sum())
     n_none = int((roofs["status"].astype(str) == "low yield").sum())
-    share, n_planes = info["min_yield_share_pct"], info["n_planes_low_yield"]
+    share = info["min_yield_share_pct"]
     best = ", ".join(f"{m} {o['specific_yield_kwh_per_kwp']:.0f} kWh/kWp @ {o['tilt_deg']:g}°"
                      for m, o in info["optimum"].items())
+    rest_zh = f"（本情景不要求安装的屋顶上另有 {rest:,.0f} kW 低产面）" if rest > 0 else ""
+    rest_en = f" (a further {rest:,.0f} kW on roofs the scenario asks no PV of)" if rest > 0 else ""
     return [Finding(
         "low_yield_planes", "warning",
-        f"{n_planes:,} 个阵列面（{n_roofs:,} 个屋顶，其中 {n_none:,} 个因此无光伏）年发电量低于本地最佳朝向的 "
-        f"{share:g}%（{best}），不装组件，共 {kw:,.0f} kW 未计入；roof.min_yield_share_pct = 0 可恢复计入。",
-        f"{n_planes:,} planes on {n_roofs:,} roofs ({n_none:,} of them left without PV) yield below {share:g} % "
-        f"of the site's optimum ({best}): no modules, {kw:,.0f} kW not counted; roof.min_yield_share_pct = 0 "
-        "counts them.",
+        f"{n_planes:,} 个阵列面（{n_roofs:,} 个要求安装的屋顶，其中 {n_none:,} 个因此无光伏）年发电量低于本地最佳朝向的 "
+        f"{share:g}%（{best}），不装组件，至多 {kw:,.0f} kW 未计入；roof.min_yield_share_pct = 0 可恢复计入{rest_zh}。",
+        f"{n_planes:,} planes on {n_roofs:,} roofs the scenario asks PV of ({n_none:,} of them left without PV) "
+        f"yield below {share:g} % of the site's optimum ({best}): no modules, up to {kw:,.0f} kW not counted; "
+        f"roof.min_yield_share_pct = 0 counts them{rest_en}.",
         {"n_planes": n_planes, "n_roofs": n_roofs, "n_roofs_without_pv": n_none, "low_yield_kw": round(kw, 1),
-         "min_yield_share_pct": share})]
+         "low_yield_kw_not_asked": round(rest, 1), "min_yield_share_pct": share})]
 
 
-def check_scenario(roofs, planes, module, scenario: str) -> list[Finding]:
+def check_scenario(roofs, planes, module, scenario: str, flag_only_exclusions: bool = False) -> list[Finding]:
     """The checks of :func:`pvsite.pipeline.size` (depend on the scenario)."""
-    return (unclassified(roofs, planes, float(module["power_w"]), scenario) + unknown_roof_type(roofs)
+    return (unclassified(roofs, planes, float(module["power_w"]), scenario, flag_only_exclusions)
+            + unknown_roof_type(roofs)
             + low_yield_planes(roofs, planes))

@@ -31,7 +31,7 @@ import pandas as pd
 from pvsite import presets
 from pvsite.economics import cashflows, models, selfconsumption
 from pvsite.economics.sensitivity import sensitivity
-from pvsite.solar.yields import _copy
+from pvsite.frames import own_copy
 
 __all__ = ["BLOCK_ROOFS", "CASH_FLOW_COLUMNS", "ECON_COLUMNS", "CashFlows", "appraisal_shares", "appraise", "blocks",
            "capex_per_w", "cash_flows", "group_economics", "roof_inputs", "sensitivity"]
@@ -136,7 +136,7 @@ def appraise(roofs: pd.DataFrame, planes: pd.DataFrame, config, load: pd.DataFra
     full_export = econ["business_model"] == "full-export"
     econ["self_consumption_share"] = np.where(full_export, 0.0, share)
     econ["self_consumption_source"] = np.where(full_export, "full-export", source.to_numpy())
-    out = _copy(roofs)  # shallow under copy-on-write: the wide roofs' columns are not copied
+    out = own_copy(roofs)  # shallow under copy-on-write: the wide roofs' columns are not copied
     for k in ECON_COLUMNS:
         out[k] = econ[k]
     return out

@@ -300,14 +300,23 @@ def match_vocabulary(low: pd.Series, vocab: dict) -> pd.Series:
 
     Exact words first (every key), then words contained in the text, keys in
     ``vocab`` order — so ``长宁区属国有企业`` finds 区属国企 by contained word only
-    when no key has it as an exact word.
+    when no key has it as an exact word.  A contained word counts only where it
+    is not part of a longer vocabulary word the text also contains: 未竣工 is read
+    as 未竣工 (not 竣工), 施工完成 as 施工完成 (not 施工), "not under construction" as
+    itself (not "construction").  Without that rule a value that negates or
+    completes a word would be matched by the word it negates.
     """
     out = pd.Series(pd.NA, index=low.index, dtype="str")
     for key, words in vocab.items():
         out = out.mask(out.isna() & low.isin(words), key)
+    every = sorted({w for words in vocab.values() for w in words}, key=len, reverse=True)
     for key, words in vocab.items():
         for w in words:
-            out = out.mask(out.isna() & low.str.contains(w, regex=False).fillna(False).astype(bool), key)
+            text = low
+            for longer in every:  # longest first: a longer word is masked before the shorter ones inside it
+                if len(longer) > len(w) and w in longer:
+                    text = text.str.replace(longer, "\x00", regex=False)
+            out = out.mask(out.isna() & text.str.contains(w, regex=False).fillna(False).astype(bool), key)
     return out
 
 
@@ -331,11 +340,15 @@ def parse_build_status(s: pd.Series) -> pd.Series:
     """Construction status (``[build_status]`` of presets/fields.toml) of each value: 'under_construction' or NA.
 
     Exact words first, then words contained in the value (``主体施工中`` → under_construction);
-    any other value (现状, 已建成 …) is NA: the building stands.
+    a ``completed`` word (竣工, 施工完成, "construction completed" …) wins over contained
+    under-construction words, and any other value (现状, 已建成 …) is NA: the building stands.
     """
-    vocab = {k: [str(w).lower() for w in v] for k, v in fields_preset().get("build_status", {}).items()}
+    preset = fields_preset().get("build_status", {})
+    # completed first: a value naming both (施工已完成) says the works are over
+    vocab = {k: [str(w).lower() for w in preset.get(k, [])] for k in ("completed", "under_construction")}
     codes, uniques = distinct_values(s)
-    return broadcast(match_vocabulary(clean_text(uniques).str.lower(), vocab).astype("str"), codes, s.index)
+    key = match_vocabulary(clean_text(uniques).str.lower(), vocab)
+    return broadcast(key.where(key.eq("under_construction")).astype("str"), codes, s.index)
 
 
 def parse_roof_type(s: pd.Series, warn, col) -> pd.Series:

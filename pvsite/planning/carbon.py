@@ -42,7 +42,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from pvsite.solar.yields import _copy
+from pvsite.frames import own_copy
 from pvsite import presets
 from pvsite.buildings.streets import resolve_street
 from pvsite.errors import InputError, PvsiteError
@@ -85,7 +85,7 @@ def emission_preset(config, policy) -> presets.EmissionPreset:
 
 def add_coal(roofs: pd.DataFrame, emission: presets.EmissionPreset) -> pd.DataFrame:
     """``roofs`` with ``tce_t`` = annual_kwh × 供电标准煤耗 / 10⁶ [t standard coal/yr]."""
-    out = _copy(roofs)  # shallow under copy-on-write: a new column copies no other column
+    out = own_copy(roofs)  # shallow under copy-on-write: a new column copies no other column
     out["tce_t"] = out["annual_kwh"].astype(float).fillna(0.0) * emission.coal_gce_per_kwh / 1e6
     return out
 

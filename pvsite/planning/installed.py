@@ -26,7 +26,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pvsite.solar.yields import _copy
+from pvsite.frames import own_copy
 from pvsite.buildings.checks import Finding
 from pvsite.buildings.registry import locate_points
 from pvsite.geo import crs as crs_mod
@@ -130,7 +130,7 @@ def apply_installed(roofs, entries):
     three registry columns are NA (unknown, not zero) and the remaining
     potential equals ``capacity_kw``.
     """
-    roofs = _copy(roofs)  # shallow under copy-on-write: a new column copies no other column
+    roofs = own_copy(roofs)  # shallow under copy-on-write: a new column copies no other column
     cap = roofs["capacity_kw"].astype(float).fillna(0.0)
     if entries is None:
         for col in STATUS_COLUMNS.values():

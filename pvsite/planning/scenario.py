@@ -15,7 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from pvsite.solar.yields import _copy
+from pvsite.frames import own_copy
 from pvsite.roofs.layout import ModulePanels
 from pvsite.planning import sizing
 from pvsite.roofs import layout
@@ -51,6 +51,33 @@ class SizedRoofs:
     panels: gpd.GeoDataFrame | ModulePanels | None
 
 
+def scenario_ratios(roofs: pd.DataFrame, rules: list, flag_only_exclusions: bool):
+    """The scenario's policy ratios with the roofs that carry nothing zeroed, and why they carry nothing.
+
+    The one place both :func:`apply_scenario` and :func:`scenario_potential` decide which roofs
+    get no PV, so the light comparison path cannot drift from the full sizing.
+
+    Returns
+    -------
+    ratios : pandas.DataFrame
+        :func:`pvsite.planning.sizing.policy_ratios` (``policy_ratio``, ``policy_rule``), with
+        ``policy_ratio`` 0 on rejected geometries and on unsuitable roofs (under construction,
+        slender crowns: :mod:`pvsite.roofs.unsuitable`).
+    rejected, unsuitable : numpy.ndarray of bool
+        ``reject_reason`` set; ``unsuitable_reason`` set on a roof not rejected.
+    no_pv : numpy.ndarray of bool
+        Excluded roofs, unless exclusions only flag (``exclusions.flag_only``): they keep their
+        ratio (status ``excluded`` tells the policy would size them) but are asked for no area.
+    """
+    rejected = roofs["reject_reason"].notna().to_numpy()
+    unsuitable = (roofs["unsuitable_reason"].notna().to_numpy() & ~rejected
+                  if "unsuitable_reason" in roofs.columns else np.zeros(len(roofs), dtype=bool))
+    ratios = sizing.policy_ratios(roofs, rules)
+    ratios.loc[rejected | unsuitable, "policy_ratio"] = 0.0
+    no_pv = roofs["excluded"].to_numpy(dtype=bool) & (not flag_only_exclusions)
+    return ratios, rejected, unsuitable, no_pv
+
+
 def apply_scenario(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, panels: gpd.GeoDataFrame | ModulePanels | None,
                    rules: list, flag_only_exclusions: bool) -> SizedRoofs:
     """Size every roof for a scenario's rules and give it a status.
@@ -83,13 +110,7 @@ def apply_scenario(roofs: gpd.GeoDataFrame, planes: pd.DataFrame, panels: gpd.Ge
         on a roof's unsuitable planes.  ``roof_note`` of every roof without PV
         starts with the reason (:func:`no_pv_notes`).
     """
-    rejected = roofs["reject_reason"].notna().to_numpy()
-    unsuitable = (roofs["unsuitable_reason"].notna().to_numpy() & ~rejected
-                  if "unsuitable_reason" in roofs.columns else np.zeros(len(roofs), dtype=bool))
-    ratios = sizing.policy_ratios(roofs, rules)
-    ratios.loc[rejected, "policy_ratio"] = 0.0  # rejected geometries carry nothing
-    no_pv = roofs["excluded"].to_numpy(dtype=bool) & (not flag_only_exclusions)
-    ratios.loc[unsuitable, "policy_ratio"] = 0.0  # under construction / slender crowns carry nothing
+    ratios, rejected, unsuitable, no_pv = scenario_ratios(roofs, rules, flag_only_exclusions)
     roofs, planes = sizing.size_roofs(roofs, planes, ratios, no_pv=no_pv)
     if panels is not None:
         panels = layout.select_panels(panels, planes)
@@ -128,13 +149,8 @@ def scenario_potential(roofs: pd.DataFrame, planes: pd.DataFrame, rules: list, f
     pandas.DataFrame
         Indexed like ``roofs``: ``capacity_kw`` [kW], ``annual_kwh`` [kWh], ``co2_t`` [t/yr].
     """
-    ratio = sizing.policy_ratios(roofs, rules)["policy_ratio"].copy()
-    ratio[roofs["reject_reason"].notna().to_numpy()] = 0.0
-    if "unsuitable_reason" in roofs.columns:  # under construction / slender crowns carry nothing (apply_scenario)
-        ratio[roofs["unsuitable_reason"].notna().to_numpy()] = 0.0
-    asked = ratio * roofs["area_m2"].astype(float).fillna(0.0)
-    if not flag_only_exclusions:
-        asked[roofs["excluded"].to_numpy(dtype=bool)] = 0.0
+    ratios, _, _, no_pv = scenario_ratios(roofs, rules, flag_only_exclusions)
+    asked = sizing.asked_area_m2(ratios["policy_ratio"] * roofs["area_m2"].astype(float).fillna(0.0), no_pv)
     cap = layout.modules_for_policy(planes, asked) * planes["module_power_w"].astype(float) / 1000.0
     per_plane = pd.DataFrame({"roof_index": planes["roof_index"].to_numpy(), "capacity_kw": cap.to_numpy(),
                               "annual_kwh": cap.to_numpy() * planes["specific_yield_kwh_per_kwp"].to_numpy()},
@@ -220,7 +236,7 @@ def low_yield(roofs: pd.DataFrame, planes: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         ``roofs`` with ``low_yield_kw`` [kW] (0 everywhere without the threshold).
     """
-    roofs = _copy(roofs)  # shallow under copy-on-write: a new column copies no other column
+    roofs = own_copy(roofs)  # shallow under copy-on-write: a new column copies no other column
     if "modules_low_yield" not in planes.columns:
         roofs["low_yield_kw"] = 0.0
         return roofs

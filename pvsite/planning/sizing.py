@@ -99,6 +99,22 @@ def policy_ratios(roofs: pd.DataFrame, rules) -> pd.DataFrame:
     return pd.DataFrame({"policy_ratio": ratio, "policy_rule": rule_text}, index=roofs.index)
 
 
+def asked_area_m2(required_m2: pd.Series, no_pv=None) -> pd.Series:
+    """Array field each roof is asked for [m²]: ``required_m2``, 0 on the roofs that must carry no PV.
+
+    Parameters
+    ----------
+    required_m2 : pandas.Series
+        ``policy_ratio × area_m2`` per roof [m²].
+    no_pv : array of bool, optional
+        Roofs that must carry no PV (excluded), aligned with ``required_m2``.
+    """
+    asked = required_m2.copy()
+    if no_pv is not None:
+        asked[np.asarray(no_pv, dtype=bool)] = 0.0
+    return asked
+
+
 def size_roofs(
     roofs: pd.DataFrame, planes: pd.DataFrame, ratios: pd.DataFrame, no_pv=None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -145,9 +161,7 @@ def size_roofs(
     area = roofs["area_m2"].astype(float).fillna(0.0)
     required = roofs["policy_ratio"] * area
     roofs["required_pv_area_m2"] = required
-    asked = required.copy()
-    if no_pv is not None:
-        asked[np.asarray(no_pv, dtype=bool)] = 0.0
+    asked = asked_area_m2(required, no_pv)
 
     planes = planes.copy()
     planes["n_modules"] = layout.modules_for_policy(planes, asked)

@@ -852,7 +852,8 @@ def _check_parameters(n_sectors, radius_m, points_per_plane, min_sun_elevation_d
                          fix_zh="请传入规定范围内的值（默认值见 pvsite.roofs.horizon）。")
 
 
-def roof_horizons(surveyed, buildings: gpd.GeoDataFrame, shading_cfg, heights_cfg) -> HorizonProfiles | None:
+def roof_horizons(surveyed, buildings: gpd.GeoDataFrame, shading_cfg, heights_cfg,
+                  north_deg: float | None = None) -> HorizonProfiles | None:
     """The shading stage's geometry: horizons of the surveyed planes, or None when shading is off.
 
     Parameters
@@ -867,24 +868,31 @@ def roof_horizons(surveyed, buildings: gpd.GeoDataFrame, shading_cfg, heights_cf
         Sectors, points, radius and module height.
     heights_cfg : pvsite.config.HeightsConfig
         Storey heights for the neighbours.
+    north_deg : float, optional
+        The run's grid convergence (:attr:`pvsite.buildings.locate.Located.north_deg`, the one the
+        planes were built with); default that of the neighbours (:func:`run_frame`).
     """
     if not shading_cfg.enabled:
         return None
     neighbours = horizon_neighbours(surveyed, buildings, heights_cfg)
-    return horizon_profiles(surveyed.roofs, surveyed.planes, neighbours=neighbours, **run_frame(neighbours),
-                            **profile_settings(shading_cfg))
+    return horizon_profiles(surveyed.roofs, surveyed.planes, neighbours=neighbours,
+                            **run_frame(neighbours, north_deg), **profile_settings(shading_cfg))
 
 
-def run_frame(neighbours: gpd.GeoDataFrame) -> dict:
+def run_frame(neighbours: gpd.GeoDataFrame, north_deg: float | None = None) -> dict:
     """``north_deg`` and ``origin_xy`` of :func:`horizon_profiles` from every input building, not the selection.
 
     A street run then samples and casts in the same frame as the district run
     (grid convergence at the centre of the whole input; coordinates relative
-    to its centre), so its horizons equal the district run's.
+    to its centre), so its horizons equal the district run's.  ``north_deg``,
+    when given, is that convergence already known (the pipeline passes
+    :attr:`pvsite.buildings.locate.Located.north_deg`: the centre of the same usable input
+    buildings, so the same value, computed once per run).
     """
     x0, y0, x1, y1 = neighbours.total_bounds if len(neighbours) else (0.0, 0.0, 0.0, 0.0)
     origin = ((x0 + x1) / 2.0, (y0 + y1) / 2.0) if np.all(np.isfinite([x0, y0, x1, y1])) else (0.0, 0.0)
-    return {"north_deg": grid_north_bearing_deg(neighbours), "origin_xy": origin}
+    north = grid_north_bearing_deg(neighbours) if north_deg is None else float(north_deg)
+    return {"north_deg": north, "origin_xy": origin}
 
 
 def profile_settings(shading_cfg) -> dict:

@@ -185,7 +185,7 @@ def layout_roofs(
     bounds = shapely.bounds(polygons)
     bands = row_bands(bounds, variants, n_phases)
     gaps = free_gaps(polygons, bands, variants, float(mounting_cfg.module_gap_m))
-    if getattr(mounting_cfg, "narrow_roof_layouts", False):
+    if frames.narrow:
         variants, bands, gaps = narrow_roof_fallbacks(polygons, bounds, frames, variants, bands, gaps, module,
                                                       mounting_cfg, n_phases)
     best = best_phase(gaps, bands, variants, len(planes))
@@ -371,6 +371,9 @@ class PlaneFrames:
     rack_pitch_1p_m: np.ndarray | None = None
     #: Horizontal pitch of single-row landscape racks (slant ``w``) [m]; NaN for flush planes.
     rack_pitch_1l_m: np.ndarray | None = None
+    #: The single-row rack fallbacks are on (``[mounting] narrow_roof_layouts``, read here once):
+    #: the two pitches above are computed and :func:`layout_roofs` tries them.
+    narrow: bool = False
 
 
 def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_north: bool,
@@ -417,7 +420,8 @@ def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_nort
     pitch = np.full(len(planes), np.nan)
     pitch[~flush] = rack.row_pitch_m
     pitch_1p, pitch_1l = np.full(len(planes), np.nan), np.full(len(planes), np.nan)
-    if getattr(mounting_cfg, "narrow_roof_layouts", False) and (~flush).any():
+    narrow = bool(mounting_cfg.narrow_roof_layouts)
+    if narrow and (~flush).any():
         pitch_1p[~flush] = mounting.rack_rows(module, mounting_cfg, latitude_deg, tilt[~flush], azimuth[~flush],
                                               modules_up=1).row_pitch_m
         pitch_1l[~flush] = mounting.rack_rows(module, mounting_cfg, latitude_deg, tilt[~flush], azimuth[~flush],
@@ -431,6 +435,7 @@ def plane_frames(roofs, planes, module, mounting_cfg, latitude_deg, *, true_nort
         rack_slant_m=rack.slant_length_m,
         rack_pitch_1p_m=pitch_1p,
         rack_pitch_1l_m=pitch_1l,
+        narrow=narrow,
     )
 
 
@@ -1103,7 +1108,7 @@ def no_fit_notes(roofs: pd.DataFrame, planes: pd.DataFrame, module: Mapping,
     cos_t = np.cos(np.radians(first["tilt_deg"].to_numpy(dtype=float)))
     flush = first["mounting"].to_numpy() == "flush"
     n, gap = mounting_cfg.modules_per_row_portrait, float(mounting_cfg.module_gap_m)
-    narrow = bool(getattr(mounting_cfg, "narrow_roof_layouts", False))
+    narrow = bool(mounting_cfg.narrow_roof_layouts)
     portrait_only = mounting_cfg.flush_orientation == "portrait"
     up = np.where(flush, np.where(portrait_only, length_m, width_m),
                   width_m if narrow else n * length_m + (n - 1) * gap)

@@ -21,19 +21,8 @@ import pandas as pd
 
 from pvsite.outputs.schema import MONTHS
 from pvsite.errors import ConfigError
+from pvsite.frames import own_copy
 from pvsite.solar import energy, shading
-
-#: pandas copies on write (always from pandas 3, by option in 2.x): a shallow copy is then as safe as a deep one.
-_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
-
-
-def _copy(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy the caller's frame never sees changes through; shallow (no data copied) under copy-on-write.
-
-    A deep copy duplicates the frame: the roofs frame alone holds ~130 MB per 100,000 roofs.
-    """
-    return frame.copy(deep=not _COPY_ON_WRITE)
-
 
 #: Columns :func:`plane_yields` adds to the planes.
 YIELD_COLUMNS = ("specific_yield_kwh_per_kwp", "poa_kwh_per_m2", *energy.MONTH_COLUMNS)
@@ -143,7 +132,7 @@ def _yields(planes, weather, weather_meta, latitude_deg, longitude_deg, module, 
     code = keys.merge(orient.assign(_orientation=np.arange(len(orient))), on=["tilt_deg", "azimuth_deg", "mounting"],
                       how="left", validate="many_to_one")["_orientation"].to_numpy()
     sim = sim.reset_index(drop=True)
-    out = _copy(planes)
+    out = own_copy(planes)
     for col in YIELD_COLUMNS:
         out[col] = sim[col].to_numpy()[code]
     return out
@@ -224,7 +213,7 @@ def suitable_planes(planes: pd.DataFrame, optimum: pd.DataFrame, min_yield_share
         unsuitable, and ``attrs['suitability']`` (threshold, optimum per
         mounting, planes and modules left out).
     """
-    out = _copy(planes)
+    out = own_copy(planes)
     ref = out["mounting"].map(optimum["specific_yield_kwh_per_kwp"]).to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = 100.0 * out["specific_yield_kwh_per_kwp"].to_numpy(dtype=float) / ref
@@ -304,7 +293,7 @@ def apply_yields(roofs: pd.DataFrame, planes: pd.DataFrame, emission_factor_kg_p
     for i, m in enumerate(MONTHS, start=1):
         per_plane[m] = cap * planes[f"kwh_per_kwp_m{i:02d}"].to_numpy()
     sums = per_plane.groupby("roof_index")[["annual_kwh", "poa_kwh_dc_ref", *MONTHS]].sum()
-    roofs = _copy(roofs)
+    roofs = own_copy(roofs)
     for col in ["annual_kwh", *MONTHS]:
         roofs[col] = sums[col].reindex(roofs.index).fillna(0.0)
     capacity = roofs["capacity_kw"].to_numpy()
@@ -314,6 +303,6 @@ def apply_yields(roofs: pd.DataFrame, planes: pd.DataFrame, emission_factor_kg_p
         roofs["performance_ratio"] = np.where(ref > 0, roofs["annual_kwh"] / ref, np.nan)
     roofs["co2_t"] = roofs["annual_kwh"] * float(emission_factor_kg_per_kwh) / 1000.0
     roofs = roofs.join(roof_shading(planes).reindex(roofs.index))
-    planes = _copy(planes)
+    planes = own_copy(planes)
     planes["annual_kwh"] = per_plane["annual_kwh"]
     return roofs, planes

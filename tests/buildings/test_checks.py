@@ -107,6 +107,32 @@ def test_unclassified_share_and_kw():
     assert checks.unclassified(roofs.iloc[3:], planes, 550.0, "x") == []
 
 
+def test_unclassified_fit_leaves_out_roofs_no_class_could_size():
+    # modules_fit is a technical fit: an unsuitable or (not flag-only) excluded roof has one, but no class sizes it
+    roofs = pd.DataFrame({"class_rule": ["default:no-rule-matched"] * 4,
+                          "capacity_kw": [0.0] * 4, "status": ["not required", "unsuitable", "not required", "rejected"],
+                          "excluded": [False, False, True, False]})
+    planes = pd.DataFrame({"roof_index": [0, 1, 2, 3], "modules_fit": [10, 20, 40, 80]})
+    (f,) = checks.unclassified(roofs, planes, 1000.0, "plan-2025")
+    assert f.figures["n_unclassified"] == 3 and f.figures["fit_kw"] == pytest.approx(10.0)
+    (f,) = checks.unclassified(roofs, planes, 1000.0, "plan-2025", flag_only_exclusions=True)
+    assert f.figures["fit_kw"] == pytest.approx(50.0)
+
+
+def test_low_yield_kw_is_counted_on_the_roofs_the_scenario_asks_pv_of():
+    roofs = pd.DataFrame({"status": ["sized", "low yield", "not required", "unsuitable", "sized"],
+                          "low_yield_kw": [1.0, 2.0, 40.0, 80.0, 0.0]})
+    planes = pd.DataFrame({"roof_index": [0, 1, 2, 3, 4], "modules_low_yield": [1, 2, 40, 80, 0]})
+    planes.attrs["suitability"] = {"min_yield_share_pct": 80.0, "n_planes_low_yield": 4,
+                                   "optimum": {"flush": {"specific_yield_kwh_per_kwp": 1000.0, "tilt_deg": 27.0}}}
+    (f,) = checks.low_yield_planes(roofs, planes)
+    assert (f.figures["n_planes"], f.figures["n_roofs"], f.figures["n_roofs_without_pv"]) == (2, 2, 1)
+    assert f.figures["low_yield_kw"] == pytest.approx(3.0) and f.figures["low_yield_kw_not_asked"] == pytest.approx(120.0)
+    assert "up to 3 kW not counted" in f.message_en and "further 120 kW" in f.message_en
+    # nothing left out where the scenario asks PV: the threshold changes nothing in it, no warning
+    assert checks.low_yield_planes(roofs.iloc[2:], planes) == []
+
+
 @pytest.mark.slow
 def test_bund_run_says_every_building_is_unclassified(shared_data):
     from pvsite import pipeline

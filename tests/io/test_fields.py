@@ -1,4 +1,5 @@
-"""pvsite.io.fields.pick_column: the one column lookup of footprints, registries, --installed and --consumption."""
+"""pvsite.io.fields: pick_column (the one column lookup of footprints, registries, --installed and --consumption),
+the roof-type parser and match_vocabulary."""
 
 from __future__ import annotations
 
@@ -76,3 +77,15 @@ def test_roof_type_is_parsed_per_distinct_value_and_counted_per_row():
     assert list(out.index) == list("abcdefgh") and str(out.dtype) == "str"
     assert out.tolist() == ["flat", "unknown", "unknown", "unknown", "unknown", "metal", "flat", "unknown"]
     assert warn == ["roof_type: 4 value(s) in '屋顶类型' not recognised, set to 'unknown' ('xyz', 'abc')"]
+
+
+def test_match_vocabulary_reads_a_longer_word_whole():
+    import pandas as pd
+
+    from pvsite.io.fields import match_vocabulary
+
+    vocab = {"c": ["竣工"], "b": ["施工", "未竣工"], "a": ["施工完成"]}
+    low = pd.Series(["主体施工完成", "施工中", "主体未竣工", "竣工，另一栋未竣工", "x", None], dtype="str")
+    # 施工 inside 施工完成 and 竣工 inside 未竣工 do not count (keys in order would find them first);
+    # an occurrence outside the longer word does, and then the key order decides
+    assert match_vocabulary(low, vocab).fillna("").tolist() == ["a", "b", "b", "c", "", ""]

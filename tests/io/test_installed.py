@@ -20,6 +20,14 @@ def test_capacity_units_statuses_and_dates():
                                                         "2023-07-01"] and pd.isna(d[5])
 
 
+def test_negated_and_finished_statuses_are_read_whole():
+    # 未并网 / "not connected" contain 并网 / "connected" but are not built (they would count toward the target)
+    st = parse_status(pd.Series(["未并网", "已建成未并网", "待并网", "未投运", "not connected", "unconnected",
+                                 "not yet grid-connected", "未建成", "not built",
+                                 "竣工", "施工完成", "construction completed", "已备案未并网"]))
+    assert list(st) == ["under_construction"] * 9 + ["built"] * 3 + ["planned"]
+
+
 def test_bad_rows_are_refused_together_with_row_field_and_fix(tmp_path):
     p = tmp_path / "ledger.csv"
     p.write_text("项目名称,装机容量(kW),项目状态,并网时间,建筑编号\n"

@@ -42,6 +42,16 @@ def test_build_status_words():
         "under_construction", "under_construction", "under_construction", "", "", "", "under_construction", ""]
 
 
+def test_finished_or_negated_construction_is_not_under_construction():
+    # survey values saying the works are over: the contained word 施工 / "construction" must not win
+    done = ["施工完成", "已施工完毕", "竣工", "已竣工验收", "施工结束", "施工已完成", "2019年完工",
+            "construction completed", "Construction finished", "non-construction", "not under construction"]
+    assert parse_build_status(pd.Series(done)).isna().all()
+    # ... while their negations, and stalled works (no finished roof), still are
+    still = ["主体未竣工", "未完工", "未建成", "停工", "停止施工", "未施工", "not completed", "unfinished"]
+    assert (parse_build_status(pd.Series(still)) == "under_construction").all()
+
+
 def test_every_no_pv_status_gets_a_bilingual_note():
     roofs = pd.DataFrame({
         "status": ["rejected", "unsuitable", "unsuitable", "excluded", "not required", "low yield", "too small",
