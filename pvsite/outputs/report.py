@@ -107,7 +107,7 @@ def _kill_group(proc: subprocess.Popen) -> None:
     """
     try:
         os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
+    except (AttributeError, ProcessLookupError, PermissionError):  # AttributeError: no process groups (Windows)
         proc.kill()
     proc.wait()
 
@@ -136,6 +136,8 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, chromium: str | None 
         raise OutputError("Cannot print the report to PDF: Chromium is not installed.", fix=fix,
                           zh="无法将报告打印为 PDF：未安装 Chromium。", fix_zh=fix_zh)
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
+    if cancel is not None and cancel.is_set():
+        raise PrintCancelled(str(pdf_path))
     with tempfile.TemporaryDirectory(prefix="pvsite-chromium-") as profile, tempfile.TemporaryFile() as err:
         cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
                "--run-all-compositor-stages-before-draw", "--virtual-time-budget=3000",
