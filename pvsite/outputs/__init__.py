@@ -522,7 +522,7 @@ class _Beside:
         t0 = time.perf_counter()
         try:
             self.member.write(result, tmp, ctx)
-        except BaseException as exc:  # noqa: BLE001 — handed to the main thread (self.raise_error)
+        except BaseException as exc:  # noqa: BLE001 — handed to the main thread (finish)
             self.error = exc
             return
         self.seconds = time.perf_counter() - t0
