@@ -13,9 +13,14 @@ process so that its peak resident memory is its own:
   from the progress callback) and for writing the output set: seconds and
   peak RSS [MB] (the peak is reset between stages through
   ``/proc/self/clear_refs`` where Linux allows it, else it is the peak so far);
-* within writing, the seconds of each member of the output set (GeoPackage,
-  QGIS project, workbook, each CSV, each chart, HTML report, PDF), from the
-  ``progress`` callback of :func:`pvsite.outputs.write_all`;
+* within writing, the wall seconds of each member of the output set (each
+  chart, HTML report, PDF, GeoPackage, QGIS project, workbook, each CSV), from
+  the start of its writer to its end (``OutputSet.seconds`` of
+  :func:`pvsite.outputs.write_all`).  The PDF row says ``(beside)``: Chromium
+  prints it in a background thread while the GeoPackage, workbook and CSVs
+  are written, so its seconds overlap theirs and the rows do not add up to the
+  writing stage; the row ``rest`` is the writing stage minus the members of
+  the main thread (waiting for the PDF after them, the renames);
 * the whole process (interpreter start, imports, run, write), wall clock and
   peak RSS;
 * the I/O floor with the same engine: read the footprints with pyogrio/Arrow
@@ -171,24 +176,19 @@ def work_pipeline(footprints: str, scenario: str, out: str, settings: str = "{}"
             reset_peak()
         clock["label"], clock["t"], clock["cpu"] = label_next, time.perf_counter(), time.process_time()
 
-    members: list[dict] = []
-    member_clock = {"label": None, "t": 0.0}
-
-    def member(label_next: str | None) -> None:
-        """Progress callback of write_all: seconds of each member (label ``写出 <member> writing → file``)."""
-        now = time.perf_counter()
-        if member_clock["label"] is not None:
-            members.append({"member": member_clock["label"], "s": now - member_clock["t"]})
-        name = None if label_next is None else label_next.split(" writing")[0].removeprefix("写出 ")
-        member_clock["label"], member_clock["t"] = name, time.perf_counter()
-
     t0 = time.perf_counter()
     cfg = pvsite.configure(footprints=footprints, scenario=scenario, **json.loads(settings))
     result = pipeline.run(cfg, stage=close)
     close(WRITE_STAGE)
-    outputs.write_all(result, out, overwrite=True, progress=member)
-    member(None)
+    written = outputs.write_all(result, out, overwrite=True)
     close(None)
+    # each member from its writer's start to its end; a beside member (the PDF) overlaps the others
+    by_key = {m.key: m for m in outputs.MEMBERS}
+    members = [{"member": (by_key[k].label or k) + (" (beside)" if by_key[k].beside else ""), "s": s,
+                "beside": by_key[k].beside} for k, s in written.seconds.items()]
+    main_s = sum(m["s"] for m in members if not m["beside"])
+    members.append({"member": "rest (waiting for beside members, renames)", "s": stages[-1]["s"] - main_s,
+                    "beside": False})
     return {"stages": stages, "members": members, "run_s": time.perf_counter() - t0, "imports_s": imports_s,
             "run_cpu_s": time.process_time(),
             "peak_mb": max(s["peak_mb"] for s in stages), "peak_resettable": resettable,

@@ -7,8 +7,9 @@ project beside it (:mod:`.qgis`), the workbook (:mod:`.xlsx`) and CSV twins
 of its main tables (UTF-8 with BOM, Chinese headers): every roof
 (``<name>_roofs.csv``, which the workbook's bounded 屋顶明细 sheet refers to
 when a city has more roofs than :data:`pvsite.outputs.xlsx.MAX_ROOF_ROWS`),
-streets, classes, departments, trajectory and the priority list.  Each member
-is announced through the ``progress`` callback as it is written.  The CSV is written for every run,
+streets, classes, departments, trajectory and the priority list; with the
+report on, the chart PNGs, the HTML report and its PDF.  Each member is
+announced through the ``progress`` callback as it starts.  The CSV is written for every run,
 not only beyond the bound, so a set always has the same files: a smaller run
 never leaves a larger run's CSV (of another set id) beside its workbook.
 Beyond that bound (or with ``[output] parquet = true``) the roofs also go to a
@@ -23,6 +24,16 @@ member that is a directory.  A new output is one more :class:`Member`.  :func:`w
   :mod:`pvsite.io.atomic`), and only when all are complete renames them into
   place, with SIGINT/SIGTERM deferred during the renames: either the whole new
   set appears or the previous set stays exactly as it was;
+* writes a member whose work is another process (the PDF: headless Chromium,
+  :attr:`Member.beside`) in a background thread, started as soon as the
+  members it reads are complete, while the main thread writes the others (the
+  report's members come first, so Chromium prints while the GeoPackage and
+  the workbook, the longest members, are written; the main process is idle
+  while Chromium prints); it is waited for before the renames.  When anything fails or is
+  interrupted, Chromium is killed and its thread joined before the temporary
+  files are removed; a failure of the PDF itself is raised from the main
+  thread, as the same :class:`~pvsite.errors.OutputError`, before the next
+  member starts (or after the last);
 * stamps one set identity (``output_set_id``, ``output_set_created_utc``,
   :func:`pvsite.outputs.provenance.output_set_info`) into the GeoPackage's
   ``run_info`` layer and the workbook's 说明 sheet, so a consistent set is
@@ -38,9 +49,11 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pvsite.errors import OutputError
@@ -67,16 +80,21 @@ class SetContext:
     Attributes
     ----------
     final : dict of str to Path
-        Member key → the path the file will have once the set is in place.
+        Member key → the path the file will have once the set is in place (every member of the run).
     temp : dict of str to Path
-        Member key → the temporary file being written now (earlier members are complete).
+        Member key → the complete temporary file of each member this one reads (:attr:`Member.reads`),
+        and of no other: a writer that reads a member it does not declare fails at once.
     info : dict of str to str
         The set identity (:data:`pvsite.outputs.provenance.SET_KEYS`).
+    cancel : threading.Event
+        Set when the write of the set is abandoned (a failure, Ctrl-C): a :attr:`Member.beside` writer
+        stops its process and returns (:func:`pvsite.outputs.report.print_pdf`).
     """
 
     final: dict[str, Path]
     temp: dict[str, Path]
     info: dict[str, str]
+    cancel: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
@@ -92,8 +110,8 @@ class Member:
         followed by it (``.xlsx``, ``_roofs.csv``).
     write : callable
         ``write(result, temp_path, context)`` writes the whole file at
-        ``temp_path`` (a new file); may read earlier members' temp files
-        through ``context.temp``.
+        ``temp_path`` (a new file); may read the temp files of the members in
+        ``reads`` through ``context.temp``.
     label : str
         What the progress step says while the member is written (default: the key).
     wanted : callable, optional
@@ -102,6 +120,14 @@ class Member:
         removed once the new set is in place (a set never mixes two runs).
     directory : bool
         The member is a folder (``write`` creates it at ``temp_path``), not a file.
+    reads : tuple of str
+        Keys of the members whose (complete) temp files ``write`` reads; each comes
+        earlier in :data:`MEMBERS`, and is written whenever this member is.
+    beside : bool
+        ``write`` mostly waits for another process (the PDF: Chromium), so it runs in a
+        background thread beside the members after it, as soon as those it reads are
+        complete; it must stop when ``context.cancel`` is set.  The set waits for it
+        before the renames.
     """
 
     key: str
@@ -110,6 +136,8 @@ class Member:
     label: str = ""
     wanted: Callable[[object], bool] | None = None
     directory: bool = False
+    reads: tuple[str, ...] = ()
+    beside: bool = False
 
 
 def _write_gpkg(result, tmp: Path, ctx: SetContext) -> None:
@@ -181,28 +209,45 @@ _ROOFS_JSON_OPEN = '<script type="application/geo+json" id="pv-roofs">'
 
 
 def _print_copy(html_path: Path, folder: Path) -> Path | None:
-    """A copy of the report in ``folder`` for printing, its roof GeoJSON emptied; None when not applicable."""
-    text = html_path.read_text(encoding="utf-8")
-    start = text.find(_ROOFS_JSON_OPEN)
-    end = text.find("</script>", start) if start >= 0 else -1
-    if start < 0 or end < 0 or ".screen-only{display:none" not in text:
+    """A copy of the report in ``folder`` for printing, its roof GeoJSON emptied; None when not applicable.
+
+    Works on the UTF-8 bytes (the markers are ASCII), written in slices: the PDF's thread runs beside the
+    GeoPackage writer, and a decoded copy of a Bund report (str, then the concatenated str, then its
+    encoding) held ~45 MB more at that moment than the main thread ever gave back.
+    """
+    data = memoryview(html_path.read_bytes())
+    raw = data.obj
+    start = raw.find(_ROOFS_JSON_OPEN.encode())
+    end = raw.find(b"</script>", start) if start >= 0 else -1
+    if start < 0 or end < 0 or b".screen-only{display:none" not in raw:
         return None
-    start += len(_ROOFS_JSON_OPEN)
+    start += len(_ROOFS_JSON_OPEN.encode())
     copy = folder / html_path.name
-    copy.write_text(text[:start] + '{"type":"FeatureCollection","features":[]}' + text[end:], encoding="utf-8")
+    with open(copy, "wb") as f:
+        f.write(data[:start])
+        f.write(b'{"type":"FeatureCollection","features":[]}')
+        f.write(data[end:])
     return copy
 
 
 def _write_pdf(result, tmp: Path, ctx: SetContext) -> None:
     with tempfile.TemporaryDirectory(prefix="pvsite-print-") as folder:
         copy = _print_copy(ctx.temp["html"], Path(folder))
-        report.print_pdf(copy or ctx.temp["html"], tmp)
+        report.print_pdf(copy or ctx.temp["html"], tmp, cancel=ctx.cancel)
 
 
-#: The files of a run's output set, in writing order (a member may read the ones before it).
+_CHART_KEYS = tuple(f"chart_{c.key}" for c in report.charts_mod.CHARTS)
+
+#: The files of a run's output set, in the order their writing starts (a member reads only ones before it,
+#: :attr:`Member.reads`).  The report's members lead: the PDF, printed by Chromium beside the main thread
+#: (:attr:`Member.beside`), then overlaps the GeoPackage and the workbook, the longest members.
 MEMBERS: tuple[Member, ...] = (
+    *(Member(key, c.suffix, _chart_writer(c.key), f"图表 chart {c.key}", wanted=_report_wanted)
+      for key, c in zip(_CHART_KEYS, report.charts_mod.CHARTS)),
+    Member("html", ".html", _write_html, "报告 HTML report", wanted=_report_wanted, reads=_CHART_KEYS),
+    Member("pdf", ".pdf", _write_pdf, "报告 PDF report", wanted=_pdf_wanted, reads=("html",), beside=True),
     Member("gpkg", ".gpkg", _write_gpkg, "GeoPackage"),
-    Member("qgs", ".qgs", _write_qgs, "QGIS 工程 project"),
+    Member("qgs", ".qgs", _write_qgs, "QGIS 工程 project", reads=("gpkg",)),
     Member("xlsx", ".xlsx", _write_xlsx, "工作簿 workbook"),
     Member("roofs_csv", "_roofs.csv", _write_roofs_csv, "屋顶明细 CSV roofs"),
     Member("roofs_parquet", "_roofs.parquet", _write_roofs_parquet, "屋顶 GeoParquet roofs",
@@ -210,11 +255,20 @@ MEMBERS: tuple[Member, ...] = (
     *(Member(f"{suffix[1:-4]}_csv", suffix, _csv_twin(table), f"{table.sheet} CSV")
       for suffix, table in xlsx.CSV_TWINS.items()),
     Member("priority_csv", "_priority.csv", _write_priority_csv, "优先屋顶清单 CSV priority"),
-    *(Member(f"chart_{c.key}", c.suffix, _chart_writer(c.key), f"图表 chart {c.key}", wanted=_report_wanted)
-      for c in report.charts_mod.CHARTS),
-    Member("html", ".html", _write_html, "报告 HTML report", wanted=_report_wanted),
-    Member("pdf", ".pdf", _write_pdf, "报告 PDF report", wanted=_pdf_wanted),
 )
+
+
+def check_order(members: tuple[Member, ...]) -> None:
+    """Raise ValueError unless every member reads only members before it (the writer relies on it)."""
+    seen: set[str] = set()
+    for m in members:
+        later = [k for k in m.reads if k not in seen]
+        if later:
+            raise ValueError(f"output member {m.key!r} reads {later}, not written before it")
+        seen.add(m.key)
+
+
+check_order(MEMBERS)
 
 
 @dataclass(frozen=True)
@@ -229,11 +283,15 @@ class OutputSet:
         The identity recorded in every member (``output_set_id``).
     created_utc : str
         When the set was written (``output_set_created_utc``).
+    seconds : dict of str to float
+        Member key → wall seconds from the start of its writer to its end; a
+        :attr:`Member.beside` member's overlap the others' (benchmarks/scale.py).
     """
 
     paths: dict[str, Path]
     set_id: str
     created_utc: str
+    seconds: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def gpkg(self) -> Path:
@@ -438,8 +496,51 @@ def write_all(result, path: str | Path, *, overwrite: bool = False,
 
 
 def step_label(member: Member, final: Path) -> str:
-    """The progress label of writing one member: ``写出 工作簿 workbook → run.xlsx``."""
-    return f"写出 {member.label or member.key} writing → {final.name}"
+    """The progress label of writing one member: ``写出 工作簿 workbook → run.xlsx``.
+
+    A :attr:`Member.beside` member is announced when it starts, and says it goes on beside the next
+    steps: ``写出 报告 PDF report writing → run.pdf（并行 beside）``.
+    """
+    beside = "（并行 beside）" if member.beside else ""
+    return f"写出 {member.label or member.key} writing → {final.name}{beside}"
+
+
+class _Beside:
+    """A :attr:`Member.beside` member, written in a (non-daemon) thread while the main thread goes on.
+
+    Non-daemon: should the main thread die before joining it, the interpreter still waits for it at
+    exit, and it ends within :data:`pvsite.outputs.report.CANCEL_POLL_S` of ``context.cancel`` (which
+    the main thread sets first), its Chromium killed.
+    """
+
+    def __init__(self, member: Member, result, tmp: Path, ctx: SetContext):
+        self.member, self.error, self.seconds = member, None, None
+        self._thread = threading.Thread(target=self._run, args=(result, tmp, ctx), name=f"pvsite-{member.key}")
+        self._thread.start()
+
+    def _run(self, result, tmp: Path, ctx: SetContext) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.member.write(result, tmp, ctx)
+        except BaseException as exc:  # noqa: BLE001 — handed to the main thread (finish)
+            self.error = exc
+            return
+        self.seconds = time.perf_counter() - t0
+        log.info("wrote %s (temporary, beside)", tmp.name)
+
+    @property
+    def failed(self) -> bool:
+        """The writer has ended with an error (without waiting)."""
+        return not self._thread.is_alive() and self.error is not None
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def finish(self) -> None:
+        """Wait for the writer; raise its error here, in the main thread."""
+        self.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _write_locked(result, path: Path, progress: Callable[[str], None] | None = None) -> OutputSet:
@@ -449,23 +550,47 @@ def _write_locked(result, path: Path, progress: Callable[[str], None] | None = N
     final = {m.key: others.pop(m.key) for m in members}
     temp = {k: atomic.temp_path(p) for k, p in final.items()}
     info = provenance.output_set_info()
-    ctx = SetContext(final=final, temp=temp, info=info)
+    cancel = threading.Event()
+    beside: dict[str, _Beside] = {}
+    seconds: dict[str, float] = {}
     try:
         for member in members:
+            for job in beside.values():
+                if job.failed:  # the PDF failed: stop now rather than write members that would be discarded
+                    job.finish()
+            missing = [k for k in member.reads if k not in temp]
+            if missing:
+                raise ValueError(f"output member {member.key!r} reads {missing}, not written in this run")
+            for k in member.reads:
+                if k in beside:
+                    beside[k].finish()
+            ctx = SetContext(final=final, temp={k: temp[k] for k in member.reads}, info=info, cancel=cancel)
             atomic.discard(temp[member.key])
             if progress is not None:
                 progress(step_label(member, final[member.key]))
+            if member.beside:
+                beside[member.key] = _Beside(member, result, temp[member.key], ctx)
+                continue
+            t0 = time.perf_counter()
             member.write(result, temp[member.key], ctx)
+            seconds[member.key] = time.perf_counter() - t0
             log.info("wrote %s (temporary, for %s)", temp[member.key].name, final[member.key].name)
+        for key, job in beside.items():
+            job.finish()
+            seconds[key] = job.seconds
         atomic.replace_all((temp[k], final[k]) for k in final)
         for stale in others.values():  # a member this run does not write: no file of an earlier set stays
             atomic.discard(stale)
     except BaseException:
+        cancel.set()
+        for job in beside.values():  # Chromium killed, the thread ended: nothing writes a temp file after this
+            job.join()
         for tmp in temp.values():
             atomic.discard(tmp)
         raise
     log.info("wrote output set %s: %s", info["output_set_id"], ", ".join(str(p) for p in final.values()))
-    return OutputSet(paths=final, set_id=info["output_set_id"], created_utc=info["output_set_created_utc"])
+    return OutputSet(paths=final, set_id=info["output_set_id"], created_utc=info["output_set_created_utc"],
+                     seconds={k: seconds[k] for k in final})
 
 
 def write(result, path: str | Path, overwrite: bool = False, progress=None) -> OutputSet:
@@ -476,5 +601,5 @@ def write(result, path: str | Path, overwrite: bool = False, progress=None) -> O
     return write_all(result, path, overwrite=overwrite, progress=progress)
 
 
-__all__ = ["LOCK_TIMEOUT_S", "MEMBERS", "Member", "OutputSet", "SetContext", "check_writable",
+__all__ = ["LOCK_TIMEOUT_S", "MEMBERS", "Member", "OutputSet", "SetContext", "check_order", "check_writable",
            "default_path", "lock_path", "member_paths", "remove_stale_temps", "step_label", "write", "write_all"]

@@ -39,8 +39,11 @@ import json
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -88,35 +91,84 @@ def find_chromium() -> str | None:
     return None
 
 
+class PrintCancelled(Exception):
+    """:func:`print_pdf` stopped because its ``cancel`` event was set (the write of the set was abandoned)."""
+
+
+#: How often a print checks its ``cancel`` event while Chromium runs [s].
+CANCEL_POLL_S = 0.05
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL Chromium's process group (the browser, its zygotes and renderers) and reap the browser.
+
+    Chromium forks a dozen processes (zygotes, renderers, utilities); killing only the browser would leave
+    them to notice on their own.  The group is Chromium's own (``process_group=0``), so nothing else is hit.
+    """
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (AttributeError, ProcessLookupError, PermissionError):  # AttributeError: no process groups (Windows)
+        proc.kill()
+    proc.wait()
+
+
 def print_pdf(html_path: str | Path, pdf_path: str | Path, chromium: str | None = None,
-              timeout_s: float = PDF_TIMEOUT_S) -> Path:
+              timeout_s: float | None = None, cancel: threading.Event | None = None) -> Path:
     """Print ``html_path`` to ``pdf_path`` with headless Chromium (A4, the report's print style sheet).
+
+    Chromium runs in a process group of its own, so a Ctrl-C at the terminal reaches pvsite only: when the
+    output set is abandoned (``cancel`` set, checked every :data:`CANCEL_POLL_S`) or the print takes longer
+    than ``timeout_s`` (default :data:`PDF_TIMEOUT_S`), its whole process group is killed before this returns,
+    so no Chromium outlives the print and none writes ``pdf_path`` afterwards.
 
     Raises
     ------
     OutputError
         No Chromium, or it failed or timed out (the message says how to skip the PDF: ``--no-pdf``).
+    PrintCancelled
+        ``cancel`` was set; Chromium is killed.
     """
     chromium = chromium or find_chromium()
+    timeout_s = PDF_TIMEOUT_S if timeout_s is None else timeout_s
     fix = "Run with --no-pdf ([report] pdf = false), or install chromium (bash scripts/install_browser.sh)."
     fix_zh = "请加 --no-pdf（[report] pdf = false）重新运行，或安装 Chromium（bash scripts/install_browser.sh）。"
     if chromium is None:
         raise OutputError("Cannot print the report to PDF: Chromium is not installed.", fix=fix,
                           zh="无法将报告打印为 PDF：未安装 Chromium。", fix_zh=fix_zh)
     html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
-    with tempfile.TemporaryDirectory(prefix="pvsite-chromium-") as profile:
+    if cancel is not None and cancel.is_set():
+        raise PrintCancelled(str(pdf_path))
+    with tempfile.TemporaryDirectory(prefix="pvsite-chromium-") as profile, tempfile.TemporaryFile() as err:
         cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--no-pdf-header-footer",
                "--run-all-compositor-stages-before-draw", "--virtual-time-budget=3000",
                f"--print-to-pdf={pdf_path}", html_path.as_uri()]
+        # stderr to a file, not a pipe: nobody reads a pipe while this waits, and Chromium must never block on it
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                env={**os.environ, "HOME": profile}, process_group=0)
+        deadline = time.monotonic() + timeout_s
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s,
-                                  env={**os.environ, "HOME": profile})
-        except subprocess.TimeoutExpired:
-            raise OutputError(f"Chromium did not print {html_path.name} to PDF within {timeout_s:g} s.",
-                              fix=fix, zh=f"Chromium 未能在 {timeout_s:g} 秒内将 {html_path.name} 打印为 PDF。",
-                              fix_zh=fix_zh) from None
+            while True:
+                try:
+                    proc.wait(timeout=max(min(CANCEL_POLL_S, deadline - time.monotonic()), 0.0))
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if cancel is not None and cancel.is_set():
+                    _kill_group(proc)
+                    raise PrintCancelled(str(pdf_path))
+                if time.monotonic() >= deadline:
+                    _kill_group(proc)
+                    raise OutputError(f"Chromium did not print {html_path.name} to PDF within {timeout_s:g} s.",
+                                      fix=fix, zh=f"Chromium 未能在 {timeout_s:g} 秒内将 {html_path.name} 打印为 PDF。",
+                                      fix_zh=fix_zh)
+        except BaseException:
+            if proc.returncode is None:  # a KeyboardInterrupt in this very thread
+                _kill_group(proc)
+            raise
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
     if proc.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:
-        tail = (proc.stderr or "").strip().splitlines()[-3:]
+        tail = stderr.strip().splitlines()[-3:]
         raise OutputError(f"Chromium could not print {html_path.name} to PDF (exit {proc.returncode}: "
                           f"{' | '.join(tail)}).", fix=fix,
                           zh=f"Chromium 无法将 {html_path.name} 打印为 PDF（退出码 {proc.returncode}：{' | '.join(tail)}）。",
@@ -798,5 +850,6 @@ fit on the roofs, not what is built; “× target” is potential divided by the
 </body></html>
 """
 
-__all__ = ["CHROMIUM_CANDIDATES", "CHROMIUM_FLAGS", "NO_PDF_HINT", "STATUS_ZH", "assumptions", "find_chromium",
-           "flags", "html_table", "html_text", "map_roofs", "map_streets", "print_pdf"]
+__all__ = ["CANCEL_POLL_S", "CHROMIUM_CANDIDATES", "CHROMIUM_FLAGS", "NO_PDF_HINT", "PDF_TIMEOUT_S", "PrintCancelled",
+           "STATUS_ZH", "assumptions", "find_chromium", "flags", "html_table", "html_text", "map_roofs", "map_streets",
+           "print_pdf"]
