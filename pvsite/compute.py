@@ -56,8 +56,9 @@ coordinates, and the tallest obstruction (it sets the reported search radius).
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator
 
 import geopandas as gpd
 import numpy as np
@@ -113,15 +114,25 @@ def survey_roofs(buildings: gpd.GeoDataFrame, config, module, site_lat_deg: floa
     north = grid_north_bearing_deg(buildings) if north_deg is None else float(north_deg)
     if len(buildings) <= size:
         return survey_mod.survey_roofs(buildings, config, module, site_lat_deg, north_deg=north)
-    tasks = [(buildings.iloc[i:i + size], config, module, site_lat_deg, north) for i in range(0, len(buildings), size)]
-    log.info("layout: %d roofs in %d partitions on %s", len(buildings), len(tasks), describe(cfg))
-    parts = run_tasks(_survey_part, tasks, cfg)
-    del tasks
-    panels = None if parts[0].panels is None else ModulePanelParts(tuple(p.panels for p in parts))
+    n_parts = -(-len(buildings) // size)
+
+    def tasks():
+        for i in range(0, len(buildings), size):
+            yield buildings.iloc[i:i + size], config, module, site_lat_deg, north
+
+    log.info("layout: %d roofs in %d partitions on %s", len(buildings), n_parts, describe(cfg))
+    # The tasks are taken one by one as the partitions complete (:func:`each_completed`: serial, one at a
+    # time; a pool or cluster, at most twice the workers' in flight), so this process never holds every
+    # partition's input copy (pickled for a pool, submitted to a cluster) beside the results coming back;
+    # each result is split into its three members as it arrives.
+    roof_parts, plane_parts, panel_parts = [None] * n_parts, [None] * n_parts, [None] * n_parts
+    for k, part in each_completed(_survey_part, tasks(), cfg):
+        roof_parts[k], plane_parts[k], panel_parts[k] = part.roofs, part.planes, part.panels
+        del part
+    panels = None if panel_parts[0] is None else ModulePanelParts(tuple(panel_parts))
+    del panel_parts
     # Put together one frame at a time and let go of its parts before the next (1M roofs: the parts and
     # the concatenations of both frames at once were the main process's layout peak).
-    roof_parts, plane_parts = [p.roofs for p in parts], [p.planes for p in parts]
-    del parts
     roofs = pd.concat(roof_parts)
     del roof_parts
     roofs = gpd.GeoDataFrame(roofs, geometry=buildings.geometry.name, crs=buildings.crs)
@@ -193,26 +204,26 @@ def roof_horizons(surveyed: survey_mod.SurveyedRoofs, buildings: gpd.GeoDataFram
     # Serial: one partition's copies (roofs, planes, halo), ray array and ray-cast temporaries at a time; with
     # ``shading`` also its point profiles (one call over 100,000 roofs held ≈ 0.5 GB of float32 rays, the
     # float64 profiles and their copies: the run's 3.7 GB peak).
-    if reduce_to is None:
-        done = [_horizon_part(*t) for t in tasks()] if cfg.scheduler == "serial" else run_tasks(
-            _horizon_part, list(tasks()), cfg)
+    if reduce_to is None:  # every partition's points are kept, then put in plane order
+        done = [None] * len(parts)
+        for k, part in each_completed(_horizon_part, tasks(), cfg):
+            done[k] = part
         return _join_profiles(done, positions, planes.index)
-
-    def reduced(part, pos):
-        """The partition's points into the per-plane shading sums, in plane order; the part without them."""
-        reduce_to.add_points(part.point_horizon_deg, pos[part.point_plane], part.point_weight)
-        return part.without_points()
 
     # Each partition's points are reduced as soon as it is done, in this process, whatever the scheduler:
     # serial one after the other; processes / dask as they complete, with a bounded number of partitions
     # submitted and not yet reduced (:func:`each_completed`), so neither the tasks' copies nor the point
     # profiles of every partition are held at once.  The order does not change a figure: a plane's points
-    # are all in one partition and :class:`~pvsite.solar.shading.PlaneShading` sums them per plane.
-    done = [None] * len(parts)
+    # are all in one partition and :class:`~pvsite.solar.shading.PlaneShading` sums them per plane.  The
+    # partition's plane profiles go straight into the run's arrays (:class:`_PlaneFields`) and the partition
+    # is dropped: keeping every partition's and then joining them held the (planes × sectors) profiles twice
+    # (100,000 roofs at 144 sectors: 2 × 163 MB, the stage's peak).
+    joined = _PlaneFields(len(planes))
     for k, part in each_completed(_horizon_part, tasks(), cfg):
-        done[k] = reduced(part, positions[k])
+        reduce_to.add_points(part.point_horizon_deg, positions[k][part.point_plane], part.point_weight)
+        joined.add(part, positions[k])
         del part
-    return _join_profiles(done, positions, planes.index)
+    return joined.profiles(planes.index)
 
 
 def spatial_partitions(frame: gpd.GeoDataFrame, size: int) -> list[np.ndarray]:
@@ -242,27 +253,6 @@ def spatial_partitions(frame: gpd.GeoDataFrame, size: int) -> list[np.ndarray]:
 # ---------------------------------------------------------------------------
 # Workers
 # ---------------------------------------------------------------------------
-
-
-def run_tasks(fn: Callable, tasks: Sequence[tuple], cfg) -> list:
-    """``[fn(*t) for t in tasks]`` on the scheduler of ``cfg``, results in task order.
-
-    Parameters
-    ----------
-    fn : callable
-        A module-level function (it is pickled to the workers).
-    tasks : sequence of tuple
-        Positional arguments of each call.
-    cfg : pvsite.config.ComputeConfig
-        ``scheduler``, ``n_workers``, ``address``.
-    """
-    if cfg.scheduler == "serial":
-        return [fn(*t) for t in tasks]
-    if cfg.scheduler == "processes":
-        return list(_process_pool(int(cfg.n_workers)).map(fn, *zip(*tasks)))
-    client = dask_client(cfg)
-    futures = [client.submit(fn, *t, pure=False) for t in tasks]
-    return client.gather(futures)
 
 
 def each_completed(fn: Callable, tasks: Iterable[tuple], cfg, in_flight: int | None = None) -> Iterator[tuple[int, Any]]:
@@ -393,6 +383,38 @@ def dask_client(cfg):
     return _POOLS[key][0]
 
 
+def release_freed_memory() -> bool:
+    """Give the heap pages this process has freed back to the operating system (glibc ``malloc_trim(0)``).
+
+    glibc keeps freed blocks in its arenas, resident: every numpy array below its mmap threshold (which
+    rises to 32 MB as larger arrays are freed) and every small object.  After the layout, the horizons and
+    the energy stage, ≈ 150 MB of the 100,000-roof run's resident memory is such freed heap; a scenario's
+    sizing that starts after a trim peaks lower (100,000 roofs: policy coverage 1,090 → 1,037 MB, rolling up
+    1,067 → 1,026 MB; pvsite measurement, 2026-12-03, ``benchmarks/memory.py --out``).  Trimming after each
+    horizon partition did not lower that stage's peak (its blocks are reused by the next partition), so it
+    is done only between stages.  Takes milliseconds; changes no value.
+
+    Returns
+    -------
+    bool
+        ``malloc_trim``'s answer, whether memory was given back; False also where the C library has no
+        ``malloc_trim`` (musl, macOS, Windows: there this does nothing).
+    """
+    trim = _malloc_trim()
+    return bool(trim(0)) if trim is not None else False
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    """glibc's ``malloc_trim``, or None when the process's C library has none."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL(None).malloc_trim  # the symbols already loaded into this process (its libc)
+    except (OSError, AttributeError, TypeError):  # no glibc; TypeError: Windows has no CDLL(None)
+        return None
+
+
 def describe(cfg) -> str:
     """The scheduler in words, e.g. ``'dask LocalCluster (2 workers)'``."""
     if cfg.scheduler == "dask":
@@ -450,20 +472,40 @@ def _bounds(roofs: gpd.GeoDataFrame) -> np.ndarray:
     return np.array([np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3])])
 
 
+class _PlaneFields:
+    """The per-plane fields of :class:`HorizonProfiles` for every plane of a run, filled partition by partition.
+
+    ``horizon_deg``, ``horizon_max_deg`` and ``radius_m`` start NaN (a plane no partition holds keeps NaN, as
+    in one call) and take each partition's rows at its plane positions as it is added, so a caller can let
+    go of the partition at once.  The arrays are made when the first partition comes (its sector count).
+    """
+
+    def __init__(self, n_planes: int):
+        self.n_planes, self.settings = int(n_planes), None
+
+    def add(self, part: horizon_mod.HorizonProfiles, pos: np.ndarray) -> None:
+        """Copy ``part``'s plane rows into the run's rows ``pos`` (``part`` itself is not kept)."""
+        if self.settings is None:
+            n = self.n_planes
+            self.settings = dict(max_radius_m=part.max_radius_m, min_sun_elevation_deg=part.min_sun_elevation_deg)
+            self.horizon = np.full((n, part.n_sectors), np.nan)
+            self.hmax, self.radius = np.full(n, np.nan), np.full(n, np.nan)
+        self.horizon[pos], self.hmax[pos], self.radius[pos] = part.horizon_deg, part.horizon_max_deg, part.radius_m
+
+    def profiles(self, plane_index: pd.Index, **points) -> horizon_mod.HorizonProfiles:
+        """The run's :class:`HorizonProfiles`: the filled plane fields, the ``point_*`` fields of ``points``
+        (None when not given: reduced partition by partition)."""
+        fields = {name: points.get(name) for name in
+                  ("point_horizon_deg", "point_plane", "point_weight", "point_xy", "point_height_m")}
+        return horizon_mod.HorizonProfiles(horizon_deg=self.horizon, horizon_max_deg=self.hmax, radius_m=self.radius,
+                                           **fields, **self.settings, plane_index=plane_index)
+
+
 def _join_profiles(parts: list, positions: list[np.ndarray], plane_index: pd.Index) -> horizon_mod.HorizonProfiles:
-    """One :class:`HorizonProfiles` for all planes from the partitions' (planes at ``positions``)."""
-    first = parts[0]
-    n = len(plane_index)
-    horizon = np.full((n, first.n_sectors), np.nan)
-    hmax, radius = np.full(n, np.nan), np.full(n, np.nan)
+    """One :class:`HorizonProfiles` for all planes from the partitions' (planes at ``positions``), with points."""
+    joined = _PlaneFields(len(plane_index))
     for part, pos in zip(parts, positions):
-        horizon[pos], hmax[pos], radius[pos] = part.horizon_deg, part.horizon_max_deg, part.radius_m
-    if not first.has_points:  # reduced partition by partition (roof_horizons with ``shading``)
-        return horizon_mod.HorizonProfiles(
-            horizon_deg=horizon, horizon_max_deg=hmax, point_horizon_deg=None, point_plane=None,
-            point_weight=None, point_xy=None, point_height_m=None, radius_m=radius,
-            max_radius_m=first.max_radius_m, min_sun_elevation_deg=first.min_sun_elevation_deg,
-            plane_index=plane_index)
+        joined.add(part, pos)
     point_plane = np.concatenate([pos[p.point_plane] for p, pos in zip(parts, positions)])
     order = np.argsort(point_plane, kind="stable")
     where = np.empty_like(order)
@@ -479,8 +521,6 @@ def _join_profiles(parts: list, positions: list[np.ndarray], plane_index: pd.Ind
             out[where[bounds[k]:bounds[k + 1]]] = getattr(part, name)
         return out
 
-    return horizon_mod.HorizonProfiles(
-        horizon_deg=horizon, horizon_max_deg=hmax, point_horizon_deg=points("point_horizon_deg"),
-        point_plane=point_plane[order], point_weight=points("point_weight"), point_xy=points("point_xy"),
-        point_height_m=points("point_height_m"), radius_m=radius, max_radius_m=first.max_radius_m,
-        min_sun_elevation_deg=first.min_sun_elevation_deg, plane_index=plane_index)
+    return joined.profiles(plane_index, point_horizon_deg=points("point_horizon_deg"), point_plane=point_plane[order],
+                           point_weight=points("point_weight"), point_xy=points("point_xy"),
+                           point_height_m=points("point_height_m"))

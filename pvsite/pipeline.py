@@ -247,6 +247,7 @@ def size(prepared: Prepared, scenario: str | None = None, stage: Stage | None = 
         Progress callback.
     """
     say, p = stage or _silent, prepared
+    compute.release_freed_memory()  # the heap prepare (or a previous scenario) freed, back to the OS first
     scenario, rules = sizing.scenario_rules(p.policy, scenario or p.config.policy.scenario)
     say(STAGES[5])
     sized = apply_scenario(p.roofs, p.planes, p.panels, rules, p.config.exclusions.flag_only)

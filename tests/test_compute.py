@@ -197,7 +197,8 @@ def test_spatial_partitions_cover_every_row_once_and_are_compact(sample_serial):
 def test_horizon_partitions_reduced_in_any_order_equal_one_process(sample_serial, monkeypatch):
     """The partitions' points reduced in the reverse of their task order (a pool may complete them in any
     order), every orientation's table rebuilt for each partition (no table cache, so in other company than
-    one call builds it): the one-process planes and shading, bit for bit."""
+    one call builds it): the one-process planes and shading, bit for bit.  The layout's partitions come
+    back reversed too: its roofs, planes and panels are put back in input order all the same."""
     from pvsite.solar import shading as shading_mod
 
     made = []
@@ -207,20 +208,23 @@ def test_horizon_partitions_reduced_in_any_order_equal_one_process(sample_serial
             super().__init__(*args, **{**kwargs, "cache_bytes": 0})
             made.append(self)
 
-    real, order = compute.each_completed, []
+    real, orders = compute.each_completed, []
 
     def reversed_completion(fn, tasks, cfg, in_flight=None):
         done = list(real(fn, tasks, cfg, in_flight))
-        order.extend(k for k, _ in reversed(done))
+        orders.append((fn.__name__, [k for k, _ in reversed(done)]))
         yield from reversed(done)
 
     monkeypatch.setattr(shading_mod, "PlaneShading", Uncached)
     monkeypatch.setattr(compute, "each_completed", reversed_completion)
     parted = pipeline.prepare(Config().with_overrides(shading={"enabled": True}, compute={"partition_roofs": 700}))
-    assert len(order) == 5 and order == sorted(order, reverse=True)  # 3,268 roofs with planes: 5 partitions
+    assert [name for name, _ in orders] == ["_survey_part", "_horizon_part"]
+    assert len(orders[0][1]) > 1 and len(orders[1][1]) == 5  # 3,268 roofs with planes: 5 horizon partitions
+    assert all(order == sorted(order, reverse=True) for _, order in orders)
     assert len(made) == 1 and made[0].n_tables_built > len(made[0].orient)  # tables were rebuilt per partition
     pd.testing.assert_frame_equal(sample_serial.planes, parted.planes, check_exact=True)
     _equal_prepared(sample_serial, parted)
+    assert np.array_equal(parted.panels.per_plane(), sample_serial.panels.per_plane())
 
 
 _PULLED: list = []
