@@ -110,6 +110,17 @@ def _hangs(folder: Path) -> tuple[Path, Path]:
     return _chromium(folder, f'sleep 600 &\necho $$ $! > "{pids}"\nwait\n'), pids
 
 
+def _previous_set_then_hanging_chromium(result, out: Path, tmp_path: Path, monkeypatch) -> tuple[dict, Path]:
+    """Write a complete set at ``out`` with a Chromium that prints, then put in a Chromium that hangs
+    (:func:`_hangs`); returns the previous set's digests and the file the hanging one records its pids in."""
+    _use(monkeypatch, _chromium(tmp_path, PRINTS))
+    outputs.write_all(result, out)
+    before = _digests(out)
+    fake, pids = _hangs(tmp_path)
+    _use(monkeypatch, fake)
+    return before, pids
+
+
 def test_the_pdf_is_printed_while_the_geopackage_is_written(result, tmp_path, monkeypatch):
     _use(monkeypatch, _chromium(tmp_path, PRINTS))
     gpkg_started, labels = threading.Event(), []
@@ -171,11 +182,7 @@ def test_a_failing_pdf_stops_the_set_and_keeps_the_previous_one(result, tmp_path
 
 def test_a_hanging_pdf_times_out_kills_chromium_and_keeps_the_previous_set(result, tmp_path, monkeypatch):
     out = tmp_path / "out" / "r.gpkg"
-    _use(monkeypatch, _chromium(tmp_path, PRINTS))
-    outputs.write_all(result, out)
-    before = _digests(out)
-    fake, pids = _hangs(tmp_path)
-    _use(monkeypatch, fake)
+    before, pids = _previous_set_then_hanging_chromium(result, out, tmp_path, monkeypatch)
     monkeypatch.setattr(report, "PDF_TIMEOUT_S", 1.0)
     with pytest.raises(OutputError) as err:
         outputs.write_all(result, out, overwrite=True)
@@ -187,11 +194,7 @@ def test_a_hanging_pdf_times_out_kills_chromium_and_keeps_the_previous_set(resul
 
 def test_ctrl_c_during_the_workbook_kills_chromium_and_leaves_no_temp(result, tmp_path, monkeypatch):
     out = tmp_path / "out" / "r.gpkg"
-    _use(monkeypatch, _chromium(tmp_path, PRINTS))
-    outputs.write_all(result, out)
-    before = _digests(out)
-    fake, pids = _hangs(tmp_path)
-    _use(monkeypatch, fake)
+    before, pids = _previous_set_then_hanging_chromium(result, out, tmp_path, monkeypatch)
     raised = _record_print(monkeypatch)
 
     def interrupted(*args, **kwargs):
@@ -211,11 +214,7 @@ def test_ctrl_c_during_the_workbook_kills_chromium_and_leaves_no_temp(result, tm
 def test_ctrl_c_while_waiting_for_the_pdf_kills_chromium(result, tmp_path, monkeypatch):
     """A real SIGINT while the main thread, its members written, waits for the print."""
     out = tmp_path / "out" / "r.gpkg"
-    _use(monkeypatch, _chromium(tmp_path, PRINTS))
-    outputs.write_all(result, out)
-    before = _digests(out)
-    fake, pids = _hangs(tmp_path)
-    _use(monkeypatch, fake)
+    before, pids = _previous_set_then_hanging_chromium(result, out, tmp_path, monkeypatch)
     waiting, real_finish, raised = threading.Event(), outputs._Beside.finish, _record_print(monkeypatch)
 
     def finish(self):
